@@ -1,0 +1,128 @@
+// Proxy configuration: the one immutable struct, validated at load.
+//
+// Contract: ParseConfig() turns YAML text into a Config or an Error whose
+// message starts with the offending key path (e.g.
+// "routes[0].mode: must be one of legacy|shadow|canary|full"). Unknown keys
+// are errors. A Config is never mutated after parsing; it is shared as
+// std::shared_ptr<const Config> and a reload swaps that pointer.
+// No I/O here: reading the file is the model layer's job.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ficus/result.h"
+
+namespace ficus::proxy {
+
+enum class Mode { kLegacy, kShadow, kCanary, kFull };
+std::string_view ModeName(Mode mode);
+
+struct HostPort {
+  std::string host;  // IP literal or "localhost"
+  uint16_t port = 0;
+  [[nodiscard]] std::string ToString() const;
+};
+
+struct Backend {
+  std::string name;
+  std::string url;  // as configured, http://host:port
+  HostPort address;
+  std::string health_path;  // empty: no active health check
+  uint32_t health_interval_ms = 2000;
+  uint32_t connect_timeout_ms = 1000;
+  uint32_t response_timeout_ms = 30000;
+  uint32_t max_idle = 256;  // idle keep-alive connections per event loop
+};
+
+// Where the cohort key comes from, tried in order.
+struct KeySource {
+  enum class Kind { kHeader, kQuery, kJson };
+  Kind kind = Kind::kHeader;
+  std::string name;
+};
+
+struct Cohort {
+  std::string name;
+  std::vector<KeySource> key;
+  std::string salt;
+  [[nodiscard]] bool NeedsBody() const;
+};
+
+struct MirrorPolicy {
+  uint32_t timeout_ms = 1000;
+  uint32_t max_inflight = 256;  // per route, per event loop
+  bool reads = false;           // canary/full: also mirror reads (shadow always does)
+  bool full_to_legacy = true;   // full: mirror writes to legacy (lossless rollback)
+};
+
+// Reserved for the control plane (comparison and auto-fallback): parsed and
+// validated here so the file format is stable, acted on elsewhere.
+struct ComparePolicy {
+  std::vector<std::string> ignore;
+};
+struct FallbackPolicy {
+  bool enabled = false;
+  double error_rate = 0.05;
+  uint32_t window_s = 30;
+  uint32_t min_requests = 50;
+};
+
+struct Route {
+  std::string name;
+  std::string method;  // upper case; empty = any
+  std::string path;    // exact path, or prefix when prefix == true
+  bool prefix = false;
+  std::string legacy_backend = "legacy";
+  std::string modern_backend = "modern";
+  std::string legacy_rewrite;  // empty: path unchanged
+  std::string modern_rewrite;
+  std::string cohort;  // empty: no cohort (canary then sends only forced requests to modern)
+  Mode mode = Mode::kLegacy;
+  uint32_t percent_bp = 0;  // canary share in basis points, 0..10000 (percent * 100)
+  MirrorPolicy mirror;
+  ComparePolicy compare;
+  FallbackPolicy fallback;
+};
+
+struct Limits {
+  uint32_t max_uri_bytes = 8192;
+  uint32_t max_header_bytes = 16384;
+  uint64_t max_body_bytes = 1 << 20;
+  uint64_t max_response_bytes = 64 << 20;
+  uint32_t header_timeout_ms = 10000;
+  uint32_t body_timeout_ms = 30000;
+  uint32_t idle_timeout_ms = 60000;
+};
+
+struct Config {
+  HostPort listen{"127.0.0.1", 8080};
+  HostPort admin_listen{"127.0.0.1", 9901};
+  std::string admin_token_file;
+  uint32_t workers = 0;  // event loops; 0 = one per core
+  std::string default_backend = "legacy";
+  std::string access_log = "-";  // file path, "-" (stdout) or "off"
+  uint32_t drain_timeout_ms = 10000;
+  Limits limits;
+  std::map<std::string, Backend> backends;
+  std::map<std::string, Cohort> cohorts;
+  std::vector<Route> routes;
+
+  [[nodiscard]] const Backend* FindBackend(std::string_view name) const;
+  [[nodiscard]] const Cohort* FindCohort(std::string_view name) const;
+};
+
+// Parses and validates. `base_dir` resolves relative paths (token file, log).
+Result<std::shared_ptr<const Config>> ParseConfig(std::string_view yaml_text,
+                                                  std::string_view base_dir = "");
+
+// Parses "0", "10", "12.5", "99.99", "100" into basis points; rejects more
+// than two decimals, negatives and values over 100.
+Result<uint32_t> ParsePercent(std::string_view text);
+
+}  // namespace ficus::proxy

@@ -1,0 +1,108 @@
+#include "domain/config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "domain/test_config.h"
+
+namespace ficus::proxy {
+namespace {
+
+std::string ErrorOf(const std::string& yaml) {
+  auto r = ParseConfig(yaml);
+  if (r) return "<ok>";
+  return r.error().message;
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  const auto pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  return s.replace(pos, from.size(), to);
+}
+
+TEST(Config, ParsesTheDesignExample) {
+  auto r = ParseConfig(testing::kValidYaml);
+  ASSERT_TRUE(r) << r.error().message;
+  const Config& c = **r;
+  EXPECT_EQ(c.listen.ToString(), "127.0.0.1:8080");
+  ASSERT_EQ(c.routes.size(), 3u);
+  EXPECT_EQ(c.routes[0].mode, Mode::kShadow);
+  EXPECT_EQ(c.routes[0].method, "POST");
+  EXPECT_EQ(c.routes[0].modern_rewrite, "/api/v2/profile/update");
+  EXPECT_TRUE(c.routes[0].fallback.enabled);
+  EXPECT_EQ(c.routes[0].compare.ignore.at(0), "data.updated_at");
+  EXPECT_EQ(c.routes[1].percent_bp, 1250u);
+  EXPECT_TRUE(c.routes[2].prefix);
+  EXPECT_EQ(c.backends.at("modern").health_path, "/healthz");
+  EXPECT_EQ(c.backends.at("modern").address.port, 8082);
+  ASSERT_EQ(c.cohorts.at("profiles").key.size(), 3u);
+  EXPECT_EQ(c.cohorts.at("profiles").key[2].kind, KeySource::Kind::kJson);
+  EXPECT_TRUE(c.cohorts.at("profiles").NeedsBody());
+}
+
+TEST(Config, BadModeNamesItsPath) {
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "mode: shadow", "mode: shadowy")),
+            "routes[0].mode: must be one of legacy|shadow|canary|full");
+}
+
+TEST(Config, UnknownKeysAreRejectedWithTheirPath) {
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "percent: 0", "percnt: 0")),
+            "routes[0].percnt: unknown key (allowed: name|match|backends|rewrite|cohort|mode|"
+            "percent|mirror|compare|fallback)");
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "health: /healthz", "helth: /healthz"))
+                .rfind("backends.modern.helth: unknown key", 0),
+            0u);
+  EXPECT_EQ(ErrorOf(std::string(testing::kValidYaml) + "extra: 1\n").rfind("extra: unknown key", 0),
+            0u);
+}
+
+TEST(Config, BadValuesNameTheirPath) {
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "percent: 12.5", "percent: 12.345")),
+            "routes[1].percent: must be a number from 0 to 100 with at most two decimals");
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "percent: 12.5", "percent: 100.01")),
+            "routes[1].percent: must be a number from 0 to 100 with at most two decimals");
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "cohort: profiles\n    mode: canary",
+                            "cohort: nope\n    mode: canary")),
+            "routes[1].cohort: unknown cohort 'nope'");
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "http://127.0.0.1:8082", "127.0.0.1:8082")),
+            "backends.modern.url: must start with http://");
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "header:X-User-Id", "cookie:uid")),
+            "cohorts.profiles.key[0]: must be header:NAME, query:NAME or json:NAME");
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "method: POST", "method: BREW")),
+            "routes[0].match.method: must be one of GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH|*");
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "path: /api/v1/profile/update", "path: api")),
+            "routes[0].match.path: must start with '/'");
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "name: profile-get", "name: profile-update")),
+            "routes[1].name: duplicate route name 'profile-update'");
+  EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "error_rate: 0.05", "error_rate: 2")),
+            "routes[0].fallback.error_rate: must be a number between 0 and 1");
+  EXPECT_EQ(ErrorOf("listen: [1\n"), "yaml: line 2: end of sequence flow not found");
+  EXPECT_EQ(ErrorOf(""), "config is empty");
+}
+
+TEST(Config, ModernBackendRequiredOnlyWhenAModeNeedsIt) {
+  const std::string base = R"(
+backends: {legacy: {url: "http://127.0.0.1:1"}}
+routes:
+  - {name: a, match: {path: /a}, mode: MODE}
+)";
+  EXPECT_EQ(ErrorOf(Replace(base, "MODE", "legacy")), "<ok>");
+  EXPECT_EQ(ErrorOf(Replace(base, "MODE", "shadow")),
+            "routes[0].backends.modern: unknown backend 'modern' (needed by mode shadow)");
+}
+
+TEST(Config, PercentParsing) {
+  EXPECT_EQ(*ParsePercent("0"), 0u);
+  EXPECT_EQ(*ParsePercent("10"), 1000u);
+  EXPECT_EQ(*ParsePercent("10.5"), 1050u);
+  EXPECT_EQ(*ParsePercent("99.99"), 9999u);
+  EXPECT_EQ(*ParsePercent("100"), 10000u);
+  EXPECT_EQ(*ParsePercent("0.01"), 1u);
+  for (const char* bad : {"", "-1", "1.", ".5", "1.234", "101", "abc", "1e2", "100.5"}) {
+    EXPECT_FALSE(ParsePercent(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace ficus::proxy
