@@ -15,10 +15,14 @@ find_package(yaml-cpp REQUIRED)
 find_package(Threads REQUIRED)
 
 add_library(ficus_proxy_cp_domain STATIC
-  ${FICUS_CP_SRC}/domain/json_diff.cc)
+  ${FICUS_CP_SRC}/domain/json_diff.cc
+  ${FICUS_CP_SRC}/domain/fallback_detector.cc
+  ${FICUS_CP_SRC}/domain/mismatch_ring.cc)
 target_include_directories(ficus_proxy_cp_domain PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_domain PUBLIC ficus::common Boost::json Threads::Threads)
 
-ficus_gtest(strangler_proxy_cp_test
+ficus_gtest(strangler_proxy_cp_domain_test
   SOURCES ${FICUS_CP_SRC}/domain/json_diff_test.cc
+          ${FICUS_CP_SRC}/domain/fallback_detector_test.cc
+          ${FICUS_CP_SRC}/domain/mismatch_ring_test.cc
   LIBS ficus_proxy_cp_domain)

@@ -51,7 +51,8 @@ bool FallbackDetector::Record(bool error) {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t now = NowLocked();
   int64_t start = now - now % bucket_ms_;
-  Bucket& b = buckets_[static_cast<size_t>((start / bucket_ms_) % static_cast<int64_t>(buckets_.size()))];
+  Bucket& b =
+      buckets_[static_cast<size_t>((start / bucket_ms_) % static_cast<int64_t>(buckets_.size()))];
   if (b.start_ms != start) b = Bucket{start, 0, 0};
   b.total++;
   if (error) b.errors++;
@@ -65,8 +66,8 @@ bool FallbackDetector::Record(bool error) {
   state_.since_ms = now;
   char buf[160];
   std::snprintf(buf, sizeof(buf), "modern error rate %.3f > %.3f over %u s (%llu/%llu requests)",
-                rate, params_.error_rate, params_.window_s,
-                static_cast<unsigned long long>(errors), static_cast<unsigned long long>(total));
+                rate, params_.error_rate, params_.window_s, static_cast<unsigned long long>(errors),
+                static_cast<unsigned long long>(total));
   state_.reason = buf;
   return true;
 }

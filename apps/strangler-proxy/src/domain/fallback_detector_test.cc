@@ -1,10 +1,10 @@
 #include "domain/fallback_detector.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace ficus::proxy {
 namespace {
@@ -50,7 +50,7 @@ TEST(FallbackDetector, OldOutcomesLeaveTheWindow) {
   FakeClock clock;
   FallbackDetector d(Params(0.5, 10, 20), clock.Fn());
   for (int i = 0; i < 15; ++i) d.Record(true);  // errors, but too few to judge
-  clock.now += 11'000;                           // they age out
+  clock.now += 11'000;                          // they age out
   for (int i = 0; i < 30; ++i) EXPECT_FALSE(d.Record(false));
   EXPECT_FALSE(d.Tripped());
   EXPECT_EQ(d.State().window_total, 30u);
