@@ -1,0 +1,52 @@
+// ProfileService: the writer's use cases (update, get), on top of the
+// ProfileStore interface. Applies the idempotency rules (idempotency.h)
+// around the store, stamps the update, and turns store errors into the
+// contract's errors. Knows no store technology and does no I/O itself.
+//
+// Errors (code -> the api maps it to a status; message is the contract msg):
+//   kConflict           Idempotency-Key in progress (409)
+//   kPreconditionFailed Idempotency-Key reused with another body (422)
+//   kUnavailable        overloaded (503)
+//   kNotFound           Get: no profile (404)
+//   kInternal           storage failure, "storage: <reason>" (500)
+// Thread-safe; `done` runs on whatever thread the store completes on.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/idempotency.h"
+#include "domain/profile.h"
+#include "ficus/result.h"
+#include "model/profile_store.h"
+#include "service/clock.h"
+#include "service/inflight_keys.h"
+
+namespace ficus::writer {
+
+struct UpdateCommand {
+  ProfileUpdate update;                        // ts_us 0: stamp with the clock
+  std::optional<std::string> idempotency_key;  // validated
+  std::string_view raw_body;                   // fingerprinted when a key is present
+};
+
+using UpdateDone = std::function<void(Result<Profile>)>;
+
+class ProfileService {
+ public:
+  ProfileService(ProfileStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  // Calls `done` exactly once, possibly before returning.
+  void Update(UpdateCommand command, UpdateDone done);
+  Result<Profile> Get(const Uuid& user);
+  bool Ready() const { return store_.Ready(); }
+
+ private:
+  ProfileStore& store_;
+  const Clock& clock_;
+  InFlightKeys in_flight_;
+};
+
+}  // namespace ficus::writer

@@ -1,0 +1,304 @@
+#include "model/rocksdb_profile_store.h"
+
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <chrono>
+#include <unordered_map>
+
+#include "domain/merge.h"
+#include "model/rocksdb_codec.h"
+#include "service/logging.h"
+
+namespace ficus::writer {
+namespace {
+
+constexpr const char* kCurrentCf = "current";
+constexpr const char* kHistoryCf = "history";
+constexpr const char* kIdempotencyCf = "idempotency";
+
+// current CF: per-key LWW fold of partial profiles. Associative and
+// commutative, so RocksDB may combine operands in any grouping.
+class ProfileLwwMergeOperator final : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger*) const override {
+    auto operand = DecodeProfile(std::string_view(value.data(), value.size()));
+    if (!operand) return false;  // corruption: RocksDB reports it, never guesses
+    if (existing == nullptr) {
+      new_value->assign(value.data(), value.size());
+      return true;
+    }
+    auto base = DecodeProfile(std::string_view(existing->data(), existing->size()));
+    if (!base) return false;
+    MergeInto(*base, *operand);
+    *new_value = EncodeProfile(*base);
+    return true;
+  }
+  const char* Name() const override { return "ficus.ProfileLww.v1"; }
+};
+
+// idempotency CF: drops records past retention (plus a margin, so the
+// domain, which checks liveness itself, never races the filter).
+class ExpiredIdempotencyFilter final : public rocksdb::CompactionFilter {
+ public:
+  explicit ExpiredIdempotencyFilter(const Clock* clock) : clock_(clock) {}
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*,
+              bool*) const override {
+    auto created = IdempotencyCreatedUs(std::string_view(value.data(), value.size()));
+    if (!created) return false;
+    return clock_->NowUs() - *created > kIdempotencyRetentionUs + 3600LL * 1000000;
+  }
+  const char* Name() const override { return "ficus.ExpiredIdempotency.v1"; }
+
+ private:
+  const Clock* clock_;
+};
+
+tl::unexpected<Error> StorageError(const rocksdb::Status& s) {
+  return MakeError(ErrorCode::kInternal, "storage: " + s.ToString());
+}
+
+rocksdb::Slice AsSlice(const std::string& s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RocksDbProfileStore>> RocksDbProfileStore::Open(
+    const RocksDbStoreOptions& options) {
+  if (options.clock == nullptr) return MakeError(ErrorCode::kInvalidArgument, "clock: required");
+  if (options.queue_capacity == 0 || options.max_batch == 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "queue_capacity and max_batch must be > 0");
+  }
+  std::unique_ptr<RocksDbProfileStore> store(new RocksDbProfileStore());
+  store->options_ = options;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 4;
+
+  rocksdb::ColumnFamilyOptions current_options;
+  current_options.merge_operator = std::make_shared<ProfileLwwMergeOperator>();
+  // A hot user's operand chain is collapsed on insert, so reads stay cheap.
+  current_options.max_successive_merges = 16;
+  rocksdb::ColumnFamilyOptions history_options;
+  rocksdb::ColumnFamilyOptions idem_options;
+  // The filter must outlive the DB: owned by the store.
+  auto filter = std::make_shared<ExpiredIdempotencyFilter>(options.clock);
+  idem_options.compaction_filter = filter.get();
+  idem_options.periodic_compaction_seconds = 6 * 3600;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {kCurrentCf, current_options},
+      {kHistoryCf, history_options},
+      {kIdempotencyCf, idem_options},
+  };
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, cfs, &store->handles_, &raw);
+  if (!s.ok()) return StorageError(s);
+  store->db_.reset(raw);
+  store->filter_ = std::move(filter);
+  store->current_ = store->handles_[1];
+  store->history_ = store->handles_[2];
+  store->idempotency_ = store->handles_[3];
+  // Each history row costs RocksDB at least one sequence number, so starting
+  // past the latest one keeps `seq` unique across restarts.
+  store->next_seq_ = store->db_->GetLatestSequenceNumber() + 1;
+  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  GetLogger("writer.store")->info("opened RocksDB store at {}", options.path);
+  return store;
+}
+
+RocksDbProfileStore::~RocksDbProfileStore() {
+  (void)Close();
+}
+
+void RocksDbProfileStore::Apply(ApplyRequest request, ApplyCallback done) {
+  const char* reason;
+  {
+    std::unique_lock lock(mu_);
+    reason = closing_ ? "store closing" : "write queue full";
+    if (!closing_ && queue_.size() < options_.queue_capacity) {
+      queue_.push_back(Pending{std::move(request), std::move(done)});
+      if (options_.metrics.queue_depth) options_.metrics.queue_depth->Set(queue_.size());
+      lock.unlock();
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(MakeError(ErrorCode::kUnavailable, reason));
+}
+
+void RocksDbProfileStore::WriterLoop() {
+  std::vector<Pending> items;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing and drained
+      std::size_t n = std::min(queue_.size(), options_.max_batch);
+      items.clear();
+      items.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        items.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (options_.metrics.queue_depth) options_.metrics.queue_depth->Set(queue_.size());
+    }
+    WriteBatchOf(items);
+  }
+}
+
+void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
+  rocksdb::WriteBatch batch;
+  std::unordered_map<std::string, Profile> overlay;  // users touched by this batch
+  std::vector<Result<Profile>> results;
+  results.reserve(items.size());
+  std::size_t accepted = 0;
+  for (auto& item : items) {
+    const ProfileUpdate& update = item.request.update;
+    std::string key = CurrentKey(update.user);
+    auto it = overlay.find(key);
+    if (it == overlay.end()) {
+      Profile base;
+      std::string value;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), current_, AsSlice(key), &value);
+      if (s.ok()) {
+        auto decoded = DecodeProfile(value);
+        if (!decoded) {
+          results.push_back(MakeError(ErrorCode::kInternal, "storage: " + decoded.error().message));
+          continue;
+        }
+        base = std::move(*decoded);
+      } else if (!s.IsNotFound()) {
+        results.push_back(StorageError(s));
+        continue;
+      }
+      it = overlay.emplace(key, std::move(base)).first;
+    }
+    Profile operand = ToProfile(update);
+    std::string encoded = EncodeProfile(operand);
+    MergeInto(it->second, operand);
+    batch.Merge(current_, AsSlice(key), AsSlice(encoded));
+    batch.Put(history_, AsSlice(HistoryKey(update.user, update.ts_us, next_seq_++)),
+              AsSlice(encoded));
+    if (item.request.idempotency) {
+      const IdempotencyWrite& iw = *item.request.idempotency;
+      IdempotencyRecord rec{iw.created_us, iw.fingerprint, update.user, it->second};
+      batch.Put(idempotency_, AsSlice(IdempotencyKey(update.user, iw.key)),
+                AsSlice(EncodeIdempotency(rec)));
+    }
+    results.push_back(it->second);
+    ++accepted;
+  }
+
+  if (accepted > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    auto start = std::chrono::steady_clock::now();
+    rocksdb::Status s = db_->Write(wo, &batch);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (options_.metrics.sync_seconds) options_.metrics.sync_seconds->Observe(secs);
+    if (options_.metrics.batch_size) options_.metrics.batch_size->Observe(accepted);
+    if (!s.ok()) {
+      if (options_.metrics.write_errors) options_.metrics.write_errors->Inc();
+      GetLogger("writer.store")
+          ->error("batch write of {} updates failed: {}", accepted, s.ToString());
+      for (auto& r : results) {
+        if (r) r = StorageError(s);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < items.size(); ++i) items[i].done(std::move(results[i]));
+}
+
+Result<Profile> RocksDbProfileStore::Get(const Uuid& user) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), current_, AsSlice(CurrentKey(user)), &value);
+  if (s.IsNotFound()) return MakeError(ErrorCode::kNotFound, "no profile");
+  if (!s.ok()) return StorageError(s);
+  auto p = DecodeProfile(value);
+  if (!p) return MakeError(ErrorCode::kInternal, "storage: " + p.error().message);
+  return p;
+}
+
+Result<std::optional<IdempotencyRecord>> RocksDbProfileStore::GetIdempotency(const Uuid& user,
+                                                                             std::string_view key) {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), idempotency_, AsSlice(IdempotencyKey(user, key)), &value);
+  if (s.IsNotFound()) return std::optional<IdempotencyRecord>();
+  if (!s.ok()) return StorageError(s);
+  auto rec = DecodeIdempotency(user, value);
+  if (!rec) return MakeError(ErrorCode::kInternal, "storage: " + rec.error().message);
+  return std::optional<IdempotencyRecord>(std::move(*rec));
+}
+
+Result<std::vector<RocksDbProfileStore::HistoryEntry>> RocksDbProfileStore::History(
+    const Uuid& user, std::size_t limit) {
+  std::vector<HistoryEntry> out;
+  std::string prefix = HistoryPrefix(user);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), history_));
+  for (it->Seek(AsSlice(prefix)); it->Valid() && out.size() < limit; it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.substr(0, 16) != prefix) break;
+    auto parts = DecodeHistoryKey(k);
+    if (!parts) return tl::unexpected(parts.error());
+    auto p = DecodeProfile(std::string_view(it->value().data(), it->value().size()));
+    if (!p) return tl::unexpected(p.error());
+    out.push_back({parts->ts_us, parts->seq, std::move(*p)});
+  }
+  if (!it->status().ok()) return StorageError(it->status());
+  return out;
+}
+
+Status RocksDbProfileStore::CompactIdempotency() {
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  rocksdb::Status s = db_->CompactRange(o, idempotency_, nullptr, nullptr);
+  if (!s.ok()) return StorageError(s);
+  return {};
+}
+
+std::size_t RocksDbProfileStore::QueueDepth() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+bool RocksDbProfileStore::Ready() const {
+  std::lock_guard lock(mu_);
+  return !closing_;
+}
+
+Status RocksDbProfileStore::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return {};
+    closing_ = true;
+    closed_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();  // drains every accepted update
+  Status result;
+  if (db_) {
+    rocksdb::FlushOptions fo;
+    rocksdb::Status s = db_->Flush(fo, {current_, history_, idempotency_});
+    if (!s.ok()) result = StorageError(s);
+    for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
+    handles_.clear();
+    s = db_->Close();
+    if (!s.ok() && result) result = StorageError(s);
+    db_.reset();
+    GetLogger("writer.store")->info("closed RocksDB store at {}", options_.path);
+  }
+  return result;
+}
+
+}  // namespace ficus::writer

@@ -1,0 +1,119 @@
+// RocksDbProfileStore: the embedded, durable ProfileStore (see
+// profile_store.h for the contract it keeps).
+//
+// Column families (layouts in rocksdb_codec.h):
+//   current      merge operator ProfileLwwMergeOperator: operands are updates
+//                as partial profiles, folded with domain MergeInto (per-key
+//                LWW, tombstones kept, tie rule). Blind merges, like the
+//                ScyllaDB `profiles_current` table.
+//   history      one row per accepted update, newest first per user.
+//   idempotency  records kept >= 24 h; a compaction filter drops expired
+//                ones (periodic compaction makes sure it runs), and the
+//                domain ignores expired records it still reads.
+//
+// Writes: one group-commit writer thread. Apply() only enqueues into a
+// bounded queue (full -> kUnavailable at once). The writer takes everything
+// queued (up to max_batch), builds ONE WriteBatch and writes it with
+// sync=true (WAL fsynced), then calls every `done` - so N concurrent updates
+// cost one fsync.
+//
+// How the answer gets the merged profile without a read after the write:
+// the writer thread is the only writer of `current`, so it reads the user's
+// current value (Get, or its in-batch overlay when the same user appears
+// twice in one batch), folds the update in with the same MergeInto the merge
+// operator uses, and puts only the update as a merge operand. What it
+// returns is exactly what a Get will see after the write. If the write fails
+// the overlay is dropped and every request of the batch fails kInternal.
+//
+// Reads (Get, GetIdempotency) go straight to RocksDB on the caller's thread,
+// never through the writer queue. All public methods are thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "model/profile_store.h"
+#include "service/clock.h"
+#include "service/metrics.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace ficus::writer {
+
+// Optional instrumentation; any pointer may be null.
+struct StoreMetrics {
+  Histogram* batch_size = nullptr;    // updates per synced write
+  Histogram* sync_seconds = nullptr;  // duration of each synced write
+  Gauge* queue_depth = nullptr;       // updates waiting for the writer
+  Counter* write_errors = nullptr;    // failed batch writes
+};
+
+struct RocksDbStoreOptions {
+  std::string path;                   // created if missing
+  std::size_t queue_capacity = 4096;  // updates waiting; beyond -> kUnavailable
+  std::size_t max_batch = 1024;       // updates per WriteBatch
+  bool sync = true;                   // false only for experiments: 200 without fsync
+  const Clock* clock = nullptr;       // required; used for idempotency expiry
+  StoreMetrics metrics;
+};
+
+class RocksDbProfileStore final : public ProfileStore {
+ public:
+  // Opens (creating if needed) the database and starts the writer thread.
+  static Result<std::unique_ptr<RocksDbProfileStore>> Open(const RocksDbStoreOptions& options);
+  ~RocksDbProfileStore() override;
+
+  void Apply(ApplyRequest request, ApplyCallback done) override;
+  Result<Profile> Get(const Uuid& user) override;
+  Result<std::optional<IdempotencyRecord>> GetIdempotency(const Uuid& user,
+                                                          std::string_view key) override;
+  bool Ready() const override;
+  Status Close() override;
+
+  struct HistoryEntry {
+    std::int64_t ts_us = 0;
+    std::uint64_t seq = 0;
+    Profile update;  // the update as a partial profile
+  };
+  // Newest first, at most `limit` entries (tests and tools).
+  Result<std::vector<HistoryEntry>> History(const Uuid& user, std::size_t limit);
+  // Runs a full compaction of the idempotency CF now (tests, cleanup).
+  Status CompactIdempotency();
+  std::size_t QueueDepth() const;
+
+ private:
+  struct Pending {
+    ApplyRequest request;
+    ApplyCallback done;
+  };
+  RocksDbProfileStore() = default;
+  void WriterLoop();
+  void WriteBatchOf(std::vector<Pending>& items);
+
+  RocksDbStoreOptions options_;
+  std::shared_ptr<const void> filter_;  // compaction filter; outlives db_
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, current, history, idempotency
+  rocksdb::ColumnFamilyHandle* current_ = nullptr;
+  rocksdb::ColumnFamilyHandle* history_ = nullptr;
+  rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;
+  std::uint64_t next_seq_ = 0;  // writer thread only
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;  // guarded by mu_
+  bool closing_ = false;       // guarded by mu_
+  bool closed_ = false;        // guarded by mu_
+  std::thread writer_;
+};
+
+}  // namespace ficus::writer

@@ -1,0 +1,228 @@
+#include "model/rocksdb_profile_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "domain/merge.h"
+
+namespace ficus::writer {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() /
+            ("ficus-writer-store-" + std::to_string(rd()) + "-" + std::to_string(::getpid()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+Uuid U(std::uint8_t b) {
+  Uuid u{};
+  u.fill(b);
+  return u;
+}
+
+ApplyRequest Req(Uuid user, std::int64_t ts,
+                 std::map<std::string, std::optional<std::string>, std::less<>> attrs) {
+  ApplyRequest r;
+  r.update.user = user;
+  r.update.ts_us = ts;
+  r.update.attributes = std::move(attrs);
+  return r;
+}
+
+class WriterStoreTest : public ::testing::Test {
+ protected:
+  void Open() {
+    RocksDbStoreOptions o;
+    o.path = dir_.path();
+    o.clock = &clock_;
+    auto s = RocksDbProfileStore::Open(o);
+    ASSERT_TRUE(s) << s.error().ToString();
+    store_ = std::move(*s);
+  }
+  void SetUp() override { Open(); }
+
+  Result<Profile> ApplySync(ApplyRequest r) {
+    std::promise<Result<Profile>> p;
+    auto f = p.get_future();
+    store_->Apply(std::move(r), [&p](Result<Profile> res) { p.set_value(std::move(res)); });
+    return f.get();
+  }
+
+  TempDir dir_;
+  ManualClock clock_{1700000000000000};
+  std::unique_ptr<RocksDbProfileStore> store_;
+};
+
+TEST_F(WriterStoreTest, MergeReturnsMergedProfileAndGetSeesIt) {
+  auto a = ApplySync(Req(U(1), 100, {{"plan", "pro"}, {"nick", "bob"}}));
+  ASSERT_TRUE(a);
+  auto b = ApplySync(Req(U(1), 200, {{"locale", "zh-CN"}}));
+  ASSERT_TRUE(b);
+  std::map<std::string, std::string, std::less<>> want = {
+      {"locale", "zh-CN"}, {"nick", "bob"}, {"plan", "pro"}};
+  EXPECT_EQ(VisibleAttributes(*b), want);
+  EXPECT_EQ(b->updated_us, 200);
+  auto g = store_->Get(U(1));
+  ASSERT_TRUE(g);
+  EXPECT_EQ(*g, *b);
+}
+
+TEST_F(WriterStoreTest, UnknownUserIsNotFound) {
+  auto g = store_->Get(U(9));
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(WriterStoreTest, DeleteKeepsTombstoneAndProfileExists) {
+  ASSERT_TRUE(ApplySync(Req(U(2), 100, {{"a", "1"}})));
+  auto d = ApplySync(Req(U(2), 200, {{"a", std::nullopt}}));
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(VisibleAttributes(*d).empty());
+  auto g = store_->Get(U(2));
+  ASSERT_TRUE(g);  // exists even with every key deleted
+  EXPECT_TRUE(VisibleAttributes(*g).empty());
+  // An older write arriving late cannot bring the key back.
+  auto late = ApplySync(Req(U(2), 150, {{"a", "late"}}));
+  ASSERT_TRUE(late);
+  EXPECT_TRUE(VisibleAttributes(*late).empty());
+  EXPECT_EQ(late->updated_us, 200);
+}
+
+TEST_F(WriterStoreTest, LastWriteWinsWithOutOfOrderTimestamps) {
+  ASSERT_TRUE(ApplySync(Req(U(3), 300, {{"a", "newest"}})));
+  ASSERT_TRUE(ApplySync(Req(U(3), 100, {{"a", "oldest"}, {"b", "only"}})));
+  ASSERT_TRUE(ApplySync(Req(U(3), 200, {{"a", "middle"}, {"b", std::nullopt}})));
+  auto g = store_->Get(U(3));
+  ASSERT_TRUE(g);
+  std::map<std::string, std::string, std::less<>> want = {{"a", "newest"}};
+  EXPECT_EQ(VisibleAttributes(*g), want);
+  EXPECT_EQ(g->updated_us, 300);
+}
+
+TEST_F(WriterStoreTest, TiesResolveTombstoneThenGreaterValue) {
+  ASSERT_TRUE(ApplySync(Req(U(4), 300, {{"a", "x"}, {"b", "m"}})));
+  ASSERT_TRUE(ApplySync(Req(U(4), 300, {{"a", std::nullopt}, {"b", "z"}})));
+  auto r = ApplySync(Req(U(4), 300, {{"b", "c"}, {"a", "zzz"}}));
+  ASSERT_TRUE(r);
+  std::map<std::string, std::string, std::less<>> want = {{"b", "z"}};
+  EXPECT_EQ(VisibleAttributes(*r), want);
+  EXPECT_EQ(VisibleAttributes(*store_->Get(U(4))), want);
+}
+
+TEST_F(WriterStoreTest, HistoryNewestFirstAndEqualStampsKeptApart) {
+  ASSERT_TRUE(ApplySync(Req(U(5), 200, {{"a", "2"}})));
+  ASSERT_TRUE(ApplySync(Req(U(5), 100, {{"a", "1"}})));
+  ASSERT_TRUE(ApplySync(Req(U(5), 300, {{"a", "3"}})));
+  ASSERT_TRUE(ApplySync(Req(U(5), 300, {{"b", "x"}})));
+  ASSERT_TRUE(ApplySync(Req(U(6), 999, {{"other", "user"}})));
+  auto h = store_->History(U(5), 100);
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 4u);
+  EXPECT_EQ((*h)[0].ts_us, 300);
+  EXPECT_EQ((*h)[1].ts_us, 300);
+  EXPECT_LT((*h)[0].seq, (*h)[1].seq);
+  EXPECT_EQ((*h)[2].ts_us, 200);
+  EXPECT_EQ((*h)[3].ts_us, 100);
+  EXPECT_EQ(*(*h)[3].update.cells.at("a").value, "1");
+}
+
+TEST_F(WriterStoreTest, IdempotencyRecordStoredAtomicallyWithUpdate) {
+  ApplyRequest r = Req(U(7), 100, {{"n", "1"}});
+  r.idempotency = IdempotencyWrite{"key-1", Fingerprint{1, 2, 3}, clock_.NowUs()};
+  auto merged = ApplySync(std::move(r));
+  ASSERT_TRUE(merged);
+  auto rec = store_->GetIdempotency(U(7), "key-1");
+  ASSERT_TRUE(rec);
+  ASSERT_TRUE(rec->has_value());
+  EXPECT_EQ((*rec)->profile, *merged);
+  EXPECT_EQ((*rec)->fingerprint, (Fingerprint{1, 2, 3}));
+  EXPECT_EQ((*rec)->created_us, clock_.NowUs());
+  auto none = store_->GetIdempotency(U(8), "key-1");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(WriterStoreTest, ExpiredIdempotencyRecordsDroppedByCompaction) {
+  ApplyRequest r = Req(U(7), 100, {{"n", "1"}});
+  r.idempotency = IdempotencyWrite{"old", Fingerprint{}, clock_.NowUs()};
+  ASSERT_TRUE(ApplySync(std::move(r)));
+  clock_.Advance(kIdempotencyRetentionUs / 2);
+  ApplyRequest r2 = Req(U(7), 200, {{"n", "2"}});
+  r2.idempotency = IdempotencyWrite{"new", Fingerprint{}, clock_.NowUs()};
+  ASSERT_TRUE(ApplySync(std::move(r2)));
+  clock_.Advance(kIdempotencyRetentionUs / 2 + 2 * 3600LL * 1000000);  // "old" well past 24 h
+  ASSERT_TRUE(store_->Close());
+  Open();  // flushed on close, so compaction sees SST files
+  ASSERT_TRUE(store_->CompactIdempotency());
+  EXPECT_FALSE(store_->GetIdempotency(U(7), "old")->has_value());
+  EXPECT_TRUE(store_->GetIdempotency(U(7), "new")->has_value());
+}
+
+TEST_F(WriterStoreTest, ReopenKeepsEverythingAndSeqStaysUnique) {
+  ASSERT_TRUE(ApplySync(Req(U(1), 100, {{"a", "1"}})));
+  ASSERT_TRUE(ApplySync(Req(U(1), 100, {{"b", "2"}})));
+  auto before = store_->Get(U(1));
+  ASSERT_TRUE(before);
+  store_.reset();
+  Open();
+  auto after = store_->Get(U(1));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(*after, *before);
+  ASSERT_TRUE(ApplySync(Req(U(1), 100, {{"c", "3"}})));
+  auto h = store_->History(U(1), 10);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->size(), 3u);  // same stamp three times, three rows
+}
+
+TEST_F(WriterStoreTest, ConcurrentUpdatesGroupCommitToLwwState) {
+  constexpr int kThreads = 8, kPerThread = 300;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every thread writes key "k" of users 0..3; the greatest ts wins.
+        std::int64_t ts = 1000 + i * kThreads + t;
+        if (ApplySync(Req(U(i % 4), ts, {{"k", std::to_string(ts)}}))) ok++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kPerThread);
+  for (int u = 0; u < 4; ++u) {
+    // Max ts written for user u: largest i with i%4==u, times kThreads, + kThreads-1.
+    int last_i = kPerThread - 1;
+    while (last_i % 4 != u) --last_i;
+    std::int64_t want = 1000 + last_i * kThreads + kThreads - 1;
+    auto g = store_->Get(U(static_cast<std::uint8_t>(u)));
+    ASSERT_TRUE(g);
+    EXPECT_EQ(*g->cells.at("k").value, std::to_string(want));
+    EXPECT_EQ(g->updated_us, want);
+  }
+}
+
+TEST_F(WriterStoreTest, FullQueueFailsUnavailableAndClosedStoreRejects) {
+  ASSERT_TRUE(store_->Close());
+  auto r = ApplySync(Req(U(1), 1, {{"a", "1"}}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace ficus::writer
