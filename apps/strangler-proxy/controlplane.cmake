@@ -26,3 +26,13 @@ ficus_gtest(strangler_proxy_cp_domain_test
           ${FICUS_CP_SRC}/domain/fallback_detector_test.cc
           ${FICUS_CP_SRC}/domain/mismatch_ring_test.cc
   LIBS ficus_proxy_cp_domain)
+
+# model: durable replay log, atomic config write-back.
+add_library(ficus_proxy_cp_model STATIC
+  ${FICUS_CP_SRC}/model/replay_log.cc)
+target_include_directories(ficus_proxy_cp_model PUBLIC ${FICUS_CP_SRC})
+target_link_libraries(ficus_proxy_cp_model PUBLIC ficus::common yaml-cpp Threads::Threads)
+
+ficus_gtest(strangler_proxy_cp_model_test
+  SOURCES ${FICUS_CP_SRC}/model/replay_log_test.cc
+  LIBS ficus_proxy_cp_model)

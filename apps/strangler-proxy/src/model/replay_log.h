@@ -1,0 +1,218 @@
+// ReplayLog: the durable log of mirrored writes that still have to reach the
+// other backend (mirror failed, timed out, or could not be sent).
+//
+// On disk (one directory, owned by one process: a LOCK file is flock()ed):
+//   seg-<first seq, 20 digits>.log   append-only segments: 16-byte header
+//                                    ("FRL1", u32 version, u64 first seq)
+//                                    then frames [u32 len][u32 crc32c][payload]
+//   acks.log                         acknowledged seqs: header ("FAK1", u64
+//                                    seq floor, u32 crc) then [u64 seq][u32 crc]
+// All integers little-endian. A frame whose length or CRC does not check at
+// the tail of a segment (a torn write) is truncated away on Open(); so is a
+// torn ack entry. A segment is deleted once every record in it is acked.
+//
+// Durability: AppendAsync() writes the record and calls `done` only after an
+// fdatasync covering it (one background sync thread; appends arriving while
+// a sync runs share the next one: group commit). Acks are written at once and
+// synced lazily by the same thread: a crash can lose recent acks, which only
+// means those records are replayed again (at-least-once; safe because both
+// stores are last-write-wins by the X-Ficus-Timestamp kept in the headers).
+//
+// Size bound: the bytes of all segment files never exceed max_bytes. An
+// append that would pass it fails with kUnavailable "replay log full: ..."
+// and Stats().full turns true (an alarm) until an append fits again.
+//
+// Order: records are replayed per user key in append order: Claim() hands
+// out only the oldest pending record of a user, and the next one of that
+// user only after Complete() reported the previous one delivered or rejected.
+// Different users are independent (parallel consumers, own backoff each).
+//
+// Threads: every method is thread-safe. `done` callbacks run on the sync
+// thread (or inline on immediate failure) and must not block.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ficus/result.h"
+
+namespace ficus::proxy {
+
+struct ReplayRecord {
+  uint64_t seq = 0;         // assigned by Append
+  int64_t appended_ms = 0;  // Unix ms, assigned by Append
+  std::string route;
+  std::string backend;   // where it must go: "legacy" | "modern"
+  std::string user_key;  // order key (cohort key); "" = one shared lane
+  std::string method;
+  std::string target;                                        // path + query as sent to the backend
+  std::vector<std::pair<std::string, std::string>> headers;  // incl. X-Ficus-Timestamp
+  std::string body;
+};
+
+struct ReplayLogOptions {
+  std::string dir;
+  uint64_t max_bytes = 256ull << 20;     // all segment files together
+  uint64_t segment_bytes = 16ull << 20;  // roll to a new segment past this
+  uint32_t max_record_bytes = 4u << 20;
+  std::chrono::milliseconds initial_backoff{100};
+  std::chrono::milliseconds max_backoff{30000};
+};
+
+struct ReplayLogStats {
+  uint64_t backlog = 0;  // records appended and not yet delivered/rejected
+  std::map<std::string, uint64_t> backlog_by_route;
+  uint64_t bytes = 0;  // segment bytes on disk
+  uint64_t max_bytes = 0;
+  bool full = false;
+  uint64_t appended = 0;
+  uint64_t delivered = 0;
+  uint64_t rejected = 0;  // permanently refused by the target, dropped
+  uint64_t retries = 0;
+  uint64_t full_rejections = 0;
+  uint64_t truncated_bytes = 0;  // torn tails cut on Open()
+  uint32_t segments = 0;
+};
+
+enum class ReplayOutcome {
+  kDelivered,  // target accepted it (2xx): acknowledged, next record of the user
+  kRejected,   // target refused for good (4xx other than 408/429): acked, counted
+  kRetry,      // target unavailable (5xx, 408, 429, timeout, connect): back off
+};
+
+class ReplayLog {
+ public:
+  using AppendDone = std::function<void(Result<uint64_t> seq)>;
+
+  // Opens (creating the directory if needed), recovers and starts the sync
+  // thread. Fails with kUnavailable when another process holds the lock.
+  static Result<std::unique_ptr<ReplayLog>> Open(ReplayLogOptions options);
+  ~ReplayLog();  // syncs what was written, stops the sync thread
+  ReplayLog(const ReplayLog&) = delete;
+  ReplayLog& operator=(const ReplayLog&) = delete;
+
+  // Never blocks on I/O beyond one write(2); `done` gets the seq once durable.
+  void AppendAsync(ReplayRecord record, AppendDone done);
+  // Blocking convenience: returns once the record is durable.
+  Result<uint64_t> Append(ReplayRecord record);
+
+  // Takes the next record ready to send (oldest pending of a user whose
+  // previous record is settled and whose backoff has passed), waiting up to
+  // `max_wait`. Empty optional: nothing ready. Every claimed record must be
+  // given back with Complete().
+  Result<std::optional<ReplayRecord>> Claim(std::chrono::milliseconds max_wait);
+  Status Complete(uint64_t seq, ReplayOutcome outcome);
+
+  // Wakes Claim() waiters (used by consumers on shutdown).
+  void WakeAll();
+
+  [[nodiscard]] ReplayLogStats Stats() const;
+  [[nodiscard]] uint64_t Backlog(const std::string& route) const;
+
+ private:
+  struct File;
+  struct Segment {
+    uint64_t first_seq = 0;
+    std::string path;
+    std::shared_ptr<File> file;
+    uint64_t size = 0;
+    uint64_t live = 0;     // records not yet acked
+    uint64_t records = 0;  // records in the file (a contiguous seq range)
+  };
+  struct Entry {
+    uint64_t seq = 0;
+    uint64_t segment = 0;  // first_seq of its segment
+    uint64_t offset = 0;
+    uint32_t frame_bytes = 0;
+    std::string route;
+  };
+  struct Lane {
+    std::deque<Entry> queue;
+    bool claimed = false;
+    uint32_t attempts = 0;
+    std::chrono::steady_clock::time_point not_before;
+  };
+  struct Waiter {
+    uint64_t ticket = 0;
+    uint64_t seq = 0;
+    AppendDone done;
+  };
+
+  explicit ReplayLog(ReplayLogOptions options);
+  Status Recover();
+  Status RecoverSegment(const std::string& path, bool last, const std::set<uint64_t>& acked);
+  Status OpenNewSegmentLocked(uint64_t first_seq);
+  Status RewriteAcksLocked(const std::set<uint64_t>& acked);
+  void AddPendingLocked(const std::string& user, Entry entry);
+  void ScheduleLocked(const std::string& user, std::chrono::steady_clock::time_point when);
+  void SettleLocked(const std::string& user, Lane& lane);
+  void MaybeDropSegmentLocked(uint64_t first_seq);
+  void SyncLoop();
+
+  const ReplayLogOptions options_;
+  int lock_fd_ = -1;
+  int dir_fd_ = -1;
+
+  mutable std::mutex mu_;
+  std::condition_variable sync_cv_;   // sync thread: work to do
+  std::condition_variable ready_cv_;  // Claim(): a lane may be ready
+  bool stopping_ = false;
+  Error failed_;  // sticky I/O failure (fsync errors are not retried)
+  bool has_failed_ = false;
+
+  uint64_t next_seq_ = 1;
+  std::map<uint64_t, Segment> segments_;  // by first seq; the last one is current
+  std::shared_ptr<File> acks_;
+  uint64_t ack_entries_ = 0;
+  bool acks_dirty_ = false;
+
+  std::unordered_map<std::string, Lane> lanes_;
+  std::set<std::pair<std::chrono::steady_clock::time_point, std::string>> ready_;
+  std::unordered_map<uint64_t, std::string> claimed_;  // seq -> user
+
+  uint64_t write_ticket_ = 0;
+  uint64_t synced_ticket_ = 0;
+  std::vector<Waiter> waiters_;
+  ReplayLogStats stats_;
+  std::thread sync_thread_;
+};
+
+// Sends claimed records with a few worker threads until stopped.
+class ReplaySender {
+ public:
+  virtual ~ReplaySender() = default;
+  // Blocking send of one record to record.backend; thread-safe.
+  virtual ReplayOutcome Send(const ReplayRecord& record) = 0;
+};
+
+class ReplayConsumer {
+ public:
+  ReplayConsumer(ReplayLog& log, ReplaySender& sender, int threads = 2);
+  ~ReplayConsumer();  // Stop()
+  void Start();
+  void Stop();  // waits for in-flight sends to finish
+
+ private:
+  void Run();
+  ReplayLog& log_;
+  ReplaySender& sender_;
+  int threads_count_;
+  std::atomic<bool> running_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace ficus::proxy
