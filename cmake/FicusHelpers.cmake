@@ -1,3 +1,5 @@
+# GTest is found here (root scope) so every app and package sees GTest::* targets.
+find_package(GTest REQUIRED)
 # ficus_gtest(<name> SOURCES <files...> LIBS <targets...> [LABELS <labels...>] [TIMEOUT s])
 # One GoogleTest binary; every TEST() becomes its own CTest test (discovered
 # when the tests run, so building never executes test binaries).
