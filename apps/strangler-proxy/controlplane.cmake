@@ -29,10 +29,21 @@ ficus_gtest(strangler_proxy_cp_domain_test
 
 # model: durable replay log, atomic config write-back.
 add_library(ficus_proxy_cp_model STATIC
-  ${FICUS_CP_SRC}/model/replay_log.cc)
+  ${FICUS_CP_SRC}/model/replay_log.cc
+  ${FICUS_CP_SRC}/model/config_writer.cc)
 target_include_directories(ficus_proxy_cp_model PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_model PUBLIC ficus::common yaml-cpp Threads::Threads)
 
 ficus_gtest(strangler_proxy_cp_model_test
   SOURCES ${FICUS_CP_SRC}/model/replay_log_test.cc
+          ${FICUS_CP_SRC}/model/config_writer_test.cc
   LIBS ficus_proxy_cp_model)
+
+# service: audit log.
+add_library(ficus_proxy_cp_service STATIC ${FICUS_CP_SRC}/service/audit_log.cc)
+target_include_directories(ficus_proxy_cp_service PUBLIC ${FICUS_CP_SRC})
+target_link_libraries(ficus_proxy_cp_service PUBLIC ficus::common Boost::json)
+
+ficus_gtest(strangler_proxy_cp_service_test
+  SOURCES ${FICUS_CP_SRC}/service/audit_log_test.cc
+  LIBS ficus_proxy_cp_service)
