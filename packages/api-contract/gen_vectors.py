@@ -10,8 +10,12 @@ Vector format (read by every implementation's contract test):
     request.body_hex  raw bytes, hex-encoded         |
     expect.status     HTTP status; envelope ret must equal it
     expect.msg        exact msg
-    expect.data       null, or a JSON value matched as a subset (objects:
-                      listed keys must match; "{any}" matches any value)
+    expect.data       null, or an object matched as a subset: every listed
+                      key must be present in the response's data with a
+                      matching value. Values below that top level match
+                      exactly (a nested object has exactly the listed keys,
+                      so "attributes": {} means empty); "{any}" matches any
+                      value at any depth
     expect.headers{}  response headers that must be present (value exact, case-insensitive name)
     expect.same_body_as_step  index of an earlier step whose response body must be identical
 Placeholders, in path, header values and bodies: {v} -> v1 or v2;
