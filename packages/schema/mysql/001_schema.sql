@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS profile_history (
 CREATE TABLE IF NOT EXISTS idempotency_keys (
   user_id        CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   idem_key       VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  fingerprint    BINARY(32) NOT NULL,
+  fingerprint    CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,  -- SHA-256 of the raw body, hex
   state          ENUM('pending', 'done') NOT NULL,
   lease_token    CHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   lease_until_us BIGINT NOT NULL,

@@ -51,7 +51,7 @@ final class ProfileApi extends Api
             $params['attributes'],
             $params['ts'],
             $params['idempotency_key'],
-            hash('sha256', $request->body, true),
+            hash('sha256', $request->body),
             [ProfileRenderer::class, 'body'],
         );
         if ($outcome instanceof Error) {

@@ -27,7 +27,7 @@ final class ProfileDomain
 
     /**
      * Validates and applies one update. $userId is a canonical UUID (any
-     * case); $tsUs the X-Ficus-Timestamp if sent; $fingerprint the SHA-256 of
+     * case); $tsUs the X-Ficus-Timestamp if sent; $fingerprint the SHA-256 (hex) of
      * the raw body; $render turns the merged profile into the 200 body (it is
      * stored for Idempotency-Key replays, so it must be pure).
      *

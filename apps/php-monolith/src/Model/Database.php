@@ -11,8 +11,10 @@ use Throwable;
 
 /**
  * One persistent PDO connection per php-fpm worker (lazy), and transactions
- * with retry on deadlock / lock wait timeout. Everything is a prepared
- * statement; server-side prepares (no emulation).
+ * with retry on deadlock / lock wait timeout. Every statement with a value
+ * in it is a PDO prepared statement with bound parameters. Prepares are
+ * emulated (pdo_mysql's default, safe with charset=utf8mb4 in the DSN): one
+ * round trip per statement instead of prepare + execute + close.
  */
 final class Database
 {
@@ -42,7 +44,7 @@ final class Database
         if ($this->pdo === null) {
             $this->pdo = new PDO($this->dsn, $this->user, $this->password, [
                 PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
-                PDO::ATTR_EMULATE_PREPARES => false,
+                PDO::ATTR_EMULATE_PREPARES => true,
                 PDO::ATTR_PERSISTENT => $this->persistent,
                 PDO::ATTR_DEFAULT_FETCH_MODE => PDO::FETCH_NUM,
                 PDO::ATTR_STRINGIFY_FETCHES => false,

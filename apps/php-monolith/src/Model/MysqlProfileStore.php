@@ -51,19 +51,25 @@ final class MysqlProfileStore implements ProfileStore
     {
         return $this->db->transaction(function (PDO $pdo) use ($userId, $decide, $claim): ProfileWrite|Error {
             $now = $this->clock->nowUs();
-            // Creates the row if needed and takes its exclusive lock either way.
+            // Creates the row if needed and takes its exclusive lock either way
+            // (ON DUPLICATE KEY UPDATE locks the existing row like SELECT ... FOR
+            // UPDATE would): every other update of this user now waits for our commit.
             $pdo->prepare(
                 'INSERT INTO profiles (user_id, updated_us, created_us) VALUES (?, 0, ?)'
                 . ' ON DUPLICATE KEY UPDATE user_id = user_id'
             )->execute([$userId, $now]);
-            $stmt = $pdo->prepare('SELECT updated_us FROM profiles WHERE user_id = ? FOR UPDATE');
+            $stmt = $pdo->prepare(
+                'SELECT p.updated_us, a.attr_key, a.attr_value, a.updated_us FROM profiles p'
+                . ' LEFT JOIN profile_attributes a ON a.user_id = p.user_id WHERE p.user_id = ?'
+            );
             $stmt->execute([$userId]);
-            $updated = (int) $stmt->fetchColumn();
-            $stmt = $pdo->prepare('SELECT attr_key, attr_value, updated_us FROM profile_attributes WHERE user_id = ?');
-            $stmt->execute([$userId]);
+            $updated = 0;
             $cells = [];
-            foreach ($stmt->fetchAll() as [$key, $value, $ts]) {
-                $cells[(string) $key] = new Cell($value === null ? null : (string) $value, (int) $ts);
+            foreach ($stmt->fetchAll() as [$profileUs, $key, $value, $ts]) {
+                $updated = (int) $profileUs;
+                if ($key !== null) {
+                    $cells[(string) $key] = new Cell($value === null ? null : (string) $value, (int) $ts);
+                }
             }
             $write = $decide(new StoredProfile($userId, $updated === 0 ? null : $updated, $cells));
             if ($write->cells !== []) {

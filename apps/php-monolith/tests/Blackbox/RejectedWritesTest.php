@@ -53,7 +53,7 @@ final class RejectedWritesTest extends TestCase
         $pdo->prepare(
             'INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, state, lease_token, lease_until_us,'
             . " response, created_us) VALUES (?, 'busy-key', ?, 'pending', 'x', ?, NULL, ?)"
-        )->execute([$user, hash('sha256', $pending, true), (time() + 3600) * 1_000_000, time() * 1_000_000]);
+        )->execute([$user, hash('sha256', $pending), (time() + 3600) * 1_000_000, time() * 1_000_000]);
 
         $before = self::snapshot($pdo);
         $rejected = 0;
@@ -91,7 +91,7 @@ final class RejectedWritesTest extends TestCase
         $stack->pdo()->prepare(
             'INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, state, lease_token, lease_until_us,'
             . " response, created_us) VALUES (?, 'crashed', ?, 'pending', 'dead', ?, NULL, ?)"
-        )->execute([$user, hash('sha256', $body, true), (time() - 1) * 1_000_000, (time() - 60) * 1_000_000]);
+        )->execute([$user, hash('sha256', $body), (time() - 1) * 1_000_000, (time() - 60) * 1_000_000]);
         [$status, $first] = self::post($body, ['Idempotency-Key' => 'crashed']);
         $this->assertSame(200, $status, $first);
         $this->assertSame([200, $first], self::post($body, ['Idempotency-Key' => 'crashed']));
