@@ -1,0 +1,68 @@
+// Command line of profile-migrator (CLI11): `backfill` and `verify`.
+//
+// ParseCommandLine validates every argument before anything connects, and
+// its errors name the option and the rule ("--partitions: must be 1 to 256,
+// got 0"). Database settings also come from the environment variables that
+// scripts/stack/legacy-stack.sh prints (FICUS_MYSQL_HOST, _PORT, _SOCKET,
+// _USER, _PASSWORD, _DB); flags win over the environment.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "domain/sampler.h"
+#include "ficus/result.h"
+#include "service/datetime.h"
+#include "service/url.h"
+
+namespace ficus::migrator {
+
+struct DbArgs {
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string socket;
+  std::string user = "ficus";
+  std::string password;
+  std::string database = "ficus";
+  int connect_timeout_s = 5;
+};
+
+struct CommonArgs {
+  DbArgs db;
+  HttpUrl writer;
+  int partitions = 4;
+  int workers = 16;
+  int chunk_size = 500;
+  double rate = 0;  // users per second, 0 = unlimited
+  std::shared_ptr<const TimeZone> legacy_zone;
+  int request_timeout_ms = 10'000;
+  int retry_deadline_ms = 30'000;
+  enum class ProgressMode { kAuto, kBar, kPlain, kNone } progress = ProgressMode::kAuto;
+};
+
+struct BackfillArgs {
+  CommonArgs common;
+  std::string checkpoint = "profile-migrator.checkpoint";
+  bool restart = false;
+  std::string failures = "backfill-failures.jsonl";
+};
+
+struct VerifyArgs {
+  CommonArgs common;
+  SampleSpec sample;
+  bool repair = false;
+  std::string mismatches = "verify-mismatches.jsonl";
+  int reread_attempts = 3;
+};
+
+struct HelpRequested {
+  std::string text;
+};
+
+using Command = std::variant<BackfillArgs, VerifyArgs, HelpRequested>;
+
+// InvalidArgument: a usage error; the message is ready to print.
+Result<Command> ParseCommandLine(int argc, const char* const* argv);
+
+}  // namespace ficus::migrator

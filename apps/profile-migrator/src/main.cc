@@ -1,0 +1,175 @@
+// profile-migrator: wires the concrete stores (MariaDB, HTTP writer), the
+// checkpoint file, clock, rate limiter and progress reporter into the
+// backfill and verify runners. See README.md.
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+
+#include "api/cli.h"
+#include "api/report.h"
+#include "domain/backfill.h"
+#include "domain/verify.h"
+#include "model/checkpoint_file.h"
+#include "model/http_modern_store.h"
+#include "model/mariadb_legacy_store.h"
+#include "service/clock.h"
+#include "service/progress.h"
+#include "service/rate_limiter.h"
+
+namespace fm = ficus::migrator;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnSignal(int) {
+  g_stop.store(true);
+}
+
+void InstallSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+struct Wiring {
+  fm::SystemClock clock;
+  fm::LegacyStoreFactory legacy;
+  fm::ModernStoreFactory modern;
+};
+
+void Wire(Wiring& w, const fm::CommonArgs& c) {
+  fm::MySqlOptions db;
+  db.host = c.db.host;
+  db.port = c.db.port;
+  db.socket = c.db.socket;
+  db.user = c.db.user;
+  db.password = c.db.password;
+  db.database = c.db.database;
+  db.connect_timeout_s = c.db.connect_timeout_s;
+  db.legacy_zone = c.legacy_zone;
+  w.legacy = [db] { return fm::ConnectMariaDb(db); };
+  fm::HttpStoreOptions http;
+  http.url = c.writer;
+  http.request_timeout_ms = c.request_timeout_ms;
+  http.retry_deadline_ms = c.retry_deadline_ms;
+  fm::Clock* clock = &w.clock;
+  w.modern = [http, clock]() -> ficus::Result<std::unique_ptr<fm::ModernStore>> {
+    return fm::MakeHttpModernStore(http, *clock);
+  };
+}
+
+std::unique_ptr<fm::Progress> MakeProgress(fm::Clock& clock, const fm::CommonArgs& c,
+                                           const char* label, const char* unit) {
+  using P = fm::CommonArgs::ProgressMode;
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  std::FILE* out = c.progress == P::kNone ? nullptr : stderr;
+  const bool bar = c.progress == P::kBar || (c.progress == P::kAuto && tty);
+  return std::make_unique<fm::Progress>(clock, out, bar, label, unit, bar ? 200'000 : 5'000'000);
+}
+
+int Fatal(const std::string& what, const ficus::Error& e) {
+  std::fprintf(stderr, "profile-migrator %s: error: %s\n", what.c_str(), e.message.c_str());
+  return fm::kExitFatal;
+}
+
+// Opens a JSON-lines output file lazily (only when there is something to write).
+class LineSink {
+ public:
+  explicit LineSink(std::string path) : path_(std::move(path)) {}
+  void Write(const std::string& line) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!out_.is_open()) out_.open(path_, std::ios::trunc);
+    out_ << line << '\n';
+    out_.flush();
+  }
+
+ private:
+  std::string path_;
+  std::mutex mu_;
+  std::ofstream out_;
+};
+
+int RunBackfill(const fm::BackfillArgs& a) {
+  Wiring w;
+  Wire(w, a.common);
+  fm::RateLimiter limiter(w.clock, a.common.rate, std::max(1.0, a.common.rate / 10));
+  auto progress = MakeProgress(w.clock, a.common, "backfill", "profiles");
+  LineSink failures(a.failures);
+  fm::BackfillOptions o;
+  o.partitions = a.common.partitions;
+  o.workers = a.common.workers;
+  o.chunk_size = a.common.chunk_size;
+  o.restart = a.restart;
+  fm::CheckpointIo io{
+      a.checkpoint, [p = a.checkpoint] { return fm::LoadFile(p); },
+      [p = a.checkpoint](const std::string& t) { return fm::SaveFileAtomic(p, t); }};
+  fm::Backfill backfill(o, w.legacy, w.modern, io, w.clock, limiter, *progress, g_stop,
+                        [&](const std::string& user, const std::string& err) {
+                          failures.Write(boost::json::serialize(
+                              boost::json::object{{"user_id", user}, {"error", err}}));
+                        });
+  auto r = backfill.Run();
+  if (!r) {
+    if (backfill.summary().processed > 0) {
+      std::fputs(fm::FormatBackfillSummary(backfill.summary(), a.failures).c_str(), stdout);
+    }
+    return Fatal("backfill", r.error());
+  }
+  std::fputs(fm::FormatBackfillSummary(*r, a.failures).c_str(), stdout);
+  return fm::BackfillExitCode(*r);
+}
+
+int RunVerify(const fm::VerifyArgs& a) {
+  Wiring w;
+  Wire(w, a.common);
+  fm::RateLimiter limiter(w.clock, a.common.rate, std::max(1.0, a.common.rate / 10));
+  auto progress = MakeProgress(w.clock, a.common, "verify", "users");
+  LineSink mismatches(a.mismatches);
+  {
+    std::ofstream truncate(a.mismatches, std::ios::trunc);  // no stale lines from an earlier run
+    if (!truncate) {
+      return Fatal("verify", ficus::Error(ficus::ErrorCode::kInvalidArgument,
+                                          "--mismatches: cannot write " + a.mismatches));
+    }
+  }
+  fm::VerifyOptions o;
+  o.partitions = a.common.partitions;
+  o.workers = a.common.workers;
+  o.chunk_size = a.common.chunk_size;
+  o.sample = a.sample;
+  o.repair = a.repair;
+  o.reread_attempts = a.reread_attempts;
+  fm::Verify verify(o, w.legacy, w.modern, w.clock, limiter, *progress, g_stop,
+                    [&](const std::string& line) { mismatches.Write(line); });
+  auto r = verify.Run();
+  if (!r) return Fatal("verify", r.error());
+  std::fputs(fm::FormatVerifySummary(*r, a.repair, a.mismatches).c_str(), stdout);
+  return fm::VerifyExitCode(*r, a.repair);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto cmd = fm::ParseCommandLine(argc, argv);
+  if (!cmd) {
+    std::fprintf(stderr, "profile-migrator: %s\n", cmd.error().message.c_str());
+    return fm::kExitUsage;
+  }
+  if (auto* help = std::get_if<fm::HelpRequested>(&*cmd)) {
+    std::fputs(help->text.c_str(), stdout);
+    return fm::kExitOk;
+  }
+  InstallSignals();
+  fm::InitMariaDbLibrary();
+  if (auto* b = std::get_if<fm::BackfillArgs>(&*cmd)) return RunBackfill(*b);
+  return RunVerify(std::get<fm::VerifyArgs>(*cmd));
+}
