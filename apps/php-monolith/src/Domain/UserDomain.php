@@ -4,7 +4,6 @@ declare(strict_types=1);
 
 namespace Ficus\Legacy\Domain;
 
-use Ficus\Legacy\Model\UserRecord;
 use Ficus\Legacy\Model\UserStore;
 use Ficus\Legacy\Service\Error;
 
@@ -15,12 +14,15 @@ final class UserDomain
     {
     }
 
-    public function info(string $userId): UserRecord|Error
+    public function info(string $userId): UserInfo|Error
     {
         $user = $this->users->find(strtolower($userId));
         if ($user === null) {
             return Error::notFound('user_id: no such user');
         }
-        return $user;
+        if ($user instanceof Error) {
+            return $user;
+        }
+        return new UserInfo($user->userId, $user->name, $user->email, $user->country, $user->createdAt);
     }
 }
