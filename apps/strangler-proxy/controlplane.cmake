@@ -47,3 +47,39 @@ target_link_libraries(ficus_proxy_cp_service PUBLIC ficus::common Boost::json)
 ficus_gtest(strangler_proxy_cp_service_test
   SOURCES ${FICUS_CP_SRC}/service/audit_log_test.cc
   LIBS ficus_proxy_cp_service)
+
+# dashboard: uPlot from the npm registry (package-lock.json committed), page
+# sources from dashboard/, all compiled into a generated .cc so the binary
+# serves the page offline. `npm ci` runs only when node_modules is missing.
+set(FICUS_DASH_DIR ${FICUS_CP_DIR}/dashboard)
+set(FICUS_UPLOT_DIST ${FICUS_DASH_DIR}/node_modules/uplot/dist)
+set(FICUS_DASH_STAMP ${CMAKE_CURRENT_BINARY_DIR}/dashboard-npm.stamp)
+add_custom_command(
+  OUTPUT ${FICUS_DASH_STAMP}
+  COMMAND sh -c "test -f node_modules/uplot/dist/uPlot.iife.min.js || npm ci --offline --no-audit --no-fund || npm ci --no-audit --no-fund"
+  COMMAND ${CMAKE_COMMAND} -E touch ${FICUS_DASH_STAMP}
+  WORKING_DIRECTORY ${FICUS_DASH_DIR}
+  DEPENDS ${FICUS_DASH_DIR}/package.json ${FICUS_DASH_DIR}/package-lock.json
+  COMMENT "dashboard: npm ci (uPlot) if node_modules is missing"
+  VERBATIM)
+set(FICUS_DASH_ASSETS
+  "index.html|${FICUS_DASH_DIR}/index.html"
+  "app.js|${FICUS_DASH_DIR}/app.js"
+  "style.css|${FICUS_DASH_DIR}/style.css"
+  "uPlot.min.js|${FICUS_UPLOT_DIST}/uPlot.iife.min.js"
+  "uPlot.min.css|${FICUS_UPLOT_DIST}/uPlot.min.css")
+set(FICUS_DASH_CC ${CMAKE_CURRENT_BINARY_DIR}/dashboard_assets.cc)
+add_custom_command(
+  OUTPUT ${FICUS_DASH_CC}
+  COMMAND ${CMAKE_COMMAND} -DOUT=${FICUS_DASH_CC} "-DASSETS=${FICUS_DASH_ASSETS}"
+          -P ${FICUS_DASH_DIR}/embed_assets.cmake
+  DEPENDS ${FICUS_DASH_STAMP} ${FICUS_DASH_DIR}/embed_assets.cmake
+          ${FICUS_DASH_DIR}/index.html ${FICUS_DASH_DIR}/app.js ${FICUS_DASH_DIR}/style.css
+  COMMENT "dashboard: embedding assets"
+  VERBATIM)
+add_library(ficus_proxy_dashboard STATIC ${FICUS_DASH_CC})
+target_include_directories(ficus_proxy_dashboard PUBLIC ${FICUS_CP_DIR})
+
+ficus_gtest(strangler_proxy_dashboard_test
+  SOURCES ${FICUS_DASH_DIR}/embedded_assets_test.cc
+  LIBS ficus_proxy_dashboard)

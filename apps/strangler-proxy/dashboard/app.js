@@ -1,0 +1,519 @@
+// Ficus strangler-proxy dashboard. Plain JS, no build step; uPlot is loaded
+// from the embedded uPlot.min.js. Talks to the admin API described in
+// notes/admin-api.md: polls GET /admin/routes every second, mismatches every
+// 3 s, status every 5 s; changes go through PUT/POST with the bearer token.
+'use strict';
+(() => {
+  const POLL_MS = 1000;
+  const MM_POLL_MS = 3000;
+  const STATUS_POLL_MS = 5000;
+  const HISTORY_S = 300;
+  const FETCH_TIMEOUT_MS = 3000;
+  const MODES = ['legacy', 'shadow', 'canary', 'full'];
+  const COLORS = { legacy: '#7aa2f7', modern: '#34d399', grid: '#1e2733', axis: '#8594a6' };
+
+  const state = {
+    routes: [],
+    lastOkAt: 0,
+    downSince: 0,
+    status: null,
+    token: sessionStorage.getItem('ficus.token') || '',
+    cards: new Map(),    // route name -> card object
+    history: new Map(),  // route name -> {t, lrps, mrps, lp50, lp99, mp50, mp99}
+    mismatches: [],
+    selectedSeq: null,
+  };
+
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const el = (tag, attrs = {}, ...children) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v);
+    }
+    for (const c of children) if (c != null) e.append(c);
+    return e;
+  };
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+  // ---------- formatting ----------
+  const fmtRps = (v) => (v == null ? '–' : v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US'));
+  const fmtMs = (v) => (v == null ? '–' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : Math.round(v).toString());
+  const fmtPct = (v) => (v == null ? '–' : (v * 100).toFixed(v === 0 ? 0 : v < 0.001 ? 3 : 2) + '%');
+  const fmtTime = (ms) => (ms ? new Date(ms).toLocaleTimeString('en-GB', { hour12: false }) : '–');
+  const fmtPercent = (p) => (Math.round(p * 100) / 100).toString();
+  const num = (v) => (typeof v === 'number' && isFinite(v) ? v : null);
+
+  function errorClass(rate, threshold) {
+    if (rate == null) return '';
+    const t = threshold || 0.05;
+    return rate >= t ? 'v-bad' : rate >= t / 2 ? 'v-warn' : 'v-ok';
+  }
+  function mismatchClass(rate) {
+    if (rate == null) return '';
+    return rate === 0 ? 'v-ok' : rate < 0.01 ? 'v-warn' : 'v-bad';
+  }
+
+  // ---------- API ----------
+  async function api(path, opts = {}) {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), FETCH_TIMEOUT_MS);
+    try {
+      const res = await fetch(path, { cache: 'no-store', ...opts, signal: ctl.signal });
+      let body = null;
+      const text = await res.text();
+      try { body = text ? JSON.parse(text) : null; } catch { body = { error: text }; }
+      return { status: res.status, ok: res.ok, body };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function change(method, path, payload, what) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const token = await ensureToken(attempt ? 'The token was rejected (401). Enter a valid token.' : '');
+      if (!token) { toast('Change cancelled: no token', 'bad'); return null; }
+      let res;
+      try {
+        res = await api(path, {
+          method,
+          headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },
+          body: payload == null ? undefined : JSON.stringify(payload),
+        });
+      } catch (e) {
+        toast(`${what}: admin API unreachable`, 'bad');
+        return null;
+      }
+      if (res.status === 401) { setToken(''); continue; }
+      if (!res.ok) {
+        toast(`${what}: ${(res.body && res.body.error) || 'HTTP ' + res.status}`, 'bad');
+        return null;
+      }
+      toast(`${what}: applied`, 'ok');
+      poll();
+      return res.body;
+    }
+    toast(`${what}: token rejected`, 'bad');
+    return null;
+  }
+
+  // ---------- token ----------
+  function setToken(t) {
+    state.token = t;
+    if (t) sessionStorage.setItem('ficus.token', t); else sessionStorage.removeItem('ficus.token');
+    $('#token-state').textContent = t ? 'token set' : 'no token';
+  }
+  function ensureToken(reason) {
+    if (state.token && !reason) return Promise.resolve(state.token);
+    return promptToken(reason);
+  }
+  function promptToken(reason) {
+    const dlg = $('#token-dialog');
+    $('#token-reason').textContent = reason || '';
+    $('#token-input').value = '';
+    return new Promise((resolve) => {
+      const done = (value) => {
+        dlg.removeEventListener('close', onClose);
+        resolve(value);
+      };
+      const onClose = () => {
+        if (dlg.returnValue === 'save') {
+          setToken($('#token-input').value.trim());
+          done(state.token || null);
+        } else {
+          done(null);
+        }
+      };
+      dlg.returnValue = '';
+      dlg.addEventListener('close', onClose);
+      dlg.showModal();
+      $('#token-input').focus();
+    });
+  }
+
+  // ---------- toast & banners ----------
+  let toastTimer = null;
+  function toast(msg, kind) {
+    const t = $('#toast');
+    t.textContent = msg;
+    t.className = 'toast show ' + (kind || '');
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { t.className = 'toast'; }, 4000);
+  }
+
+  function renderBanners() {
+    const box = $('#banners');
+    box.replaceChildren();
+    if (state.downSince) {
+      box.append(el('div', { class: 'banner banner-warn', 'data-testid': 'offline-banner' },
+        el('span', { text: '⚠' }),
+        el('span', { class: 'grow', text: `Admin API unreachable since ${fmtTime(state.downSince)} — ` +
+          (state.lastOkAt ? `showing the last state from ${fmtTime(state.lastOkAt)}; ` : '') + 'retrying every second.' })));
+    }
+    for (const r of state.routes) {
+      const fb = r.fallback || {};
+      if (!fb.tripped) continue;
+      box.append(el('div', { class: 'banner banner-bad', 'data-testid': 'fallback-banner' },
+        el('strong', { text: `${r.name} fell back to legacy` }),
+        el('span', { class: 'grow', text: `at ${fmtTime(fb.since)} — ${fb.reason || 'modern error rate over threshold'}. Modern stays off until re-enabled.` }),
+        el('button', { class: 'btn btn-danger', type: 'button', text: 'Re-enable modern',
+          onclick: () => change('POST', `/admin/routes/${encodeURIComponent(r.name)}/reset-fallback`, null, `${r.name}: reset fallback`) })));
+    }
+    const rp = state.status && state.status.replay;
+    if (rp && rp.full) {
+      box.append(el('div', { class: 'banner banner-bad', 'data-testid': 'replay-full-banner' },
+        el('strong', { text: 'Replay log full' }),
+        el('span', { class: 'grow', text: `${rp.backlog} writes waiting, ${(rp.bytes / 1048576).toFixed(1)} of ${(rp.max_bytes / 1048576).toFixed(0)} MiB used: new failed mirror writes are being refused.` })));
+    }
+  }
+
+  function renderSummary() {
+    const rs = state.routes;
+    const sum = (f) => rs.reduce((a, r) => a + (num(f(r)) || 0), 0);
+    const onModern = rs.filter((r) => r.mode === 'canary' || r.mode === 'full').length;
+    const tripped = rs.filter((r) => r.fallback && r.fallback.tripped).length;
+    const mmCount = sum((r) => r.mismatch && r.mismatch.count);
+    const compared = sum((r) => r.mismatch && r.mismatch.compared);
+    const tiles = [
+      ['routes', `${rs.length}`, ''],
+      ['serving on modern', `${onModern}`, onModern ? 'c-modern' : ''],
+      ['legacy req/s', fmtRps(sum((r) => r.rates && r.rates.legacy && r.rates.legacy.rps)), 'c-legacy'],
+      ['modern req/s', fmtRps(sum((r) => r.rates && r.rates.modern && r.rates.modern.rps)), 'c-modern'],
+      ['mismatches', `${mmCount}`, mismatchClass(compared ? mmCount / compared : 0)],
+      ['replay backlog', `${sum((r) => r.backlog)}`, sum((r) => r.backlog) ? 'v-warn' : 'v-ok'],
+      ['fallbacks', `${tripped}`, tripped ? 'v-bad' : 'v-ok'],
+    ];
+    $('#summary').replaceChildren(...tiles.map(([label, value, cls]) =>
+      el('div', { class: 'stat' }, el('div', { class: 'label', text: label }), el('div', { class: 'value ' + cls, text: value }))));
+  }
+
+  // ---------- charts ----------
+  function plotOpts(series, width) {
+    const axis = { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid, width: 1 }, font: '11px system-ui' };
+    return {
+      width: Math.max(width, 200), height: 160,
+      legend: { show: true, live: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.15)] } },
+      axes: [{ ...axis }, { ...axis, size: 50 }],
+      series: [{}, ...series],
+    };
+  }
+  function makePlot(container, series) {
+    if (typeof uPlot === 'undefined') {
+      container.textContent = 'charts unavailable (uPlot not loaded)';
+      return null;
+    }
+    const data = [[], ...series.map(() => [])];
+    const u = new uPlot(plotOpts(series, container.clientWidth || 400), data, container);
+    new ResizeObserver(() => u.setSize({ width: Math.max(container.clientWidth, 200), height: 160 })).observe(container);
+    return u;
+  }
+  const line = (label, color, dash) => ({ label, stroke: color, width: 2, dash, points: { show: false }, spanGaps: false,
+    value: (u, v) => (v == null ? '–' : fmtMs(v)) });
+
+  function historyFor(name) {
+    if (!state.history.has(name)) {
+      state.history.set(name, { t: [], lrps: [], mrps: [], lp50: [], lp99: [], mp50: [], mp99: [] });
+    }
+    return state.history.get(name);
+  }
+  function pushHistory(route, now) {
+    const h = historyFor(route.name);
+    const L = (route && route.rates && route.rates.legacy) || {};
+    const M = (route && route.rates && route.rates.modern) || {};
+    h.t.push(now / 1000);
+    h.lrps.push(num(L.rps)); h.mrps.push(num(M.rps));
+    h.lp50.push(num(L.p50_ms)); h.lp99.push(num(L.p99_ms));
+    h.mp50.push(num(M.p50_ms)); h.mp99.push(num(M.p99_ms));
+    while (h.t.length && h.t[0] < now / 1000 - HISTORY_S) for (const k of Object.keys(h)) h[k].shift();
+  }
+  function pushGap(now) {
+    for (const [, h] of state.history) {
+      h.t.push(now / 1000);
+      for (const k of Object.keys(h)) if (k !== 't') h[k].push(null);
+    }
+  }
+
+  // ---------- route cards ----------
+  function makeCard(route) {
+    const c = { name: route.name, dirty: false };
+    c.modeBadge = el('span', { class: 'badge' });
+    c.pausedBadge = el('span', { class: 'badge badge-muted', text: 'paused' });
+    c.fallbackBadge = el('span', { class: 'badge badge-bad', text: 'fallback' });
+    c.modeButtons = MODES.map((m) => el('button', { type: 'button', 'data-mode': m, text: m,
+      onclick: () => { if (m !== (c.route.configured_mode || c.route.mode)) setMode(c, m); } }));
+    c.range = el('input', { type: 'range', min: '0', max: '100', step: '0.5', 'aria-label': 'canary percent',
+      oninput: () => { c.number.value = c.range.value; markDirty(c, true); } });
+    c.number = el('input', { type: 'number', min: '0', max: '100', step: '0.01', class: 'percent-input', 'aria-label': 'canary percent value',
+      oninput: () => { c.range.value = c.number.value; markDirty(c, true); },
+      onkeydown: (e) => { if (e.key === 'Enter') applyPercent(c); } });
+    c.apply = el('button', { type: 'button', class: 'btn percent-apply', text: 'Apply', disabled: '', onclick: () => applyPercent(c) });
+    c.pause = el('input', { type: 'checkbox', class: 'pause-toggle',
+      onchange: () => change('PUT', `/admin/routes/${encodeURIComponent(c.name)}`, { paused: c.pause.checked }, `${c.name}: ${c.pause.checked ? 'pause' : 'resume'}`)
+        .then((r) => { if (!r) c.pause.checked = !c.pause.checked; }) });
+    const cell = (cls) => el('td', { class: cls });
+    c.kpi = {};
+    const row = (key, label) => {
+      const l = cell('c-legacy'); const m = cell('c-modern');
+      c.kpi[key] = [l, m];
+      return el('tr', {}, el('td', { text: label }), l, m);
+    };
+    c.mmValue = el('div', { class: 'value' });
+    c.mmSub = el('div', { class: 'muted small' });
+    c.backlogValue = el('div', { class: 'value', 'data-testid': 'backlog' });
+    c.rpsBox = el('div', { class: 'plot' });
+    c.latBox = el('div', { class: 'plot' });
+    c.root = el('article', { class: 'route', 'data-route': route.name, 'data-testid': 'route' },
+      el('div', { class: 'route-head' },
+        el('span', { class: 'route-name', text: route.name }),
+        el('span', { class: 'route-match', text: [route.method, route.path].filter(Boolean).join(' ') }),
+        c.modeBadge, c.pausedBadge, c.fallbackBadge,
+        el('span', { class: 'spacer' }),
+        el('div', { class: 'controls' },
+          el('div', { class: 'seg', role: 'group', 'aria-label': 'mode' }, ...c.modeButtons),
+          el('div', { class: 'percent' }, el('span', { class: 'muted small', text: 'canary' }), c.range, c.number,
+            el('span', { class: 'muted', text: '%' }), c.apply),
+          el('label', { class: 'toggle' }, c.pause, 'paused'))),
+      el('div', { class: 'route-body' },
+        el('div', { class: 'kpis' },
+          el('table', { class: 'kpi-table' },
+            el('thead', {}, el('tr', {}, el('th', { text: '' }), el('th', { class: 'c-legacy', text: 'legacy' }), el('th', { class: 'c-modern', text: 'modern' }))),
+            el('tbody', {}, row('rps', 'requests/s'), row('p50', 'p50 ms'), row('p99', 'p99 ms'), row('err', 'errors'))),
+          el('div', { class: 'kpi-foot' },
+            el('div', { class: 'stat' }, el('div', { class: 'label', text: 'mismatch rate' }), c.mmValue, c.mmSub),
+            el('div', { class: 'stat' }, el('div', { class: 'label', text: 'replay backlog' }), c.backlogValue))),
+        el('div', { class: 'chart' }, el('div', { class: 'chart-title', text: 'requests / s' }), c.rpsBox),
+        el('div', { class: 'chart' }, el('div', { class: 'chart-title', text: 'latency ms (p50 solid, p99 dashed)' }), c.latBox)));
+    return c;
+  }
+
+  function attachPlots(c) {
+    if (c.rpsPlot !== undefined) return;
+    c.rpsPlot = makePlot(c.rpsBox, [line('legacy', COLORS.legacy), line('modern', COLORS.modern)]);
+    c.latPlot = makePlot(c.latBox, [line('legacy p50', COLORS.legacy), line('legacy p99', COLORS.legacy, [5, 4]),
+      line('modern p50', COLORS.modern), line('modern p99', COLORS.modern, [5, 4])]);
+  }
+
+  function markDirty(c, dirty) {
+    c.dirty = dirty;
+    c.number.classList.toggle('dirty', dirty);
+    if (dirty) c.apply.removeAttribute('disabled'); else c.apply.setAttribute('disabled', '');
+  }
+
+  async function applyPercent(c) {
+    const v = Number(c.number.value);
+    if (!(v >= 0 && v <= 100) || Math.round(v * 100) !== Math.round(v * 100 * 1000) / 1000) {
+      toast('Percent must be 0..100 with at most two decimals', 'bad');
+      return;
+    }
+    const r = await change('PUT', `/admin/routes/${encodeURIComponent(c.name)}`, { percent: Math.round(v * 100) / 100 }, `${c.name}: canary ${fmtPercent(v)}%`);
+    if (r) { markDirty(c, false); if (r.name) updateCard(c, r); }
+  }
+
+  async function setMode(c, mode) {
+    const r = await change('PUT', `/admin/routes/${encodeURIComponent(c.name)}`, { mode }, `${c.name}: mode ${mode}`);
+    if (r && r.name) updateCard(c, r);
+  }
+
+  function updateCard(c, r) {
+    c.route = r;
+    const mode = r.mode || 'legacy';
+    c.modeBadge.className = 'badge mode-' + mode;
+    c.modeBadge.textContent = mode + (r.configured_mode && r.configured_mode !== mode ? ` (configured ${r.configured_mode})` : '');
+    c.pausedBadge.hidden = !r.paused;
+    const tripped = !!(r.fallback && r.fallback.tripped);
+    c.fallbackBadge.hidden = !tripped;
+    c.root.classList.toggle('tripped', tripped);
+    const selected = r.configured_mode || mode;
+    for (const b of c.modeButtons) b.classList.toggle('active', b.dataset.mode === selected);
+    if (!c.dirty && document.activeElement !== c.number && document.activeElement !== c.range) {
+      c.number.value = fmtPercent(num(r.percent) || 0);
+      c.range.value = String(num(r.percent) || 0);
+    }
+    c.pause.checked = !!r.paused;
+    const L = (r.rates && r.rates.legacy) || {};
+    const M = (r.rates && r.rates.modern) || {};
+    const th = r.fallback && r.fallback.error_rate;
+    const set = (key, lv, mv, f, cls) => {
+      c.kpi[key][0].textContent = f(num(lv)); c.kpi[key][1].textContent = f(num(mv));
+      c.kpi[key][0].className = cls ? cls(num(lv)) : 'c-legacy';
+      c.kpi[key][1].className = cls ? cls(num(mv)) : 'c-modern';
+    };
+    set('rps', L.rps, M.rps, fmtRps);
+    set('p50', L.p50_ms, M.p50_ms, fmtMs);
+    set('p99', L.p99_ms, M.p99_ms, fmtMs);
+    set('err', L.error_rate, M.error_rate, fmtPct, (v) => errorClass(v, th));
+    const mm = r.mismatch || {};
+    c.mmValue.textContent = fmtPct(num(mm.rate));
+    c.mmValue.className = 'value ' + mismatchClass(num(mm.rate));
+    c.mmSub.textContent = `${num(mm.count) || 0} of ${num(mm.compared) != null ? mm.compared : '–'} compared`;
+    c.backlogValue.textContent = String(num(r.backlog) || 0);
+    c.backlogValue.className = 'value ' + (num(r.backlog) ? 'v-warn' : 'v-ok');
+  }
+
+  function drawCharts() {
+    for (const [name, c] of state.cards) {
+      const h = state.history.get(name);
+      if (!h) continue;
+      attachPlots(c);
+      if (c.rpsPlot) c.rpsPlot.setData([h.t, h.lrps, h.mrps]);
+      if (c.latPlot) c.latPlot.setData([h.t, h.lp50, h.lp99, h.mp50, h.mp99]);
+    }
+  }
+
+  function renderRoutes() {
+    const box = $('#routes');
+    $('#routes-empty').hidden = state.routes.length > 0 || !!state.downSince;
+    if (!state.routes.length && state.downSince && !state.lastOkAt) {
+      $('#routes-empty').hidden = false;
+      $('#routes-empty').textContent = 'Admin API unreachable — no route data yet. Retrying…';
+    }
+    const seen = new Set();
+    for (const r of state.routes) {
+      seen.add(r.name);
+      let c = state.cards.get(r.name);
+      if (!c) {
+        c = makeCard(r);
+        state.cards.set(r.name, c);
+        box.append(c.root);
+      }
+      updateCard(c, r);
+    }
+    for (const [name, c] of state.cards) {
+      if (!seen.has(name)) { c.root.remove(); state.cards.delete(name); }
+    }
+    const sel = $('#mm-route');
+    const have = new Set([...sel.options].map((o) => o.value));
+    for (const r of state.routes) if (!have.has(r.name)) sel.append(el('option', { value: r.name, text: r.name }));
+  }
+
+  // ---------- mismatches ----------
+  const PLAIN_KEY = /^[A-Za-z0-9_:-]+$/;
+  const joinKey = (path, key) => (PLAIN_KEY.test(key) && key !== '*' && key !== '**'
+    ? (path ? path + '.' + key : key) : path + '[' + JSON.stringify(key) + ']');
+
+  // Pretty JSON as HTML; values at a differing path are wrapped in <mark>.
+  function renderJson(v, path, marks, indent) {
+    const pad = '  '.repeat(indent);
+    let out;
+    if (Array.isArray(v)) {
+      out = v.length === 0 ? '[]' : '[\n' + v.map((x, i) => pad + '  ' + renderJson(x, `${path}[${i}]`, marks, indent + 1)).join(',\n') + '\n' + pad + ']';
+    } else if (v && typeof v === 'object') {
+      const keys = Object.keys(v);
+      out = keys.length === 0 ? '{}' : '{\n' + keys.map((k) => {
+        const p = joinKey(path, k);
+        return pad + '  ' + `<span class="c-legacy">${esc(JSON.stringify(k))}</span>: ` + renderJson(v[k], p, marks, indent + 1);
+      }).join(',\n') + '\n' + pad + '}';
+    } else {
+      out = esc(JSON.stringify(v));
+    }
+    return marks.has(path) && path !== '' ? `<mark class="diff" title="${esc(path)}">${out}</mark>` : out;
+  }
+
+  function renderBody(body, marks) {
+    try {
+      return renderJson(JSON.parse(body), '', marks, 0);
+    } catch {
+      const text = esc(body || '');
+      return marks.has('body') ? `<mark class="diff">${text}</mark>` : text;
+    }
+  }
+
+  function renderMismatchList() {
+    const list = $('#mm-list');
+    if (!state.mismatches.length) {
+      list.replaceChildren(el('li', { class: 'muted empty', text: state.downSince ? 'Admin API unreachable.' : 'No mismatches recorded.' }));
+      return;
+    }
+    list.replaceChildren(...state.mismatches.map((m) => el('li', {
+      class: 'item' + (m.seq === state.selectedSeq ? ' selected' : ''), 'data-testid': 'mismatch',
+      onclick: () => { state.selectedSeq = m.seq; renderMismatchList(); renderMismatchDetail(); },
+    },
+    el('div', { class: 'mm-meta' }, el('span', { text: `${fmtTime(m.time)} · ${m.route}` }), el('span', { class: 'mono', text: (m.request_id || '').slice(0, 12) })),
+    el('div', { class: 'mono small', text: m.user_key ? `user ${m.user_key}` : '' }),
+    el('div', {}, ...(m.diffs || []).slice(0, 6).map((d) => el('span', { class: 'chip', text: d.path })),
+      (m.diffs || []).length > 6 ? el('span', { class: 'muted small', text: ` +${m.diffs.length - 6}` }) : null))));
+    if (state.selectedSeq == null || !state.mismatches.some((m) => m.seq === state.selectedSeq)) {
+      state.selectedSeq = state.mismatches[0].seq;
+      list.firstChild.classList.add('selected');
+    }
+    renderMismatchDetail();
+  }
+
+  function renderMismatchDetail() {
+    const box = $('#mm-detail');
+    const m = state.mismatches.find((x) => x.seq === state.selectedSeq);
+    if (!m) return;
+    const marks = new Set((m.diffs || []).map((d) => d.path));
+    const rows = (m.diffs || []).map((d) => `<tr><td>${esc(d.path)}</td><td class="c-legacy">${d.legacy == null ? '<span class="muted">absent</span>' : esc(d.legacy)}</td><td class="c-modern">${d.modern == null ? '<span class="muted">absent</span>' : esc(d.modern)}</td></tr>`).join('');
+    const side = (name, s) => `<div class="side"><h4 class="c-${name}">${name} · <span class="${marks.has('status') ? 'v-bad' : ''}">HTTP ${esc(s.status)}</span></h4><pre>${renderBody(s.body, marks)}</pre></div>`;
+    box.innerHTML = `<div class="muted small" style="margin-bottom:8px">${esc(m.method || '')} ${esc(m.path || '')} · request <span class="mono">${esc(m.request_id || '–')}</span> · ${new Date(m.time).toISOString()}</div>` +
+      `<table class="diff-table"><thead><tr><th>field</th><th>legacy</th><th>modern</th></tr></thead><tbody>${rows}</tbody></table>` +
+      `<div class="sides">${side('legacy', m.legacy || {})}${side('modern', m.modern || {})}</div>`;
+  }
+
+  // ---------- polling ----------
+  function setConn() {
+    const c = $('#conn');
+    if (state.downSince) { c.className = 'pill pill-bad'; c.textContent = 'API unreachable'; }
+    else { c.className = 'pill pill-ok'; c.textContent = 'live'; }
+    $('#updated').textContent = state.lastOkAt ? 'updated ' + fmtTime(state.lastOkAt) : '';
+  }
+
+  let polling = false;
+  async function poll() {
+    if (polling) return;
+    polling = true;
+    const now = Date.now();
+    try {
+      const res = await api('/admin/routes');
+      if (!res.ok || !Array.isArray(res.body)) throw new Error('HTTP ' + res.status);
+      state.routes = res.body;
+      state.lastOkAt = now;
+      state.downSince = 0;
+      for (const r of state.routes) pushHistory(r, now);
+    } catch (e) {
+      if (!state.downSince) state.downSince = now;
+      pushGap(now);
+    } finally {
+      polling = false;
+    }
+    setConn();
+    renderBanners();
+    renderSummary();
+    renderRoutes();
+    drawCharts();
+  }
+
+  async function pollMismatches() {
+    const route = $('#mm-route').value;
+    try {
+      const res = await api('/admin/mismatches?limit=30' + (route ? '&route=' + encodeURIComponent(route) : ''));
+      if (res.ok && Array.isArray(res.body)) state.mismatches = res.body;
+    } catch { /* shown by the connection pill */ }
+    renderMismatchList();
+  }
+
+  async function pollStatus() {
+    try {
+      const res = await api('/admin/status');
+      state.status = res.ok ? res.body : null;
+    } catch { state.status = null; }
+  }
+
+  // ---------- start ----------
+  $('#token-button').addEventListener('click', () => promptToken(''));
+  $('#token-form').addEventListener('submit', () => { $('#token-dialog').returnValue = 'save'; });
+  $('#token-cancel').addEventListener('click', () => $('#token-dialog').close('cancel'));
+  $('#mm-route').addEventListener('change', () => { state.selectedSeq = null; pollMismatches(); });
+  setToken(state.token);
+  poll();
+  pollMismatches();
+  pollStatus();
+  setInterval(poll, POLL_MS);
+  setInterval(pollMismatches, MM_POLL_MS);
+  setInterval(pollStatus, STATUS_POLL_MS);
+})();

@@ -1,0 +1,260 @@
+#!/usr/bin/env node
+// Browser test of the strangler-proxy dashboard: headless Debian Chromium
+// driven by playwright-core.
+//
+//   node dashboard_test.mjs --url http://127.0.0.1:9901/ --screenshot out.png \
+//        [--token T | --token-file F] [--route NAME] [--percent 25] \
+//        [--chromium /usr/bin/chromium] [--timeout-ms 60000]
+//   node dashboard_test.mjs --stub --screenshot out.png    (page development only)
+//
+// Checks: the page renders one card per route of GET /admin/routes; moving
+// the canary percent of a route through the UI (number field + Apply + token
+// prompt) changes the route as seen by GET /admin/routes; a screenshot is
+// saved. With --stub it serves the dashboard sources and a fake admin API
+// itself (and also checks the "API unreachable" banner); the real test runs
+// against the real proxy's admin listener.
+// Exit status 0 = all checks passed. Prints "N passed, M failed".
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function parseArgs(argv) {
+  const a = { chromium: '/usr/bin/chromium', timeoutMs: 60000 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const next = () => argv[++i];
+    if (k === '--url') a.url = next();
+    else if (k === '--screenshot') a.screenshot = next();
+    else if (k === '--token') a.token = next();
+    else if (k === '--token-file') a.tokenFile = next();
+    else if (k === '--route') a.route = next();
+    else if (k === '--percent') a.percent = Number(next());
+    else if (k === '--chromium') a.chromium = next();
+    else if (k === '--timeout-ms') a.timeoutMs = Number(next());
+    else if (k === '--stub') a.stub = true;
+    else throw new Error(`unknown argument ${k}`);
+  }
+  if (!a.screenshot) throw new Error('--screenshot PATH is required');
+  if (!a.url && !a.stub) throw new Error('--url URL (or --stub) is required');
+  return a;
+}
+
+// Token file: one token per line, optionally "name:token"; the first one is used.
+function readToken(file) {
+  const line = fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('#'));
+  if (!line) throw new Error(`no token in ${file}`);
+  const colon = line.indexOf(':');
+  return colon >= 0 ? line.slice(colon + 1) : line;
+}
+
+// ---------- stub admin API (development of the page only) ----------
+function startStub() {
+  const dash = path.resolve(here, '../../dashboard');
+  const files = {
+    'index.html': [path.join(dash, 'index.html'), 'text/html; charset=utf-8'],
+    'app.js': [path.join(dash, 'app.js'), 'text/javascript; charset=utf-8'],
+    'style.css': [path.join(dash, 'style.css'), 'text/css; charset=utf-8'],
+    'uPlot.min.js': [path.join(dash, 'node_modules/uplot/dist/uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
+    'uPlot.min.css': [path.join(dash, 'node_modules/uplot/dist/uPlot.min.css'), 'text/css; charset=utf-8'],
+  };
+  const token = 'stub-token';
+  const t0 = Date.now();
+  const route = (name, method, p, mode, percent) => ({
+    name, method, path: p, mode, percent, paused: false,
+    fallback: { enabled: true, tripped: false, since: 0, reason: '', window_s: 30, error_rate: 0.05, min_requests: 50 },
+    mismatch: { rate: 0, count: 0, compared: 0 }, backlog: 0,
+  });
+  const routes = [route('profile-update', 'POST', '/api/v1/profile/update', 'shadow', 0),
+    route('profile-get', 'GET', '/api/v1/profile/get', 'canary', 10)];
+  routes[1].fallback = { ...routes[1].fallback, tripped: true, since: t0 - 42000, reason: 'modern error rate 0.310 > 0.050 over 30 s (93/300 requests)' };
+  routes[1].configured_mode = 'canary';
+  routes[1].mode = 'legacy';
+  const mismatches = [{
+    seq: 7, time: t0 - 5000, route: 'profile-update', request_id: 'req-7f3a9c21b0', user_key: '6f1c2a9e-8d0b-4c1e-9a57-3f2d1b0c4e11',
+    method: 'POST', path: '/api/v1/profile/update',
+    legacy: { status: 200, body: '{"ret":200,"data":{"user_id":"6f1c2a9e-8d0b-4c1e-9a57-3f2d1b0c4e11","updated_at":"2026-11-21T22:42:32.123456Z","attributes":{"plan":"pro","locale":"zh-CN"}},"msg":""}' },
+    modern: { status: 200, body: '{"ret":200,"data":{"user_id":"6f1c2a9e-8d0b-4c1e-9a57-3f2d1b0c4e11","updated_at":"2026-11-21T22:42:32.123456Z","attributes":{"plan":"free","locale":"zh-CN","beta":"1"}},"msg":""}' },
+    diffs: [{ path: 'data.attributes.plan', legacy: '"pro"', modern: '"free"' }, { path: 'data.attributes.beta', legacy: null, modern: '"1"' }],
+  }];
+  let apiDown = false;
+  const send = (res, status, body, type = 'application/json') => {
+    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-cache' });
+    res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+  };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://stub');
+    if (url.pathname === '/') { res.writeHead(302, { Location: '/dashboard/' }); return res.end(); }
+    if (url.pathname.startsWith('/dashboard/')) {
+      const f = files[url.pathname.slice('/dashboard/'.length) || 'index.html'];
+      return f ? send(res, 200, fs.readFileSync(f[0]), f[1]) : send(res, 404, { error: 'not found' });
+    }
+    if (apiDown) { req.socket.destroy(); return undefined; }
+    const s = (Date.now() - t0) / 1000;
+    if (req.method === 'GET' && url.pathname === '/admin/routes') {
+      for (const [i, r] of routes.entries()) {
+        const share = r.mode === 'canary' ? r.percent / 100 : r.mode === 'full' ? 1 : r.mode === 'shadow' ? 1 : 0;
+        const base = 800 + 120 * Math.sin(s / 7 + i);
+        r.rates = {
+          legacy: { rps: r.mode === 'full' ? 0 : base, p50_ms: 3.1 + Math.sin(s / 3), p99_ms: 11.8 + 3 * Math.sin(s / 5), error_rate: 0.0004 },
+          modern: { rps: base * share, p50_ms: 0.9 + 0.2 * Math.sin(s / 4), p99_ms: 2.7 + Math.sin(s / 6), error_rate: i === 1 ? 0.31 : 0.001 },
+        };
+        r.mismatch.compared = Math.round(s * 800);
+        r.mismatch.count = i === 0 ? 1 : 0;
+        r.mismatch.rate = r.mismatch.compared ? r.mismatch.count / r.mismatch.compared : 0;
+        r.backlog = i === 1 ? 12 : 0;
+      }
+      return send(res, 200, routes);
+    }
+    if (req.method === 'GET' && url.pathname === '/admin/mismatches') {
+      const want = url.searchParams.get('route');
+      return send(res, 200, mismatches.filter((m) => !want || m.route === want));
+    }
+    if (req.method === 'GET' && url.pathname === '/admin/status') {
+      return send(res, 200, { version: 'stub', started_at: t0, replay: { backlog: 12, bytes: 1 << 20, max_bytes: 256 << 20, full: false } });
+    }
+    const m = url.pathname.match(/^\/admin\/routes\/([^/]+)(\/reset-fallback)?$/);
+    if (m) {
+      if (req.headers.authorization !== `Bearer ${token}`) return send(res, 401, { error: 'bad token' });
+      const r = routes.find((x) => x.name === decodeURIComponent(m[1]));
+      if (!r) return send(res, 404, { error: 'no such route' });
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        if (m[2] && req.method === 'POST') {
+          r.fallback = { ...r.fallback, tripped: false, since: 0, reason: '' };
+          r.mode = r.configured_mode || r.mode;
+          return send(res, 200, r);
+        }
+        if (req.method !== 'PUT') return send(res, 405, { error: 'method' });
+        let p;
+        try { p = JSON.parse(body); } catch { return send(res, 400, { error: 'bad JSON' }); }
+        if (p.percent != null) {
+          if (!(p.percent >= 0 && p.percent <= 100)) return send(res, 400, { error: 'percent: must be 0..100' });
+          r.percent = p.percent;
+        }
+        if (p.mode) r.mode = r.configured_mode = p.mode;
+        if (p.paused != null) r.paused = !!p.paused;
+        return send(res, 200, r);
+      });
+      return undefined;
+    }
+    return send(res, 404, { error: 'not found' });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}/`, token, server,
+    setDown: (v) => { apiDown = v; },
+  })));
+}
+
+// ---------- the test ----------
+const results = [];
+function check(name, ok, detail = '') {
+  results.push({ name, ok });
+  console.log(`${ok ? 'ok' : 'FAIL'}: ${name}${detail ? ' — ' + detail : ''}`);
+  return ok;
+}
+
+async function getRoutes(base) {
+  const res = await fetch(new URL('/admin/routes', base));
+  if (!res.ok) throw new Error(`GET /admin/routes: HTTP ${res.status}`);
+  return res.json();
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  let stub = null;
+  let url = args.url;
+  let token = args.token || (args.tokenFile ? readToken(args.tokenFile) : '');
+  if (args.stub) {
+    stub = await startStub();
+    url = stub.url;
+    token = stub.token;
+  }
+  const deadline = setTimeout(() => { console.error('dashboard test: timed out'); process.exit(2); }, args.timeoutMs);
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ficus-chromium-'));
+  const ctx = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: args.chromium,
+    headless: true,
+    viewport: { width: 1440, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const consoleErrors = [];
+  try {
+    const page = ctx.pages()[0] || (await ctx.newPage());
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    await page.goto(url, { waitUntil: 'load' });
+
+    const apiRoutes = await getRoutes(url);
+    check('admin API lists routes', Array.isArray(apiRoutes) && apiRoutes.length > 0, `${apiRoutes.length} routes`);
+    await page.waitForSelector('[data-testid=route]', { timeout: 10000 });
+    const shown = await page.$$eval('[data-testid=route]', (els) => els.map((e) => e.dataset.route));
+    check('page renders every route', apiRoutes.every((r) => shown.includes(r.name)), shown.join(', '));
+    const uplots = await page.$$eval('.uplot', (els) => els.length);
+    check('charts are drawn (uPlot loaded)', uplots >= 2 * apiRoutes.length, `${uplots} charts`);
+
+    const name = args.route || apiRoutes[0].name;
+    const before = apiRoutes.find((r) => r.name === name);
+    if (!before) throw new Error(`route ${name} not in /admin/routes`);
+    const target = Number.isFinite(args.percent) ? args.percent : (before.percent === 25 ? 35 : 25);
+    const card = page.locator(`[data-testid=route][data-route="${name}"]`);
+    await card.locator('.percent-input').fill(String(target));
+    await card.locator('.percent-apply').click();
+    const dialog = page.locator('#token-dialog');
+    await dialog.waitFor({ state: 'visible', timeout: 5000 });
+    check('a change asks for the admin token', true);
+    await page.fill('#token-input', token);
+    await page.click('#token-save');
+    let after = null;
+    for (let i = 0; i < 50; i++) {
+      after = (await getRoutes(url)).find((r) => r.name === name);
+      if (after && Math.abs(after.percent - target) < 0.005) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    check(`moving the canary percent of ${name} through the UI changes the proxy`, after && Math.abs(after.percent - target) < 0.005,
+      `${before.percent}% -> ${after && after.percent}% (wanted ${target}%)`);
+    await page.waitForFunction(([n, t]) => {
+      const inp = document.querySelector(`[data-route="${n}"] .percent-input`);
+      return inp && Math.abs(Number(inp.value) - t) < 0.005 && !inp.classList.contains('dirty');
+    }, [name, target], { timeout: 5000 });
+    check('the page shows the new percent', true);
+
+    const mm = await page.$$eval('[data-testid=mismatch]', (els) => els.length);
+    if (stub) check('recent mismatches are listed with highlighted fields', mm > 0 && (await page.$$eval('mark.diff', (e) => e.length)) > 0);
+    // Let the charts collect a few seconds of points before the picture.
+    await page.waitForTimeout(4000);
+    fs.mkdirSync(path.dirname(path.resolve(args.screenshot)), { recursive: true });
+    await page.screenshot({ path: args.screenshot, fullPage: true });
+    check('screenshot saved', fs.statSync(args.screenshot).size > 10000, args.screenshot);
+
+    if (stub) {
+      stub.setDown(true);
+      await page.waitForSelector('[data-testid=offline-banner]', { timeout: 8000 });
+      check('API loss shows the unreachable banner and keeps the last state',
+        (await page.$$eval('[data-testid=route]', (els) => els.length)) === apiRoutes.length);
+      await page.screenshot({ path: args.screenshot.replace(/(\.png)?$/, '-offline.png'), fullPage: true });
+    }
+    check('no JavaScript errors on the page', consoleErrors.filter((e) => !/Failed to load resource|ERR_/.test(e)).length === 0,
+      consoleErrors.join(' | '));
+  } finally {
+    await ctx.close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+    if (stub) stub.server.close();
+    clearTimeout(deadline);
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(`${results.length - failed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error('dashboard test error:', e && e.stack ? e.stack : e);
+  console.log(`${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
+  process.exit(1);
+});
