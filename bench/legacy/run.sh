@@ -79,6 +79,11 @@ if [ "$record" -eq 1 ]; then
     echo "| updates/s | p50 ms | p99 ms | errors | socket errors |"
     echo "|---:|---:|---:|---:|---:|"
     echo "| $rps | $p50 | $p99 | $errors | $sockerr |"
+    if awk -v l="${load_before%% *}" 'BEGIN { exit !(l > 1.0) }'; then
+      echo
+      echo "Note: the machine was busy before this run (1-min load ${load_before%% *} on $(nproc) CPUs," \
+        "other processes competing for the pinned CPU), so these figures understate an idle machine."
+    fi
   } >>"$results"
   echo "recorded in bench/RESULTS.md"
 fi
