@@ -1,0 +1,380 @@
+#!/usr/bin/env bash
+# Black-box tests of profile-migrator against a real MariaDB (started with
+# scripts/stack/legacy-stack.sh start-mysql) and the real profile-writer
+# binary (port 0, temp data dir). Each case starts and stops its own servers.
+#
+#   e2e.sh CASE MIGRATOR_BIN BUILD_DIR
+#   CASE: cli_errors | backfill_resume | live_updates | repair
+# Writer binary: $FICUS_WRITER_BIN, else BUILD_DIR/apps/profile-writer/profile-writer.
+set -euo pipefail
+CASE=$1
+MIGRATOR=$2
+BUILD_DIR=$3
+SRC=${FICUS_SOURCE_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
+WRITER_BIN=${FICUS_WRITER_BIN:-$BUILD_DIR/apps/profile-writer/profile-writer}
+source "$SRC/scripts/lib.sh"
+
+STATE=$(mktemp -d "${TMPDIR:-/tmp}/ficus-migrator-e2e.XXXXXX")
+WRITER_PID=""
+MIGRATOR_PID=""
+MYSQL_STARTED=0
+cleanup() {
+  local rc=$?
+  [ -n "$MIGRATOR_PID" ] && kill -KILL "$MIGRATOR_PID" 2>/dev/null || true
+  if [ -n "$WRITER_PID" ] && kill -0 "$WRITER_PID" 2>/dev/null; then
+    kill -TERM "$WRITER_PID" 2>/dev/null || true
+    wait "$WRITER_PID" 2>/dev/null || true
+  fi
+  [ $MYSQL_STARTED -eq 1 ] && "$SRC/scripts/stack/legacy-stack.sh" stop "$STATE/legacy" >/dev/null 2>&1
+  if [ $rc -ne 0 ]; then
+    echo "--- FAILED ($CASE); logs:" >&2
+    for f in "$STATE"/*.log "$STATE"/*.out; do
+      [ -f "$f" ] && { echo "== $f" >&2; tail -20 "$f" >&2; }
+    done
+  fi
+  rm -rf "$STATE"
+  exit $rc
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+step() { echo "== $*"; }
+
+start_mysql() {
+  local envf="$STATE/mysql.env"
+  "$SRC/scripts/stack/legacy-stack.sh" start-mysql "$STATE/legacy" >"$envf" 2>"$STATE/mysql-start.log" ||
+    fail "legacy-stack.sh start-mysql failed"
+  MYSQL_STARTED=1
+  set -a
+  # shellcheck disable=SC1090
+  source "$envf"
+  set +a
+}
+
+sql() {
+  mariadb --default-character-set=utf8mb4 -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" \
+    -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" -N -B -e "$1"
+}
+
+start_writer() {
+  [ -x "$WRITER_BIN" ] || fail "profile-writer binary not found at $WRITER_BIN (build it first)"
+  mkdir -p "$STATE/writer-data"
+  "$WRITER_BIN" --listen 127.0.0.1:0 --data-dir "$STATE/writer-data" \
+    >"$STATE/writer.out" 2>"$STATE/writer.log" &
+  WRITER_PID=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    WRITER_URL=$(sed -n 's/^profile-writer listening on \(http:[^ ]*\).*/\1/p' "$STATE/writer.out")
+    [ -n "$WRITER_URL" ] && break
+    kill -0 "$WRITER_PID" 2>/dev/null || fail "profile-writer exited at start"
+    sleep 0.1
+  done
+  [ -n "$WRITER_URL" ] || fail "profile-writer did not report its port"
+  export FICUS_WRITER_URL=$WRITER_URL
+}
+
+# generate N: N profiles with keys plan, locale (ts T-500) and nickname (ts T;
+# every 10th a tombstone), T = 2020-09-13 + i ms. user ids are md5-derived v4 UUIDs.
+generate() {
+  sql "INSERT INTO profiles (user_id, updated_us, created_us)
+       SELECT CONCAT(SUBSTR(m,1,8),'-',SUBSTR(m,9,4),'-4',SUBSTR(m,14,3),'-8',SUBSTR(m,18,3),'-',SUBSTR(m,21,12)),
+              1600000000000000 + seq * 1000 + 500, 1600000000000000
+       FROM (SELECT seq, MD5(CONCAT('$CASE', seq)) m FROM seq_1_to_$1) a;
+       INSERT INTO profile_attributes (user_id, attr_key, attr_value, updated_us)
+       SELECT p.user_id, k.attr_key,
+         CASE k.attr_key
+           WHEN 'plan' THEN ELT(1 + CAST(p.updated_us DIV 1000 % 3 AS INT), 'free', 'pro', 'team')
+           WHEN 'locale' THEN 'zh-CN'
+           ELSE IF(p.updated_us DIV 1000 % 10 = 0, NULL,
+                   CONCAT('nick-', CONVERT(SUBSTR(p.user_id, 1, 8) USING utf8mb4), ' \"q\" é\\\\'))
+         END,
+         IF(k.attr_key = 'nickname', p.updated_us, p.updated_us - 500)
+       FROM profiles p
+       JOIN (SELECT 'plan' attr_key UNION ALL SELECT 'locale' UNION ALL SELECT 'nickname') k;"
+}
+
+writer_get() {  # writer_get USER -> JSON body
+  curl -s "$WRITER_URL/api/v2/profile/get?user_id=$1"
+}
+
+writer_update() {  # writer_update USER TS JSON_ATTRS
+  local out
+  out=$(curl -s -XPOST -H 'Content-Type: application/json' -H "X-Ficus-Timestamp: $2" \
+    "$WRITER_URL/api/v2/profile/update" -d "{\"user_id\":\"$1\",\"attributes\":$3}")
+  [ "$(jq -r .ret <<<"$out")" = 200 ] || fail "writer update of $1 failed: $out"
+}
+
+checkpoint_profiles() {
+  [ -f "$STATE/cp" ] || { echo 0; return; }
+  jq '[.partitions[].profiles] | add' "$STATE/cp" 2>/dev/null || echo 0
+}
+
+expect_rc() {  # expect_rc WANT CMD... : runs CMD, output in $STATE/last.out/.err
+  local want=$1 rc=0
+  shift
+  "$@" >"$STATE/last.out" 2>"$STATE/last.err" || rc=$?
+  if [ "$rc" != "$want" ]; then
+    cat "$STATE/last.out" "$STATE/last.err" >&2
+    fail "exit $rc, expected $want: $*"
+  fi
+}
+
+expect_err() {  # expect_err TEXT: stderr of the last command contains TEXT
+  grep -qF -- "$1" "$STATE/last.err" || { cat "$STATE/last.err" >&2; fail "stderr lacks '$1'"; }
+}
+expect_out() {
+  grep -qF -- "$1" "$STATE/last.out" || { cat "$STATE/last.out" >&2; fail "stdout lacks '$1'"; }
+}
+
+M() { "$MIGRATOR" "$@" --progress plain; }
+
+case_cli_errors() {
+  step "usage errors name the problem (exit 2)"
+  expect_rc 2 "$MIGRATOR"
+  expect_err "subcommand"
+  expect_rc 2 "$MIGRATOR" backfill
+  expect_err "--writer-url"
+  expect_rc 2 "$MIGRATOR" backfill --writer-url http://127.0.0.1:1 --partitions 0
+  expect_err "--partitions: must be 1 to 256, got 0"
+  expect_rc 2 "$MIGRATOR" verify --writer-url ftp://127.0.0.1:1
+  expect_err "--writer-url: 'ftp://127.0.0.1:1': must start with http://"
+  expect_rc 2 "$MIGRATOR" verify --writer-url http://127.0.0.1:1 --sample 0%
+  expect_err "--sample"
+  expect_rc 2 "$MIGRATOR" backfill --writer-url http://127.0.0.1:1 --legacy-tz Mars/Base
+  expect_err "--legacy-tz: time zone 'Mars/Base': unknown"
+  expect_rc 2 "$MIGRATOR" backfill --writer-url http://127.0.0.1:1 --no-such-flag
+  expect_err "--no-such-flag"
+  expect_rc 0 "$MIGRATOR" verify --help
+  expect_out "--repair"
+
+  step "unreachable database (exit 3, names host:port)"
+  local dead
+  dead=$(free_port)
+  expect_rc 3 env -u FICUS_MYSQL_SOCKET "$MIGRATOR" backfill --writer-url http://127.0.0.1:1 \
+    --mysql-host 127.0.0.1 --mysql-port "$dead" --checkpoint "$STATE/cp0"
+  expect_err "mysql 127.0.0.1:$dead/ficus: cannot connect"
+  expect_rc 3 env -u FICUS_MYSQL_SOCKET "$MIGRATOR" verify --writer-url http://127.0.0.1:1 \
+    --mysql-host 127.0.0.1 --mysql-port "$dead"
+  expect_err "cannot connect"
+
+  start_mysql
+  generate 50
+  step "wrong password and unknown database are named"
+  expect_rc 3 "$MIGRATOR" backfill --writer-url http://127.0.0.1:1 --mysql-password wrong \
+    --checkpoint "$STATE/cp0"
+  expect_err "Access denied"
+  expect_rc 3 "$MIGRATOR" verify --writer-url http://127.0.0.1:1 --mysql-db nosuchdb
+  expect_err "nosuchdb"
+
+  step "unreachable writer (exit 3, names the URL; checkpoint stays at zero)"
+  local wport
+  wport=$(free_port)
+  expect_rc 3 M backfill --writer-url "http://127.0.0.1:$wport" --retry-deadline-ms 500 \
+    --checkpoint "$STATE/cp"
+  expect_err "writer http://127.0.0.1:$wport"
+  [ "$(checkpoint_profiles)" = 0 ] || fail "checkpoint advanced without a writer"
+
+  step "corrupt checkpoint file is refused, naming the file"
+  echo '{"format":"ficus-migrator-checkpoint/1","source":' >"$STATE/cp"
+  expect_rc 3 M backfill --writer-url "http://127.0.0.1:$wport" --checkpoint "$STATE/cp"
+  expect_err "$STATE/cp: not valid JSON"
+  step "checkpoint from another partitioning is refused"
+  expect_rc 3 M backfill --writer-url "http://127.0.0.1:$wport" --retry-deadline-ms 100 \
+    --checkpoint "$STATE/cp" --restart --partitions 2
+  expect_rc 3 M backfill --writer-url "http://127.0.0.1:$wport" --checkpoint "$STATE/cp" --partitions 3
+  expect_err "resume with the same value"
+}
+
+case_backfill_resume() {
+  local n=100000
+  start_mysql
+  start_writer
+  step "generate $n profiles"
+  generate $n
+  [ "$(sql 'SELECT COUNT(*) FROM profiles')" = $n ] || fail "generation"
+
+  step "backfill, SIGKILL midway"
+  M backfill --checkpoint "$STATE/cp" --workers 16 --partitions 4 --failures "$STATE/failures.jsonl" \
+    >"$STATE/backfill1.out" 2>"$STATE/backfill1.log" &
+  MIGRATOR_PID=$!
+  local i done=0
+  for ((i = 0; i < 1200; i++)); do
+    done=$(checkpoint_profiles)
+    [ "$done" -ge 25000 ] && break
+    kill -0 "$MIGRATOR_PID" 2>/dev/null || fail "migrator ended before it could be killed"
+    sleep 0.1
+  done
+  kill -KILL "$MIGRATOR_PID"
+  wait "$MIGRATOR_PID" 2>/dev/null || true
+  MIGRATOR_PID=""
+  done=$(checkpoint_profiles)
+  echo "killed with $done profiles checkpointed"
+  [ "$done" -ge 25000 ] && [ "$done" -lt $n ] || fail "expected a partial checkpoint, got $done"
+  [ "$(jq '[.partitions[].finished] | all' "$STATE/cp")" = false ] || fail "checkpoint says finished"
+
+  step "resume"
+  expect_rc 0 M backfill --checkpoint "$STATE/cp" --workers 16 --partitions 4 \
+    --failures "$STATE/failures.jsonl"
+  cat "$STATE/last.out"
+  expect_out "resumed from       $done"
+  expect_out "state              complete"
+  expect_out "failed             0"
+  local processed
+  processed=$(sed -n 's/^  processed (run) *\([0-9]*\).*/\1/p' "$STATE/last.out")
+  [ "$processed" -le $((n - done)) ] || fail "resume redid work: processed $processed"
+  [ "$(jq '[.partitions[].finished] | all' "$STATE/cp")" = true ] || fail "checkpoint not finished"
+  [ "$(checkpoint_profiles)" = $n ] || fail "checkpoint counts $(checkpoint_profiles), not $n"
+
+  step "a second resume has nothing to do"
+  expect_rc 0 M backfill --checkpoint "$STATE/cp" --partitions 4
+  expect_out "processed (run)    0"
+
+  step "verify: all users, zero mismatches"
+  expect_rc 0 M verify --workers 16 --mismatches "$STATE/mismatches.jsonl"
+  cat "$STATE/last.out"
+  expect_out "checked            $n"
+  expect_out "mismatched         0"
+  expect_out "result             PARITY"
+  local live
+  live=$(sql 'SELECT COUNT(*) FROM profile_attributes WHERE attr_value IS NOT NULL')
+  expect_out "live attributes    legacy $live, new store $live"
+  [ ! -s "$STATE/mismatches.jsonl" ] || fail "mismatch file not empty"
+
+  step "spot check one user byte for byte (tombstone and escapes)"
+  local u
+  u=$(sql "SELECT user_id FROM profile_attributes WHERE attr_key='nickname' AND attr_value IS NOT NULL LIMIT 1")
+  local want got
+  want=$(sql "SELECT attr_value FROM profile_attributes WHERE user_id='$u' AND attr_key='nickname'")
+  got=$(writer_get "$u" | jq -r .data.attributes.nickname)
+  [ "$want" = "$got" ] || fail "nickname of $u: legacy '$want', writer '$got'"
+  u=$(sql "SELECT user_id FROM profile_attributes WHERE attr_key='nickname' AND attr_value IS NULL LIMIT 1")
+  [ "$(writer_get "$u" | jq -r '.data.attributes | has("nickname")')" = false ] ||
+    fail "tombstoned nickname of $u came back"
+
+  step "sampled verify (count and percentage)"
+  expect_rc 0 M verify --sample 1000 --seed 7
+  expect_out "checked            1000"
+  expect_rc 0 M verify --sample 2%
+  expect_out "result             PARITY"
+}
+
+case_live_updates() {
+  local n=20000
+  start_mysql
+  start_writer
+  generate $n
+  sql "SELECT user_id FROM profiles ORDER BY RAND(42) LIMIT 300" >"$STATE/live-users"
+  local now
+  now=$(($(date +%s) * 1000000))
+
+  step "backfill (rate-limited) while live updates reach the writer"
+  M backfill --checkpoint "$STATE/cp" --workers 8 --partitions 2 --rate 3000 \
+    >"$STATE/backfill.out" 2>"$STATE/backfill.log" &
+  MIGRATOR_PID=$!
+  local i=0 u
+  while read -r u; do
+    i=$((i + 1))
+    writer_update "$u" $((now + i)) "{\"plan\":\"live-$i\",\"nickname\":null,\"locale\":\"fr-FR\"}"
+    if [ $i -eq 50 ]; then
+      kill -0 "$MIGRATOR_PID" 2>/dev/null || fail "backfill finished before the live writes: no overlap"
+    fi
+    [ $((i % 50)) -eq 0 ] && sleep 0.3
+  done <"$STATE/live-users"
+  local rc=0
+  wait "$MIGRATOR_PID" || rc=$?
+  MIGRATOR_PID=""
+  cat "$STATE/backfill.out"
+  [ $rc = 0 ] || fail "backfill exit $rc"
+  grep -q "state              complete" "$STATE/backfill.out" || fail "backfill incomplete"
+
+  step "every live value survived the stale backfill copy"
+  i=0
+  while read -r u; do
+    i=$((i + 1))
+    local body
+    body=$(writer_get "$u")
+    [ "$(jq -r .data.attributes.plan <<<"$body")" = "live-$i" ] || fail "live plan of $u overwritten: $body"
+    [ "$(jq -r '.data.attributes | has("nickname")' <<<"$body")" = false ] ||
+      fail "deleted nickname of $u revived: $body"
+    [ "$(jq -r .data.attributes.locale <<<"$body")" = fr-FR ] || fail "live locale of $u lost: $body"
+  done <"$STATE/live-users"
+
+  step "verify sees exactly the 300 users legacy has not got yet (writer newer)"
+  expect_rc 1 M verify --mismatches "$STATE/mm.jsonl"
+  expect_out "mismatched         300"
+  [ "$(wc -l <"$STATE/mm.jsonl")" = 300 ] || fail "mismatch file has $(wc -l <"$STATE/mm.jsonl") lines"
+  [ "$(jq -r .kind "$STATE/mm.jsonl" | sort -u)" = attributes ] || fail "unexpected kinds"
+
+  step "verify --repair copies them to legacy (writer newer), then parity"
+  expect_rc 0 M verify --repair --mismatches "$STATE/mm2.jsonl"
+  expect_out "repaired           300 (failed 0)"
+  [ "$(jq -r .repair "$STATE/mm2.jsonl" | sort -u)" = modern_to_legacy ] || fail "wrong direction"
+  u=$(head -1 "$STATE/live-users")
+  [ "$(sql "SELECT attr_value FROM profile_attributes WHERE user_id='$u' AND attr_key='plan'")" = live-1 ] ||
+    fail "legacy plan of $u not repaired"
+  [ "$(sql "SELECT COUNT(*) FROM profile_attributes WHERE user_id='$u' AND attr_key='nickname' AND attr_value IS NULL AND updated_us=$((now + 1))")" = 1 ] ||
+    fail "legacy nickname of $u not a tombstone at the writer's stamp"
+  [ "$(sql "SELECT COUNT(*) FROM profile_history WHERE user_id='$u'")" -ge 1 ] || fail "no history row"
+  expect_rc 0 M verify
+  expect_out "mismatched         0"
+}
+
+case_repair() {
+  local n=3000
+  start_mysql
+  start_writer
+  generate $n
+  expect_rc 0 M backfill --checkpoint "$STATE/cp"
+  expect_rc 0 M verify
+  mapfile -t users < <(sql "SELECT user_id FROM profiles ORDER BY user_id LIMIT 5")
+  local u1=${users[0]} u2=${users[1]} u3=${users[2]} u4=${users[3]}
+  local u5=aaaaaaaa-0000-4000-8000-000000000005
+  local now
+  now=$(($(date +%s) * 1000000))
+
+  step "corrupt: legacy newer (u1), legacy edited in place (u2), writer newer (u3),"
+  step "         key only in writer (u4), user only in legacy (u5)"
+  sql "UPDATE profile_attributes SET attr_value='legacy-fix', updated_us=$now WHERE user_id='$u1' AND attr_key='plan';
+       UPDATE profiles SET updated_us=$now WHERE user_id='$u1';
+       UPDATE profile_attributes SET attr_value='edited-in-place' WHERE user_id='$u2' AND attr_key='locale';
+       INSERT INTO profiles VALUES ('$u5', $now, $now);
+       INSERT INTO profile_attributes VALUES ('$u5', 'plan', 'only-legacy', $now);"
+  writer_update "$u3" $((now + 5)) '{"plan":"writer-newer","locale":null}'
+  writer_update "$u4" 1500000000000000 '{"stray":"old-key"}'
+
+  step "verify finds exactly those five"
+  expect_rc 1 M verify --mismatches "$STATE/mm.jsonl"
+  cat "$STATE/last.out"
+  expect_out "mismatched         5  (missing in new store 1, missing in legacy 0, attributes 4)"
+  for u in "$u1" "$u2" "$u3" "$u4" "$u5"; do
+    grep -q "\"user_id\":\"$u\"" "$STATE/mm.jsonl" || fail "$u not reported"
+  done
+  jq -e "select(.user_id==\"$u2\") | .keys[0] | .key==\"locale\" and .legacy==\"edited-in-place\" and .modern==\"zh-CN\"" \
+    "$STATE/mm.jsonl" >/dev/null || fail "u2 record lacks the differing values"
+
+  step "verify --repair fixes each from the newer side"
+  expect_rc 0 M verify --repair --mismatches "$STATE/mm2.jsonl"
+  cat "$STATE/last.out"
+  expect_out "repaired           5 (failed 0)"
+  [ "$(jq -r "select(.user_id==\"$u1\") | .repair" "$STATE/mm2.jsonl")" = legacy_to_modern ] || fail "u1 direction"
+  [ "$(jq -r "select(.user_id==\"$u2\") | .repair" "$STATE/mm2.jsonl")" = legacy_to_modern_bumped ] || fail "u2 direction"
+  [ "$(jq -r "select(.user_id==\"$u3\") | .repair" "$STATE/mm2.jsonl")" = modern_to_legacy ] || fail "u3 direction"
+  [ "$(writer_get "$u1" | jq -r .data.attributes.plan)" = legacy-fix ] || fail "u1 not repaired"
+  [ "$(writer_get "$u2" | jq -r .data.attributes.locale)" = edited-in-place ] || fail "u2 not repaired"
+  [ "$(sql "SELECT attr_value FROM profile_attributes WHERE user_id='$u3' AND attr_key='plan'")" = writer-newer ] ||
+    fail "u3 not repaired in legacy"
+  [ "$(sql "SELECT COUNT(*) FROM profile_attributes WHERE user_id='$u3' AND attr_key='locale' AND attr_value IS NULL")" = 1 ] ||
+    fail "u3 locale not deleted in legacy"
+  [ "$(writer_get "$u4" | jq -r '.data.attributes | has("stray")')" = false ] || fail "u4 stray key kept"
+  [ "$(writer_get "$u5" | jq -r .data.attributes.plan)" = only-legacy ] || fail "u5 not copied"
+
+  step "verify after repair: parity"
+  expect_rc 0 M verify
+  expect_out "mismatched         0"
+}
+
+"case_$CASE"
+echo "PASS: $CASE"
