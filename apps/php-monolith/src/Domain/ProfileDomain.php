@@ -65,7 +65,15 @@ final class ProfileDomain
         }
 
         $history = json_encode((object) $changes, self::JSON_FLAGS);
-        $decide = static function (StoredProfile $current) use ($userId, $changes, $ts, $history, $render): ProfileWrite {
+        $decide = static function (
+            StoredProfile $current,
+        ) use (
+            $userId,
+            $changes,
+            $ts,
+            $history,
+            $render,
+        ): ProfileWrite {
             [$won, $merged] = Merge::apply($current->cells, $changes, $ts);
             $updatedUs = max($current->updatedUs ?? 0, $ts);
             $body = $render(ProfileView::fromCells($userId, $updatedUs, $merged));

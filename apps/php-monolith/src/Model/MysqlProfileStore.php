@@ -166,7 +166,8 @@ final class MysqlProfileStore implements ProfileStore
     {
         $this->db->run(static function (PDO $pdo) use ($claim): void {
             $pdo->prepare(
-                "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND state = 'pending' AND lease_token = ?"
+                'DELETE FROM idempotency_keys'
+                . " WHERE user_id = ? AND idem_key = ? AND state = 'pending' AND lease_token = ?"
             )->execute([$claim->userId, $claim->key, $claim->token]);
         });
     }

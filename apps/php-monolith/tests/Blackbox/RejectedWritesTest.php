@@ -68,7 +68,8 @@ final class RejectedWritesTest extends TestCase
             $rejected++;
         }
         // ...an invalid request carrying a fresh Idempotency-Key (must not claim it)...
-        [$status] = self::post(json_encode(['user_id' => $user, 'attributes' => ['x' => 5]]), ['Idempotency-Key' => 'fresh']);
+        $invalid = json_encode(['user_id' => $user, 'attributes' => ['x' => 5]]);
+        [$status] = self::post($invalid, ['Idempotency-Key' => 'fresh']);
         $this->assertSame(400, $status);
         // ...a reused key with another body, and a key in flight.
         $this->assertSame(

@@ -17,7 +17,8 @@ use Ficus\Tests\Support\Http;
 $users = array_slice($argv, 4);
 for ($i = 0; $i < (int) $n; $i++) {
     $user = $users[$i % count($users)];
-    $body = json_encode(['user_id' => $user, 'attributes' => ["c{$client}_$i" => "v{$client}_$i", 'shared' => "c$client"]]);
+    $attributes = ["c{$client}_$i" => "v{$client}_$i", 'shared' => "c$client"];
+    $body = json_encode(['user_id' => $user, 'attributes' => $attributes]);
     $res = Http::request($url, 'POST', '/api/v1/profile/update', ['Content-Type' => 'application/json'], $body);
     if ($res->status !== 200) {
         fwrite(STDERR, "client $client update $i: {$res->status} {$res->body}\n");

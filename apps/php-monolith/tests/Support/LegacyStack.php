@@ -54,7 +54,8 @@ final class LegacyStack
     {
         $dir = rtrim(sys_get_temp_dir(), '/') . '/ficus-php-' . getmypid() . '-' . bin2hex(random_bytes(3));
         mkdir($dir, 0700, true);
-        $cmd = escapeshellarg(self::script()) . ' start ' . escapeshellarg($dir) . ' 2>' . escapeshellarg("$dir/start.err");
+        $cmd = escapeshellarg(self::script()) . ' start ' . escapeshellarg($dir)
+            . ' 2>' . escapeshellarg("$dir/start.err");
         $out = [];
         exec($cmd, $out, $rc);
         if ($rc !== 0) {

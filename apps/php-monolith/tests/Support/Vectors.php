@@ -37,7 +37,8 @@ final class Vectors
         $scope = [];
         $sub = static function (string $s) use (&$scope, $version): string {
             $s = str_replace('{v}', $version, $s);
-            return (string) preg_replace_callback('/\{(uuid|UUID|ikey):([A-Za-z0-9_]+)\}/', static function ($m) use (&$scope) {
+            $pattern = '/\{(uuid|UUID|ikey):([A-Za-z0-9_]+)\}/';
+            return (string) preg_replace_callback($pattern, static function ($m) use (&$scope) {
                 $name = $m[2];
                 if ($m[1] === 'ikey') {
                     return $scope['ikey:' . $name] ??= 'ik-' . bin2hex(random_bytes(12));
@@ -140,13 +141,15 @@ final class Vectors
                 }
             }
             if (!$top && count($gotVars) !== count($wantVars)) {
-                return "$path: keys " . json_encode(array_keys($gotVars)) . ', want ' . json_encode(array_keys($wantVars));
+                return "$path: keys " . json_encode(array_keys($gotVars))
+                    . ', want ' . json_encode(array_keys($wantVars));
             }
             return null;
         }
         if (is_array($want)) {
             if (!is_array($got) || count($want) !== count($got)) {
-                return "$path: want " . json_encode($want, self::JSON_FLAGS) . ', got ' . json_encode($got, self::JSON_FLAGS);
+                return "$path: want " . json_encode($want, self::JSON_FLAGS)
+                    . ', got ' . json_encode($got, self::JSON_FLAGS);
             }
             foreach ($want as $k => $v) {
                 $why = self::match($v, $got[$k], "$path[$k]", false);

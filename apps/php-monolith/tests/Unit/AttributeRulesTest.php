@@ -10,6 +10,8 @@ use PHPUnit\Framework\TestCase;
 
 final class AttributeRulesTest extends TestCase
 {
+    private const KEY_RULE = ': key must be 1 to 64 bytes of [A-Za-z0-9_.:-]';
+
     private static function check(string $json): array|Error
     {
         return AttributeRules::check(json_decode($json, false, 512, JSON_THROW_ON_ERROR));
@@ -25,7 +27,10 @@ final class AttributeRulesTest extends TestCase
 
     public function testAcceptsValuesNullsAndKeepsDocumentOrder(): void
     {
-        $this->assertSame(['z' => 'last', 'a' => null, 'k.e:y-_9' => ''], self::check('{"z":"last","a":null,"k.e:y-_9":""}'));
+        $this->assertSame(
+            ['z' => 'last', 'a' => null, 'k.e:y-_9' => ''],
+            self::check('{"z":"last","a":null,"k.e:y-_9":""}'),
+        );
     }
 
     public function testEntryCount(): void
@@ -42,10 +47,11 @@ final class AttributeRulesTest extends TestCase
 
     public function testKeyRule(): void
     {
-        $this->assertRejected('{"ok":"1","bad key":"v"}', 'attributes.bad key: key must be 1 to 64 bytes of [A-Za-z0-9_.:-]');
+        $this->assertRejected('{"ok":"1","bad key":"v"}', 'attributes.bad key' . self::KEY_RULE);
         $this->assertRejected('{"":"v"}', 'attributes.: key must be 1 to 64 bytes of [A-Za-z0-9_.:-]');
         $this->assertRejected('{"a\n":"v"}', "attributes.a\n: key must be 1 to 64 bytes of [A-Za-z0-9_.:-]");
-        $this->assertRejected('{"' . str_repeat('k', 65) . '":"v"}', 'attributes.' . str_repeat('k', 65) . ': key must be 1 to 64 bytes of [A-Za-z0-9_.:-]');
+        $long = str_repeat('k', 65);
+        $this->assertRejected('{"' . $long . '":"v"}', 'attributes.' . $long . self::KEY_RULE);
         $this->assertIsArray(self::check('{"' . str_repeat('k', 64) . '":"v"}'));
         $this->assertSame(['7' => 'numeric keys stay strings'], self::check('{"7":"numeric keys stay strings"}'));
     }
@@ -55,7 +61,10 @@ final class AttributeRulesTest extends TestCase
         foreach (['5', '1.5', 'true', '{"a":"b"}', '["a"]'] as $bad) {
             $this->assertRejected('{"a":"ok","v":' . $bad . '}', 'attributes.v: value must be a string or null');
         }
-        $this->assertRejected('{"bio":"' . str_repeat('x', 1025) . '"}', 'attributes.bio: value longer than 1024 bytes');
+        $this->assertRejected(
+            '{"bio":"' . str_repeat('x', 1025) . '"}',
+            'attributes.bio: value longer than 1024 bytes',
+        );
         $this->assertRejected('{"bio":"' . str_repeat('é', 513) . '"}', 'attributes.bio: value longer than 1024 bytes');
         $this->assertIsArray(self::check('{"bio":"' . str_repeat('é', 512) . '"}'));
     }
@@ -63,6 +72,6 @@ final class AttributeRulesTest extends TestCase
     public function testFirstFailureInDocumentOrderAnswers(): void
     {
         $this->assertRejected('{"v":5,"bad key":"x"}', 'attributes.v: value must be a string or null');
-        $this->assertRejected('{"bad key":5,"v":5}', 'attributes.bad key: key must be 1 to 64 bytes of [A-Za-z0-9_.:-]');
+        $this->assertRejected('{"bad key":5,"v":5}', 'attributes.bad key' . self::KEY_RULE);
     }
 }

@@ -32,11 +32,13 @@ final class KernelTest extends TestCase
     {
         $view = new ProfileView(self::UUID, 1700000000000200, []);
         $this->assertSame(
-            '{"ret":200,"data":{"user_id":"' . self::UUID . '","updated_at":"2023-11-14T22:13:20.000200Z","attributes":{}},"msg":""}',
+            '{"ret":200,"data":{"user_id":"' . self::UUID . '",'
+                . '"updated_at":"2023-11-14T22:13:20.000200Z","attributes":{}},"msg":""}',
             ProfileRenderer::body($view),
         );
         $this->assertSame('1970-01-01T00:00:00.000001Z', ProfileRenderer::formatUs(1));
-        $this->assertSame('{"0":"a","b":"c"}', json_encode(ProfileRenderer::data(new ProfileView(self::UUID, 1, ['0' => 'a', 'b' => 'c']))['attributes']));
+        $data = ProfileRenderer::data(new ProfileView(self::UUID, 1, ['0' => 'a', 'b' => 'c']));
+        $this->assertSame('{"0":"a","b":"c"}', json_encode($data['attributes']));
     }
 
     public function testRouterAnswers404And405(): void
@@ -46,7 +48,10 @@ final class KernelTest extends TestCase
         $this->assertSame(['api', 'update'], $r->match('POST', '/u'));
         $res = $r->match('GET', '/u');
         $this->assertInstanceOf(Response::class, $res);
-        $this->assertSame([405, ['Allow' => 'POST'], '{"ret":405,"data":null,"msg":"method: use POST"}'], [$res->status, $res->headers, $res->body]);
+        $this->assertSame(
+            [405, ['Allow' => 'POST'], '{"ret":405,"data":null,"msg":"method: use POST"}'],
+            [$res->status, $res->headers, $res->body],
+        );
         $this->assertSame('{"ret":404,"data":null,"msg":"path: no such endpoint"}', $r->match('GET', '/x')->body);
     }
 
@@ -60,12 +65,14 @@ final class KernelTest extends TestCase
     public function testUpdateRulesRunInContractOrder(): void
     {
         $json = ['content-type' => 'application/json'];
+        $idem = 'Idempotency-Key: must be 1 to 128 printable ASCII characters';
+        $ts = 'X-Ficus-Timestamp: must be a positive integer of microseconds since the epoch';
         $cases = [
             [[], str_repeat(' ', 65537), 413, 'body: larger than 65536 bytes'],
             [['content-type' => 'text/json'], '{}', 415, 'Content-Type: must be application/json'],
-            [$json + ['idempotency-key' => ''], '{}', 400, 'Idempotency-Key: must be 1 to 128 printable ASCII characters'],
-            [$json + ['x-ficus-timestamp' => '00'], '{}', 400, 'X-Ficus-Timestamp: must be a positive integer of microseconds since the epoch'],
-            [$json + ['x-ficus-timestamp' => '12345678901234567'], '{}', 400, 'X-Ficus-Timestamp: must be a positive integer of microseconds since the epoch'],
+            [$json + ['idempotency-key' => ''], '{}', 400, $idem],
+            [$json + ['x-ficus-timestamp' => '00'], '{}', 400, $ts],
+            [$json + ['x-ficus-timestamp' => '12345678901234567'], '{}', 400, $ts],
             [$json, "\xff", 400, 'body: not valid UTF-8'],
             [$json, '{"a":', 400, 'body: malformed JSON'],
             [$json, '[]', 400, 'body: must be a JSON object'],
@@ -81,7 +88,10 @@ final class KernelTest extends TestCase
             $this->assertInstanceOf(Response::class, $res, $msg);
             $this->assertSame([$status, Envelope::encode($status, null, $msg)], [$res->status, $res->body]);
         }
-        $ok = self::updateRules(['content-type' => 'application/json; charset=UTF-8', 'x-ficus-timestamp' => '42'], '{"user_id":"' . self::UUID . '","attributes":{}}');
+        $ok = self::updateRules(
+            ['content-type' => 'application/json; charset=UTF-8', 'x-ficus-timestamp' => '42'],
+            '{"user_id":"' . self::UUID . '","attributes":{}}',
+        );
         $this->assertIsArray($ok);
         $this->assertSame(42, $ok['ts']);
         $this->assertNull($ok['idempotency_key']);
