@@ -80,8 +80,10 @@ EOF
     # its SIGINT); stdout/stderr closed so callers reading our output finish.
     setsid mariadbd --defaults-file="$mdir/my.cnf" "${userflag[@]}" \
       </dev/null >>"$logdir/mariadb.out" 2>&1 &
+    local pid=$!
     for ((i = 0; i < 300; i++)); do
       [ -S "$mdir/mysqld.sock" ] && legacy_mysql_client "$mdir" -e 'SELECT 1' >/dev/null 2>&1 && break
+      kill -0 "$pid" 2>/dev/null || break  # exited (e.g. port taken): fail now, not in 30 s
       sleep 0.1
     done
     if ! legacy_mysql_client "$mdir" -e 'SELECT 1' >/dev/null 2>&1; then
