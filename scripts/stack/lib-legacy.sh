@@ -48,7 +48,7 @@ legacy_mysql_start() {
       rm -rf "$mdir/data"
       mariadb-install-db --no-defaults --datadir="$mdir/data" "${userflag[@]}" \
         --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
-        --innodb-log-file-size=16M --innodb-buffer-pool-size=32M \
+        --innodb-log-file-size=${LEGACY_INNODB_LOG_SIZE:-128M} --innodb-buffer-pool-size=32M \
         >"$logdir/mariadb-install.log" 2>&1 || {
         echo "mariadb-install-db failed; see $logdir/mariadb-install.log" >&2
         return 1
@@ -71,7 +71,7 @@ collation-server = utf8mb4_bin
 transaction-isolation = READ-COMMITTED
 max_connections = 300
 innodb_buffer_pool_size = 128M
-innodb_log_file_size = 16M
+innodb_log_file_size = ${LEGACY_INNODB_LOG_SIZE:-128M}
 innodb_flush_log_at_trx_commit = 1
 innodb_lock_wait_timeout = 10
 EOF

@@ -197,7 +197,7 @@ case_backfill_resume() {
   [ "$(sql 'SELECT COUNT(*) FROM profiles')" = $n ] || fail "generation"
 
   step "backfill, SIGKILL midway"
-  M backfill --checkpoint "$STATE/cp" --workers 16 --partitions 4 --failures "$STATE/failures.jsonl" \
+  M backfill --checkpoint "$STATE/cp" --workers 64 --partitions 4 --failures "$STATE/failures.jsonl" \
     >"$STATE/backfill1.out" 2>"$STATE/backfill1.log" &
   MIGRATOR_PID=$!
   local i done=0
@@ -216,7 +216,7 @@ case_backfill_resume() {
   [ "$(jq '[.partitions[].finished] | all' "$STATE/cp")" = false ] || fail "checkpoint says finished"
 
   step "resume"
-  expect_rc 0 M backfill --checkpoint "$STATE/cp" --workers 16 --partitions 4 \
+  expect_rc 0 M backfill --checkpoint "$STATE/cp" --workers 64 --partitions 4 \
     --failures "$STATE/failures.jsonl"
   cat "$STATE/last.out"
   expect_out "resumed from       $done"

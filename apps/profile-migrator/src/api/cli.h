@@ -32,7 +32,7 @@ struct CommonArgs {
   DbArgs db;
   HttpUrl writer;
   int partitions = 4;
-  int workers = 16;
+  int workers = 64;
   int chunk_size = 500;
   double rate = 0;  // users per second, 0 = unlimited
   std::shared_ptr<const TimeZone> legacy_zone;

@@ -36,7 +36,7 @@ namespace ficus::migrator {
 
 struct BackfillOptions {
   int partitions = 4;
-  int workers = 16;
+  int workers = 64;
   int chunk_size = 500;
   std::int64_t checkpoint_interval_us = 1'000'000;
   bool restart = false;  // ignore an existing checkpoint

@@ -197,8 +197,8 @@ MirrorPolicy ParseMirror(const YAML::Node& node, const std::string& path, Mirror
 Route ParseRoute(const YAML::Node& node, const std::string& path, const Config& cfg,
                  const MirrorPolicy& mirror_defaults) {
   ExpectMap(node, path,
-            {"name", "match", "backends", "rewrite", "cohort", "mode", "percent", "mirror",
-             "compare", "fallback"});
+            {"name", "match", "backends", "rewrite", "cohort", "mode", "percent", "paused",
+             "mirror", "compare", "fallback"});
   Route r;
   if (!node["name"]) Fail(Join(path, "name"), "is required");
   r.name = NonEmpty(node["name"], Join(path, "name"));
@@ -264,6 +264,7 @@ Route ParseRoute(const YAML::Node& node, const std::string& path, const Config& 
     if (!p) Fail(Join(path, "percent"), p.error().message);
     r.percent_bp = *p;
   }
+  if (node["paused"]) r.paused = Bool(node["paused"], Join(path, "paused"));
   if (r.mode != Mode::kLegacy && !cfg.FindBackend(r.modern_backend)) {
     Fail(Join(path, "backends.modern"), "unknown backend '" + r.modern_backend +
                                             "' (needed by mode " + std::string(ModeName(r.mode)) +

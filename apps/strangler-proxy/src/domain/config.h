@@ -85,6 +85,7 @@ struct Route {
   std::string cohort;  // empty: no cohort (canary then sends only forced requests to modern)
   Mode mode = Mode::kLegacy;
   uint32_t percent_bp = 0;  // canary share in basis points, 0..10000 (percent * 100)
+  bool paused = false;      // operator pause: the route behaves as mode legacy
   MirrorPolicy mirror;
   ComparePolicy compare;
   FallbackPolicy fallback;

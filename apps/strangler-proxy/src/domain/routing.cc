@@ -62,7 +62,7 @@ Decision Decide(const Route& route, std::string_view method, std::string_view pa
   const bool write = IsWrite(method);
   Role primary = Role::kLegacy;
   bool mirror = false;
-  switch (route.mode) {
+  switch (route.paused ? Mode::kLegacy : route.mode) {
     case Mode::kLegacy:
       break;
     case Mode::kShadow:

@@ -98,6 +98,15 @@ TEST(Decide, FullServesModernAndMirrorsWritesToLegacy) {
   EXPECT_FALSE(Decide(r, "PUT", "/p", "", CohortState::kNone).mirror);
 }
 
+TEST(Decide, PausedRouteBehavesAsLegacy) {
+  Route r;
+  r.mode = Mode::kFull;
+  r.paused = true;
+  auto d = Decide(r, "POST", "/p", "", CohortState::kIn);
+  EXPECT_EQ(d.primary.role, Role::kLegacy);
+  EXPECT_FALSE(d.mirror);
+}
+
 TEST(Decide, IsWrite) {
   EXPECT_FALSE(IsWrite("GET"));
   EXPECT_FALSE(IsWrite("HEAD"));

@@ -1,0 +1,39 @@
+// Admin endpoints of the proxy (served on the admin listener, loopback by
+// default): GET /metrics (Prometheus text) and GET /healthz. The control
+// plane adds its own endpoints with AddHandler(); handlers are tried in
+// order before the built-ins, the first to return a Response wins.
+// Configure (AddHandler/AddCollector) before the listener starts; Handle()
+// is then safe from any loop.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "api/proxy.h"
+#include "ficus/http/message.h"
+#include "service/metrics.h"
+
+namespace ficus::proxy {
+
+using AdminHandler =
+    std::function<boost::asio::awaitable<std::optional<http::Response>>(http::Request&)>;
+
+class AdminApi {
+ public:
+  AdminApi(MetricsRegistry& metrics, Proxy& proxy) : metrics_(metrics), proxy_(proxy) {}
+  void AddHandler(AdminHandler h) { handlers_.push_back(std::move(h)); }
+  // Runs before /metrics renders (e.g. copy server counters into gauges).
+  void AddCollector(std::function<void()> c) { collectors_.push_back(std::move(c)); }
+
+  boost::asio::awaitable<http::Response> Handle(http::Request& req);
+
+ private:
+  MetricsRegistry& metrics_;
+  Proxy& proxy_;
+  std::vector<AdminHandler> handlers_;
+  std::vector<std::function<void()>> collectors_;
+};
+
+}  // namespace ficus::proxy

@@ -1,0 +1,52 @@
+// Header handling of the forwarding path (pure functions, no I/O).
+//
+// Request to a backend:
+//   - hop-by-hop fields removed (Connection and the fields it names,
+//     Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-*), and
+//     Expect (the proxy has the whole body) and Content-Length (recomputed);
+//   - X-Forwarded-For: the client's address appended to any existing list;
+//     X-Forwarded-Proto: http (overwritten);
+//   - X-Request-Id kept when the client sent a sane one (1..128 visible
+//     ASCII), otherwise replaced by a generated id;
+//   - X-Ficus-Timestamp: always removed from the client's request, and set
+//     to the proxy's stamp when `timestamp_us` is non-zero (routed writes),
+//     so a client can never choose the timestamp of a write.
+// Response to the client: hop-by-hop fields and framing fields
+// (Content-Length, Transfer-Encoding) dropped; the server reframes.
+#pragma once
+
+#include <boost/beast/http/fields.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ficus/http/message.h"
+
+namespace ficus::proxy {
+
+inline constexpr std::string_view kTimestampHeader = "X-Ficus-Timestamp";
+inline constexpr std::string_view kRequestIdHeader = "X-Request-Id";
+inline constexpr std::string_view kMirrorHeader = "X-Ficus-Mirror";
+inline constexpr std::string_view kCanaryHeader = "X-Canary-User";
+
+struct ForwardFacts {
+  std::string_view client_ip;
+  std::string_view generated_request_id;  // used when the client's is absent/invalid
+  int64_t timestamp_us = 0;               // 0: no stamp (reads, unrouted requests)
+};
+
+// Rewrites `h` in place for the upstream request; returns the request id in force.
+std::string PrepareUpstreamHeaders(http::Headers& h, const ForwardFacts& facts);
+
+bool ValidRequestId(std::string_view id);
+
+// "METHOD target HTTP/1.1\r\n" + fields + Content-Length (when there is a
+// body or the method is a write) + "\r\n". Fields with CR/LF are dropped.
+void AppendRequestHead(std::string& out, std::string_view method, std::string_view target,
+                       const http::Headers& h, std::size_t body_size);
+
+// Copies an upstream response's fields for the client, minus hop-by-hop and
+// framing fields.
+void CopyResponseHeaders(const boost::beast::http::fields& in, http::Headers& out);
+
+}  // namespace ficus::proxy

@@ -1,0 +1,116 @@
+#include "api/forward.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/beast/http/fields.hpp>
+
+namespace ficus::proxy {
+namespace {
+
+http::Headers ClientHeaders() {
+  http::Headers h;
+  h.Add("Host", "example.test");
+  h.Add("Connection", "keep-alive, X-Secret-Hop");
+  h.Add("X-Secret-Hop", "1");
+  h.Add("Keep-Alive", "timeout=5");
+  h.Add("TE", "trailers");
+  h.Add("Upgrade", "h2c");
+  h.Add("Proxy-Authorization", "Basic x");
+  h.Add("Expect", "100-continue");
+  h.Add("Content-Length", "12");
+  h.Add("Content-Type", "application/json");
+  h.Add("X-Ficus-Timestamp", "1");  // a client may not choose the stamp
+  h.Add("X-Ficus-Mirror", "1");
+  return h;
+}
+
+TEST(Forward, StripsHopByHopAndFraming) {
+  auto h = ClientHeaders();
+  PrepareUpstreamHeaders(h, {"10.0.0.7", "gen-id", 0});
+  for (const char* gone :
+       {"Connection", "X-Secret-Hop", "Keep-Alive", "TE", "Upgrade", "Proxy-Authorization",
+        "Expect", "Content-Length", "X-Ficus-Timestamp", "X-Ficus-Mirror"}) {
+    EXPECT_FALSE(h.Contains(gone)) << gone;
+  }
+  EXPECT_EQ(h.Get("Host"), "example.test");
+  EXPECT_EQ(h.Get("Content-Type"), "application/json");
+}
+
+TEST(Forward, ForwardedForAppendsAndProtoIsSet) {
+  auto h = ClientHeaders();
+  PrepareUpstreamHeaders(h, {"10.0.0.7", "gen-id", 0});
+  EXPECT_EQ(h.Get("X-Forwarded-For"), "10.0.0.7");
+  EXPECT_EQ(h.Get("X-Forwarded-Proto"), "http");
+  http::Headers h2;
+  h2.Add("X-Forwarded-For", "1.2.3.4");
+  h2.Add("X-Forwarded-Proto", "https-lie");
+  PrepareUpstreamHeaders(h2, {"10.0.0.7", "gen-id", 0});
+  EXPECT_EQ(h2.Get("X-Forwarded-For"), "1.2.3.4, 10.0.0.7");
+  EXPECT_EQ(h2.Get("X-Forwarded-Proto"), "http");
+  EXPECT_EQ(h2.Count("X-Forwarded-For"), 1u);
+}
+
+TEST(Forward, RequestIdKeptWhenSaneElseGenerated) {
+  http::Headers keep;
+  keep.Add("X-Request-Id", "abc-123");
+  EXPECT_EQ(PrepareUpstreamHeaders(keep, {"1.1.1.1", "gen", 0}), "abc-123");
+  EXPECT_EQ(keep.Get("X-Request-Id"), "abc-123");
+  http::Headers none;
+  EXPECT_EQ(PrepareUpstreamHeaders(none, {"1.1.1.1", "gen", 0}), "gen");
+  EXPECT_EQ(none.Get("X-Request-Id"), "gen");
+  http::Headers bad;
+  bad.Add("X-Request-Id", "has space");
+  EXPECT_EQ(PrepareUpstreamHeaders(bad, {"1.1.1.1", "gen", 0}), "gen");
+  EXPECT_EQ(bad.Count("X-Request-Id"), 1u);
+  http::Headers dup;
+  dup.Add("X-Request-Id", "a");
+  dup.Add("X-Request-Id", "b");
+  EXPECT_EQ(PrepareUpstreamHeaders(dup, {"1.1.1.1", "gen", 0}), "gen");
+  EXPECT_EQ(dup.Count("X-Request-Id"), 1u);
+  EXPECT_FALSE(ValidRequestId(std::string(129, 'a')));
+}
+
+TEST(Forward, TimestampStampedOverwritingTheClient) {
+  http::Headers h;
+  h.Add("X-Ficus-Timestamp", "42");
+  h.Add("x-ficus-timestamp", "43");
+  PrepareUpstreamHeaders(h, {"1.1.1.1", "gen", 1763766152123456});
+  EXPECT_EQ(h.Count("X-Ficus-Timestamp"), 1u);
+  EXPECT_EQ(h.Get("X-Ficus-Timestamp"), "1763766152123456");
+}
+
+TEST(Forward, RequestHeadSerialization) {
+  http::Headers h;
+  h.Add("Host", "a");
+  h.Add("X-Evil", "x\r\nInjected: 1");  // never sent
+  std::string out;
+  AppendRequestHead(out, "POST", "/api/v2/profile/update?x=1", h, 5);
+  EXPECT_EQ(out,
+            "POST /api/v2/profile/update?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n");
+  out.clear();
+  AppendRequestHead(out, "GET", "/", h, 0);
+  EXPECT_EQ(out, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  out.clear();
+  AppendRequestHead(out, "DELETE", "/", {}, 0);
+  EXPECT_EQ(out, "DELETE / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+}
+
+TEST(Forward, ResponseHeadersLoseHopByHopAndFraming) {
+  boost::beast::http::fields in;
+  in.insert("Content-Type", "application/json");
+  in.insert("Connection", "close, X-Backend-Hop");
+  in.insert("X-Backend-Hop", "1");
+  in.insert("Transfer-Encoding", "chunked");
+  in.insert("Content-Length", "10");
+  in.insert("Keep-Alive", "timeout=5");
+  in.insert("Set-Cookie", "a=1");
+  in.insert("Set-Cookie", "b=2");
+  http::Headers out;
+  CopyResponseHeaders(in, out);
+  EXPECT_EQ(out.size(), 3u);
+  EXPECT_EQ(out.Get("Content-Type"), "application/json");
+  EXPECT_EQ(out.Count("Set-Cookie"), 2u);
+}
+
+}  // namespace
+}  // namespace ficus::proxy

@@ -1,0 +1,470 @@
+#include "api/proxy.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cassert>
+#include <chrono>
+#include <functional>
+#include <optional>
+
+#include "api/forward.h"
+#include "domain/cohort.h"
+#include "domain/routing.h"
+
+namespace ficus::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
+
+// One keep-alive pool per event loop: every loop is one thread, so a
+// thread_local pool is a per-loop pool and needs no lock.
+thread_local std::unique_ptr<UpstreamPool> tl_pool;
+
+UpstreamPool& LoopPool(const asio::any_io_executor& ex) {
+  if (!tl_pool) tl_pool = std::make_unique<UpstreamPool>(ex);
+  return *tl_pool;
+}
+
+int64_t ElapsedUs(SteadyClock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - since).count();
+}
+
+Result<asio::ip::address> ResolveHost(const std::string& host) {
+  if (host == "localhost") return asio::ip::make_address("127.0.0.1");
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (!ec) return addr;
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(host, "", ec);
+  if (ec || results.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "cannot resolve host '" + host + "'");
+  }
+  return results.begin()->endpoint().address();
+}
+
+MirrorOutcome OutcomeOf(const UpstreamResult& r) {
+  switch (r.error) {
+    case UpstreamErrorKind::kNone:
+      return MirrorOutcome::kOk;
+    case UpstreamErrorKind::kConnect:
+      return MirrorOutcome::kConnectError;
+    case UpstreamErrorKind::kTimeout:
+      return MirrorOutcome::kTimeout;
+    case UpstreamErrorKind::kIo:
+      return MirrorOutcome::kIoError;
+  }
+  return MirrorOutcome::kIoError;
+}
+
+}  // namespace
+
+struct Proxy::MirrorJob {
+  std::shared_ptr<const Runtime> runtime;  // keeps route and backend alive
+  const RouteRuntime* route = nullptr;
+  const BackendRuntime* backend = nullptr;
+  UpstreamTarget target;  // the backend's, connect timeout capped by the mirror timeout
+  uint32_t timeout_ms = 1000;
+  uint64_t max_response_bytes = 0;
+  std::string head;
+  std::shared_ptr<const std::string> body;
+  bool want_bodies = false;
+  MirrorExchange exchange;
+  MirrorResult result;
+  bool primary_done = false;
+  bool mirror_done = false;
+  asio::steady_timer* waiter = nullptr;  // a draining handler waiting for this mirror
+};
+
+Proxy::Proxy(MetricsRegistry& metrics, MirrorSink& sink, const Clock& clock, AccessLog& access_log)
+    : metrics_(metrics), sink_(sink), clock_(clock), access_log_(access_log) {}
+
+Proxy::~Proxy() = default;
+
+std::shared_ptr<const Runtime> Proxy::runtime() const {
+  return runtime_.load(std::memory_order_acquire);
+}
+
+BackendState* Proxy::BackendStateFor(const std::string& name) {
+  auto& slot = backend_states_[name];
+  if (!slot) {
+    slot = std::make_unique<BackendState>();
+    slot->up_gauge = &metrics_.GetGauge(
+        "ficus_proxy_backend_up",
+        "1 when the backend's active health check passes (or none is configured).",
+        {{"backend", name}});
+    slot->up_gauge->Set(1);
+  }
+  return slot.get();
+}
+
+RouteState* Proxy::RouteStateFor(const std::string& name) {
+  auto& slot = route_states_[name];
+  if (!slot) {
+    slot = std::make_unique<RouteState>();
+    slot->mirror_inflight_gauge =
+        &metrics_.GetGauge("ficus_proxy_mirror_inflight",
+                           "Mirrored requests currently in flight, per route.", {{"route", name}});
+  }
+  return slot.get();
+}
+
+void Proxy::FillRouteMetrics(RouteRuntime& rr) {
+  static constexpr const char* kClass[] = {"5xx", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  for (int role = 0; role < 2; ++role) {
+    const BackendRuntime* b = role == 0 ? rr.legacy : rr.modern;
+    const Labels base = {
+        {"route", rr.name}, {"backend", b->target.name}, {"role", role == 0 ? "legacy" : "modern"}};
+    auto& m = rr.metrics[role];
+    for (int c = 0; c < 6; ++c) {
+      Labels l = base;
+      l.emplace_back("class", kClass[c]);
+      m.by_class[c] = &metrics_.GetCounter(
+          "ficus_proxy_requests_total",
+          "Requests answered to clients, by route, serving backend and status class.", l);
+    }
+    auto err = [&](const char* kind) {
+      Labels l = base;
+      l.emplace_back("kind", kind);
+      return &metrics_.GetCounter("ficus_proxy_backend_errors_total",
+                                  "Primary requests that failed at the backend (502/504 sent).", l);
+    };
+    m.connect_errors = err("connect");
+    m.timeouts = err("timeout");
+    m.io_errors = err("io");
+    m.latency = &metrics_.GetHistogram("ficus_proxy_request_duration_seconds",
+                                       "Time from request parsed to response ready.", base);
+  }
+  for (int o = 0; o < 6; ++o) {
+    rr.mirror_outcome[o] = &metrics_.GetCounter(
+        "ficus_proxy_mirror_total",
+        "Mirrored requests by outcome (ok, overflow, unhealthy, connect_error, timeout, io_error).",
+        {{"route", rr.name}, {"outcome", MirrorOutcomeName(static_cast<MirrorOutcome>(o))}});
+  }
+  rr.mirror_latency =
+      &metrics_.GetHistogram("ficus_proxy_mirror_duration_seconds",
+                             "Duration of mirrored requests that were sent.", {{"route", rr.name}});
+}
+
+Status Proxy::SetConfig(std::shared_ptr<const Config> config) {
+  std::lock_guard lock(mu_);
+  auto rt = std::make_shared<Runtime>();
+  rt->config = config;
+  for (const auto& [name, b] : config->backends) {
+    auto addr = ResolveHost(b.address.host);
+    if (!addr) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "backends." + name + ".url: " + addr.error().message);
+    }
+    BackendRuntime br;
+    br.config = &b;
+    br.target.name = name;
+    br.target.endpoint = tcp::endpoint(*addr, b.address.port);
+    br.target.key = name + "@" + addr->to_string() + ":" + std::to_string(b.address.port);
+    br.target.connect_timeout_ms = b.connect_timeout_ms;
+    br.target.response_timeout_ms = b.response_timeout_ms;
+    br.target.max_idle = b.max_idle;
+    br.state = BackendStateFor(name);
+    rt->backends.emplace(name, std::move(br));
+  }
+  auto backend = [&](const std::string& name) -> const BackendRuntime* {
+    auto it = rt->backends.find(name);
+    return it == rt->backends.end() ? nullptr : &it->second;
+  };
+  rt->routes.reserve(config->routes.size());
+  for (const auto& r : config->routes) {
+    RouteRuntime rr;
+    rr.route = &r;
+    rr.name = r.name;
+    rr.cohort = r.cohort.empty() ? nullptr : config->FindCohort(r.cohort);
+    rr.state = RouteStateFor(r.name);
+    rr.legacy = backend(r.legacy_backend);
+    rr.modern = backend(r.modern_backend);
+    assert(rr.legacy && "validated by ParseConfig");
+    if (!rr.modern) rr.modern = rr.legacy;  // mode legacy without a modern backend
+    FillRouteMetrics(rr);
+    rt->routes.push_back(std::move(rr));
+  }
+  auto& d = rt->default_route;
+  d.name = "_default";
+  d.state = RouteStateFor(d.name);
+  d.legacy = d.modern = backend(config->default_backend);
+  FillRouteMetrics(d);
+  rt->generation = ++generation_;
+  metrics_.GetGauge("ficus_proxy_config_generation", "Config generation in force (1 = first load).")
+      .Set(static_cast<int64_t>(rt->generation));
+  if (!requests_total_) {
+    requests_total_ = &metrics_.GetCounter("ficus_proxy_handled_total", "Requests handled.");
+  }
+  runtime_.store(std::move(rt), std::memory_order_release);
+  return {};
+}
+
+asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
+  const auto t0 = SteadyClock::now();
+  auto ex = co_await asio::this_coro::executor;
+  const std::shared_ptr<const Runtime> rt = runtime_.load(std::memory_order_acquire);
+  const Config& cfg = *rt->config;
+  const std::string_view path = req.Path();
+  const std::string_view query = req.Query();
+
+  const Route* route = Match(cfg, req.method, path);
+  const RouteRuntime* rr = &rt->default_route;
+  CohortState cohort = CohortState::kNone;
+  std::string cohort_key;
+  Role primary_role = Role::kLegacy;
+  std::string primary_target;
+  std::optional<Target> mirror;
+  const bool want_bodies = sink_.WantsBodies();
+  if (route) {
+    rr = &rt->routes[static_cast<std::size_t>(route - cfg.routes.data())];
+    const bool canary = route->mode == Mode::kCanary && !route->paused;
+    if (canary) {
+      if (auto h = req.headers.Get(kCanaryHeader); h && http::IEquals(*h, "true")) {
+        cohort = CohortState::kForced;
+      }
+    }
+    if (rr->cohort && cohort != CohortState::kForced &&
+        (canary || (want_bodies && route->mode != Mode::kLegacy))) {
+      KeyInputs in;
+      in.header = [&req](std::string_view n) { return req.headers.Get(n); };
+      in.query = query;
+      in.body = req.body;
+      if (auto k = ExtractCohortKey(*rr->cohort, in)) {
+        cohort_key = std::move(*k);
+        cohort = InCanary(CohortBucket(rr->cohort->salt, cohort_key), route->percent_bp)
+                     ? CohortState::kIn
+                     : CohortState::kOut;
+      }
+    }
+    auto d = Decide(*route, req.method, path, query, cohort);
+    primary_role = d.primary.role;
+    primary_target = std::move(d.primary.path);
+    mirror = std::move(d.mirror);
+  } else {
+    primary_target = req.target;
+  }
+  const BackendRuntime* primary = primary_role == Role::kLegacy ? rr->legacy : rr->modern;
+  const BackendRuntime* mirror_backend =
+      mirror ? (mirror->role == Role::kLegacy ? rr->legacy : rr->modern) : nullptr;
+
+  // Headers, shared by primary and mirror.
+  const int64_t ts = route && IsWrite(req.method) ? clock_.NowUs() : 0;
+  std::string generated_id;
+  if (auto cur = req.headers.Get(kRequestIdHeader);
+      !cur || !ValidRequestId(*cur) || req.headers.Count(kRequestIdHeader) != 1) {
+    generated_id = NewRequestId();
+  }
+  const std::string client_ip = req.remote.address().to_string();
+  const std::string request_id =
+      PrepareUpstreamHeaders(req.headers, ForwardFacts{client_ip, generated_id, ts});
+
+  std::shared_ptr<const std::string> shared_body;
+  std::string_view body = req.body;
+  if (mirror_backend) {
+    shared_body = std::make_shared<const std::string>(std::move(req.body));
+    body = *shared_body;
+  }
+  std::string head;
+  head.reserve(256 + primary_target.size());
+  AppendRequestHead(head, req.method, primary_target, req.headers, body.size());
+
+  // The mirror goes out once the primary request is on the wire.
+  const char* mirror_note = mirror_backend ? "pending" : "none";
+  std::shared_ptr<MirrorJob> job;
+  std::function<void()> on_sent;
+  auto make_exchange = [&](MirrorExchange& x) {
+    x.route = rr->name;
+    x.mode = std::string(ModeName(route->mode));
+    x.primary_backend = primary->target.name;
+    x.mirror_backend = mirror_backend->target.name;
+    x.request_id = request_id;
+    x.cohort_key = cohort_key;
+    x.method = req.method;
+    x.target = mirror->path;
+    x.timestamp_us = ts;
+    if (want_bodies) {
+      for (auto f : req.headers) x.headers.emplace_back(f.name, f.value);
+      x.body = *shared_body;
+    }
+  };
+  if (mirror_backend) {
+    on_sent = [&] {
+      const auto& policy = route->mirror;
+      auto drop = [&](MirrorOutcome why) {
+        rr->mirror_outcome[static_cast<int>(why)]->Inc();
+        MirrorExchange x;
+        make_exchange(x);
+        sink_.OnDropped(x, why);
+        mirror_note = MirrorOutcomeName(why);
+      };
+      if (!mirror_backend->state->up.load(std::memory_order_relaxed))
+        return drop(MirrorOutcome::kUnhealthy);
+      auto& inflight = rr->state->mirror_inflight;
+      if (inflight.load(std::memory_order_relaxed) >= policy.max_inflight) {
+        return drop(MirrorOutcome::kOverflow);
+      }
+      inflight.fetch_add(1, std::memory_order_relaxed);
+      rr->state->mirror_inflight_gauge->Add(1);
+      mirrors_inflight_.fetch_add(1, std::memory_order_relaxed);
+      job = std::make_shared<MirrorJob>();
+      job->runtime = rt;
+      job->route = rr;
+      job->backend = mirror_backend;
+      job->target = mirror_backend->target;
+      job->target.connect_timeout_ms = std::min(job->target.connect_timeout_ms, policy.timeout_ms);
+      job->timeout_ms = policy.timeout_ms;
+      job->max_response_bytes = cfg.limits.max_response_bytes;
+      job->head.reserve(head.size() + 64);
+      AppendRequestHead(job->head, req.method, mirror->path, req.headers, body.size());
+      job->head.insert(job->head.size() - 2, "X-Ficus-Mirror: 1\r\n");
+      job->body = shared_body;
+      job->want_bodies = want_bodies;
+      make_exchange(job->exchange);
+      asio::co_spawn(ex, RunMirror(job), asio::detached);
+      mirror_note = "dispatched";
+    };
+  }
+
+  auto r = co_await LoopPool(ex).Exchange(primary->target, head, body, req.method == "HEAD",
+                                          cfg.limits.max_response_bytes, 0,
+                                          mirror_backend ? &on_sent : nullptr);
+  auto& m = rr->metrics[primary_role == Role::kLegacy ? 0 : 1];
+  http::Response resp;
+  if (r.ok()) {
+    resp.status = r.response.result_int();
+    CopyResponseHeaders(r.response.base(), resp.headers);
+    resp.body = std::move(r.response.body());
+  } else if (r.error == UpstreamErrorKind::kTimeout) {
+    m.timeouts->Inc();
+    resp = http::Response::Error(
+        504, "gateway timeout: backend " + primary->target.name + " did not answer in time");
+  } else {
+    (r.error == UpstreamErrorKind::kConnect ? m.connect_errors : m.io_errors)->Inc();
+    resp = http::Response::Error(
+        502, "bad gateway: backend " + primary->target.name + " " +
+                 (r.error == UpstreamErrorKind::kConnect ? "unreachable" : "failed"));
+  }
+  resp.headers.Set(kRequestIdHeader, request_id);
+  if (job) {
+    job->primary_done = true;
+    job->exchange.primary_status = r.ok() ? static_cast<int>(resp.status) : 0;
+    if (want_bodies) job->exchange.primary_body = resp.body;
+    if (job->mirror_done) FinishMirror(*job);
+  }
+  const int64_t latency_us = ElapsedUs(t0);
+  m.by_class[resp.status / 100 < 6 ? resp.status / 100 : 5]->Inc();
+  m.latency->ObserveUs(latency_us);
+  requests_total_->Inc();
+
+  if (access_log_.enabled()) {
+    std::string line;
+    line.reserve(320);
+    line += "{\"ts_us\":";
+    line += std::to_string(clock_.NowUs());
+    line += ",\"id\":";
+    AppendJsonString(line, request_id);
+    line += ",\"client\":";
+    AppendJsonString(line, client_ip);
+    line += ",\"method\":";
+    AppendJsonString(line, req.method);
+    line += ",\"target\":";
+    AppendJsonString(line, req.target);
+    line += ",\"route\":";
+    AppendJsonString(line, rr->name);
+    line += ",\"backend\":";
+    AppendJsonString(line, primary->target.name);
+    line += ",\"upstream_target\":";
+    AppendJsonString(line, primary_target);
+    line += ",\"mode\":\"";
+    line += route ? ModeName(route->paused ? Mode::kLegacy : route->mode) : "default";
+    line += "\",\"cohort\":\"";
+    line += CohortStateName(cohort);
+    line += "\",\"status\":";
+    line += std::to_string(resp.status);
+    line += ",\"latency_us\":";
+    line += std::to_string(latency_us);
+    if (!r.ok()) {
+      line += ",\"upstream_error\":";
+      AppendJsonString(line, r.detail);
+    }
+    line += ",\"mirror\":\"";
+    line += mirror_note;
+    line += "\"}";
+    access_log_.Write(line);
+  }
+
+  if (job && !job->mirror_done && draining_.load(std::memory_order_relaxed)) {
+    // Shutting down: give the mirror its time so the drain does not cut it.
+    asio::steady_timer t(ex);
+    t.expires_after(std::chrono::milliseconds(job->timeout_ms + job->target.connect_timeout_ms));
+    job->waiter = &t;
+    co_await t.async_wait(kUse);
+    job->waiter = nullptr;
+  }
+  co_return resp;
+}
+
+asio::awaitable<void> Proxy::RunMirror(std::shared_ptr<MirrorJob> job) {
+  auto ex = co_await asio::this_coro::executor;
+  const auto t0 = SteadyClock::now();
+  auto r = co_await LoopPool(ex).Exchange(job->target, job->head, *job->body, false,
+                                          job->max_response_bytes, job->timeout_ms);
+  const auto outcome = OutcomeOf(r);
+  job->result.outcome = outcome;
+  job->result.latency_us = ElapsedUs(t0);
+  if (r.ok()) {
+    job->result.status = r.response.result_int();
+    if (job->want_bodies) job->result.body = std::move(r.response.body());
+  }
+  const auto* rr = job->route;
+  rr->mirror_outcome[static_cast<int>(outcome)]->Inc();
+  rr->mirror_latency->ObserveUs(job->result.latency_us);
+  rr->state->mirror_inflight.fetch_sub(1, std::memory_order_relaxed);
+  rr->state->mirror_inflight_gauge->Add(-1);
+  mirrors_inflight_.fetch_sub(1, std::memory_order_relaxed);
+  if (access_log_.enabled()) {
+    std::string line;
+    line.reserve(256);
+    line += "{\"ts_us\":";
+    line += std::to_string(clock_.NowUs());
+    line += ",\"kind\":\"mirror\",\"id\":";
+    AppendJsonString(line, job->exchange.request_id);
+    line += ",\"route\":";
+    AppendJsonString(line, rr->name);
+    line += ",\"backend\":";
+    AppendJsonString(line, job->backend->target.name);
+    line += ",\"outcome\":\"";
+    line += MirrorOutcomeName(outcome);
+    line += "\",\"status\":";
+    line += std::to_string(job->result.status);
+    line += ",\"latency_us\":";
+    line += std::to_string(job->result.latency_us);
+    if (!r.ok()) {
+      line += ",\"error\":";
+      AppendJsonString(line, r.detail);
+    }
+    line += "}";
+    access_log_.Write(line);
+  }
+  job->mirror_done = true;
+  if (job->waiter) job->waiter->cancel();
+  if (job->primary_done) FinishMirror(*job);
+}
+
+void Proxy::FinishMirror(MirrorJob& job) {
+  sink_.OnCompleted(job.exchange, job.result);
+}
+
+}  // namespace ficus::proxy

@@ -1,0 +1,138 @@
+// Proxy: the forwarding path. One request in, one backend answer out, and
+// (per the route's mode) a mirrored copy to the other backend that never
+// delays or alters that answer.
+//
+// Flow of Handle() (runs on the connection's event loop, see
+// ficus/http/server.h for the handler contract):
+//   1. match the route (method + exact/prefix path); unmatched requests go
+//      to the default backend with path and body untouched;
+//   2. cohort (canary mode, or when the mirror sink wants the user key):
+//      X-Canary-User: true forces the canary, else the key from the cohort's
+//      sources decides; no key -> legacy;
+//   3. Decide() gives the primary and optional mirror target; headers are
+//      rewritten (forward.h), writes are stamped with X-Ficus-Timestamp
+//      (the same stamp for primary and mirror);
+//   4. the primary goes out on this loop's keep-alive pool; once its request
+//      is on the wire the mirror is dispatched as a detached coroutine with
+//      its own timeout, if the route's in-flight bound and the target's
+//      health allow it (else counted as overflow/unhealthy and reported to
+//      the MirrorSink as dropped);
+//   5. backend failure -> 502 (connect/io) or 504 (timeout) in the JSON
+//      envelope; metrics and one JSON access-log line per request (plus one
+//      per finished mirror).
+//
+// Config: SetConfig() builds an immutable Runtime (config + resolved
+// backends + metric handles) and swaps it atomically; requests in flight
+// keep the Runtime they started with. Thread-safe.
+// Drain: after BeginDrain(), a handler whose mirror is still in flight waits
+// for it (bounded by the mirror timeout) so a shutdown does not cut mirrors.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "domain/config.h"
+#include "domain/mirror_sink.h"
+#include "ficus/http/message.h"
+#include "ficus/result.h"
+#include "service/access_log.h"
+#include "service/clock.h"
+#include "service/metrics.h"
+#include "service/upstream.h"
+
+namespace ficus::proxy {
+
+// Per-backend state that outlives config reloads (health, metric series).
+struct BackendState {
+  std::atomic<bool> up{true};
+  Gauge* up_gauge = nullptr;
+};
+
+// Per-route state that outlives config reloads.
+struct RouteState {
+  std::atomic<uint32_t> mirror_inflight{0};
+  Gauge* mirror_inflight_gauge = nullptr;
+};
+
+struct RoleMetrics {
+  std::array<Counter*, 6> by_class{};  // index status/100 (0 = proxy error 5xx counted too)
+  Counter* connect_errors = nullptr;
+  Counter* timeouts = nullptr;
+  Counter* io_errors = nullptr;
+  Histogram* latency = nullptr;
+};
+
+struct BackendRuntime {
+  const Backend* config = nullptr;
+  UpstreamTarget target;
+  BackendState* state = nullptr;
+};
+
+struct RouteRuntime {
+  const Route* route = nullptr;  // nullptr: the default route
+  std::string name;
+  const Cohort* cohort = nullptr;
+  RouteState* state = nullptr;
+  const BackendRuntime* legacy = nullptr;
+  const BackendRuntime* modern = nullptr;
+  RoleMetrics metrics[2];                    // [Role::kLegacy], [Role::kModern]
+  std::array<Counter*, 6> mirror_outcome{};  // index MirrorOutcome
+  Histogram* mirror_latency = nullptr;
+};
+
+struct Runtime {
+  std::shared_ptr<const Config> config;
+  std::map<std::string, BackendRuntime, std::less<>> backends;
+  std::vector<RouteRuntime> routes;  // same order as config->routes
+  RouteRuntime default_route;        // legacy = the default backend
+  uint64_t generation = 0;
+};
+
+class Proxy {
+ public:
+  Proxy(MetricsRegistry& metrics, MirrorSink& sink, const Clock& clock, AccessLog& access_log);
+  ~Proxy();
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  // Validates what the domain cannot (backend hosts resolve), builds the
+  // runtime and swaps it in. Error: the old runtime stays.
+  Status SetConfig(std::shared_ptr<const Config> config);
+  [[nodiscard]] std::shared_ptr<const Runtime> runtime() const;
+
+  boost::asio::awaitable<http::Response> Handle(http::Request& req);
+
+  void BeginDrain() { draining_.store(true); }
+  [[nodiscard]] bool draining() const { return draining_.load(); }
+  // Mirrors in flight across all loops.
+  [[nodiscard]] int64_t MirrorsInFlight() const { return mirrors_inflight_.load(); }
+
+ private:
+  struct MirrorJob;
+  boost::asio::awaitable<void> RunMirror(std::shared_ptr<MirrorJob> job);
+  void FinishMirror(MirrorJob& job);
+  BackendState* BackendStateFor(const std::string& name);
+  RouteState* RouteStateFor(const std::string& name);
+  void FillRouteMetrics(RouteRuntime& rr);
+
+  MetricsRegistry& metrics_;
+  MirrorSink& sink_;
+  const Clock& clock_;
+  AccessLog& access_log_;
+
+  std::mutex mu_;  // guards the state maps and serializes SetConfig
+  std::map<std::string, std::unique_ptr<BackendState>> backend_states_;
+  std::map<std::string, std::unique_ptr<RouteState>> route_states_;
+  std::atomic<std::shared_ptr<const Runtime>> runtime_;
+  std::atomic<uint64_t> generation_{0};
+
+  std::atomic<bool> draining_{false};
+  std::atomic<int64_t> mirrors_inflight_{0};
+  Counter* requests_total_ = nullptr;
+};
+
+}  // namespace ficus::proxy

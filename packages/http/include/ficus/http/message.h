@@ -1,0 +1,144 @@
+// HTTP/1.1 message types shared by the server and the client.
+//
+// Headers: an ordered list of (name, value) pairs exactly as received (or as
+// they will be sent), with case-insensitive lookup. Storage is one string
+// plus one small vector, so a request with 10 headers costs two allocations,
+// and copying a Headers copies two buffers.
+//
+// Request / Response: plain value types (movable, copyable). They own all
+// their bytes; views returned by accessors live as long as the object and
+// are invalidated by mutation of the same field.
+//
+// Threads: none of these types is synchronized; one owner at a time.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/verb.hpp>
+
+namespace ficus::http {
+
+// ASCII case-insensitive equality (header names, tokens).
+bool IEquals(std::string_view a, std::string_view b);
+
+class Headers {
+ public:
+  struct Field {
+    std::string_view name;
+    std::string_view value;
+  };
+
+  // Appends a field (duplicates allowed; order kept). Name and value are
+  // copied. The caller is responsible for them being valid header text
+  // (no CR/LF); the server and client never send fields with CR or LF.
+  void Add(std::string_view name, std::string_view value);
+  // Removes every field with this name, then adds one.
+  void Set(std::string_view name, std::string_view value);
+  // Removes every field with this name; returns how many were removed.
+  std::size_t Remove(std::string_view name);
+  // First value with this name, if any.
+  std::optional<std::string_view> Get(std::string_view name) const;
+  std::size_t Count(std::string_view name) const;
+  bool Contains(std::string_view name) const { return Get(name).has_value(); }
+
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  Field operator[](std::size_t i) const;
+  void clear();
+  void reserve(std::size_t fields, std::size_t bytes);
+
+  class const_iterator {
+   public:
+    using value_type = Field;
+    using difference_type = std::ptrdiff_t;
+    const_iterator() = default;
+    const_iterator(const Headers* h, std::size_t i) : h_(h), i_(i) {}
+    Field operator*() const { return (*h_)[i_]; }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    const_iterator operator++(int) {
+      auto c = *this;
+      ++i_;
+      return c;
+    }
+    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
+
+   private:
+    const Headers* h_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, entries_.size()}; }
+
+ private:
+  struct Entry {
+    std::uint32_t offset;
+    std::uint32_t name_len;
+    std::uint32_t value_len;
+  };
+  std::string buf_;
+  std::vector<Entry> entries_;
+};
+
+struct Request {
+  std::string method = "GET";  // as sent (case-sensitive token)
+  boost::beast::http::verb verb = boost::beast::http::verb::get;  // verb::unknown if not standard
+  std::string target = "/";                                         // raw request-target
+  unsigned version = 11;                                            // 10 or 11
+  Headers headers;
+  std::string body;
+  boost::asio::ip::tcp::endpoint remote;  // peer address (server side only)
+  bool keep_alive = true;                 // what the client asked for (server side)
+
+  // Path part of the target (before '?'), not decoded.
+  std::string_view Path() const;
+  // Query string (after '?', without it), raw; empty if none.
+  std::string_view Query() const;
+  // First value of query parameter `name`, percent-decoded ('+' is a space).
+  // nullopt if absent; an invalid %-escape is kept literally.
+  std::optional<std::string> QueryParam(std::string_view name) const;
+  std::optional<std::string_view> Header(std::string_view name) const {
+    return headers.Get(name);
+  }
+};
+
+struct Response {
+  unsigned status = 200;
+  Headers headers;
+  std::string body;
+
+  std::optional<std::string_view> Header(std::string_view name) const {
+    return headers.Get(name);
+  }
+
+  // A response with Content-Type application/json; charset=utf-8.
+  static Response Json(unsigned status, std::string body);
+  // The Ficus envelope {"ret":status,"data":null,"msg":"<msg escaped>"}
+  // (packages/api-contract/CONTRACT.md), Content-Type JSON.
+  static Response Error(unsigned status, std::string_view msg);
+  static Response Text(unsigned status, std::string body,
+                       std::string_view content_type = "text/plain; charset=utf-8");
+};
+
+// Appends `s` JSON-escaped (quotes, backslash, control characters; non-ASCII
+// and '/' are written as-is, per the contract) to `out`.
+void AppendJsonEscaped(std::string& out, std::string_view s);
+
+// Percent-decodes `s` ('+' becomes a space). Invalid escapes are kept as-is.
+std::string PercentDecode(std::string_view s);
+
+// Hop-by-hop handling for proxies (RFC 9110 section 7.6.1): removes
+// Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
+// Upgrade, Proxy-Authenticate, Proxy-Authorization, and every field named in
+// a Connection header. Content-Length is left alone (the sender recomputes it
+// anyway).
+void StripHopByHop(Headers& headers);
+
+}  // namespace ficus::http

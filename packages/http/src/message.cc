@@ -1,0 +1,212 @@
+#include "ficus/http/message.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace ficus::http {
+
+namespace {
+
+inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+void Headers::Add(std::string_view name, std::string_view value) {
+  Entry e{static_cast<std::uint32_t>(buf_.size()), static_cast<std::uint32_t>(name.size()),
+          static_cast<std::uint32_t>(value.size())};
+  buf_.append(name);
+  buf_.append(value);
+  entries_.push_back(e);
+}
+
+void Headers::Set(std::string_view name, std::string_view value) {
+  // `name`/`value` may point into buf_; copy before mutating.
+  std::string n(name), v(value);
+  Remove(n);
+  Add(n, v);
+}
+
+std::size_t Headers::Remove(std::string_view name) {
+  std::string n(name);  // may alias buf_
+  auto it = std::remove_if(entries_.begin(), entries_.end(), [&](const Entry& e) {
+    return IEquals(std::string_view(buf_.data() + e.offset, e.name_len), n);
+  });
+  std::size_t removed = static_cast<std::size_t>(entries_.end() - it);
+  entries_.erase(it, entries_.end());
+  return removed;
+}
+
+std::optional<std::string_view> Headers::Get(std::string_view name) const {
+  for (const Entry& e : entries_) {
+    if (IEquals(std::string_view(buf_.data() + e.offset, e.name_len), name)) {
+      return std::string_view(buf_.data() + e.offset + e.name_len, e.value_len);
+    }
+  }
+  return std::nullopt;
+}
+
+std::size_t Headers::Count(std::string_view name) const {
+  std::size_t n = 0;
+  for (const Entry& e : entries_) {
+    if (IEquals(std::string_view(buf_.data() + e.offset, e.name_len), name)) ++n;
+  }
+  return n;
+}
+
+Headers::Field Headers::operator[](std::size_t i) const {
+  const Entry& e = entries_[i];
+  return {std::string_view(buf_.data() + e.offset, e.name_len),
+          std::string_view(buf_.data() + e.offset + e.name_len, e.value_len)};
+}
+
+void Headers::clear() {
+  buf_.clear();
+  entries_.clear();
+}
+
+void Headers::reserve(std::size_t fields, std::size_t bytes) {
+  entries_.reserve(fields);
+  buf_.reserve(bytes);
+}
+
+std::string_view Request::Path() const {
+  std::string_view t = target;
+  auto q = t.find('?');
+  return q == std::string_view::npos ? t : t.substr(0, q);
+}
+
+std::string_view Request::Query() const {
+  std::string_view t = target;
+  auto q = t.find('?');
+  return q == std::string_view::npos ? std::string_view() : t.substr(q + 1);
+}
+
+std::optional<std::string> Request::QueryParam(std::string_view name) const {
+  std::string_view q = Query();
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    auto eq = pair.find('=');
+    std::string_view k = pair.substr(0, eq);
+    std::string_view v = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (k == name || PercentDecode(k) == name) return PercentDecode(v);
+  }
+  return std::nullopt;
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%' && i + 2 < s.size() && HexVal(s[i + 1]) >= 0 && HexVal(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexVal(s[i + 1]) * 16 + HexVal(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+void AppendJsonEscaped(std::string& out, std::string_view s) {
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+}
+
+Response Response::Json(unsigned status, std::string body) {
+  Response r;
+  r.status = status;
+  r.headers.Add("Content-Type", "application/json; charset=utf-8");
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::Error(unsigned status, std::string_view msg) {
+  std::string body;
+  body.reserve(40 + msg.size());
+  body += "{\"ret\":";
+  body += std::to_string(status);
+  body += ",\"data\":null,\"msg\":\"";
+  AppendJsonEscaped(body, msg);
+  body += "\"}";
+  return Json(status, std::move(body));
+}
+
+Response Response::Text(unsigned status, std::string body, std::string_view content_type) {
+  Response r;
+  r.status = status;
+  r.headers.Add("Content-Type", content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+void StripHopByHop(Headers& headers) {
+  // Collect the names listed in Connection first (they may be many values).
+  std::vector<std::string> listed;
+  for (auto f : headers) {
+    if (!IEquals(f.name, "connection")) continue;
+    std::string_view v = f.value;
+    while (!v.empty()) {
+      auto comma = v.find(',');
+      std::string_view tok = TrimOws(v.substr(0, comma));
+      if (!tok.empty()) listed.emplace_back(tok);
+      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    }
+  }
+  static constexpr std::string_view kHop[] = {
+      "connection",          "keep-alive",          "proxy-connection", "te",      "trailer",
+      "transfer-encoding",   "upgrade",             "proxy-authenticate",
+      "proxy-authorization",
+  };
+  for (auto name : kHop) headers.Remove(name);
+  for (const auto& name : listed) {
+    // Never let a Connection token strip the framing header we recompute
+    // anyway, nor Host (a hostile client could otherwise drop it).
+    if (IEquals(name, "host")) continue;
+    headers.Remove(name);
+  }
+}
+
+}  // namespace ficus::http

@@ -1,0 +1,509 @@
+#include "ficus/http/server.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <unordered_set>
+
+#include "wire.h"
+
+namespace ficus::http {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kMaxPipelinedOutput = 64 * 1024;
+constexpr auto kLingerTime = std::chrono::milliseconds(1000);
+
+class Connection;
+
+}  // namespace
+
+struct Server::Worker {
+  // Everything a Connection touches in its destructor is declared before
+  // `io`, so it outlives the connections destroyed together with `io`.
+  std::unordered_set<Connection*> connections;
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> active{0};
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> in_flight{0};
+  std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected{};
+  Server* server = nullptr;
+  asio::io_context io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  std::optional<tcp::acceptor> acceptor;
+
+  void Reject(RejectReason r) {
+    rejected[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+namespace {
+
+enum class ConnState { kIdle, kReadingHead, kReadingBody, kHandling, kWriting, kClosing };
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket sock, Server::Worker* w, const ServerOptions* opts, const Handler* handler,
+             const std::atomic<bool>* draining, std::atomic<std::size_t>* total_active)
+      : sock_(std::move(sock)),
+        timer_(sock_.get_executor()),
+        worker_(w),
+        opts_(opts),
+        handler_(handler),
+        draining_(draining),
+        total_active_(total_active),
+        parser_(opts->limits) {
+    error_code ec;
+    remote_ = sock_.remote_endpoint(ec);
+    sock_.set_option(tcp::no_delay(true), ec);
+    sock_.non_blocking(true, ec);
+    worker_->connections.insert(this);
+  }
+
+  ~Connection() {
+    worker_->connections.erase(this);
+    worker_->active.fetch_sub(1, std::memory_order_relaxed);
+    total_active_->fetch_sub(1, std::memory_order_acq_rel);
+  }
+
+  void Start() {
+    auto self = shared_from_this();
+    asio::co_spawn(sock_.get_executor(), Watchdog(self), asio::detached);
+    asio::co_spawn(sock_.get_executor(), Run(self), asio::detached);
+  }
+
+  // Drain: close if waiting for a request; otherwise the current request
+  // finishes and its response says "Connection: close".
+  void CloseIfIdle() {
+    if (state_ == ConnState::kIdle && buf_.size() == 0) {
+      drain_closed_ = true;
+      error_code ec;
+      sock_.cancel(ec);
+    }
+  }
+
+  void ForceClose() {
+    error_code ec;
+    closed_ = true;
+    sock_.close(ec);
+    timer_.cancel();
+  }
+
+ private:
+  std::string_view Buffered() const {
+    return {static_cast<const char*>(buf_.data().data()), buf_.size()};
+  }
+
+  void SetDeadline(Clock::time_point tp) {
+    deadline_ = tp;
+    if (tp < timer_.expiry()) timer_.cancel();  // wake the watchdog to re-arm earlier
+  }
+
+  static asio::awaitable<void> Watchdog(std::shared_ptr<Connection> self) {
+    while (!self->closed_) {
+      self->timer_.expires_at(self->deadline_);
+      error_code ec;
+      co_await self->timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (self->closed_) break;
+      if (self->deadline_ <= Clock::now()) {
+        self->timed_out_ = true;
+        self->deadline_ = Clock::time_point::max();
+        self->sock_.cancel(ec);
+      }
+    }
+  }
+
+  static asio::awaitable<void> Run(std::shared_ptr<Connection> self) {
+    co_await self->Serve();
+    self->Close();
+  }
+
+  void Close() {
+    closed_ = true;
+    error_code ec;
+    sock_.close(ec);
+    timer_.cancel();
+  }
+
+  // Reads more bytes into buf_. Returns false on error/EOF/timeout.
+  asio::awaitable<bool> ReadMore(error_code& ec) {
+    std::size_t n = co_await sock_.async_read_some(buf_.prepare(kReadChunk),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    buf_.commit(n);
+    co_return true;
+  }
+
+  // Writes out_ fully; the fast path is one non-blocking write with no timer.
+  asio::awaitable<bool> Flush() {
+    if (out_.empty()) co_return true;
+    error_code ec;
+    std::size_t n = sock_.write_some(asio::buffer(out_), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+    if (n < out_.size()) {
+      state_ = ConnState::kWriting;
+      SetDeadline(Clock::now() + opts_->write_timeout);
+      co_await asio::async_write(sock_, asio::buffer(out_.data() + n, out_.size() - n),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return false;
+    }
+    out_.clear();
+    co_return true;
+  }
+
+  // Answers a rejected request, then closes gracefully: the client may still
+  // be sending (e.g. a body we refused), and closing with unread data would
+  // reset the connection and lose our answer.
+  asio::awaitable<void> RejectAndClose(const Rejection& r) {
+    worker_->Reject(r.reason);
+    Response resp = Response::Error(r.status, r.message);
+    co_await RespondAndClose(resp);
+  }
+
+  asio::awaitable<void> RespondAndClose(const Response& resp) {
+    state_ = ConnState::kClosing;
+    timed_out_ = false;
+    wire::AppendResponse(out_, resp, false, false, 11);
+    if (!co_await Flush()) co_return;
+    error_code ec;
+    sock_.shutdown(tcp::socket::shutdown_send, ec);
+    SetDeadline(Clock::now() + kLingerTime);
+    std::size_t drained = 0;
+    while (drained < 1024 * 1024) {
+      buf_.consume(buf_.size());
+      if (!co_await ReadMore(ec)) break;
+      drained += buf_.size();
+    }
+  }
+
+  asio::awaitable<void> Serve() {
+    error_code ec;
+    for (;;) {
+      parser_.Reset();
+      state_ = ConnState::kIdle;
+      SetDeadline(Clock::now() + opts_->idle_timeout);
+
+      // ---- head
+      std::size_t head_len = 0;
+      for (;;) {
+        if (buf_.size() > 0) {
+          auto st = parser_.ParseHead(Buffered(), &head_len);
+          if (st == RequestParser::Status::kDone) break;
+          if (st == RequestParser::Status::kRejected) {
+            co_await RejectAndClose(parser_.rejection());
+            co_return;
+          }
+          if (state_ == ConnState::kIdle) {
+            state_ = ConnState::kReadingHead;
+            SetDeadline(Clock::now() + opts_->header_timeout);
+          }
+        }
+        if (draining_->load(std::memory_order_relaxed) && state_ == ConnState::kIdle) co_return;
+        if (!co_await ReadMore(ec)) {
+          if (timed_out_ && state_ == ConnState::kReadingHead) {
+            co_await RejectAndClose(
+                {408, RejectReason::kHeaderTimeout, "request: header not received in time"});
+          }
+          co_return;
+        }
+      }
+      buf_.consume(head_len);
+      state_ = ConnState::kReadingBody;
+      Request& req = parser_.request();
+      req.remote = remote_;
+
+      if (opts_->head_check) {
+        if (auto early = opts_->head_check(req)) {
+          if (!parser_.body_done()) {
+            co_await RespondAndClose(*early);
+            co_return;
+          }
+          bool keep = req.keep_alive && !draining_->load(std::memory_order_relaxed) &&
+                      !WantsClose(*early);
+          wire::AppendResponse(out_, *early, req.verb == boost::beast::http::verb::head, keep,
+                               req.version);
+          if (!co_await Flush() || !keep) co_return;
+          continue;
+        }
+      }
+      if (auto r = parser_.CheckDeclaredLength()) {
+        co_await RejectAndClose(*r);
+        co_return;
+      }
+      if (!parser_.body_done()) {
+        if (parser_.expect_continue() && buf_.size() == 0) {
+          out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+          if (!co_await Flush()) co_return;
+        }
+        bool deadline_set = false;
+        for (;;) {
+          std::size_t used = 0;
+          auto st = parser_.ParseBody(Buffered(), &used);
+          buf_.consume(used);
+          if (st == RequestParser::Status::kDone) break;
+          if (st == RequestParser::Status::kRejected) {
+            co_await RejectAndClose(parser_.rejection());
+            co_return;
+          }
+          if (!deadline_set) {
+            SetDeadline(Clock::now() + opts_->body_timeout);
+            deadline_set = true;
+          }
+          if (!co_await ReadMore(ec)) {
+            if (timed_out_) {
+              co_await RejectAndClose(
+                  {408, RejectReason::kBodyTimeout, "request: body not received in time"});
+            }
+            co_return;
+          }
+        }
+      }
+
+      // ---- handler
+      state_ = ConnState::kHandling;
+      deadline_ = Clock::time_point::max();  // later than any armed expiry: no wake-up needed
+      worker_->requests.fetch_add(1, std::memory_order_relaxed);
+      worker_->in_flight.fetch_add(1, std::memory_order_relaxed);
+      bool head_only = req.verb == boost::beast::http::verb::head;
+      bool client_keep = req.keep_alive;
+      unsigned version = req.version;
+      Response resp;
+      bool failed = false;
+      try {
+        resp = co_await (*handler_)(req);
+      } catch (...) {
+        failed = true;
+      }
+      worker_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+      if (failed) resp = Response::Error(500, "internal: handler failed");
+      if (closed_) co_return;  // force-closed while the handler ran
+
+      bool keep = client_keep && !failed && !draining_->load(std::memory_order_relaxed) &&
+                  !WantsClose(resp);
+      wire::AppendResponse(out_, resp, head_only, keep, version);
+      // Pipelining: when the next request is already buffered, answer it
+      // before writing, so both responses leave in one write.
+      if (keep && out_.size() < kMaxPipelinedOutput && wire::HasCompleteHead(Buffered())) continue;
+      if (!co_await Flush()) co_return;
+      if (!keep) {
+        sock_.shutdown(tcp::socket::shutdown_send, ec);
+        co_return;
+      }
+    }
+  }
+
+  static bool WantsClose(const Response& r) {
+    auto c = r.headers.Get("connection");
+    return c && IEquals(*c, "close");
+  }
+
+  tcp::socket sock_;
+  asio::steady_timer timer_;
+  Server::Worker* worker_;
+  const ServerOptions* opts_;
+  const Handler* handler_;
+  const std::atomic<bool>* draining_;
+  std::atomic<std::size_t>* total_active_;
+  RequestParser parser_;
+  tcp::endpoint remote_;
+  boost::beast::flat_buffer buf_;
+  std::string out_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  ConnState state_ = ConnState::kIdle;
+  bool timed_out_ = false;
+  bool closed_ = false;
+  bool drain_closed_ = false;
+};
+
+}  // namespace
+
+Server::Server(ServerOptions options, Handler handler)
+    : options_(std::move(options)), handler_(std::move(handler)) {
+  if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
+}
+
+Server::~Server() {
+  if (started_) Drain(std::chrono::seconds(0));
+}
+
+namespace {
+
+asio::awaitable<void> AcceptLoop(Server::Worker* w, const ServerOptions* opts,
+                                 const Handler* handler, const std::atomic<bool>* draining,
+                                 std::atomic<std::size_t>* total_active) {
+  for (;;) {
+    error_code ec;
+    tcp::socket sock = co_await w->acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !w->acceptor->is_open()) co_return;
+      // EMFILE and friends: back off briefly instead of spinning.
+      asio::steady_timer t(w->io, std::chrono::milliseconds(50));
+      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    if (draining->load(std::memory_order_relaxed)) {
+      sock.close(ec);
+      continue;
+    }
+    if (total_active->load(std::memory_order_relaxed) >= opts->max_connections) {
+      w->Reject(RejectReason::kMaxConnections);
+      sock.close(ec);
+      continue;
+    }
+    total_active->fetch_add(1, std::memory_order_acq_rel);
+    w->accepted.fetch_add(1, std::memory_order_relaxed);
+    w->active.fetch_add(1, std::memory_order_relaxed);
+    std::make_shared<Connection>(std::move(sock), w, opts, handler, draining, total_active)->Start();
+  }
+}
+
+Result<tcp::acceptor> Listen(asio::io_context& io, const tcp::endpoint& ep, int backlog) {
+  tcp::acceptor a(io);
+  error_code ec;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    int one = 1;
+    if (::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      ec = error_code(errno, boost::system::system_category());
+    }
+  }
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(backlog, ec);
+  if (ec) {
+    return MakeError(ErrorCode::kUnavailable,
+                     "listen " + ep.address().to_string() + ":" + std::to_string(ep.port()) +
+                         ": " + ec.message());
+  }
+  return a;
+}
+
+}  // namespace
+
+Result<std::uint16_t> Server::Start() {
+  if (started_) return MakeError(ErrorCode::kInvalidArgument, "server: already started");
+  error_code ec;
+  auto addr = asio::ip::make_address(options_.address, ec);
+  if (ec) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "address: not an IP address: '" + options_.address + "'");
+  }
+  std::uint16_t port = options_.port;
+  for (unsigned i = 0; i < options_.threads; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->server = this;
+    auto a = Listen(w->io, tcp::endpoint(addr, port), options_.backlog);
+    if (!a) {
+      workers_.clear();
+      return tl::unexpected(a.error());
+    }
+    w->acceptor.emplace(std::move(*a));
+    if (port == 0) port = w->acceptor->local_endpoint().port();
+    workers_.push_back(std::move(w));
+  }
+  port_ = port;
+  auto* total = &total_active_;
+  for (auto& w : workers_) {
+    w->guard.emplace(w->io.get_executor());
+    asio::co_spawn(w->io, AcceptLoop(w.get(), &options_, &handler_, &draining_, total),
+                   asio::detached);
+  }
+  for (auto& w : workers_) {
+    threads_.emplace_back([io = &w->io] { io->run(); });
+  }
+  started_ = true;
+  return port_;
+}
+
+bool Server::Drain(std::chrono::steady_clock::duration deadline) {
+  {
+    std::lock_guard lk(mu_);
+    if (!started_ || stopped_) return true;
+  }
+  auto until = Clock::now() + deadline;
+  draining_.store(true);
+  for (auto& w : workers_) {
+    asio::post(w->io, [w = w.get()] {
+      error_code ec;
+      w->acceptor->close(ec);
+      for (Connection* c : w->connections) c->CloseIfIdle();
+    });
+  }
+  auto* total = &total_active_;
+  bool clean = true;
+  while (total->load(std::memory_order_acquire) > 0) {
+    if (Clock::now() >= until) {
+      clean = false;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!clean) {
+    for (auto& w : workers_) {
+      asio::post(w->io, [w = w.get()] {
+        // Copy: ForceClose may end connections while we iterate.
+        std::vector<Connection*> all(w->connections.begin(), w->connections.end());
+        for (Connection* c : all) c->ForceClose();
+      });
+    }
+    auto grace = Clock::now() + std::chrono::milliseconds(200);
+    while (total->load(std::memory_order_acquire) > 0 && Clock::now() < grace) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  for (auto& w : workers_) {
+    w->guard.reset();
+    w->io.stop();
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  {
+    std::lock_guard lk(mu_);
+    stopped_ = true;
+  }
+  cv_.notify_all();
+  return clean;
+}
+
+void Server::Wait() {
+  std::unique_lock lk(mu_);
+  if (!started_) return;
+  cv_.wait(lk, [&] { return stopped_; });
+}
+
+ServerCounters Server::Counters() const {
+  ServerCounters c;
+  for (const auto& w : workers_) {
+    c.connections_accepted += w->accepted.load(std::memory_order_relaxed);
+    c.connections_active += w->active.load(std::memory_order_relaxed);
+    c.requests_total += w->requests.load(std::memory_order_relaxed);
+    c.requests_in_flight += w->in_flight.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
+      c.rejected[i] += w->rejected[i].load(std::memory_order_relaxed);
+    }
+  }
+  return c;
+}
+
+std::vector<asio::any_io_executor> Server::Executors() const {
+  std::vector<asio::any_io_executor> out;
+  for (const auto& w : workers_) out.push_back(w->io.get_executor());
+  return out;
+}
+
+}  // namespace ficus::http
