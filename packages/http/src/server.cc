@@ -216,8 +216,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (draining_->load(std::memory_order_relaxed) && state_ == ConnState::kIdle) co_return;
         if (!co_await ReadMore(ec)) {
           if (timed_out_ && state_ == ConnState::kReadingHead) {
-            co_await RejectAndClose(
-                {408, RejectReason::kHeaderTimeout, "request: header not received in time"});
+            // A named object, not a braced temporary: GCC 12 destroys temporaries
+            // of a co_await full-expression twice (double free).
+            const Rejection timeout{408, RejectReason::kHeaderTimeout,
+                                    "request: header not received in time"};
+            co_await RejectAndClose(timeout);
           }
           co_return;
         }
@@ -266,8 +269,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
           }
           if (!co_await ReadMore(ec)) {
             if (timed_out_) {
-              co_await RejectAndClose(
-                  {408, RejectReason::kBodyTimeout, "request: body not received in time"});
+              const Rejection timeout{408, RejectReason::kBodyTimeout,
+                                      "request: body not received in time"};
+              co_await RejectAndClose(timeout);
             }
             co_return;
           }

@@ -81,7 +81,8 @@ inline std::vector<MalformedCase> MalformedCases() {
        "request line: invalid target"},
       {"MissingHost", "GET / HTTP/1.1\r\n\r\n", 400, "Host: required"},
       {"DuplicateHost", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "Host: duplicate"},
-      {"Garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400,
+      {"Garbage",  // a TLS ClientHello start: embedded NULs, so built with an explicit length
+       std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15), 400,
        "request line: malformed"},
   };
 }
