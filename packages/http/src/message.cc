@@ -7,7 +7,9 @@ namespace ficus::http {
 
 namespace {
 
-inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char Lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 int HexVal(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -136,13 +138,27 @@ std::string PercentDecode(std::string_view s) {
 void AppendJsonEscaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -196,8 +212,14 @@ void StripHopByHop(Headers& headers) {
     }
   }
   static constexpr std::string_view kHop[] = {
-      "connection",          "keep-alive",          "proxy-connection", "te",      "trailer",
-      "transfer-encoding",   "upgrade",             "proxy-authenticate",
+      "connection",
+      "keep-alive",
+      "proxy-connection",
+      "te",
+      "trailer",
+      "transfer-encoding",
+      "upgrade",
+      "proxy-authenticate",
       "proxy-authorization",
   };
   for (auto name : kHop) headers.Remove(name);

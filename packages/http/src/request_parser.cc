@@ -1,10 +1,9 @@
 #include "ficus/http/request_parser.h"
 
-#include <cstring>
-#include <limits>
-
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
+#include <cstring>
+#include <limits>
 
 namespace ficus::http {
 
@@ -16,15 +15,30 @@ namespace {
 bool IsTchar(unsigned char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
       return true;
     default:
       return false;
   }
 }
 
-bool IsFieldValueChar(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+bool IsFieldValueChar(unsigned char c) {
+  return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
 
 std::string_view TrimOws(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -50,7 +64,9 @@ class BeastRequestParser final : public bhttp::basic_parser<true> {
   }
   void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
                      beast::error_code&) override {
-    if (!header_done_) r_->headers.Add({name.data(), name.size()}, {value.data(), value.size()});  // trailers are dropped
+    if (!header_done_)
+      r_->headers.Add({name.data(), name.size()},
+                      {value.data(), value.size()});  // trailers are dropped
   }
   void on_header_impl(beast::error_code&) override { header_done_ = true; }
   void on_body_init_impl(const boost::optional<std::uint64_t>& length,
@@ -84,13 +100,20 @@ class RequestParser::Impl {
 
 std::string_view RejectReasonName(RejectReason reason) {
   switch (reason) {
-    case RejectReason::kBadRequest: return "bad_request";
-    case RejectReason::kUriTooLong: return "uri_too_long";
-    case RejectReason::kHeaderTooLarge: return "header_too_large";
-    case RejectReason::kBodyTooLarge: return "body_too_large";
-    case RejectReason::kHeaderTimeout: return "header_timeout";
-    case RejectReason::kBodyTimeout: return "body_timeout";
-    case RejectReason::kMaxConnections: return "max_connections";
+    case RejectReason::kBadRequest:
+      return "bad_request";
+    case RejectReason::kUriTooLong:
+      return "uri_too_long";
+    case RejectReason::kHeaderTooLarge:
+      return "header_too_large";
+    case RejectReason::kBodyTooLarge:
+      return "body_too_large";
+    case RejectReason::kHeaderTimeout:
+      return "header_timeout";
+    case RejectReason::kBodyTimeout:
+      return "body_timeout";
+    case RejectReason::kMaxConnections:
+      return "max_connections";
   }
   return "unknown";
 }
@@ -303,7 +326,9 @@ RequestParser::Status RequestParser::ValidateHead(std::string_view head) {
   return Status::kDone;
 }
 
-bool RequestParser::body_done() const { return impl_->beast->is_done(); }
+bool RequestParser::body_done() const {
+  return impl_->beast->is_done();
+}
 
 std::optional<Rejection> RequestParser::CheckDeclaredLength() const {
   if (content_length_ && *content_length_ > limits_.max_body_bytes) {
@@ -331,8 +356,7 @@ RequestParser::Status RequestParser::ParseBody(std::string_view data, std::size_
     *consumed += n;
     if (ec == bhttp::error::need_more) return Status::kNeedMore;
     if (ec == bhttp::error::body_limit) {
-      return Reject(413, RejectReason::kBodyTooLarge,
-                    BodyTooLargeMessage(limits_.max_body_bytes));
+      return Reject(413, RejectReason::kBodyTooLarge, BodyTooLargeMessage(limits_.max_body_bytes));
     }
     if (ec) return Reject(400, RejectReason::kBadRequest, "body: " + ec.message());
     if (n == 0 && !p.is_done()) return Status::kNeedMore;
@@ -340,8 +364,8 @@ RequestParser::Status RequestParser::ParseBody(std::string_view data, std::size_
   return Status::kDone;
 }
 
-RequestParser::Status ParseRequest(std::string_view bytes, const ParserLimits& limits,
-                                   Request* out, Rejection* rejection, std::size_t* consumed) {
+RequestParser::Status ParseRequest(std::string_view bytes, const ParserLimits& limits, Request* out,
+                                   Rejection* rejection, std::size_t* consumed) {
   RequestParser parser(limits);
   std::size_t head = 0;
   auto st = parser.ParseHead(bytes, &head);

@@ -236,8 +236,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
             co_await RespondAndClose(*early);
             co_return;
           }
-          bool keep = req.keep_alive && !draining_->load(std::memory_order_relaxed) &&
-                      !WantsClose(*early);
+          bool keep =
+              req.keep_alive && !draining_->load(std::memory_order_relaxed) && !WantsClose(*early);
           wire::AppendResponse(out_, *early, req.verb == boost::beast::http::verb::head, keep,
                                req.version);
           if (!co_await Flush() || !keep) co_return;
@@ -352,7 +352,8 @@ asio::awaitable<void> AcceptLoop(Server::Worker* w, const ServerOptions* opts,
                                  std::atomic<std::size_t>* total_active) {
   for (;;) {
     error_code ec;
-    tcp::socket sock = co_await w->acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket sock =
+        co_await w->acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !w->acceptor->is_open()) co_return;
       // EMFILE and friends: back off briefly instead of spinning.
@@ -372,7 +373,8 @@ asio::awaitable<void> AcceptLoop(Server::Worker* w, const ServerOptions* opts,
     total_active->fetch_add(1, std::memory_order_acq_rel);
     w->accepted.fetch_add(1, std::memory_order_relaxed);
     w->active.fetch_add(1, std::memory_order_relaxed);
-    std::make_shared<Connection>(std::move(sock), w, opts, handler, draining, total_active)->Start();
+    std::make_shared<Connection>(std::move(sock), w, opts, handler, draining, total_active)
+        ->Start();
   }
 }
 
@@ -390,9 +392,8 @@ Result<tcp::acceptor> Listen(asio::io_context& io, const tcp::endpoint& ep, int 
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(backlog, ec);
   if (ec) {
-    return MakeError(ErrorCode::kUnavailable,
-                     "listen " + ep.address().to_string() + ":" + std::to_string(ep.port()) +
-                         ": " + ec.message());
+    return MakeError(ErrorCode::kUnavailable, "listen " + ep.address().to_string() + ":" +
+                                                  std::to_string(ep.port()) + ": " + ec.message());
   }
   return a;
 }

@@ -1,8 +1,7 @@
 #include "wire.h"
 
-#include <charconv>
-
 #include <boost/beast/http/status.hpp>
+#include <charconv>
 
 namespace ficus::http::wire {
 
@@ -19,7 +18,9 @@ bool Controlled(std::string_view name) {
          IEquals(name, "connection");
 }
 
-bool HasCrLf(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+bool HasCrLf(std::string_view s) {
+  return s.find_first_of("\r\n") != std::string_view::npos;
+}
 
 void AppendFields(std::string& out, const Headers& h) {
   for (auto f : h) {
@@ -38,7 +39,8 @@ void AppendResponse(std::string& out, const Response& r, bool head_only, bool ke
   out.append("HTTP/1.1 ");
   AppendUint(out, r.status);
   out.push_back(' ');
-  out.append(boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(r.status)));
+  out.append(
+      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(r.status)));
   out.append("\r\n");
   AppendFields(out, r.headers);
   bool no_body = (r.status >= 100 && r.status < 200) || r.status == 204 || r.status == 304;

@@ -118,7 +118,8 @@ TEST(RequestParser, LimitsGive414And431And413WithExactMessages) {
   auto endless = Parse("GET /" + std::string(200, 'a'), limits);
   EXPECT_EQ(endless.rejection.status, 414u);
 
-  auto big = Parse("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(1100, 'b') + "\r\n\r\n", limits);
+  auto big =
+      Parse("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(1100, 'b') + "\r\n\r\n", limits);
   ASSERT_EQ(big.status, Status::kRejected);
   EXPECT_EQ(big.rejection.status, 431u);
   EXPECT_EQ(big.rejection.message, "header: larger than 1024 bytes");
@@ -129,7 +130,8 @@ TEST(RequestParser, LimitsGive414And431And413WithExactMessages) {
   ASSERT_EQ(body.status, Status::kRejected);
   EXPECT_EQ(body.rejection.status, 413u);
   EXPECT_EQ(body.rejection.message, "body: larger than 10 bytes");
-  auto body_ok = Parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789", limits);
+  auto body_ok =
+      Parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789", limits);
   EXPECT_EQ(body_ok.status, Status::kDone);
   auto chunked = Parse(
       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n"
@@ -155,8 +157,7 @@ TEST_P(MalformedShape, IsRejectedWithItsStatusAndMessage) {
 }
 
 INSTANTIATE_TEST_SUITE_P(RequestParser, MalformedShape,
-                         ::testing::ValuesIn(testing::MalformedCases()),
-                         CaseName);
+                         ::testing::ValuesIn(testing::MalformedCases()), CaseName);
 
 // Documents which shapes Beast's own parser lets through (those are the ones
 // our pre-validation exists for). Prints a table; asserts only the shapes

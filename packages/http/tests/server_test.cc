@@ -127,7 +127,8 @@ TEST(Server, BodyOverLimitWhileClientKeepsSendingStillGetsThe413) {
   o.limits.max_body_bytes = 1000;
   TestServer s(o, RoutingHandler());
   RawClient c(s.port());
-  c.Send("POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 200000\r\n\r\n" + std::string(200000, 'x'));
+  c.Send("POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 200000\r\n\r\n" +
+         std::string(200000, 'x'));
   EXPECT_EQ(StatusOf(c.ReadResponse()), 413);
 }
 

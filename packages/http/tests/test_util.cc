@@ -18,7 +18,9 @@ TestServer::TestServer(ServerOptions options, Handler handler) {
   port_ = port ? *port : 0;
 }
 
-TestServer::~TestServer() { server_->Drain(std::chrono::seconds(2)); }
+TestServer::~TestServer() {
+  server_->Drain(std::chrono::seconds(2));
+}
 
 Handler EchoHandler() {
   return [](Request& r) -> boost::asio::awaitable<Response> {
@@ -55,7 +57,9 @@ void RawClient::Send(std::string_view bytes) {
   }
 }
 
-void RawClient::ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
+void RawClient::ShutdownWrite() {
+  ::shutdown(fd_, SHUT_WR);
+}
 
 std::string RawClient::ReadResponse() {
   for (;;) {
@@ -117,7 +121,8 @@ std::optional<std::string> HeaderOf(std::string_view response, std::string_view 
   std::size_t pos = head.find("\r\n");
   while (pos != std::string_view::npos && pos < head.size()) {
     std::size_t next = head.find("\r\n", pos + 2);
-    std::string_view line = head.substr(pos + 2, next == std::string_view::npos ? std::string_view::npos : next - pos - 2);
+    std::string_view line = head.substr(
+        pos + 2, next == std::string_view::npos ? std::string_view::npos : next - pos - 2);
     auto colon = line.find(':');
     if (colon != std::string_view::npos && IEquals(line.substr(0, colon), name)) {
       std::string_view v = line.substr(colon + 1);

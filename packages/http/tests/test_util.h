@@ -32,7 +32,8 @@ Handler EchoHandler();
 // Raw client socket with a receive timeout.
 class RawClient {
  public:
-  explicit RawClient(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  explicit RawClient(std::uint16_t port,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ~RawClient();
   bool connected() const { return fd_ >= 0; }
   void Send(std::string_view bytes);

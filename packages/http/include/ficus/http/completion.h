@@ -19,16 +19,15 @@
 //     call: stop producers before destroying the loops.
 #pragma once
 
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <utility>
-
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
 
 #include "ficus/result.h"
 
@@ -45,9 +44,8 @@ class Completion {
     explicit HandlerImpl(H&& h) : handler(std::move(h)) {}
     void Post(Result<T> r) override {
       auto ex = boost::asio::get_associated_executor(handler);
-      boost::asio::post(ex, [h = std::move(handler), r = std::move(r)]() mutable {
-        std::move(h)(std::move(r));
-      });
+      boost::asio::post(
+          ex, [h = std::move(handler), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
     }
     H handler;
   };

@@ -12,14 +12,13 @@
 // Threads: none of these types is synchronized; one owner at a time.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http/verb.hpp>
 
 namespace ficus::http {
 
@@ -88,10 +87,10 @@ class Headers {
 };
 
 struct Request {
-  std::string method = "GET";  // as sent (case-sensitive token)
+  std::string method = "GET";                                     // as sent (case-sensitive token)
   boost::beast::http::verb verb = boost::beast::http::verb::get;  // verb::unknown if not standard
-  std::string target = "/";                                         // raw request-target
-  unsigned version = 11;                                            // 10 or 11
+  std::string target = "/";                                       // raw request-target
+  unsigned version = 11;                                          // 10 or 11
   Headers headers;
   std::string body;
   boost::asio::ip::tcp::endpoint remote;  // peer address (server side only)
@@ -104,9 +103,7 @@ struct Request {
   // First value of query parameter `name`, percent-decoded ('+' is a space).
   // nullopt if absent; an invalid %-escape is kept literally.
   std::optional<std::string> QueryParam(std::string_view name) const;
-  std::optional<std::string_view> Header(std::string_view name) const {
-    return headers.Get(name);
-  }
+  std::optional<std::string_view> Header(std::string_view name) const { return headers.Get(name); }
 };
 
 struct Response {
@@ -114,9 +111,7 @@ struct Response {
   Headers headers;
   std::string body;
 
-  std::optional<std::string_view> Header(std::string_view name) const {
-    return headers.Get(name);
-  }
+  std::optional<std::string_view> Header(std::string_view name) const { return headers.Get(name); }
 
   // A response with Content-Type application/json; charset=utf-8.
   static Response Json(unsigned status, std::string body);

@@ -35,13 +35,13 @@
 namespace ficus::http {
 
 enum class RejectReason : std::uint8_t {
-  kBadRequest = 0,      // 400: malformed or ambiguous request (smuggling shapes)
-  kUriTooLong,          // 414
-  kHeaderTooLarge,      // 431
-  kBodyTooLarge,        // 413
-  kHeaderTimeout,       // 408: head not received in time (slowloris)
-  kBodyTimeout,         // 408: body not received in time
-  kMaxConnections,      // connection refused at accept (over max_connections)
+  kBadRequest = 0,  // 400: malformed or ambiguous request (smuggling shapes)
+  kUriTooLong,      // 414
+  kHeaderTooLarge,  // 431
+  kBodyTooLarge,    // 413
+  kHeaderTimeout,   // 408: head not received in time (slowloris)
+  kBodyTimeout,     // 408: body not received in time
+  kMaxConnections,  // connection refused at accept (over max_connections)
 };
 inline constexpr std::size_t kRejectReasonCount = 7;
 // "bad_request", "uri_too_long", ... (metric label values).
@@ -60,9 +60,9 @@ struct ParserLimits {
 };
 
 // The envelope messages the library itself uses (consistent everywhere):
-std::string BodyTooLargeMessage(std::uint64_t limit);    // "body: larger than N bytes"
-std::string HeaderTooLargeMessage(std::size_t limit);    // "header: larger than N bytes"
-std::string UriTooLongMessage(std::size_t limit);        // "uri: longer than N bytes"
+std::string BodyTooLargeMessage(std::uint64_t limit);  // "body: larger than N bytes"
+std::string HeaderTooLargeMessage(std::size_t limit);  // "header: larger than N bytes"
+std::string UriTooLongMessage(std::size_t limit);      // "uri: longer than N bytes"
 
 class RequestParser {
  public:
@@ -119,7 +119,7 @@ class RequestParser {
 
 // Parses one complete request from memory (tests, fuzzing). kNeedMore if the
 // bytes end before the request does. *consumed = bytes of this request.
-RequestParser::Status ParseRequest(std::string_view bytes, const ParserLimits& limits,
-                                   Request* out, Rejection* rejection, std::size_t* consumed);
+RequestParser::Status ParseRequest(std::string_view bytes, const ParserLimits& limits, Request* out,
+                                   Rejection* rejection, std::size_t* consumed);
 
 }  // namespace ficus::http

@@ -39,6 +39,8 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -49,9 +51,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include "ficus/http/message.h"
 #include "ficus/http/request_parser.h"
@@ -77,7 +76,7 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{30'000};    // end of head -> end of body
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{30'000};   // writing one response
-  std::size_t max_connections = 10'000;               // over it: closed at accept
+  std::size_t max_connections = 10'000;              // over it: closed at accept
   int backlog = 1024;
   HeadCheck head_check;  // optional
 };
@@ -85,8 +84,8 @@ struct ServerOptions {
 struct ServerCounters {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_active = 0;
-  std::uint64_t requests_total = 0;      // handed to the handler
-  std::uint64_t requests_in_flight = 0;  // handler running
+  std::uint64_t requests_total = 0;                          // handed to the handler
+  std::uint64_t requests_in_flight = 0;                      // handler running
   std::array<std::uint64_t, kRejectReasonCount> rejected{};  // index: RejectReason
 };
 
