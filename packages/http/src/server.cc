@@ -25,8 +25,8 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr std::size_t kReadChunk = 16 * 1024;
-constexpr std::size_t kMaxPipelinedOutput = 64 * 1024;
+constexpr std::size_t kReadChunk = 16 * 1024UL;
+constexpr std::size_t kMaxPipelinedOutput = 64 * 1024UL;
 constexpr auto kLingerTime = std::chrono::milliseconds(1000);
 
 class Connection;
@@ -184,7 +184,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     sock_.shutdown(tcp::socket::shutdown_send, ec);
     SetDeadline(Clock::now() + kLingerTime);
     std::size_t drained = 0;
-    while (drained < 1024 * 1024) {
+    while (drained < 1024 * 1024UL) {
       buf_.consume(buf_.size());
       if (!co_await ReadMore(ec)) break;
       drained += buf_.size();
@@ -507,7 +507,7 @@ ServerCounters Server::Counters() const {
 
 std::vector<asio::any_io_executor> Server::Executors() const {
   std::vector<asio::any_io_executor> out;
-  for (const auto& w : workers_) out.push_back(w->io.get_executor());
+  for (const auto& w : workers_) out.emplace_back(w->io.get_executor());
   return out;
 }
 

@@ -234,6 +234,7 @@ TEST(Server, HandlerCoAwaitsAResultComputedOnAnotherThread) {
   o.threads = 2;
   TestServer s(o, RoutingHandler());
   std::vector<std::thread> clients;
+  clients.reserve(8);
   std::atomic<int> ok{0};
   for (int i = 0; i < 8; ++i) {
     clients.emplace_back([&, i] {

@@ -85,7 +85,9 @@ class Completion {
     // Delivers the value; true if this call won (first Set).
     bool Set(T value) const { return producer_->state->Complete(Result<T>(std::move(value))); }
     // Delivers an error instead of a value.
-    bool Fail(Error error) const { return producer_->state->Complete(tl::unexpected(error)); }
+    bool Fail(const Error& error) const {
+      return producer_->state->Complete(tl::unexpected(error));
+    }
 
    private:
     friend class Completion;
@@ -116,14 +118,14 @@ class Completion {
           std::optional<Result<T>> ready;
           {
             std::lock_guard lk(state->mu);
-            if (state->value) {
-              ready.emplace(std::move(*state->value));
-              state->value.emplace(MakeError(ErrorCode::kInternal, "completion already delivered"));
-            } else {
+            if (!state->value) {
               state->waiter = std::move(impl);
+              return;  // Complete() posts to the waiter
             }
+            ready.emplace(std::move(*state->value));
+            state->value.emplace(MakeError(ErrorCode::kInternal, "completion already delivered"));
           }
-          if (ready) impl->Post(std::move(*ready));
+          impl->Post(std::move(*ready));
         },
         boost::asio::use_awaitable);
   }

@@ -51,7 +51,7 @@ class Headers {
   void clear();
   void reserve(std::size_t fields, std::size_t bytes);
 
-  class const_iterator {
+  class const_iterator {  // NOLINT(readability-identifier-naming): STL iterator name
    public:
     using value_type = Field;
     using difference_type = std::ptrdiff_t;

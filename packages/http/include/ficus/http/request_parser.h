@@ -54,9 +54,9 @@ struct Rejection {
 };
 
 struct ParserLimits {
-  std::size_t max_header_bytes = 16 * 1024;  // request line + fields + CRLFCRLF
-  std::size_t max_uri_bytes = 8 * 1024;
-  std::uint64_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024UL;  // request line + fields + CRLFCRLF
+  std::size_t max_uri_bytes = 8 * 1024UL;
+  std::uint64_t max_body_bytes = 1024 * 1024UL;
 };
 
 // The envelope messages the library itself uses (consistent everywhere):
