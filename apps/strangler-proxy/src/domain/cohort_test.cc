@@ -61,7 +61,11 @@ TEST(Cohort, RaisingThePercentOnlyAddsUsers) {
         ++added;
       }
     }
-    EXPECT_GE(added, 0);
+    // Each raise adds about (delta / 10000) of the users, never none.
+    const double expected = (steps[s] - steps[s - 1]) / 10000.0 * buckets.size();
+    if (expected >= 50) {
+      EXPECT_NEAR(added, expected, expected * 0.25) << steps[s - 1] << " -> " << steps[s];
+    }
   }
   for (auto b : buckets) EXPECT_TRUE(InCanary(b, 10000));
   for (auto b : buckets) EXPECT_FALSE(InCanary(b, 0));
