@@ -54,10 +54,14 @@ start_mysql() {
   set +a
 }
 
+# sql QUERY: tab-separated rows. -r (raw): values as stored, no \\ \t \n escapes
+# (batch mode escapes them otherwise); compare binary-sensitive values via HEX().
 sql() {
   mariadb --default-character-set=utf8mb4 -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" \
-    -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" -N -B -e "$1"
+    -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" -N -B -r -e "$1"
 }
+
+hex() { od -An -v -tx1 | tr -d ' \n' | tr a-f A-F; }  # stdin bytes -> upper-case hex, like HEX()
 
 start_writer() {
   [ -x "$WRITER_BIN" ] || fail "profile-writer binary not found at $WRITER_BIN (build it first)"
@@ -130,6 +134,12 @@ expect_out() {
 }
 
 M() { "$MIGRATOR" "$@" --progress plain; }
+# M_bg ARGS... >OUT 2>LOG: the migrator itself in the background, MIGRATOR_PID = its pid
+# (not a subshell's: a signal sent to a subshell running M would never reach it).
+M_bg() {
+  "$MIGRATOR" "$@" --progress plain &
+  MIGRATOR_PID=$!
+}
 
 case_cli_errors() {
   step "usage errors name the problem (exit 2)"
@@ -197,9 +207,8 @@ case_backfill_resume() {
   [ "$(sql 'SELECT COUNT(*) FROM profiles')" = $n ] || fail "generation"
 
   step "backfill, SIGKILL midway"
-  M backfill --checkpoint "$STATE/cp" --workers 64 --partitions 4 --failures "$STATE/failures.jsonl" \
-    >"$STATE/backfill1.out" 2>"$STATE/backfill1.log" &
-  MIGRATOR_PID=$!
+  M_bg backfill --checkpoint "$STATE/cp" --workers 64 --partitions 4 --failures "$STATE/failures.jsonl" \
+    >"$STATE/backfill1.out" 2>"$STATE/backfill1.log"
   local i done=0
   for ((i = 0; i < 1200; i++)); do
     done=$(checkpoint_profiles)
@@ -215,7 +224,30 @@ case_backfill_resume() {
   [ "$done" -ge 25000 ] && [ "$done" -lt $n ] || fail "expected a partial checkpoint, got $done"
   [ "$(jq '[.partitions[].finished] | all' "$STATE/cp")" = false ] || fail "checkpoint says finished"
 
-  step "resume"
+  step "resume, Ctrl-C (SIGINT) midway: exit 130, checkpoint saved"
+  M_bg backfill --checkpoint "$STATE/cp" --workers 64 --partitions 4 --failures "$STATE/failures.jsonl" \
+    >"$STATE/backfill2.out" 2>"$STATE/backfill2.log"
+  local killed_at=$done
+  for ((i = 0; i < 1200; i++)); do
+    done=$(checkpoint_profiles)
+    [ "$done" -ge $((killed_at + 20000)) ] && break
+    kill -0 "$MIGRATOR_PID" 2>/dev/null || fail "migrator ended before it could be interrupted"
+    sleep 0.1
+  done
+  kill -INT "$MIGRATOR_PID"
+  local rc=0
+  wait "$MIGRATOR_PID" || rc=$?
+  MIGRATOR_PID=""
+  cat "$STATE/backfill2.out"
+  [ $rc = 130 ] || fail "SIGINT: exit $rc, expected 130"
+  grep -q "resumed from       $killed_at" "$STATE/backfill2.out" || fail "second run did not resume at $killed_at"
+  grep -q "state              interrupted (resume to continue)" "$STATE/backfill2.out" ||
+    fail "summary does not say interrupted"
+  done=$(checkpoint_profiles)
+  echo "interrupted with $done profiles checkpointed"
+  [ "$done" -gt "$killed_at" ] && [ "$done" -lt $n ] || fail "expected checkpoint between $killed_at and $n, got $done"
+
+  step "resume to the end"
   expect_rc 0 M backfill --checkpoint "$STATE/cp" --workers 64 --partitions 4 \
     --failures "$STATE/failures.jsonl"
   cat "$STATE/last.out"
@@ -247,9 +279,10 @@ case_backfill_resume() {
   local u
   u=$(sql "SELECT user_id FROM profile_attributes WHERE attr_key='nickname' AND attr_value IS NOT NULL LIMIT 1")
   local want got
-  want=$(sql "SELECT attr_value FROM profile_attributes WHERE user_id='$u' AND attr_key='nickname'")
-  got=$(writer_get "$u" | jq -r .data.attributes.nickname)
-  [ "$want" = "$got" ] || fail "nickname of $u: legacy '$want', writer '$got'"
+  want=$(sql "SELECT HEX(attr_value) FROM profile_attributes WHERE user_id='$u' AND attr_key='nickname'")
+  got=$(writer_get "$u" | jq -j .data.attributes.nickname | hex)
+  [[ "$want" == *22712220C3A95C ]] || fail "generator: nickname of $u is $want, not ...\"q\" é\\"
+  [ "$want" = "$got" ] || fail "nickname of $u: legacy hex $want, writer hex $got"
   u=$(sql "SELECT user_id FROM profile_attributes WHERE attr_key='nickname' AND attr_value IS NULL LIMIT 1")
   [ "$(writer_get "$u" | jq -r '.data.attributes | has("nickname")')" = false ] ||
     fail "tombstoned nickname of $u came back"
@@ -271,9 +304,8 @@ case_live_updates() {
   now=$(($(date +%s) * 1000000))
 
   step "backfill (rate-limited) while live updates reach the writer"
-  M backfill --checkpoint "$STATE/cp" --workers 8 --partitions 2 --rate 3000 \
-    >"$STATE/backfill.out" 2>"$STATE/backfill.log" &
-  MIGRATOR_PID=$!
+  M_bg backfill --checkpoint "$STATE/cp" --workers 8 --partitions 2 --rate 3000 \
+    >"$STATE/backfill.out" 2>"$STATE/backfill.log"
   local i=0 u
   while read -r u; do
     i=$((i + 1))
@@ -352,8 +384,25 @@ case_repair() {
   for u in "$u1" "$u2" "$u3" "$u4" "$u5"; do
     grep -q "\"user_id\":\"$u\"" "$STATE/mm.jsonl" || fail "$u not reported"
   done
-  jq -e "select(.user_id==\"$u2\") | .keys[0] | .key==\"locale\" and .legacy==\"edited-in-place\" and .modern==\"zh-CN\"" \
-    "$STATE/mm.jsonl" >/dev/null || fail "u2 record lacks the differing values"
+  # Each record names every differing key with both sides' values (null = absent).
+  # (jq -e on the whole file would judge only its last line's output: one record at a time.)
+  expect_record() {  # expect_record USER KIND KEYS_JSON
+    local rec
+    rec=$(jq -c "select(.user_id==\"$1\")" "$STATE/mm.jsonl")
+    jq -e --arg kind "$2" --argjson keys "$3" '.kind == $kind and .keys == $keys' <<<"$rec" \
+      >/dev/null || fail "record of $1: want kind $2 keys $3, got: $rec"
+  }
+  local p1 p3
+  p1=$(writer_get "$u1" | jq -r .data.attributes.plan)
+  p3=$(sql "SELECT attr_value FROM profile_attributes WHERE user_id='$u3' AND attr_key='plan'")
+  expect_record "$u1" attributes "$(jq -nc --arg m "$p1" '[{key:"plan",legacy:"legacy-fix",modern:$m}]')"
+  expect_record "$u2" attributes '[{"key":"locale","legacy":"edited-in-place","modern":"zh-CN"}]'
+  expect_record "$u3" attributes "$(jq -nc --arg l "$p3" \
+    '[{key:"locale",legacy:"zh-CN",modern:null},{key:"plan",legacy:$l,modern:"writer-newer"}]')"
+  expect_record "$u4" attributes '[{"key":"stray","legacy":null,"modern":"old-key"}]'
+  expect_record "$u5" missing_in_modern '[{"key":"plan","legacy":"only-legacy","modern":null}]'
+  [ "$(jq -r "select(.user_id==\"$u2\") | .legacy_updated_at == .modern_updated_at" "$STATE/mm.jsonl")" = true ] ||
+    fail "u2: both sides should carry the same updated_at (edited behind the API)"
 
   step "verify --repair fixes each from the newer side"
   expect_rc 0 M verify --repair --mismatches "$STATE/mm2.jsonl"
@@ -362,6 +411,9 @@ case_repair() {
   [ "$(jq -r "select(.user_id==\"$u1\") | .repair" "$STATE/mm2.jsonl")" = legacy_to_modern ] || fail "u1 direction"
   [ "$(jq -r "select(.user_id==\"$u2\") | .repair" "$STATE/mm2.jsonl")" = legacy_to_modern_bumped ] || fail "u2 direction"
   [ "$(jq -r "select(.user_id==\"$u3\") | .repair" "$STATE/mm2.jsonl")" = modern_to_legacy ] || fail "u3 direction"
+  [ "$(jq -r "select(.user_id==\"$u4\") | .repair" "$STATE/mm2.jsonl")" = legacy_to_modern_bumped ] || fail "u4 direction"
+  [ "$(jq -r "select(.user_id==\"$u5\") | .repair" "$STATE/mm2.jsonl")" = legacy_to_modern ] || fail "u5 direction"
+  [ "$(jq -r 'select(.repaired != true) | .user_id' "$STATE/mm2.jsonl")" = "" ] || fail "a record is not marked repaired"
   [ "$(writer_get "$u1" | jq -r .data.attributes.plan)" = legacy-fix ] || fail "u1 not repaired"
   [ "$(writer_get "$u2" | jq -r .data.attributes.locale)" = edited-in-place ] || fail "u2 not repaired"
   [ "$(sql "SELECT attr_value FROM profile_attributes WHERE user_id='$u3' AND attr_key='plan'")" = writer-newer ] ||
