@@ -18,24 +18,25 @@ TEST(Completion, ResumesOnTheWaitersThreadWhenAnotherThreadSets) {
   std::thread::id resumed_on;
   std::thread::id set_on;
   Result<int> got = MakeError(ErrorCode::kInternal, "unset");
+  std::thread worker;  // joined after the loop: the loop must outlive Set() (contract)
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
         loop_thread = std::this_thread::get_id();
         Completion<int> done;
         auto completer = done.completer();
-        std::thread worker([completer, &set_on] {
+        worker = std::thread([completer, &set_on] {
           std::this_thread::sleep_for(std::chrono::milliseconds(20));
           set_on = std::this_thread::get_id();
           EXPECT_TRUE(completer.Set(42));
           EXPECT_FALSE(completer.Set(43));  // first Set wins
         });
-        worker.detach();
         got = co_await done.Wait();
         resumed_on = std::this_thread::get_id();
       },
       asio::detached);
   io.run();
+  worker.join();
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(*got, 42);
   EXPECT_EQ(resumed_on, loop_thread);

@@ -243,7 +243,12 @@ TEST(Server, HandlerCoAwaitsAResultComputedOnAnotherThread) {
         std::string body = std::to_string(i * 100 + j);
         c.Send("POST /offthread HTTP/1.1\r\nHost: t\r\nContent-Length: " +
                std::to_string(body.size()) + "\r\n\r\n" + body);
-        if (BodyOf(c.ReadResponse()) == "computed:" + body) ok.fetch_add(1);
+        std::string got = BodyOf(c.ReadResponse());
+        if (got == "computed:" + body) {
+          ok.fetch_add(1);
+        } else {
+          ADD_FAILURE() << "request " << body << " got '" << got << "'";
+        }
       }
     });
   }

@@ -109,25 +109,27 @@ class Completion {
 
   // Suspends until Set/Fail/abandonment; resumes on the caller's executor.
   boost::asio::awaitable<Result<T>> Wait() {
-    auto state = state_;
+    // The initiation is a named object, not a temporary of the co_await
+    // expression: GCC 12 destroys such temporaries twice (its captured
+    // shared_ptr would be released twice: use after free).
+    auto initiate = [state = state_](auto handler) {
+      using H = decltype(handler);
+      auto impl = std::make_unique<HandlerImpl<H>>(std::move(handler));
+      std::optional<Result<T>> ready;
+      {
+        std::lock_guard lk(state->mu);
+        if (!state->value) {
+          state->waiter = std::move(impl);
+          return;  // Complete() posts to the waiter
+        }
+        ready.emplace(std::move(*state->value));
+        state->value.emplace(MakeError(ErrorCode::kInternal, "completion already delivered"));
+      }
+      impl->Post(std::move(*ready));
+    };
     co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
-                                                   void(Result<T>)>(
-        [state](auto handler) {
-          using H = decltype(handler);
-          auto impl = std::make_unique<HandlerImpl<H>>(std::move(handler));
-          std::optional<Result<T>> ready;
-          {
-            std::lock_guard lk(state->mu);
-            if (!state->value) {
-              state->waiter = std::move(impl);
-              return;  // Complete() posts to the waiter
-            }
-            ready.emplace(std::move(*state->value));
-            state->value.emplace(MakeError(ErrorCode::kInternal, "completion already delivered"));
-          }
-          impl->Post(std::move(*ready));
-        },
-        boost::asio::use_awaitable);
+                                                   void(Result<T>)>(initiate,
+                                                                    boost::asio::use_awaitable);
   }
 
  private:
