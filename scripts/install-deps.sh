@@ -16,6 +16,12 @@ declare -A groups=(
   [cql]="python3-cassandra"
 )
 
+# The dashboard's npm packages need node and npm. The machine image ships
+# them (nodejs with npm bundled); where they are absent, Debian's own.
+if ! command -v npm >/dev/null 2>&1; then
+  groups[browser]+=" nodejs npm"
+fi
+
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=(build php db tools browser cql)
 
