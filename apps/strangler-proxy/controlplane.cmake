@@ -3,10 +3,14 @@
 # dashboard. Included from this folder's CMakeLists.txt; owned separately so
 # the forwarding core and the control plane can change independently.
 # Targets (link what you wire in main.cc):
-#   ficus_proxy_cp_domain      json_diff, fallback_detector, mismatch_ring (no I/O)
-#   ficus_proxy_cp_model       replay_log, config_writer (files)
+#   ficus_proxy_cp_domain      json_diff, fallback_detector, mismatch_ring, traffic_window,
+#                              control_plane, mode_guard (no I/O)
+#   ficus_proxy_cp_model       replay_log (+ journal adapter, HTTP replayer), config_writer,
+#                              yaml_route_store (files, HTTP)
 #   ficus_proxy_cp_service     audit_log
+#   ficus_proxy_cp_api         control-plane mirror sink, admin endpoints + dashboard
 #   ficus_proxy_dashboard      embedded dashboard assets (FindEmbeddedAsset)
+# ficus-proxy (defined in CMakeLists.txt) is linked with the control plane here.
 set(FICUS_CP_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(FICUS_CP_SRC ${FICUS_CP_DIR}/src)
 
@@ -17,22 +21,33 @@ find_package(Threads REQUIRED)
 add_library(ficus_proxy_cp_domain STATIC
   ${FICUS_CP_SRC}/domain/json_diff.cc
   ${FICUS_CP_SRC}/domain/fallback_detector.cc
-  ${FICUS_CP_SRC}/domain/mismatch_ring.cc)
+  ${FICUS_CP_SRC}/domain/mismatch_ring.cc
+  ${FICUS_CP_SRC}/domain/traffic_window.cc
+  ${FICUS_CP_SRC}/domain/control_plane.cc
+  ${FICUS_CP_SRC}/domain/mode_guard.cc)
 target_include_directories(ficus_proxy_cp_domain PUBLIC ${FICUS_CP_SRC})
-target_link_libraries(ficus_proxy_cp_domain PUBLIC ficus::common Boost::json Threads::Threads)
+target_link_libraries(ficus_proxy_cp_domain PUBLIC ficus_proxy_domain ficus::common Boost::json
+                                                   Threads::Threads)
 
 ficus_gtest(strangler_proxy_cp_domain_test
   SOURCES ${FICUS_CP_SRC}/domain/json_diff_test.cc
           ${FICUS_CP_SRC}/domain/fallback_detector_test.cc
           ${FICUS_CP_SRC}/domain/mismatch_ring_test.cc
+          ${FICUS_CP_SRC}/domain/traffic_window_test.cc
+          ${FICUS_CP_SRC}/domain/control_plane_test.cc
+          ${FICUS_CP_SRC}/domain/mode_guard_test.cc
   LIBS ficus_proxy_cp_domain)
 
 # model: durable replay log, atomic config write-back.
 add_library(ficus_proxy_cp_model STATIC
   ${FICUS_CP_SRC}/model/replay_log.cc
-  ${FICUS_CP_SRC}/model/config_writer.cc)
+  ${FICUS_CP_SRC}/model/config_writer.cc
+  ${FICUS_CP_SRC}/model/replay_journal.cc
+  ${FICUS_CP_SRC}/model/http_replay_sender.cc
+  ${FICUS_CP_SRC}/model/yaml_route_store.cc)
 target_include_directories(ficus_proxy_cp_model PUBLIC ${FICUS_CP_SRC})
-target_link_libraries(ficus_proxy_cp_model PUBLIC ficus::common yaml-cpp Threads::Threads)
+target_link_libraries(ficus_proxy_cp_model PUBLIC ficus_proxy_cp_domain ficus_proxy_domain
+                      ficus_proxy_service ficus::common yaml-cpp Threads::Threads)
 
 ficus_gtest(strangler_proxy_cp_model_test
   SOURCES ${FICUS_CP_SRC}/model/replay_log_test.cc
@@ -83,3 +98,24 @@ target_include_directories(ficus_proxy_dashboard PUBLIC ${FICUS_CP_DIR})
 ficus_gtest(strangler_proxy_dashboard_test
   SOURCES ${FICUS_DASH_DIR}/embedded_assets_test.cc
   LIBS ficus_proxy_dashboard)
+
+# api: the control plane's MirrorSink, admin endpoints and dashboard serving.
+add_library(ficus_proxy_cp_api STATIC
+  ${FICUS_CP_SRC}/api/control_plane_sink.cc
+  ${FICUS_CP_SRC}/api/admin_auth.cc
+  ${FICUS_CP_SRC}/api/admin_request.cc
+  ${FICUS_CP_SRC}/api/admin_routes.cc)
+target_link_libraries(ficus_proxy_cp_api PUBLIC ficus_proxy_api ficus_proxy_cp_domain
+                      ficus_proxy_cp_service ficus_proxy_dashboard)
+
+ficus_gtest(strangler_proxy_cp_api_test
+  SOURCES ${FICUS_CP_SRC}/api/admin_auth_test.cc
+          ${FICUS_CP_SRC}/api/admin_request_test.cc
+  LIBS ficus_proxy_cp_api)
+
+if(TARGET ficus-proxy)
+  target_link_libraries(ficus-proxy PRIVATE ficus_proxy_cp_api ficus_proxy_cp_model)
+endif()
+foreach(t ficus_proxy_cp_api ficus_proxy_cp_model)
+  target_compile_options(${t} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-mismatched-new-delete>)
+endforeach()

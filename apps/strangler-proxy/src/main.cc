@@ -1,5 +1,7 @@
 // ficus-proxy: the strangler proxy. Wires config file, proxy, servers,
-// health checks, reload and drain together; nothing else lives here.
+// health checks, reload and drain, and the migration control plane
+// (comparison, durable replay log + replayer, auto-fallback, admin API,
+// dashboard) together; nothing else lives here.
 //
 //   ficus-proxy --config ficus.yaml [--ready-file PATH] [--workers N]
 //
@@ -23,12 +25,19 @@
 #include <thread>
 
 #include "api/admin.h"
+#include "api/admin_routes.h"
+#include "api/control_plane_sink.h"
 #include "api/health.h"
 #include "api/proxy.h"
-#include "domain/mirror_sink.h"
+#include "domain/control_plane.h"
 #include "ficus/http/server.h"
 #include "model/config_file.h"
+#include "model/http_replay_sender.h"
+#include "model/replay_journal.h"
+#include "model/replay_log.h"
+#include "model/yaml_route_store.h"
 #include "service/access_log.h"
+#include "service/audit_log.h"
 #include "service/clock.h"
 #include "service/metrics.h"
 
@@ -50,6 +59,17 @@ http::ServerOptions ServerOptionsFor(const Config& cfg, const HostPort& listen, 
   o.body_timeout = std::chrono::milliseconds(cfg.limits.body_timeout_ms);
   o.idle_timeout = std::chrono::milliseconds(cfg.limits.idle_timeout_ms);
   return o;
+}
+
+std::string DirOf(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -75,6 +95,7 @@ int main(int argc, char** argv) {
   }
   const Config& first = **cfg;
 
+  const int64_t started_ms = UnixMs();
   MetricsRegistry metrics;
   AccessLog access_log;
   if (auto s = access_log.Open(first.access_log); !s) {
@@ -82,15 +103,78 @@ int main(int argc, char** argv) {
     return 2;
   }
   SystemClock clock;
-  NullMirrorSink sink;
-  Proxy proxy(metrics, sink, clock, access_log);
-  if (auto s = proxy.SetConfig(*cfg); !s) {
+  const std::string config_dir = DirOf(config_path);
+
+  // Control plane: live route state, durable replay log and its replayer.
+  ControlPlane control_plane;
+  if (auto s = control_plane.Configure(first); !s) {
     spdlog::error("config rejected: {}: {}", config_path, s.error().message);
+    return 2;
+  }
+  ReplayLogOptions replay_opts;
+  replay_opts.dir = first.replay.dir.empty() ? config_dir + "/replay" : first.replay.dir;
+  replay_opts.max_bytes = first.replay.max_bytes;
+  replay_opts.segment_bytes = std::min<uint64_t>(replay_opts.segment_bytes, first.replay.max_bytes);
+  replay_opts.initial_backoff = std::chrono::milliseconds(100);
+  replay_opts.max_backoff = std::chrono::milliseconds(5000);
+  auto replay_log = ReplayLog::Open(replay_opts);
+  if (!replay_log) {
+    spdlog::error("replay log {}: {}", replay_opts.dir, replay_log.error().message);
+    return 1;
+  }
+  ReplayJournal journal(**replay_log);
+  {
+    const auto st = (*replay_log)->Stats();
+    spdlog::info("replay log {}: {} writes pending from before ({} bytes)", replay_opts.dir,
+                 st.backlog, st.bytes);
+  }
+  const std::string audit_path =
+      first.admin_audit_log.empty() ? config_dir + "/audit.log" : first.admin_audit_log;
+  auto audit = AuditLog::Open(audit_path);
+  if (!audit) {
+    spdlog::error("{}", audit.error().message);
     return 2;
   }
 
   // Control loop (main thread): signals, reload, health checks, log flush.
   asio::io_context control(1);
+  std::function<void()> reapply;  // set below, once the proxy exists
+  ControlPlaneSink sink(control_plane, &journal, metrics, first.replay.durable_to_legacy,
+                        [&control, &reapply](const std::string&, const std::string&) {
+                          asio::post(control, [&reapply] { reapply(); });
+                        });
+  Proxy proxy(metrics, sink, clock, access_log);
+  if (auto s = proxy.SetConfig(control_plane.Effective(*cfg)); !s) {
+    spdlog::error("config rejected: {}: {}", config_path, s.error().message);
+    return 2;
+  }
+  // The config as the file says; the proxy runs it with fallback overrides.
+  std::mutex config_mu;
+  std::shared_ptr<const Config> file_config = *cfg;
+  auto configured = [&]() -> std::shared_ptr<const Config> {
+    std::lock_guard lock(config_mu);
+    return file_config;
+  };
+  reapply = [&] {
+    std::lock_guard lock(config_mu);
+    if (auto s = proxy.SetConfig(control_plane.Effective(file_config)); !s) {
+      spdlog::error("re-applying config generation failed: {}", s.error().message);
+      return;
+    }
+    spdlog::info("config re-applied (fallback state changed): generation {}",
+                 proxy.runtime()->generation);
+  };
+
+  HttpReplaySender replay_sender(
+      [&proxy](const std::string& backend) -> std::optional<UpstreamTarget> {
+        auto rt = proxy.runtime();
+        auto it = rt->backends.find(backend);
+        if (it == rt->backends.end() || !it->second.state->up.load()) return std::nullopt;
+        return it->second.target;
+      });
+  ReplayConsumer replayer(**replay_log, replay_sender, 2);
+  replayer.Start();
+  YamlRouteStore route_store(config_path);
   asio::signal_set signals(control, SIGHUP, SIGTERM, SIGINT);
 
   unsigned threads = workers_flag ? workers_flag : first.workers;
@@ -114,6 +198,109 @@ int main(int argc, char** argv) {
           .Set(static_cast<int64_t>(c.rejected[i]));
     }
   });
+  admin_api.AddCollector([&journal, &control_plane, &metrics, &configured] {
+    const auto s = journal.Stats();
+    metrics
+        .GetGauge("ficus_proxy_replay_backlog_total", "Writes in the replay log not yet delivered.")
+        .Set(static_cast<int64_t>(s.backlog));
+    metrics.GetGauge("ficus_proxy_replay_bytes", "Bytes of replay log segments on disk.")
+        .Set(static_cast<int64_t>(s.bytes));
+    metrics
+        .GetGauge("ficus_proxy_replay_full",
+                  "1 when the replay log reached its size bound and refuses appends: alert.")
+        .Set(s.full ? 1 : 0);
+    for (const char* k : {"delivered", "rejected", "retries"}) {
+      const uint64_t v = std::string_view(k) == "delivered"  ? s.delivered
+                         : std::string_view(k) == "rejected" ? s.rejected
+                                                             : s.retries;
+      metrics
+          .GetGauge("ficus_proxy_replay_events", "Replayer events since start (cumulative).",
+                    {{"event", k}})
+          .Set(static_cast<int64_t>(v));
+    }
+    for (const auto& r : configured()->routes) {
+      for (const auto& backend : {r.legacy_backend, r.modern_backend}) {
+        auto it = s.backlog_by_target.find({r.name, backend});
+        metrics
+            .GetGauge("ficus_proxy_replay_backlog",
+                      "Mirrored writes waiting in the replay log, per route and target backend.",
+                      {{"route", r.name}, {"backend", backend}})
+            .Set(it == s.backlog_by_target.end() ? 0 : static_cast<int64_t>(it->second));
+      }
+      auto live = control_plane.Live(r.name);
+      if (!live) continue;
+      metrics
+          .GetGauge("ficus_proxy_compared", "Primary/mirror answers compared (cumulative).",
+                    {{"route", r.name}})
+          .Set(static_cast<int64_t>(live->mismatch.compared));
+      metrics
+          .GetGauge("ficus_proxy_mismatches", "Compared answers that differed (cumulative).",
+                    {{"route", r.name}})
+          .Set(static_cast<int64_t>(live->mismatch.mismatched));
+      metrics
+          .GetGauge("ficus_proxy_fallback_active",
+                    "1 while the route is auto-fallen back to legacy (until an operator resets).",
+                    {{"route", r.name}})
+          .Set(live->fallback.tripped ? 1 : 0);
+    }
+  });
+  auto reload_counter = [&metrics](const char* result) -> Counter& {
+    return metrics.GetCounter("ficus_proxy_config_reloads_total",
+                              "Config reload attempts by result (ok, rejected).",
+                              {{"result", result}});
+  };
+  reload_counter("ok");
+  reload_counter("rejected");
+  FileStamp stamp = StatFile(config_path).value_or(FileStamp{});
+  std::mutex reload_mu;  // reloads come from the control loop and the admin loop
+  auto reload = [&](const char* why) -> Status {
+    std::lock_guard reload_lock(reload_mu);
+    stamp = StatFile(config_path).value_or(FileStamp{});
+    auto next = LoadConfigFile(config_path);
+    if (!next) {
+      reload_counter("rejected").Inc();
+      spdlog::error("reload ({}) rejected, keeping generation {}: {}", why,
+                    proxy.runtime()->generation, next.error().message);
+      return tl::unexpected(next.error());
+    }
+    const auto& old_cfg = *proxy.runtime()->config;
+    if ((*next)->listen.ToString() != old_cfg.listen.ToString() ||
+        (*next)->admin_listen.ToString() != old_cfg.admin_listen.ToString()) {
+      spdlog::warn("reload ({}): listen addresses change only on restart", why);
+    }
+    if (auto s = control_plane.Configure(**next); !s) {
+      reload_counter("rejected").Inc();
+      spdlog::error("reload ({}) rejected, keeping generation {}: {}", why,
+                    proxy.runtime()->generation, s.error().message);
+      return s;
+    }
+    {
+      std::lock_guard lock(config_mu);
+      if (auto s = proxy.SetConfig(control_plane.Effective(*next)); !s) {
+        reload_counter("rejected").Inc();
+        spdlog::error("reload ({}) rejected, keeping generation {}: {}", why,
+                      proxy.runtime()->generation, s.error().message);
+        return s;
+      }
+      file_config = *next;
+    }
+    reload_counter("ok").Inc();
+    spdlog::info("reload ({}): config generation {} in force ({} routes)", why,
+                 proxy.runtime()->generation, (*next)->routes.size());
+    return {};
+  };
+  AdminDeps admin_deps;
+  admin_deps.proxy = &proxy;
+  admin_deps.control = &control_plane;
+  admin_deps.journal = &journal;
+  admin_deps.store = &route_store;
+  admin_deps.audit = audit->get();
+  admin_deps.configured = configured;
+  admin_deps.reload = [&reload] { return reload("admin change"); };
+  admin_deps.reapply = [&reapply] { reapply(); };
+  admin_deps.started_ms = started_ms;
+  AdminRoutes admin_routes(std::move(admin_deps));
+  admin_api.AddHandler([&admin_routes](http::Request& r) { return admin_routes.Handle(r); });
   auto admin_opts = ServerOptionsFor(first, first.admin_listen, 1);
   http::Server admin(admin_opts, [&admin_api](http::Request& r) { return admin_api.Handle(r); });
 
@@ -136,39 +323,6 @@ int main(int argc, char** argv) {
     std::rename(tmp.c_str(), ready_file.c_str());
   }
 
-  auto reload_counter = [&metrics](const char* result) -> Counter& {
-    return metrics.GetCounter("ficus_proxy_config_reloads_total",
-                              "Config reload attempts by result (ok, rejected).",
-                              {{"result", result}});
-  };
-  reload_counter("ok");
-  reload_counter("rejected");
-  FileStamp stamp = StatFile(config_path).value_or(FileStamp{});
-  auto reload = [&](const char* why) {
-    stamp = StatFile(config_path).value_or(FileStamp{});
-    auto next = LoadConfigFile(config_path);
-    if (!next) {
-      reload_counter("rejected").Inc();
-      spdlog::error("reload ({}) rejected, keeping generation {}: {}", why,
-                    proxy.runtime()->generation, next.error().message);
-      return;
-    }
-    const auto& old_cfg = *proxy.runtime()->config;
-    if ((*next)->listen.ToString() != old_cfg.listen.ToString() ||
-        (*next)->admin_listen.ToString() != old_cfg.admin_listen.ToString()) {
-      spdlog::warn("reload ({}): listen addresses change only on restart", why);
-    }
-    if (auto s = proxy.SetConfig(*next); !s) {
-      reload_counter("rejected").Inc();
-      spdlog::error("reload ({}) rejected, keeping generation {}: {}", why,
-                    proxy.runtime()->generation, s.error().message);
-      return;
-    }
-    reload_counter("ok").Inc();
-    spdlog::info("reload ({}): config generation {} in force ({} routes)", why,
-                 proxy.runtime()->generation, (*next)->routes.size());
-  };
-
   HealthChecker health(control.get_executor(), proxy);
   health.Start();
 
@@ -178,7 +332,7 @@ int main(int argc, char** argv) {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        reload("SIGHUP");
+        (void)reload("SIGHUP");
         arm_signals();
         return;
       }
@@ -210,7 +364,7 @@ int main(int argc, char** argv) {
           t.expires_after(std::chrono::milliseconds(500));
           co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
           if (stopping) break;
-          if (auto s = StatFile(config_path); s && !(*s == stamp)) reload("file changed");
+          if (auto s = StatFile(config_path); s && !(*s == stamp)) (void)reload("file changed");
           if (++ticks % 2 == 0) access_log.Flush();
         }
       },
@@ -218,6 +372,8 @@ int main(int argc, char** argv) {
 
   control.run();
   if (drainer.joinable()) drainer.join();
+  replayer.Stop();
+  spdlog::info("replay log: {} writes pending at exit", journal.Stats().backlog);
   access_log.Flush();
   return 0;
 }

@@ -68,6 +68,26 @@ MirrorOutcome OutcomeOf(const UpstreamResult& r) {
   return MirrorOutcome::kIoError;
 }
 
+// Lossless rollback: waits until the sink has persisted the mirrored write
+// (see MirrorSink::Persist); returns its journal id, 0 when it could not.
+asio::awaitable<uint64_t> PersistBeforeAnswer(MirrorSink& sink, const MirrorExchange& x,
+                                              bool in_flight) {
+  auto ex = co_await asio::this_coro::executor;
+  auto timer = std::make_shared<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
+  auto id = std::make_shared<std::atomic<uint64_t>>(0);
+  auto fired = std::make_shared<bool>(false);
+  sink.Persist(x, in_flight, [ex, timer, id, fired](uint64_t v) {
+    id->store(v);
+    // Runs on this loop, so only once the handler below is suspended.
+    asio::post(ex, [timer, fired] {
+      *fired = true;
+      timer->cancel();
+    });
+  });
+  while (!*fired) co_await timer->async_wait(kUse);
+  co_return id->load();
+}
+
 }  // namespace
 
 struct Proxy::MirrorJob {
@@ -294,11 +314,15 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
     x.method = req.method;
     x.target = mirror->path;
     x.timestamp_us = ts;
+    x.write = ts != 0;
+    x.mirror_to_legacy = mirror->role == Role::kLegacy;
     if (want_bodies) {
       for (auto f : req.headers) x.headers.emplace_back(f.name, f.value);
       x.body = *shared_body;
     }
+    x.durable_before_answer = sink_.NeedsDurableBeforeAnswer(x);
   };
+  bool dropped_durable = false;  // a dropped copy the sink must persist before the answer
   if (mirror_backend) {
     on_sent = [&] {
       const auto& policy = route->mirror;
@@ -306,6 +330,7 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
         rr->mirror_outcome[static_cast<int>(why)]->Inc();
         MirrorExchange x;
         make_exchange(x);
+        dropped_durable = x.durable_before_answer;
         sink_.OnDropped(x, why);
         mirror_note = MirrorOutcomeName(why);
       };
@@ -357,6 +382,23 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
                  (r.error == UpstreamErrorKind::kConnect ? "unreachable" : "failed"));
   }
   resp.headers.Set(kRequestIdHeader, request_id);
+  if (route) {
+    sink_.OnPrimary(PrimaryObservation{rr->name, primary_role == Role::kModern,
+                                       r.ok() ? static_cast<int>(resp.status) : 0,
+                                       r.error == UpstreamErrorKind::kTimeout, ElapsedUs(t0)});
+  }
+  // Lossless rollback: a write the sink wants durable is persisted before the
+  // client hears back, unless its mirror already landed (2xx).
+  if (job && job->exchange.durable_before_answer &&
+      !(job->mirror_done && job->result.outcome == MirrorOutcome::kOk &&
+        job->result.status / 100 == 2)) {
+    job->exchange.journal_id =
+        co_await PersistBeforeAnswer(sink_, job->exchange, !job->mirror_done);
+  } else if (!job && dropped_durable) {
+    MirrorExchange x;
+    make_exchange(x);
+    (void)co_await PersistBeforeAnswer(sink_, x, false);
+  }
   if (job) {
     job->primary_done = true;
     job->exchange.primary_status = r.ok() ? static_cast<int>(resp.status) : 0;

@@ -307,7 +307,7 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
   if (!root || root.IsNull()) Fail("", "config is empty");
   ExpectMap(root, "",
             {"listen", "admin", "workers", "default_backend", "access_log", "drain_timeout_ms",
-             "limits", "backends", "cohorts", "mirror", "routes"});
+             "limits", "backends", "cohorts", "mirror", "routes", "replay"});
   auto cfg = std::make_shared<Config>();
   auto resolve = [&](std::string p) {
     if (!p.empty() && p[0] != '/' && p != "-" && p != "off" && !base_dir.empty()) {
@@ -317,13 +317,26 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
   };
   if (root["listen"]) cfg->listen = ParseHostPort(NonEmpty(root["listen"], "listen"), "listen");
   if (root["admin"]) {
-    ExpectMap(root["admin"], "admin", {"listen", "token_file"});
+    ExpectMap(root["admin"], "admin", {"listen", "token_file", "audit_log"});
+    if (root["admin"]["audit_log"]) {
+      cfg->admin_audit_log = resolve(NonEmpty(root["admin"]["audit_log"], "admin.audit_log"));
+    }
     if (root["admin"]["listen"]) {
       cfg->admin_listen =
           ParseHostPort(NonEmpty(root["admin"]["listen"], "admin.listen"), "admin.listen");
     }
     if (root["admin"]["token_file"]) {
       cfg->admin_token_file = resolve(NonEmpty(root["admin"]["token_file"], "admin.token_file"));
+    }
+  }
+  if (root["replay"]) {
+    const auto& rp = root["replay"];
+    ExpectMap(rp, "replay", {"dir", "max_mb", "durable_to_legacy"});
+    if (rp["dir"]) cfg->replay.dir = resolve(NonEmpty(rp["dir"], "replay.dir"));
+    if (rp["max_mb"])
+      cfg->replay.max_bytes = Unsigned(rp["max_mb"], "replay.max_mb", 1, 1 << 20) << 20;
+    if (rp["durable_to_legacy"]) {
+      cfg->replay.durable_to_legacy = Bool(rp["durable_to_legacy"], "replay.durable_to_legacy");
     }
   }
   if (root["workers"])

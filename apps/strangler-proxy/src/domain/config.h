@@ -105,6 +105,13 @@ struct Config {
   HostPort listen{"127.0.0.1", 8080};
   HostPort admin_listen{"127.0.0.1", 9901};
   std::string admin_token_file;
+  std::string admin_audit_log;  // empty: <config dir>/audit.log
+  // Durable replay of mirrored writes (control plane).
+  struct Replay {
+    std::string dir;  // empty: <config dir>/replay
+    uint64_t max_bytes = 256ull << 20;
+    bool durable_to_legacy = true;  // persist writes mirrored to legacy before answering
+  } replay;
   uint32_t workers = 0;  // event loops; 0 = one per core
   std::string default_backend = "legacy";
   std::string access_log = "-";  // file path, "-" (stdout) or "off"

@@ -12,11 +12,28 @@
 // instance is shared by all loops). For one exchange exactly one of
 // OnDropped / OnCompleted is called, and OnCompleted is called only after
 // both the mirror outcome and the primary response are known.
+//
+// Durable mirroring (lossless rollback): when the proxy builds an exchange it
+// asks NeedsDurableBeforeAnswer(); if true (the sink's choice, e.g. a write
+// mirrored to legacy) the exchange carries durable_before_answer = true and,
+// after the primary answered and BEFORE the client gets the answer, the proxy
+// calls Persist(ex, in_flight, done) unless the mirror already finished with
+// a 2xx. It waits for done(id) (id 0: could not persist; the answer still
+// goes out, the sink counts it). in_flight = true: the mirror is still
+// running; the sink keeps the record held and OnCompleted (ex.journal_id set)
+// settles it. in_flight = false: the copy was dropped or failed; the record
+// goes to replay at once. For such exchanges OnDropped/OnCompleted must not
+// persist the write again.
+//
+// Every primary outcome of a routed request is reported to OnPrimary() (for
+// live rates, latencies and auto-fallback), on the request's loop.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,6 +66,20 @@ struct MirrorExchange {
 
   int primary_status = 0;  // 0 = primary failed (proxy answered 502/504)
   std::string primary_body;
+
+  bool write = false;                  // method changes state
+  bool mirror_to_legacy = false;       // the copy goes to the route's legacy backend
+  bool durable_before_answer = false;  // see the header comment
+  uint64_t journal_id = 0;             // set once persisted (durable_before_answer)
+};
+
+// One primary answer of a routed request.
+struct PrimaryObservation {
+  std::string_view route;
+  bool modern = false;  // served by the modern backend
+  int status = 0;       // HTTP status from the backend; 0 = no answer (proxy sent 502/504)
+  bool timeout = false;
+  int64_t latency_us = 0;
 };
 
 struct MirrorResult {
@@ -67,6 +98,14 @@ class MirrorSink {
   virtual void OnDropped(const MirrorExchange& ex, MirrorOutcome why) = 0;
   // The copy was sent; `result` tells how it went.
   virtual void OnCompleted(const MirrorExchange& ex, const MirrorResult& result) = 0;
+
+  virtual void OnPrimary(const PrimaryObservation&) {}
+  [[nodiscard]] virtual bool NeedsDurableBeforeAnswer(const MirrorExchange&) const { return false; }
+  // `done` may run on any thread, exactly once.
+  virtual void Persist(const MirrorExchange&, bool /*in_flight*/,
+                       std::function<void(uint64_t id)> done) {
+    done(0);
+  }
 };
 
 // Default sink: nothing beyond the proxy's own counters.

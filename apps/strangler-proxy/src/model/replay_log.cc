@@ -304,9 +304,11 @@ Status ReplayLog::RecoverSegment(const std::string& path, bool last,
     if (!acked.contains(r.seq)) {
       seg.live++;
       stats_.backlog_by_route[r.route]++;
+      stats_.backlog_by_target[{r.route, r.backend}]++;
       stats_.backlog++;
-      AddPendingLocked(r.user_key, Entry{r.seq, seg.first_seq, off,
-                                         static_cast<uint32_t>(kFrameHeader + len), r.route});
+      AddPendingLocked(r.user_key,
+                       Entry{r.seq, seg.first_seq, off, static_cast<uint32_t>(kFrameHeader + len),
+                             r.route, r.backend, false});
     }
     seg.records++;
     off += kFrameHeader + len;
@@ -379,8 +381,9 @@ Status ReplayLog::RewriteAcksLocked(const std::set<uint64_t>& acked) {
 void ReplayLog::AddPendingLocked(const std::string& user, Entry entry) {
   Lane& lane = lanes_[user];
   bool was_empty = lane.queue.empty();
+  const bool held = entry.held;
   lane.queue.push_back(std::move(entry));
-  if (was_empty && !lane.claimed) {
+  if (was_empty && !lane.claimed && !held) {
     lane.attempts = 0;
     ScheduleLocked(user, std::chrono::steady_clock::now());
   }
@@ -406,7 +409,7 @@ ReplayLog::~ReplayLog() {
   if (dir_fd_ >= 0) ::close(dir_fd_);
 }
 
-void ReplayLog::AppendAsync(ReplayRecord record, AppendDone done) {
+void ReplayLog::AppendAsync(ReplayRecord record, AppendDone done, bool held) {
   std::unique_lock<std::mutex> lock(mu_);
   if (has_failed_) {
     Error e = failed_;
@@ -485,22 +488,31 @@ void ReplayLog::AppendAsync(ReplayRecord record, AppendDone done) {
   stats_.appended++;
   stats_.backlog++;
   stats_.backlog_by_route[record.route]++;
-  AddPendingLocked(record.user_key, Entry{record.seq, seg->first_seq, offset,
-                                          static_cast<uint32_t>(frame.size()), record.route});
+  stats_.backlog_by_target[{record.route, record.backend}]++;
+  if (held) {
+    stats_.held++;
+    held_[record.seq] = record.user_key;
+  }
+  AddPendingLocked(record.user_key,
+                   Entry{record.seq, seg->first_seq, offset, static_cast<uint32_t>(frame.size()),
+                         record.route, record.backend, held});
   waiters_.push_back(Waiter{++write_ticket_, record.seq, std::move(done)});
   lock.unlock();
   sync_cv_.notify_one();
 }
 
-Result<uint64_t> ReplayLog::Append(ReplayRecord record) {
+Result<uint64_t> ReplayLog::Append(ReplayRecord record, bool held) {
   std::mutex m;
   std::condition_variable cv;
   std::optional<Result<uint64_t>> out;
-  AppendAsync(std::move(record), [&](Result<uint64_t> r) {
-    std::lock_guard<std::mutex> lock(m);
-    out = std::move(r);
-    cv.notify_one();
-  });
+  AppendAsync(
+      std::move(record),
+      [&](Result<uint64_t> r) {
+        std::lock_guard<std::mutex> lock(m);
+        out = std::move(r);
+        cv.notify_one();
+      },
+      held);
   std::unique_lock<std::mutex> lock(m);
   cv.wait(lock, [&] { return out.has_value(); });
   return std::move(*out);
@@ -560,7 +572,7 @@ Result<std::optional<ReplayRecord>> ReplayLog::Claim(std::chrono::milliseconds m
       auto it = ready_.begin();
       auto lit = lanes_.find(it->second);
       if (lit == lanes_.end() || lit->second.claimed || lit->second.queue.empty() ||
-          lit->second.not_before != it->first) {
+          lit->second.queue.front().held || lit->second.not_before != it->first) {
         ready_.erase(it);
         continue;
       }
@@ -620,31 +632,9 @@ Status ReplayLog::Complete(uint64_t seq, ReplayOutcome outcome) {
   (outcome == ReplayOutcome::kDelivered ? stats_.delivered : stats_.rejected)++;
   Entry entry = std::move(lane.queue.front());
   lane.queue.pop_front();
-  // Ack: written now, synced lazily by the sync thread.
-  if (acks_) {
-    std::string e;
-    PutU64(e, seq);
-    PutU32(e, Crc32c(e.data(), 8));
-    if (WriteAll(acks_->fd, e, static_cast<off_t>(acks_->size))) {
-      acks_->size += e.size();
-      ack_entries_++;
-      acks_dirty_ = true;
-      sync_cv_.notify_one();
-    }
-  }
-  stats_.backlog--;
-  if (--stats_.backlog_by_route[entry.route] == 0) stats_.backlog_by_route.erase(entry.route);
-  auto sit = segments_.find(entry.segment);
-  if (sit != segments_.end()) {
-    sit->second.live--;
-    MaybeDropSegmentLocked(entry.segment);
-  }
-  if (lane.queue.empty()) {
-    lanes_.erase(user);
-  } else {
-    lane.attempts = 0;
-    ScheduleLocked(user, std::chrono::steady_clock::now());
-  }
+  AckLocked(entry);
+  lane.attempts = 0;
+  ResumeLaneLocked(user);
   // Keep the acks file from growing without bound: once most entries are
   // about records whose segment is gone, rewrite it with only the acked
   // records still on disk (each live segment holds a contiguous seq range).
@@ -669,6 +659,84 @@ Status ReplayLog::Complete(uint64_t seq, ReplayOutcome outcome) {
   return {};
 }
 
+void ReplayLog::AckLocked(const Entry& entry) {
+  // Ack: written now, synced lazily by the sync thread.
+  if (acks_) {
+    std::string e;
+    PutU64(e, entry.seq);
+    PutU32(e, Crc32c(e.data(), 8));
+    if (WriteAll(acks_->fd, e, static_cast<off_t>(acks_->size))) {
+      acks_->size += e.size();
+      ack_entries_++;
+      acks_dirty_ = true;
+      sync_cv_.notify_one();
+    }
+  }
+  stats_.backlog--;
+  if (--stats_.backlog_by_route[entry.route] == 0) stats_.backlog_by_route.erase(entry.route);
+  const auto target = std::make_pair(entry.route, entry.backend);
+  if (--stats_.backlog_by_target[target] == 0) stats_.backlog_by_target.erase(target);
+  auto sit = segments_.find(entry.segment);
+  if (sit != segments_.end()) {
+    sit->second.live--;
+    MaybeDropSegmentLocked(entry.segment);
+  }
+}
+
+// The lane's front changed (settled, released or acked): schedule it unless
+// it is claimed or held; drop the lane when empty.
+void ReplayLog::ResumeLaneLocked(const std::string& user) {
+  auto it = lanes_.find(user);
+  if (it == lanes_.end()) return;
+  Lane& lane = it->second;
+  if (lane.queue.empty()) {
+    if (!lane.claimed) lanes_.erase(it);
+    return;
+  }
+  if (!lane.claimed && !lane.queue.front().held) {
+    ScheduleLocked(user, std::chrono::steady_clock::now());
+  }
+}
+
+Status ReplayLog::Settle(uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto hit = held_.find(seq);
+  if (hit == held_.end()) {
+    return MakeError(ErrorCode::kNotFound, "replay log: seq " + std::to_string(seq) + " not held");
+  }
+  std::string user = std::move(hit->second);
+  held_.erase(hit);
+  stats_.held--;
+  stats_.delivered++;
+  Lane& lane = lanes_[user];
+  auto eit = std::find_if(lane.queue.begin(), lane.queue.end(),
+                          [seq](const Entry& e) { return e.seq == seq; });
+  assert(eit != lane.queue.end());
+  const bool was_front = eit == lane.queue.begin();
+  Entry entry = std::move(*eit);
+  lane.queue.erase(eit);
+  AckLocked(entry);
+  if (was_front) ResumeLaneLocked(user);
+  return {};
+}
+
+Status ReplayLog::Release(uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto hit = held_.find(seq);
+  if (hit == held_.end()) {
+    return MakeError(ErrorCode::kNotFound, "replay log: seq " + std::to_string(seq) + " not held");
+  }
+  std::string user = std::move(hit->second);
+  held_.erase(hit);
+  stats_.held--;
+  Lane& lane = lanes_[user];
+  for (Entry& e : lane.queue) {
+    if (e.seq == seq) e.held = false;
+  }
+  if (!lane.queue.empty() && lane.queue.front().seq == seq) ResumeLaneLocked(user);
+  return {};
+}
+
 void ReplayLog::MaybeDropSegmentLocked(uint64_t first_seq) {
   auto it = segments_.find(first_seq);
   if (it == segments_.end() || it->second.live != 0) return;
@@ -688,6 +756,12 @@ ReplayLogStats ReplayLog::Stats() const {
   ReplayLogStats s = stats_;
   s.segments = static_cast<uint32_t>(segments_.size());
   return s;
+}
+
+uint64_t ReplayLog::Backlog(const std::string& route, const std::string& backend) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = stats_.backlog_by_target.find({route, backend});
+  return it == stats_.backlog_by_target.end() ? 0 : it->second;
 }
 
 uint64_t ReplayLog::Backlog(const std::string& route) const {

@@ -22,6 +22,14 @@
 // append that would pass it fails with kUnavailable "replay log full: ..."
 // and Stats().full turns true (an alarm) until an append fits again.
 //
+// Held records (lossless rollback): AppendAsync(..., held=true) makes the
+// record durable but not claimable: the proxy is still delivering it itself
+// (a mirror in flight). Settle(seq) then acknowledges it (the mirror got a
+// 2xx) and Release(seq) hands it to the replayer (the mirror failed). A held
+// record blocks the later records of its user until it is settled or
+// released. After a crash every record is pending again, held or not, so a
+// write whose mirror outcome was unknown is replayed (at-least-once).
+//
 // Order: records are replayed per user key in append order: Claim() hands
 // out only the oldest pending record of a user, and the next one of that
 // user only after Complete() reported the previous one delivered or rejected.
@@ -76,6 +84,8 @@ struct ReplayLogOptions {
 struct ReplayLogStats {
   uint64_t backlog = 0;  // records appended and not yet delivered/rejected
   std::map<std::string, uint64_t> backlog_by_route;
+  std::map<std::pair<std::string, std::string>, uint64_t> backlog_by_target;  // (route, backend)
+  uint64_t held = 0;   // records whose in-process mirror is still running
   uint64_t bytes = 0;  // segment bytes on disk
   uint64_t max_bytes = 0;
   bool full = false;
@@ -106,9 +116,13 @@ class ReplayLog {
   ReplayLog& operator=(const ReplayLog&) = delete;
 
   // Never blocks on I/O beyond one write(2); `done` gets the seq once durable.
-  void AppendAsync(ReplayRecord record, AppendDone done);
+  void AppendAsync(ReplayRecord record, AppendDone done, bool held = false);
   // Blocking convenience: returns once the record is durable.
-  Result<uint64_t> Append(ReplayRecord record);
+  Result<uint64_t> Append(ReplayRecord record, bool held = false);
+
+  // Held records only (see above). kNotFound when `seq` is not held.
+  Status Settle(uint64_t seq);   // delivered by its own mirror: acknowledge
+  Status Release(uint64_t seq);  // its mirror failed: replay it
 
   // Takes the next record ready to send (oldest pending of a user whose
   // previous record is settled and whose backoff has passed), waiting up to
@@ -122,6 +136,7 @@ class ReplayLog {
 
   [[nodiscard]] ReplayLogStats Stats() const;
   [[nodiscard]] uint64_t Backlog(const std::string& route) const;
+  [[nodiscard]] uint64_t Backlog(const std::string& route, const std::string& backend) const;
 
  private:
   struct File;
@@ -139,6 +154,8 @@ class ReplayLog {
     uint64_t offset = 0;
     uint32_t frame_bytes = 0;
     std::string route;
+    std::string backend;
+    bool held = false;
   };
   struct Lane {
     std::deque<Entry> queue;
@@ -161,6 +178,8 @@ class ReplayLog {
   void ScheduleLocked(const std::string& user, std::chrono::steady_clock::time_point when);
   void SettleLocked(const std::string& user, Lane& lane);
   void MaybeDropSegmentLocked(uint64_t first_seq);
+  void AckLocked(const Entry& entry);
+  void ResumeLaneLocked(const std::string& user);
   void SyncLoop();
 
   const ReplayLogOptions options_;
@@ -183,6 +202,7 @@ class ReplayLog {
   std::unordered_map<std::string, Lane> lanes_;
   std::set<std::pair<std::chrono::steady_clock::time_point, std::string>> ready_;
   std::unordered_map<uint64_t, std::string> claimed_;  // seq -> user
+  std::unordered_map<uint64_t, std::string> held_;     // seq -> user
 
   uint64_t write_ticket_ = 0;
   uint64_t synced_ticket_ = 0;

@@ -370,5 +370,68 @@ TEST(ReplayLog, AcksFileStaysBoundedOverManyRecords) {
   EXPECT_GT(*seq, 12000u);  // sequence numbers never go back
 }
 
+TEST(ReplayLog, HeldRecordIsNotReplayedAndSettleAcknowledgesIt) {
+  TempDir tmp;
+  auto log = MustOpen(Opts(tmp.Log()));
+  auto held = log->Append(Rec("u1", "in flight"), /*held=*/true);
+  ASSERT_TRUE(held);
+  ASSERT_TRUE(log->Append(Rec("u1", "later write of the same user")));
+  ASSERT_TRUE(log->Append(Rec("u2", "other user")));
+  EXPECT_EQ(log->Stats().held, 1u);
+  EXPECT_EQ(log->Backlog("profile-update", "legacy"), 3u);
+  // Only u2 is ready: u1's later record waits behind the held one.
+  ReplayRecord r = MustClaim(*log);
+  EXPECT_EQ(r.user_key, "u2");
+  ASSERT_TRUE(log->Complete(r.seq, ReplayOutcome::kDelivered));
+  auto none = log->Claim(std::chrono::milliseconds(20));
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->has_value());
+  // The mirror delivered it itself: acknowledged without a replay, and the
+  // user's next record becomes ready.
+  ASSERT_TRUE(log->Settle(*held));
+  EXPECT_FALSE(log->Settle(*held));  // not held any more
+  r = MustClaim(*log);
+  EXPECT_EQ(r.body, "later write of the same user");
+  ASSERT_TRUE(log->Complete(r.seq, ReplayOutcome::kDelivered));
+  EXPECT_EQ(log->Stats().backlog, 0u);
+  EXPECT_EQ(log->Stats().held, 0u);
+  log.reset();
+  log = MustOpen(Opts(tmp.Log()));
+  EXPECT_EQ(log->Stats().backlog, 0u);
+}
+
+TEST(ReplayLog, ReleasedHeldRecordIsReplayedFirst) {
+  TempDir tmp;
+  auto log = MustOpen(Opts(tmp.Log()));
+  auto held = log->Append(Rec("u1", "mirror failed"), true);
+  ASSERT_TRUE(held);
+  ASSERT_TRUE(log->Append(Rec("u1", "second")));
+  ASSERT_TRUE(log->Release(*held));
+  ReplayRecord r = MustClaim(*log);
+  EXPECT_EQ(r.body, "mirror failed");
+  ASSERT_TRUE(log->Complete(r.seq, ReplayOutcome::kDelivered));
+  r = MustClaim(*log);
+  EXPECT_EQ(r.body, "second");
+}
+
+TEST(ReplayLog, HeldRecordIsReplayedAfterACrash) {
+  TempDir tmp;
+  // The proxy dies after answering the client, before the mirror's outcome.
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto log = ReplayLog::Open(Opts(tmp.Log()));
+    if (!log || !(*log)->Append(Rec("u1", "acknowledged write"), true)) ::_exit(2);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  auto log = MustOpen(Opts(tmp.Log()));
+  EXPECT_EQ(log->Stats().held, 0u);
+  ReplayRecord r = MustClaim(*log);
+  EXPECT_EQ(r.body, "acknowledged write");
+}
+
 }  // namespace
 }  // namespace ficus::proxy

@@ -1,0 +1,316 @@
+#include "api/admin_routes.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "api/admin_auth.h"
+#include "api/admin_request.h"
+#include "dashboard/embedded_assets.h"
+#include "domain/mode_guard.h"
+
+namespace ficus::proxy {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+http::Response JsonResponse(unsigned status, const json::value& v) {
+  auto r = http::Response::Json(status, json::serialize(v));
+  r.headers.Set("Cache-Control", "no-store");
+  return r;
+}
+
+http::Response Fail(unsigned status, const std::string& msg) {
+  json::object o{{"ret", status}, {"data", nullptr}, {"msg", msg}, {"error", msg}};
+  return JsonResponse(status, o);
+}
+
+json::value Opt(const std::optional<double>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+
+json::object Traffic(const TrafficSnapshot& s) {
+  return {{"rps", Opt(s.rps)},       {"p50_ms", Opt(s.p50_ms)},
+          {"p99_ms", Opt(s.p99_ms)}, {"error_rate", Opt(s.error_rate)},
+          {"requests", s.requests},  {"errors", s.errors}};
+}
+
+json::object Shape(const Route& r) {
+  return {{"mode", std::string(ModeName(r.mode))},
+          {"percent", r.percent_bp / 100.0},
+          {"paused", r.paused}};
+}
+
+RouteShape ShapeOf(const Route& r) {
+  return RouteShape{r.mode, r.percent_bp, r.paused};
+}
+
+const Route* FindRoute(const Config& cfg, std::string_view name) {
+  for (const auto& r : cfg.routes) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+std::optional<http::Response> Asset(std::string_view path) {
+  if (path.starts_with("/dashboard")) path.remove_prefix(10);
+  if (path.empty()) path = "/";
+  const EmbeddedAsset* a = FindEmbeddedAsset(path == "/" ? "index.html" : path);
+  if (!a) return std::nullopt;
+  http::Response r = http::Response::Text(200, std::string(a->data), a->content_type);
+  r.headers.Set("ETag", a->etag);
+  r.headers.Set("Cache-Control", "no-cache");
+  return r;
+}
+
+}  // namespace
+
+json::value AdminRoutes::RouteJson(const Route& c) const {
+  json::object o;
+  o["name"] = c.name;
+  o["method"] = c.method;
+  o["path"] = c.path;
+  o["prefix"] = c.prefix;
+  o["cohort"] = c.cohort;
+  // As running: the proxy's runtime config has the fallback overrides applied.
+  auto rt = d_.proxy->runtime();
+  const Route* running = FindRoute(*rt->config, c.name);
+  o["mode"] = std::string(ModeName(running ? running->mode : c.mode));
+  o["configured_mode"] = std::string(ModeName(c.mode));
+  o["percent"] = c.percent_bp / 100.0;
+  o["paused"] = c.paused;
+  const auto live = d_.control->Live(c.name);
+  if (live) {
+    o["rates"] = json::object{{"legacy", Traffic(live->legacy)}, {"modern", Traffic(live->modern)}};
+    o["mismatch"] = json::object{{"rate", live->mismatch.Rate()},
+                                 {"count", live->mismatch.mismatched},
+                                 {"compared", live->mismatch.compared}};
+    const auto& f = live->fallback;
+    const auto& p = live->fallback_params;
+    o["fallback"] = json::object{{"enabled", c.fallback.enabled},
+                                 {"tripped", f.tripped},
+                                 {"since", f.since_ms},
+                                 {"reason", f.reason},
+                                 {"error_rate", p.error_rate},
+                                 {"window_s", p.window_s},
+                                 {"min_requests", p.min_requests},
+                                 {"window_total", f.window_total},
+                                 {"window_errors", f.window_errors}};
+  }
+  const uint64_t to_legacy = d_.journal ? d_.journal->Backlog(c.name, c.legacy_backend) : 0;
+  const uint64_t to_modern = d_.journal ? d_.journal->Backlog(c.name, c.modern_backend) : 0;
+  o["backlog"] = to_legacy + to_modern;
+  o["backlog_to"] = json::object{{"legacy", to_legacy}, {"modern", to_modern}};
+  for (const auto& rr : rt->routes) {
+    if (rr.name == c.name) o["mirror_inflight"] = rr.state->mirror_inflight.load();
+  }
+  o["generation"] = rt->generation;
+  return o;
+}
+
+http::Response AdminRoutes::Routes() const {
+  auto cfg = d_.configured();
+  json::array a;
+  for (const auto& r : cfg->routes) a.push_back(RouteJson(r));
+  return JsonResponse(200, a);
+}
+
+http::Response AdminRoutes::Mismatches(const http::Request& req) const {
+  const std::string route = req.QueryParam("route").value_or("");
+  size_t limit = 50;
+  if (auto l = req.QueryParam("limit")) {
+    char* end = nullptr;
+    const long v = std::strtol(l->c_str(), &end, 10);
+    if (l->empty() || *end != '\0' || v < 1 || v > 1000) {
+      return Fail(400, "limit: must be an integer from 1 to 1000");
+    }
+    limit = static_cast<size_t>(v);
+  }
+  if (!route.empty() && !FindRoute(*d_.configured(), route)) {
+    return Fail(404, "route: no route named '" + route + "'");
+  }
+  json::array a;
+  for (const auto& m : d_.control->mismatches().Recent(route, limit))
+    a.push_back(MismatchToJson(m));
+  return JsonResponse(200, a);
+}
+
+http::Response AdminRoutes::Status() const {
+  auto rt = d_.proxy->runtime();
+  json::object o{{"version", "ficus-proxy"},
+                 {"started_at", d_.started_ms},
+                 {"now", d_.control->NowMs()},
+                 {"generation", rt->generation}};
+  if (d_.journal) {
+    const auto s = d_.journal->Stats();
+    o["replay"] = json::object{{"enabled", true},
+                               {"backlog", s.backlog},
+                               {"held", s.held},
+                               {"bytes", s.bytes},
+                               {"max_bytes", s.max_bytes},
+                               {"full", s.full},
+                               {"appended", s.appended},
+                               {"delivered", s.delivered},
+                               {"rejected", s.rejected},
+                               {"retries", s.retries},
+                               {"full_rejections", s.full_rejections}};
+  } else {
+    o["replay"] = json::object{{"enabled", false}};
+  }
+  json::array tripped;
+  for (const auto& r : d_.configured()->routes) {
+    if (d_.control->Tripped(r.name)) tripped.push_back(json::string(r.name));
+  }
+  o["fallbacks"] = std::move(tripped);
+  return JsonResponse(200, o);
+}
+
+asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const std::string& name) {
+  auto cfg = d_.configured();
+  const AuthResult auth = Authorize(cfg->admin_token_file, req.headers.Get("Authorization"));
+  if (auth.kind != AuthResult::Kind::kOk) {
+    auto r = Fail(auth.kind == AuthResult::Kind::kMissing ? 401 : 403, auth.message);
+    if (auth.kind == AuthResult::Kind::kMissing) {
+      r.headers.Set("WWW-Authenticate", "Bearer realm=\"ficus-admin\"");
+    }
+    co_return r;
+  }
+  const Route* before = FindRoute(*cfg, name);
+  if (!before) co_return Fail(404, "route: no route named '" + name + "'");
+  auto parsed = ParseRouteChangeRequest(req.body);
+  if (!parsed) co_return Fail(400, parsed.error().message);
+  const RouteChange& ch = parsed->change;
+  const RouteShape from = ShapeOf(*before);
+  RouteShape to = from;
+  if (ch.mode) to.mode = *ch.mode;
+  if (ch.percent_bp) to.percent_bp = *ch.percent_bp;
+  if (ch.paused) to.paused = *ch.paused;
+  const json::object before_json = Shape(*before);
+  const std::string legacy = before->legacy_backend;
+  const std::string modern = before->modern_backend;
+
+  // Guard: wait (up to wait_s) for the backlog towards the gaining backend.
+  auto ex = co_await asio::this_coro::executor;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(parsed->wait_ms);
+  for (;;) {
+    GuardBacklog b;
+    if (d_.journal) b = {d_.journal->Backlog(name, legacy), d_.journal->Backlog(name, modern)};
+    auto reason = CheckRouteChange(from, to, b);
+    if (!reason) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      spdlog::warn("admin: change of route {} by {} refused: {}", name, auth.token_name, *reason);
+      co_return Fail(409, *reason);
+    }
+    asio::steady_timer t(ex, std::chrono::milliseconds(100));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+
+  if (auto st = d_.store->Apply(name, ch); !st) {
+    const auto code = st.error().code;
+    co_return Fail(code == ErrorCode::kInvalidArgument ? 400
+                   : code == ErrorCode::kNotFound      ? 404
+                                                       : 500,
+                   st.error().message);
+  }
+  if (auto st = d_.reload(); !st) {
+    co_return Fail(500, "config written but not applied: " + st.error().message);
+  }
+  cfg = d_.configured();
+  const Route* after = FindRoute(*cfg, name);
+  if (!after) co_return Fail(500, "route vanished after the change");
+  AuditEntry e;
+  e.what = "route " + name;
+  e.before = before_json;
+  e.after = Shape(*after);
+  e.token_name = auth.token_name;
+  spdlog::info("admin: route {} changed by {}: {} -> {}", name, auth.token_name,
+               json::serialize(e.before), json::serialize(e.after));
+  if (d_.audit) {
+    if (auto st = d_.audit->Append(e); !st) {
+      spdlog::error("admin: audit log: {}", st.error().message);
+      co_return Fail(500, "change applied but the audit log failed: " + st.error().message);
+    }
+  }
+  co_return JsonResponse(200, RouteJson(*after));
+}
+
+http::Response AdminRoutes::ResetFallback(http::Request& req, const std::string& name) {
+  auto cfg = d_.configured();
+  const AuthResult auth = Authorize(cfg->admin_token_file, req.headers.Get("Authorization"));
+  if (auth.kind != AuthResult::Kind::kOk) {
+    return Fail(auth.kind == AuthResult::Kind::kMissing ? 401 : 403, auth.message);
+  }
+  const Route* r = FindRoute(*cfg, name);
+  if (!r) return Fail(404, "route: no route named '" + name + "'");
+  const bool was = d_.control->Tripped(name);
+  (void)d_.control->ResetFallback(name);
+  d_.reapply();
+  AuditEntry e;
+  e.what = "route " + name + " fallback";
+  e.before = json::object{{"tripped", was}};
+  e.after = json::object{{"tripped", false}};
+  e.token_name = auth.token_name;
+  spdlog::info("admin: route {} fallback reset by {} (was {})", name, auth.token_name,
+               was ? "tripped" : "not tripped");
+  if (d_.audit) {
+    if (auto st = d_.audit->Append(e); !st) {
+      return Fail(500, "fallback reset but the audit log failed: " + st.error().message);
+    }
+  }
+  return JsonResponse(200, RouteJson(*r));
+}
+
+asio::awaitable<std::optional<http::Response>> AdminRoutes::Handle(http::Request& req) {
+  const std::string path(req.Path());
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  if (!path.starts_with("/admin/")) {
+    if (!get) co_return std::nullopt;
+    if (auto a = Asset(path)) {
+      if (auto inm = req.headers.Get("If-None-Match"); inm && *inm == a->headers.Get("ETag")) {
+        http::Response nm;
+        nm.status = 304;
+        nm.headers.Set("ETag", *inm);
+        co_return nm;
+      }
+      co_return std::move(*a);
+    }
+    co_return std::nullopt;
+  }
+  if (path == "/admin/routes") {
+    if (!get) co_return Fail(405, "method: only GET is allowed");
+    co_return Routes();
+  }
+  if (path == "/admin/mismatches") {
+    if (!get) co_return Fail(405, "method: only GET is allowed");
+    co_return Mismatches(req);
+  }
+  if (path == "/admin/status") {
+    if (!get) co_return Fail(405, "method: only GET is allowed");
+    co_return Status();
+  }
+  constexpr std::string_view kRoutes = "/admin/routes/";
+  if (path.starts_with(kRoutes)) {
+    std::string rest = http::PercentDecode(std::string_view(path).substr(kRoutes.size()));
+    constexpr std::string_view kReset = "/reset-fallback";
+    if (rest.ends_with(kReset)) {
+      if (req.method != "POST") co_return Fail(405, "method: only POST is allowed");
+      co_return ResetFallback(req, rest.substr(0, rest.size() - kReset.size()));
+    }
+    if (req.method == "PUT") co_return co_await Change(req, rest);
+    if (!get) co_return Fail(405, "method: only GET and PUT are allowed");
+    auto cfg = d_.configured();
+    const Route* r = FindRoute(*cfg, rest);
+    if (!r) co_return Fail(404, "route: no route named '" + rest + "'");
+    co_return JsonResponse(200, RouteJson(*r));
+  }
+  co_return Fail(404, "path: no such admin endpoint");
+}
+
+}  // namespace ficus::proxy

@@ -1,0 +1,77 @@
+// Control-plane admin endpoints and the dashboard, served on the admin
+// listener (plugged into AdminApi with AddHandler()).
+//
+//   GET  /                        dashboard (index.html; assets by name, also under /dashboard/)
+//   GET  /admin/routes            every route with its live state
+//   GET  /admin/routes/NAME       one route
+//   PUT  /admin/routes/NAME       {"mode"?, "percent"?, "paused"?, "wait_s"?}   (token)
+//   POST /admin/routes/NAME/reset-fallback                                  (token)
+//   GET  /admin/mismatches?route=NAME&limit=N   recent mismatches, newest first
+//   GET  /admin/status            replay log, fallbacks, config generation
+//
+// Reads are open. Changes need `Authorization: Bearer <token>` from the token
+// file (401 without one, 403 when not accepted or changes are disabled), are
+// validated (400 naming the field), guarded (409 with the reason when the
+// replay backlog towards the backend that would gain users does not drain
+// within wait_s), written to the YAML file atomically (RouteStore), reloaded
+// at once, and audit-logged (what, before, after, when, token name). The
+// answer is the route as it runs after the change.
+// Route object: name, method, path, prefix, cohort, mode (as running: a
+// fallen-back route runs shadow), configured_mode, percent, paused,
+// rates.{legacy,modern}.{rps,p50_ms,p99_ms,error_rate,requests},
+// mismatch.{rate,count,compared}, backlog, backlog_to.{legacy,modern},
+// mirror_inflight, fallback.{enabled,tripped,since,reason,error_rate,
+// window_s,min_requests,window_total,window_errors}.
+// Errors: {"ret":status,"data":null,"msg":m,"error":m}.
+// Threads: Handle() runs on the admin loop; everything it touches is
+// thread-safe.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "api/proxy.h"
+#include "domain/control_plane.h"
+#include "domain/route_store.h"
+#include "domain/write_journal.h"
+#include "ficus/http/message.h"
+#include "service/audit_log.h"
+
+namespace ficus::proxy {
+
+struct AdminDeps {
+  Proxy* proxy = nullptr;
+  ControlPlane* control = nullptr;
+  WriteJournal* journal = nullptr;  // nullptr: no replay log
+  RouteStore* store = nullptr;
+  AuditLog* audit = nullptr;  // nullptr: changes are not audited (logged only)
+  // The config as the file says (before fallback overrides).
+  std::function<std::shared_ptr<const Config>()> configured;
+  // Re-read the file and apply it now (after a change); error = rejected.
+  std::function<Status()> reload;
+  // Apply the current file config again (fallback state changed).
+  std::function<void()> reapply;
+  int64_t started_ms = 0;
+};
+
+class AdminRoutes {
+ public:
+  explicit AdminRoutes(AdminDeps deps) : d_(std::move(deps)) {}
+  boost::asio::awaitable<std::optional<http::Response>> Handle(http::Request& req);
+
+  [[nodiscard]] boost::json::value RouteJson(const Route& configured) const;
+
+ private:
+  boost::asio::awaitable<http::Response> Change(http::Request& req, const std::string& name);
+  http::Response ResetFallback(http::Request& req, const std::string& name);
+  http::Response Routes() const;
+  http::Response Mismatches(const http::Request& req) const;
+  http::Response Status() const;
+
+  AdminDeps d_;
+};
+
+}  // namespace ficus::proxy

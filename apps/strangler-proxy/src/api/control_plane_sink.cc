@@ -1,0 +1,146 @@
+#include "api/control_plane_sink.h"
+
+#include <spdlog/spdlog.h>
+
+namespace ficus::proxy {
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() {
+  static auto l = [] {
+    if (auto existing = spdlog::get("control")) return existing;
+    auto lg = spdlog::default_logger()->clone("control");
+    spdlog::register_logger(lg);
+    return lg;
+  }();
+  return l;
+}
+
+JournalWrite ToWrite(const MirrorExchange& ex) {
+  JournalWrite w;
+  w.route = ex.route;
+  w.backend = ex.mirror_backend;
+  w.user_key = ex.cohort_key;
+  w.method = ex.method;
+  w.target = ex.target;
+  w.headers = ex.headers;
+  w.body = ex.body;
+  return w;
+}
+
+bool Retryable(int status) {
+  return status >= 500 || status == 408 || status == 409 || status == 429;
+}
+
+}  // namespace
+
+ControlPlaneSink::ControlPlaneSink(ControlPlane& cp, WriteJournal* journal,
+                                   MetricsRegistry& metrics, bool durable_to_legacy, OnTrip on_trip)
+    : cp_(cp),
+      journal_(journal),
+      durable_to_legacy_(durable_to_legacy),
+      on_trip_(std::move(on_trip)),
+      journaled_(metrics.GetCounter("ficus_proxy_replay_appended_total",
+                                    "Mirrored writes persisted to the replay log (failed or "
+                                    "dropped copies, and writes persisted before answering).")),
+      journal_failures_(metrics.GetCounter(
+          "ficus_proxy_replay_append_failures_total",
+          "Mirrored writes that could not be persisted (replay log full or failing): alert.")),
+      unprotected_(metrics.GetCounter(
+          "ficus_proxy_unprotected_writes_total",
+          "Writes answered to the client that are neither on the other backend nor in the "
+          "replay log (persisting failed): rollback would lose them. Alert on any.")) {}
+
+bool ControlPlaneSink::Landed(const MirrorResult& r) {
+  return r.outcome == MirrorOutcome::kOk && !Retryable(r.status);
+}
+
+void ControlPlaneSink::Journal(const MirrorExchange& ex, const char* why) {
+  if (!journal_) {
+    unprotected_.Inc();
+    return;
+  }
+  journaled_.Inc();
+  journal_->Append(ToWrite(ex), false,
+                   [this, route = ex.route, id = ex.request_id, why](Result<uint64_t> r) {
+                     if (r) return;
+                     journal_failures_.Inc();
+                     unprotected_.Inc();
+                     if (log_budget_.fetch_add(1) % 100 == 0) {
+                       Log()->error("route {}: request {} ({}) not replayable: {}", route, id, why,
+                                    r.error().message);
+                     }
+                   });
+}
+
+void ControlPlaneSink::RecordModern(const std::string& route, bool error) {
+  if (!cp_.RecordModern(route, error)) return;
+  auto live = cp_.Live(route);
+  const std::string reason = live ? live->fallback.reason : "modern error rate over threshold";
+  Log()->error("route {}: AUTO-FALLBACK to legacy: {}; stays until an operator re-enables it",
+               route, reason);
+  if (on_trip_) on_trip_(route, reason);
+}
+
+void ControlPlaneSink::OnDropped(const MirrorExchange& ex, MirrorOutcome why) {
+  if (!ex.write || ex.durable_before_answer) return;  // reads are dropped; durable ones later
+  Journal(ex, MirrorOutcomeName(why));
+}
+
+void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult& result) {
+  if (!ex.mirror_to_legacy) {
+    RecordModern(ex.route, result.outcome != MirrorOutcome::kOk || result.status >= 500);
+  }
+  if ((ex.mode == "shadow" || ex.mode == "canary") && result.outcome == MirrorOutcome::kOk &&
+      ex.primary_status != 0) {
+    const HttpAnswer primary{ex.primary_status, ex.primary_body};
+    const HttpAnswer mirror{result.status, result.body};
+    const bool legacy_primary = !ex.mirror_to_legacy;
+    const std::string_view path(ex.target.data(), std::min(ex.target.size(), ex.target.find('?')));
+    cp_.Compare({ex.route, ex.request_id, ex.cohort_key, ex.method, path,
+                 legacy_primary ? primary : mirror, legacy_primary ? mirror : primary});
+  }
+  if (!ex.write) return;
+  if (ex.durable_before_answer && ex.journal_id != 0) {
+    // Held while in flight: settle or hand to the replayer. (Persisted with
+    // in_flight = false it is already queued; both calls then say NotFound.)
+    if (Landed(result)) {
+      (void)journal_->Settle(ex.journal_id);
+    } else {
+      (void)journal_->Release(ex.journal_id);
+    }
+    return;
+  }
+  if (!Landed(result)) Journal(ex, MirrorOutcomeName(result.outcome));
+}
+
+void ControlPlaneSink::OnPrimary(const PrimaryObservation& obs) {
+  const bool error = obs.status == 0 || obs.status >= 500;
+  cp_.RecordPrimary(obs.route, obs.modern, obs.latency_us, error);
+  if (obs.modern) RecordModern(std::string(obs.route), error);
+}
+
+bool ControlPlaneSink::NeedsDurableBeforeAnswer(const MirrorExchange& ex) const {
+  return journal_ && durable_to_legacy_ && ex.write && ex.mirror_to_legacy;
+}
+
+void ControlPlaneSink::Persist(const MirrorExchange& ex, bool in_flight,
+                               std::function<void(uint64_t)> done) {
+  journaled_.Inc();
+  journal_->Append(
+      ToWrite(ex), in_flight,
+      [this, done = std::move(done), route = ex.route, id = ex.request_id](Result<uint64_t> r) {
+        if (!r) {
+          journal_failures_.Inc();
+          unprotected_.Inc();
+          if (log_budget_.fetch_add(1) % 100 == 0) {
+            Log()->error(
+                "route {}: request {} answered without a durable copy "
+                "for legacy: {}",
+                route, id, r.error().message);
+          }
+        }
+        done(r ? *r : 0);
+      });
+}
+
+}  // namespace ficus::proxy

@@ -1,0 +1,67 @@
+// ControlPlaneSink: the MirrorSink of the migration control plane.
+//
+// What it does with each mirrored exchange (see domain/mirror_sink.h for the
+// callback contract):
+// - Comparison: in shadow and canary, when both sides answered, the primary
+//   and mirror answers (status + JSON body, the route's compare.ignore) are
+//   compared by the ControlPlane; mismatches are counted and kept.
+// - Durable replay: a mirrored write whose copy was dropped (overflow,
+//   target unhealthy) or failed (connect/IO error, timeout, 5xx, 408, 409,
+//   429) is appended to the WriteJournal for the replayer.
+// - Lossless rollback: with `durable_to_legacy`, every write mirrored to
+//   legacy (canary cohort writes, full) is persisted BEFORE its answer goes to
+//   the client (NeedsDurableBeforeAnswer/Persist): held while the mirror is in
+//   flight, settled when it lands, released to the replayer when it fails.
+//   So a write acknowledged by the proxy is on legacy or in the fsync'd log,
+//   even if the proxy dies right after answering.
+// - Fallback: modern outcomes (primary answers and mirrors to modern) feed
+//   the route's detector; on a trip `on_trip(route, reason)` runs once (on
+//   the request's loop; it must only post work) and the event is logged.
+// - Live figures: every primary answer goes to the route's traffic window.
+// Without a journal (nullptr) writes that fail are only counted.
+// Threads: all callbacks are thread-safe (see ControlPlane, WriteJournal).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "domain/control_plane.h"
+#include "domain/mirror_sink.h"
+#include "domain/write_journal.h"
+#include "service/metrics.h"
+
+namespace ficus::proxy {
+
+class ControlPlaneSink final : public MirrorSink {
+ public:
+  using OnTrip = std::function<void(const std::string& route, const std::string& reason)>;
+  ControlPlaneSink(ControlPlane& cp, WriteJournal* journal, MetricsRegistry& metrics,
+                   bool durable_to_legacy, OnTrip on_trip);
+
+  [[nodiscard]] bool WantsBodies() const override { return true; }
+  void OnDropped(const MirrorExchange& ex, MirrorOutcome why) override;
+  void OnCompleted(const MirrorExchange& ex, const MirrorResult& result) override;
+  void OnPrimary(const PrimaryObservation& obs) override;
+  [[nodiscard]] bool NeedsDurableBeforeAnswer(const MirrorExchange& ex) const override;
+  void Persist(const MirrorExchange& ex, bool in_flight,
+               std::function<void(uint64_t id)> done) override;
+
+  // A mirror answer with this outcome/status did not land on the target.
+  static bool Landed(const MirrorResult& r);
+
+ private:
+  void Journal(const MirrorExchange& ex, const char* why);
+  void RecordModern(const std::string& route, bool error);
+
+  ControlPlane& cp_;
+  WriteJournal* journal_;
+  const bool durable_to_legacy_;
+  OnTrip on_trip_;
+  Counter& journaled_;
+  Counter& journal_failures_;
+  Counter& unprotected_;
+  std::atomic<uint64_t> log_budget_{0};
+};
+
+}  // namespace ficus::proxy

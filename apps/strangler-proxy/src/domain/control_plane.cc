@@ -1,0 +1,147 @@
+#include "domain/control_plane.h"
+
+#include <chrono>
+#include <mutex>
+
+namespace ficus::proxy {
+namespace {
+
+FallbackParams ParamsOf(const Route& r) {
+  FallbackParams p;
+  p.enabled = r.fallback.enabled;
+  p.error_rate = r.fallback.error_rate;
+  p.window_s = r.fallback.window_s;
+  p.min_requests = r.fallback.min_requests;
+  return p;
+}
+
+int64_t SystemMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+ControlPlane::ControlPlane(ClockMs clock, size_t mismatch_capacity)
+    : clock_(clock ? std::move(clock) : ClockMs(SystemMs)), ring_(mismatch_capacity) {}
+
+Status ControlPlane::Configure(const Config& cfg) {
+  std::vector<std::shared_ptr<const JsonDiffer>> differs;
+  for (size_t i = 0; i < cfg.routes.size(); ++i) {
+    auto d = JsonDiffer::Create(cfg.routes[i].compare.ignore);
+    if (!d) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "routes[" + std::to_string(i) + "]." + d.error().message);
+    }
+    differs.push_back(std::make_shared<const JsonDiffer>(std::move(*d)));
+  }
+  std::unique_lock lock(mu_);
+  for (size_t i = 0; i < cfg.routes.size(); ++i) {
+    const Route& r = cfg.routes[i];
+    auto& slot = routes_[r.name];
+    if (!slot) slot = std::make_unique<RouteCtl>(clock_, ParamsOf(r));
+    slot->detector.Configure(ParamsOf(r));
+    slot->differ.store(differs[i]);
+    slot->watch_modern.store(r.fallback.enabled &&
+                             (r.mode == Mode::kCanary || r.mode == Mode::kFull));
+  }
+  return {};
+}
+
+ControlPlane::RouteCtl* ControlPlane::Find(std::string_view route) const {
+  auto it = routes_.find(route);
+  return it == routes_.end() ? nullptr : it->second.get();
+}
+
+bool ControlPlane::Compare(const CompareInput& in) {
+  std::shared_ptr<const JsonDiffer> differ;
+  {
+    std::shared_lock lock(mu_);
+    RouteCtl* c = Find(in.route);
+    if (!c) return false;
+    differ = c->differ.load();
+  }
+  if (!differ) return false;
+  DiffResult d = differ->Compare(in.legacy, in.modern);
+  if (d.equal) {
+    ring_.RecordMatch(in.route);
+    return false;
+  }
+  MismatchRecord rec;
+  rec.time_ms = clock_();
+  rec.route = std::string(in.route);
+  rec.request_id = std::string(in.request_id);
+  rec.user_key = std::string(in.user_key);
+  rec.method = std::string(in.method);
+  rec.path = std::string(in.path);
+  rec.legacy_status = in.legacy.status;
+  rec.modern_status = in.modern.status;
+  rec.legacy_body = std::string(in.legacy.body);
+  rec.modern_body = std::string(in.modern.body);
+  rec.diffs = std::move(d.diffs);
+  ring_.RecordMismatch(std::move(rec));
+  return true;
+}
+
+void ControlPlane::RecordPrimary(std::string_view route, bool modern, int64_t latency_us,
+                                 bool error) {
+  std::shared_lock lock(mu_);
+  if (RouteCtl* c = Find(route)) (modern ? c->modern : c->legacy).Record(latency_us, error);
+}
+
+bool ControlPlane::RecordModern(std::string_view route, bool error) {
+  std::shared_lock lock(mu_);
+  RouteCtl* c = Find(route);
+  if (!c || !c->watch_modern.load(std::memory_order_relaxed)) return false;
+  return c->detector.Record(error);
+}
+
+std::optional<RouteLive> ControlPlane::Live(std::string_view route) const {
+  std::shared_lock lock(mu_);
+  RouteCtl* c = Find(route);
+  if (!c) return std::nullopt;
+  RouteLive l;
+  l.legacy = c->legacy.Snapshot();
+  l.modern = c->modern.Snapshot();
+  l.fallback = c->detector.State();
+  l.fallback_params = c->detector.Params();
+  l.mismatch = ring_.Counters(route);
+  return l;
+}
+
+bool ControlPlane::Tripped(std::string_view route) const {
+  std::shared_lock lock(mu_);
+  RouteCtl* c = Find(route);
+  return c && c->detector.Tripped();
+}
+
+Status ControlPlane::ResetFallback(std::string_view route) {
+  std::shared_lock lock(mu_);
+  RouteCtl* c = Find(route);
+  if (!c)
+    return MakeError(ErrorCode::kNotFound, "route: no route named '" + std::string(route) + "'");
+  c->detector.Reset();
+  return {};
+}
+
+std::shared_ptr<const Config> ControlPlane::Effective(
+    const std::shared_ptr<const Config>& cfg) const {
+  std::shared_lock lock(mu_);
+  bool any = false;
+  for (const Route& r : cfg->routes) {
+    RouteCtl* c = Find(r.name);
+    any = any || (c && c->detector.Tripped() && (r.mode == Mode::kCanary || r.mode == Mode::kFull));
+  }
+  if (!any) return cfg;
+  auto copy = std::make_shared<Config>(*cfg);
+  for (Route& r : copy->routes) {
+    RouteCtl* c = Find(r.name);
+    if (c && c->detector.Tripped() && (r.mode == Mode::kCanary || r.mode == Mode::kFull)) {
+      r.mode = Mode::kShadow;
+    }
+  }
+  return copy;
+}
+
+}  // namespace ficus::proxy

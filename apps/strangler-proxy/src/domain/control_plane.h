@@ -1,0 +1,103 @@
+// ControlPlane: the live, per-route migration state the proxy keeps beside
+// its immutable config: response comparison (JsonDiffer with the route's
+// compare.ignore), counters and recent mismatches (MismatchRing), auto-
+// fallback (FallbackDetector on modern outcomes) and live traffic figures of
+// both backends (TrafficWindow).
+//
+// Contract:
+// - Configure(cfg) is called for every config the proxy takes (first load and
+//   reloads). Route state (windows, detectors, counters) survives reloads by
+//   route name; a bad compare.ignore pattern fails with its key path
+//   ("routes[i].compare.ignore[j]: ...") and changes nothing.
+// - Modern outcomes count for fallback only while the route's configured
+//   mode is canary or full (modern serves users) and fallback is enabled.
+//   RecordModern() returns true exactly once per trip. A tripped route stays
+//   tripped until ResetFallback() (operator), across reloads.
+// - Effective(cfg): the config the proxy must run: a copy of `cfg` in which
+//   every tripped canary/full route runs as shadow (legacy serves everyone,
+//   writes keep being mirrored to modern and replayed once it is back).
+// - Unknown route names are ignored by the Record*/Compare calls.
+// No I/O, no logging. Threads: every method is thread-safe; the Record*
+// calls take a shared lock plus the route's own short locks.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/config.h"
+#include "domain/fallback_detector.h"
+#include "domain/json_diff.h"
+#include "domain/mismatch_ring.h"
+#include "domain/traffic_window.h"
+#include "ficus/result.h"
+
+namespace ficus::proxy {
+
+struct RouteLive {
+  TrafficSnapshot legacy;
+  TrafficSnapshot modern;
+  MismatchCounters mismatch;
+  FallbackState fallback;
+  FallbackParams fallback_params;
+};
+
+struct CompareInput {
+  std::string_view route;
+  std::string_view request_id;
+  std::string_view user_key;
+  std::string_view method;
+  std::string_view path;
+  HttpAnswer legacy;
+  HttpAnswer modern;
+};
+
+class ControlPlane {
+ public:
+  using ClockMs = std::function<int64_t()>;
+  // `clock`: Unix ms (nullptr = system clock).
+  explicit ControlPlane(ClockMs clock = nullptr, size_t mismatch_capacity = 100);
+
+  Status Configure(const Config& cfg);
+
+  // True when the answers differ (the mismatch is then counted and kept).
+  bool Compare(const CompareInput& in);
+  void RecordPrimary(std::string_view route, bool modern, int64_t latency_us, bool error);
+  bool RecordModern(std::string_view route, bool error);
+
+  [[nodiscard]] std::optional<RouteLive> Live(std::string_view route) const;
+  [[nodiscard]] bool Tripped(std::string_view route) const;
+  Status ResetFallback(std::string_view route);  // kNotFound for an unknown route
+
+  [[nodiscard]] std::shared_ptr<const Config> Effective(
+      const std::shared_ptr<const Config>& cfg) const;
+
+  [[nodiscard]] const MismatchRing& mismatches() const { return ring_; }
+  [[nodiscard]] int64_t NowMs() const { return clock_(); }
+
+ private:
+  struct RouteCtl {
+    RouteCtl(const ClockMs& clock, FallbackParams p)
+        : detector(p, clock), legacy(clock), modern(clock) {}
+    std::atomic<std::shared_ptr<const JsonDiffer>> differ;
+    std::atomic<bool> watch_modern{false};
+    FallbackDetector detector;
+    TrafficWindow legacy;
+    TrafficWindow modern;
+  };
+  RouteCtl* Find(std::string_view route) const;  // caller holds mu_ (shared)
+
+  ClockMs clock_;
+  MismatchRing ring_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::unique_ptr<RouteCtl>, std::less<>> routes_;
+};
+
+}  // namespace ficus::proxy

@@ -1,0 +1,75 @@
+#include "domain/traffic_window.h"
+
+#include <bit>
+#include <cmath>
+
+namespace ficus::proxy {
+
+TrafficWindow::TrafficWindow(ClockMs clock, int seconds)
+    : clock_(std::move(clock)), seconds_(seconds < 2 ? 2 : seconds), slots_(seconds_) {}
+
+int TrafficWindow::BucketOf(int64_t latency_us) {
+  if (latency_us < 8) return latency_us < 0 ? 0 : static_cast<int>(latency_us);
+  const auto v = static_cast<uint64_t>(latency_us);
+  const int octave = std::bit_width(v) - 1;                   // >= 3
+  const int sub = static_cast<int>((v >> (octave - 3)) & 7);  // next three bits
+  const int b = octave * 8 + sub - 16;                        // octave 3 starts at bucket 8
+  return b >= kBuckets ? kBuckets - 1 : b;
+}
+
+double TrafficWindow::BucketMidUs(int bucket) {
+  if (bucket < 8) return bucket;
+  const int octave = (bucket + 16) / 8;
+  const int sub = (bucket + 16) % 8;
+  const double lo = std::ldexp(8 + sub, octave - 3);
+  const double width = std::ldexp(1, octave - 3);
+  return lo + width / 2;
+}
+
+void TrafficWindow::Record(int64_t latency_us, bool error) {
+  const int64_t sec = clock_() / 1000;
+  std::lock_guard lock(mu_);
+  Slot& s = slots_[static_cast<size_t>(sec % seconds_)];
+  if (s.second != sec) {
+    s = Slot{};
+    s.second = sec;
+  }
+  s.requests++;
+  if (error) s.errors++;
+  s.hist[static_cast<size_t>(BucketOf(latency_us))]++;
+}
+
+TrafficSnapshot TrafficWindow::Snapshot() const {
+  const int64_t now_sec = clock_() / 1000;
+  TrafficSnapshot out;
+  std::array<uint64_t, kBuckets> hist{};
+  uint64_t complete_requests = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const Slot& s : slots_) {
+      if (s.second < 0 || s.second > now_sec || s.second <= now_sec - seconds_) continue;
+      out.requests += s.requests;
+      out.errors += s.errors;
+      if (s.second < now_sec) complete_requests += s.requests;
+      for (int i = 0; i < kBuckets; ++i)
+        hist[static_cast<size_t>(i)] += s.hist[static_cast<size_t>(i)];
+    }
+  }
+  out.rps = static_cast<double>(complete_requests) / (seconds_ - 1);
+  if (out.requests == 0) return out;
+  out.error_rate = static_cast<double>(out.errors) / static_cast<double>(out.requests);
+  auto pct = [&](double q) {
+    const auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(out.requests)));
+    uint64_t seen = 0;
+    for (int i = 0; i < kBuckets; ++i) {
+      seen += hist[static_cast<size_t>(i)];
+      if (seen >= rank && seen > 0) return BucketMidUs(i) / 1000.0;
+    }
+    return BucketMidUs(kBuckets - 1) / 1000.0;
+  };
+  out.p50_ms = pct(0.50);
+  out.p99_ms = pct(0.99);
+  return out;
+}
+
+}  // namespace ficus::proxy

@@ -1,0 +1,62 @@
+// TrafficWindow: live request rate, error rate and latency percentiles of one
+// backend role of one route, over the last few seconds.
+//
+// Contract:
+// - Record() adds one primary answer (latency, error = 5xx or no answer).
+// - The window is `seconds` one-second slots keyed by clock second; a slot is
+//   reused (cleared) when its second comes round again. Snapshot() sums the
+//   slots of the last `seconds` seconds: rps = requests of the complete
+//   seconds among them / their number (the current, partial second is left
+//   out so the rate does not dip at every second boundary), error_rate and
+//   p50/p99 over all of them including the current second.
+// - Latencies land in log-linear buckets (8 per power of two, so a reported
+//   percentile is within ~9% of the true value; the bucket's midpoint is
+//   reported). No samples: percentiles and rates are nullopt.
+// Time: injected clock in Unix ms. Threads: thread-safe (one short mutex).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace ficus::proxy {
+
+struct TrafficSnapshot {
+  std::optional<double> rps;
+  std::optional<double> error_rate;
+  std::optional<double> p50_ms;
+  std::optional<double> p99_ms;
+  uint64_t requests = 0;  // in the window
+  uint64_t errors = 0;
+};
+
+class TrafficWindow {
+ public:
+  using ClockMs = std::function<int64_t()>;
+  static constexpr int kBuckets = 8 * 40;
+
+  explicit TrafficWindow(ClockMs clock, int seconds = 10);
+  void Record(int64_t latency_us, bool error);
+  [[nodiscard]] TrafficSnapshot Snapshot() const;
+
+  // Bucket index of a latency and the value a bucket reports (exposed for tests).
+  static int BucketOf(int64_t latency_us);
+  static double BucketMidUs(int bucket);
+
+ private:
+  struct Slot {
+    int64_t second = -1;
+    uint64_t requests = 0;
+    uint64_t errors = 0;
+    std::array<uint32_t, kBuckets> hist{};
+  };
+  ClockMs clock_;
+  const int seconds_;
+  mutable std::mutex mu_;
+  std::vector<Slot> slots_;
+};
+
+}  // namespace ficus::proxy

@@ -1,0 +1,51 @@
+#include "domain/traffic_window.h"
+
+#include <gtest/gtest.h>
+
+namespace ficus::proxy {
+namespace {
+
+TEST(TrafficWindow, BucketsAreMonotonicAndWithinTenPercent) {
+  int last = -1;
+  for (int64_t us = 1; us < 60'000'000; us = us * 11 / 10 + 1) {
+    const int b = TrafficWindow::BucketOf(us);
+    EXPECT_GE(b, last);
+    last = b;
+    const double mid = TrafficWindow::BucketMidUs(b);
+    EXPECT_NEAR(mid, static_cast<double>(us), static_cast<double>(us) * 0.1 + 1) << us;
+  }
+}
+
+TEST(TrafficWindow, RatesAndPercentilesOverTheWindow) {
+  int64_t now = 1'000'000'000;  // ms
+  TrafficWindow w([&] { return now; }, 10);
+  EXPECT_FALSE(w.Snapshot().p50_ms.has_value());
+  // 3 complete seconds of 100 requests each: 98 fast (1 ms), 2 slow (50 ms) errors.
+  for (int s = 0; s < 3; ++s) {
+    for (int i = 0; i < 100; ++i) w.Record(i < 98 ? 1000 : 50'000, i >= 98);
+    now += 1000;
+  }
+  auto snap = w.Snapshot();
+  EXPECT_EQ(snap.requests, 300u);
+  EXPECT_EQ(snap.errors, 6u);
+  EXPECT_NEAR(*snap.error_rate, 0.02, 1e-9);
+  EXPECT_NEAR(*snap.rps, 300.0 / 9, 1e-9);
+  EXPECT_NEAR(*snap.p50_ms, 1.0, 0.1);
+  EXPECT_NEAR(*snap.p99_ms, 50.0, 5.0);
+}
+
+TEST(TrafficWindow, OldSecondsFallOutOfTheWindow) {
+  int64_t now = 5'000'000;
+  TrafficWindow w([&] { return now; }, 5);
+  for (int i = 0; i < 10; ++i) w.Record(100, true);
+  now += 5'000;
+  auto snap = w.Snapshot();
+  EXPECT_EQ(snap.requests, 0u);
+  EXPECT_FALSE(snap.error_rate.has_value());
+  w.Record(100, false);  // reuses the slot of 5 s ago: cleared first
+  EXPECT_EQ(w.Snapshot().requests, 1u);
+  EXPECT_EQ(w.Snapshot().errors, 0u);
+}
+
+}  // namespace
+}  // namespace ficus::proxy

@@ -1,0 +1,99 @@
+#include "model/http_replay_sender.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <memory>
+
+namespace ficus::proxy {
+namespace {
+
+namespace asio = boost::asio;
+
+bool IEq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct ThreadClient {
+  asio::io_context ioc{1};
+  UpstreamPool pool{ioc.get_executor()};
+};
+thread_local std::unique_ptr<ThreadClient> tl_client;
+
+std::shared_ptr<spdlog::logger> Log() {
+  static auto l = [] {
+    auto existing = spdlog::get("replay");
+    if (existing) return existing;
+    auto lg = spdlog::default_logger()->clone("replay");
+    spdlog::register_logger(lg);
+    return lg;
+  }();
+  return l;
+}
+
+}  // namespace
+
+HttpReplaySender::HttpReplaySender(Resolve resolve, uint32_t response_timeout_ms)
+    : resolve_(std::move(resolve)), response_timeout_ms_(response_timeout_ms) {}
+
+ReplayOutcome HttpReplaySender::OutcomeFor(int status) {
+  if (status >= 200 && status < 300) return ReplayOutcome::kDelivered;
+  if (status == 0 || status >= 500 || status == 408 || status == 409 || status == 429) {
+    return ReplayOutcome::kRetry;
+  }
+  return ReplayOutcome::kRejected;
+}
+
+ReplayOutcome HttpReplaySender::Send(const ReplayRecord& r) {
+  auto target = resolve_(r.backend);
+  if (!target) return ReplayOutcome::kRetry;
+  if (!tl_client) tl_client = std::make_unique<ThreadClient>();
+  std::string head;
+  head.reserve(256 + r.target.size());
+  head += r.method + " " + r.target + " HTTP/1.1\r\n";
+  for (const auto& [name, value] : r.headers) {
+    if (IEq(name, "content-length") || IEq(name, "transfer-encoding") || IEq(name, "connection") ||
+        IEq(name, "x-ficus-mirror") || IEq(name, "x-ficus-replay")) {
+      continue;
+    }
+    if (name.find_first_of("\r\n") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos) {
+      continue;
+    }
+    head += name + ": " + value + "\r\n";
+  }
+  head += "Content-Length: " + std::to_string(r.body.size()) + "\r\nX-Ficus-Replay: 1\r\n\r\n";
+
+  UpstreamResult result;
+  auto& c = *tl_client;
+  asio::co_spawn(
+      c.ioc,
+      [&]() -> asio::awaitable<void> {
+        result =
+            co_await c.pool.Exchange(*target, head, r.body, false, 16u << 20, response_timeout_ms_);
+      },
+      asio::detached);
+  c.ioc.restart();
+  c.ioc.run();
+  const int status = result.ok() ? static_cast<int>(result.response.result_int()) : 0;
+  const ReplayOutcome outcome = OutcomeFor(status);
+  if (outcome == ReplayOutcome::kRejected) {
+    Log()->warn("record {} ({} {} for route {}, user {}) refused by {} with {}: dropped", r.seq,
+                r.method, r.target, r.route, r.user_key, r.backend, status);
+  } else if (outcome == ReplayOutcome::kRetry && log_budget_.fetch_add(1) % 100 == 0) {
+    Log()->info("record {} to {} not accepted ({}): retrying with backoff", r.seq, r.backend,
+                status ? std::to_string(status) : result.detail);
+  }
+  return outcome;
+}
+
+}  // namespace ficus::proxy

@@ -1,0 +1,27 @@
+// ReplayJournal: the WriteJournal role on the durable on-disk ReplayLog.
+// Thin adapter; see model/replay_log.h for the file format, durability and
+// ordering guarantees. Threads: as ReplayLog (everything thread-safe).
+#pragma once
+
+#include "domain/write_journal.h"
+#include "model/replay_log.h"
+
+namespace ficus::proxy {
+
+class ReplayJournal final : public WriteJournal {
+ public:
+  explicit ReplayJournal(ReplayLog& log) : log_(log) {}
+  void Append(JournalWrite write, bool held, Done done) override;
+  Status Settle(uint64_t id) override { return log_.Settle(id); }
+  Status Release(uint64_t id) override { return log_.Release(id); }
+  [[nodiscard]] uint64_t Backlog(const std::string& route,
+                                 const std::string& backend) const override {
+    return log_.Backlog(route, backend);
+  }
+  [[nodiscard]] JournalStats Stats() const override;
+
+ private:
+  ReplayLog& log_;
+};
+
+}  // namespace ficus::proxy
