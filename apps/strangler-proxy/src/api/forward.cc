@@ -49,16 +49,24 @@ bool HasCrLf(std::string_view s) {
 }  // namespace
 
 void AppendRequestHead(std::string& out, std::string_view method, std::string_view target,
-                       const http::Headers& h, std::size_t body_size) {
+                       const http::Headers& h, std::size_t body_size,
+                       std::string_view host_if_missing) {
   out.append(method);
   out.push_back(' ');
   out.append(target);
   out.append(" HTTP/1.1\r\n");
+  bool has_host = false;
   for (auto f : h) {
     if (HasCrLf(f.name) || HasCrLf(f.value)) continue;
+    has_host = has_host || http::IEquals(f.name, "host");
     out.append(f.name);
     out.append(": ");
     out.append(f.value);
+    out.append("\r\n");
+  }
+  if (!has_host) {
+    out.append("Host: ");
+    out.append(host_if_missing);
     out.append("\r\n");
   }
   const bool write =

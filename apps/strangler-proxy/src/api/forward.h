@@ -42,8 +42,11 @@ bool ValidRequestId(std::string_view id);
 
 // "METHOD target HTTP/1.1\r\n" + fields + Content-Length (when there is a
 // body or the method is a write) + "\r\n". Fields with CR/LF are dropped.
+// HTTP/1.1 needs a Host field: when `h` has none (an HTTP/1.0 client may
+// omit it), "Host: <host_if_missing>" is sent (the backend's host:port).
 void AppendRequestHead(std::string& out, std::string_view method, std::string_view target,
-                       const http::Headers& h, std::size_t body_size);
+                       const http::Headers& h, std::size_t body_size,
+                       std::string_view host_if_missing = "localhost");
 
 // Copies an upstream response's fields for the client, minus hop-by-hop and
 // framing fields.

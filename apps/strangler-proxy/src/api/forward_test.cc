@@ -91,8 +91,21 @@ TEST(Forward, RequestHeadSerialization) {
   AppendRequestHead(out, "GET", "/", h, 0);
   EXPECT_EQ(out, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   out.clear();
-  AppendRequestHead(out, "DELETE", "/", {}, 0);
-  EXPECT_EQ(out, "DELETE / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  AppendRequestHead(out, "DELETE", "/", {}, 0, "127.0.0.1:8082");
+  EXPECT_EQ(out, "DELETE / HTTP/1.1\r\nHost: 127.0.0.1:8082\r\nContent-Length: 0\r\n\r\n");
+}
+
+TEST(Forward, HttpTenRequestWithoutHostGetsOneUpstream) {
+  // Found by the request-path fuzzer: HTTP/1.1 upstream requests need Host.
+  http::Headers h;
+  h.Add("Accept", "*/*");
+  std::string out;
+  AppendRequestHead(out, "GET", "/x", h, 0, "backend:81");
+  EXPECT_EQ(out, "GET /x HTTP/1.1\r\nAccept: */*\r\nHost: backend:81\r\n\r\n");
+  h.Add("host", "client.example");
+  out.clear();
+  AppendRequestHead(out, "GET", "/x", h, 0, "backend:81");
+  EXPECT_EQ(out.find("backend:81"), std::string::npos);
 }
 
 TEST(Forward, ResponseHeadersLoseHopByHopAndFraming) {

@@ -332,6 +332,13 @@ TEST_F(ModesTest, MissingOrInvalidRequestIdIsGenerated) {
   EXPECT_NE(*sent2, *sent);
 }
 
+TEST_F(ModesTest, HttpTenClientWithoutHostReachesAStrictBackend) {
+  // The upstream request is HTTP/1.1, which needs a Host (fuzzer finding).
+  auto r = stack_->Request("GET /api/v1/user/info HTTP/1.0\r\n\r\n");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_TRUE(EchoHeader(r.Json().as_object(), "Host"));
+}
+
 TEST_F(ModesTest, DeadBackendIs502Envelope) {
   auto r = stack_->Request(Req("GET", "/dead/x", NextId()));
   EXPECT_EQ(r.status, 502) << r.raw;

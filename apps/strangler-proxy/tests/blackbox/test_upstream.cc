@@ -10,8 +10,8 @@
 // and, when --log is given, the same object is appended to the log file as
 // one line and flushed before the answer is sent (so a test that got an
 // answer, or waited for a mirror, can read exactly what reached the backend).
-// --small answers `{"ret":200,"data":null,"msg":""}` without echo or log
-// (benchmarks).
+// --small answers `{"ret":200,"data":null,"msg":""}` (after --delay-ms)
+// without echo or log (benchmarks).
 //
 // Per-request controls (request headers; they are also echoed):
 //   X-Test-Delay-Ms: N   answer after N ms (timer; never blocks the loop)
@@ -62,6 +62,11 @@ struct Upstream {
 
   asio::awaitable<Response> Handle(Request& req) {
     if (small) {
+      if (delay_ms > 0) {
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        t.expires_after(std::chrono::milliseconds(delay_ms));
+        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
       Response r = Response::Json(200, R"({"ret":200,"data":null,"msg":""})");
       r.headers.Set("X-Upstream", name);
       co_return r;
