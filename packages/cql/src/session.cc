@@ -1,15 +1,15 @@
 #include "ficus/cql/session.h"
 
-#include <algorithm>
-#include <charconv>
+#include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
+#include <charconv>
 
 #include "ficus/cql/murmur3.h"
 #include "ficus/cql/types.h"
@@ -56,12 +56,14 @@ Result<HostPort> SplitHostPort(std::string_view cp) {
   if (!cp.empty() && cp.front() == '[') {
     auto close = cp.find(']');
     if (close == std::string_view::npos) {
-      return MakeError(ErrorCode::kInvalidArgument, fmt::format("contact point '{}': missing ']'", cp));
+      return MakeError(ErrorCode::kInvalidArgument,
+                       fmt::format("contact point '{}': missing ']'", cp));
     }
     hp.host = std::string(cp.substr(1, close - 1));
     if (close + 1 < cp.size()) {
       if (cp[close + 1] != ':') {
-        return MakeError(ErrorCode::kInvalidArgument, fmt::format("contact point '{}': junk after ']'", cp));
+        return MakeError(ErrorCode::kInvalidArgument,
+                         fmt::format("contact point '{}': junk after ']'", cp));
       }
       port_text = cp.substr(close + 2);
     }
@@ -75,16 +77,21 @@ Result<HostPort> SplitHostPort(std::string_view cp) {
   if (!port_text.empty()) {
     unsigned port = 0;
     auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || p != port_text.data() + port_text.size() || port == 0 || port > 65535) {
-      return MakeError(ErrorCode::kInvalidArgument, fmt::format("contact point '{}': bad port", cp));
+    if (ec != std::errc() || p != port_text.data() + port_text.size() || port == 0 ||
+        port > 65535) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       fmt::format("contact point '{}': bad port", cp));
     }
     hp.port = static_cast<std::uint16_t>(port);
   }
-  if (hp.host.empty()) return MakeError(ErrorCode::kInvalidArgument, fmt::format("contact point '{}': empty host", cp));
+  if (hp.host.empty())
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("contact point '{}': empty host", cp));
   return hp;
 }
 
-std::optional<std::string> TextCell(const RowsResult& rows, const Row& row, std::string_view column) {
+std::optional<std::string> TextCell(const RowsResult& rows, const Row& row,
+                                    std::string_view column) {
   int i = rows.ColumnIndex(column);
   if (i < 0 || !row[static_cast<std::size_t>(i)]) return std::nullopt;
   auto t = DecodeText(*row[static_cast<std::size_t>(i)]);
@@ -92,7 +99,8 @@ std::optional<std::string> TextCell(const RowsResult& rows, const Row& row, std:
   return *t;
 }
 
-std::optional<std::string> InetCell(const RowsResult& rows, const Row& row, std::string_view column) {
+std::optional<std::string> InetCell(const RowsResult& rows, const Row& row,
+                                    std::string_view column) {
   int i = rows.ColumnIndex(column);
   if (i < 0 || !row[static_cast<std::size_t>(i)]) return std::nullopt;
   auto t = DecodeInetAddress(*row[static_cast<std::size_t>(i)]);
@@ -132,7 +140,9 @@ Session::Session(Executor ex, SessionOptions options)
                options_.random_seed ? options_.random_seed : std::random_device{}()),
       rng_(options_.random_seed ? options_.random_seed + 1 : std::random_device{}()) {}
 
-Session::~Session() { Close(); }
+Session::~Session() {
+  Close();
+}
 
 ConnectionOptions Session::ConnOptions() const {
   ConnectionOptions c;
@@ -144,7 +154,8 @@ ConnectionOptions Session::ConnOptions() const {
   return c;
 }
 
-asio::awaitable<Result<std::shared_ptr<Session>>> Session::Connect(Executor ex, SessionOptions options) {
+asio::awaitable<Result<std::shared_ptr<Session>>> Session::Connect(Executor ex,
+                                                                   SessionOptions options) {
   if (options.contact_points.empty()) {
     co_return MakeError(ErrorCode::kInvalidArgument, "cql: no contact points configured");
   }
@@ -157,7 +168,8 @@ asio::awaitable<Result<std::shared_ptr<Session>>> Session::Connect(Executor ex, 
     if (!hp) co_return tl::unexpected(hp.error());
     error_code ec;
     std::string service = std::to_string(hp->port.value_or(s->options_.port));
-    auto results = co_await resolver.async_resolve(hp->host, service, asio::redirect_error(use_awaitable, ec));
+    auto results =
+        co_await resolver.async_resolve(hp->host, service, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       last = Error(ErrorCode::kUnavailable, fmt::format("cql: resolve '{}': {}", cp, ec.message()));
       continue;
@@ -175,7 +187,8 @@ asio::awaitable<Result<std::shared_ptr<Session>>> Session::Connect(Executor ex, 
     if (control) break;
   }
   if (!control) {
-    co_return MakeError(last.code, fmt::format("cql: no contact point reachable (last error: {})", last.message));
+    co_return MakeError(
+        last.code, fmt::format("cql: no contact point reachable (last error: {})", last.message));
   }
   // Every node listens on the port of the contact point that answered.
   s->options_.port = control->peer().port();
@@ -197,11 +210,13 @@ asio::awaitable<Status> Session::LoadTopology(std::shared_ptr<Connection> conn) 
   QueryParameters p;
   p.consistency = Consistency::kOne;
   // Named locals, never temporaries, inside co_await (GCC 12 double-destroys them).
-  Request local_req = QueryRequest{"SELECT data_center, rack, tokens FROM system.local WHERE key='local'", p};
+  Request local_req =
+      QueryRequest{"SELECT data_center, rack, tokens FROM system.local WHERE key='local'", p};
   auto local_answer = co_await conn->Send(std::move(local_req), options_.request_timeout);
   auto local = ExpectRows(std::move(local_answer), "system.local");
   if (!local) co_return tl::unexpected(local.error());
-  Request peers_req = QueryRequest{"SELECT peer, rpc_address, data_center, rack, tokens FROM system.peers", p};
+  Request peers_req =
+      QueryRequest{"SELECT peer, rpc_address, data_center, rack, tokens FROM system.peers", p};
   auto peers_answer = co_await conn->Send(std::move(peers_req), options_.request_timeout);
   auto peers = ExpectRows(std::move(peers_answer), "system.peers");
   if (!peers) co_return tl::unexpected(peers.error());
@@ -242,7 +257,8 @@ asio::awaitable<Status> Session::LoadTopology(std::shared_ptr<Connection> conn) 
   for (const auto& [addr, host] : hosts_) {
     for (auto t : host->tokens) ring_.emplace_back(t, host);
   }
-  std::sort(ring_.begin(), ring_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(ring_.begin(), ring_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   co_return Status{};
 }
 
@@ -260,8 +276,8 @@ asio::awaitable<Status> Session::RefreshTopology() {
   co_return Status{};
 }
 
-asio::awaitable<Result<std::shared_ptr<Connection>>> Session::OpenTo(const std::shared_ptr<Host>& host,
-                                                                     std::optional<unsigned> shard) {
+asio::awaitable<Result<std::shared_ptr<Connection>>> Session::OpenTo(
+    const std::shared_ptr<Host>& host, std::optional<unsigned> shard) {
   ConnectionOptions copts = ConnOptions();
   if (!shard || !host->sharding || !host->sharding->shard_aware_port) {
     tcp::endpoint ep(host->ip, host->port);
@@ -282,7 +298,8 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> Session::OpenTo(const std::
     auto conn = co_await Connection::Open(ex_, ep, std::move(attempt_opts));
     if (conn) co_return conn;
     last = conn.error();
-    if (last.message.rfind("cql: cannot bind", 0) != 0) break;  // only a busy port is worth another try
+    if (last.message.rfind("cql: cannot bind", 0) != 0)
+      break;  // only a busy port is worth another try
   }
   co_return tl::unexpected(last);
 }
@@ -290,7 +307,8 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> Session::OpenTo(const std::
 void Session::Adopt(const std::shared_ptr<Host>& host, std::shared_ptr<Connection> conn) {
   const auto& sh = conn->sharding();
   if (options_.shard_aware && sh &&
-      (!host->sharding || host->sharding->nr_shards != sh->nr_shards || host->conns.size() != sh->nr_shards)) {
+      (!host->sharding || host->sharding->nr_shards != sh->nr_shards ||
+       host->conns.size() != sh->nr_shards)) {
     host->sharding = sh;
     host->conns.resize(sh->nr_shards);
   }
@@ -330,7 +348,8 @@ asio::awaitable<Status> Session::FillPool(std::shared_ptr<Host> host) {
   const unsigned nr = host->sharding->nr_shards;
   if (host->sharding->shard_aware_port) {
     for (unsigned shard = 0; shard < nr && !closed_; ++shard) {
-      if (shard < host->conns.size() && host->conns[shard] && host->conns[shard]->is_open()) continue;
+      if (shard < host->conns.size() && host->conns[shard] && host->conns[shard]->is_open())
+        continue;
       auto conn = co_await OpenTo(host, shard);
       if (!conn) {
         last = conn.error();
@@ -400,7 +419,8 @@ std::optional<std::pair<std::string, unsigned>> Session::RouteOf(std::int64_t to
   auto host = Owner(token);
   if (!host) return std::nullopt;
   unsigned shard = 0;
-  if (host->sharding) shard = ScyllaShardOf(token, host->sharding->nr_shards, host->sharding->ignore_msb);
+  if (host->sharding)
+    shard = ScyllaShardOf(token, host->sharding->nr_shards, host->sharding->ignore_msb);
   return std::make_pair(host->address, shard);
 }
 
@@ -411,7 +431,8 @@ std::shared_ptr<Connection> Session::Pick(std::optional<std::int64_t> token) {
       if (host->sharding && host->conns.size() == host->sharding->nr_shards) {
         slot = ScyllaShardOf(*token, host->sharding->nr_shards, host->sharding->ignore_msb);
       }
-      if (slot < host->conns.size() && host->conns[slot] && host->conns[slot]->is_open()) return host->conns[slot];
+      if (slot < host->conns.size() && host->conns[slot] && host->conns[slot]->is_open())
+        return host->conns[slot];
       for (const auto& c : host->conns) {
         if (c && c->is_open()) return c;
       }
@@ -429,7 +450,8 @@ std::shared_ptr<Connection> Session::Pick(std::optional<std::int64_t> token) {
   return pool[round_robin_++ % pool.size()];
 }
 
-std::optional<std::int64_t> Session::TokenOf(const PreparedStatement& stmt, const std::vector<Value>& values) {
+std::optional<std::int64_t> Session::TokenOf(const PreparedStatement& stmt,
+                                             const std::vector<Value>& values) {
   if (stmt.pk_indexes.empty()) return std::nullopt;
   std::vector<ByteView> parts;
   for (auto idx : stmt.pk_indexes) {
@@ -449,7 +471,8 @@ QueryParameters Session::Params(std::vector<Value> values, const ExecOptions& op
   return p;
 }
 
-asio::awaitable<Result<ResultBody>> Session::RunWithReprepare(Request req, std::optional<std::int64_t> token,
+asio::awaitable<Result<ResultBody>> Session::RunWithReprepare(Request req,
+                                                              std::optional<std::int64_t> token,
                                                               std::chrono::milliseconds timeout) {
   auto conn = Pick(token);
   if (!conn) co_return MakeError(ErrorCode::kUnavailable, "cql: no open connection to any host");
@@ -457,28 +480,37 @@ asio::awaitable<Result<ResultBody>> Session::RunWithReprepare(Request req, std::
   auto r = co_await conn->Send(std::move(first), timeout);
   if (!r) co_return tl::unexpected(r.error());
   auto* err = std::get_if<ErrorResponse>(&r->body);
-  if (err && err->code == static_cast<std::int32_t>(ErrorKind::kUnprepared)) {
-    // The node lost (or never had) the statement: prepare it there and retry once.
+  // Ids re-prepared for this request: a second UNPREPARED for one of them is
+  // returned as an error, so this loop runs at most once per distinct
+  // statement (a BATCH names one unknown id per answer).
+  std::vector<Bytes> reprepared;
+  while (err && err->code == static_cast<std::int32_t>(ErrorKind::kUnprepared)) {
+    if (std::find(reprepared.begin(), reprepared.end(), err->unprepared_id) != reprepared.end())
+      break;
+    // The node lost (or never had) the statement: prepare it there and retry.
     auto known = query_of_id_.find(err->unprepared_id);
-    if (known == query_of_id_.end()) co_return tl::unexpected(ToError(*err));
+    if (known == query_of_id_.end()) break;
     std::string query = known->second;
     Bytes old_id = err->unprepared_id;
+    reprepared.push_back(old_id);
     Request prepare_req = PrepareRequest{query};
     auto p = co_await conn->Send(std::move(prepare_req), timeout);
     if (!p) co_return tl::unexpected(p.error());
     if (auto* pe = std::get_if<ErrorResponse>(&p->body)) co_return tl::unexpected(ToError(*pe));
     auto* rb = std::get_if<ResultBody>(&p->body);
     auto* prepared = rb ? std::get_if<PreparedResult>(rb) : nullptr;
-    if (!prepared) co_return MakeError(ErrorCode::kInternal, "cql: PREPARE did not return a prepared result");
+    if (!prepared)
+      co_return MakeError(ErrorCode::kInternal, "cql: PREPARE did not return a prepared result");
     if (prepared->id != old_id) {
       auto stmt = std::make_shared<PreparedStatement>(
           PreparedStatement{query, prepared->id, prepared->pk_indexes, prepared->bind_columns});
       prepared_[query] = stmt;
       query_of_id_[prepared->id] = query;
+      reprepared.push_back(prepared->id);
       if (auto* e = std::get_if<ExecuteRequest>(&req)) e->id = prepared->id;
       if (auto* b = std::get_if<BatchRequest>(&req)) {
-        for (auto& s : b->statements) {
-          if (s.prepared && s.id == old_id) s.id = prepared->id;
+        for (auto& st : b->statements) {
+          if (st.prepared && st.id == old_id) st.id = prepared->id;
         }
       }
     }
@@ -489,10 +521,12 @@ asio::awaitable<Result<ResultBody>> Session::RunWithReprepare(Request req, std::
   }
   if (err) co_return tl::unexpected(ToError(*err));
   if (auto* body = std::get_if<ResultBody>(&r->body)) co_return std::move(*body);
-  co_return MakeError(ErrorCode::kInternal, fmt::format("cql: unexpected {} response", OpcodeName(r->header.opcode)));
+  co_return MakeError(ErrorCode::kInternal,
+                      fmt::format("cql: unexpected {} response", OpcodeName(r->header.opcode)));
 }
 
-asio::awaitable<Result<ResultBody>> Session::Query(std::string cql, std::vector<Value> values, ExecOptions opts) {
+asio::awaitable<Result<ResultBody>> Session::Query(std::string cql, std::vector<Value> values,
+                                                   ExecOptions opts) {
   auto token = opts.routing_token;
   auto timeout = opts.timeout.value_or(options_.request_timeout);
   Request req = QueryRequest{std::move(cql), Params(std::move(values), opts)};
@@ -509,7 +543,8 @@ asio::awaitable<Result<PreparedPtr>> Session::Prepare(std::string cql) {
   if (auto* e = std::get_if<ErrorResponse>(&r->body)) co_return tl::unexpected(ToError(*e));
   auto* rb = std::get_if<ResultBody>(&r->body);
   auto* prepared = rb ? std::get_if<PreparedResult>(rb) : nullptr;
-  if (!prepared) co_return MakeError(ErrorCode::kInternal, "cql: PREPARE did not return a prepared result");
+  if (!prepared)
+    co_return MakeError(ErrorCode::kInternal, "cql: PREPARE did not return a prepared result");
   auto stmt = std::make_shared<const PreparedStatement>(
       PreparedStatement{cql, prepared->id, prepared->pk_indexes, prepared->bind_columns});
   prepared_[cql] = stmt;
@@ -517,7 +552,8 @@ asio::awaitable<Result<PreparedPtr>> Session::Prepare(std::string cql) {
   co_return stmt;
 }
 
-asio::awaitable<Result<ResultBody>> Session::Execute(PreparedPtr stmt, std::vector<Value> values, ExecOptions opts) {
+asio::awaitable<Result<ResultBody>> Session::Execute(PreparedPtr stmt, std::vector<Value> values,
+                                                     ExecOptions opts) {
   auto token = TokenOf(*stmt, values);
   auto timeout = opts.timeout.value_or(options_.request_timeout);
   Request req = ExecuteRequest{stmt->id, Params(std::move(values), opts)};
@@ -551,7 +587,8 @@ void Session::Close() {
 }
 
 bool Session::IsConnected() const {
-  return std::any_of(hosts_.begin(), hosts_.end(), [](const auto& h) { return h.second->OpenCount() > 0; });
+  return std::any_of(hosts_.begin(), hosts_.end(),
+                     [](const auto& h) { return h.second->OpenCount() > 0; });
 }
 
 std::vector<HostInfo> Session::Hosts() const {

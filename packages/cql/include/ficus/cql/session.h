@@ -20,12 +20,16 @@
 //    backoff and jitter (Backoff), per host, never more than one attempt
 //    loop per host at a time.
 //  - Prepared statements are cached by query text. An EXECUTE (or BATCH)
-//    answered UNPREPARED is re-prepared on the same connection and retried
-//    once; a second UNPREPARED is returned as an error (no loops).
+//    answered UNPREPARED is re-prepared on the same connection and retried;
+//    each distinct statement is re-prepared at most once per request (a
+//    BATCH's answer names one unknown id at a time), and an UNPREPARED for
+//    an id already re-prepared is returned as an error (no loops).
 //  - Errors: server errors map through ToError(); no host: kUnavailable;
 //    deadline: kTimeout.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -33,9 +37,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include "ficus/cql/backoff.h"
 #include "ficus/cql/connection.h"
@@ -72,12 +73,12 @@ struct PreparedStatement {
 using PreparedPtr = std::shared_ptr<const PreparedStatement>;
 
 struct ExecOptions {
-  std::optional<Consistency> consistency;       // default: SessionOptions::consistency
-  std::optional<std::int64_t> timestamp;        // client timestamp (flag 0x20), microseconds
+  std::optional<Consistency> consistency;  // default: SessionOptions::consistency
+  std::optional<std::int64_t> timestamp;   // client timestamp (flag 0x20), microseconds
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<std::int32_t> page_size;
   std::optional<Bytes> paging_state;
-  std::optional<std::int64_t> routing_token;    // for QUERY; EXECUTE derives it from pk values
+  std::optional<std::int64_t> routing_token;  // for QUERY; EXECUTE derives it from pk values
 };
 
 struct BatchItem {
@@ -98,7 +99,8 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   using Executor = boost::asio::any_io_executor;
 
-  static boost::asio::awaitable<Result<std::shared_ptr<Session>>> Connect(Executor ex, SessionOptions options);
+  static boost::asio::awaitable<Result<std::shared_ptr<Session>>> Connect(Executor ex,
+                                                                          SessionOptions options);
   ~Session();
 
   boost::asio::awaitable<Result<ResultBody>> Query(std::string cql, std::vector<Value> values = {},
@@ -107,7 +109,8 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<Result<ResultBody>> Execute(PreparedPtr stmt, std::vector<Value> values,
                                                      ExecOptions opts = {});
   // Unlogged batch; routed by the first statement's partition key.
-  boost::asio::awaitable<Result<ResultBody>> Batch(std::vector<BatchItem> items, ExecOptions opts = {});
+  boost::asio::awaitable<Result<ResultBody>> Batch(std::vector<BatchItem> items,
+                                                   ExecOptions opts = {});
 
   // Re-reads system.local/system.peers and opens pools for new hosts.
   boost::asio::awaitable<Status> RefreshTopology();
@@ -130,14 +133,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   boost::asio::awaitable<Status> LoadTopology(std::shared_ptr<Connection> conn);
   boost::asio::awaitable<Status> FillPool(std::shared_ptr<Host> host);
-  boost::asio::awaitable<Result<std::shared_ptr<Connection>>> OpenTo(const std::shared_ptr<Host>& host,
-                                                                     std::optional<unsigned> shard);
+  boost::asio::awaitable<Result<std::shared_ptr<Connection>>> OpenTo(
+      const std::shared_ptr<Host>& host, std::optional<unsigned> shard);
   void Adopt(const std::shared_ptr<Host>& host, std::shared_ptr<Connection> conn);
   void ScheduleReconnect(const std::shared_ptr<Host>& host);
   boost::asio::awaitable<void> ReconnectLoop(std::shared_ptr<Host> host);
   std::shared_ptr<Connection> Pick(std::optional<std::int64_t> token);
   std::shared_ptr<Host> Owner(std::int64_t token) const;
-  boost::asio::awaitable<Result<ResultBody>> RunWithReprepare(Request req, std::optional<std::int64_t> token,
+  boost::asio::awaitable<Result<ResultBody>> RunWithReprepare(Request req,
+                                                              std::optional<std::int64_t> token,
                                                               std::chrono::milliseconds timeout);
   QueryParameters Params(std::vector<Value> values, const ExecOptions& opts) const;
   ConnectionOptions ConnOptions() const;
@@ -147,10 +151,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Backoff backoff_;
   std::mt19937_64 rng_;
   bool closed_ = false;
-  std::map<std::string, std::shared_ptr<Host>> hosts_;        // by address
+  std::map<std::string, std::shared_ptr<Host>> hosts_;                // by address
   std::vector<std::pair<std::int64_t, std::shared_ptr<Host>>> ring_;  // sorted by token
-  std::map<std::string, PreparedPtr> prepared_;              // by query text
-  std::map<Bytes, std::string> query_of_id_;                 // for re-prepare
+  std::map<std::string, PreparedPtr> prepared_;                       // by query text
+  std::map<Bytes, std::string> query_of_id_;                          // for re-prepare
   std::size_t round_robin_ = 0;
   std::size_t reconnect_attempts_ = 0;
 };
