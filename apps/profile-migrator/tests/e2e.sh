@@ -4,7 +4,7 @@
 # binary (port 0, temp data dir). Each case starts and stops its own servers.
 #
 #   e2e.sh CASE MIGRATOR_BIN BUILD_DIR
-#   CASE: cli_errors | backfill_resume | live_updates | repair
+#   CASE: cli_errors | backfill_resume | live_updates | repair | datetime | bytes
 # Writer binary: $FICUS_WRITER_BIN, else BUILD_DIR/apps/profile-writer/profile-writer.
 set -euo pipefail
 CASE=$1
@@ -426,6 +426,148 @@ case_repair() {
   step "verify after repair: parity"
   expect_rc 0 M verify
   expect_out "mismatched         0"
+}
+
+# An older schema keeps timestamps as DATETIME(6) wall times (legacy zone) or
+# TIMESTAMP(6) instants; backfill converts them explicitly, repair writes back.
+case_datetime() {
+  start_mysql
+  start_writer
+  local d1=d1000000-0000-4000-8000-000000000001 d2=d1000000-0000-4000-8000-000000000002
+  local d3=d1000000-0000-4000-8000-000000000003 t1=d2000000-0000-4000-8000-000000000001
+  step "schemas with DATETIME(6) (ficus_dt) and TIMESTAMP(6) (ficus_ts) columns"
+  local db ty
+  for db in ficus_dt ficus_ts; do
+    ty=DATETIME
+    [ $db = ficus_ts ] && ty=TIMESTAMP
+    sql "CREATE DATABASE $db CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+      CREATE TABLE $db.profiles (user_id CHAR(36) CHARACTER SET ascii NOT NULL PRIMARY KEY,
+        updated_us $ty(6) NOT NULL, created_us $ty(6) NOT NULL);
+      CREATE TABLE $db.profile_attributes (user_id CHAR(36) CHARACTER SET ascii NOT NULL,
+        attr_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+        attr_value VARCHAR(1024) NULL, updated_us $ty(6) NOT NULL, PRIMARY KEY (user_id, attr_key));
+      CREATE TABLE $db.profile_history (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        user_id CHAR(36) CHARACTER SET ascii NOT NULL, ts_us $ty(6) NOT NULL,
+        attributes MEDIUMTEXT NOT NULL, idem_key VARCHAR(128) NULL, created_us $ty(6) NOT NULL);"
+  done
+  # New York wall times: winter (-05:00), summer (-04:00), and 01:30 on the fold day
+  # (happens twice; the earlier, EDT, is taken).
+  sql "INSERT INTO ficus_dt.profiles VALUES
+         ('$d1', '2021-01-15 07:00:00.000001', '2020-01-01 00:00:00'),
+         ('$d2', '2021-07-15 08:00:00.5', '2020-01-01 00:00:00'),
+         ('$d3', '2021-11-07 01:30:00', '2020-01-01 00:00:00');
+       INSERT INTO ficus_dt.profile_attributes VALUES
+         ('$d1', 'plan', 'winter', '2021-01-15 07:00:00.000001'),
+         ('$d1', 'nickname', NULL, '2021-01-15 06:00:00'),
+         ('$d2', 'plan', 'summer', '2021-07-15 08:00:00.5'),
+         ('$d3', 'plan', 'fold', '2021-11-07 01:30:00');
+       SET time_zone = '+08:00';
+       INSERT INTO ficus_ts.profiles VALUES ('$t1', '2021-07-15 20:00:00.25', '2021-07-15 20:00:00');
+       INSERT INTO ficus_ts.profile_attributes VALUES ('$t1', 'plan', 'instant', '2021-07-15 20:00:00.25');"
+
+  step "backfill with --legacy-tz America/New_York"
+  expect_rc 0 M backfill --mysql-db ficus_dt --legacy-tz America/New_York --checkpoint "$STATE/cp-dt"
+  expect_out "written            3"
+  local want
+  for want in "$d1 2021-01-15T12:00:00.000001Z winter" "$d2 2021-07-15T12:00:00.500000Z summer" \
+    "$d3 2021-11-07T05:30:00.000000Z fold"; do
+    set -- $want
+    [ "$(writer_get "$1" | jq -r '.data.updated_at + " " + .data.attributes.plan')" = "$2 $3" ] ||
+      fail "$1: want updated_at $2 plan $3, writer says $(writer_get "$1")"
+  done
+  [ "$(writer_get "$d1" | jq -r '.data.attributes | has("nickname")')" = false ] || fail "tombstone lost"
+
+  step "a TIMESTAMP column is an instant: the legacy zone does not apply"
+  expect_rc 0 M backfill --mysql-db ficus_ts --legacy-tz America/New_York --checkpoint "$STATE/cp-ts"
+  [ "$(writer_get "$t1" | jq -r .data.updated_at)" = 2021-07-15T12:00:00.250000Z ] ||
+    fail "TIMESTAMP read wrongly: $(writer_get "$t1")"
+
+  step "per-key stamps too: the nickname tombstone (06:00 NY = 11:00Z) beats a 10:30Z write"
+  writer_update "$d1" 1610706600000000 '{"nickname":"stale"}'  # 2021-01-15T10:30:00Z
+  [ "$(writer_get "$d1" | jq -r '.data.attributes | has("nickname")')" = false ] ||
+    fail "tombstone stamped as UTC wall time, not New York: $(writer_get "$d1")"
+  expect_rc 0 M verify --mysql-db ficus_dt --legacy-tz America/New_York
+  expect_out "result             PARITY"
+
+  step "repair writes DATETIME back as New York wall time (writer newer)"
+  writer_update "$d1" 1640995200000000 '{"plan":"new-year"}'  # 2022-01-01T00:00:00Z
+  expect_rc 0 M verify --mysql-db ficus_dt --legacy-tz America/New_York --repair \
+    --mismatches "$STATE/mm-dt.jsonl"
+  expect_out "repaired           1 (failed 0)"
+  [ "$(jq -r .repair "$STATE/mm-dt.jsonl")" = modern_to_legacy ] || fail "direction"
+  [ "$(sql "SELECT CONCAT(a.attr_value, ' ', a.updated_us, ' ', p.updated_us)
+            FROM ficus_dt.profile_attributes a JOIN ficus_dt.profiles p USING (user_id)
+            WHERE a.user_id='$d1' AND a.attr_key='plan'")" = \
+    "new-year 2021-12-31 19:00:00.000000 2021-12-31 19:00:00.000000" ] ||
+    fail "legacy DATETIME not written as NY wall time: $(sql "SELECT * FROM ficus_dt.profile_attributes WHERE user_id='$d1'")"
+  [ "$(sql "SELECT ts_us FROM ficus_dt.profile_history WHERE user_id='$d1'")" = "2021-12-31 19:00:00.000000" ] ||
+    fail "history ts_us not NY wall time"
+  expect_rc 0 M verify --mysql-db ficus_dt --legacy-tz America/New_York
+  expect_out "result             PARITY"
+
+  step "a zero DATETIME stops the run naming the column and value (exit 3)"
+  sql "SET SESSION sql_mode = ''; INSERT INTO ficus_dt.profiles VALUES
+         ('d1000000-0000-4000-8000-000000000009', '0000-00-00 00:00:00', '2020-01-01 00:00:00')"
+  expect_rc 3 M backfill --mysql-db ficus_dt --legacy-tz America/New_York --checkpoint "$STATE/cp-dt" --restart
+  expect_err "profiles.updated_us: DATETIME '0000-00-00 00:00:00.000000': zero date"
+}
+
+# Values are bytes: escapes, quotes, control characters, NUL, 4-byte UTF-8 and
+# a value of exactly 1024 bytes survive both directions unchanged (compared as hex).
+case_bytes() {
+  start_mysql
+  start_writer
+  local b1=b1000000-0000-4000-8000-000000000001 b2=b1000000-0000-4000-8000-000000000002
+  # esc: a\b"c'd<TAB>e<LF>f<CR>g   ctl: NUL 0x01 0x7f   uni: U+1F600 U+2028 U+4E2D
+  # lit: the text \u0000 (backslash, not NUL)   max: 512 x U+00E9 (1024 bytes)
+  local esc ctl=00017F uni lit max
+  esc=$(printf 'a\\b"c'"'"'d\te\nf\rg' | hex)
+  uni=$(printf '\360\237\230\200\342\200\250\344\270\255' | hex)
+  lit=$(printf '%s' '\u0000' | hex)
+  max=$(printf 'C3A9%.0s' $(seq 512))
+  sql "INSERT INTO profiles VALUES ('$b1', 2000, 1), ('$b2', 2000, 1);
+       INSERT INTO profile_attributes VALUES
+         ('$b1', 'esc', UNHEX('$esc'), 1000), ('$b1', 'ctl', UNHEX('$ctl'), 1000),
+         ('$b1', 'uni', UNHEX('$uni'), 1000), ('$b1', 'lit', UNHEX('$lit'), 1000),
+         ('$b1', 'a.b:c-d_E9', UNHEX('$max'), 2000), ('$b2', 'esc', UNHEX('$esc'), 2000);"
+  [ "$(sql "SELECT LENGTH(attr_value) FROM profile_attributes WHERE attr_key='a.b:c-d_E9'")" = 1024 ] ||
+    fail "generator: max value not 1024 bytes"
+
+  same_bytes() {  # same_bytes USER KEY: legacy and writer hold identical bytes
+    local l w
+    l=$(sql "SELECT HEX(attr_value) FROM profile_attributes WHERE user_id='$1' AND attr_key='$2'")
+    w=$(writer_get "$1" | jq -j --arg k "$2" '.data.attributes[$k]' | hex)
+    [ -n "$l" ] && [ "$l" = "$w" ] || fail "$1 $2: legacy hex '$l', writer hex '$w'"
+  }
+
+  step "legacy -> writer (backfill)"
+  expect_rc 0 M backfill --checkpoint "$STATE/cp"
+  expect_out "written            2"
+  local k
+  for k in esc ctl uni lit a.b:c-d_E9; do same_bytes "$b1" "$k"; done
+  same_bytes "$b2" esc
+  [ "$(writer_get "$b1" | jq -j .data.attributes.esc | hex)" = "$esc" ] || fail "esc changed"
+  expect_rc 0 M verify
+  expect_out "result             PARITY"
+
+  step "writer -> legacy (verify --repair, writer newer)"
+  writer_update "$b1" 3000 '{"esc":"\"\\\t\u0000\ud83d\ude00 '"'"'x","ctl":null,"new":"\u2028\\u0000"}'
+  writer_update "$b2" 3000 '{"esc":"'"$(printf 'é%.0s' $(seq 512))"'"}'
+  expect_rc 1 M verify --mismatches "$STATE/mm.jsonl"
+  [ "$(jq -r 'select(.user_id=="'"$b1"'") | .keys[] | select(.key=="esc") | .modern' "$STATE/mm.jsonl" | head -c 3 | hex)" = 225C09 ] ||
+    fail "mismatch record does not carry the writer's bytes: $(cat "$STATE/mm.jsonl")"
+  expect_rc 0 M verify --repair --mismatches "$STATE/mm2.jsonl"
+  expect_out "repaired           2 (failed 0)"
+  for k in esc uni lit new a.b:c-d_E9; do same_bytes "$b1" "$k"; done
+  same_bytes "$b2" esc
+  [ "$(sql "SELECT HEX(attr_value) FROM profile_attributes WHERE user_id='$b1' AND attr_key='esc'")" = \
+    225C0900F09F9880202778 ] || fail "esc not written byte for byte"
+  [ "$(sql "SELECT COUNT(*) FROM profile_attributes WHERE user_id='$b1' AND attr_key='ctl' AND attr_value IS NULL AND updated_us=3000")" = 1 ] ||
+    fail "ctl not a tombstone at the writer's stamp"
+  [ "$(sql "SELECT MIN(JSON_VALID(attributes)) FROM profile_history WHERE user_id IN ('$b1', '$b2')")" = 1 ] ||
+    fail "history rows are not valid JSON"
+  expect_rc 0 M verify
+  expect_out "result             PARITY"
 }
 
 "case_$CASE"

@@ -32,9 +32,12 @@ void AddCommon(CLI::App& app, CommonArgs& c, Raw& raw) {
                  "profile writer base URL, e.g. http://127.0.0.1:8082")
       ->envname("FICUS_WRITER_URL")
       ->required();
-  app.add_option("--partitions", c.partitions, "key-range partitions read in parallel (1-256)");
-  app.add_option("--workers", c.workers, "concurrent writer connections (1-512)");
-  app.add_option("--chunk-size", c.chunk_size, "users per MySQL read (1-100000)");
+  app.add_option("--partitions", c.partitions, "key-range partitions read in parallel (1-256)")
+      ->capture_default_str();
+  app.add_option("--workers", c.workers, "concurrent writer connections (1-512)")
+      ->capture_default_str();
+  app.add_option("--chunk-size", c.chunk_size, "users per MySQL read (1-100000)")
+      ->capture_default_str();
   app.add_option("--rate", c.rate, "users per second, 0 = unlimited");
   app.add_option("--legacy-tz", raw.legacy_tz,
                  "zone of legacy DATETIME columns: UTC, +HH:MM or an IANA name");

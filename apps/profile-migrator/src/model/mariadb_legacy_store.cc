@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include "model/lww.h"
 
@@ -95,8 +96,46 @@ class MariaDbLegacyStore final : public LegacyStore {
     std::vector<enum_field_types> types;
   };
 
+  static bool IsDatetime(enum_field_types t) {
+    return t == MYSQL_TYPE_DATETIME || t == MYSQL_TYPE_DATETIME2;
+  }
+  static bool IsTimestamp(enum_field_types t) {
+    return t == MYSQL_TYPE_TIMESTAMP || t == MYSQL_TYPE_TIMESTAMP2;
+  }
+
+  // Types of the timestamp columns a repair writes, from the metadata of
+  // empty selects (read once per connection): an older schema may keep them
+  // as DATETIME/TIMESTAMP instead of BIGINT microseconds.
+  struct WriteTypes {
+    enum_field_types profile_updated, profile_created, attr_updated, hist_ts, hist_created;
+  };
+  Result<WriteTypes> Types() {
+    if (write_types_) return *write_types_;
+    auto p = Query("SELECT updated_us, created_us FROM profiles LIMIT 0");
+    if (!p) return tl::unexpected(p.error());
+    auto a = Query("SELECT updated_us FROM profile_attributes LIMIT 0");
+    if (!a) return tl::unexpected(a.error());
+    auto h = Query("SELECT ts_us, created_us FROM profile_history LIMIT 0");
+    if (!h) return tl::unexpected(h.error());
+    write_types_ = WriteTypes{p->types[0], p->types[1], a->types[0], h->types[0], h->types[1]};
+    return *write_types_;
+  }
+
+  // SQL literal of instant `us` for a column of `type`: DATETIME as the wall
+  // time in the legacy zone, TIMESTAMP as UTC (the session zone), else the
+  // integer microseconds.
+  std::string TsLiteral(std::int64_t us, enum_field_types type) {
+    if (IsDatetime(type)) return "CAST(" + Quote(UnixUsToDatetime(us, *zone_)) + " AS DATETIME(6))";
+    if (IsTimestamp(type)) {
+      return "CAST(" + Quote(UnixUsToDatetime(us, utc_)) + " AS DATETIME(6))";
+    }
+    return std::to_string(us);
+  }
+
   Status ApplyLocked(const std::string& user_id, const std::vector<ProfileUpdate>& updates) {
     const std::string uid = Quote(user_id);
+    auto types = Types();
+    if (!types) return tl::unexpected(types.error());
     auto prof = Query("SELECT updated_us FROM profiles WHERE user_id = " + uid + " FOR UPDATE");
     if (!prof) return tl::unexpected(prof.error());
     const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -106,11 +145,12 @@ class MariaDbLegacyStore final : public LegacyStore {
     for (const auto& u : updates) max_ts = std::max(max_ts, u.ts_us);
     if (prof->empty()) {
       auto s = Exec("INSERT INTO profiles (user_id, updated_us, created_us) VALUES (" + uid + ", " +
-                    std::to_string(max_ts) + ", " + std::to_string(now_us) + ")");
+                    TsLiteral(max_ts, types->profile_updated) + ", " +
+                    TsLiteral(now_us, types->profile_created) + ")");
       if (!s) return s;
     } else {
       auto s = Exec("UPDATE profiles SET updated_us = GREATEST(updated_us, " +
-                    std::to_string(max_ts) + ") WHERE user_id = " + uid);
+                    TsLiteral(max_ts, types->profile_updated) + ") WHERE user_id = " + uid);
       if (!s) return s;
     }
     auto cur = Query(
@@ -135,7 +175,8 @@ class MariaDbLegacyStore final : public LegacyStore {
         }
         state[key] = {u.ts_us, value};
         values += (values.empty() ? "" : ",") + std::string("(") + uid + "," + Quote(key) + "," +
-                  (value ? Quote(*value) : "NULL") + "," + std::to_string(u.ts_us) + ")";
+                  (value ? Quote(*value) : "NULL") + "," + TsLiteral(u.ts_us, types->attr_updated) +
+                  ")";
       }
       if (!values.empty()) {
         auto s = Exec(
@@ -148,8 +189,9 @@ class MariaDbLegacyStore final : public LegacyStore {
       auto s = Exec(
           "INSERT INTO profile_history (user_id, ts_us, attributes, idem_key, created_us) VALUES "
           "(" +
-          uid + ", " + std::to_string(u.ts_us) + ", " + Quote(boost::json::serialize(hist)) +
-          ", NULL, " + std::to_string(now_us) + ")");
+          uid + ", " + TsLiteral(u.ts_us, types->hist_ts) + ", " +
+          Quote(boost::json::serialize(hist)) + ", NULL, " +
+          TsLiteral(now_us, types->hist_created) + ")");
       if (!s) return s;
     }
     return {};
@@ -201,9 +243,10 @@ class MariaDbLegacyStore final : public LegacyStore {
   Result<std::int64_t> Timestamp(const std::optional<std::string>& v, enum_field_types type,
                                  const char* column) {
     if (!v) return MakeError(ErrorCode::kInternal, std::string(column) + ": NULL timestamp");
-    if (type == MYSQL_TYPE_DATETIME || type == MYSQL_TYPE_TIMESTAMP ||
-        type == MYSQL_TYPE_DATETIME2 || type == MYSQL_TYPE_TIMESTAMP2) {
-      auto us = DatetimeToUnixUs(*v, *zone_);
+    if (IsDatetime(type) || IsTimestamp(type)) {
+      // A TIMESTAMP is an instant, sent as text in the session zone (+00:00);
+      // a DATETIME is a wall time in the legacy zone.
+      auto us = DatetimeToUnixUs(*v, IsTimestamp(type) ? utc_ : *zone_);
       if (!us)
         return MakeError(ErrorCode::kInternal, std::string(column) + ": " + us.error().message);
       return *us;
@@ -280,6 +323,8 @@ class MariaDbLegacyStore final : public LegacyStore {
   MYSQL* db_;
   MySqlOptions options_;
   std::shared_ptr<const TimeZone> zone_;
+  const TimeZone utc_ = TimeZone::Utc();
+  std::optional<WriteTypes> write_types_;
 };
 
 }  // namespace

@@ -4,9 +4,10 @@
 // (user_id, attr_key)) in bounded chunks, each chunk inside one
 // read-only consistent-snapshot transaction, so memory stays flat on any
 // table size and no long-running transaction pins the undo log. The session
-// runs with time_zone '+00:00'; any DATETIME/TIMESTAMP timestamp column is
-// converted explicitly with the configured legacy zone (service/datetime.h),
-// integer columns are taken as microseconds.
+// runs with time_zone '+00:00'. Timestamp columns: BIGINT is taken as
+// microseconds (UTC); DATETIME is a wall time in the configured legacy zone,
+// converted explicitly both ways (service/datetime.h); TIMESTAMP is an
+// instant, exchanged as UTC text. Repairs write each column in its own type.
 #pragma once
 
 #include <memory>

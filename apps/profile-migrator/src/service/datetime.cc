@@ -232,4 +232,13 @@ Result<std::int64_t> DatetimeToUnixUs(std::string_view text, const TimeZone& zon
   return zone.LocalToUnixUs(*c);
 }
 
+std::string UnixUsToDatetime(std::int64_t us, const TimeZone& zone) {
+  const std::int64_t offset_s = zone.OffsetAt(FloorDiv(us, 1'000'000));
+  const CivilTime c = CivilFromUnixUs(us + offset_s * 1'000'000);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d", c.year, c.month, c.day,
+                c.hour, c.minute, c.second, c.micros);
+  return buf;
+}
+
 }  // namespace ficus::migrator

@@ -64,4 +64,10 @@ class TimeZone {
 // ParseDatetime + TimeZone::LocalToUnixUs. Zero dates ("0000-00-00 ...") are errors.
 Result<std::int64_t> DatetimeToUnixUs(std::string_view text, const TimeZone& zone);
 
+// The inverse, for writing a DATETIME back: the wall time of instant `us` in
+// `zone` as "YYYY-MM-DD HH:MM:SS.ffffff". DatetimeToUnixUs of the result gives
+// `us` back, except for the later instant of a DST fold (it reads as the
+// earlier one: the wall time alone cannot tell them apart).
+std::string UnixUsToDatetime(std::int64_t us, const TimeZone& zone);
+
 }  // namespace ficus::migrator

@@ -65,6 +65,24 @@ TEST(TimeZone, IanaZoneWithDst) {
   EXPECT_EQ(*DatetimeToUnixUs("2019-03-14 17:26:53", *sh), 1552555613LL * 1'000'000);
 }
 
+TEST(TimeZone, WritesDatetimesBackInTheLegacyZone) {
+  auto sh = TimeZone::Load("Asia/Shanghai");
+  ASSERT_TRUE(sh);
+  const std::int64_t t = 1552555613LL * 1'000'000 + 42;
+  EXPECT_EQ(UnixUsToDatetime(t, *sh), "2019-03-14 17:26:53.000042");
+  EXPECT_EQ(UnixUsToDatetime(t, TimeZone::Utc()), "2019-03-14 09:26:53.000042");
+  EXPECT_EQ(UnixUsToDatetime(-1, TimeZone::Utc()), "1969-12-31 23:59:59.999999");
+  auto ny = TimeZone::Load("America/New_York");
+  ASSERT_TRUE(ny);
+  // Round trip on both sides of a DST change, and the fold's earlier instant.
+  for (std::int64_t s : {1610730000LL, 1626364800LL, 1615705199LL, 1615705200LL, 1636263000LL}) {
+    const std::int64_t us = s * 1'000'000 + 123456;
+    EXPECT_EQ(*DatetimeToUnixUs(UnixUsToDatetime(us, *ny), *ny), us) << s;
+  }
+  // The fold's later instant (01:30 EST) reads back as the earlier (01:30 EDT).
+  EXPECT_EQ(UnixUsToDatetime(1636266600LL * 1'000'000, *ny), "2021-11-07 01:30:00.000000");
+}
+
 TEST(TimeZone, UnknownAndUnsafeNamesAreErrors) {
   auto z = TimeZone::Load("Mars/Olympus_Mons");
   ASSERT_FALSE(z);
