@@ -5,6 +5,10 @@
 --                                          /api/v2/profile/update for the writer)
 --   FICUS_BENCH_USERS  user pool size    (default 100000)
 --   FICUS_BENCH_ATTRS  attributes/update (default 3)
+--   FICUS_BENCH_RATE   paced requests/s of one wrk thread (bench/lua/pacing.lua);
+--                      unset: closed loop, each connection sends when answered
+--   FICUS_BENCH_SEQUENTIAL=1  users 1, 2, 3, ... (wrapping) instead of random:
+--                      fills the whole pool (bench/writer/run.sh warm-up)
 -- Each request: POST, keep-alive, Content-Type: application/json, a random
 -- user from the pool (UUIDs derived from the index, so runs share users) and
 -- N distinct random keys out of 16 with random values.
@@ -17,6 +21,11 @@ local nattrs = tonumber(os.getenv("FICUS_BENCH_ATTRS") or "3")
 local keys = {"plan", "locale", "nickname", "theme", "timezone", "country", "avatar", "bio",
               "newsletter", "lang", "currency", "status", "level", "badge", "referrer", "device"}
 local headers = {["Content-Type"] = "application/json"}
+local sequential = os.getenv("FICUS_BENCH_SEQUENTIAL") == "1"
+local next_user = 0
+local here = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
+local pacing = dofile(here .. "pacing.lua")
+if pacing.enabled then delay = pacing.delay end
 
 local threads = {}
 local counter = 0
@@ -36,7 +45,14 @@ local function user_id(i)
 end
 
 function request()
-  local u = user_id(math.random(1, pool))
+  local n
+  if sequential then
+    next_user = next_user % pool + 1
+    n = next_user
+  else
+    n = math.random(1, pool)
+  end
+  local u = user_id(n)
   -- pick nattrs distinct keys (partial Fisher-Yates over a copy)
   local idx = {}
   for i = 1, #keys do idx[i] = i end

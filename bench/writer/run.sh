@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Benchmark of the profile writer (POST /api/v2/profile/update, durable: WAL
+# fsynced before each 200, group commit) against, in the same run and on the
+# same CPU budget:
+#   - the legacy endpoint (nginx + php-fpm + MariaDB, POST /api/v1/profile/update)
+#   - the loopback HTTP ceiling: nginx `return 204` (1 worker), with wrk's
+#     built-in request and with the same Lua payload generator
+#
+#   bench/writer/run.sh [--no-record]
+#
+# Every server runs pinned to CPU $FICUS_BENCH_SERVER_CPU (1) with taskset
+# (children and threads inherit it), wrk to CPU $FICUS_BENCH_CLIENT_CPU (0).
+# Load: wrk -t1, keep-alive, random user of a 100k pool, 3 attributes per
+# update (bench/lua/profile_update.lua, the legacy bench's generator).
+# Phases (each FICUS_BENCH_DURATION_S (15) s unless noted):
+#   1. nginx ceiling, plain wrk and Lua generator     (WRITER_CONNS connections)
+#   2. legacy: 5 s warm-up, then measured            (LEGACY_CONNS, 16 as bench/legacy)
+#   3. writer fill: users 1..100k in order, FICUS_BENCH_FILL_S (10) s, so reads find them
+#   4. writer peak updates: closed loop              (WRITER_CONNS, 128)
+#   5. writer updates paced at 80% of 4's rate (bench/lua/pacing.lua): p99
+#   6. writer peak reads, GET /api/v2/profile/get, closed loop
+# Group-commit figures (mean batch, mean synced-write time) come from the
+# writer's /metrics around phase 4. FICUS_BENCH_PERF=1 adds `perf record`
+# (cpu-clock) of the writer during a second peak run and prints the top
+# symbols. Appends a dated section to bench/RESULTS.md unless --no-record.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+WRITER_BIN=${FICUS_WRITER_BIN:-$BUILD_DIR/apps/profile-writer/profile-writer}
+WRITER_CONNS=${FICUS_BENCH_WRITER_CONNS:-128}
+LEGACY_CONNS=${FICUS_BENCH_LEGACY_CONNS:-16}
+DURATION=${FICUS_BENCH_DURATION_S:-15}
+FILL=${FICUS_BENCH_FILL_S:-10}
+SERVER_CPU=${FICUS_BENCH_SERVER_CPU:-1}
+CLIENT_CPU=${FICUS_BENCH_CLIENT_CPU:-0}
+PACE=${FICUS_BENCH_PACE_PERCENT:-80}
+record=1
+[ "${1:-}" = "--no-record" ] && record=0
+
+"$ROOT/scripts/install-deps.sh" php db tools
+source "$ROOT/scripts/lib.sh"
+[ -x "$WRITER_BIN" ] || { echo "bench/writer: no binary at $WRITER_BIN (make build-all)" >&2; exit 1; }
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+state=$(mktemp -d /tmp/ficus-bench-writer.XXXXXX)
+writer_pid=""
+cleanup() {
+  [ -n "$writer_pid" ] && kill -TERM "$writer_pid" 2>/dev/null && wait "$writer_pid" 2>/dev/null
+  [ -f "$state/nginx/nginx.pid" ] && kill -TERM "$(cat "$state/nginx/nginx.pid")" 2>/dev/null
+  "$ROOT/scripts/stack/legacy-stack.sh" stop "$state/legacy" >/dev/null 2>&1 || true
+  sleep 0.2
+  rm -rf "$state"
+}
+trap cleanup EXIT
+lua=$ROOT/bench/lua
+say() { echo "bench/writer: $*" >&2; }
+
+# --- servers, all on SERVER_CPU
+mkdir -p "$state/nginx" "$state/writer"
+nginx_port=$(free_port)
+nginx_user=""
+[ "$(id -u)" -eq 0 ] && nginx_user="user root root;"
+cat >"$state/nginx/nginx.conf" <<EOF
+$nginx_user
+worker_processes 1;
+pid $state/nginx/nginx.pid;
+error_log $state/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $state/nginx;
+  server {
+    listen 127.0.0.1:$nginx_port reuseport;
+    keepalive_requests 1000000;
+    location / { return 204; }
+  }
+}
+EOF
+taskset -c "$SERVER_CPU" /usr/sbin/nginx -c "$state/nginx/nginx.conf" -e "$state/nginx/error.log"
+wait_port 127.0.0.1 "$nginx_port" 10
+
+taskset -c "$SERVER_CPU" "$WRITER_BIN" --listen 127.0.0.1:0 --data-dir "$state/writer/db" \
+  --log-level warn >"$state/writer/out" 2>"$state/writer/log" &
+writer_pid=$!
+for _ in $(seq 100); do grep -q 'listening on' "$state/writer/out" 2>/dev/null && break; sleep 0.1; done
+writer_url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$state/writer/out")
+[ -n "$writer_url" ] || { say "writer did not start:"; cat "$state/writer/log" >&2; exit 1; }
+
+say "starting the legacy stack on CPU $SERVER_CPU"
+env_lines=$(taskset -c "$SERVER_CPU" "$ROOT/scripts/stack/legacy-stack.sh" start "$state/legacy")
+legacy_url=$(sed -n 's/^FICUS_LEGACY_URL=//p' <<<"$env_lines")
+
+# run_wrk NAME CONNS SECONDS URL SCRIPT [ENV...]: prints the FICUS_BENCH line
+run_wrk() {
+  local name=$1 conns=$2 secs=$3 url=$4 script=$5 out
+  shift 5
+  say "$name: wrk -t1 -c$conns -d${secs}s ${script:+-s $script} $url $*"
+  if [ -n "$script" ]; then
+    out=$(env "$@" taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$script" "$url")
+    grep '^FICUS_BENCH ' <<<"$out"
+  else
+    out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"${secs}s" --latency "$url")
+    # wrk's own summary -> the same key=value line (latency units us/ms/s -> ms)
+    awk 'function ms(x) { if (x ~ /us$/) return x / 1000; if (x ~ /ms$/) return x + 0; return x * 1000 }
+      /Requests\/sec/ {r=$2} /^ +50%/ {p50=ms($2)} /^ +90%/ {p90=ms($2)} /^ +99%/ {p99=ms($2)}
+      /Non-2xx/ {e=$NF}
+      END {printf "FICUS_BENCH rps=%s p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f errors_4xx_5xx=%d socket_errors=0\n", r, p50, p90, p99, e}' \
+      <<<"$out"
+  fi
+}
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+metric() { curl -s "$writer_url/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+
+ceiling_plain=$(run_wrk "nginx return 204 (plain wrk)" "$WRITER_CONNS" "$DURATION" "http://127.0.0.1:$nginx_port/" "")
+ceiling_lua=$(run_wrk "nginx return 204 (Lua generator)" "$WRITER_CONNS" "$DURATION" "http://127.0.0.1:$nginx_port" \
+  "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update)
+
+run_wrk "legacy warm-up" "$LEGACY_CONNS" 5 "$legacy_url" "$lua/profile_update.lua" \
+  FICUS_BENCH_PATH=/api/v1/profile/update >/dev/null
+legacy=$(run_wrk "legacy updates" "$LEGACY_CONNS" "$DURATION" "$legacy_url" "$lua/profile_update.lua" \
+  FICUS_BENCH_PATH=/api/v1/profile/update)
+"$ROOT/scripts/stack/legacy-stack.sh" stop "$state/legacy" >/dev/null 2>&1 || true  # frees CPU 1
+
+fill=$(run_wrk "writer fill (users in order)" "$WRITER_CONNS" "$FILL" "$writer_url" "$lua/profile_update.lua" \
+  FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_SEQUENTIAL=1)
+b_sum0=$(metric writer_group_commit_batch_size_sum)
+b_cnt0=$(metric writer_group_commit_batch_size_count)
+s_sum0=$(metric writer_wal_sync_seconds_sum)
+writes=$(run_wrk "writer peak updates" "$WRITER_CONNS" "$DURATION" "$writer_url" "$lua/profile_update.lua" \
+  FICUS_BENCH_PATH=/api/v2/profile/update)
+b_sum1=$(metric writer_group_commit_batch_size_sum)
+b_cnt1=$(metric writer_group_commit_batch_size_count)
+s_sum1=$(metric writer_wal_sync_seconds_sum)
+peak=$(field "$writes" rps)
+target=$(awk -v p="$peak" -v f="$PACE" 'BEGIN {printf "%d", p * f / 100}')
+paced=$(run_wrk "writer updates paced at ${PACE}% = $target/s" "$WRITER_CONNS" "$DURATION" "$writer_url" \
+  "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_RATE="$target")
+reads=$(run_wrk "writer peak reads" "$WRITER_CONNS" "$DURATION" "$writer_url" "$lua/profile_get.lua")
+
+perf_top=""
+if [ "${FICUS_BENCH_PERF:-0}" = 1 ]; then
+  say "perf record (cpu-clock) of the writer during a peak update run"
+  perf record -e cpu-clock -F 999 -g -p "$writer_pid" -o "$state/perf.data" -- sleep "$DURATION" \
+    >/dev/null 2>&1 &
+  perf_pid=$!
+  run_wrk "writer peak updates (profiled)" "$WRITER_CONNS" "$DURATION" "$writer_url" \
+    "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update >/dev/null
+  wait "$perf_pid" || true
+  perf_top=$(perf report -i "$state/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
+    grep "%" | grep -v "^#" | head -25 || true)
+  echo "$perf_top" >&2
+fi
+
+mean_batch=$(awk -v a="$b_sum0" -v b="$b_sum1" -v c="$b_cnt0" -v d="$b_cnt1" 'BEGIN {printf "%.1f", (b-a)/(d-c)}')
+mean_sync=$(awk -v a="$s_sum0" -v b="$s_sum1" -v c="$b_cnt0" -v d="$b_cnt1" 'BEGIN {printf "%.2f", 1000*(b-a)/(d-c)}')
+ratio=$(awk -v w="$peak" -v l="$(field "$legacy" rps)" 'BEGIN {printf "%.1f", w / l}')
+rw=$(awk -v r="$(field "$reads" rps)" -v w="$peak" 'BEGIN {printf "%.2f", r / w}')
+row() { # row LABEL CONNS LINE
+  echo "| $1 | $2 | $(field "$3" rps) | $(field "$3" p50_ms) | $(field "$3" p99_ms) | $(field "$3" errors_4xx_5xx) | $(field "$3" socket_errors) |"
+}
+table=$(
+  echo "| run | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  row "nginx \`return 204\`, plain wrk (ceiling)" "$WRITER_CONNS" "$ceiling_plain"
+  row "nginx \`return 204\`, Lua update generator" "$WRITER_CONNS" "$ceiling_lua"
+  row "legacy POST /api/v1/profile/update" "$LEGACY_CONNS" "$legacy"
+  row "writer fill (users in order, ${FILL} s)" "$WRITER_CONNS" "$fill"
+  row "**writer POST /api/v2/profile/update, peak**" "$WRITER_CONNS" "$writes"
+  row "writer updates paced at ${PACE}% of peak ($target/s target)" "$WRITER_CONNS" "$paced"
+  row "writer GET /api/v2/profile/get, peak" "$WRITER_CONNS" "$reads"
+)
+summary="writer/legacy updates: ${ratio}x (goal >= 30x); p99 at ${PACE}% of peak: $(field "$paced" p99_ms) ms (goal < 10); reads/writes: ${rw}x (goal >= 2x); group commit during the peak run: mean ${mean_batch} updates per synced write, mean ${mean_sync} ms per synced write"
+echo
+echo "$table"
+echo
+echo "$summary"
+
+if [ "$record" -eq 1 ]; then
+  cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+  section=$(
+    echo "## $(date -u +%Y-%m-%dT%H:%MZ) profile writer vs legacy vs nginx ceiling (bench/writer/run.sh)"
+    echo
+    echo "- Machine: $(nproc) CPUs, $cpu; $(uname -sr); load average before the run: $load_before (shared machine: other engineers' builds and tests ran meanwhile)"
+    echo "- Servers pinned to CPU $SERVER_CPU (writer: 1 event loop + group-commit thread + RocksDB background, durable: sync=true; nginx 1 worker; legacy nginx + php-fpm + MariaDB); wrk -t1 pinned to CPU $CLIENT_CPU; keep-alive; random user of 100k, 3 attributes (bench/lua/profile_update.lua)"
+    echo "- Paced run: bench/lua/pacing.lua (constant-rate slots shared by the connections; wrk's latency is send -> response; see that file for the method)"
+    echo "- Command: \`bench/writer/run.sh\` (${DURATION} s per measured run)"
+    echo
+    echo "$table"
+    echo
+    echo "$summary."
+    if [ -n "$perf_top" ]; then
+      echo
+      echo "perf record -e cpu-clock of the writer during a peak run (self time, top symbols):"
+      echo
+      echo '```'
+      echo "$perf_top"
+      echo '```'
+    fi
+  )
+  printf '\n%s\n' "$section" >>"$ROOT/bench/RESULTS.md"  # one append
+  echo "recorded in bench/RESULTS.md"
+fi
