@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "model/scylla_store_url.h"
+
 namespace ficus::writer {
 
 Result<std::shared_ptr<const Config>> LoadConfig(int argc, char** argv) {
@@ -13,6 +15,10 @@ Result<std::shared_ptr<const Config>> LoadConfig(int argc, char** argv) {
       ->envname("FICUS_WRITER_LISTEN");
   app.add_option("--data-dir", cfg->data_dir, "RocksDB directory (created if missing)")
       ->envname("FICUS_WRITER_DATA_DIR");
+  app.add_option("--store", cfg->store,
+                 "rocksdb (default) or scylla://host1:9042,host2/keyspace?consistency=LOCAL_QUORUM"
+                 "&local_dc=dc1 (password: FICUS_WRITER_SCYLLA_PASSWORD)")
+      ->envname("FICUS_WRITER_STORE");
   app.add_option("--threads", cfg->threads, "HTTP event loops (1..64)")
       ->envname("FICUS_WRITER_THREADS");
   app.add_option("--queue-size", cfg->queue_size,
@@ -51,7 +57,16 @@ Result<std::shared_ptr<const Config>> LoadConfig(int argc, char** argv) {
     return bad("--listen (FICUS_WRITER_LISTEN): port must be 0..65535, got '" + port + "'");
   }
   cfg->listen_port = static_cast<std::uint16_t>(std::stoul(port));
-  if (cfg->data_dir.empty()) return bad("--data-dir (FICUS_WRITER_DATA_DIR): required");
+  if (IsScyllaStoreUrl(cfg->store)) {
+    if (auto url = ParseScyllaStoreUrl(cfg->store); !url) {
+      return bad("--store (FICUS_WRITER_STORE): " + url.error().message);
+    }
+  } else if (cfg->store != "rocksdb") {
+    return bad("--store (FICUS_WRITER_STORE): must be rocksdb or a scylla:// URL, got '" +
+               cfg->store + "'");
+  } else if (cfg->data_dir.empty()) {
+    return bad("--data-dir (FICUS_WRITER_DATA_DIR): required");
+  }
   if (cfg->threads < 1 || cfg->threads > 64) {
     return bad("--threads (FICUS_WRITER_THREADS): must be 1..64");
   }

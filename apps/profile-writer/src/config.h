@@ -15,6 +15,9 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8082;
   std::string data_dir;
+  // "rocksdb" (default, embedded in data_dir) or a scylla:// URL
+  // (model/scylla_store_url.h), validated at load.
+  std::string store = "rocksdb";
   unsigned threads = 1;
   std::size_t queue_size = 8192;
   std::size_t max_batch = 1024;

@@ -14,6 +14,8 @@
 #include "domain/validation.h"
 #include "ficus/http/server.h"
 #include "model/rocksdb_profile_store.h"
+#include "model/scylla_store_url.h"
+#include "scylla_cli.h"
 #include "service/clock.h"
 #include "service/logging.h"
 #include "service/metrics.h"
@@ -22,6 +24,9 @@ using namespace ficus;
 using namespace ficus::writer;
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "schema") {
+    return RunSchemaCommand(argc - 1, argv + 1);
+  }
   auto loaded = LoadConfig(argc, argv);
   if (!loaded) {
     std::cerr << "profile-writer: " << loaded.error().message << "\n";
@@ -41,32 +46,46 @@ int main(int argc, char** argv) {
 
   SystemClock clock;
   MetricsRegistry metrics;
-  std::vector<double> batch_bounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
-  RocksDbStoreOptions store_options;
-  store_options.path = cfg.data_dir;
-  store_options.queue_capacity = cfg.queue_size;
-  store_options.max_batch = cfg.max_batch;
-  store_options.sync = !cfg.unsafe_no_sync;
-  store_options.clock = &clock;
-  store_options.metrics.batch_size =
-      &metrics.AddHistogram("writer_group_commit_batch_size",
-                            "Updates per synced RocksDB write (group commit).", batch_bounds);
-  store_options.metrics.sync_seconds = &metrics.AddHistogram(
-      "writer_wal_sync_seconds", "Duration of each synced RocksDB write (WAL append + fsync).",
-      LatencyBuckets());
-  store_options.metrics.queue_depth =
-      &metrics.AddGauge("writer_write_queue_depth", "Updates queued for the group-commit writer.");
-  store_options.metrics.write_errors = &metrics.AddCounter(
-      "writer_store_write_errors_total", "Failed RocksDB batch writes (each fails its requests).");
-  auto store = RocksDbProfileStore::Open(store_options);
-  if (!store) {
-    log->critical("cannot open store at {}: {}", cfg.data_dir, store.error().message);
-    return 1;
+  std::unique_ptr<ProfileStore> store;
+  if (IsScyllaStoreUrl(cfg.store)) {
+    // Connects in the background; /readyz is 503 until the cluster answers.
+    auto scylla = OpenScyllaStore(cfg.store, metrics);
+    if (!scylla) {
+      log->critical("cannot open store {}: {}", cfg.store, scylla.error().message);
+      return 1;
+    }
+    store = std::move(*scylla);
+  } else {
+    std::vector<double> batch_bounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
+    RocksDbStoreOptions store_options;
+    store_options.path = cfg.data_dir;
+    store_options.queue_capacity = cfg.queue_size;
+    store_options.max_batch = cfg.max_batch;
+    store_options.sync = !cfg.unsafe_no_sync;
+    store_options.clock = &clock;
+    store_options.metrics.batch_size =
+        &metrics.AddHistogram("writer_group_commit_batch_size",
+                              "Updates per synced RocksDB write (group commit).", batch_bounds);
+    store_options.metrics.sync_seconds = &metrics.AddHistogram(
+        "writer_wal_sync_seconds", "Duration of each synced RocksDB write (WAL append + fsync).",
+        LatencyBuckets());
+    store_options.metrics.queue_depth = &metrics.AddGauge(
+        "writer_write_queue_depth", "Updates queued for the group-commit writer.");
+    store_options.metrics.write_errors =
+        &metrics.AddCounter("writer_store_write_errors_total",
+                            "Failed RocksDB batch writes (each fails its requests).");
+    auto rocks = RocksDbProfileStore::Open(store_options);
+    if (!rocks) {
+      log->critical("cannot open store at {}: {}", cfg.data_dir, rocks.error().message);
+      return 1;
+    }
+    store = std::move(*rocks);
+    metrics.AddCallbackGauge("writer_write_queue_capacity",
+                             "Bound of the write queue (503 beyond).",
+                             [&cfg] { return static_cast<double>(cfg.queue_size); });
   }
-  metrics.AddCallbackGauge("writer_write_queue_capacity", "Bound of the write queue (503 beyond).",
-                           [&cfg] { return static_cast<double>(cfg.queue_size); });
 
-  ProfileService service(**store, clock);
+  ProfileService service(*store, clock);
   api::Router router(service, metrics);
 
   http::ServerOptions server_options;
@@ -99,7 +118,8 @@ int main(int argc, char** argv) {
               static_cast<unsigned>(*port));
   std::fflush(stdout);
   log->info("listening on {}:{} with {} loop(s), data in {}, sync={}", cfg.listen_host, *port,
-            cfg.threads, cfg.data_dir, !cfg.unsafe_no_sync);
+            cfg.threads, IsScyllaStoreUrl(cfg.store) ? cfg.store : cfg.data_dir,
+            !cfg.unsafe_no_sync);
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -107,7 +127,7 @@ int main(int argc, char** argv) {
   router.SetDraining();
   bool clean = server.Drain(std::chrono::milliseconds(cfg.drain_timeout_ms));
   server.Wait();
-  auto closed = (*store)->Close();
+  auto closed = store->Close();
   if (!closed) {
     log->error("store close failed: {}", closed.error().message);
     return 1;
