@@ -24,7 +24,8 @@ add_library(ficus_proxy_cp_domain STATIC
   ${FICUS_CP_SRC}/domain/mismatch_ring.cc
   ${FICUS_CP_SRC}/domain/traffic_window.cc
   ${FICUS_CP_SRC}/domain/control_plane.cc
-  ${FICUS_CP_SRC}/domain/mode_guard.cc)
+  ${FICUS_CP_SRC}/domain/mode_guard.cc
+  ${FICUS_CP_SRC}/domain/write_tracker.cc)
 target_include_directories(ficus_proxy_cp_domain PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_domain PUBLIC ficus_proxy_domain ficus::common Boost::json
                                                    Threads::Threads)
@@ -36,6 +37,7 @@ ficus_gtest(strangler_proxy_cp_domain_test
           ${FICUS_CP_SRC}/domain/traffic_window_test.cc
           ${FICUS_CP_SRC}/domain/control_plane_test.cc
           ${FICUS_CP_SRC}/domain/mode_guard_test.cc
+          ${FICUS_CP_SRC}/domain/write_tracker_test.cc
   LIBS ficus_proxy_cp_domain)
 
 # model: durable replay log, atomic config write-back.
@@ -119,3 +121,20 @@ endif()
 foreach(t ficus_proxy_cp_api ficus_proxy_cp_model)
   target_compile_options(${t} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-mismatched-new-delete>)
 endforeach()
+
+# Black-box lifecycle (real MariaDB + php-fpm + nginx, profile-writer, ficus-proxy)
+# and the dashboard browser test (headless Debian Chromium via playwright-core).
+find_program(FICUS_PYTHON3 python3)
+if(FICUS_PYTHON3 AND TARGET profile-writer AND TARGET ficus-proxy)
+  add_test(NAME strangler_proxy_lifecycle_test
+    COMMAND ${FICUS_PYTHON3} ${FICUS_CP_DIR}/tests/lifecycle/lifecycle_test.py
+            --proxy $<TARGET_FILE:ficus-proxy> --writer $<TARGET_FILE:profile-writer>
+            --repo ${PROJECT_SOURCE_DIR} --work ${CMAKE_CURRENT_BINARY_DIR}/lifecycle-work)
+  set_tests_properties(strangler_proxy_lifecycle_test PROPERTIES LABELS blackbox TIMEOUT 900)
+  add_test(NAME strangler_proxy_dashboard_browser_test
+    COMMAND ${FICUS_CP_DIR}/tests/dashboard/run.sh $<TARGET_FILE:ficus-proxy>
+            $<TARGET_FILE:profile-writer> ${PROJECT_SOURCE_DIR}
+            ${CMAKE_CURRENT_BINARY_DIR}/dashboard-screenshot.png)
+  set_tests_properties(strangler_proxy_dashboard_browser_test PROPERTIES LABELS blackbox
+                       TIMEOUT 600)
+endif()

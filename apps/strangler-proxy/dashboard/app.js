@@ -10,7 +10,7 @@
   const HISTORY_S = 300;
   const FETCH_TIMEOUT_MS = 3000;
   const MODES = ['legacy', 'shadow', 'canary', 'full'];
-  const COLORS = { legacy: '#7aa2f7', modern: '#34d399', grid: '#1e2733', axis: '#8594a6' };
+  const COLORS = { legacy: '#7aa2f7', modern: '#34d399', mismatch: '#f59e0b', grid: '#1e2733', axis: '#8594a6' };
 
   const state = {
     routes: [],
@@ -73,7 +73,7 @@
 
   async function change(method, path, payload, what) {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const token = await ensureToken(attempt ? 'The token was rejected (401). Enter a valid token.' : '');
+      const token = await ensureToken(attempt ? 'The token was rejected. Enter a valid token.' : '');
       if (!token) { toast('Change cancelled: no token', 'bad'); return null; }
       let res;
       try {
@@ -86,7 +86,10 @@
         toast(`${what}: admin API unreachable`, 'bad');
         return null;
       }
-      if (res.status === 401) { setToken(''); continue; }
+      if (res.status === 401 || (res.status === 403 && !/disabled/.test((res.body && res.body.error) || ''))) {
+        setToken('');
+        continue;
+      }
       if (!res.ok) {
         toast(`${what}: ${(res.body && res.body.error) || 'HTTP ' + res.status}`, 'bad');
         return null;
@@ -216,7 +219,7 @@
 
   function historyFor(name) {
     if (!state.history.has(name)) {
-      state.history.set(name, { t: [], lrps: [], mrps: [], lp50: [], lp99: [], mp50: [], mp99: [] });
+      state.history.set(name, { t: [], lrps: [], mrps: [], lp50: [], lp99: [], mp50: [], mp99: [], lerr: [], merr: [], mmr: [], last: null });
     }
     return state.history.get(name);
   }
@@ -228,12 +231,25 @@
     h.lrps.push(num(L.rps)); h.mrps.push(num(M.rps));
     h.lp50.push(num(L.p50_ms)); h.lp99.push(num(L.p99_ms));
     h.mp50.push(num(M.p50_ms)); h.mp99.push(num(M.p99_ms));
-    while (h.t.length && h.t[0] < now / 1000 - HISTORY_S) for (const k of Object.keys(h)) h[k].shift();
+    const pct = (v) => (num(v) == null ? null : v * 100);
+    h.lerr.push(pct(L.error_rate)); h.merr.push(pct(M.error_rate));
+    // Mismatch rate between two polls (the cumulative rate hides a new burst).
+    const mm = route.mismatch || {};
+    const prev = h.last;
+    let mmr = null;
+    if (prev && num(mm.compared) != null && mm.compared > prev.compared) {
+      mmr = (100 * (mm.count - prev.count)) / (mm.compared - prev.compared);
+    } else if (prev && num(mm.compared) != null) {
+      mmr = h.mmr.length ? h.mmr[h.mmr.length - 1] : null;
+    }
+    h.mmr.push(mmr);
+    h.last = { compared: num(mm.compared) || 0, count: num(mm.count) || 0 };
+    while (h.t.length && h.t[0] < now / 1000 - HISTORY_S) for (const k of Object.keys(h)) if (k !== 'last') h[k].shift();
   }
   function pushGap(now) {
     for (const [, h] of state.history) {
       h.t.push(now / 1000);
-      for (const k of Object.keys(h)) if (k !== 't') h[k].push(null);
+      for (const k of Object.keys(h)) if (k !== 't' && k !== 'last') h[k].push(null);
     }
   }
 
@@ -266,6 +282,7 @@
     c.backlogValue = el('div', { class: 'value', 'data-testid': 'backlog' });
     c.rpsBox = el('div', { class: 'plot' });
     c.latBox = el('div', { class: 'plot' });
+    c.errBox = el('div', { class: 'plot' });
     c.root = el('article', { class: 'route', 'data-route': route.name, 'data-testid': 'route' },
       el('div', { class: 'route-head' },
         el('span', { class: 'route-name', text: route.name }),
@@ -285,8 +302,9 @@
           el('div', { class: 'kpi-foot' },
             el('div', { class: 'stat' }, el('div', { class: 'label', text: 'mismatch rate' }), c.mmValue, c.mmSub),
             el('div', { class: 'stat' }, el('div', { class: 'label', text: 'replay backlog' }), c.backlogValue))),
-        el('div', { class: 'chart' }, el('div', { class: 'chart-title', text: 'requests / s' }), c.rpsBox),
-        el('div', { class: 'chart' }, el('div', { class: 'chart-title', text: 'latency ms (p50 solid, p99 dashed)' }), c.latBox)));
+        el('div', { class: 'chart' }, el('div', { class: 'chart-title', text: 'requests / s answered (mirrors included)' }), c.rpsBox),
+        el('div', { class: 'chart' }, el('div', { class: 'chart-title', text: 'latency ms (p50 solid, p99 dashed)' }), c.latBox),
+        el('div', { class: 'chart' }, el('div', { class: 'chart-title', text: 'errors % · mismatch % (dotted)' }), c.errBox)));
     return c;
   }
 
@@ -295,6 +313,8 @@
     c.rpsPlot = makePlot(c.rpsBox, [line('legacy', COLORS.legacy), line('modern', COLORS.modern)]);
     c.latPlot = makePlot(c.latBox, [line('legacy p50', COLORS.legacy), line('legacy p99', COLORS.legacy, [5, 4]),
       line('modern p50', COLORS.modern), line('modern p99', COLORS.modern, [5, 4])]);
+    c.errPlot = makePlot(c.errBox, [line('legacy err', COLORS.legacy), line('modern err', COLORS.modern),
+      line('mismatch', COLORS.mismatch, [2, 3])]);
   }
 
   function markDirty(c, dirty) {
@@ -349,7 +369,9 @@
     const mm = r.mismatch || {};
     c.mmValue.textContent = fmtPct(num(mm.rate));
     c.mmValue.className = 'value ' + mismatchClass(num(mm.rate));
-    c.mmSub.textContent = `${num(mm.count) || 0} of ${num(mm.compared) != null ? mm.compared : '–'} compared`;
+    c.mmSub.textContent = `${num(mm.count) || 0} of ${num(mm.compared) != null ? mm.compared : '–'} compared` +
+      (num(mm.skipped) ? ` · ${mm.skipped} skipped` : '');
+    c.mmSub.title = 'skipped: answers that may have overtaken a write of the same user on its way to the mirror target (not compared, they would be false mismatches)';
     c.backlogValue.textContent = String(num(r.backlog) || 0);
     c.backlogValue.className = 'value ' + (num(r.backlog) ? 'v-warn' : 'v-ok');
   }
@@ -361,6 +383,11 @@
       attachPlots(c);
       if (c.rpsPlot) c.rpsPlot.setData([h.t, h.lrps, h.mrps]);
       if (c.latPlot) c.latPlot.setData([h.t, h.lp50, h.lp99, h.mp50, h.mp99]);
+      if (c.errPlot) c.errPlot.setData([h.t, h.lerr, h.merr, h.mmr]);
+      // Legends show the newest values unless the cursor is on a chart.
+      for (const u of [c.rpsPlot, c.latPlot, c.errPlot]) {
+        if (u && !(u.cursor.left >= 0) && h.t.length) u.setLegend({ idx: h.t.length - 1 });
+      }
     }
   }
 

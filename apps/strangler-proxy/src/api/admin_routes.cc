@@ -90,7 +90,8 @@ json::value AdminRoutes::RouteJson(const Route& c) const {
     o["rates"] = json::object{{"legacy", Traffic(live->legacy)}, {"modern", Traffic(live->modern)}};
     o["mismatch"] = json::object{{"rate", live->mismatch.Rate()},
                                  {"count", live->mismatch.mismatched},
-                                 {"compared", live->mismatch.compared}};
+                                 {"compared", live->mismatch.compared},
+                                 {"skipped", live->compare_skipped}};
     const auto& f = live->fallback;
     const auto& p = live->fallback_params;
     o["fallback"] = json::object{{"enabled", c.fallback.enabled},

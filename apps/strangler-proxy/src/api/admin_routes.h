@@ -19,7 +19,7 @@
 // Route object: name, method, path, prefix, cohort, mode (as running: a
 // fallen-back route runs shadow), configured_mode, percent, paused,
 // rates.{legacy,modern}.{rps,p50_ms,p99_ms,error_rate,requests},
-// mismatch.{rate,count,compared}, backlog, backlog_to.{legacy,modern},
+// mismatch.{rate,count,compared,skipped}, backlog, backlog_to.{legacy,modern},
 // mirror_inflight, fallback.{enabled,tripped,since,reason,error_rate,
 // window_s,min_requests,window_total,window_errors}.
 // Errors: {"ret":status,"data":null,"msg":m,"error":m}.

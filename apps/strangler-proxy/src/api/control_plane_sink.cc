@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 namespace ficus::proxy {
 namespace {
 
@@ -26,6 +28,16 @@ JournalWrite ToWrite(const MirrorExchange& ex) {
   w.body = ex.body;
   return w;
 }
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// A write sent to the replay log counts as racing this long (replay is
+// usually faster; a backlog that lasts longer shows up as mismatches).
+constexpr int64_t kReplayRaceUs = 5'000'000;
 
 bool Retryable(int status) {
   return status >= 500 || status == 408 || status == 409 || status == 429;
@@ -55,6 +67,7 @@ bool ControlPlaneSink::Landed(const MirrorResult& r) {
 }
 
 void ControlPlaneSink::Journal(const MirrorExchange& ex, const char* why) {
+  writes_.Pending(ex.cohort_key, NowUs() + kReplayRaceUs);
   if (!journal_) {
     unprotected_.Inc();
     return;
@@ -86,12 +99,27 @@ void ControlPlaneSink::OnDropped(const MirrorExchange& ex, MirrorOutcome why) {
   Journal(ex, MirrorOutcomeName(why));
 }
 
+void ControlPlaneSink::OnDispatched(const MirrorExchange& ex) {
+  if (ex.write) writes_.Begin(ex.cohort_key);
+}
+
 void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult& result) {
-  if (!ex.mirror_to_legacy) {
-    RecordModern(ex.route, result.outcome != MirrorOutcome::kOk || result.status >= 500);
-  }
-  if ((ex.mode == "shadow" || ex.mode == "canary") && result.outcome == MirrorOutcome::kOk &&
-      ex.primary_status != 0) {
+  const int64_t now = NowUs();
+  // Any write of the user that completed after this copy was sent may have
+  // reached the target after it.
+  const int64_t window = (ex.dispatched_us ? now - ex.dispatched_us : result.latency_us) + 1000;
+  const bool raced = ex.write ? writes_.End(ex.cohort_key, now, window)
+                              : writes_.MayRace(ex.cohort_key, now, window);
+  const bool failed = result.outcome != MirrorOutcome::kOk || result.status >= 500;
+  // Live figures count what each backend answered, mirrors included (in
+  // shadow that is how modern's latency shows next to legacy's).
+  cp_.RecordPrimary(ex.route, !ex.mirror_to_legacy, result.latency_us, failed);
+  if (!ex.mirror_to_legacy) RecordModern(ex.route, failed);
+  const bool comparable = (ex.mode == "shadow" || ex.mode == "canary") &&
+                          result.outcome == MirrorOutcome::kOk && ex.primary_status != 0;
+  if (comparable && raced) {
+    cp_.RecordSkipped(ex.route);
+  } else if (comparable) {
     const HttpAnswer primary{ex.primary_status, ex.primary_body};
     const HttpAnswer mirror{result.status, result.body};
     const bool legacy_primary = !ex.mirror_to_legacy;

@@ -4,7 +4,11 @@
 // callback contract):
 // - Comparison: in shadow and canary, when both sides answered, the primary
 //   and mirror answers (status + JSON body, the route's compare.ignore) are
-//   compared by the ControlPlane; mismatches are counted and kept.
+//   compared by the ControlPlane; mismatches are counted and kept. An answer
+//   that may have overtaken a write of the same user on its way to the
+//   mirror target (WriteTracker: a write copy in flight, completed during
+//   this copy's round trip, or waiting in the replay log) is not compared
+//   but counted as skipped: it would be a false mismatch.
 // - Durable replay: a mirrored write whose copy was dropped (overflow,
 //   target unhealthy) or failed (connect/IO error, timeout, 5xx, 408, 409,
 //   429) is appended to the WriteJournal for the replayer.
@@ -17,7 +21,8 @@
 // - Fallback: modern outcomes (primary answers and mirrors to modern) feed
 //   the route's detector; on a trip `on_trip(route, reason)` runs once (on
 //   the request's loop; it must only post work) and the event is logged.
-// - Live figures: every primary answer goes to the route's traffic window.
+// - Live figures: every answer (primary and mirrored) goes to the traffic
+//   window of the backend that gave it.
 // Without a journal (nullptr) writes that fail are only counted.
 // Threads: all callbacks are thread-safe (see ControlPlane, WriteJournal).
 #pragma once
@@ -29,6 +34,7 @@
 #include "domain/control_plane.h"
 #include "domain/mirror_sink.h"
 #include "domain/write_journal.h"
+#include "domain/write_tracker.h"
 #include "service/metrics.h"
 
 namespace ficus::proxy {
@@ -43,6 +49,7 @@ class ControlPlaneSink final : public MirrorSink {
   void OnDropped(const MirrorExchange& ex, MirrorOutcome why) override;
   void OnCompleted(const MirrorExchange& ex, const MirrorResult& result) override;
   void OnPrimary(const PrimaryObservation& obs) override;
+  void OnDispatched(const MirrorExchange& ex) override;
   [[nodiscard]] bool NeedsDurableBeforeAnswer(const MirrorExchange& ex) const override;
   void Persist(const MirrorExchange& ex, bool in_flight,
                std::function<void(uint64_t id)> done) override;
@@ -58,6 +65,7 @@ class ControlPlaneSink final : public MirrorSink {
   WriteJournal* journal_;
   const bool durable_to_legacy_;
   OnTrip on_trip_;
+  WriteTracker writes_;
   Counter& journaled_;
   Counter& journal_failures_;
   Counter& unprotected_;

@@ -357,6 +357,10 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
       job->body = shared_body;
       job->want_bodies = want_bodies;
       make_exchange(job->exchange);
+      job->exchange.dispatched_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                        SteadyClock::now().time_since_epoch())
+                                        .count();
+      sink_.OnDispatched(job->exchange);
       asio::co_spawn(ex, RunMirror(job), asio::detached);
       mirror_note = "dispatched";
     };

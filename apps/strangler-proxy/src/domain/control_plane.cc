@@ -84,6 +84,11 @@ bool ControlPlane::Compare(const CompareInput& in) {
   return true;
 }
 
+void ControlPlane::RecordSkipped(std::string_view route) {
+  std::shared_lock lock(mu_);
+  if (RouteCtl* c = Find(route)) c->skipped.fetch_add(1, std::memory_order_relaxed);
+}
+
 void ControlPlane::RecordPrimary(std::string_view route, bool modern, int64_t latency_us,
                                  bool error) {
   std::shared_lock lock(mu_);
@@ -107,6 +112,7 @@ std::optional<RouteLive> ControlPlane::Live(std::string_view route) const {
   l.fallback = c->detector.State();
   l.fallback_params = c->detector.Params();
   l.mismatch = ring_.Counters(route);
+  l.compare_skipped = c->skipped.load(std::memory_order_relaxed);
   return l;
 }
 

@@ -45,6 +45,7 @@ struct RouteLive {
   TrafficSnapshot legacy;
   TrafficSnapshot modern;
   MismatchCounters mismatch;
+  uint64_t compare_skipped = 0;  // not compared: raced with a write of the same user
   FallbackState fallback;
   FallbackParams fallback_params;
 };
@@ -69,6 +70,8 @@ class ControlPlane {
 
   // True when the answers differ (the mismatch is then counted and kept).
   bool Compare(const CompareInput& in);
+  // A comparison left out because it raced with a write (see WriteTracker).
+  void RecordSkipped(std::string_view route);
   void RecordPrimary(std::string_view route, bool modern, int64_t latency_us, bool error);
   bool RecordModern(std::string_view route, bool error);
 
@@ -88,6 +91,7 @@ class ControlPlane {
         : detector(p, clock), legacy(clock), modern(clock) {}
     std::atomic<std::shared_ptr<const JsonDiffer>> differ;
     std::atomic<bool> watch_modern{false};
+    std::atomic<uint64_t> skipped{0};
     FallbackDetector detector;
     TrafficWindow legacy;
     TrafficWindow modern;

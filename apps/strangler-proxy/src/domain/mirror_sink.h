@@ -71,6 +71,7 @@ struct MirrorExchange {
   bool mirror_to_legacy = false;       // the copy goes to the route's legacy backend
   bool durable_before_answer = false;  // see the header comment
   uint64_t journal_id = 0;             // set once persisted (durable_before_answer)
+  int64_t dispatched_us = 0;           // steady clock (µs since its epoch) when the copy was sent
 };
 
 // One primary answer of a routed request.
@@ -100,6 +101,8 @@ class MirrorSink {
   virtual void OnCompleted(const MirrorExchange& ex, const MirrorResult& result) = 0;
 
   virtual void OnPrimary(const PrimaryObservation&) {}
+  // The copy is about to be sent (OnCompleted follows); not called for drops.
+  virtual void OnDispatched(const MirrorExchange&) {}
   [[nodiscard]] virtual bool NeedsDurableBeforeAnswer(const MirrorExchange&) const { return false; }
   // `done` may run on any thread, exactly once.
   virtual void Persist(const MirrorExchange&, bool /*in_flight*/,

@@ -1,0 +1,57 @@
+#include "domain/write_tracker.h"
+
+#include <algorithm>
+
+namespace ficus::proxy {
+
+void WriteTracker::Begin(std::string_view user) {
+  if (user.empty()) return;
+  std::lock_guard lock(mu_);
+  users_[std::string(user)].inflight++;
+}
+
+bool WriteTracker::End(std::string_view user, int64_t now_us, int64_t window_us) {
+  if (user.empty()) return false;
+  std::lock_guard lock(mu_);
+  auto it = users_.find(std::string(user));
+  if (it == users_.end()) return false;
+  if (it->second.inflight > 0) it->second.inflight--;
+  const bool race = it->second.inflight > 0 || it->second.busy_until_us >= now_us - window_us;
+  it->second.busy_until_us = std::max(it->second.busy_until_us, now_us);
+  if (users_.size() > max_users_) SweepLocked(now_us);
+  return race;
+}
+
+void WriteTracker::Pending(std::string_view user, int64_t until_us) {
+  if (user.empty()) return;
+  std::lock_guard lock(mu_);
+  auto& s = users_[std::string(user)];
+  s.busy_until_us = std::max(s.busy_until_us, until_us);
+}
+
+bool WriteTracker::MayRace(std::string_view user, int64_t now_us, int64_t window_us) const {
+  if (user.empty()) return false;
+  std::lock_guard lock(mu_);
+  auto it = users_.find(std::string(user));
+  if (it == users_.end()) return false;
+  return it->second.inflight > 0 || it->second.busy_until_us >= now_us - window_us;
+}
+
+size_t WriteTracker::size() const {
+  std::lock_guard lock(mu_);
+  return users_.size();
+}
+
+void WriteTracker::SweepLocked(int64_t now_us) {
+  // Idle for 10 s: no copy of theirs can still be racing.
+  constexpr int64_t kIdleUs = 10'000'000;
+  for (auto it = users_.begin(); it != users_.end();) {
+    if (it->second.inflight == 0 && it->second.busy_until_us < now_us - kIdleUs) {
+      it = users_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace ficus::proxy

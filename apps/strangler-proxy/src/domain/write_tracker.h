@@ -1,0 +1,50 @@
+// WriteTracker: which users have a mirrored write that the mirror target may
+// not have applied yet, so that comparing another answer of theirs would
+// report a false mismatch (a read mirrored to modern overtaking the write
+// mirrored just before it, two writes of one user applied out of order).
+//
+// Contract:
+// - Begin(user) when a write's copy is dispatched, End(user, now) when it
+//   completed (any outcome); End() returns MayRace() as it was for this
+//   write itself (another write of the user in flight or completed within
+//   `window`). Pending(user, until) when the write went to the
+//   replay log instead: the user counts as racing until `until`.
+// - MayRace(user, now, window) is true while one of the user's write copies
+//   is in flight, or one completed less than `window` ago (the compared
+//   copy may have reached the target before it: window = that copy's round
+//   trip), or the user has a write pending in the replay log.
+// - Entries of idle users are swept once the map passes `max_users`.
+// An empty user key never races (no key: nothing to relate). Times in µs.
+// Threads: thread-safe (one mutex). No I/O.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace ficus::proxy {
+
+class WriteTracker {
+ public:
+  explicit WriteTracker(size_t max_users = 100000) : max_users_(max_users) {}
+  void Begin(std::string_view user);
+  bool End(std::string_view user, int64_t now_us, int64_t window_us = 0);
+  void Pending(std::string_view user, int64_t until_us);
+  [[nodiscard]] bool MayRace(std::string_view user, int64_t now_us, int64_t window_us) const;
+  [[nodiscard]] size_t size() const;
+
+ private:
+  struct State {
+    uint32_t inflight = 0;
+    int64_t busy_until_us = 0;  // last completion, or end of a replay-pending period
+  };
+  void SweepLocked(int64_t now_us);
+
+  const size_t max_users_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, State> users_;
+};
+
+}  // namespace ficus::proxy
