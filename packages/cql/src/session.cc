@@ -393,6 +393,9 @@ asio::awaitable<void> Session::ReconnectLoop(std::shared_ptr<Host> host) {
     co_await timer->async_wait(asio::redirect_error(use_awaitable, ec));
     auto self = weak.lock();
     if (!self || self->closed_ || ec) break;
+    // A host that left the cluster (topology refresh) is not retried forever.
+    auto known = self->hosts_.find(host->address);
+    if (known == self->hosts_.end() || known->second != host) break;
     ++self->reconnect_attempts_;
     co_await self->FillPool(host);
     if (self->closed_ || host->Complete(self->options_.shard_aware)) break;
@@ -549,6 +552,25 @@ asio::awaitable<Result<PreparedPtr>> Session::Prepare(std::string cql) {
       PreparedStatement{cql, prepared->id, prepared->pk_indexes, prepared->bind_columns});
   prepared_[cql] = stmt;
   query_of_id_[prepared->id] = cql;
+  // Prepare it on every other host too (one connection each; ScyllaDB
+  // shares a prepared statement across a node's shards), so the first
+  // routed EXECUTE does not pay an UNPREPARED round trip. Failures here are
+  // harmless: RunWithReprepare prepares lazily where it is still missing.
+  std::vector<std::shared_ptr<Connection>> others;
+  for (const auto& [addr, host] : hosts_) {
+    for (const auto& c : host->conns) {
+      if (c && c->is_open()) {
+        if (c != conn) others.push_back(c);
+        break;
+      }
+    }
+  }
+  for (auto& other : others) {
+    if (other->peer() == conn->peer()) continue;
+    Request again = PrepareRequest{cql};
+    auto ignored = co_await other->Send(std::move(again), options_.request_timeout);
+    (void)ignored;
+  }
   co_return stmt;
 }
 

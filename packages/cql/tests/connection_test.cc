@@ -24,7 +24,8 @@ asio::ip::tcp::endpoint Ep(const ScriptedCqlPeer& p) {
   return {asio::ip::make_address(p.address()), p.port()};
 }
 
-std::shared_ptr<Connection> MustOpen(asio::io_context& io, const ScriptedCqlPeer& p, ConnectionOptions o = {}) {
+std::shared_ptr<Connection> MustOpen(asio::io_context& io, const ScriptedCqlPeer& p,
+                                     ConnectionOptions o = {}) {
   auto c = RunCo(io, Connection::Open(io.get_executor(), Ep(p), o));
   EXPECT_TRUE(c) << c.error().message;
   return c ? *c : nullptr;
@@ -47,7 +48,9 @@ std::string TextOf(const Result<ResponseFrame>& r) {
   return *DecodeText(*rows->rows[0][0]);
 }
 
-QueryRequest Q(std::string text) { return QueryRequest{std::move(text), {}}; }
+QueryRequest Q(std::string text) {
+  return QueryRequest{std::move(text), {}};
+}
 
 TEST(CqlConnection, HandshakeSendsOptionsThenStartupAndReadsScyllaSharding) {
   ScriptedCqlPeer peer({.nr_shards = 4, .shard_aware_port = true});
@@ -69,10 +72,12 @@ TEST(CqlConnection, HandshakeSendsOptionsThenStartupAndReadsScyllaSharding) {
 TEST(CqlConnection, PasswordAuthenticatorWithSaslPlain) {
   ScriptedCqlPeer peer({.username = "ficus", .password = "s3cret"});
   asio::io_context io;
-  auto ok = RunCo(io, Connection::Open(io.get_executor(), Ep(peer), {.username = "ficus", .password = "s3cret"}));
+  auto ok = RunCo(io, Connection::Open(io.get_executor(), Ep(peer),
+                                       {.username = "ficus", .password = "s3cret"}));
   ASSERT_TRUE(ok) << ok.error().message;
   (*ok)->Close();
-  auto bad = RunCo(io, Connection::Open(io.get_executor(), Ep(peer), {.username = "ficus", .password = "nope"}));
+  auto bad = RunCo(
+      io, Connection::Open(io.get_executor(), Ep(peer), {.username = "ficus", .password = "nope"}));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kPreconditionFailed);
   EXPECT_EQ(bad.error().message,
@@ -101,7 +106,8 @@ TEST(CqlConnection, ManyInFlightAnsweredOutOfOrderReachTheirOwnRequests) {
   std::size_t max_in_flight = 0;
   RunCo(io, [&]() -> asio::awaitable<bool> {
     int done = 0;
-    asio::steady_timer all_done(co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max());
+    asio::steady_timer all_done(co_await asio::this_coro::executor,
+                                std::chrono::steady_clock::time_point::max());
     for (int i = 0; i < kN; ++i) {
       asio::co_spawn(
           io,
@@ -151,7 +157,8 @@ TEST(CqlConnection, TimedOutStreamIdIsReusedOnlyAfterItsLateAnswer) {
   auto slow = RunCo(io, c->Send(Q("slow"), 50ms));
   ASSERT_FALSE(slow);
   EXPECT_EQ(slow.error().code, ErrorCode::kTimeout);
-  EXPECT_NE(slow.error().message.find("timed out after 50 ms"), std::string::npos) << slow.error().message;
+  EXPECT_NE(slow.error().message.find("timed out after 50 ms"), std::string::npos)
+      << slow.error().message;
   EXPECT_EQ(c->orphaned(), 1u);
   EXPECT_EQ(c->free_streams(), 1u);
   const std::int16_t slow_id = peer.Requests(Opcode::kQuery).back().stream;
@@ -235,7 +242,8 @@ TEST(CqlConnection, MalformedBodyFailsOneRequestBadHeaderClosesConnection) {
   ASSERT_TRUE(c);
   auto r = RunCo(io, c->Send(Q("bad-body"), 1s));
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message, "cql: truncated RESULT body: keyspace at offset 4: need 11 bytes, have 3");
+  EXPECT_EQ(r.error().message,
+            "cql: truncated RESULT body: keyspace at offset 4: need 11 bytes, have 3");
   EXPECT_TRUE(c->is_open());
   EXPECT_EQ(TextOf(RunCo(io, c->Send(Q("fine"), 1s))), "ok");
   auto v = RunCo(io, c->Send(Q("bad-version"), 1s));
@@ -247,12 +255,14 @@ TEST(CqlConnection, MalformedBodyFailsOneRequestBadHeaderClosesConnection) {
 
 TEST(CqlConnection, ConnectToClosedPortFailsUnavailable) {
   asio::io_context io;
-  std::uint16_t port;
-  {
-    ScriptedCqlPeer peer({});
-    port = peer.port();
-  }
-  auto c = RunCo(io, Connection::Open(io.get_executor(), {asio::ip::make_address("127.0.0.1"), port}, {}));
+  // A port bound but not listening: refused, and (unlike a freed port) no
+  // other process on this shared machine can take it meanwhile.
+  asio::ip::tcp::socket reserved(io);
+  reserved.open(asio::ip::tcp::v4());
+  reserved.bind({asio::ip::make_address("127.0.0.1"), 0});
+  std::uint16_t port = reserved.local_endpoint().port();
+  auto c = RunCo(
+      io, Connection::Open(io.get_executor(), {asio::ip::make_address("127.0.0.1"), port}, {}));
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, ErrorCode::kUnavailable);
 }

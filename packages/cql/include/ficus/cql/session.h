@@ -19,7 +19,8 @@
 //  - A dropped connection is reopened in the background with exponential
 //    backoff and jitter (Backoff), per host, never more than one attempt
 //    loop per host at a time.
-//  - Prepared statements are cached by query text. An EXECUTE (or BATCH)
+//  - Prepared statements are cached by query text; Prepare() prepares on
+//    one connection of every host. An EXECUTE (or BATCH)
 //    answered UNPREPARED is re-prepared on the same connection and retried;
 //    each distinct statement is re-prepared at most once per request (a
 //    BATCH's answer names one unknown id at a time), and an UNPREPARED for
