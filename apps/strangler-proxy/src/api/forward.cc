@@ -13,32 +13,98 @@ bool ValidRequestId(std::string_view id) {
   return true;
 }
 
+namespace {
+
+std::string_view TrimOws(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+// Fields never forwarded as received: hop-by-hop (RFC 9110 7.6.1), framing
+// the proxy recomputes, and the proxy's own fields.
+bool DroppedRequestField(std::string_view name) {
+  static constexpr std::string_view kDrop[] = {"connection",
+                                               "keep-alive",
+                                               "proxy-connection",
+                                               "te",
+                                               "trailer",
+                                               "transfer-encoding",
+                                               "upgrade",
+                                               "proxy-authenticate",
+                                               "proxy-authorization",
+                                               "expect",
+                                               "content-length",
+                                               "x-ficus-timestamp",
+                                               "x-ficus-mirror",
+                                               "x-forwarded-proto"};
+  for (auto d : kDrop) {
+    if (d.size() == name.size() && http::IEquals(d, name)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string PrepareUpstreamHeaders(http::Headers& h, const ForwardFacts& facts) {
-  http::StripHopByHop(h);
-  h.Remove("expect");
-  h.Remove("content-length");
-  h.Remove(kTimestampHeader);
-  h.Remove(kMirrorHeader);
-
-  if (auto xff = h.Get("x-forwarded-for")) {
-    std::string v(*xff);
-    v += ", ";
-    v += facts.client_ip;
-    h.Set("X-Forwarded-For", v);
-  } else {
-    h.Add("X-Forwarded-For", facts.client_ip);
+  // One pass over the client's fields (this runs for every request): the
+  // names listed in Connection first, then a rebuilt list without them.
+  std::string_view listed[16];
+  std::size_t n_listed = 0;
+  bool many_listed = false;
+  std::size_t request_ids = 0;
+  std::string_view request_id;
+  for (auto f : h) {
+    if (http::IEquals(f.name, "connection")) {
+      std::string_view v = f.value;
+      while (!v.empty()) {
+        const auto comma = v.find(',');
+        const auto tok = TrimOws(v.substr(0, comma));
+        // Never let a Connection token strip Host (a hostile client could).
+        if (!tok.empty() && !http::IEquals(tok, "host")) {
+          if (n_listed < std::size(listed)) {
+            listed[n_listed++] = tok;
+          } else {
+            many_listed = true;
+          }
+        }
+        v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+      }
+    } else if (http::IEquals(f.name, kRequestIdHeader)) {
+      ++request_ids;
+      request_id = f.value;
+    }
   }
-  h.Set("X-Forwarded-Proto", "http");
-
-  std::string id;
-  if (auto rid = h.Get(kRequestIdHeader);
-      rid && ValidRequestId(*rid) && h.Count(kRequestIdHeader) == 1) {
-    id = std::string(*rid);
-  } else {
-    id = std::string(facts.generated_request_id);
-    h.Set(kRequestIdHeader, id);
+  if (many_listed) {  // pathological: fall back to the library's general strip
+    http::StripHopByHop(h);
+    n_listed = 0;
   }
-  if (facts.timestamp_us != 0) h.Add(kTimestampHeader, std::to_string(facts.timestamp_us));
+  std::string id =
+      request_ids == 1 && ValidRequestId(request_id) ? std::string(request_id) : std::string();
+  std::string xff;
+  http::Headers out;
+  out.reserve(h.size() + 4, 256);
+  for (auto f : h) {
+    if (DroppedRequestField(f.name)) continue;
+    bool named = false;
+    for (std::size_t i = 0; i < n_listed && !named; ++i) named = http::IEquals(f.name, listed[i]);
+    if (named) continue;
+    if (http::IEquals(f.name, "x-forwarded-for")) {
+      if (!xff.empty()) xff += ", ";
+      xff.append(f.value);
+      continue;
+    }
+    if (http::IEquals(f.name, kRequestIdHeader)) continue;  // re-added below
+    out.Add(f.name, f.value);
+  }
+  if (!xff.empty()) xff += ", ";
+  xff.append(facts.client_ip);
+  out.Add("X-Forwarded-For", xff);
+  out.Add("X-Forwarded-Proto", "http");
+  if (id.empty()) id = std::string(facts.generated_request_id);
+  out.Add(kRequestIdHeader, id);
+  if (facts.timestamp_us != 0) out.Add(kTimestampHeader, std::to_string(facts.timestamp_us));
+  h = std::move(out);
   return id;
 }
 
@@ -77,6 +143,11 @@ void AppendRequestHead(std::string& out, std::string_view method, std::string_vi
     out.append("\r\n");
   }
   out.append("\r\n");
+}
+
+void StripResponseFraming(http::Headers& h) {
+  http::StripHopByHop(h);
+  h.Remove("content-length");
 }
 
 void CopyResponseHeaders(const boost::beast::http::fields& in, http::Headers& out) {

@@ -48,6 +48,11 @@ void AppendRequestHead(std::string& out, std::string_view method, std::string_vi
                        const http::Headers& h, std::size_t body_size,
                        std::string_view host_if_missing = "localhost");
 
+// Removes from an upstream response's fields what the client must not get:
+// hop-by-hop fields (and those named in Connection) and framing
+// (Content-Length, Transfer-Encoding); the server reframes.
+void StripResponseFraming(http::Headers& h);
+
 // Copies an upstream response's fields for the client, minus hop-by-hop and
 // framing fields.
 void CopyResponseHeaders(const boost::beast::http::fields& in, http::Headers& out);

@@ -48,6 +48,28 @@ TEST(Forward, ForwardedForAppendsAndProtoIsSet) {
   EXPECT_EQ(h2.Get("X-Forwarded-For"), "1.2.3.4, 10.0.0.7");
   EXPECT_EQ(h2.Get("X-Forwarded-Proto"), "http");
   EXPECT_EQ(h2.Count("X-Forwarded-For"), 1u);
+  // Several X-Forwarded-For fields are one list, in order.
+  http::Headers h3;
+  h3.Add("X-Forwarded-For", "1.1.1.1");
+  h3.Add("x-forwarded-for", "2.2.2.2, 3.3.3.3");
+  PrepareUpstreamHeaders(h3, {"10.0.0.7", "gen-id", 0});
+  EXPECT_EQ(h3.Get("X-Forwarded-For"), "1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.7");
+}
+
+TEST(Forward, ConnectionCannotStripHostAndManyTokensStillStrip) {
+  http::Headers h;
+  h.Add("Host", "a");
+  std::string conn = "host";
+  for (int i = 0; i < 40; ++i) conn += ", X-H" + std::to_string(i);
+  h.Add("Connection", conn);
+  h.Add("X-H0", "1");
+  h.Add("X-H39", "1");
+  h.Add("X-Kept", "1");
+  PrepareUpstreamHeaders(h, {"10.0.0.7", "gen-id", 0});
+  EXPECT_EQ(h.Get("Host"), "a");
+  EXPECT_FALSE(h.Contains("X-H0"));
+  EXPECT_FALSE(h.Contains("X-H39"));
+  EXPECT_EQ(h.Get("X-Kept"), "1");
 }
 
 TEST(Forward, RequestIdKeptWhenSaneElseGenerated) {
@@ -123,6 +145,23 @@ TEST(Forward, ResponseHeadersLoseHopByHopAndFraming) {
   EXPECT_EQ(out.size(), 3u);
   EXPECT_EQ(out.Get("Content-Type"), "application/json");
   EXPECT_EQ(out.Count("Set-Cookie"), 2u);
+}
+
+TEST(Forward, StripResponseFramingKeepsEndToEndFields) {
+  http::Headers h;
+  h.Add("Content-Type", "application/json");
+  h.Add("Connection", "keep-alive, X-Backend-Hop");
+  h.Add("X-Backend-Hop", "1");
+  h.Add("Transfer-Encoding", "chunked");
+  h.Add("Content-Length", "10");
+  h.Add("Keep-Alive", "timeout=5");
+  h.Add("Proxy-Authenticate", "Basic");
+  h.Add("Set-Cookie", "a=1");
+  h.Add("Set-Cookie", "b=2");
+  StripResponseFraming(h);
+  EXPECT_EQ(h.size(), 3u);
+  EXPECT_EQ(h.Get("Content-Type"), "application/json");
+  EXPECT_EQ(h.Count("Set-Cookie"), 2u);
 }
 
 }  // namespace

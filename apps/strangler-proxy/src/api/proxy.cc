@@ -88,6 +88,34 @@ asio::awaitable<uint64_t> PersistBeforeAnswer(MirrorSink& sink, const MirrorExch
   co_return id->load();
 }
 
+int64_t SteadyNowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             SteadyClock::now().time_since_epoch())
+      .count();
+}
+
+// Mirror circuit breaker: after a mirror could not connect, mirrors to that
+// backend are dropped (outcome "unhealthy") for a backoff that doubles from
+// 50 ms to 1 s while connects keep failing; one success resets it. A dead
+// mirror target then costs no connect() per request.
+bool MirrorBlocked(const BackendState& s) {
+  const int64_t until = s.mirror_blocked_until_us.load(std::memory_order_relaxed);
+  return until != 0 && SteadyNowUs() < until;
+}
+
+void NoteMirrorConnect(BackendState& s, MirrorOutcome outcome) {
+  if (outcome == MirrorOutcome::kConnectError) {
+    const uint32_t prev = s.mirror_backoff_ms.load(std::memory_order_relaxed);
+    const uint32_t next = std::min<uint32_t>(1000, prev == 0 ? 50 : prev * 2);
+    s.mirror_backoff_ms.store(next, std::memory_order_relaxed);
+    s.mirror_blocked_until_us.store(SteadyNowUs() + int64_t{next} * 1000,
+                                    std::memory_order_relaxed);
+  } else if (s.mirror_backoff_ms.load(std::memory_order_relaxed) != 0) {
+    s.mirror_backoff_ms.store(0, std::memory_order_relaxed);
+    s.mirror_blocked_until_us.store(0, std::memory_order_relaxed);
+  }
+}
+
 }  // namespace
 
 struct Proxy::MirrorJob {
@@ -195,6 +223,7 @@ Status Proxy::SetConfig(std::shared_ptr<const Config> config) {
     br.target.connect_timeout_ms = b.connect_timeout_ms;
     br.target.response_timeout_ms = b.response_timeout_ms;
     br.target.max_idle = b.max_idle;
+    br.target.host = b.address.ToString();
     br.state = BackendStateFor(name);
     rt->backends.emplace(name, std::move(br));
   }
@@ -298,7 +327,8 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   }
   std::string head;
   head.reserve(256 + primary_target.size());
-  AppendRequestHead(head, req.method, primary_target, req.headers, body.size());
+  AppendRequestHead(head, req.method, primary_target, req.headers, body.size(),
+                    primary->target.host);
 
   // The mirror goes out once the primary request is on the wire.
   const char* mirror_note = mirror_backend ? "pending" : "none";
@@ -334,8 +364,10 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
         sink_.OnDropped(x, why);
         mirror_note = MirrorOutcomeName(why);
       };
-      if (!mirror_backend->state->up.load(std::memory_order_relaxed))
+      if (!mirror_backend->state->up.load(std::memory_order_relaxed) ||
+          MirrorBlocked(*mirror_backend->state)) {
         return drop(MirrorOutcome::kUnhealthy);
+      }
       auto& inflight = rr->state->mirror_inflight;
       if (inflight.load(std::memory_order_relaxed) >= policy.max_inflight) {
         return drop(MirrorOutcome::kOverflow);
@@ -352,7 +384,8 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
       job->timeout_ms = policy.timeout_ms;
       job->max_response_bytes = cfg.limits.max_response_bytes;
       job->head.reserve(head.size() + 64);
-      AppendRequestHead(job->head, req.method, mirror->path, req.headers, body.size());
+      AppendRequestHead(job->head, req.method, mirror->path, req.headers, body.size(),
+                        mirror_backend->target.host);
       job->head.insert(job->head.size() - 2, "X-Ficus-Mirror: 1\r\n");
       job->body = shared_body;
       job->want_bodies = want_bodies;
@@ -373,7 +406,8 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   http::Response resp;
   if (r.ok()) {
     resp.status = r.response.result_int();
-    CopyResponseHeaders(r.response.base(), resp.headers);
+    resp.headers = std::move(r.response.headers);
+    StripResponseFraming(resp.headers);
     resp.body = std::move(r.response.body());
   } else if (r.error == UpstreamErrorKind::kTimeout) {
     m.timeouts->Inc();
@@ -468,6 +502,7 @@ asio::awaitable<void> Proxy::RunMirror(std::shared_ptr<MirrorJob> job) {
   auto r = co_await LoopPool(ex).Exchange(job->target, job->head, *job->body, false,
                                           job->max_response_bytes, job->timeout_ms);
   const auto outcome = OutcomeOf(r);
+  NoteMirrorConnect(*job->backend->state, outcome);
   job->result.outcome = outcome;
   job->result.latency_us = ElapsedUs(t0);
   if (r.ok()) {

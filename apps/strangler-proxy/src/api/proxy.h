@@ -16,7 +16,10 @@
 //      is on the wire the mirror is dispatched as a detached coroutine with
 //      its own timeout, if the route's in-flight bound and the target's
 //      health allow it (else counted as overflow/unhealthy and reported to
-//      the MirrorSink as dropped);
+//      the MirrorSink as dropped); a mirror that could not connect blocks
+//      further mirrors to that backend for 50 ms, doubling to 1 s while it
+//      stays unreachable (dropped as unhealthy), so a dead mirror target
+//      costs no connect() per request;
 //   5. backend failure -> 502 (connect/io) or 504 (timeout) in the JSON
 //      envelope; metrics and one JSON access-log line per request (plus one
 //      per finished mirror).
@@ -50,6 +53,10 @@ namespace ficus::proxy {
 struct BackendState {
   std::atomic<bool> up{true};
   Gauge* up_gauge = nullptr;
+  // Mirror circuit breaker (proxy.cc): while now < mirror_blocked_until_us
+  // (steady clock), mirrors to this backend are dropped as "unhealthy".
+  std::atomic<int64_t> mirror_blocked_until_us{0};
+  std::atomic<uint32_t> mirror_backoff_ms{0};
 };
 
 // Per-route state that outlives config reloads.

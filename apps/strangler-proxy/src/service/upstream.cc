@@ -1,12 +1,12 @@
 #include "service/upstream.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <chrono>
 #include <functional>
 
@@ -17,6 +17,8 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
+constexpr auto kTimeoutTick = std::chrono::milliseconds(5);
+constexpr std::size_t kReadChunk = 16 * 1024;
 
 const char* UpstreamErrorName(UpstreamErrorKind k) {
   switch (k) {
@@ -30,6 +32,50 @@ const char* UpstreamErrorName(UpstreamErrorKind k) {
       return "io";
   }
   return "unknown";
+}
+
+namespace {
+
+// Beast's response parser straight into UpstreamResponse: no basic_fields
+// (one allocation per field) and no second copy of the header.
+class ResponseParser final : public bhttp::basic_parser<false> {
+ public:
+  explicit ResponseParser(UpstreamResponse* out) : out_(out) {}
+
+ private:
+  void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int,
+                       beast::error_code&) override {}
+  void on_response_impl(int code, beast::string_view, int, beast::error_code&) override {
+    out_->status = static_cast<unsigned>(code);
+  }
+  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    out_->headers.Add(name, value);
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    if (length && *length <= (1u << 20)) out_->body_.reserve(static_cast<std::size_t>(*length));
+  }
+  std::size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+    out_->body_.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                 beast::error_code&) override {
+    out_->body_.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  UpstreamResponse* out_;
+};
+
+}  // namespace
+
+UpstreamPool::~UpstreamPool() {
+  *alive_ = false;
 }
 
 std::unique_ptr<UpstreamPool::Conn> UpstreamPool::TakeIdle(const Key& key) {
@@ -48,7 +94,6 @@ std::unique_ptr<UpstreamPool::Conn> UpstreamPool::TakeIdle(const Key& key) {
 void UpstreamPool::GiveBack(const Key& key, std::unique_ptr<Conn> conn, uint32_t max_idle) {
   auto& v = idle_[key];
   if (v.size() >= max_idle) return;  // conn closes on destruction
-  conn->stream.expires_never();
   v.push_back(std::move(conn));
 }
 
@@ -60,6 +105,47 @@ std::size_t UpstreamPool::IdleCount() const {
   std::size_t n = 0;
   for (const auto& [k, v] : idle_) n += v.size();
   return n;
+}
+
+void UpstreamPool::Arm(Conn* c, std::chrono::milliseconds timeout) {
+  if (c->deadline == SteadyClock::time_point::max()) active_.push_back(c);
+  c->deadline = SteadyClock::now() + timeout;
+  c->timed_out = false;
+  if (!watchdog_running_) {
+    watchdog_running_ = true;
+    if (!watchdog_timer_) watchdog_timer_ = std::make_unique<asio::steady_timer>(executor_);
+    asio::co_spawn(executor_, Watchdog(), asio::detached);
+  }
+}
+
+void UpstreamPool::Disarm(Conn* c) {
+  if (c->deadline == SteadyClock::time_point::max()) return;
+  c->deadline = SteadyClock::time_point::max();
+  for (auto& p : active_) {
+    if (p == c) {
+      p = active_.back();
+      active_.pop_back();
+      break;
+    }
+  }
+}
+
+asio::awaitable<void> UpstreamPool::Watchdog() {
+  auto alive = alive_;
+  while (*alive && !active_.empty()) {
+    watchdog_timer_->expires_after(kTimeoutTick);
+    co_await watchdog_timer_->async_wait(kUse);
+    if (!*alive) co_return;
+    const auto now = SteadyClock::now();
+    for (Conn* c : active_) {
+      if (c->deadline <= now && !c->timed_out) {
+        c->timed_out = true;
+        boost::system::error_code ec;
+        c->socket.cancel(ec);
+      }
+    }
+  }
+  if (*alive) watchdog_running_ = false;
 }
 
 asio::awaitable<UpstreamResult> UpstreamPool::Exchange(const UpstreamTarget& target,
@@ -76,52 +162,87 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(const UpstreamTarget& tar
     UpstreamResult result;
     auto conn = attempt == 0 ? TakeIdle(key) : nullptr;
     result.reused = conn != nullptr;
+    // Disarms on every exit path (the Conn may be destroyed right after).
+    struct Guard {
+      UpstreamPool* pool;
+      Conn* c;
+      ~Guard() {
+        if (c) pool->Disarm(c);
+      }
+    } guard{this, nullptr};
     if (!conn) {
       conn = std::make_unique<Conn>(executor_);
-      conn->stream.expires_after(std::chrono::milliseconds(target.connect_timeout_ms));
-      auto [ec] = co_await conn->stream.async_connect(target.endpoint, kUse);
+      guard.c = conn.get();
+      Arm(conn.get(), std::chrono::milliseconds(target.connect_timeout_ms));
+      auto [ec] = co_await conn->socket.async_connect(target.endpoint, kUse);
       if (ec) {
         result.error = UpstreamErrorKind::kConnect;
-        result.detail = ec == beast::error::timeout ? "connect timeout" : ec.message();
+        result.detail = conn->timed_out ? "connect timeout" : ec.message();
         co_return result;
       }
-      conn->stream.socket().set_option(tcp::no_delay(true));
+      boost::system::error_code ignored;
+      conn->socket.set_option(tcp::no_delay(true), ignored);
     }
-    conn->stream.expires_after(response_timeout);
+    guard.c = conn.get();
+    Arm(conn.get(), response_timeout);
     const std::array<asio::const_buffer, 2> bufs = {asio::buffer(head.data(), head.size()),
                                                     asio::buffer(body.data(), body.size())};
-    auto [wec, wn] = co_await asio::async_write(conn->stream, bufs, kUse);
+    auto [wec, wn] = co_await asio::async_write(conn->socket, bufs, kUse);
     (void)wn;
     if (wec) {
-      if (result.reused && wec != beast::error::timeout) continue;  // stale keep-alive connection
-      result.error =
-          wec == beast::error::timeout ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
-      result.detail = "write: " + wec.message();
+      if (result.reused && !conn->timed_out) continue;  // stale keep-alive connection
+      result.error = conn->timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
+      result.detail = "write: " + (conn->timed_out ? std::string("timeout") : wec.message());
       co_return result;
     }
     if (on_sent && !sent_notified) {
       sent_notified = true;
       (*on_sent)();
     }
-    bhttp::response_parser<bhttp::string_body> parser;
+    ResponseParser parser(&result.response);
+    parser.eager(true);
     parser.body_limit(max_response_bytes);
     parser.header_limit(64 * 1024);
     if (head_request) parser.skip(true);
-    auto [rec, rn] = co_await bhttp::async_read(conn->stream, conn->buffer, parser, kUse);
-    (void)rn;
-    if (rec) {
-      if (result.reused && !parser.got_some() && rec != beast::error::timeout &&
-          conn->buffer.size() == 0) {
-        continue;  // backend closed the idle connection just as we reused it
+    auto& buf = conn->buffer;
+    bool got_bytes = buf.size() > 0;
+    beast::error_code perr;
+    for (;;) {
+      if (buf.size() > 0) {
+        const std::size_t used = parser.put(buf.data(), perr);
+        buf.consume(used);
+        if (perr == bhttp::error::need_more) {
+          perr = {};
+        } else if (perr) {
+          break;
+        }
+        if (parser.is_done()) break;
+        if (used > 0 && buf.size() > 0) continue;
       }
-      result.error =
-          rec == beast::error::timeout ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
-      result.detail = "read: " + rec.message();
+      auto [rec, rn] = co_await conn->socket.async_read_some(buf.prepare(kReadChunk), kUse);
+      buf.commit(rn);
+      if (rn > 0) got_bytes = true;
+      if (rec == asio::error::eof && parser.got_some()) {
+        parser.put_eof(perr);
+        if (!perr && parser.is_done()) break;
+      }
+      if (rec) {
+        if (result.reused && !got_bytes && !conn->timed_out) break;  // stale: retry below
+        result.error = conn->timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
+        result.detail = "read: " + (conn->timed_out ? std::string("timeout") : rec.message());
+        co_return result;
+      }
+    }
+    if (!parser.is_done() && !perr) continue;  // reused connection closed before any byte
+    if (perr) {
+      result.error = UpstreamErrorKind::kIo;
+      result.detail = "read: " + perr.message();
       co_return result;
     }
     const bool keep = parser.keep_alive() && !parser.need_eof();
-    result.response = parser.release();
-    if (keep && conn->buffer.size() == 0) GiveBack(key, std::move(conn), target.max_idle);
+    guard.c = nullptr;
+    Disarm(conn.get());
+    if (keep && buf.size() == 0) GiveBack(key, std::move(conn), target.max_idle);
     co_return result;
   }
   UpstreamResult r;

@@ -14,16 +14,17 @@
 //  - Errors: kConnect (connect refused/failed or connect timeout), kTimeout
 //    (no complete response within the response timeout), kIo (reset, EOF
 //    mid-response, unparsable or oversized response).
+//  - Timeouts have a granularity of kTimeoutTick (5 ms): a coarse watchdog
+//    per pool, not a timer per read and write (hot path).
 //  - Never throws.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +32,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "ficus/http/message.h"
 
 namespace ficus::proxy {
 
@@ -41,15 +44,27 @@ struct UpstreamTarget {
   uint32_t connect_timeout_ms = 1000;
   uint32_t response_timeout_ms = 30000;
   uint32_t max_idle = 256;
+  std::string host;  // "host:port", sent as Host when the client sent none
 };
 
 enum class UpstreamErrorKind { kNone, kConnect, kTimeout, kIo };
 const char* UpstreamErrorName(UpstreamErrorKind k);
 
+// A backend's answer: status, fields exactly as received (framing and
+// hop-by-hop fields included: the caller strips what it does not forward),
+// and the decoded body.
+struct UpstreamResponse {
+  unsigned status = 0;
+  http::Headers headers;
+  std::string body_;
+  [[nodiscard]] unsigned result_int() const { return status; }
+  std::string& body() { return body_; }
+};
+
 struct UpstreamResult {
   UpstreamErrorKind error = UpstreamErrorKind::kNone;
   std::string detail;  // for logs
-  boost::beast::http::response<boost::beast::http::string_body> response;
+  UpstreamResponse response;
   bool reused = false;  // served on a pooled connection
   [[nodiscard]] bool ok() const { return error == UpstreamErrorKind::kNone; }
 };
@@ -75,17 +90,33 @@ class UpstreamPool {
   [[nodiscard]] std::size_t IdleCount() const;
 
  private:
+  using SteadyClock = std::chrono::steady_clock;
   struct Conn {
-    explicit Conn(boost::asio::any_io_executor ex) : stream(std::move(ex)) {}
-    boost::beast::tcp_stream stream;
+    explicit Conn(boost::asio::any_io_executor ex) : socket(std::move(ex)) {}
+    boost::asio::ip::tcp::socket socket;
     boost::beast::flat_buffer buffer;
+    SteadyClock::time_point deadline = SteadyClock::time_point::max();
+    bool timed_out = false;
   };
   using Key = std::string;  // name + "@" + endpoint
   std::unique_ptr<Conn> TakeIdle(const Key& key);
   void GiveBack(const Key& key, std::unique_ptr<Conn> conn, uint32_t max_idle);
+  // Deadlines: one coarse watchdog timer per pool (ticks while exchanges
+  // are active) instead of one timer per I/O operation; an expired
+  // connection is cancelled and its exchange reports kTimeout.
+  void Arm(Conn* c, std::chrono::milliseconds timeout);
+  void Disarm(Conn* c);
+  boost::asio::awaitable<void> Watchdog();
 
   boost::asio::any_io_executor executor_;
   std::unordered_map<Key, std::vector<std::unique_ptr<Conn>>> idle_;
+  std::vector<Conn*> active_;
+  std::unique_ptr<boost::asio::steady_timer> watchdog_timer_;
+  bool watchdog_running_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+
+ public:
+  ~UpstreamPool();
 };
 
 }  // namespace ficus::proxy

@@ -94,11 +94,17 @@ TEST(Mirror, DeadOrTwoSecondMirrorLeavesPrimaryStatusAndLatencyUnchanged) {
     EXPECT_LT(Percentile(lat[k], 100), 500.0) << paths[k] << ": one request was held back";
   }
 
-  // The mirrors really happened: dead ones failed to connect, slow ones are
-  // still in flight (2 s), then complete ok.
+  // The mirrors really happened: dead ones failed to connect, and the
+  // circuit breaker then dropped the rest as "unhealthy" without a connect()
+  // each (every mirror is accounted for); slow ones are still in flight
+  // (2 s), then complete ok.
   const double dead_errors =
       stack.Metric(R"(ficus_proxy_mirror_total{route="dead",outcome="connect_error"})");
-  EXPECT_GE(dead_errors, kRounds);
+  const double dead_blocked =
+      stack.Metric(R"(ficus_proxy_mirror_total{route="dead",outcome="unhealthy"})");
+  EXPECT_GE(dead_errors, 1);
+  EXPECT_EQ(dead_errors + dead_blocked, kRounds + 10);
+  EXPECT_LT(dead_errors, kRounds / 2) << "the breaker did not hold back connects";
   const auto until = std::chrono::steady_clock::now() + 6s;
   while (stack.Metric(R"(ficus_proxy_mirror_total{route="slow",outcome="ok"})") < kRounds + 10 &&
          std::chrono::steady_clock::now() < until) {
