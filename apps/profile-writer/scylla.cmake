@@ -39,6 +39,18 @@ target_compile_definitions(ficus_writer_scylla PRIVATE
 if(TARGET profile-writer)
   target_sources(profile-writer PRIVATE src/scylla_cli.cc)
   target_link_libraries(profile-writer PRIVATE ficus_writer_scylla)
+  # The binary with --store scylla:// against ScriptedCqlPeer (a TEST DOUBLE):
+  # flag wiring, /readyz following connectivity, one update end to end.
+  ficus_gtest(profile_writer_scylla_blackbox_test
+    SOURCES tests/writer_process.cc tests/scylla_store_blackbox_test.cc
+    LIBS ficus_writer_scylla ficus_cql_test_peer
+    LABELS blackbox
+    TIMEOUT 120)
+  target_include_directories(profile_writer_scylla_blackbox_test PRIVATE
+    ${PROJECT_SOURCE_DIR}/packages/cql/tests)
+  target_compile_definitions(profile_writer_scylla_blackbox_test PRIVATE
+    FICUS_WRITER_BINARY="$<TARGET_FILE:profile-writer>")
+  add_dependencies(profile_writer_scylla_blackbox_test profile-writer)
 endif()
 
 # Unit tests: URL parsing, statement building/encoding, schema rendering.
