@@ -15,13 +15,16 @@
 #   1. generate the rows in MariaDB (INSERT ... SELECT from seq_1_to_N)
 #   2. backfill all rows, --workers $FICUS_BENCH_WORKERS (default: the migrator's)
 #   3. verify all rows (0 mismatches expected)
-#   4. worker sweep (FICUS_BENCH_SWEEP, "8 16 32 64 128"): backfill --restart
-#      for FICUS_BENCH_SWEEP_S (12) s each, then SIGINT; rate from the summary
-#      (a replay of already-copied users: the writer does the same merge and
-#      history append, so the points compare with each other), and the same
-#      for verify
-# CPU seconds of writer, MariaDB and migrator per phase come from /proc, and
-# group-commit figures from the writer's /metrics: they show what limits.
+#   4. worker sweep (FICUS_BENCH_SWEEP, "8 16 32 64 128"), FICUS_BENCH_SWEEP_ROUNDS
+#      (2) rounds, the second in reverse order (a drift in the machine's load
+#      then shows as disagreeing rounds, not as a trend): backfill --restart for
+#      FICUS_BENCH_SWEEP_S (12) s, then SIGINT, rate from the summary (a replay
+#      of already-copied users: the writer does the same merge and history
+#      append, so the points compare with each other); the same for verify
+# CPU seconds of writer, MariaDB and migrator per phase come from /proc, as
+# do the busy seconds of all CPUs ("others" = the rest of the machine, i.e.
+# the other engineers' processes) and group-commit figures from the writer's
+# /metrics: together they show what limits.
 # Appends a dated section to bench/RESULTS.md unless --no-record.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,6 +35,7 @@ ROWS=${FICUS_BENCH_ROWS:-1000000}
 WORKERS=${FICUS_BENCH_WORKERS:-}
 SWEEP=${FICUS_BENCH_SWEEP:-8 16 32 64 128}
 SWEEP_S=${FICUS_BENCH_SWEEP_S:-12}
+ROUNDS=${FICUS_BENCH_SWEEP_ROUNDS:-2}
 WRITER_CPU=${FICUS_BENCH_WRITER_CPU:-1}
 SOURCE_CPU=${FICUS_BENCH_SOURCE_CPU:-0}
 PHASE_TIMEOUT=${FICUS_BENCH_PHASE_TIMEOUT_S:-900}
@@ -89,13 +93,17 @@ tck=$(getconf CLK_TCK)
 cpu_s() { awk -v t="$tck" '{ printf "%.1f", ($14 + $15) / t }' "/proc/$1/stat"; }
 metric() { curl -s "$writer_url/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
+# busy_s: busy CPU seconds of all CPUs since boot (user+nice+system+irq+softirq+steal).
+busy_s() { awk -v t="$tck" '/^cpu[0-9]/ { b += $2 + $3 + $4 + $7 + $8 + $9 } END { printf "%.1f", b / t }' /proc/stat; }
 
 # run_migrator NAME ARGS...: runs the migrator on SOURCE_CPU (bounded), output in
-# $state/NAME.out/.log; sets mig_cpu (its CPU seconds), w_cpu, db_cpu (deltas), batch.
+# $state/NAME.out/.log; sets mig_cpu (its CPU seconds), w_cpu, db_cpu, others_cpu
+# (deltas over the run), batch (updates per WAL sync).
 run_migrator() {
   local name=$1
   shift
-  local w0 d0 b_sum0 b_cnt0
+  local w0 d0 b_sum0 b_cnt0 busy0
+  busy0=$(busy_s)
   w0=$(cpu_s "$writer_pid")
   d0=$(cpu_s "$mysql_pid")
   b_sum0=$(metric writer_group_commit_batch_size_sum)
@@ -113,6 +121,8 @@ run_migrator() {
     awk '{ printf "%.1f", $1 * 60 + $2 + $3 * 60 + $4 }')
   w_cpu=$(sub "$(cpu_s "$writer_pid")" "$w0")
   db_cpu=$(sub "$(cpu_s "$mysql_pid")" "$d0")
+  others_cpu=$(awk -v b="$(sub "$(busy_s)" "$busy0")" -v m="$mig_cpu" -v w="$w_cpu" -v d="$db_cpu" \
+    'BEGIN { o = b - m - w - d; printf "%.1f", o < 0 ? 0 : o }')
   local bs bc
   bs=$(sub "$(metric writer_group_commit_batch_size_sum)" "$b_sum0")
   bc=$(sub "$(metric writer_group_commit_batch_size_count)" "$b_cnt0")
@@ -160,7 +170,7 @@ run_migrator backfill backfill "${wflag[@]}" --checkpoint "$state/cp" --failures
 cat "$state/backfill.out" >&2
 bf_rate=$(rate_of "$state/backfill.out")
 bf_secs=$(secs_of "$state/backfill.out")
-bf_row="| backfill, all $ROWS | $workers_used | ${bf_secs} | **${bf_rate} profiles/s** | $mig_cpu | $w_cpu | $db_cpu | $batch |"
+bf_row="| backfill, all $ROWS | $workers_used | ${bf_secs} | **${bf_rate} profiles/s** | $mig_cpu | $w_cpu | $db_cpu | $others_cpu | $batch |"
 grep -q "state              complete" "$state/backfill.out" || { echo "backfill incomplete" >&2; exit 1; }
 
 # --- 3. verify
@@ -171,28 +181,33 @@ run_migrator verify verify "${wflag[@]}" --mismatches "$state/mm.jsonl" || rc=$?
 cat "$state/verify.out" >&2
 [ $rc = 0 ] || { echo "verify exit $rc (expected parity)" >&2; exit 1; }
 vf_rate=$(rate_of "$state/verify.out")
-vf_row="| verify, all $ROWS | $workers_used | $(secs_of "$state/verify.out") | **${vf_rate} users/s** | $mig_cpu | $w_cpu | $db_cpu | - |"
+vf_row="| verify, all $ROWS | $workers_used | $(secs_of "$state/verify.out") | **${vf_rate} users/s** | $mig_cpu | $w_cpu | $db_cpu | $others_cpu | - |"
 
 # --- 4. sweep
 sweep_rows=""
-for w in $SWEEP; do
-  for cmd in backfill verify; do
-    say "sweep: $cmd --workers $w for ${SWEEP_S}s"
-    extra=(--checkpoint "$state/cp-sweep" --restart --failures "$state/failures-sweep.jsonl")
-    [ $cmd = verify ] && extra=(--mismatches "$state/mm-sweep.jsonl")
-    PHASE_TIMEOUT_SAVED=$PHASE_TIMEOUT
-    PHASE_TIMEOUT=$SWEEP_S
-    run_migrator "sweep-$cmd-$w" $cmd --workers "$w" "${extra[@]}" || true
-    PHASE_TIMEOUT=$PHASE_TIMEOUT_SAVED
-    unit=profiles/s
-    [ $cmd = verify ] && unit=users/s
-    [ $cmd = verify ] && batch=-
-    sweep_rows+="| $cmd, ${SWEEP_S} s slice | $w | $(secs_of "$state/sweep-$cmd-$w.out") | $(rate_of "$state/sweep-$cmd-$w.out") $unit | $mig_cpu | $w_cpu | $db_cpu | $batch |"$'\n'
+reversed=$(tr ' ' '\n' <<<"$SWEEP" | tac | tr '\n' ' ')
+for ((round = 1; round <= ROUNDS; round++)); do
+  order=$SWEEP
+  [ $((round % 2)) = 0 ] && order=$reversed
+  for w in $order; do
+    for cmd in backfill verify; do
+      say "sweep round $round: $cmd --workers $w for ${SWEEP_S}s"
+      extra=(--checkpoint "$state/cp-sweep" --restart --failures "$state/failures-sweep.jsonl")
+      [ $cmd = verify ] && extra=(--mismatches "$state/mm-sweep.jsonl")
+      saved=$PHASE_TIMEOUT
+      PHASE_TIMEOUT=$SWEEP_S
+      run_migrator "sweep-$cmd-$w-$round" $cmd --workers "$w" "${extra[@]}" || true
+      PHASE_TIMEOUT=$saved
+      unit=profiles/s
+      [ $cmd = verify ] && unit=users/s && batch=-
+      f=$state/sweep-$cmd-$w-$round.out
+      sweep_rows+="| $cmd, ${SWEEP_S} s slice, round $round | $w | $(secs_of "$f") | $(rate_of "$f") $unit | $mig_cpu | $w_cpu | $db_cpu | $others_cpu | $batch |"$'\n'
+    done
   done
 done
 
-table="| phase | workers | s | rate | migrator CPU s | writer CPU s | MariaDB CPU s | updates per WAL sync |
-|---|---:|---:|---:|---:|---:|---:|---:|
+table="| phase | workers | s | rate | migrator CPU s | writer CPU s | MariaDB CPU s | others CPU s | updates per WAL sync |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
 $bf_row
 $vf_row
 ${sweep_rows%$'\n'}"
@@ -213,7 +228,7 @@ if [ "$record" -eq 1 ]; then
 - Machine: $(nproc) CPUs, $cpu; $(uname -sr); load average before the run: $load_before
 - Stack: MariaDB $(mariadbd --version | awk '{print $3}') (innodb_flush_log_at_trx_commit=1) and the migrator on CPU $SOURCE_CPU; profile-writer (RocksDB, durable: WAL fsync before each 200, group commit) on CPU $WRITER_CPU; all on 127.0.0.1
 - Data: $ROWS profiles x 3 keys (2 distinct stamps, 10% tombstones) = 2 updates per profile; generated in ${gen_s} s
-- Command: \`BUILD_DIR=$BUILD_DIR bench/migrator/run.sh\` (measured: \`$bf_cmd\`, then \`$vf_cmd\`; sweep: same with \`--workers W\`, SIGINT after ${SWEEP_S} s)
+- Command: \`BUILD_DIR=$BUILD_DIR bench/migrator/run.sh\` (measured: \`$bf_cmd\`, then \`$vf_cmd\`; sweep: same with \`--workers W\`, SIGINT after ${SWEEP_S} s, $ROUNDS rounds)
 
 $table
 

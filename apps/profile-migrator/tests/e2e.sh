@@ -4,7 +4,7 @@
 # binary (port 0, temp data dir). Each case starts and stops its own servers.
 #
 #   e2e.sh CASE MIGRATOR_BIN BUILD_DIR
-#   CASE: cli_errors | backfill_resume | live_updates | repair | datetime | bytes
+#   CASE: cli_errors | backfill_resume | live_updates | repair | datetime | bytes | writer_down
 # Writer binary: $FICUS_WRITER_BIN, else BUILD_DIR/apps/profile-writer/profile-writer.
 set -euo pipefail
 CASE=$1
@@ -321,6 +321,10 @@ case_live_updates() {
   cat "$STATE/backfill.out"
   [ $rc = 0 ] || fail "backfill exit $rc"
   grep -q "state              complete" "$STATE/backfill.out" || fail "backfill incomplete"
+  local secs
+  secs=$(sed -n 's/^  processed (run) *[0-9]* in \([0-9.]*\) s.*/\1/p' "$STATE/backfill.out")
+  # --rate 3000 users/s (burst 300): 20000 users cannot take less than ~6.6 s.
+  awk -v s="$secs" 'BEGIN { exit !(s >= 6.0) }' || fail "--rate 3000 not honoured: $n users in $secs s"
 
   step "every live value survived the stale backfill copy"
   i=0
@@ -567,6 +571,72 @@ case_bytes() {
   [ "$(sql "SELECT MIN(JSON_VALID(attributes)) FROM profile_history WHERE user_id IN ('$b1', '$b2')")" = 1 ] ||
     fail "history rows are not valid JSON"
   expect_rc 0 M verify
+  expect_out "result             PARITY"
+
+  step "users the writer rejects are counted, listed with its reason, and passed (exit 1)"
+  local b3=b1000000-0000-4000-8000-000000000003 b4=b1000000-0000-4000-8000-000000000004
+  sql "INSERT INTO profiles VALUES ('$b3', 5000, 1), ('$b4', 5000, 1);
+       INSERT INTO profile_attributes VALUES ('$b3', 'bad key', 'x', 5000),
+         ('$b4', 'plan', REPEAT('é', 600), 5000);"  # 600 chars fit the column, 1200 bytes do not fit the contract
+  expect_rc 1 M backfill --checkpoint "$STATE/cp" --restart --failures "$STATE/failures.jsonl"
+  cat "$STATE/last.out"
+  expect_out "failed             2  (see $STATE/failures.jsonl)"
+  expect_out "written            2"
+  expect_out "state              complete"
+  [[ "$(jq -r --arg u "$b3" 'select(.user_id == $u) | .error' "$STATE/failures.jsonl")" == \
+    *"HTTP 400: attributes.bad key: key must be"* ]] ||
+    fail "failure of $b3 does not give the writer's reason: $(cat "$STATE/failures.jsonl")"
+  [[ "$(jq -r --arg u "$b4" 'select(.user_id == $u) | .error' "$STATE/failures.jsonl")" == \
+    *"attributes.plan: value longer than 1024 bytes"* ]] ||
+    fail "failure of $b4 does not give the writer's reason: $(cat "$STATE/failures.jsonl")"
+}
+
+# The writer dies (SIGKILL) during a backfill: the migrator stops with exit 3
+# naming it, the checkpoint never passes an unacknowledged user, and a resume
+# against the restarted writer (same data dir, new port) completes with parity.
+case_writer_down() {
+  local n=30000
+  start_mysql
+  start_writer
+  generate $n
+  step "backfill; SIGKILL the writer midway"
+  M_bg backfill --checkpoint "$STATE/cp" --workers 32 --retry-deadline-ms 2000 \
+    >"$STATE/backfill1.out" 2>"$STATE/backfill1.log"
+  local i done=0
+  for ((i = 0; i < 1200; i++)); do
+    done=$(checkpoint_profiles)
+    [ "$done" -ge 5000 ] && break
+    kill -0 "$MIGRATOR_PID" 2>/dev/null || fail "migrator ended before the writer was killed"
+    sleep 0.05
+  done
+  kill -KILL "$WRITER_PID"
+  wait "$WRITER_PID" 2>/dev/null || true
+  WRITER_PID=""
+  local rc=0
+  wait "$MIGRATOR_PID" || rc=$?
+  MIGRATOR_PID=""
+  cat "$STATE/backfill1.out"
+  [ $rc = 3 ] || fail "writer down: exit $rc, expected 3"
+  grep -qF "error: writer $WRITER_URL" "$STATE/backfill1.log" || fail "error does not name the writer"
+  done=$(checkpoint_profiles)
+  echo "stopped with $done profiles checkpointed"
+  [ "$done" -ge 5000 ] && [ "$done" -lt $n ] || fail "expected a partial checkpoint, got $done"
+
+  step "every checkpointed user is in the restarted writer (acknowledged = durable)"
+  start_writer
+  local p last
+  for p in 0 1 2 3; do
+    last=$(jq -r ".partitions[$p].last_done" "$STATE/cp")
+    [ -n "$last" ] || continue
+    [ "$(writer_get "$last" | jq -r .ret)" = 200 ] || fail "checkpointed user $last missing after the crash"
+  done
+
+  step "resume against the restarted writer, then parity"
+  expect_rc 0 M backfill --checkpoint "$STATE/cp"
+  expect_out "resumed from       $done"
+  expect_out "state              complete"
+  expect_rc 0 M verify
+  expect_out "checked            $n"
   expect_out "result             PARITY"
 }
 

@@ -18,7 +18,8 @@ std::string FormatBackfillSummary(const BackfillSummary& s, const std::string& f
       s.legacy_profiles, s.resumed_from, s.processed, s.seconds, rate, s.written, s.updates_sent,
       s.empty, s.failed, s.failed > 0 ? "  (see " + failures_path + ")" : "",
       s.complete ? "complete"
-                 : (s.interrupted ? "interrupted (resume to continue)" : "incomplete"));
+                 : (s.interrupted ? "interrupted (resume to continue)"
+                                  : "incomplete (resume to continue)"));
   return out;
 }
 
