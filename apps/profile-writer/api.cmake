@@ -17,6 +17,7 @@ ficus_gtest(profile_writer_api_test
 # Black-box tests: the real binary on port 0 with a temp data dir.
 ficus_gtest(profile_writer_blackbox_test
   SOURCES tests/writer_process.cc tests/contract_vectors_test.cc tests/writer_behaviour_test.cc
+          tests/writer_lifecycle_test.cc
   LIBS Boost::json Threads::Threads
   LABELS blackbox
   TIMEOUT 120)

@@ -112,12 +112,16 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-WriterProcess::WriterProcess(const std::string& data_dir, std::vector<std::string> extra_args) {
+WriterProcess::WriterProcess(const std::string& data_dir, std::vector<std::string> extra_args,
+                             std::vector<std::string> prefix) {
   log_path_ = data_dir + "/writer.log";
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe");
-  std::vector<std::string> args = {FICUS_WRITER_BINARY, "--listen", "127.0.0.1:0", "--data-dir",
-                                   data_dir + "/db"};
+  std::vector<std::string> args = std::move(prefix);
+  for (const char* a : {FICUS_WRITER_BINARY, "--listen", "127.0.0.1:0", "--data-dir"}) {
+    args.emplace_back(a);
+  }
+  args.push_back(data_dir + "/db");
   for (auto& a : extra_args) args.push_back(std::move(a));
   pid_ = ::fork();
   if (pid_ == 0) {

@@ -37,7 +37,10 @@ class TempDir {
 class WriterProcess {
  public:
   // Starts the binary; waits until it prints its port and /readyz is 200.
-  explicit WriterProcess(const std::string& data_dir, std::vector<std::string> extra_args = {});
+  // `prefix` runs it under another program (absolute path first, e.g.
+  // {"/usr/bin/strace", "-f", ...}); the writer's stdout must stay its own.
+  explicit WriterProcess(const std::string& data_dir, std::vector<std::string> extra_args = {},
+                         std::vector<std::string> prefix = {});
   ~WriterProcess();  // SIGKILL if still running
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
