@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Cost of the migration control plane in ficus-proxy, all phases in one run:
+#
+#   bench/controlplane/run.sh [--no-record]
+#
+# Same proxy binary, same upstreams, same load; only the route's mode changes
+# (two rounds of the four phases, mirroring phases first in each):
+#   legacy          plain pass-through to legacy (the baseline)
+#   shadow          every write mirrored to modern, both answers compared
+#                   (JSON diff with compare.ignore), failed copies journaled
+#   canary100       cohort = everyone: writes served by modern and reverse-
+#                   mirrored to legacy, persisted to the replay log (group-
+#                   committed fdatasync) BEFORE the answer unless the legacy
+#                   copy already landed (replay.durable_to_legacy: true)
+#   canary100-nodur the same without the pre-answer persist
+#                   (replay.durable_to_legacy: false): isolates its cost
+# Upstreams: two real profile-writer processes (RocksDB) standing in for
+# legacy and modern (same API; the legacy route is rewritten to /api/v2), run
+# with --unsafe-no-sync so their own fsyncs do not drown the proxy's. CPUs:
+# ficus-proxy (1 event loop) alone on CPU $FICUS_BENCH_SERVER_CPU (1); wrk
+# (-t1) and both writers on CPU $FICUS_BENCH_CLIENT_CPU (0). Load: POST
+# /api/v1/profile/update, random user of 100k, 3 attributes, keep-alive,
+# $FICUS_BENCH_CONNS (16) connections, 2 s warm-up then
+# $FICUS_BENCH_DURATION_S (10) s per phase. The replay log (fdatasync'd) is
+# in a fresh directory under /tmp for every phase. Appends a dated section to
+# bench/RESULTS.md unless --no-record.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+PROXY_BIN=${FICUS_PROXY_BIN:-$BUILD_DIR/apps/strangler-proxy/ficus-proxy}
+WRITER_BIN=${FICUS_WRITER_BIN:-$BUILD_DIR/apps/profile-writer/profile-writer}
+DURATION=${FICUS_BENCH_DURATION_S:-10}
+CONNS=${FICUS_BENCH_CONNS:-16}
+SERVER_CPU=${FICUS_BENCH_SERVER_CPU:-1}
+CLIENT_CPU=${FICUS_BENCH_CLIENT_CPU:-0}
+record=1
+[ "${1:-}" = "--no-record" ] && record=0
+for b in wrk taskset curl; do
+  command -v "$b" >/dev/null || { echo "bench/controlplane: $b missing" >&2; exit 1; }
+done
+for b in "$PROXY_BIN" "$WRITER_BIN"; do
+  [ -x "$b" ] || { echo "bench/controlplane: no binary at $b (make build-all)" >&2; exit 1; }
+done
+source "$ROOT/scripts/lib.sh"
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+state=$(mktemp -d /tmp/ficus-bench-cp.XXXXXX)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ -n "${FICUS_BENCH_KEEP:-}" ] && echo "state kept in $state" >&2 || rm -rf "$state"
+}
+trap cleanup EXIT
+say() { echo "bench/controlplane: $*" >&2; }
+
+start_writer() {  # start_writer NAME PORT
+  taskset -c "$CLIENT_CPU" "$WRITER_BIN" --listen "127.0.0.1:$2" --data-dir "$state/$1" \
+    --threads 1 --unsafe-no-sync --log-level warn >"$state/$1.out" 2>&1 &
+  pids+=($!)
+  wait_port 127.0.0.1 "$2" 20
+}
+legacy_port=$(free_port)
+modern_port=$(free_port)
+start_writer legacy "$legacy_port"
+start_writer modern "$modern_port"
+
+proxy_port=$(free_port)
+admin_port=$(free_port)
+proxy_pid=""
+start_proxy() {  # start_proxy PHASE MODE PERCENT DURABLE
+  local d=$state/$1
+  mkdir -p "$d"
+  cat >"$d/proxy.yaml" <<EOF
+listen: 127.0.0.1:$proxy_port
+admin: {listen: 127.0.0.1:$admin_port}
+workers: 1
+access_log: "off"
+replay: {dir: replay, durable_to_legacy: $4}
+backends:
+  legacy: {url: http://127.0.0.1:$legacy_port}
+  modern: {url: http://127.0.0.1:$modern_port}
+cohorts:
+  profiles: {key: [json:user_id], salt: "bench"}
+routes:
+  - name: profile-update
+    match: {method: POST, path: /api/v1/profile/update}
+    rewrite: {legacy: /api/v2/profile/update, modern: /api/v2/profile/update}
+    cohort: profiles
+    mode: $2
+    percent: $3
+    compare: {ignore: [data.updated_at]}
+EOF
+  taskset -c "$SERVER_CPU" "$PROXY_BIN" --config "$d/proxy.yaml" >"$d/proxy.out" 2>&1 &
+  proxy_pid=$!
+  pids+=("$proxy_pid")
+  wait_port 127.0.0.1 "$proxy_port" 20
+  wait_port 127.0.0.1 "$admin_port" 20
+}
+stop_proxy() {
+  kill -TERM "$proxy_pid" 2>/dev/null || true
+  wait "$proxy_pid" 2>/dev/null || true
+}
+
+# run_phase NAME MODE PERCENT DURABLE: prints "rps p50 p99 errors extra"
+run_phase() {
+  local name=$1 out line m
+  start_proxy "$name" "$2" "$3" "$4"
+  export FICUS_BENCH_PATH=/api/v1/profile/update
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d2s -s "$ROOT/bench/lua/profile_update.lua" \
+    "http://127.0.0.1:$proxy_port" >/dev/null 2>&1 || true
+  say "$name: taskset -c $CLIENT_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency -s bench/lua/profile_update.lua http://127.0.0.1:$proxy_port (mode $2, percent $3, durable_to_legacy $4)"
+  out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency \
+    -s "$ROOT/bench/lua/profile_update.lua" "http://127.0.0.1:$proxy_port")
+  line=$(grep '^FICUS_BENCH ' <<<"$out")
+  m=$(curl -s "http://127.0.0.1:$admin_port/metrics")
+  local compared mism appended mirrors_ok
+  compared=$(awk '/^ficus_proxy_compared\{/ {n += $2} END {print n + 0}' <<<"$m")
+  mism=$(awk '/^ficus_proxy_mismatches\{/ {n += $2} END {print n + 0}' <<<"$m")
+  appended=$(awk '$1 == "ficus_proxy_replay_appended_total" {n += $2} END {print n + 0}' <<<"$m")
+  mirrors_ok=$(awk '/^ficus_proxy_mirror_total\{.*outcome="ok"/ {n += $2} END {print n + 0}' <<<"$m")
+  stop_proxy
+  local rps p50 p99 errs
+  rps=$(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$line")
+  p50=$(sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p' <<<"$line")
+  p99=$(sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p' <<<"$line")
+  errs=$(sed -n 's/.* errors_4xx_5xx=\([0-9]*\).*/\1/p' <<<"$line")
+  echo "$rps $p50 $p99 $errs mirrors_ok=${mirrors_ok:-0} compared=${compared:-0} mismatches=${mism:-0} persisted=${appended:-0}"
+}
+
+# Mirroring phases first: both writers then receive every write from the
+# start, so their profiles stay identical and a mismatch would be real.
+# Two rounds, to show the run-to-run noise of a shared machine; "vs legacy"
+# compares with the legacy pass-through of the same round number.
+declare -A R
+phases=(shadow canary100 canary100-nodur legacy)
+for round in 1 2; do
+  R[shadow.$round]=$(run_phase "shadow.$round" shadow 0 true)
+  R[canary100.$round]=$(run_phase "canary100.$round" canary 100 true)
+  R[canary100-nodur.$round]=$(run_phase "canary100-nodur.$round" canary 100 false)
+done
+# The baseline last (it writes to legacy only, so the stores diverge after it).
+for round in 1 2; do
+  R[legacy.$round]=$(run_phase "legacy.$round" legacy 0 true)
+done
+
+table="| round | phase | updates/s | p50 ms | p99 ms | non-2xx | vs legacy (same round) | control-plane counters |
+|---|---|---:|---:|---:|---:|---|---|"
+for round in 1 2; do
+  read -r brps _ bp99 _ _ <<<"${R[legacy.$round]}"
+  for k in "${phases[@]}"; do
+    read -r rps p50 p99 errs extra <<<"${R[$k.$round]}"
+    rel=$(awk -v a="$rps" -v b="$brps" -v p="$p99" -v q="$bp99" \
+      'BEGIN { if (b > 0 && q > 0) printf "%.2fx rps, p99 %+.0f%%", a / b, (p - q) / q * 100; else print "-" }')
+    table+=$'\n'"| $round | $k | $rps | $p50 | $p99 | $errs | $rel | ${extra} |"
+  done
+done
+echo "$table"
+
+if [ "$record" = 1 ]; then
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+  cat >>"$ROOT/bench/RESULTS.md" <<EOF
+
+## $(date -u +%Y-%m-%dT%H:%MZ) strangler-proxy control plane: shadow compare and canary reverse mirroring vs legacy pass-through
+
+- Machine: $(nproc) CPUs, $cpu; load average before the run: $load_before (shared machine: other engineers' builds and tests were running)
+- ficus-proxy 1 event loop on CPU $SERVER_CPU; wrk -t1 and two profile-writer upstreams (legacy and modern stand-ins, --unsafe-no-sync) on CPU $CLIENT_CPU
+- Load: POST /api/v1/profile/update, random user of 100k, 3 attributes, $CONNS keep-alive connections, 2 s warm-up + ${DURATION} s per phase, all phases in one run
+- Command: \`bench/controlplane/run.sh\` (per phase: \`taskset -c $CLIENT_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency -s bench/lua/profile_update.lua http://127.0.0.1:PORT\`)
+
+$table
+
+shadow = every write mirrored to modern and both answers JSON-compared;
+canary100 = every write served by modern, reverse-mirrored to legacy and
+persisted to the replay log before the answer unless the legacy copy had
+already landed (persisted = records written, fdatasync group-committed);
+canary100-nodur = the same without the pre-answer persist.
+EOF
+  say "appended to bench/RESULTS.md"
+fi
