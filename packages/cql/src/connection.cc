@@ -1,17 +1,17 @@
 #include "ficus/cql/connection.h"
 
-#include <algorithm>
-#include <cassert>
-#include <charconv>
-#include <cstring>
+#include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
+#include <cassert>
+#include <charconv>
+#include <cstring>
 
 namespace ficus::cql {
 
@@ -48,8 +48,8 @@ std::optional<ScyllaSharding> ParseScyllaSharding(const StringMultimap& supporte
   auto nr = FirstNumber(supported, "SCYLLA_NR_SHARDS");
   auto shard = FirstNumber(supported, "SCYLLA_SHARD");
   auto algo = supported.find("SCYLLA_SHARDING_ALGORITHM");
-  if (!nr || !shard || *nr == 0 || *shard >= *nr || algo == supported.end() || algo->second.empty() ||
-      algo->second.front() != "biased-token-round-robin") {
+  if (!nr || !shard || *nr == 0 || *shard >= *nr || algo == supported.end() ||
+      algo->second.empty() || algo->second.front() != "biased-token-round-robin") {
     return std::nullopt;
   }
   ScyllaSharding s;
@@ -68,7 +68,8 @@ Connection::Connection(Executor ex, Endpoint peer, ConnectionOptions options)
   slots_.resize(static_cast<std::size_t>(options_.max_streams));
   free_ids_.reserve(slots_.size());
   // Pop from the back: low ids first.
-  for (int i = options_.max_streams - 1; i >= 0; --i) free_ids_.push_back(static_cast<std::int16_t>(i));
+  for (int i = options_.max_streams - 1; i >= 0; --i)
+    free_ids_.push_back(static_cast<std::int16_t>(i));
 }
 
 Connection::~Connection() {
@@ -85,11 +86,13 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> Connection::Open(Executor e
   if (!ec && c->options_.local_port) {
     c->socket_.bind(Endpoint(peer.protocol(), *c->options_.local_port), ec);
     if (ec) {
-      co_return MakeError(ErrorCode::kUnavailable,
-                          fmt::format("cql: cannot bind local port {}: {}", *c->options_.local_port, ec.message()));
+      co_return MakeError(
+          ErrorCode::kUnavailable,
+          fmt::format("cql: cannot bind local port {}: {}", *c->options_.local_port, ec.message()));
     }
   }
-  if (ec) co_return MakeError(ErrorCode::kUnavailable, fmt::format("cql: socket: {}", ec.message()));
+  if (ec)
+    co_return MakeError(ErrorCode::kUnavailable, fmt::format("cql: socket: {}", ec.message()));
 
   // Connect with a deadline: the timer closes the socket, which aborts the connect.
   auto timed_out = std::make_shared<bool>(false);
@@ -106,8 +109,9 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> Connection::Open(Executor e
   co_await c->socket_.async_connect(peer, asio::redirect_error(use_awaitable, ec));
   deadline.cancel();
   if (*timed_out) {
-    co_return MakeError(ErrorCode::kTimeout, fmt::format("cql: connect to {} timed out after {} ms",
-                                                         EndpointText(peer), c->options_.connect_timeout.count()));
+    co_return MakeError(ErrorCode::kTimeout,
+                        fmt::format("cql: connect to {} timed out after {} ms", EndpointText(peer),
+                                    c->options_.connect_timeout.count()));
   }
   if (ec) {
     co_return MakeError(ErrorCode::kUnavailable,
@@ -116,7 +120,8 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> Connection::Open(Executor e
   c->socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   c->local_port_ = c->socket_.local_endpoint(ec).port();
   c->open_ = true;
-  asio::co_spawn(ex, [c]() -> asio::awaitable<void> { co_await c->ReadLoop(); }, asio::detached);
+  asio::co_spawn(
+      ex, [c]() -> asio::awaitable<void> { co_await c->ReadLoop(); }, asio::detached);
 
   Status hs = co_await c->Handshake();
   if (!hs) {
@@ -150,11 +155,13 @@ asio::awaitable<Status> Connection::Handshake() {
   if (std::holds_alternative<ReadyResponse>(started->body)) co_return Status{};
   if (auto* e = std::get_if<ErrorResponse>(&started->body)) co_return tl::unexpected(ToError(*e));
   auto* auth = std::get_if<AuthenticateResponse>(&started->body);
-  if (auth == nullptr) co_return MakeError(ErrorCode::kInternal, "cql: unexpected answer to STARTUP");
+  if (auth == nullptr)
+    co_return MakeError(ErrorCode::kInternal, "cql: unexpected answer to STARTUP");
   if (options_.username.empty()) {
-    co_return MakeError(ErrorCode::kPreconditionFailed,
-                        fmt::format("cql: {} requires authentication ({}) but no credentials are configured",
-                                    EndpointText(peer_), auth->authenticator));
+    co_return MakeError(
+        ErrorCode::kPreconditionFailed,
+        fmt::format("cql: {} requires authentication ({}) but no credentials are configured",
+                    EndpointText(peer_), auth->authenticator));
   }
   Request auth_req = AuthResponseRequest{PlainAuthToken(options_.username, options_.password)};
   auto answer = co_await Send(std::move(auth_req), timeout);
@@ -162,19 +169,23 @@ asio::awaitable<Status> Connection::Handshake() {
   if (std::holds_alternative<AuthSuccessResponse>(answer->body)) co_return Status{};
   if (auto* e = std::get_if<ErrorResponse>(&answer->body)) co_return tl::unexpected(ToError(*e));
   // PasswordAuthenticator never challenges; anything else is unsupported.
-  co_return MakeError(ErrorCode::kUnsupported,
-                      fmt::format("cql: authenticator {} sent a challenge; only SASL PLAIN is supported",
-                                  auth->authenticator));
+  co_return MakeError(
+      ErrorCode::kUnsupported,
+      fmt::format("cql: authenticator {} sent a challenge; only SASL PLAIN is supported",
+                  auth->authenticator));
 }
 
-asio::awaitable<Result<ResponseFrame>> Connection::Send(Request request, std::chrono::milliseconds timeout) {
+asio::awaitable<Result<ResponseFrame>> Connection::Send(Request request,
+                                                        std::chrono::milliseconds timeout) {
   if (!open_) {
-    co_return MakeError(ErrorCode::kUnavailable, fmt::format("cql: connection to {} is closed", EndpointText(peer_)));
+    co_return MakeError(ErrorCode::kUnavailable,
+                        fmt::format("cql: connection to {} is closed", EndpointText(peer_)));
   }
   if (free_ids_.empty()) {
-    co_return MakeError(ErrorCode::kUnavailable,
-                        fmt::format("cql: no free stream id on {} ({} in flight, {} orphaned by timeouts)",
-                                    EndpointText(peer_), in_flight_, orphaned_));
+    co_return MakeError(
+        ErrorCode::kUnavailable,
+        fmt::format("cql: no free stream id on {} ({} in flight, {} orphaned by timeouts)",
+                    EndpointText(peer_), in_flight_, orphaned_));
   }
   std::int16_t id = free_ids_.back();
   free_ids_.pop_back();
@@ -186,8 +197,9 @@ asio::awaitable<Result<ResponseFrame>> Connection::Send(Request request, std::ch
   write_buffer_.insert(write_buffer_.end(), frame.begin(), frame.end());
   if (!writing_) {
     writing_ = true;
-    asio::co_spawn(ex_, [self = shared_from_this()]() -> asio::awaitable<void> { co_await self->WriteLoop(); },
-                   asio::detached);
+    asio::co_spawn(
+        ex_, [self = shared_from_this()]() -> asio::awaitable<void> { co_await self->WriteLoop(); },
+        asio::detached);
   }
 
   pending->timer.expires_after(timeout);
@@ -198,9 +210,10 @@ asio::awaitable<Result<ResponseFrame>> Connection::Send(Request request, std::ch
   pending->abandoned = true;
   --in_flight_;
   ++orphaned_;
-  co_return MakeError(ErrorCode::kTimeout,
-                      fmt::format("cql: {} on stream {} to {} timed out after {} ms",
-                                  OpcodeName(RequestOpcode(request)), id, EndpointText(peer_), timeout.count()));
+  co_return MakeError(
+      ErrorCode::kTimeout,
+      fmt::format("cql: {} on stream {} to {} timed out after {} ms",
+                  OpcodeName(RequestOpcode(request)), id, EndpointText(peer_), timeout.count()));
 }
 
 asio::awaitable<void> Connection::WriteLoop() {
@@ -242,7 +255,8 @@ asio::awaitable<void> Connection::ReadLoop() {
         }
         break;
       }
-      auto frame = DecodeResponse(*header, ByteView(buf.data() + begin + kHeaderSize, header->length));
+      auto frame =
+          DecodeResponse(*header, ByteView(buf.data() + begin + kHeaderSize, header->length));
       begin += total;
       if (header->stream < 0) continue;  // server events: not registered for, ignored
       Deliver(header->stream, std::move(frame));
@@ -255,11 +269,12 @@ asio::awaitable<void> Connection::ReadLoop() {
       begin = 0;
     }
     error_code ec;
-    std::size_t n = co_await socket_.async_read_some(asio::buffer(buf.data() + end, buf.size() - end),
-                                                     asio::redirect_error(use_awaitable, ec));
+    std::size_t n = co_await socket_.async_read_some(
+        asio::buffer(buf.data() + end, buf.size() - end), asio::redirect_error(use_awaitable, ec));
     if (ec) {
-      Fail(ec == asio::error::eof ? fmt::format("{} closed the connection", EndpointText(peer_))
-                                  : fmt::format("read from {} failed: {}", EndpointText(peer_), ec.message()));
+      Fail(ec == asio::error::eof
+               ? fmt::format("{} closed the connection", EndpointText(peer_))
+               : fmt::format("read from {} failed: {}", EndpointText(peer_), ec.message()));
       co_return;
     }
     end += n;
@@ -301,10 +316,13 @@ void Connection::Fail(std::string reason) {
   in_flight_ = 0;
   orphaned_ = 0;
   free_ids_.clear();
-  for (int i = options_.max_streams - 1; i >= 0; --i) free_ids_.push_back(static_cast<std::int16_t>(i));
+  for (int i = options_.max_streams - 1; i >= 0; --i)
+    free_ids_.push_back(static_cast<std::int16_t>(i));
   if (auto cb = std::move(on_close_)) cb(reason);
 }
 
-void Connection::Close(std::string_view reason) { Fail(std::string(reason)); }
+void Connection::Close(std::string_view reason) {
+  Fail(std::string(reason));
+}
 
 }  // namespace ficus::cql

@@ -2,15 +2,14 @@
 // io_context, keeping other work (read loops, reconnects) alive between runs.
 #pragma once
 
-#include <chrono>
-#include <exception>
-#include <optional>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <exception>
+#include <optional>
 
 namespace ficus::cql::testing {
 
@@ -37,6 +36,8 @@ inline boost::asio::awaitable<bool> SleepFor(std::chrono::milliseconds d) {
 }
 
 // Lets the io_context process events for `d` (reconnect loops, late answers).
-inline void Pump(boost::asio::io_context& io, std::chrono::milliseconds d) { RunCo(io, SleepFor(d)); }
+inline void Pump(boost::asio::io_context& io, std::chrono::milliseconds d) {
+  RunCo(io, SleepFor(d));
+}
 
 }  // namespace ficus::cql::testing

@@ -1,9 +1,5 @@
 #include "scripted_cql_peer.h"
 
-#include <future>
-#include <map>
-#include <set>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,6 +10,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <future>
+#include <map>
+#include <set>
 
 #include "ficus/cql/murmur3.h"
 #include "ficus/cql/types.h"
@@ -96,7 +95,8 @@ struct ScriptedCqlPeer::Impl : std::enable_shared_from_this<ScriptedCqlPeer::Imp
         c->shard_aware = shard_aware;
         c->client_port = c->socket.remote_endpoint(ec).port();
         if (options.nr_shards > 0) {
-          c->shard = shard_aware ? c->client_port % options.nr_shards : round_robin_shard++ % options.nr_shards;
+          c->shard = shard_aware ? c->client_port % options.nr_shards
+                                 : round_robin_shard++ % options.nr_shards;
         }
         if (!refused) conns.push_back(c);
       }
@@ -114,12 +114,14 @@ struct ScriptedCqlPeer::Impl : std::enable_shared_from_this<ScriptedCqlPeer::Imp
     Bytes body;
     for (;;) {
       error_code ec;
-      co_await asio::async_read(c->socket, asio::buffer(header), asio::redirect_error(use_awaitable, ec));
+      co_await asio::async_read(c->socket, asio::buffer(header),
+                                asio::redirect_error(use_awaitable, ec));
       if (ec) break;
       auto h = DecodeHeader(header, kRequestVersion);
       if (!h) break;
       body.resize(h->length);
-      co_await asio::async_read(c->socket, asio::buffer(body), asio::redirect_error(use_awaitable, ec));
+      co_await asio::async_read(c->socket, asio::buffer(body),
+                                asio::redirect_error(use_awaitable, ec));
       if (ec) break;
       auto req = DecodeRequest(h->opcode, body);
       if (!req) {
@@ -146,9 +148,10 @@ struct ScriptedCqlPeer::Impl : std::enable_shared_from_this<ScriptedCqlPeer::Imp
         Write(c, std::move(bytes), pr.stream);
       } else {
         auto timer = std::make_shared<asio::steady_timer>(io, reply->delay);
-        timer->async_wait([self, c, timer, bytes = std::move(bytes), stream = pr.stream](error_code tec) mutable {
-          if (!tec) self->Write(c, std::move(bytes), stream);
-        });
+        timer->async_wait(
+            [self, c, timer, bytes = std::move(bytes), stream = pr.stream](error_code tec) mutable {
+              if (!tec) self->Write(c, std::move(bytes), stream);
+            });
       }
     }
     error_code ignored;
@@ -173,7 +176,8 @@ struct ScriptedCqlPeer::Impl : std::enable_shared_from_this<ScriptedCqlPeer::Imp
             Bytes chunk;
             chunk.swap(c->out);
             error_code ec;
-            co_await asio::async_write(c->socket, asio::buffer(chunk), asio::redirect_error(use_awaitable, ec));
+            co_await asio::async_write(c->socket, asio::buffer(chunk),
+                                       asio::redirect_error(use_awaitable, ec));
             if (ec) break;
           }
           c->writing = false;
@@ -199,7 +203,8 @@ struct ScriptedCqlPeer::Impl : std::enable_shared_from_this<ScriptedCqlPeer::Imp
         s.options["SCYLLA_SHARDING_ALGORITHM"] = {"biased-token-round-robin"};
         s.options["SCYLLA_SHARDING_IGNORE_MSB"] = {std::to_string(options.ignore_msb)};
         if (options.shard_aware_port) {
-          s.options["SCYLLA_SHARD_AWARE_PORT"] = {std::to_string(shard_acceptor.local_endpoint().port())};
+          s.options["SCYLLA_SHARD_AWARE_PORT"] = {
+              std::to_string(shard_acceptor.local_endpoint().port())};
         }
       }
       return Answer(s);
@@ -220,22 +225,25 @@ struct ScriptedCqlPeer::Impl : std::enable_shared_from_this<ScriptedCqlPeer::Imp
       if (q->query.find("FROM system.local") != std::string::npos) {
         RowsResult rows;
         rows.metadata.column_count = 3;
-        rows.metadata.columns = {Col("local", "data_center", {type_id::kVarchar}),
-                                 Col("local", "rack", {type_id::kVarchar}),
-                                 Col("local", "tokens", {type_id::kSet, "", {{type_id::kVarchar}}})};
-        rows.rows.push_back({EncodeText(options.dc), EncodeText("rack1"), TokensValue(options.tokens)});
+        rows.metadata.columns = {
+            Col("local", "data_center", {type_id::kVarchar}),
+            Col("local", "rack", {type_id::kVarchar}),
+            Col("local", "tokens", {type_id::kSet, "", {{type_id::kVarchar}}})};
+        rows.rows.push_back(
+            {EncodeText(options.dc), EncodeText("rack1"), TokensValue(options.tokens)});
         return Answer(ResultBody{rows});
       }
       if (q->query.find("FROM system.peers") != std::string::npos) {
         RowsResult rows;
         rows.metadata.column_count = 5;
-        rows.metadata.columns = {Col("peers", "peer", {type_id::kInet}), Col("peers", "rpc_address", {type_id::kInet}),
-                                 Col("peers", "data_center", {type_id::kVarchar}),
-                                 Col("peers", "rack", {type_id::kVarchar}),
-                                 Col("peers", "tokens", {type_id::kSet, "", {{type_id::kVarchar}}})};
+        rows.metadata.columns = {
+            Col("peers", "peer", {type_id::kInet}), Col("peers", "rpc_address", {type_id::kInet}),
+            Col("peers", "data_center", {type_id::kVarchar}),
+            Col("peers", "rack", {type_id::kVarchar}),
+            Col("peers", "tokens", {type_id::kSet, "", {{type_id::kVarchar}}})};
         for (const auto& p : options.peers) {
-          rows.rows.push_back({InetBytes(p.address), InetBytes(p.address), EncodeText(p.dc), EncodeText("rack1"),
-                               TokensValue(p.tokens)});
+          rows.rows.push_back({InetBytes(p.address), InetBytes(p.address), EncodeText(p.dc),
+                               EncodeText("rack1"), TokensValue(p.tokens)});
         }
         return Answer(ResultBody{rows});
       }
@@ -278,7 +286,8 @@ struct ScriptedCqlPeer::Impl : std::enable_shared_from_this<ScriptedCqlPeer::Imp
   }
 };
 
-ScriptedCqlPeer::ScriptedCqlPeer(Options options) : options_(options), impl_(std::make_shared<Impl>(options)) {
+ScriptedCqlPeer::ScriptedCqlPeer(Options options)
+    : options_(options), impl_(std::make_shared<Impl>(options)) {
   auto addr = asio::ip::make_address(options_.address);
   impl_->acceptor.open(addr.is_v4() ? tcp::v4() : tcp::v6());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));

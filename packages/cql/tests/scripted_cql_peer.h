@@ -77,7 +77,8 @@ class ScriptedCqlPeer {
 
   void SetHandler(PeerHandler handler);
   // Bind metadata a PREPARE of `query` answers with.
-  void DefineStatement(const std::string& query, std::vector<ColumnSpec> bind, std::vector<std::uint16_t> pk);
+  void DefineStatement(const std::string& query, std::vector<ColumnSpec> bind,
+                       std::vector<std::uint16_t> pk);
   // Accept connections but close them at once (a node that is down).
   void SetRefuse(bool refuse);
   void DropConnections();

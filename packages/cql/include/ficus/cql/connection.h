@@ -21,6 +21,10 @@
 //    ErrorResponse), so callers can react to UNPREPARED.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -28,11 +32,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "ficus/cql/frame.h"
 #include "ficus/result.h"
@@ -55,8 +54,8 @@ struct ConnectionOptions {
   std::chrono::milliseconds handshake_timeout{2000};
   std::string username;  // empty: no credentials
   std::string password;
-  int max_streams = 1024;                    // 1..32768
-  std::optional<std::uint16_t> local_port;   // bind before connecting
+  int max_streams = 1024;                   // 1..32768
+  std::optional<std::uint16_t> local_port;  // bind before connecting
   std::uint32_t max_frame_body = kMaxBodySize;
 };
 
@@ -65,14 +64,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using Executor = boost::asio::any_io_executor;
   using Endpoint = boost::asio::ip::tcp::endpoint;
 
-  static boost::asio::awaitable<Result<std::shared_ptr<Connection>>> Open(Executor ex, Endpoint peer,
-                                                                          ConnectionOptions options);
+  static boost::asio::awaitable<Result<std::shared_ptr<Connection>>> Open(
+      Executor ex, Endpoint peer, ConnectionOptions options);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   // Sends one request and waits for its response or `timeout`.
-  boost::asio::awaitable<Result<ResponseFrame>> Send(Request request, std::chrono::milliseconds timeout);
+  boost::asio::awaitable<Result<ResponseFrame>> Send(Request request,
+                                                     std::chrono::milliseconds timeout);
 
   // Closes the socket; pending requests fail with kUnavailable.
   void Close(std::string_view reason = "closed by client");
