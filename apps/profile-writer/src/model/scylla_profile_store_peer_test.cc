@@ -314,5 +314,26 @@ TEST_F(ScyllaPeerTest, GetReadsCurrentRowAndUnknownUserIsNotFound) {
   EXPECT_EQ(inner.get_future().get(), ErrorCode::kInternal);
 }
 
+TEST(ScyllaPeerAuth, PasswordAuthenticatorUsesUrlUserAndConfiguredPassword) {
+  ScriptedCqlPeer peer({.username = "ficus", .password = "s3cret"});
+  auto open = [&](std::string password) {
+    ScyllaStoreOptions o;
+    o.url = *ParseScyllaStoreUrl(fmt::format("scylla://ficus@127.0.0.1:{}/ficus", peer.port()));
+    o.password = std::move(password);
+    o.health_interval = 20ms;
+    o.reconnect_base = 20ms;
+    o.random_seed = 3;
+    return std::move(*ScyllaProfileStore::Open(o));
+  };
+  auto good = open("s3cret");
+  EXPECT_TRUE(good->WaitReady(5s)) << good->LastError();
+  auto bad = open("wrong");
+  auto st = bad->WaitReady(300ms);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("Provided username and/or password are incorrect"),
+            std::string::npos)
+      << st.error().message;
+}
+
 }  // namespace
 }  // namespace ficus::writer
