@@ -113,6 +113,7 @@ target_link_libraries(ficus_proxy_cp_api PUBLIC ficus_proxy_api ficus_proxy_cp_d
 ficus_gtest(strangler_proxy_cp_api_test
   SOURCES ${FICUS_CP_SRC}/api/admin_auth_test.cc
           ${FICUS_CP_SRC}/api/admin_request_test.cc
+          ${FICUS_CP_SRC}/api/control_plane_sink_test.cc
   LIBS ficus_proxy_cp_api)
 
 if(TARGET ficus-proxy)

@@ -283,6 +283,11 @@ def main():
         backlog = wait_for(lambda: proxy.route("profile-update")["backlog_to"]["legacy"], 10,
                            "a legacy backlog")
         check(backlog >= len(down_users), "the writes wait in the replay log for legacy", str(backlog))
+        _, _, metrics = request(proxy.admin, "GET", "/metrics")
+        line = [m for m in metrics.decode().splitlines() if m.startswith(
+            'ficus_proxy_replay_backlog{route="profile-update",backend="legacy"}')]
+        check(line and int(line[0].split()[-1]) >= len(down_users),
+              "the backlog per route is a Prometheus metric", line[0] if line else "missing")
         s, body = proxy.put("profile-update", {"mode": "legacy", "wait_s": 0})
         check(s == 409 and "backlog towards legacy" in body["error"],
               "rollback refused while legacy lacks writes, with the reason", body["error"])
