@@ -9,6 +9,10 @@
 --                      unset: closed loop, each connection sends when answered
 --   FICUS_BENCH_SEQUENTIAL=1  users 1, 2, 3, ... (wrapping) instead of random:
 --                      fills the whole pool (bench/writer/run.sh warm-up)
+--   FICUS_BENCH_PREGEN=N  build N random requests at start and send random
+--                      picks of them: the same user/attribute mix at a fraction
+--                      of wrk's per-request Lua cost (bench/writer/run.sh, so
+--                      the single wrk thread is not the bottleneck)
 -- Each request: POST, keep-alive, Content-Type: application/json, a random
 -- user from the pool (UUIDs derived from the index, so runs share users) and
 -- N distinct random keys out of 16 with random values.
@@ -36,15 +40,13 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-function init(args)
-  math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
-end
+
 
 local function user_id(i)
   return string.format("%08x-0000-4000-8000-%012x", i, i * 2654435761 % 281474976710656)
 end
 
-function request()
+local function build()
   local n
   if sequential then
     next_user = next_user % pool + 1
@@ -64,6 +66,19 @@ function request()
   end
   local body = '{"user_id":"' .. u .. '","attributes":{' .. table.concat(parts, ",") .. '}}'
   return wrk.format("POST", path, headers, body)
+end
+
+local pregen = sequential and 0 or tonumber(os.getenv("FICUS_BENCH_PREGEN") or "0")
+local cache = {}
+
+function request()
+  if pregen <= 0 then return build() end
+  return cache[math.random(1, pregen)]
+end
+
+function init(args)
+  math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
+  for i = 1, pregen do cache[i] = build() end  -- before the clock starts
 end
 
 function done(summary, latency, requests)

@@ -11,7 +11,10 @@
 # Every server runs pinned to CPU $FICUS_BENCH_SERVER_CPU (1) with taskset
 # (children and threads inherit it), wrk to CPU $FICUS_BENCH_CLIENT_CPU (0).
 # Load: wrk -t1, keep-alive, random user of a 100k pool, 3 attributes per
-# update (bench/lua/profile_update.lua, the legacy bench's generator).
+# update (bench/lua/profile_update.lua, the legacy bench's generator, with
+# FICUS_BENCH_PREGEN=100000: 100k random requests built before the clock
+# starts, so the one wrk thread on its shared CPU is not the bottleneck -
+# every update peer, legacy included, gets exactly this load).
 # Phases (each FICUS_BENCH_DURATION_S (15) s unless noted):
 #   1. nginx ceiling, plain wrk and Lua generator     (WRITER_CONNS connections)
 #   2. legacy: 5 s warm-up, then measured            (LEGACY_CONNS, 16 as bench/legacy)
@@ -113,12 +116,12 @@ metric() { curl -s "$writer_url/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
 ceiling_plain=$(run_wrk "nginx return 204 (plain wrk)" "$WRITER_CONNS" "$DURATION" "http://127.0.0.1:$nginx_port/" "")
 ceiling_lua=$(run_wrk "nginx return 204 (Lua generator)" "$WRITER_CONNS" "$DURATION" "http://127.0.0.1:$nginx_port" \
-  "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update)
+  "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_PREGEN=100000)
 
 run_wrk "legacy warm-up" "$LEGACY_CONNS" 5 "$legacy_url" "$lua/profile_update.lua" \
-  FICUS_BENCH_PATH=/api/v1/profile/update >/dev/null
+  FICUS_BENCH_PATH=/api/v1/profile/update FICUS_BENCH_PREGEN=100000 >/dev/null
 legacy=$(run_wrk "legacy updates" "$LEGACY_CONNS" "$DURATION" "$legacy_url" "$lua/profile_update.lua" \
-  FICUS_BENCH_PATH=/api/v1/profile/update)
+  FICUS_BENCH_PATH=/api/v1/profile/update FICUS_BENCH_PREGEN=100000)
 "$ROOT/scripts/stack/legacy-stack.sh" stop "$state/legacy" >/dev/null 2>&1 || true  # frees CPU 1
 
 fill=$(run_wrk "writer fill (users in order)" "$WRITER_CONNS" "$FILL" "$writer_url" "$lua/profile_update.lua" \
@@ -127,14 +130,14 @@ b_sum0=$(metric writer_group_commit_batch_size_sum)
 b_cnt0=$(metric writer_group_commit_batch_size_count)
 s_sum0=$(metric writer_wal_sync_seconds_sum)
 writes=$(run_wrk "writer peak updates" "$WRITER_CONNS" "$DURATION" "$writer_url" "$lua/profile_update.lua" \
-  FICUS_BENCH_PATH=/api/v2/profile/update)
+  FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_PREGEN=100000)
 b_sum1=$(metric writer_group_commit_batch_size_sum)
 b_cnt1=$(metric writer_group_commit_batch_size_count)
 s_sum1=$(metric writer_wal_sync_seconds_sum)
 peak=$(field "$writes" rps)
 target=$(awk -v p="$peak" -v f="$PACE" 'BEGIN {printf "%d", p * f / 100}')
 paced=$(run_wrk "writer updates paced at ${PACE}% = $target/s" "$WRITER_CONNS" "$DURATION" "$writer_url" \
-  "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_RATE="$target")
+  "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_PREGEN=100000 FICUS_BENCH_RATE="$target")
 reads=$(run_wrk "writer peak reads" "$WRITER_CONNS" "$DURATION" "$writer_url" "$lua/profile_get.lua")
 
 perf_top=""
@@ -144,7 +147,7 @@ if [ "${FICUS_BENCH_PERF:-0}" = 1 ]; then
     >/dev/null 2>&1 &
   perf_pid=$!
   run_wrk "writer peak updates (profiled)" "$WRITER_CONNS" "$DURATION" "$writer_url" \
-    "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update >/dev/null
+    "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_PREGEN=100000 >/dev/null
   wait "$perf_pid" || true
   perf_top=$(perf report -i "$state/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
     grep "%" | grep -v "^#" | head -25 || true)
@@ -181,7 +184,7 @@ if [ "$record" -eq 1 ]; then
     echo "## $(date -u +%Y-%m-%dT%H:%MZ) profile writer vs legacy vs nginx ceiling (bench/writer/run.sh)"
     echo
     echo "- Machine: $(nproc) CPUs, $cpu; $(uname -sr); load average before the run: $load_before (shared machine: other engineers' builds and tests ran meanwhile)"
-    echo "- Servers pinned to CPU $SERVER_CPU (writer: 1 event loop + group-commit thread + RocksDB background, durable: sync=true; nginx 1 worker; legacy nginx + php-fpm + MariaDB); wrk -t1 pinned to CPU $CLIENT_CPU; keep-alive; random user of 100k, 3 attributes (bench/lua/profile_update.lua)"
+    echo "- Servers pinned to CPU $SERVER_CPU (writer: 1 event loop + group-commit thread + RocksDB background, durable: sync=true; nginx 1 worker; legacy nginx + php-fpm + MariaDB); wrk -t1 pinned to CPU $CLIENT_CPU; keep-alive; random user of 100k, 3 attributes (bench/lua/profile_update.lua with FICUS_BENCH_PREGEN=100000, reads bench/lua/profile_get.lua)"
     echo "- Paced run: bench/lua/pacing.lua (constant-rate slots shared by the connections; wrk's latency is send -> response; see that file for the method)"
     echo "- Command: \`bench/writer/run.sh\` (${DURATION} s per measured run)"
     echo
