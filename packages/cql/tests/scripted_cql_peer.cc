@@ -241,7 +241,12 @@ struct ScriptedCqlPeer::Impl : std::enable_shared_from_this<ScriptedCqlPeer::Imp
             Col("peers", "data_center", {type_id::kVarchar}),
             Col("peers", "rack", {type_id::kVarchar}),
             Col("peers", "tokens", {type_id::kSet, "", {{type_id::kVarchar}}})};
-        for (const auto& p : options.peers) {
+        std::vector<PeerNode> peers;
+        {
+          std::lock_guard lock(mu);
+          peers = options.peers;
+        }
+        for (const auto& p : peers) {
           rows.rows.push_back({InetBytes(p.address), InetBytes(p.address), EncodeText(p.dc),
                                EncodeText("rack1"), TokensValue(p.tokens)});
         }
@@ -319,6 +324,11 @@ void ScriptedCqlPeer::DefineStatement(const std::string& query, std::vector<Colu
                                       std::vector<std::uint16_t> pk) {
   std::lock_guard lock(impl_->mu);
   impl_->statements[query] = {std::move(bind), std::move(pk)};
+}
+
+void ScriptedCqlPeer::SetPeers(std::vector<PeerNode> peers) {
+  std::lock_guard lock(impl_->mu);
+  impl_->options.peers = std::move(peers);
 }
 
 void ScriptedCqlPeer::SetRefuse(bool refuse) {

@@ -79,6 +79,8 @@ class ScriptedCqlPeer {
   // Bind metadata a PREPARE of `query` answers with.
   void DefineStatement(const std::string& query, std::vector<ColumnSpec> bind,
                        std::vector<std::uint16_t> pk);
+  // Rows system.peers answers from now on (a node joined or left).
+  void SetPeers(std::vector<PeerNode> peers);
   // Accept connections but close them at once (a node that is down).
   void SetRefuse(bool refuse);
   void DropConnections();

@@ -270,6 +270,32 @@ TEST(CqlSession, ReconnectsWithGrowingJitteredBackoffThenRecovers) {
   s->Close();
 }
 
+TEST(CqlSession, HostThatLeftTheClusterIsDroppedAndNotRetried) {
+  ScriptedCqlPeer n1(
+      {.address = "127.0.0.1", .tokens = {-100}, .peers = {{"127.0.0.2", "dc1", {100}}}});
+  ScriptedCqlPeer n2({.address = "127.0.0.2", .port = n1.port(), .tokens = {100}});
+  asio::io_context io;
+  auto s = MustConnect(io, {.contact_points = {"127.0.0.1:" + std::to_string(n1.port())},
+                            .reconnect_base = 10ms,
+                            .reconnect_max = 20ms});
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->Hosts().size(), 2u);
+  // Node 2 is decommissioned: it goes away and node 1 stops listing it.
+  n1.SetPeers({});
+  n2.SetRefuse(true);
+  n2.DropConnections();
+  testing::Pump(io, 100ms);
+  ASSERT_TRUE(RunCo(io, s->RefreshTopology()));
+  EXPECT_EQ(s->Hosts().size(), 1u);
+  testing::Pump(io, 100ms);
+  std::size_t attempts = s->reconnect_attempts();
+  std::size_t accepts = n2.AcceptTimes().size();
+  testing::Pump(io, 300ms);  // at 10..20 ms backoff a live loop would try ~15 more times
+  EXPECT_EQ(s->reconnect_attempts(), attempts);
+  EXPECT_EQ(n2.AcceptTimes().size(), accepts);
+  s->Close();
+}
+
 TEST(CqlSession, NoReachableContactPointIsUnavailableWithTheLastError) {
   ScriptedCqlPeer node({});
   std::uint16_t port = node.port();
