@@ -264,7 +264,7 @@ TEST_F(ScyllaPeerTest, OverMaxInFlightIsRefusedAtOnceAndCloseCompletesAcceptedUp
     if (std::holds_alternative<cql::BatchRequest>(r.request)) return PeerReply{};  // never answer
     return std::nullopt;
   });
-  auto store = Open("&max_in_flight=2");
+  auto store = Open("&max_in_flight=2&timeout_ms=1500");  // slow machine: keep both in flight
   ASSERT_TRUE(store->WaitReady(5s)) << store->LastError();
   std::promise<Result<Profile>> p1, p2;
   store->Apply(Req(1, {{"a", "1"}}), [&](Result<Profile> r) { p1.set_value(std::move(r)); });
@@ -274,7 +274,7 @@ TEST_F(ScyllaPeerTest, OverMaxInFlightIsRefusedAtOnceAndCloseCompletesAcceptedUp
   EXPECT_EQ(third.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(third.error().message.find("max_in_flight"), std::string::npos);
   EXPECT_EQ(store->InFlight(), 2u);
-  ASSERT_TRUE(store->Close());  // waits for both: they time out (timeout_ms=300)
+  ASSERT_TRUE(store->Close());  // waits for both: they time out (timeout_ms=1500)
   auto r1 = p1.get_future().get();
   ASSERT_FALSE(r1);
   EXPECT_EQ(r1.error().code, ErrorCode::kInternal);
