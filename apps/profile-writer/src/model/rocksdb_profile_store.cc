@@ -5,7 +5,6 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
-#include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -15,6 +14,7 @@
 
 #include "domain/merge.h"
 #include "model/rocksdb_codec.h"
+#include "model/rocksdb_lww_merge.h"
 #include "service/logging.h"
 
 namespace ficus::writer {
@@ -23,27 +23,6 @@ namespace {
 constexpr const char* kCurrentCf = "current";
 constexpr const char* kHistoryCf = "history";
 constexpr const char* kIdempotencyCf = "idempotency";
-
-// current CF: per-key LWW fold of partial profiles. Associative and
-// commutative, so RocksDB may combine operands in any grouping.
-class ProfileLwwMergeOperator final : public rocksdb::AssociativeMergeOperator {
- public:
-  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
-             std::string* new_value, rocksdb::Logger*) const override {
-    auto operand = DecodeProfile(std::string_view(value.data(), value.size()));
-    if (!operand) return false;  // corruption: RocksDB reports it, never guesses
-    if (existing == nullptr) {
-      new_value->assign(value.data(), value.size());
-      return true;
-    }
-    auto base = DecodeProfile(std::string_view(existing->data(), existing->size()));
-    if (!base) return false;
-    MergeInto(*base, *operand);
-    *new_value = EncodeProfile(*base);
-    return true;
-  }
-  const char* Name() const override { return "ficus.ProfileLww.v1"; }
-};
 
 // idempotency CF: drops records past retention (plus a margin, so the
 // domain, which checks liveness itself, never races the filter).
@@ -98,7 +77,7 @@ Result<std::unique_ptr<RocksDbProfileStore>> RocksDbProfileStore::Open(
   current_table.block_cache = rocksdb::NewLRUCache(64 << 20);
   current_table.cache_index_and_filter_blocks = true;
   rocksdb::ColumnFamilyOptions current_options;
-  current_options.merge_operator = std::make_shared<ProfileLwwMergeOperator>();
+  current_options.merge_operator = NewProfileLwwMergeOperator();
   current_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(current_table));
   current_options.memtable_whole_key_filtering = true;
   current_options.memtable_prefix_bloom_size_ratio = 0.02;

@@ -1,6 +1,8 @@
 #include "model/rocksdb_profile_store.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
 
 #include <atomic>
 #include <filesystem>
@@ -9,6 +11,8 @@
 #include <thread>
 
 #include "domain/merge.h"
+#include "model/rocksdb_codec.h"
+#include "model/rocksdb_lww_merge.h"
 
 namespace ficus::writer {
 namespace {
@@ -188,6 +192,60 @@ TEST_F(WriterStoreTest, ReopenKeepsEverythingAndSeqStaysUnique) {
   auto h = store_->History(U(1), 10);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->size(), 3u);  // same stamp three times, three rows
+}
+
+// A store whose `current` holds merge operands (blind merges, as written by
+// earlier versions of the writer) reads back the LWW fold of them, in any
+// arrival order, and later updates fold on top.
+TEST_F(WriterStoreTest, OpensStoreHoldingMergeOperandsAndFoldsThemLww) {
+  store_.reset();
+  {
+    rocksdb::ColumnFamilyOptions current;
+    current.merge_operator = NewProfileLwwMergeOperator();
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                        {"current", current},
+                                                        {"history", {}},
+                                                        {"idempotency", {}}};
+    rocksdb::DBOptions o;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.path(), cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    auto operand = [](std::int64_t ts,
+                      std::map<std::string, std::optional<std::string>, std::less<>> attrs) {
+      ProfileUpdate u;
+      u.ts_us = ts;
+      u.attributes = std::move(attrs);
+      return EncodeProfile(ToProfile(u));
+    };
+    std::string key = CurrentKey(U(9));
+    // Arrival order is not timestamp order; "a" is deleted at 300.
+    for (const std::string& op :
+         {operand(300, {{"a", std::nullopt}, {"b", "new"}}),
+          operand(100, {{"a", "1"}, {"c", "keep"}}), operand(200, {{"a", "2"}, {"b", "old"}})}) {
+      ASSERT_TRUE(db->Merge(rocksdb::WriteOptions(), handles[1], key, op).ok());
+    }
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  Open();
+  auto p = store_->Get(U(9));
+  ASSERT_TRUE(p) << p.error().ToString();
+  std::map<std::string, std::string, std::less<>> want = {{"b", "new"}, {"c", "keep"}};
+  EXPECT_EQ(VisibleAttributes(*p), want);
+  EXPECT_EQ(p->updated_us, 300);
+  ASSERT_TRUE(p->cells.contains("a"));
+  EXPECT_FALSE(p->cells.at("a").value) << "the tombstone is kept";
+  // A late write older than the tombstone cannot bring "a" back; a newer one can.
+  auto late = ApplySync(Req(U(9), 250, {{"a", "zombie"}}));
+  ASSERT_TRUE(late);
+  EXPECT_FALSE(VisibleAttributes(*late).contains("a"));
+  auto newer = ApplySync(Req(U(9), 400, {{"a", "back"}}));
+  ASSERT_TRUE(newer);
+  EXPECT_EQ(VisibleAttributes(*newer).at("a"), "back");
+  store_.reset();
+  Open();
+  EXPECT_EQ(*store_->Get(U(9)), *newer);
 }
 
 TEST_F(WriterStoreTest, ConcurrentUpdatesGroupCommitToLwwState) {
