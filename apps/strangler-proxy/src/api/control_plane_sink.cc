@@ -60,7 +60,11 @@ ControlPlaneSink::ControlPlaneSink(ControlPlane& cp, WriteJournal* journal,
       unprotected_(metrics.GetCounter(
           "ficus_proxy_unprotected_writes_total",
           "Writes answered to the client that are neither on the other backend nor in the "
-          "replay log (persisting failed): rollback would lose them. Alert on any.")) {}
+          "replay log (persisting failed): rollback would lose them. Alert on any.")),
+      refused_(metrics.GetCounter(
+          "ficus_proxy_writes_refused_total",
+          "Writes answered 503 up front because the replay log is full and could not keep "
+          "their copy for legacy.")) {}
 
 bool ControlPlaneSink::Landed(const MirrorResult& r) {
   return r.outcome == MirrorOutcome::kOk && !Retryable(r.status);
@@ -145,6 +149,17 @@ void ControlPlaneSink::OnPrimary(const PrimaryObservation& obs) {
   const bool error = obs.status == 0 || obs.status >= 500;
   cp_.RecordPrimary(obs.route, obs.modern, obs.latency_us, error);
   if (obs.modern) RecordModern(std::string(obs.route), error);
+}
+
+std::optional<std::string> ControlPlaneSink::RefuseWrite(std::string_view route) {
+  if (!journal_ || !durable_to_legacy_ || !journal_->Full()) return std::nullopt;
+  refused_.Inc();
+  if (log_budget_.fetch_add(1) % 100 == 0) {
+    Log()->error("route {}: refusing writes served by modern: the replay log is full", route);
+  }
+  return std::string(
+      "overloaded: the replay log is full, the write cannot be kept for legacy; "
+      "retry later");
 }
 
 bool ControlPlaneSink::NeedsDurableBeforeAnswer(const MirrorExchange& ex) const {

@@ -17,7 +17,9 @@
 //   the client (NeedsDurableBeforeAnswer/Persist): held while the mirror is in
 //   flight, settled when it lands, released to the replayer when it fails.
 //   So a write acknowledged by the proxy is on legacy or in the fsync'd log,
-//   even if the proxy dies right after answering.
+//   even if the proxy dies right after answering. While the replay log is
+//   full such writes are refused up front (RefuseWrite: 503 + Retry-After)
+//   instead of being acknowledged without a durable copy.
 // - Fallback: modern outcomes (primary answers and mirrors to modern) feed
 //   the route's detector; on a trip `on_trip(route, reason)` runs once (on
 //   the request's loop; it must only post work) and the event is logged.
@@ -53,6 +55,7 @@ class ControlPlaneSink final : public MirrorSink {
   [[nodiscard]] bool NeedsDurableBeforeAnswer(const MirrorExchange& ex) const override;
   void Persist(const MirrorExchange& ex, bool in_flight,
                std::function<void(uint64_t id)> done) override;
+  [[nodiscard]] std::optional<std::string> RefuseWrite(std::string_view route) override;
 
   // A mirror answer with this outcome/status did not land on the target.
   static bool Landed(const MirrorResult& r);
@@ -69,6 +72,7 @@ class ControlPlaneSink final : public MirrorSink {
   Counter& journaled_;
   Counter& journal_failures_;
   Counter& unprotected_;
+  Counter& refused_;
   std::atomic<uint64_t> log_budget_{0};
 };
 

@@ -32,6 +32,7 @@ class MemoryJournal final : public WriteJournal {
     return 0;
   }
   [[nodiscard]] JournalStats Stats() const override { return {}; }
+  [[nodiscard]] bool Full() const override { return fail; }
 
   Status Mark(uint64_t id, decltype(Rec::state) s) {
     if (id == 0 || id > recs.size() || !recs[id - 1].held || recs[id - 1].state != Rec::kPending) {
@@ -166,6 +167,16 @@ TEST(ControlPlaneSink, PersistFailureIsCountedAsUnprotected) {
   f.sink.Persist(x, true, [&](uint64_t v) { id = v; });
   EXPECT_EQ(id, 0u);
   EXPECT_NE(f.metrics.Render().find("ficus_proxy_unprotected_writes_total 1"), std::string::npos);
+}
+
+TEST(ControlPlaneSink, WritesForLegacyAreRefusedWhileTheReplayLogIsFull) {
+  Fixture f;
+  EXPECT_FALSE(f.sink.RefuseWrite("upd").has_value());
+  f.journal.fail = true;  // Full() too
+  auto why = f.sink.RefuseWrite("upd");
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("replay log is full"), std::string::npos);
+  EXPECT_NE(f.metrics.Render().find("ficus_proxy_writes_refused_total 1"), std::string::npos);
 }
 
 TEST(ControlPlaneSink, ComparesAnswersButSkipsOnesThatRacedAWrite) {

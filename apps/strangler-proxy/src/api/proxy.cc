@@ -307,6 +307,15 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   const BackendRuntime* primary = primary_role == Role::kLegacy ? rr->legacy : rr->modern;
   const BackendRuntime* mirror_backend =
       mirror ? (mirror->role == Role::kLegacy ? rr->legacy : rr->modern) : nullptr;
+  // A write whose copy for legacy could not be kept durably is refused before
+  // anything is sent (lossless rollback; see MirrorSink::RefuseWrite).
+  if (route && mirror && mirror->role == Role::kLegacy && IsWrite(req.method)) {
+    if (auto why = sink_.RefuseWrite(rr->name)) {
+      auto refused = http::Response::Error(503, *why);
+      refused.headers.Set("Retry-After", "5");
+      co_return refused;
+    }
+  }
 
   // Headers, shared by primary and mirror.
   const int64_t ts = route && IsWrite(req.method) ? clock_.NowUs() : 0;

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -104,6 +105,12 @@ class MirrorSink {
   // The copy is about to be sent (OnCompleted follows); not called for drops.
   virtual void OnDispatched(const MirrorExchange&) {}
   [[nodiscard]] virtual bool NeedsDurableBeforeAnswer(const MirrorExchange&) const { return false; }
+  // Admission: a write whose copy goes to legacy and must be persisted is
+  // refused (503 + Retry-After, nothing sent anywhere) while this returns a
+  // reason, e.g. the replay log is full and could not keep the copy.
+  [[nodiscard]] virtual std::optional<std::string> RefuseWrite(std::string_view /*route*/) {
+    return std::nullopt;
+  }
   // `done` may run on any thread, exactly once.
   virtual void Persist(const MirrorExchange&, bool /*in_flight*/,
                        std::function<void(uint64_t id)> done) {

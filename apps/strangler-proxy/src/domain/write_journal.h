@@ -60,6 +60,8 @@ class WriteJournal {
   [[nodiscard]] virtual uint64_t Backlog(const std::string& route,
                                          const std::string& backend) const = 0;
   [[nodiscard]] virtual JournalStats Stats() const = 0;
+  // Cheap: true while the size bound refuses appends.
+  [[nodiscard]] virtual bool Full() const = 0;
 };
 
 }  // namespace ficus::proxy

@@ -19,6 +19,7 @@ class ReplayJournal final : public WriteJournal {
     return log_.Backlog(route, backend);
   }
   [[nodiscard]] JournalStats Stats() const override;
+  [[nodiscard]] bool Full() const override { return log_.Full(); }
 
  private:
   ReplayLog& log_;

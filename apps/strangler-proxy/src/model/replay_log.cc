@@ -441,6 +441,7 @@ void ReplayLog::AppendAsync(ReplayRecord record, AppendDone done, bool held) {
   uint64_t need = frame.size() + (roll ? kSegHeader : 0);
   if (stats_.bytes + need > options_.max_bytes) {
     stats_.full = true;
+    full_flag_.store(true, std::memory_order_relaxed);
     stats_.full_rejections++;
     std::string msg = "replay log full: " + std::to_string(stats_.bytes) + " of " +
                       std::to_string(options_.max_bytes) + " bytes used, " +
@@ -485,6 +486,7 @@ void ReplayLog::AppendAsync(ReplayRecord record, AppendDone done, bool held) {
   seg->records++;
   stats_.bytes += frame.size();
   stats_.full = false;
+  full_flag_.store(false, std::memory_order_relaxed);
   stats_.appended++;
   stats_.backlog++;
   stats_.backlog_by_route[record.route]++;
@@ -742,6 +744,8 @@ void ReplayLog::MaybeDropSegmentLocked(uint64_t first_seq) {
   if (it == segments_.end() || it->second.live != 0) return;
   if (std::prev(segments_.end()) == it) return;  // current segment stays
   stats_.bytes -= it->second.size;
+  stats_.full = false;  // room again: the next append may fit
+  full_flag_.store(false, std::memory_order_relaxed);
   ::unlink(it->second.path.c_str());
   segments_.erase(it);
 }

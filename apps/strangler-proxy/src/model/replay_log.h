@@ -136,6 +136,9 @@ class ReplayLog {
 
   [[nodiscard]] ReplayLogStats Stats() const;
   [[nodiscard]] uint64_t Backlog(const std::string& route) const;
+  // The full alarm, lock-free (for admission checks on the request path):
+  // set by a refused append, cleared by a successful one or a freed segment.
+  [[nodiscard]] bool Full() const { return full_flag_.load(std::memory_order_relaxed); }
   [[nodiscard]] uint64_t Backlog(const std::string& route, const std::string& backend) const;
 
  private:
@@ -208,6 +211,7 @@ class ReplayLog {
   uint64_t synced_ticket_ = 0;
   std::vector<Waiter> waiters_;
   ReplayLogStats stats_;
+  std::atomic<bool> full_flag_{false};
   std::thread sync_thread_;
 };
 

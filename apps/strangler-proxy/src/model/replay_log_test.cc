@@ -263,6 +263,7 @@ TEST(ReplayLog, SizeBoundRefusesWithFullAlarmAndRecovers) {
   EXPECT_LE(ok, 32);
   auto s = log->Stats();
   EXPECT_TRUE(s.full);
+  EXPECT_TRUE(log->Full());
   EXPECT_LE(s.bytes, o.max_bytes);
   EXPECT_EQ(s.full_rejections, 1u);
   // Draining frees whole segments; appends work again and the alarm clears.
@@ -271,6 +272,7 @@ TEST(ReplayLog, SizeBoundRefusesWithFullAlarmAndRecovers) {
     ASSERT_TRUE(log->Complete(r.seq, ReplayOutcome::kDelivered));
   }
   EXPECT_LT(log->Stats().bytes, 9u * 1024);
+  EXPECT_FALSE(log->Full());  // freed segments clear the alarm before the next append
   ASSERT_TRUE(log->Append(Rec("u", std::string(1000, 'y'))));
   EXPECT_FALSE(log->Stats().full);
   EXPECT_LE(log->Stats().segments, 2u);

@@ -176,8 +176,17 @@ def main():
               audit[0]["before"]["mode"] == "legacy" and audit[0]["after"]["mode"] == "shadow",
               "changes are audit-logged with before/after and the token name", json.dumps(audit[0]))
         shadow_users = users(40)
-        res = list(pool.map(lambda u: t.step(u, "shadow"), shadow_users))
-        check(all(r[0] == r[1] == r[2] == 200 and r[3] for r in res), "shadow traffic all 200")
+        # Write, read back, write again -- in three passes a second apart, so
+        # that no compared answer races a write of its user still on its way
+        # to modern (those are skipped, not compared: see WriteTracker).
+        res = list(pool.map(lambda u: t.update(u, {"phase": "shadow", "plan": "s1"}), shadow_users))
+        time.sleep(1)
+        reads = list(pool.map(t.get, shadow_users))
+        read_ok = all(s == 200 and b["data"]["attributes"] == t.expected[u]
+                      for u, (s, b) in zip(shadow_users, reads))
+        time.sleep(1)
+        res += list(pool.map(lambda u: t.update(u, {"n": "2", "gone": None}), shadow_users))
+        check(all(s == 200 for s in res) and read_ok, "shadow traffic all 200, reads follow writes")
         total = 3 * len(shadow_users)
         def seen(r):
             m = proxy.route(r)["mismatch"]
@@ -187,7 +196,7 @@ def main():
         mm = {r: proxy.route(r)["mismatch"] for r in ROUTES}
         compared = sum(m["compared"] for m in mm.values())
         skipped = sum(m["skipped"] for m in mm.values())
-        check(sum(m["count"] for m in mm.values()) == 0 and compared >= total // 2,
+        check(sum(m["count"] for m in mm.values()) == 0 and compared >= total * 9 // 10,
               "clean shadow traffic: no mismatch",
               f"{total} requests, {compared} compared, {skipped} skipped (raced a write of the "
               f"same user); first mismatch: {proxy.mismatches()[:1]}")
