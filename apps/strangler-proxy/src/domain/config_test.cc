@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "domain/test_config.h"
@@ -102,6 +105,22 @@ TEST(Config, PercentParsing) {
   for (const char* bad : {"", "-1", "1.", ".5", "1.234", "101", "abc", "1e2", "100.5"}) {
     EXPECT_FALSE(ParsePercent(bad)) << bad;
   }
+}
+
+TEST(Config, DeployExampleParsesWithEveryKey) {
+  // deploy/proxy.example.yaml documents every key; it must stay valid.
+  const char* src = std::getenv("FICUS_SOURCE_DIR");
+  ASSERT_NE(src, nullptr);
+  std::ifstream in(std::string(src) + "/deploy/proxy.example.yaml");
+  ASSERT_TRUE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto cfg = ParseConfig(ss.str(), "/etc/ficus");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ((*cfg)->routes.size(), 2u);
+  EXPECT_EQ((*cfg)->routes[0].mode, Mode::kShadow);
+  EXPECT_EQ((*cfg)->admin_token_file, "/etc/ficus/admin.token");
+  EXPECT_TRUE((*cfg)->routes[0].fallback.enabled);
 }
 
 }  // namespace
