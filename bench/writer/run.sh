@@ -112,6 +112,23 @@ run_wrk() {
   fi
 }
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+# writer_run NAME CONNS SECONDS SCRIPT [ENV...]: run_wrk against the writer,
+# plus the writer's own CPU time per request (utime+stime from /proc, a
+# figure the shared machine disturbs far less than requests/s) and the share
+# of a CPU it got, and how busy the server CPU was in total (others included).
+cpu1() { awk -v c="cpu$SERVER_CPU" '$1 == c {print $2+$3+$4+$6+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+writer_run() {
+  local name=$1 conns=$2 secs=$3 script=$4 line c0 c1 t0 t1 s0 s1
+  shift 4
+  c0=$(awk '{print $14+$15}' "/proc/$writer_pid/stat"); s0=$(cpu1); t0=$(date +%s.%N)
+  line=$(run_wrk "$name" "$conns" "$secs" "$writer_url" "$script" "$@")
+  c1=$(awk '{print $14+$15}' "/proc/$writer_pid/stat"); s1=$(cpu1); t1=$(date +%s.%N)
+  local hz
+  hz=$(getconf CLK_TCK)
+  echo "$line $(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" -v req="$(field "$line" requests)" \
+    -v s0="$s0" -v s1="$s1" 'BEGIN { split(s0, x, " "); split(s1, y, " ");
+      printf "cpu_us=%.1f cpu_share=%.2f cpu_busy=%.2f", (b-a)/hz*1e6/req, (b-a)/hz/(t1-t0), (y[1]-x[1])/(y[2]-x[2]) }')"
+}
 metric() { curl -s "$writer_url/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
 ceiling_plain=$(run_wrk "nginx return 204 (plain wrk)" "$WRITER_CONNS" "$DURATION" "http://127.0.0.1:$nginx_port/" "")
@@ -124,21 +141,21 @@ legacy=$(run_wrk "legacy updates" "$LEGACY_CONNS" "$DURATION" "$legacy_url" "$lu
   FICUS_BENCH_PATH=/api/v1/profile/update FICUS_BENCH_PREGEN=100000)
 "$ROOT/scripts/stack/legacy-stack.sh" stop "$state/legacy" >/dev/null 2>&1 || true  # frees CPU 1
 
-fill=$(run_wrk "writer fill (users in order)" "$WRITER_CONNS" "$FILL" "$writer_url" "$lua/profile_update.lua" \
+fill=$(writer_run "writer fill (users in order)" "$WRITER_CONNS" "$FILL" "$lua/profile_update.lua" \
   FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_SEQUENTIAL=1)
 b_sum0=$(metric writer_group_commit_batch_size_sum)
 b_cnt0=$(metric writer_group_commit_batch_size_count)
 s_sum0=$(metric writer_wal_sync_seconds_sum)
-writes=$(run_wrk "writer peak updates" "$WRITER_CONNS" "$DURATION" "$writer_url" "$lua/profile_update.lua" \
+writes=$(writer_run "writer peak updates" "$WRITER_CONNS" "$DURATION" "$lua/profile_update.lua" \
   FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_PREGEN=100000)
 b_sum1=$(metric writer_group_commit_batch_size_sum)
 b_cnt1=$(metric writer_group_commit_batch_size_count)
 s_sum1=$(metric writer_wal_sync_seconds_sum)
 peak=$(field "$writes" rps)
 target=$(awk -v p="$peak" -v f="$PACE" 'BEGIN {printf "%d", p * f / 100}')
-paced=$(run_wrk "writer updates paced at ${PACE}% = $target/s" "$WRITER_CONNS" "$DURATION" "$writer_url" \
+paced=$(writer_run "writer updates paced at ${PACE}% = $target/s" "$WRITER_CONNS" "$DURATION" \
   "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_PREGEN=100000 FICUS_BENCH_RATE="$target")
-reads=$(run_wrk "writer peak reads" "$WRITER_CONNS" "$DURATION" "$writer_url" "$lua/profile_get.lua")
+reads=$(writer_run "writer peak reads" "$WRITER_CONNS" "$DURATION" "$lua/profile_get.lua")
 
 perf_top=""
 if [ "${FICUS_BENCH_PERF:-0}" = 1 ]; then
@@ -159,11 +176,17 @@ mean_sync=$(awk -v a="$s_sum0" -v b="$s_sum1" -v c="$b_cnt0" -v d="$b_cnt1" 'BEG
 ratio=$(awk -v w="$peak" -v l="$(field "$legacy" rps)" 'BEGIN {printf "%.1f", w / l}')
 rw=$(awk -v r="$(field "$reads" rps)" -v w="$peak" 'BEGIN {printf "%.2f", r / w}')
 row() { # row LABEL CONNS LINE
-  echo "| $1 | $2 | $(field "$3" rps) | $(field "$3" p50_ms) | $(field "$3" p99_ms) | $(field "$3" errors_4xx_5xx) | $(field "$3" socket_errors) |"
+  local cpu="" share="" busy=""
+  if [ -n "$(field "$3" cpu_us)" ]; then
+    cpu=$(field "$3" cpu_us)
+    share=$(field "$3" cpu_share)
+    busy=$(field "$3" cpu_busy)
+  fi
+  echo "| $1 | $2 | $(field "$3" rps) | $(field "$3" p50_ms) | $(field "$3" p99_ms) | $(field "$3" errors_4xx_5xx) | $(field "$3" socket_errors) | $cpu | $share | $busy |"
 }
 table=$(
-  echo "| run | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "| run | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors | writer CPU us/req | CPU share the writer got | CPU $SERVER_CPU busy (all processes) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   row "nginx \`return 204\`, plain wrk (ceiling)" "$WRITER_CONNS" "$ceiling_plain"
   row "nginx \`return 204\`, Lua update generator" "$WRITER_CONNS" "$ceiling_lua"
   row "legacy POST /api/v1/profile/update" "$LEGACY_CONNS" "$legacy"
@@ -172,7 +195,9 @@ table=$(
   row "writer updates paced at ${PACE}% of peak ($target/s target)" "$WRITER_CONNS" "$paced"
   row "writer GET /api/v2/profile/get, peak" "$WRITER_CONNS" "$reads"
 )
-summary="writer/legacy updates: ${ratio}x (goal >= 30x); p99 at ${PACE}% of peak: $(field "$paced" p99_ms) ms (goal < 10); reads/writes: ${rw}x (goal >= 2x); group commit during the peak run: mean ${mean_batch} updates per synced write, mean ${mean_sync} ms per synced write"
+cap_w=$(awk -v c="$(field "$writes" cpu_us)" 'BEGIN {printf "%d", 1e6 / c}')
+cap_r=$(awk -v c="$(field "$reads" cpu_us)" 'BEGIN {printf "%d", 1e6 / c}')
+summary="writer/legacy updates: ${ratio}x (goal >= 30x); p99 at ${PACE}% of peak: $(field "$paced" p99_ms) ms (goal < 10); reads/writes: ${rw}x (goal >= 2x); group commit during the peak run: mean ${mean_batch} updates per synced write, mean ${mean_sync} ms per synced write; writer CPU per request: update $(field "$writes" cpu_us) us, read $(field "$reads" cpu_us) us, i.e. a whole core would carry about $cap_w updates/s or $cap_r reads/s (the writer got $(field "$writes" cpu_share) of CPU $SERVER_CPU during the peak update run)"
 echo
 echo "$table"
 echo
