@@ -8,7 +8,8 @@
 # loop / worker / thread each; wrk (-t1) and the upstreams share CPU
 # $FICUS_BENCH_CLIENT_CPU (0). Upstream: nginx `return 200` with the small
 # JSON envelope (1 worker), keep-alive from every proxy.
-# Phases (each FICUS_BENCH_DURATION_S (10) s after a 2 s warm-up, wrk
+# Phases (each FICUS_BENCH_DURATION_S (5) s after a 2 s warm-up, repeated
+# FICUS_BENCH_ROUNDS (3) times in rotating order, medians reported; wrk
 # -c$FICUS_BENCH_CONNS (64), GET /api/v1/profile/get?user_id=...):
 #   1. pass-through: ficus-proxy (route in mode legacy), nginx proxy_pass,
 #      HAProxy
@@ -26,7 +27,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PROXY_BIN=${FICUS_PROXY_BIN:-$BUILD_DIR/apps/strangler-proxy/ficus-proxy}
 UPSTREAM_BIN=${FICUS_TEST_UPSTREAM_BIN:-$BUILD_DIR/apps/strangler-proxy/ficus-test-upstream}
-DURATION=${FICUS_BENCH_DURATION_S:-10}
+DURATION=${FICUS_BENCH_DURATION_S:-5}
+ROUNDS=${FICUS_BENCH_ROUNDS:-3}
 CONNS=${FICUS_BENCH_CONNS:-64}
 SERVER_CPU=${FICUS_BENCH_SERVER_CPU:-1}
 CLIENT_CPU=${FICUS_BENCH_CLIENT_CPU:-0}
@@ -214,21 +216,42 @@ mirror_counts() {
     awk -F'[{}" ]+' '/^ficus_proxy_mirror_total\{route="profile-get"/ {printf "%s=%s ", $5, $NF}'
 }
 
-declare -A R
-R[ficus]=$(run_wrk "ficus-proxy pass-through" "$ficus_port")
-R[nginx]=$(run_wrk "nginx proxy_pass" "$nginx_port")
-R[haproxy]=$(run_wrk "haproxy" "$haproxy_port")
-for m in fast slow dead; do
-  case $m in fast) mp=$fast_port ;; slow) mp=$slow_port ;; dead) mp=$dead_port ;; esac
-  reload_ficus shadow "$mp"
-  before=$(mirror_counts)
-  R[ficus_$m]=$(run_wrk "ficus-proxy shadow, $m mirror" "$ficus_port")
-  R[ficus_${m}_mirrors]="$(mirror_counts)"
-  say "mirror counters before: $before after: ${R[ficus_${m}_mirrors]}"
+# Rounds: every case runs once per round, cases of one comparison back to
+# back in a rotating order, and the median of the rounds is reported, so
+# the load of a shared machine hits all peers alike.
+median() { tr ' ' '\n' | sort -g | awk '{v[NR]=$1} END {print v[int((NR + 1) / 2)]}'; }
+declare -A S  # KEY -> "rps p50 p99 non2xx" per round, ';'-separated
+sample() { S[$1]+="$(run_wrk "$2 (round $round)" "$3");"; }
+for ((round = 1; round <= ROUNDS; round++)); do
+  reload_ficus legacy "$fast_port"
+  order=(ficus nginx haproxy)
+  for ((k = 0; k < 3; k++)); do
+    case ${order[$(((k + round) % 3))]} in
+      ficus) sample ficus "ficus-proxy pass-through" "$ficus_port" ;;
+      nginx) sample nginx "nginx proxy_pass" "$nginx_port" ;;
+      haproxy) sample haproxy "haproxy" "$haproxy_port" ;;
+    esac
+  done
+  for m in fast slow dead; do
+    case $m in fast) mp=$fast_port np=$nm_fast ;; slow) mp=$slow_port np=$nm_slow ;; dead) mp=$dead_port np=$nm_dead ;; esac
+    reload_ficus shadow "$mp"
+    if ((round % 2)); then
+      sample "ficus_$m" "ficus-proxy shadow, $m mirror" "$ficus_port"
+      sample "nm_$m" "nginx mirror, $m" "$np"
+    else
+      sample "nm_$m" "nginx mirror, $m" "$np"
+      sample "ficus_$m" "ficus-proxy shadow, $m mirror" "$ficus_port"
+    fi
+  done
 done
-R[nm_fast]=$(run_wrk "nginx mirror, fast" "$nm_fast")
-R[nm_slow]=$(run_wrk "nginx mirror, slow" "$nm_slow")
-R[nm_dead]=$(run_wrk "nginx mirror, dead" "$nm_dead")
+declare -A R
+for key in "${!S[@]}"; do
+  IFS=';' read -r -a runs <<<"${S[$key]}"
+  col() { for r in "${runs[@]}"; do [ -n "$r" ] && echo "$r" | awk -v c="$1" '{print $c}'; done | tr '\n' ' ' | median; }
+  R[$key]="$(col 1) $(col 2) $(col 3) $(col 4)"
+  R[${key}_all]=$(for r in "${runs[@]}"; do [ -n "$r" ] && echo "$r" | awk '{printf "%s/%s ", $1, $3}'; done)
+done
+mirror_totals=$(mirror_counts)
 
 perf_top=""
 if [ "${FICUS_BENCH_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
@@ -266,7 +289,9 @@ table=$(
   row "nginx mirror, dead" nm_dead nm_fast
 )
 echo "$table"
-mirrors="ficus-proxy mirror outcomes (cumulative counters after each shadow phase): fast: ${R[ficus_fast_mirrors]}; slow: ${R[ficus_slow_mirrors]}; dead: ${R[ficus_dead_mirrors]}"
+mirrors="ficus-proxy mirror outcomes over all shadow runs (counters): $mirror_totals"
+rounds="Per round (req/s / p99 ms): $(for k in ficus nginx haproxy ficus_fast ficus_slow ficus_dead nm_fast nm_slow nm_dead; do printf '%s: %s; ' "$k" "${R[${k}_all]}"; done)"
+echo "$rounds"
 echo "$mirrors"
 
 if [ "$record" = 1 ]; then
@@ -279,13 +304,17 @@ if [ "$record" = 1 ]; then
 
 - Machine: $(nproc) CPUs, $cpu; Linux $(uname -r); load average before the run: $load_before (shared machine: other engineers' builds and tests were running)
 - Proxies pinned alone to CPU $SERVER_CPU (1 event loop / worker / thread each); wrk -t1 and the upstreams on CPU $CLIENT_CPU. Upstream: nginx $nginx_v \`return 200\` (33-byte JSON), keep-alive from every proxy. HAProxy $haproxy_v. Access logs off.
-- Load: \`taskset -c $CLIENT_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency http://127.0.0.1:PORT$path\` after a 2 s warm-up, one proxy at a time
+- Load: \`taskset -c $CLIENT_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency http://127.0.0.1:PORT$path\` after a 2 s warm-up, one proxy at a time, $ROUNDS rounds in rotating order, median per case
 - Mirrors: fast = nginx \`return 200\`, 200 ms = \`ficus-test-upstream --small --delay-ms 200\`, dead = closed port. ficus-proxy: mode shadow, mirror timeout 1000 ms, max 256 in flight per route (beyond: dropped and counted as overflow). nginx: \`mirror\` + \`proxy_read_timeout 1s\`.
 - Command: \`bench/proxy/run.sh\`
+
+Median of $ROUNDS rounds per case (each column separately). "vs reference": ficus-proxy and HAProxy pass-through vs nginx; shadow 200 ms / dead vs shadow fast (the goal: p99 within 5%); shadow fast vs ficus pass-through; nginx mirror 200 ms / dead vs nginx mirror fast, nginx mirror fast vs nginx.
 
 $table
 
 $mirrors
+
+$rounds
 EOF
 )
   if [ -n "$perf_top" ]; then
