@@ -24,7 +24,9 @@
 # CPU seconds of writer, MariaDB and migrator per phase come from /proc, as
 # do the busy seconds of all CPUs ("others" = the rest of the machine, i.e.
 # the other engineers' processes) and group-commit figures from the writer's
-# /metrics: together they show what limits.
+# /metrics: together they show what limits. "per pipeline CPU-s" = users done
+# per CPU second of migrator + writer + MariaDB: the efficiency, which the
+# machine's load disturbs far less than the rate.
 # Appends a dated section to bench/RESULTS.md unless --no-record.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -127,6 +129,9 @@ run_migrator() {
   bs=$(sub "$(metric writer_group_commit_batch_size_sum)" "$b_sum0")
   bc=$(sub "$(metric writer_group_commit_batch_size_count)" "$b_cnt0")
   batch=$(awk -v s="$bs" -v c="$bc" 'BEGIN { if (c > 0) printf "%.1f", s / c; else print "-" }')
+  per_cpu=$(awk -v r="$(rate_of "$state/$name.out")" -v t="$(secs_of "$state/$name.out")" \
+    -v c="$(awk -v a="$mig_cpu" -v b="$w_cpu" -v d="$db_cpu" 'BEGIN { print a + b + d }')" \
+    'BEGIN { if (c > 0 && r != "") printf "%.0f", r * t / c; else print "-" }')
   return $rc
 }
 # rate_of FILE: the "N/s" figure of a summary (backfill "processed", verify "checked").
@@ -160,8 +165,9 @@ say "generated in ${gen_s}s"
 
 wflag=()
 [ -n "$WORKERS" ] && wflag=(--workers "$WORKERS")
-workers_used=${WORKERS:-$("$MIGRATOR_BIN" backfill --help | sed -n 's/.*--workers INT=\([0-9]*\).*/\1/p')}
-workers_used=${workers_used:-default}
+default_workers() { "$MIGRATOR_BIN" "$1" --help | sed -n 's/.*--workers INT=\([0-9]*\).*/\1/p'; }
+bf_workers=${WORKERS:-$(default_workers backfill)}
+vf_workers=${WORKERS:-$(default_workers verify)}
 
 # --- 2. backfill
 bf_cmd="taskset -c $SOURCE_CPU profile-migrator backfill ${wflag[*]} --checkpoint CP --progress plain"
@@ -170,7 +176,7 @@ run_migrator backfill backfill "${wflag[@]}" --checkpoint "$state/cp" --failures
 cat "$state/backfill.out" >&2
 bf_rate=$(rate_of "$state/backfill.out")
 bf_secs=$(secs_of "$state/backfill.out")
-bf_row="| backfill, all $ROWS | $workers_used | ${bf_secs} | **${bf_rate} profiles/s** | $mig_cpu | $w_cpu | $db_cpu | $others_cpu | $batch |"
+bf_row="| backfill, all $ROWS | $bf_workers | ${bf_secs} | **${bf_rate} profiles/s** | $per_cpu | $mig_cpu | $w_cpu | $db_cpu | $others_cpu | $batch |"
 grep -q "state              complete" "$state/backfill.out" || { echo "backfill incomplete" >&2; exit 1; }
 
 # --- 3. verify
@@ -181,7 +187,7 @@ run_migrator verify verify "${wflag[@]}" --mismatches "$state/mm.jsonl" || rc=$?
 cat "$state/verify.out" >&2
 [ $rc = 0 ] || { echo "verify exit $rc (expected parity)" >&2; exit 1; }
 vf_rate=$(rate_of "$state/verify.out")
-vf_row="| verify, all $ROWS | $workers_used | $(secs_of "$state/verify.out") | **${vf_rate} users/s** | $mig_cpu | $w_cpu | $db_cpu | $others_cpu | - |"
+vf_row="| verify, all $ROWS | $vf_workers | $(secs_of "$state/verify.out") | **${vf_rate} users/s** | $per_cpu | $mig_cpu | $w_cpu | $db_cpu | $others_cpu | - |"
 
 # --- 4. sweep
 sweep_rows=""
@@ -201,13 +207,13 @@ for ((round = 1; round <= ROUNDS; round++)); do
       unit=profiles/s
       [ $cmd = verify ] && unit=users/s && batch=-
       f=$state/sweep-$cmd-$w-$round.out
-      sweep_rows+="| $cmd, ${SWEEP_S} s slice, round $round | $w | $(secs_of "$f") | $(rate_of "$f") $unit | $mig_cpu | $w_cpu | $db_cpu | $others_cpu | $batch |"$'\n'
+      sweep_rows+="| $cmd, ${SWEEP_S} s slice, round $round | $w | $(secs_of "$f") | $(rate_of "$f") $unit | $per_cpu | $mig_cpu | $w_cpu | $db_cpu | $others_cpu | $batch |"$'\n'
     done
   done
 done
 
-table="| phase | workers | s | rate | migrator CPU s | writer CPU s | MariaDB CPU s | others CPU s | updates per WAL sync |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|
+table="| phase | workers | s | rate | per pipeline CPU-s | migrator CPU s | writer CPU s | MariaDB CPU s | others CPU s | updates per WAL sync |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 $bf_row
 $vf_row
 ${sweep_rows%$'\n'}"

@@ -18,6 +18,12 @@
 
 namespace ficus::migrator {
 
+// Default concurrency, chosen by measurement (bench/migrator/run.sh sweep,
+// bench/RESULTS.md): a backfill gains from many updates in flight (the
+// writer's group commit syncs more per fsync), a verify's reads do not.
+inline constexpr int kBackfillWorkers = 64;
+inline constexpr int kVerifyWorkers = 16;
+
 struct DbArgs {
   std::string host = "127.0.0.1";
   int port = 3306;
@@ -32,7 +38,7 @@ struct CommonArgs {
   DbArgs db;
   HttpUrl writer;
   int partitions = 4;
-  int workers = 64;
+  int workers = kBackfillWorkers;  // VerifyArgs sets kVerifyWorkers
   int chunk_size = 500;
   double rate = 0;  // users per second, 0 = unlimited
   std::shared_ptr<const TimeZone> legacy_zone;
@@ -49,6 +55,7 @@ struct BackfillArgs {
 };
 
 struct VerifyArgs {
+  VerifyArgs() { common.workers = kVerifyWorkers; }
   CommonArgs common;
   SampleSpec sample;
   bool repair = false;

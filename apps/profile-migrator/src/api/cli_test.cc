@@ -29,6 +29,7 @@ TEST(Cli, ParsesBackfill) {
   EXPECT_DOUBLE_EQ(b.common.rate, 500);
   EXPECT_EQ(b.checkpoint, "/tmp/cp");
   EXPECT_EQ(b.common.legacy_zone->name(), "UTC");
+  EXPECT_EQ(b.common.workers, kBackfillWorkers);
 }
 
 TEST(Cli, ParsesVerifyWithSampleAndRepair) {
@@ -39,6 +40,7 @@ TEST(Cli, ParsesVerifyWithSampleAndRepair) {
   EXPECT_TRUE(v.repair);
   EXPECT_EQ(v.sample.kind, SampleSpec::Kind::kPercent);
   EXPECT_EQ(v.common.legacy_zone->name(), "Asia/Shanghai");
+  EXPECT_EQ(v.common.workers, kVerifyWorkers);  // reads gain nothing from more in flight
 }
 
 TEST(Cli, ErrorsNameTheOption) {

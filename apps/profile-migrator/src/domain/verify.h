@@ -41,7 +41,7 @@ namespace ficus::migrator {
 
 struct VerifyOptions {
   int partitions = 4;
-  int workers = 64;
+  int workers = 16;
   int chunk_size = 500;
   SampleSpec sample;
   bool repair = false;
