@@ -1,12 +1,12 @@
 // Ficus strangler-proxy dashboard. Plain JS, no build step; uPlot is loaded
 // from the embedded uPlot.min.js. Talks to the admin API described in
-// notes/admin-api.md: polls GET /admin/routes every second, mismatches every
-// 3 s, status every 5 s; changes go through PUT/POST with the bearer token.
+// ../CONTROL_PLANE.md: polls GET /admin/routes every second, mismatches every
+// 3 s, status every 2 s; changes go through PUT/POST with the bearer token.
 'use strict';
 (() => {
   const POLL_MS = 1000;
   const MM_POLL_MS = 3000;
-  const STATUS_POLL_MS = 5000;
+  const STATUS_POLL_MS = 2000;
   const HISTORY_S = 300;
   const FETCH_TIMEOUT_MS = 3000;
   const MODES = ['legacy', 'shadow', 'canary', 'full'];
@@ -76,6 +76,7 @@
       const token = await ensureToken(attempt ? 'The token was rejected. Enter a valid token.' : '');
       if (!token) { toast('Change cancelled: no token', 'bad'); return null; }
       let res;
+      toast(`${what}: applying…`, '');
       try {
         res = await api(path, {
           method,
@@ -181,15 +182,23 @@
     const compared = sum((r) => r.mismatch && r.mismatch.compared);
     const tiles = [
       ['routes', `${rs.length}`, ''],
-      ['serving on modern', `${onModern}`, onModern ? 'c-modern' : ''],
+      ['on modern', `${onModern}`, onModern ? 'c-modern' : ''],
       ['legacy req/s', fmtRps(sum((r) => r.rates && r.rates.legacy && r.rates.legacy.rps)), 'c-legacy'],
       ['modern req/s', fmtRps(sum((r) => r.rates && r.rates.modern && r.rates.modern.rps)), 'c-modern'],
       ['mismatches', `${mmCount}`, mismatchClass(compared ? mmCount / compared : 0)],
       ['replay backlog', `${sum((r) => r.backlog)}`, sum((r) => r.backlog) ? 'v-warn' : 'v-ok'],
+      ['replay log', replayLog(), 'value-sm ' + (state.status && state.status.replay && state.status.replay.full ? 'v-bad' : '')],
       ['fallbacks', `${tripped}`, tripped ? 'v-bad' : 'v-ok'],
     ];
     $('#summary').replaceChildren(...tiles.map(([label, value, cls]) =>
       el('div', { class: 'stat' }, el('div', { class: 'label', text: label }), el('div', { class: 'value ' + cls, text: value }))));
+  }
+
+  function replayLog() {
+    const rp = state.status && state.status.replay;
+    if (!rp) return '–';
+    if (!rp.enabled) return 'off';
+    return `${(rp.bytes / 1048576).toFixed(1)}/${(rp.max_bytes / 1048576).toFixed(0)} MiB`;
   }
 
   // ---------- charts ----------
@@ -219,7 +228,7 @@
 
   function historyFor(name) {
     if (!state.history.has(name)) {
-      state.history.set(name, { t: [], lrps: [], mrps: [], lp50: [], lp99: [], mp50: [], mp99: [], lerr: [], merr: [], mmr: [], last: null });
+      state.history.set(name, { t: [], lrps: [], mrps: [], lmir: [], mmir: [], lp50: [], lp99: [], mp50: [], mp99: [], lerr: [], merr: [], mmr: [], last: null });
     }
     return state.history.get(name);
   }
@@ -229,6 +238,7 @@
     const M = (route && route.rates && route.rates.modern) || {};
     h.t.push(now / 1000);
     h.lrps.push(num(L.rps)); h.mrps.push(num(M.rps));
+    h.lmir.push(num(L.mirrored_rps)); h.mmir.push(num(M.mirrored_rps));
     h.lp50.push(num(L.p50_ms)); h.lp99.push(num(L.p99_ms));
     h.mp50.push(num(M.p50_ms)); h.mp99.push(num(M.p99_ms));
     const pct = (v) => (num(v) == null ? null : v * 100);
@@ -280,6 +290,7 @@
     c.mmValue = el('div', { class: 'value' });
     c.mmSub = el('div', { class: 'muted small' });
     c.backlogValue = el('div', { class: 'value', 'data-testid': 'backlog' });
+    c.backlogSub = el('div', { class: 'muted small' });
     c.rpsBox = el('div', { class: 'plot' });
     c.latBox = el('div', { class: 'plot' });
     c.errBox = el('div', { class: 'plot' });
@@ -298,11 +309,11 @@
         el('div', { class: 'kpis' },
           el('table', { class: 'kpi-table' },
             el('thead', {}, el('tr', {}, el('th', { text: '' }), el('th', { class: 'c-legacy', text: 'legacy' }), el('th', { class: 'c-modern', text: 'modern' }))),
-            el('tbody', {}, row('rps', 'requests/s'), row('p50', 'p50 ms'), row('p99', 'p99 ms'), row('err', 'errors'))),
+            el('tbody', {}, row('rps', 'served/s'), row('mir', 'mirrored/s'), row('p50', 'p50 ms'), row('p99', 'p99 ms'), row('err', 'errors'))),
           el('div', { class: 'kpi-foot' },
             el('div', { class: 'stat' }, el('div', { class: 'label', text: 'mismatch rate' }), c.mmValue, c.mmSub),
-            el('div', { class: 'stat' }, el('div', { class: 'label', text: 'replay backlog' }), c.backlogValue))),
-        el('div', { class: 'chart' }, el('div', { class: 'chart-title', text: 'requests / s answered (mirrors included)' }), c.rpsBox),
+            el('div', { class: 'stat' }, el('div', { class: 'label', text: 'replay backlog' }), c.backlogValue, c.backlogSub))),
+        el('div', { class: 'chart' }, el('div', { class: 'chart-title', text: 'requests / s served (mirrored dotted)' }), c.rpsBox),
         el('div', { class: 'chart' }, el('div', { class: 'chart-title', text: 'latency ms (p50 solid, p99 dashed)' }), c.latBox),
         el('div', { class: 'chart' }, el('div', { class: 'chart-title', text: 'errors % · mismatch % (dotted)' }), c.errBox)));
     return c;
@@ -310,7 +321,8 @@
 
   function attachPlots(c) {
     if (c.rpsPlot !== undefined) return;
-    c.rpsPlot = makePlot(c.rpsBox, [line('legacy', COLORS.legacy), line('modern', COLORS.modern)]);
+    c.rpsPlot = makePlot(c.rpsBox, [line('legacy', COLORS.legacy), line('modern', COLORS.modern),
+      line('legacy mirrored', COLORS.legacy, [2, 3]), line('modern mirrored', COLORS.modern, [2, 3])]);
     c.latPlot = makePlot(c.latBox, [line('legacy p50', COLORS.legacy), line('legacy p99', COLORS.legacy, [5, 4]),
       line('modern p50', COLORS.modern), line('modern p99', COLORS.modern, [5, 4])]);
     c.errPlot = makePlot(c.errBox, [line('legacy err', COLORS.legacy), line('modern err', COLORS.modern),
@@ -363,6 +375,7 @@
       c.kpi[key][1].className = cls ? cls(num(mv)) : 'c-modern';
     };
     set('rps', L.rps, M.rps, fmtRps);
+    set('mir', L.mirrored_rps, M.mirrored_rps, fmtRps);
     set('p50', L.p50_ms, M.p50_ms, fmtMs);
     set('p99', L.p99_ms, M.p99_ms, fmtMs);
     set('err', L.error_rate, M.error_rate, fmtPct, (v) => errorClass(v, th));
@@ -374,6 +387,9 @@
     c.mmSub.title = 'skipped: answers that may have overtaken a write of the same user on its way to the mirror target (not compared, they would be false mismatches)';
     c.backlogValue.textContent = String(num(r.backlog) || 0);
     c.backlogValue.className = 'value ' + (num(r.backlog) ? 'v-warn' : 'v-ok');
+    const bt = r.backlog_to || {};
+    c.backlogSub.textContent = `→ legacy ${num(bt.legacy) || 0} · → modern ${num(bt.modern) || 0}`;
+    c.backlogSub.title = 'acknowledged writes not yet on that backend (durable in the replay log)';
   }
 
   function drawCharts() {
@@ -381,7 +397,7 @@
       const h = state.history.get(name);
       if (!h) continue;
       attachPlots(c);
-      if (c.rpsPlot) c.rpsPlot.setData([h.t, h.lrps, h.mrps]);
+      if (c.rpsPlot) c.rpsPlot.setData([h.t, h.lrps, h.mrps, h.lmir, h.mmir]);
       if (c.latPlot) c.latPlot.setData([h.t, h.lp50, h.lp99, h.mp50, h.mp99]);
       if (c.errPlot) c.errPlot.setData([h.t, h.lerr, h.merr, h.mmr]);
       // Legends show the newest values unless the cursor is on a chart.

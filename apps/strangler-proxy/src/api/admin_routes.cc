@@ -36,9 +36,10 @@ json::value Opt(const std::optional<double>& v) {
 }
 
 json::object Traffic(const TrafficSnapshot& s) {
-  return {{"rps", Opt(s.rps)},       {"p50_ms", Opt(s.p50_ms)},
-          {"p99_ms", Opt(s.p99_ms)}, {"error_rate", Opt(s.error_rate)},
-          {"requests", s.requests},  {"errors", s.errors}};
+  return {
+      {"rps", Opt(s.rps)},       {"mirrored_rps", Opt(s.mirrored_rps)}, {"p50_ms", Opt(s.p50_ms)},
+      {"p99_ms", Opt(s.p99_ms)}, {"error_rate", Opt(s.error_rate)},     {"requests", s.requests},
+      {"errors", s.errors}};
 }
 
 json::object Shape(const Route& r) {

@@ -117,7 +117,7 @@ void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult&
   const bool failed = result.outcome != MirrorOutcome::kOk || result.status >= 500;
   // Live figures count what each backend answered, mirrors included (in
   // shadow that is how modern's latency shows next to legacy's).
-  cp_.RecordPrimary(ex.route, !ex.mirror_to_legacy, result.latency_us, failed);
+  cp_.RecordPrimary(ex.route, !ex.mirror_to_legacy, result.latency_us, failed, true);
   if (!ex.mirror_to_legacy) RecordModern(ex.route, failed);
   const bool comparable = (ex.mode == "shadow" || ex.mode == "canary") &&
                           result.outcome == MirrorOutcome::kOk && ex.primary_status != 0;

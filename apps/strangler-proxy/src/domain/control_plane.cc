@@ -90,9 +90,11 @@ void ControlPlane::RecordSkipped(std::string_view route) {
 }
 
 void ControlPlane::RecordPrimary(std::string_view route, bool modern, int64_t latency_us,
-                                 bool error) {
+                                 bool error, bool mirrored) {
   std::shared_lock lock(mu_);
-  if (RouteCtl* c = Find(route)) (modern ? c->modern : c->legacy).Record(latency_us, error);
+  if (RouteCtl* c = Find(route)) {
+    (modern ? c->modern : c->legacy).Record(latency_us, error, mirrored);
+  }
 }
 
 bool ControlPlane::RecordModern(std::string_view route, bool error) {

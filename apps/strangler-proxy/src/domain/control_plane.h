@@ -72,7 +72,9 @@ class ControlPlane {
   bool Compare(const CompareInput& in);
   // A comparison left out because it raced with a write (see WriteTracker).
   void RecordSkipped(std::string_view route);
-  void RecordPrimary(std::string_view route, bool modern, int64_t latency_us, bool error);
+  // One answer of a backend: served the client (primary) or a mirrored copy.
+  void RecordPrimary(std::string_view route, bool modern, int64_t latency_us, bool error,
+                     bool mirrored = false);
   bool RecordModern(std::string_view route, bool error);
 
   [[nodiscard]] std::optional<RouteLive> Live(std::string_view route) const;

@@ -26,7 +26,7 @@ double TrafficWindow::BucketMidUs(int bucket) {
   return lo + width / 2;
 }
 
-void TrafficWindow::Record(int64_t latency_us, bool error) {
+void TrafficWindow::Record(int64_t latency_us, bool error, bool mirrored) {
   const int64_t sec = clock_() / 1000;
   std::lock_guard lock(mu_);
   Slot& s = slots_[static_cast<size_t>(sec % seconds_)];
@@ -36,6 +36,7 @@ void TrafficWindow::Record(int64_t latency_us, bool error) {
   }
   s.requests++;
   if (error) s.errors++;
+  if (mirrored) s.mirrored++;
   s.hist[static_cast<size_t>(BucketOf(latency_us))]++;
 }
 
@@ -44,18 +45,23 @@ TrafficSnapshot TrafficWindow::Snapshot() const {
   TrafficSnapshot out;
   std::array<uint64_t, kBuckets> hist{};
   uint64_t complete_requests = 0;
+  uint64_t complete_mirrored = 0;
   {
     std::lock_guard lock(mu_);
     for (const Slot& s : slots_) {
       if (s.second < 0 || s.second > now_sec || s.second <= now_sec - seconds_) continue;
       out.requests += s.requests;
       out.errors += s.errors;
-      if (s.second < now_sec) complete_requests += s.requests;
+      if (s.second < now_sec) {
+        complete_requests += s.requests;
+        complete_mirrored += s.mirrored;
+      }
       for (int i = 0; i < kBuckets; ++i)
         hist[static_cast<size_t>(i)] += s.hist[static_cast<size_t>(i)];
     }
   }
-  out.rps = static_cast<double>(complete_requests) / (seconds_ - 1);
+  out.rps = static_cast<double>(complete_requests - complete_mirrored) / (seconds_ - 1);
+  out.mirrored_rps = static_cast<double>(complete_mirrored) / (seconds_ - 1);
   if (out.requests == 0) return out;
   out.error_rate = static_cast<double>(out.errors) / static_cast<double>(out.requests);
   auto pct = [&](double q) {

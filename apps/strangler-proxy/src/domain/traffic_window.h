@@ -2,13 +2,16 @@
 // backend role of one route, over the last few seconds.
 //
 // Contract:
-// - Record() adds one primary answer (latency, error = 5xx or no answer).
+// - Record() adds one answer of the backend (latency, error = 5xx or no
+//   answer), `mirrored` when it answered a mirrored copy rather than serving
+//   the client.
 // - The window is `seconds` one-second slots keyed by clock second; a slot is
 //   reused (cleared) when its second comes round again. Snapshot() sums the
-//   slots of the last `seconds` seconds: rps = requests of the complete
-//   seconds among them / their number (the current, partial second is left
-//   out so the rate does not dip at every second boundary), error_rate and
-//   p50/p99 over all of them including the current second.
+//   slots of the last `seconds` seconds: rps / mirrored_rps = served /
+//   mirrored answers of the complete seconds among them / their number (the
+//   current, partial second is left out so the rate does not dip at every
+//   second boundary); error_rate and p50/p99 over all answers of the window
+//   including the current second.
 // - Latencies land in log-linear buckets (8 per power of two, so a reported
 //   percentile is within ~9% of the true value; the bucket's midpoint is
 //   reported). No samples: percentiles and rates are nullopt.
@@ -25,7 +28,8 @@
 namespace ficus::proxy {
 
 struct TrafficSnapshot {
-  std::optional<double> rps;
+  std::optional<double> rps;           // answers that served the client, per second
+  std::optional<double> mirrored_rps;  // answers to mirrored copies, per second
   std::optional<double> error_rate;
   std::optional<double> p50_ms;
   std::optional<double> p99_ms;
@@ -39,7 +43,7 @@ class TrafficWindow {
   static constexpr int kBuckets = 8 * 40;
 
   explicit TrafficWindow(ClockMs clock, int seconds = 10);
-  void Record(int64_t latency_us, bool error);
+  void Record(int64_t latency_us, bool error, bool mirrored = false);
   [[nodiscard]] TrafficSnapshot Snapshot() const;
 
   // Bucket index of a latency and the value a bucket reports (exposed for tests).
@@ -51,6 +55,7 @@ class TrafficWindow {
     int64_t second = -1;
     uint64_t requests = 0;
     uint64_t errors = 0;
+    uint64_t mirrored = 0;
     std::array<uint32_t, kBuckets> hist{};
   };
   ClockMs clock_;

@@ -20,16 +20,22 @@ TEST(TrafficWindow, RatesAndPercentilesOverTheWindow) {
   int64_t now = 1'000'000'000;  // ms
   TrafficWindow w([&] { return now; }, 10);
   EXPECT_FALSE(w.Snapshot().p50_ms.has_value());
-  // 3 complete seconds of 100 requests each: 98 fast (1 ms), 2 slow (50 ms) errors.
+  // 3 complete seconds of 100 served answers each: 98 fast (1 ms), 2 slow
+  // (50 ms) errors; plus 50 mirrored answers (1 ms) in the last one.
   for (int s = 0; s < 3; ++s) {
     for (int i = 0; i < 100; ++i) w.Record(i < 98 ? 1000 : 50'000, i >= 98);
+    if (s == 2) {
+      for (int i = 0; i < 50; ++i) w.Record(1000, false, /*mirrored=*/true);
+    }
     now += 1000;
   }
+  w.Record(1000, false);  // the current, partial second: not in the rates
   auto snap = w.Snapshot();
-  EXPECT_EQ(snap.requests, 300u);
+  EXPECT_EQ(snap.requests, 351u);
   EXPECT_EQ(snap.errors, 6u);
-  EXPECT_NEAR(*snap.error_rate, 0.02, 1e-9);
+  EXPECT_NEAR(*snap.error_rate, 6.0 / 351, 1e-9);
   EXPECT_NEAR(*snap.rps, 300.0 / 9, 1e-9);
+  EXPECT_NEAR(*snap.mirrored_rps, 50.0 / 9, 1e-9);
   EXPECT_NEAR(*snap.p50_ms, 1.0, 0.1);
   EXPECT_NEAR(*snap.p99_ms, 50.0, 5.0);
 }
