@@ -1,0 +1,245 @@
+// UpstreamPool against a scripted raw-socket backend: exact bytes in, the
+// parsed answer (or the error kind) out.
+#include "service/upstream.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+
+namespace ficus::proxy {
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+// Accepts connections on 127.0.0.1:0; each one is handed to `script` on
+// the backend thread (one connection at a time).
+class ScriptedBackend {
+ public:
+  explicit ScriptedBackend(std::function<void(int fd)> script) : script_(std::move(script)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        ++accepted_;
+        script_(c);
+        ::close(c);
+      }
+    });
+  }
+  ~ScriptedBackend() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+  int accepted() const { return accepted_.load(); }
+
+  // Reads one request head (our requests here have no body).
+  static std::string ReadHead(int fd) {
+    std::string in;
+    char buf[4096];
+    while (in.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return in;
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+    return in;
+  }
+  static void Send(int fd, std::string_view s) { ::send(fd, s.data(), s.size(), MSG_NOSIGNAL); }
+
+ private:
+  std::function<void(int)> script_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+  std::atomic<int> accepted_{0};
+};
+
+UpstreamTarget Target(uint16_t port, uint32_t timeout_ms = 2000) {
+  UpstreamTarget t;
+  t.name = "b";
+  t.key = "b@" + std::to_string(port);
+  t.endpoint = asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port);
+  t.connect_timeout_ms = 500;
+  t.response_timeout_ms = timeout_ms;
+  t.max_idle = 4;
+  return t;
+}
+
+const std::string kGet = "GET /x HTTP/1.1\r\nHost: b\r\n\r\n";
+
+struct Loop {
+  asio::io_context io{1};
+  UpstreamPool pool{io.get_executor()};
+  UpstreamResult Run(const UpstreamTarget& t, std::string_view head = kGet, bool head_req = false,
+                     uint64_t max = 1 << 20) {
+    auto f = asio::co_spawn(io, pool.Exchange(t, head, {}, head_req, max), asio::use_future);
+    io.restart();
+    io.run();
+    return f.get();
+  }
+};
+
+TEST(Upstream, ContentLengthAnswerIsPooledAndReused) {
+  ScriptedBackend b([](int fd) {
+    for (int i = 0; i < 2; ++i) {
+      if (ScriptedBackend::ReadHead(fd).empty()) return;
+      ScriptedBackend::Send(fd, "HTTP/1.1 201 Created\r\nX-A: 1\r\nContent-Length: 5\r\n\r\nhello");
+    }
+  });
+  Loop l;
+  auto r = l.Run(Target(b.port()));
+  ASSERT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.response.result_int(), 201u);
+  EXPECT_EQ(r.response.body(), "hello");
+  EXPECT_EQ(r.response.headers.Get("X-A"), "1");
+  EXPECT_FALSE(r.reused);
+  EXPECT_EQ(l.pool.IdleCount(), 1u);
+  auto r2 = l.Run(Target(b.port()));
+  ASSERT_TRUE(r2.ok()) << r2.detail;
+  EXPECT_TRUE(r2.reused);
+  EXPECT_EQ(b.accepted(), 1);
+}
+
+TEST(Upstream, ChunkedAnswerIsDecoded) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd,
+                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\n");
+    std::this_thread::sleep_for(20ms);  // the rest in a later segment
+    ScriptedBackend::Send(fd, "2\r\nde\r\n0\r\nT: 1\r\n\r\n");
+    ScriptedBackend::ReadHead(fd);  // keep the connection open until the client goes
+  });
+  Loop l;
+  auto r = l.Run(Target(b.port()));
+  ASSERT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.response.body(), "abcde");
+  EXPECT_EQ(l.pool.IdleCount(), 1u);
+}
+
+TEST(Upstream, CloseDelimitedAnswerIsReadToEofAndNotPooled) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it");
+  });
+  Loop l;
+  auto r = l.Run(Target(b.port()));
+  ASSERT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.response.body(), "all of it");
+  EXPECT_EQ(l.pool.IdleCount(), 0u);
+}
+
+TEST(Upstream, ConnectionCloseIsNotPooled) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd,
+                          "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+  });
+  Loop l;
+  auto r = l.Run(Target(b.port()));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(l.pool.IdleCount(), 0u);
+}
+
+TEST(Upstream, HeadAnswerHasNoBody) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    ScriptedBackend::ReadHead(fd);
+  });
+  Loop l;
+  auto r = l.Run(Target(b.port()), "HEAD /x HTTP/1.1\r\nHost: b\r\n\r\n", true);
+  ASSERT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.response.body(), "");
+  EXPECT_EQ(r.response.headers.Get("Content-Length"), "100");
+}
+
+TEST(Upstream, StalePooledConnectionIsRetriedOnceOnANewOne) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
+    // then close the keep-alive connection without answering the next one
+  });
+  Loop l;
+  ASSERT_TRUE(l.Run(Target(b.port())).ok());
+  ASSERT_EQ(l.pool.IdleCount(), 1u);
+  std::this_thread::sleep_for(50ms);
+  auto r = l.Run(Target(b.port()));
+  ASSERT_TRUE(r.ok()) << r.detail;
+  EXPECT_FALSE(r.reused);
+  EXPECT_EQ(b.accepted(), 2);
+}
+
+TEST(Upstream, SlowAnswerTimesOutAtTheResponseTimeout) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd,
+                          "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhal");  // never finished
+    std::this_thread::sleep_for(800ms);
+  });
+  Loop l;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = l.Run(Target(b.port(), 200));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.error, UpstreamErrorKind::kTimeout) << r.detail;
+  EXPECT_GE(took, 195ms);
+  EXPECT_LT(took, 600ms);
+  EXPECT_EQ(l.pool.IdleCount(), 0u);
+}
+
+TEST(Upstream, RefusedConnectIsAConnectError) {
+  uint16_t port;
+  {
+    ScriptedBackend b([](int) {});
+    port = b.port();
+  }
+  Loop l;
+  auto r = l.Run(Target(port));
+  EXPECT_EQ(r.error, UpstreamErrorKind::kConnect) << r.detail;
+}
+
+TEST(Upstream, OversizedOrGarbageAnswerIsAnIoError) {
+  ScriptedBackend big([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(
+        fd, "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'));
+  });
+  Loop l;
+  EXPECT_EQ(l.Run(Target(big.port()), kGet, false, 1000).error, UpstreamErrorKind::kIo);
+  ScriptedBackend garbage([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd, "SMTP ready\r\n\r\n");
+  });
+  EXPECT_EQ(l.Run(Target(garbage.port())).error, UpstreamErrorKind::kIo);
+  ScriptedBackend cut([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");  // then EOF
+  });
+  EXPECT_EQ(l.Run(Target(cut.port())).error, UpstreamErrorKind::kIo);
+}
+
+}  // namespace
+}  // namespace ficus::proxy
