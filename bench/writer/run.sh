@@ -137,8 +137,24 @@ ceiling_lua=$(run_wrk "nginx return 204 (Lua generator)" "$WRITER_CONNS" "$DURAT
 
 run_wrk "legacy warm-up" "$LEGACY_CONNS" 5 "$legacy_url" "$lua/profile_update.lua" \
   FICUS_BENCH_PATH=/api/v1/profile/update FICUS_BENCH_PREGEN=100000 >/dev/null
+# CPU time of the whole legacy stack (mariadbd, php-fpm master + workers,
+# nginx master + worker), from the pid files and their children.
+legacy_ticks() {
+  local pids="" f p
+  for f in "$state"/legacy/mariadb/mysqld.pid "$state"/legacy/legacy/php-fpm.pid \
+    "$state"/legacy/legacy/nginx.pid; do
+    [ -f "$f" ] || continue
+    p=$(cat "$f")
+    pids="$pids $p $(pgrep -P "$p" | tr '\n' ' ')"
+  done
+  for p in $pids; do cat "/proc/$p/stat" 2>/dev/null; done | awk '{t += $14 + $15} END {print t + 0}'
+}
+l0=$(legacy_ticks)
 legacy=$(run_wrk "legacy updates" "$LEGACY_CONNS" "$DURATION" "$legacy_url" "$lua/profile_update.lua" \
   FICUS_BENCH_PATH=/api/v1/profile/update FICUS_BENCH_PREGEN=100000)
+l1=$(legacy_ticks)
+legacy="$legacy cpu_us=$(awk -v a="$l0" -v b="$l1" -v hz="$(getconf CLK_TCK)" -v r="$(field "$legacy" requests)" \
+  -v d="$DURATION" 'BEGIN {printf "%.1f cpu_share=%.2f", (b-a)/hz*1e6/r, (b-a)/hz/d}')"
 "$ROOT/scripts/stack/legacy-stack.sh" stop "$state/legacy" >/dev/null 2>&1 || true  # frees CPU 1
 
 fill=$(writer_run "writer fill (users in order)" "$WRITER_CONNS" "$FILL" "$lua/profile_update.lua" \
@@ -185,7 +201,7 @@ row() { # row LABEL CONNS LINE
   echo "| $1 | $2 | $(field "$3" rps) | $(field "$3" p50_ms) | $(field "$3" p99_ms) | $(field "$3" errors_4xx_5xx) | $(field "$3" socket_errors) | $cpu | $share | $busy |"
 }
 table=$(
-  echo "| run | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors | writer CPU us/req | CPU share the writer got | CPU $SERVER_CPU busy (all processes) |"
+  echo "| run | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors | server CPU us/req | CPU share obtained | CPU $SERVER_CPU busy (all processes) |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   row "nginx \`return 204\`, plain wrk (ceiling)" "$WRITER_CONNS" "$ceiling_plain"
   row "nginx \`return 204\`, Lua update generator" "$WRITER_CONNS" "$ceiling_lua"
@@ -197,7 +213,8 @@ table=$(
 )
 cap_w=$(awk -v c="$(field "$writes" cpu_us)" 'BEGIN {printf "%d", 1e6 / c}')
 cap_r=$(awk -v c="$(field "$reads" cpu_us)" 'BEGIN {printf "%d", 1e6 / c}')
-summary="writer/legacy updates: ${ratio}x (goal >= 30x); p99 at ${PACE}% of peak: $(field "$paced" p99_ms) ms (goal < 10); reads/writes: ${rw}x (goal >= 2x); group commit during the peak run: mean ${mean_batch} updates per synced write, mean ${mean_sync} ms per synced write; writer CPU per request: update $(field "$writes" cpu_us) us, read $(field "$reads" cpu_us) us, i.e. a whole core would carry about $cap_w updates/s or $cap_r reads/s (the writer got $(field "$writes" cpu_share) of CPU $SERVER_CPU during the peak update run)"
+cpu_ratio=$(awk -v w="$(field "$writes" cpu_us)" -v l="$(field "$legacy" cpu_us)" 'BEGIN {printf "%.1f", l / w}')
+summary="writer/legacy updates: ${ratio}x (goal >= 30x), per CPU second ${cpu_ratio}x (legacy stack $(field "$legacy" cpu_us) us CPU per update); p99 at ${PACE}% of peak: $(field "$paced" p99_ms) ms (goal < 10); reads/writes: ${rw}x (goal >= 2x); group commit during the peak run: mean ${mean_batch} updates per synced write, mean ${mean_sync} ms per synced write; writer CPU per request: update $(field "$writes" cpu_us) us, read $(field "$reads" cpu_us) us, i.e. a whole core would carry about $cap_w updates/s or $cap_r reads/s (the writer got $(field "$writes" cpu_share) of CPU $SERVER_CPU during the peak update run)"
 echo
 echo "$table"
 echo
