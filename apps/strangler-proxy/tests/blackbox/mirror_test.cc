@@ -149,5 +149,33 @@ TEST(Mirror, MirrorTimeoutIsItsOwn) {
   EXPECT_EQ(stack.Metric(R"(ficus_proxy_mirror_total{route="slow",outcome="timeout"})"), 1);
 }
 
+TEST(Mirror, ActiveHealthCheckMarksATargetDownAndItGetsNoMirrors) {
+  Stack stack;
+  stack.StartUpstream("legacy");
+  auto& sick = stack.StartUpstream("slow", {"--status", "503"});  // /healthz answers 503
+  std::string yaml = kYaml;
+  yaml.replace(yaml.find("slow: {url: http://127.0.0.1:${slow}}"), 37,
+               "slow: {url: http://127.0.0.1:${slow}, health: /healthz, health_interval_ms: 100}");
+  stack.StartProxy(yaml);
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (stack.Metric(R"(ficus_proxy_backend_up{backend="slow"})") != 0 &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(stack.Metric(R"(ficus_proxy_backend_up{backend="slow"})"), 0);
+  EXPECT_NE(stack.Admin("/healthz").body.find(R"("slow":"down")"), std::string::npos)
+      << stack.Admin("/healthz").body;
+  const auto before = sick.Requests().size();  // health checks only
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(stack.Request("POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}").status,
+              200);
+  }
+  EXPECT_EQ(stack.Metric(R"(ficus_proxy_mirror_total{route="slow",outcome="unhealthy"})"), 10);
+  for (const auto& r : sick.Requests()) {
+    EXPECT_EQ(r.at("target").as_string(), "/healthz") << "a mirror reached the sick target";
+  }
+  EXPECT_GE(sick.Requests().size(), before);
+}
+
 }  // namespace
 }  // namespace ficus::proxy::blackbox
