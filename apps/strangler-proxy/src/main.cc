@@ -42,8 +42,8 @@
 #include "service/metrics.h"
 
 namespace asio = boost::asio;
-using namespace ficus;
-using namespace ficus::proxy;
+using namespace ficus;         // NOLINT(google-build-using-namespace): main wires everything
+using namespace ficus::proxy;  // NOLINT(google-build-using-namespace)
 
 namespace {
 

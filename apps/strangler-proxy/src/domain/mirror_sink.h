@@ -112,8 +112,9 @@ class MirrorSink {
     return std::nullopt;
   }
   // `done` may run on any thread, exactly once.
-  virtual void Persist(const MirrorExchange&, bool /*in_flight*/,
-                       std::function<void(uint64_t id)> done) {
+  virtual void Persist(
+      const MirrorExchange&, bool /*in_flight*/,
+      std::function<void(uint64_t id)> done) {  // NOLINT(performance-unnecessary-value-param)
     done(0);
   }
 };

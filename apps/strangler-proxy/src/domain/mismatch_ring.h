@@ -53,7 +53,7 @@ struct MismatchCounters {
 
 class MismatchRing {
  public:
-  explicit MismatchRing(size_t capacity = 100, size_t max_body_bytes = 16 * 1024);
+  explicit MismatchRing(size_t capacity = 100, size_t max_body_bytes = size_t{16} * 1024);
 
   void RecordMatch(std::string_view route);
   void RecordMismatch(MismatchRecord record);

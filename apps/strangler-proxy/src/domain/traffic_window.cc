@@ -11,9 +11,9 @@ TrafficWindow::TrafficWindow(ClockMs clock, int seconds)
 int TrafficWindow::BucketOf(int64_t latency_us) {
   if (latency_us < 8) return latency_us < 0 ? 0 : static_cast<int>(latency_us);
   const auto v = static_cast<uint64_t>(latency_us);
-  const int octave = std::bit_width(v) - 1;                   // >= 3
-  const int sub = static_cast<int>((v >> (octave - 3)) & 7);  // next three bits
-  const int b = octave * 8 + sub - 16;                        // octave 3 starts at bucket 8
+  const int octave = static_cast<int>(std::bit_width(v)) - 1;  // >= 3
+  const int sub = static_cast<int>((v >> (octave - 3)) & 7);   // next three bits
+  const int b = octave * 8 + sub - 16;                         // octave 3 starts at bucket 8
   return b >= kBuckets ? kBuckets - 1 : b;
 }
 

@@ -59,7 +59,7 @@ ReplayOutcome HttpReplaySender::Send(const ReplayRecord& r) {
   if (!tl_client) tl_client = std::make_unique<ThreadClient>();
   std::string head;
   head.reserve(256 + r.target.size());
-  head += r.method + " " + r.target + " HTTP/1.1\r\n";
+  head.append(r.method).append(" ").append(r.target).append(" HTTP/1.1\r\n");
   for (const auto& [name, value] : r.headers) {
     if (IEq(name, "content-length") || IEq(name, "transfer-encoding") || IEq(name, "connection") ||
         IEq(name, "x-ficus-mirror") || IEq(name, "x-ficus-replay")) {
@@ -69,7 +69,7 @@ ReplayOutcome HttpReplaySender::Send(const ReplayRecord& r) {
         value.find_first_of("\r\n") != std::string::npos) {
       continue;
     }
-    head += name + ": " + value + "\r\n";
+    head.append(name).append(": ").append(value).append("\r\n");
   }
   head += "Content-Length: " + std::to_string(r.body.size()) + "\r\nX-Ficus-Replay: 1\r\n\r\n";
 

@@ -25,7 +25,7 @@ namespace ficus::proxy {
 class HttpReplaySender final : public ReplaySender {
  public:
   using Resolve = std::function<std::optional<UpstreamTarget>(const std::string& backend)>;
-  HttpReplaySender(Resolve resolve, uint32_t response_timeout_ms = 5000);
+  explicit HttpReplaySender(Resolve resolve, uint32_t response_timeout_ms = 5000);
   ReplayOutcome Send(const ReplayRecord& record) override;
 
   // Maps an answer to an outcome (status 0 = no answer).
