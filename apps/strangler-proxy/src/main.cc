@@ -3,7 +3,7 @@
 // (comparison, durable replay log + replayer, auto-fallback, admin API,
 // dashboard) together; nothing else lives here.
 //
-//   ficus-proxy --config ficus.yaml [--ready-file PATH] [--workers N]
+//   ficus-proxy --config ficus.yaml [--ready-file PATH] [--workers N] [--replay-dir DIR]
 //
 // Signals: SIGHUP reloads the config (as does any change of the file, polled
 // every 500 ms); SIGTERM/SIGINT drain gracefully (stop accepting, finish
@@ -79,10 +79,14 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::string ready_file;
   unsigned workers_flag = 0;
+  std::string replay_dir_flag;
   app.add_option("--config,-c", config_path, "YAML config file")->required();
   app.add_option("--ready-file", ready_file,
                  "write {\"listen\":PORT,\"admin\":PORT} here once serving");
   app.add_option("--workers", workers_flag, "event loops (overrides the config; 0 = config)");
+  app.add_option("--replay-dir", replay_dir_flag,
+                 "replay log directory (overrides replay.dir; one process per directory, so "
+                 "replicas sharing a config file on one host need their own)");
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ proxy %v", spdlog::pattern_time_type::utc);
@@ -112,7 +116,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   ReplayLogOptions replay_opts;
-  replay_opts.dir = first.replay.dir.empty() ? config_dir + "/replay" : first.replay.dir;
+  replay_opts.dir = !replay_dir_flag.empty()   ? replay_dir_flag
+                    : first.replay.dir.empty() ? config_dir + "/replay"
+                                               : first.replay.dir;
   replay_opts.max_bytes = first.replay.max_bytes;
   replay_opts.segment_bytes = std::min<uint64_t>(replay_opts.segment_bytes, first.replay.max_bytes);
   replay_opts.initial_backoff = std::chrono::milliseconds(100);

@@ -128,23 +128,31 @@ class Writer:
 
 
 class Proxy:
-    def __init__(self, binary, work, config_text, token):
-        self.binary, self.work, self.token = binary, work, token
-        self.config = os.path.join(work, "proxy.yaml")
-        with open(os.path.join(work, "admin.token"), "w") as f:
-            f.write(f"# lifecycle test\nlifecycle:{token}\n")
-        with open(self.config, "w") as f:
-            f.write(config_text)
+    """A ficus-proxy process. With `replica_of`, a second replica watching the
+    same config file (own replay dir and ready file)."""
+
+    def __init__(self, binary, work, config_text, token, replica_of=None, name="proxy"):
+        self.binary, self.work, self.token, self.name = binary, work, token, name
+        self.extra = []
+        if replica_of:
+            self.config = replica_of.config
+            self.extra = ["--replay-dir", os.path.join(work, name + "-replay")]
+        else:
+            self.config = os.path.join(work, "proxy.yaml")
+            with open(os.path.join(work, "admin.token"), "w") as f:
+                f.write(f"# lifecycle test\nlifecycle:{token}\n")
+            with open(self.config, "w") as f:
+                f.write(config_text)
         self.proc = None
         self.start()
 
     def start(self):
-        ready = os.path.join(self.work, "proxy.ready")
+        ready = os.path.join(self.work, self.name + ".ready")
         if os.path.exists(ready):
             os.unlink(ready)
         self.proc = subprocess.Popen([self.binary, "--config", self.config, "--ready-file", ready,
-                                      "--workers", "2"],
-                                     stdout=open(os.path.join(self.work, "proxy.out"), "ab"),
+                                      "--workers", "2"] + self.extra,
+                                     stdout=open(os.path.join(self.work, self.name + ".out"), "ab"),
                                      stderr=subprocess.STDOUT)
         wait_for(lambda: os.path.exists(ready) or self.proc.poll() is not None, 20, "proxy ready")
         assert self.proc.poll() is None, "ficus-proxy exited at start (see proxy.out)"

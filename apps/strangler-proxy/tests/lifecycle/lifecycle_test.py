@@ -233,9 +233,17 @@ def main():
         check(0.04 <= modern_share <= 0.18, "canary 10%: share of users on modern",
               f"{modern_share:.3f}")
 
+        # A second replica watching the same file follows admin changes.
+        replica = Proxy(a.proxy, work, None, token, replica_of=proxy, name="replica")
+        check(replica.route("profile-update")["percent"] == 10, "a second replica starts from the file")
+
         # ---- 4. modern killed during canary ----
         for r in ROUTES:
             proxy.must_put(r, {"percent": 50})
+        wait_for(lambda: replica.route("profile-update")["percent"] == 50, 5,
+                 "the replica to reload the changed file")
+        check(True, "a change made through one replica's admin API reaches the other via the file")
+        replica.stop()
         writer.kill()
         statuses = []  # (time, status)
         deadline = time.time() + 20
