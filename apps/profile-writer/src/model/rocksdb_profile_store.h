@@ -3,10 +3,12 @@
 //
 // Column families (layouts in rocksdb_codec.h):
 //   current      the merged profile per user (tombstones kept). Its merge
-//                operator ProfileLwwMergeOperator folds partial profiles with
+//                operator folds partial profiles with
 //                domain MergeInto (per-key LWW, tombstones kept, tie rule) -
 //                the RocksDB twin of ScyllaDB's blind `profiles_current`
-//                writes, and what reads stores holding operands.
+//                writes, and what reads stores holding operands
+//                (rocksdb_lww_merge.h). Point lookups only: a hash-of-users
+//                memtable and bloom filters.
 //   history      one row per accepted update, newest first per user
 //                (append-only vector memtable: written always, read rarely).
 //   idempotency  records kept >= 24 h; a compaction filter drops expired
