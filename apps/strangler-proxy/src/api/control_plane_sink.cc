@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 
 namespace ficus::proxy {
@@ -15,6 +16,12 @@ std::shared_ptr<spdlog::logger> Log() {
     return lg;
   }();
   return l;
+}
+
+// Errors on the request path are logged once per 100 (the counters have them all).
+bool LogBudget() {
+  static std::atomic<uint64_t> n{0};
+  return n.fetch_add(1, std::memory_order_relaxed) % 100 == 0;
 }
 
 JournalWrite ToWrite(const MirrorExchange& ex) {
@@ -78,11 +85,14 @@ void ControlPlaneSink::Journal(const MirrorExchange& ex, const char* why) {
   }
   journaled_.Inc();
   journal_->Append(ToWrite(ex), false,
-                   [this, route = ex.route, id = ex.request_id, why](Result<uint64_t> r) {
+                   // Runs on the replay log's sync thread, possibly while the
+                   // process shuts down: no `this`, only registry-owned counters.
+                   [failures = &journal_failures_, unprotected = &unprotected_, route = ex.route,
+                    id = ex.request_id, why](Result<uint64_t> r) {
                      if (r) return;
-                     journal_failures_.Inc();
-                     unprotected_.Inc();
-                     if (log_budget_.fetch_add(1) % 100 == 0) {
+                     failures->Inc();
+                     unprotected->Inc();
+                     if (LogBudget()) {
                        Log()->error("route {}: request {} ({}) not replayable: {}", route, id, why,
                                     r.error().message);
                      }
@@ -154,7 +164,7 @@ void ControlPlaneSink::OnPrimary(const PrimaryObservation& obs) {
 std::optional<std::string> ControlPlaneSink::RefuseWrite(std::string_view route) {
   if (!journal_ || !durable_to_legacy_ || !journal_->Full()) return std::nullopt;
   refused_.Inc();
-  if (log_budget_.fetch_add(1) % 100 == 0) {
+  if (LogBudget()) {
     Log()->error("route {}: refusing writes served by modern: the replay log is full", route);
   }
   return std::string(
@@ -171,11 +181,12 @@ void ControlPlaneSink::Persist(const MirrorExchange& ex, bool in_flight,
   journaled_.Inc();
   journal_->Append(
       ToWrite(ex), in_flight,
-      [this, done = std::move(done), route = ex.route, id = ex.request_id](Result<uint64_t> r) {
+      [failures = &journal_failures_, unprotected = &unprotected_, done = std::move(done),
+       route = ex.route, id = ex.request_id](Result<uint64_t> r) {
         if (!r) {
-          journal_failures_.Inc();
-          unprotected_.Inc();
-          if (log_budget_.fetch_add(1) % 100 == 0) {
+          failures->Inc();
+          unprotected->Inc();
+          if (LogBudget()) {
             Log()->error(
                 "route {}: request {} answered without a durable copy "
                 "for legacy: {}",

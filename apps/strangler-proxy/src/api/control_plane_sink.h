@@ -73,7 +73,6 @@ class ControlPlaneSink final : public MirrorSink {
   Counter& journal_failures_;
   Counter& unprotected_;
   Counter& refused_;
-  std::atomic<uint64_t> log_budget_{0};
 };
 
 }  // namespace ficus::proxy
