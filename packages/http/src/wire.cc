@@ -18,8 +18,12 @@ bool Controlled(std::string_view name) {
          IEquals(name, "connection");
 }
 
+// One pass; find_first_of("\r\n") costs a memchr per byte.
 bool HasCrLf(std::string_view s) {
-  return s.find_first_of("\r\n") != std::string_view::npos;
+  for (char c : s) {
+    if (c == '\r' || c == '\n') return true;
+  }
+  return false;
 }
 
 void AppendFields(std::string& out, const Headers& h) {
