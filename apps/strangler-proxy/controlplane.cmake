@@ -57,12 +57,13 @@ ficus_gtest(strangler_proxy_cp_model_test
   LIBS ficus_proxy_cp_model)
 
 # service: audit log.
-add_library(ficus_proxy_cp_service STATIC ${FICUS_CP_SRC}/service/audit_log.cc)
+add_library(ficus_proxy_cp_service STATIC ${FICUS_CP_SRC}/service/audit_log.cc
+                                          ${FICUS_CP_SRC}/service/json_text.cc)
 target_include_directories(ficus_proxy_cp_service PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_service PUBLIC ficus::common Boost::json)
 
 ficus_gtest(strangler_proxy_cp_service_test
-  SOURCES ${FICUS_CP_SRC}/service/audit_log_test.cc
+  SOURCES ${FICUS_CP_SRC}/service/audit_log_test.cc ${FICUS_CP_SRC}/service/json_text_test.cc
   LIBS ficus_proxy_cp_service)
 
 # dashboard: uPlot from the npm registry (package-lock.json committed), page

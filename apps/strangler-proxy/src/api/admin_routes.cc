@@ -13,6 +13,7 @@
 #include "api/admin_request.h"
 #include "dashboard/embedded_assets.h"
 #include "domain/mode_guard.h"
+#include "service/json_text.h"
 
 namespace ficus::proxy {
 namespace {
@@ -21,7 +22,7 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 http::Response JsonResponse(unsigned status, const json::value& v) {
-  auto r = http::Response::Json(status, json::serialize(v));
+  auto r = http::Response::Json(status, JsonText(v));
   r.headers.Set("Cache-Control", "no-store");
   return r;
 }
@@ -232,8 +233,8 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
   e.before = before_json;
   e.after = Shape(*after);
   e.token_name = auth.token_name;
-  spdlog::info("admin: route {} changed by {}: {} -> {}", name, auth.token_name,
-               json::serialize(e.before), json::serialize(e.after));
+  spdlog::info("admin: route {} changed by {}: {} -> {}", name, auth.token_name, JsonText(e.before),
+               JsonText(e.after));
   if (d_.audit) {
     if (auto st = d_.audit->Append(e); !st) {
       spdlog::error("admin: audit log: {}", st.error().message);

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "service/json_text.h"
+
 namespace ficus::proxy {
 namespace {
 
@@ -51,7 +53,7 @@ std::string AuditLog::Render(const AuditEntry& e) {
   o["what"] = e.what;
   o["before"] = e.before;
   o["after"] = e.after;
-  return boost::json::serialize(o);
+  return JsonText(o);
 }
 
 Status AuditLog::Append(const AuditEntry& entry) {
