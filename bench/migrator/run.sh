@@ -77,6 +77,7 @@ sql() {
 
 say "profile-writer on CPU $WRITER_CPU"
 mkdir -p "$state/writer-data"
+: >"$state/writer.out"  # exists before the background child opens it
 taskset -c "$WRITER_CPU" "$WRITER_BIN" --listen 127.0.0.1:0 --data-dir "$state/writer-data" \
   --log-level warn >"$state/writer.out" 2>"$state/writer.log" &
 writer_pid=$!

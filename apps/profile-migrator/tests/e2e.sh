@@ -66,6 +66,7 @@ hex() { od -An -v -tx1 | tr -d ' \n' | tr a-f A-F; }  # stdin bytes -> upper-cas
 start_writer() {
   [ -x "$WRITER_BIN" ] || fail "profile-writer binary not found at $WRITER_BIN (build it first)"
   mkdir -p "$STATE/writer-data"
+  : >"$STATE/writer.out"  # exists before the background child opens it (sed below races it)
   "$WRITER_BIN" --listen 127.0.0.1:0 --data-dir "$STATE/writer-data" \
     >"$STATE/writer.out" 2>"$STATE/writer.log" &
   WRITER_PID=$!
