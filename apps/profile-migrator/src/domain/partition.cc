@@ -19,6 +19,7 @@ Result<std::vector<KeyRange>> SplitUserIdSpace(int n) {
     return std::string(buf);
   };
   std::vector<KeyRange> out;
+  out.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
     out.push_back(KeyRange{i == 0 ? "" : boundary(i), i == n - 1 ? "" : boundary(i + 1)});
   }

@@ -21,7 +21,7 @@
 namespace ficus::migrator {
 
 inline constexpr std::size_t kMaxKeysPerUpdate = 64;
-inline constexpr std::size_t kMaxBodyBytes = 60 * 1024;
+inline constexpr std::size_t kMaxBodyBytes = std::size_t{60} * 1024;
 
 // Bytes `s` takes as a JSON string literal, quotes included (worst case for
 // control characters).

@@ -281,7 +281,8 @@ Result<VerifySummary> Verify::Run() {
     progress_.SetTotal(static_cast<std::int64_t>(picked.size()));
     for (std::size_t i = 0; i < picked.size(); i += options_.chunk_size) {
       const std::size_t end = std::min(picked.size(), i + options_.chunk_size);
-      batches.emplace_back(picked.begin() + i, picked.begin() + end);
+      batches.emplace_back(picked.begin() + static_cast<std::ptrdiff_t>(i),
+                           picked.begin() + static_cast<std::ptrdiff_t>(end));
     }
   } else {
     progress_.SetTotal(*total);

@@ -103,8 +103,8 @@ Result<std::int64_t> ParseIsoUtcUs(std::string_view s) {
   }
   auto c = ParseDatetime(s.substr(0, 26));
   if (!c) return tl::unexpected(c.error());
-  return (DaysFromCivil(c->year, c->month, c->day) * 86400 + c->hour * 3600 + c->minute * 60 +
-          c->second) *
+  return (DaysFromCivil(c->year, c->month, c->day) * 86400 + std::int64_t{c->hour} * 3600 +
+          std::int64_t{c->minute} * 60 + c->second) *
              1'000'000 +
          c->micros;
 }
@@ -166,13 +166,13 @@ Result<TimeZone> TimeZone::FromTzif(std::string name, std::string_view b) {
                         leapcnt = Be32(b, at + 28), timecnt = Be32(b, at + 32),
                         typecnt = Be32(b, at + 36), charcnt = Be32(b, at + 40);
     std::size_t p = at + 44;
-    const std::size_t need = std::size_t(timecnt) * time_size + timecnt + typecnt * 6 + charcnt +
-                             std::size_t(leapcnt) * (time_size + 4) + isstdcnt + isutcnt;
+    const std::size_t need = std::size_t(timecnt) * time_size + timecnt + std::size_t{typecnt} * 6 +
+                             charcnt + std::size_t(leapcnt) * (time_size + 4) + isstdcnt + isutcnt;
     if (typecnt == 0 || b.size() < p + need) return bad("truncated data");
     std::vector<std::int64_t> times(timecnt);
     for (std::uint32_t i = 0; i < timecnt; ++i) {
-      times[i] =
-          time_size == 8 ? Be64(b, p + i * 8) : static_cast<std::int32_t>(Be32(b, p + i * 4));
+      times[i] = time_size == 8 ? Be64(b, p + std::size_t{i} * 8)
+                                : static_cast<std::int32_t>(Be32(b, p + std::size_t{i} * 4));
     }
     p += std::size_t(timecnt) * time_size;
     std::vector<std::uint8_t> idx(timecnt);
@@ -180,7 +180,7 @@ Result<TimeZone> TimeZone::FromTzif(std::string name, std::string_view b) {
     p += timecnt;
     std::vector<std::int32_t> type_off(typecnt);
     for (std::uint32_t i = 0; i < typecnt; ++i) {
-      type_off[i] = static_cast<std::int32_t>(Be32(b, p + i * 6));
+      type_off[i] = static_cast<std::int32_t>(Be32(b, p + std::size_t{i} * 6));
     }
     z.transitions_.clear();
     z.offsets_.clear();
@@ -210,8 +210,8 @@ std::int64_t TimeZone::OffsetAt(std::int64_t t) const {
 }
 
 std::int64_t TimeZone::LocalToUnixUs(const CivilTime& c) const {
-  const std::int64_t local =
-      DaysFromCivil(c.year, c.month, c.day) * 86400 + c.hour * 3600 + c.minute * 60 + c.second;
+  const std::int64_t local = DaysFromCivil(c.year, c.month, c.day) * 86400 +
+                             std::int64_t{c.hour} * 3600 + std::int64_t{c.minute} * 60 + c.second;
   const std::int64_t before = OffsetAt(local - 86400), after = OffsetAt(local + 86400);
   std::int64_t best = 0;
   bool found = false;

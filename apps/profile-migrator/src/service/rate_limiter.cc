@@ -19,7 +19,7 @@ std::int64_t RateLimiter::Acquire(double n) {
     std::lock_guard<std::mutex> lock(mu_);
     const std::int64_t now = clock_.NowUs();
     if (now > last_us_) {
-      tokens_ = std::min(burst_, tokens_ + (now - last_us_) * rate_ / 1e6);
+      tokens_ = std::min(burst_, tokens_ + static_cast<double>(now - last_us_) * rate_ / 1e6);
       last_us_ = now;
     }
     tokens_ -= n;

@@ -37,6 +37,7 @@ TEST(RateLimiter, ConcurrentCallersShareTheRate) {
   ManualClock clock;
   RateLimiter limiter(clock, 1000, 1);
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 250; ++i) limiter.Acquire();
