@@ -185,7 +185,12 @@ int main(int argc, char** argv) {
 
   unsigned threads = workers_flag ? workers_flag : first.workers;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  http::Server server(ServerOptionsFor(first, first.listen, threads),
+  auto server_options = ServerOptionsFor(first, first.listen, threads);
+  // Large pass-through bodies are streamed to the backend (Proxy::StreamBody).
+  server_options.stream_body = [&proxy](const http::Request& head) {
+    return proxy.StreamBody(head);
+  };
+  http::Server server(std::move(server_options),
                       [&proxy](http::Request& r) { return proxy.Handle(r); });
   AdminApi admin_api(metrics, proxy);
   admin_api.AddCollector([&server, &metrics] {

@@ -49,7 +49,8 @@ std::string_view TrimOws(std::string_view s) {
 // Beast does the actual parse (and the chunked decoding); we only collect.
 class BeastRequestParser final : public bhttp::basic_parser<true> {
  public:
-  explicit BeastRequestParser(Request* r) : r_(r) {}
+  explicit BeastRequestParser(Request* r) : r_(r), body_(&r->body) {}
+  void SetBodyOutput(std::string* out) { body_ = out ? out : &r_->body; }
 
  private:
   void on_request_impl(bhttp::verb v, beast::string_view method, beast::string_view target,
@@ -71,21 +72,24 @@ class BeastRequestParser final : public bhttp::basic_parser<true> {
   void on_header_impl(beast::error_code&) override { header_done_ = true; }
   void on_body_init_impl(const boost::optional<std::uint64_t>& length,
                          beast::error_code&) override {
-    if (length && *length <= (1u << 26)) r_->body.reserve(static_cast<std::size_t>(*length));
+    if (length && *length <= (1u << 26) && body_ == &r_->body) {
+      r_->body.reserve(static_cast<std::size_t>(*length));
+    }
   }
   std::size_t on_body_impl(beast::string_view body, beast::error_code&) override {
-    r_->body.append(body.data(), body.size());
+    body_->append(body.data(), body.size());
     return body.size();
   }
   void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
   std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
                                  beast::error_code&) override {
-    r_->body.append(body.data(), body.size());
+    body_->append(body.data(), body.size());
     return body.size();
   }
   void on_finish_impl(beast::error_code&) override {}
 
   Request* r_;
+  std::string* body_;
   bool header_done_ = false;
 };
 
@@ -140,6 +144,7 @@ void RequestParser::Reset() {
   request_.target.clear();
   request_.headers.clear();
   request_.body.clear();
+  request_.body_stream = nullptr;
   request_.version = 11;
   request_.keep_alive = true;
   rejection_ = Rejection{};
@@ -324,6 +329,10 @@ RequestParser::Status RequestParser::ValidateHead(std::string_view head) {
   if (http11 && host_count == 0) return Reject(400, RejectReason::kBadRequest, "Host: required");
   if (host_count > 1) return Reject(400, RejectReason::kBadRequest, "Host: duplicate");
   return Status::kDone;
+}
+
+void RequestParser::SetBodyOutput(std::string* out) {
+  impl_->beast->SetBodyOutput(out);
 }
 
 bool RequestParser::body_done() const {

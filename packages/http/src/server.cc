@@ -56,6 +56,23 @@ namespace {
 
 enum class ConnState { kIdle, kReadingHead, kReadingBody, kHandling, kWriting, kClosing };
 
+class Connection;
+
+// The body of a streamed request, read through its connection.
+class StreamedBody final : public BodyStream {
+ public:
+  explicit StreamedBody(Connection* c) : c_(c) {}
+  asio::awaitable<Result<std::string_view>> Read() override;
+  std::optional<std::uint64_t> content_length() const override;
+  bool done() const override;
+  std::uint64_t bytes_read() const override { return bytes_read_; }
+
+ private:
+  friend class Connection;
+  Connection* c_;
+  std::uint64_t bytes_read_ = 0;
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket sock, Server::Worker* w, const ServerOptions* opts, const Handler* handler,
@@ -67,7 +84,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         handler_(handler),
         draining_(draining),
         total_active_(total_active),
-        parser_(opts->limits) {
+        parser_(opts->limits),
+        stream_(this) {
     error_code ec;
     remote_ = sock_.remote_endpoint(ec);
     sock_.set_option(tcp::no_delay(true), ec);
@@ -104,7 +122,62 @@ class Connection : public std::enable_shared_from_this<Connection> {
     timer_.cancel();
   }
 
+  // StreamedBody::Read(): the next decoded piece of a streamed body.
+  asio::awaitable<Result<std::string_view>> ReadBodyPiece() {
+    if (stream_error_) co_return tl::unexpected(*stream_error_);
+    if (!streaming_) co_return MakeError(ErrorCode::kInternal, "body: read after the handler");
+    piece_.clear();
+    error_code ec;
+    for (;;) {
+      if (parser_.body_done()) {
+        deadline_ = Clock::time_point::max();  // body complete: no body timeout any more
+        stream_.bytes_read_ += piece_.size();
+        co_return std::string_view(piece_);
+      }
+      std::size_t used = 0;
+      auto st = parser_.ParseBody(Buffered(), &used);
+      buf_.consume(used);
+      if (st == RequestParser::Status::kRejected) {
+        co_return FailStream(parser_.rejection());
+      }
+      if (!piece_.empty()) {
+        stream_.bytes_read_ += piece_.size();
+        co_return std::string_view(piece_);
+      }
+      if (st == RequestParser::Status::kDone) continue;
+      if (timed_out_ || Clock::now() >= body_deadline_) {
+        const Rejection timeout{408, RejectReason::kBodyTimeout,
+                                "request: body not received in time"};
+        co_return FailStream(timeout);
+      }
+      SetDeadline(body_deadline_);
+      const bool more = co_await ReadMore(ec);
+      deadline_ = Clock::time_point::max();  // the handler's own waits are not body time
+      if (!more) {
+        if (timed_out_) {
+          const Rejection timeout{408, RejectReason::kBodyTimeout,
+                                  "request: body not received in time"};
+          co_return FailStream(timeout);
+        }
+        stream_error_ = Error(ErrorCode::kUnavailable,
+                              "body: connection closed by client (" + ec.message() + ")");
+        co_return tl::unexpected(*stream_error_);
+      }
+    }
+  }
+
+  const RequestParser& parser() const { return parser_; }
+
  private:
+  tl::unexpected<Error> FailStream(const Rejection& r) {
+    stream_rejection_ = r;
+    const ErrorCode code = r.reason == RejectReason::kBodyTooLarge  ? ErrorCode::kTooLarge
+                           : r.reason == RejectReason::kBodyTimeout ? ErrorCode::kTimeout
+                                                                    : ErrorCode::kInvalidArgument;
+    stream_error_ = Error(code, r.message);
+    return tl::unexpected(*stream_error_);
+  }
+
   std::string_view Buffered() const {
     return {static_cast<const char*>(buf_.data().data()), buf_.size()};
   }
@@ -187,6 +260,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     state_ = ConnState::kClosing;
     timed_out_ = false;
     wire::AppendResponse(out_, resp, false, false, 11);
+    co_await FlushAndLinger();
+  }
+
+  // Writes out_, then half-closes and reads (discarding) for a while: the
+  // client may still be sending bytes we will not read.
+  asio::awaitable<void> FlushAndLinger() {
+    state_ = ConnState::kClosing;
+    timed_out_ = false;
     if (!co_await Flush()) co_return;
     error_code ec;
     sock_.shutdown(tcp::socket::shutdown_send, ec);
@@ -256,7 +337,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
         co_await RejectAndClose(*r);
         co_return;
       }
-      if (!parser_.body_done()) {
+      const bool stream = !parser_.body_done() && opts_->stream_body && opts_->stream_body(req);
+      if (stream) {
+        if (parser_.expect_continue() && buf_.size() == 0) {
+          out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        // Earlier pipelined answers must not wait for this handler.
+        if (!co_await Flush()) co_return;
+        body_deadline_ = Clock::now() + opts_->body_timeout;
+        piece_.clear();
+        stream_.bytes_read_ = 0;
+        stream_error_.reset();
+        stream_rejection_.reset();
+        parser_.SetBodyOutput(&piece_);
+        req.body_stream = &stream_;
+        streaming_ = true;
+      } else if (!parser_.body_done()) {
         if (parser_.expect_continue() && buf_.size() == 0) {
           out_.append("HTTP/1.1 100 Continue\r\n\r\n");
           if (!co_await Flush()) co_return;
@@ -302,12 +398,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
         failed = true;
       }
       worker_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+      bool body_unread = false;
+      if (stream) {
+        streaming_ = false;
+        parser_.SetBodyOutput(nullptr);
+        deadline_ = Clock::time_point::max();
+        if (closed_) co_return;
+        if (stream_rejection_) {
+          // As in buffered mode: the client gets 400/413/408, whatever the
+          // handler made of the failed body.
+          const Rejection rejection = *stream_rejection_;
+          co_await RejectAndClose(rejection);
+          co_return;
+        }
+        if (stream_error_) co_return;  // the client went away mid-body
+        body_unread = !parser_.body_done();
+      }
       if (failed) resp = Response::Error(500, "internal: handler failed");
       if (closed_) co_return;  // force-closed while the handler ran
 
       bool keep = client_keep && !failed && !draining_->load(std::memory_order_relaxed) &&
-                  !WantsClose(resp);
+                  !WantsClose(resp) && !body_unread;
       wire::AppendResponse(out_, resp, head_only, keep, version);
+      if (body_unread) {
+        co_await FlushAndLinger();  // unread body bytes are still coming
+        co_return;
+      }
       // Pipelining: when the next request is already buffered, answer it
       // before writing, so both responses leave in one write.
       if (keep && out_.size() < kMaxPipelinedOutput && wire::HasCompleteHead(Buffered())) continue;
@@ -332,6 +448,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::atomic<bool>* draining_;
   std::atomic<std::size_t>* total_active_;
   RequestParser parser_;
+  StreamedBody stream_;
+  std::string piece_;  // the streamed body piece handed out last
+  Clock::time_point body_deadline_ = Clock::time_point::max();
+  std::optional<Error> stream_error_;
+  std::optional<Rejection> stream_rejection_;
+  bool streaming_ = false;  // a handler with a streamed body is running
   tcp::endpoint remote_;
   boost::beast::flat_buffer buf_;
   std::string out_;
@@ -341,6 +463,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   bool drain_closed_ = false;
 };
+
+asio::awaitable<Result<std::string_view>> StreamedBody::Read() {
+  return c_->ReadBodyPiece();  // lazy: runs when the caller co_awaits it
+}
+
+std::optional<std::uint64_t> StreamedBody::content_length() const {
+  return c_->parser().content_length();
+}
+
+bool StreamedBody::done() const {
+  return c_->parser().body_done();
+}
 
 }  // namespace
 

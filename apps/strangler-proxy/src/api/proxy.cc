@@ -9,6 +9,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cassert>
+#include <charconv>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -114,6 +115,72 @@ void NoteMirrorConnect(BackendState& s, MirrorOutcome outcome) {
     s.mirror_backoff_ms.store(0, std::memory_order_relaxed);
     s.mirror_blocked_until_us.store(0, std::memory_order_relaxed);
   }
+}
+
+// Bodies from this size on (and every chunked body) are streamed to the
+// backend when nothing needs them whole; smaller ones are buffered (one
+// write to the backend, and a reused pooled connection).
+constexpr uint64_t kStreamBodyThreshold = 64 * 1024;
+
+// True when the request's body must be read whole before it is forwarded:
+// the request is mirrored (the copy and the sink need the bytes), or its
+// cohort key may come from the JSON body. The same cohort rule as Handle().
+bool NeedsWholeBody(const Route* route, const RouteRuntime& rr, const http::Request& req,
+                    bool want_bodies) {
+  if (!route) return false;  // default backend, untouched: never mirrored
+  const bool canary = route->mode == Mode::kCanary && !route->paused;
+  CohortState cohort = CohortState::kNone;
+  if (canary) {
+    if (auto h = req.headers.Get(kCanaryHeader); h && http::IEquals(*h, "true")) {
+      cohort = CohortState::kForced;
+    }
+  }
+  if (rr.cohort && cohort != CohortState::kForced &&
+      (canary || (want_bodies && route->mode != Mode::kLegacy))) {
+    for (const auto& source : rr.cohort->key) {
+      if (source.kind == KeySource::Kind::kJson) return true;
+    }
+    KeyInputs in;
+    in.header = [&req](std::string_view n) { return req.headers.Get(n); };
+    in.query = req.Query();
+    if (auto k = ExtractCohortKey(*rr.cohort, in)) {
+      cohort = InCanary(CohortBucket(rr.cohort->salt, *k), route->percent_bp) ? CohortState::kIn
+                                                                              : CohortState::kOut;
+    }
+  }
+  return Decide(*route, req.method, req.Path(), req.Query(), cohort).mirror.has_value();
+}
+
+// Reads a streamed body whole into `out` (bounded by the server's body limit).
+asio::awaitable<Status> ReadWholeBody(http::BodyStream& stream, std::string& out) {
+  for (;;) {
+    auto piece = co_await stream.Read();
+    if (!piece) co_return tl::unexpected(piece.error());
+    if (piece->empty()) co_return Status{};
+    out.append(*piece);
+  }
+}
+
+// The upstream head of a streamed body: the client's declared length, or
+// chunked framing when it sent none.
+void AppendStreamedHead(std::string& out, std::string_view method, std::string_view target,
+                        const http::Headers& h, std::optional<uint64_t> content_length,
+                        std::string_view host) {
+  if (content_length) {
+    AppendRequestHead(out, method, target, h, static_cast<std::size_t>(*content_length), host);
+    return;
+  }
+  AppendRequestHead(out, method, target, h, 0, host);
+  // A write's head ends with the "Content-Length: 0" AppendRequestHead adds
+  // (the client's was removed with the hop-by-hop fields): replace it.
+  constexpr std::string_view kZeroLength = "\r\nContent-Length: 0\r\n\r\n";
+  if (IsWrite(method)) {
+    assert(std::string_view(out).ends_with(kZeroLength));
+    out.resize(out.size() - (kZeroLength.size() - 2));
+  } else {
+    out.resize(out.size() - 2);
+  }
+  out.append("Transfer-Encoding: chunked\r\n\r\n");
 }
 
 }  // namespace
@@ -260,6 +327,21 @@ Status Proxy::SetConfig(std::shared_ptr<const Config> config) {
   return {};
 }
 
+bool Proxy::StreamBody(const http::Request& head) {
+  if (!head.headers.Contains("transfer-encoding")) {
+    const auto cl = head.headers.Get("content-length").value_or("0");
+    uint64_t length = 0;
+    std::from_chars(cl.data(), cl.data() + cl.size(), length);  // digits checked by the parser
+    if (length < kStreamBodyThreshold) return false;
+  }
+  const std::shared_ptr<const Runtime> rt = runtime_.load(std::memory_order_acquire);
+  const Route* route = Match(*rt->config, head.method, head.Path());
+  const RouteRuntime& rr =
+      route ? rt->routes[static_cast<std::size_t>(route - rt->config->routes.data())]
+            : rt->default_route;
+  return !NeedsWholeBody(route, rr, head, sink_.WantsBodies());
+}
+
 asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   const auto t0 = SteadyClock::now();
   auto ex = co_await asio::this_coro::executor;
@@ -276,6 +358,17 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   std::string primary_target;
   std::optional<Target> mirror;
   const bool want_bodies = sink_.WantsBodies();
+  // A streamed body (see StreamBody) is read whole after all when this
+  // runtime needs it (e.g. a reload since the head was parsed).
+  if (req.body_stream &&
+      NeedsWholeBody(route,
+                     route ? rt->routes[static_cast<std::size_t>(route - cfg.routes.data())]
+                           : rt->default_route,
+                     req, want_bodies)) {
+    auto whole = co_await ReadWholeBody(*req.body_stream, req.body);
+    if (!whole) co_return http::Response::Error(400, whole.error().message);
+    req.body_stream = nullptr;
+  }
   if (route) {
     rr = &rt->routes[static_cast<std::size_t>(route - cfg.routes.data())];
     const bool canary = route->mode == Mode::kCanary && !route->paused;
@@ -336,8 +429,14 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   }
   std::string head;
   head.reserve(256 + primary_target.size());
-  AppendRequestHead(head, req.method, primary_target, req.headers, body.size(),
-                    primary->target.host);
+  if (req.body_stream) {
+    assert(!mirror_backend && "NeedsWholeBody() buffers every mirrored body");
+    AppendStreamedHead(head, req.method, primary_target, req.headers,
+                       req.body_stream->content_length(), primary->target.host);
+  } else {
+    AppendRequestHead(head, req.method, primary_target, req.headers, body.size(),
+                      primary->target.host);
+  }
 
   // The mirror goes out once the primary request is on the wire.
   const char* mirror_note = mirror_backend ? "pending" : "none";
@@ -408,9 +507,16 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
     };
   }
 
-  auto r = co_await LoopPool(ex).Exchange(primary->target, head, body, req.method == "HEAD",
-                                          cfg.limits.max_response_bytes, 0,
-                                          mirror_backend ? &on_sent : nullptr);
+  UpstreamResult r;
+  if (req.body_stream) {
+    const bool chunked = !req.body_stream->content_length().has_value();
+    r = co_await LoopPool(ex).ExchangeStreamed(primary->target, head, *req.body_stream, chunked,
+                                               req.method == "HEAD", cfg.limits.max_response_bytes);
+  } else {
+    r = co_await LoopPool(ex).Exchange(primary->target, head, body, req.method == "HEAD",
+                                       cfg.limits.max_response_bytes, 0,
+                                       mirror_backend ? &on_sent : nullptr);
+  }
   auto& m = rr->metrics[primary_role == Role::kLegacy ? 0 : 1];
   http::Response resp;
   if (r.ok()) {
@@ -418,6 +524,10 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
     resp.headers = std::move(r.response.headers);
     StripResponseFraming(resp.headers);
     resp.body = std::move(r.response.body());
+  } else if (r.client_body_error) {
+    // The client's body failed mid-stream; the server answers the client
+    // itself (400/413/408) and closes. Not a backend error.
+    resp = http::Response::Error(400, r.detail);
   } else if (r.error == UpstreamErrorKind::kTimeout) {
     m.timeouts->Inc();
     resp = http::Response::Error(
@@ -429,7 +539,7 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
                  (r.error == UpstreamErrorKind::kConnect ? "unreachable" : "failed"));
   }
   resp.headers.Set(kRequestIdHeader, request_id);
-  if (route) {
+  if (route && !r.client_body_error) {
     sink_.OnPrimary(PrimaryObservation{rr->name, primary_role == Role::kModern,
                                        r.ok() ? static_cast<int>(resp.status) : 0,
                                        r.error == UpstreamErrorKind::kTimeout, ElapsedUs(t0)});

@@ -112,6 +112,12 @@ class Proxy {
   [[nodiscard]] std::shared_ptr<const Runtime> runtime() const;
 
   boost::asio::awaitable<http::Response> Handle(http::Request& req);
+  // The server's stream_body predicate (any loop thread): true when the
+  // body should be streamed to the backend instead of buffered: it is
+  // chunked or at least 64 KiB, and neither a mirror nor a JSON cohort key
+  // needs it whole. Handle() still buffers it (bounded by max_body_bytes) if
+  // its own runtime needs it after all.
+  bool StreamBody(const http::Request& head);
 
   void BeginDrain() { draining_.store(true); }
   [[nodiscard]] bool draining() const { return draining_.load(); }

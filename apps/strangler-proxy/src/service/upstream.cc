@@ -1,5 +1,6 @@
 #include "service/upstream.h"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,6 +9,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 
 namespace ficus::proxy {
@@ -148,6 +150,54 @@ asio::awaitable<void> UpstreamPool::Watchdog() {
   if (*alive) watchdog_running_ = false;
 }
 
+asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn,
+                                                                      UpstreamResult& result,
+                                                                      bool head_request,
+                                                                      uint64_t max_response_bytes) {
+  ResponseParser parser(&result.response);
+  parser.eager(true);
+  parser.body_limit(max_response_bytes);
+  parser.header_limit(64 * 1024);
+  if (head_request) parser.skip(true);
+  auto& buf = conn.buffer;
+  bool got_bytes = buf.size() > 0;
+  beast::error_code perr;
+  for (;;) {
+    if (buf.size() > 0) {
+      const std::size_t used = parser.put(buf.data(), perr);
+      buf.consume(used);
+      if (perr == bhttp::error::need_more) {
+        perr = {};
+      } else if (perr) {
+        break;
+      }
+      if (parser.is_done()) break;
+      if (used > 0 && buf.size() > 0) continue;
+    }
+    auto [rec, rn] = co_await conn.socket.async_read_some(buf.prepare(kReadChunk), kUse);
+    buf.commit(rn);
+    if (rn > 0) got_bytes = true;
+    if (rec == asio::error::eof && parser.got_some()) {
+      parser.put_eof(perr);
+      if (!perr && parser.is_done()) break;
+    }
+    if (rec) {
+      if (result.reused && !got_bytes && !conn.timed_out) break;  // stale: retry
+      result.error = conn.timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
+      result.detail = "read: " + (conn.timed_out ? std::string("timeout") : rec.message());
+      co_return ReadOutcome::kFailed;
+    }
+  }
+  if (!parser.is_done() && !perr) co_return ReadOutcome::kStale;
+  if (perr) {
+    result.error = UpstreamErrorKind::kIo;
+    result.detail = "read: " + perr.message();
+    co_return ReadOutcome::kFailed;
+  }
+  const bool keep = parser.keep_alive() && !parser.need_eof();
+  co_return keep&& buf.size() == 0 ? ReadOutcome::kKeep : ReadOutcome::kDone;
+}
+
 asio::awaitable<UpstreamResult> UpstreamPool::Exchange(const UpstreamTarget& target,
                                                        std::string_view head, std::string_view body,
                                                        bool head_request,
@@ -199,56 +249,127 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(const UpstreamTarget& tar
       sent_notified = true;
       (*on_sent)();
     }
-    ResponseParser parser(&result.response);
-    parser.eager(true);
-    parser.body_limit(max_response_bytes);
-    parser.header_limit(64 * 1024);
-    if (head_request) parser.skip(true);
-    auto& buf = conn->buffer;
-    bool got_bytes = buf.size() > 0;
-    beast::error_code perr;
-    for (;;) {
-      if (buf.size() > 0) {
-        const std::size_t used = parser.put(buf.data(), perr);
-        buf.consume(used);
-        if (perr == bhttp::error::need_more) {
-          perr = {};
-        } else if (perr) {
-          break;
-        }
-        if (parser.is_done()) break;
-        if (used > 0 && buf.size() > 0) continue;
-      }
-      auto [rec, rn] = co_await conn->socket.async_read_some(buf.prepare(kReadChunk), kUse);
-      buf.commit(rn);
-      if (rn > 0) got_bytes = true;
-      if (rec == asio::error::eof && parser.got_some()) {
-        parser.put_eof(perr);
-        if (!perr && parser.is_done()) break;
-      }
-      if (rec) {
-        if (result.reused && !got_bytes && !conn->timed_out) break;  // stale: retry below
-        result.error = conn->timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
-        result.detail = "read: " + (conn->timed_out ? std::string("timeout") : rec.message());
-        co_return result;
-      }
-    }
-    if (!parser.is_done() && !perr) continue;  // reused connection closed before any byte
-    if (perr) {
-      result.error = UpstreamErrorKind::kIo;
-      result.detail = "read: " + perr.message();
-      co_return result;
-    }
-    const bool keep = parser.keep_alive() && !parser.need_eof();
+    const auto read = co_await ReadResponse(*conn, result, head_request, max_response_bytes);
+    if (read == ReadOutcome::kStale) continue;  // reused connection closed before any byte
+    if (read == ReadOutcome::kFailed) co_return result;
     guard.c = nullptr;
     Disarm(conn.get());
-    if (keep && buf.size() == 0) GiveBack(key, std::move(conn), target.max_idle);
+    if (read == ReadOutcome::kKeep) GiveBack(key, std::move(conn), target.max_idle);
     co_return result;
   }
   UpstreamResult r;
   r.error = UpstreamErrorKind::kIo;
   r.detail = "connection closed by backend";
   co_return r;
+}
+
+asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(const UpstreamTarget& target,
+                                                               std::string_view head,
+                                                               http::BodyStream& body, bool chunked,
+                                                               bool head_request,
+                                                               uint64_t max_response_bytes) {
+  const auto response_timeout = std::chrono::milliseconds(target.response_timeout_ms);
+  UpstreamResult result;
+  auto client_failed = [&](const Error& e) {
+    result.error = UpstreamErrorKind::kIo;
+    result.client_body_error = true;
+    result.detail = "client body: " + e.message;
+  };
+  // The first piece before anything is sent: a body that fails at once
+  // (e.g. a bad first chunk size) never reaches the backend.
+  auto piece = co_await body.Read();
+  if (!piece) {
+    client_failed(piece.error());
+    co_return result;
+  }
+  // A new connection: a body read from the client cannot be sent twice, so
+  // the stale-keep-alive retry of Exchange() is not possible here.
+  auto conn = std::make_unique<Conn>(executor_);
+  struct Guard {
+    UpstreamPool* pool;
+    Conn* c;
+    ~Guard() {
+      if (c) pool->Disarm(c);
+    }
+  } guard{this, conn.get()};
+  Arm(conn.get(), std::chrono::milliseconds(target.connect_timeout_ms));
+  auto [cec] = co_await conn->socket.async_connect(target.endpoint, kUse);
+  if (cec) {
+    result.error = UpstreamErrorKind::kConnect;
+    result.detail = conn->timed_out ? "connect timeout" : cec.message();
+    co_return result;
+  }
+  boost::system::error_code ignored;
+  conn->socket.set_option(tcp::no_delay(true), ignored);
+  auto fail_write = [&](const boost::system::error_code& ec) {
+    result.error = conn->timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
+    result.detail = "write: " + (conn->timed_out ? std::string("timeout") : ec.message());
+  };
+  Arm(conn.get(), response_timeout);
+  auto [hec, hn] =
+      co_await asio::async_write(conn->socket, asio::buffer(head.data(), head.size()), kUse);
+  (void)hn;
+  if (hec) {
+    fail_write(hec);
+    co_return result;
+  }
+  static constexpr std::string_view kCrLf = "\r\n";
+  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+  for (;;) {
+    Arm(conn.get(), response_timeout);
+    boost::system::error_code wec;
+    if (piece->empty()) {
+      if (chunked) {
+        auto [ec, n] = co_await asio::async_write(
+            conn->socket, asio::buffer(kLastChunk.data(), kLastChunk.size()), kUse);
+        (void)n;
+        wec = ec;
+      }
+      if (wec) {
+        fail_write(wec);
+        co_return result;
+      }
+      break;
+    }
+    char size_line[24];
+    const int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece->size());
+    const std::array<asio::const_buffer, 3> framed = {
+        asio::buffer(size_line, static_cast<std::size_t>(len)),
+        asio::buffer(piece->data(), piece->size()), asio::buffer(kCrLf.data(), kCrLf.size())};
+    if (chunked) {
+      auto [ec, n] = co_await asio::async_write(conn->socket, framed, kUse);
+      (void)n;
+      wec = ec;
+    } else {
+      auto [ec, n] = co_await asio::async_write(conn->socket,
+                                                asio::buffer(piece->data(), piece->size()), kUse);
+      (void)n;
+      wec = ec;
+    }
+    if (wec) {
+      fail_write(wec);
+      co_return result;
+    }
+    // Waiting for the client is bounded by the server's body timeout, not
+    // by this backend's response timeout.
+    Disarm(conn.get());
+    piece = co_await body.Read();
+    if (!piece) {
+      client_failed(piece.error());
+      co_return result;  // the connection is dropped: the backend sees a cut request
+    }
+  }
+  const auto read = co_await ReadResponse(*conn, result, head_request, max_response_bytes);
+  if (read == ReadOutcome::kStale) {
+    result.error = UpstreamErrorKind::kIo;
+    result.detail = "read: connection closed by backend";
+    co_return result;
+  }
+  if (read == ReadOutcome::kFailed) co_return result;
+  guard.c = nullptr;
+  Disarm(conn.get());
+  if (read == ReadOutcome::kKeep) GiveBack(target.key, std::move(conn), target.max_idle);
+  co_return result;
 }
 
 }  // namespace ficus::proxy

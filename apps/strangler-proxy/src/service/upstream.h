@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ficus/http/body_stream.h"
 #include "ficus/http/message.h"
 
 namespace ficus::proxy {
@@ -66,6 +67,9 @@ struct UpstreamResult {
   std::string detail;  // for logs
   UpstreamResponse response;
   bool reused = false;  // served on a pooled connection
+  // ExchangeStreamed(): the client's body failed (not the backend's fault;
+  // error is kIo, detail says why).
+  bool client_body_error = false;
   [[nodiscard]] bool ok() const { return error == UpstreamErrorKind::kNone; }
 };
 
@@ -85,6 +89,22 @@ class UpstreamPool {
                                                   uint32_t response_timeout_ms = 0,
                                                   const std::function<void()>* on_sent = nullptr);
 
+  // Like Exchange(), but the body is read piece by piece from the client's
+  // stream and written as it comes (never held whole): framed with
+  // Content-Length when !chunked (the head must carry the client's declared
+  // length) or chunked (the head must carry "Transfer-Encoding: chunked").
+  // Always a new connection (a streamed body cannot be replayed, so there is
+  // no stale-connection retry); it is pooled afterwards as usual. The
+  // response timeout applies to each write and to the response, not to the
+  // waits for client bytes (the server's body timeout bounds those). A body
+  // error aborts the exchange: client_body_error, kIo, the backend
+  // connection closed mid-request.
+  boost::asio::awaitable<UpstreamResult> ExchangeStreamed(const UpstreamTarget& target,
+                                                          std::string_view head,
+                                                          http::BodyStream& body, bool chunked,
+                                                          bool head_request,
+                                                          uint64_t max_response_bytes);
+
   // Closes every idle connection (drain, reload).
   void CloseIdle();
   [[nodiscard]] std::size_t IdleCount() const;
@@ -99,6 +119,15 @@ class UpstreamPool {
     bool timed_out = false;
   };
   using Key = std::string;  // name + "@" + endpoint
+  enum class ReadOutcome {
+    kKeep,    // complete; the connection may be pooled
+    kDone,    // complete; the connection must be closed
+    kStale,   // a reused connection closed before any response byte
+    kFailed,  // result.error / detail set
+  };
+  // Reads one response on `conn` into result.response.
+  boost::asio::awaitable<ReadOutcome> ReadResponse(Conn& conn, UpstreamResult& result,
+                                                   bool head_request, uint64_t max_response_bytes);
   std::unique_ptr<Conn> TakeIdle(const Key& key);
   void GiveBack(const Key& key, std::unique_ptr<Conn> conn, uint32_t max_idle);
   // Deadlines: one coarse watchdog timer per pool (ticks while exchanges

@@ -16,6 +16,9 @@
 // Per-request controls (request headers; they are also echoed):
 //   X-Test-Delay-Ms: N   answer after N ms (timer; never blocks the loop)
 //   X-Test-Status: S     answer with status S
+//   X-Test-Echo-Body: digest   echo "body_bytes":N,"body_fnv1a":"<16 hex>"
+//                        (FNV-1a 64 of the body) instead of the body
+//                        (large-body tests)
 // --delay-ms / --status set the defaults for every request. GET /healthz
 // answers 200 {"ok":true} (it is logged like any request).
 // The response always carries "X-Upstream: NAME" and a hop-by-hop
@@ -51,6 +54,14 @@ unsigned ParseUnsigned(std::optional<std::string_view> v, unsigned fallback) {
   return ec == std::errc() && p == v->data() + v->size() ? out : fallback;
 }
 
+std::string Fnv1aHex(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
 struct Upstream {
   std::string name;
   unsigned delay_ms = 0;
@@ -80,7 +91,12 @@ struct Upstream {
     json::array headers;
     for (auto f : req.headers) headers.push_back(json::array{f.name, f.value});
     echo["headers"] = std::move(headers);
-    echo["body"] = req.body;
+    if (auto mode = req.headers.Get("X-Test-Echo-Body"); mode && *mode == "digest") {
+      echo["body_bytes"] = req.body.size();
+      echo["body_fnv1a"] = Fnv1aHex(req.body);
+    } else {
+      echo["body"] = req.body;
+    }
     std::string text = json::serialize(echo);
     if (log) {
       std::lock_guard lk(log_mu);

@@ -22,6 +22,8 @@
 
 namespace ficus::http {
 
+class BodyStream;  // body_stream.h
+
 // ASCII case-insensitive equality (header names, tokens).
 bool IEquals(std::string_view a, std::string_view b);
 
@@ -93,6 +95,10 @@ struct Request {
   unsigned version = 11;                                          // 10 or 11
   Headers headers;
   std::string body;
+  // Server side, streaming mode only (ServerOptions::stream_body): the body
+  // is not in `body` but read from here; owned by the connection, valid
+  // while the handler runs. nullptr: `body` holds the whole body.
+  BodyStream* body_stream = nullptr;
   boost::asio::ip::tcp::endpoint remote;  // peer address (server side only)
   bool keep_alive = true;                 // what the client asked for (server side)
 

@@ -100,6 +100,11 @@ class RequestParser {
   // kRejected: 400 (bad chunk) or 413 (chunked body over the limit).
   Status ParseBody(std::string_view data, std::size_t* consumed);
 
+  // Where ParseBody() appends decoded body bytes: `out`, or request().body
+  // when nullptr (the default; Reset() restores it). Used by the server's
+  // streaming mode to hand out body pieces without growing the request.
+  void SetBodyOutput(std::string* out);
+
   Request& request() { return request_; }
   const Rejection& rejection() const { return rejection_; }
 

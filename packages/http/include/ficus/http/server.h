@@ -28,6 +28,19 @@
 //     (and Transfer-Encoding) in Response::headers are ignored. A handler
 //     that sets "Connection: close" gets the connection closed afterwards.
 //
+// Streaming mode (opt-in, per request): when ServerOptions::stream_body
+// returns true for a parsed head whose body is not empty, the body is not
+// read before the handler; Request::body stays empty and the handler reads
+// Request::body_stream instead (body_stream.h: same limits, same body
+// timeout counted from the end of the head, same rejection of malformed
+// chunking, bytes that arrived with the head come first). Responses to
+// earlier pipelined requests are written before such a handler runs. After
+// the handler: a body error is answered by the server (400/413/408
+// envelope, the handler's response discarded) and closes the connection; a
+// body the handler did not read to the end closes the connection after the
+// response ("Connection: close"); a fully read body leaves the connection
+// reusable (keep-alive, pipelining) exactly as in buffered mode.
+//
 // Lifecycle: Start() binds and starts the loops (call once). Drain(deadline)
 // may be called from any thread that is not a loop thread (e.g. the signal
 // handler thread); it stops accepting, closes idle connections, lets
@@ -52,6 +65,7 @@
 #include <thread>
 #include <vector>
 
+#include "ficus/http/body_stream.h"
 #include "ficus/http/message.h"
 #include "ficus/http/request_parser.h"
 #include "ficus/result.h"
@@ -67,6 +81,11 @@ using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 // still to be read), or nullopt to continue. Request::body is empty here.
 using HeadCheck = std::function<std::optional<Response>(const Request&)>;
 
+// Called on the loop thread after HeadCheck and the declared-length check,
+// only for a request that has a body to read. true: stream it (see
+// "Streaming mode" above); false: buffer it into Request::body (default).
+using StreamBodyPredicate = std::function<bool(const Request&)>;
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: pick a free port (all loops share it)
@@ -78,7 +97,8 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30'000};   // writing one response
   std::size_t max_connections = 10'000;              // over it: closed at accept
   int backlog = 1024;
-  HeadCheck head_check;  // optional
+  HeadCheck head_check;             // optional
+  StreamBodyPredicate stream_body;  // optional; unset: every body is buffered
 };
 
 struct ServerCounters {
