@@ -20,6 +20,10 @@
 //      further mirrors to that backend for 50 ms, doubling to 1 s while it
 //      stays unreachable (dropped as unhealthy), so a dead mirror target
 //      costs no connect() per request;
+//   4b. bodies are buffered (bounded by max_body_bytes) unless StreamBody()
+//      let the server stream them: then they go to the backend piece by
+//      piece as they arrive (Content-Length kept, or chunked), on a new
+//      upstream connection;
 //   5. backend failure -> 502 (connect/io) or 504 (timeout) in the JSON
 //      envelope; metrics and one JSON access-log line per request (plus one
 //      per finished mirror).

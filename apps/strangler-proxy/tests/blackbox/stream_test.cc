@@ -33,6 +33,11 @@ routes:
   - name: mirrored
     match: {method: POST, path: /mirrored}
     mode: shadow
+  - name: moved
+    match: {method: POST, path: /moved}
+    rewrite: {modern: /moved2}
+    mode: full
+    mirror: {full_to_legacy: false}
 )";
 
 constexpr std::size_t kBig = 20u << 20;  // 20 MiB
@@ -189,6 +194,43 @@ TEST_F(StreamTest, BadChunkMidStreamGets400AndNoBackendSeesACompleteRequest) {
   auto ok = stack_.Request("POST /upload HTTP/1.1\r\nHost: p\r\nContent-Length: 2\r\n\r\nok");
   EXPECT_EQ(ok.status, 200);
   EXPECT_GE(stack_.Metric("ficus_proxy_rejected_requests{reason=\"bad_request\"}"), 1);
+}
+
+TEST_F(StreamTest, FullModeWithoutMirrorStreamsToTheModernBackendAtTheRewrittenPath) {
+  const std::string body = Body(1 << 20);
+  Client c(stack_.port(), 30s);
+  auto r = c.RoundTrip(
+      "POST /moved HTTP/1.1\r\nHost: p\r\nX-Test-Echo-Body: digest\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
+  ASSERT_EQ(r.status, 200) << r.raw.substr(0, 500);
+  auto echo = Echo(r);
+  EXPECT_EQ(echo["upstream"].as_string(), "modern");
+  EXPECT_EQ(echo["target"].as_string(), "/moved2");
+  EXPECT_EQ(echo["body_fnv1a"].as_string(), Fnv1aHex(body));
+  EXPECT_TRUE(EchoHeader(echo, "X-Ficus-Timestamp").has_value()) << "routed writes are stamped";
+  EXPECT_LT(Growth(), body.size() / 2);
+  EXPECT_EQ(legacy_->Requests().size(), 1u) << "only the warm-up request reached legacy";
+}
+
+TEST(StreamTimeout, SlowStreamedBodyGets408AndNoBackendSeesACompleteRequest) {
+  Stack stack;
+  auto& legacy = stack.StartUpstream("legacy");
+  stack.StartUpstream("modern");
+  std::string yaml = kYaml;
+  yaml.replace(yaml.find("body_timeout_ms: 60000"), 22, "body_timeout_ms: 400");
+  stack.StartProxy(yaml);
+  const auto t0 = std::chrono::steady_clock::now();
+  // 100 KiB declared, 70 KiB sent: streaming starts, then the client stalls.
+  auto r = stack.Request("POST /upload HTTP/1.1\r\nHost: p\r\nContent-Length: 102400\r\n\r\n" +
+                         Body(70'000));
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.status, 408) << r.raw;
+  EXPECT_GE(waited, 350ms);
+  EXPECT_LT(waited, 5s);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(legacy.Requests().size(), 0u) << "a cut body reached the backend as a request";
+  EXPECT_GE(stack.Metric("ficus_proxy_rejected_requests{reason=\"body_timeout\"}"), 1);
 }
 
 }  // namespace
