@@ -9,22 +9,21 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace ficus {
 
 enum class ErrorCode {
-  kInvalidArgument,    // caller's input is wrong; message names the field
-  kNotFound,           // the thing asked for does not exist
-  kConflict,           // state conflict (e.g. request with the same key in flight)
-  kPreconditionFailed, // request contradicts earlier state (e.g. key reused with another body)
-  kTooLarge,           // input over a size limit
-  kUnsupported,        // unsupported media type / method / protocol feature
-  kUnavailable,        // overloaded or dependency down; retry later
-  kTimeout,            // deadline passed
-  kInternal,           // bug or storage failure
+  kInvalidArgument,     // caller's input is wrong; message names the field
+  kNotFound,            // the thing asked for does not exist
+  kConflict,            // state conflict (e.g. request with the same key in flight)
+  kPreconditionFailed,  // request contradicts earlier state (e.g. key reused with another body)
+  kTooLarge,            // input over a size limit
+  kUnsupported,         // unsupported media type / method / protocol feature
+  kUnavailable,         // overloaded or dependency down; retry later
+  kTimeout,             // deadline passed
+  kInternal,            // bug or storage failure
 };
 
 std::string_view ErrorCodeName(ErrorCode code);
@@ -52,15 +51,24 @@ inline tl::unexpected<Error> MakeError(ErrorCode code, std::string message) {
 
 inline std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "invalid_argument";
-    case ErrorCode::kNotFound: return "not_found";
-    case ErrorCode::kConflict: return "conflict";
-    case ErrorCode::kPreconditionFailed: return "precondition_failed";
-    case ErrorCode::kTooLarge: return "too_large";
-    case ErrorCode::kUnsupported: return "unsupported";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kTimeout: return "timeout";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kInvalidArgument:
+      return "invalid_argument";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kPreconditionFailed:
+      return "precondition_failed";
+    case ErrorCode::kTooLarge:
+      return "too_large";
+    case ErrorCode::kUnsupported:
+      return "unsupported";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kTimeout:
+      return "timeout";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }
