@@ -20,8 +20,23 @@
 #include "service/logging.h"
 #include "service/metrics.h"
 
-using namespace ficus;
-using namespace ficus::writer;
+namespace api = ficus::writer::api;
+namespace http = ficus::http;
+using ficus::writer::Config;
+using ficus::writer::GetLogger;
+using ficus::writer::IsScyllaStoreUrl;
+using ficus::writer::kMaxBodyBytes;
+using ficus::writer::LatencyBuckets;
+using ficus::writer::LoadConfig;
+using ficus::writer::MetricsRegistry;
+using ficus::writer::OpenScyllaStore;
+using ficus::writer::ProfileService;
+using ficus::writer::ProfileStore;
+using ficus::writer::RocksDbProfileStore;
+using ficus::writer::RocksDbStoreOptions;
+using ficus::writer::RunSchemaCommand;
+using ficus::writer::SetLogLevel;
+using ficus::writer::SystemClock;
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "schema") {

@@ -102,7 +102,8 @@ class Placeholders {
 };
 
 // Subset match (objects: listed keys must match; "{any}" matches anything).
-bool Matches(const json::value& want, const json::value& got, std::string path, std::string* why) {
+bool Matches(const json::value& want, const json::value& got, const std::string& path,
+             std::string* why) {
   if (want.is_string() && want.get_string() == "{any}") return true;
   if (want.is_object()) {
     if (!got.is_object()) {

@@ -63,6 +63,7 @@ TEST(WriterBlackBox, ThirtyTwoConcurrentClientsEndInLastWriteWinsState) {
   std::map<int, std::vector<Write>> writes;  // by user
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(kClients);
   for (int c = 0; c < kClients; ++c) {
     threads.emplace_back([&, c] {
       std::mt19937 rng(c);
@@ -132,6 +133,7 @@ TEST(WriterBlackBox, CrashUnderLoadLosesNoAcknowledgedUpdate) {
     WriterProcess writer(dir.path());
     ASSERT_TRUE(writer.started()) << writer.log_path();
     std::vector<std::thread> threads;
+    threads.reserve(kClients);
     for (int c = 0; c < kClients; ++c) {
       threads.emplace_back([&, c] {
         for (int i = 0; !stop.load(); ++i) {
@@ -220,6 +222,7 @@ TEST(WriterBlackBox, SigtermDrainsInFlightAndExitsZero) {
     WriterProcess writer(dir.path());
     ASSERT_TRUE(writer.started()) << writer.log_path();
     std::vector<std::thread> threads;
+    threads.reserve(8);
     for (int c = 0; c < 8; ++c) {
       threads.emplace_back([&, c] {
         for (int i = 0; !stop.load(); ++i) {
@@ -257,6 +260,7 @@ TEST(WriterBlackBox, OverloadAnswers503WithRetryAfter) {
   ASSERT_TRUE(writer.started()) << writer.log_path();
   std::atomic<int> ok{0}, overloaded{0}, other{0};
   std::vector<std::thread> threads;
+  threads.reserve(32);
   for (int c = 0; c < 32; ++c) {
     threads.emplace_back([&, c] {
       for (int i = 0; i < 20; ++i) {

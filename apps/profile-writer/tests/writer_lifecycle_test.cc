@@ -16,6 +16,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "writer_process.h"
@@ -192,7 +193,7 @@ TEST(WriterLifecycle, SigtermFinishesRequestsInFlightThenExitsZero) {
 // the previous one (-1 if strace is unusable).
 int UnsyncedAcknowledgements(const std::string& dir, std::vector<std::string> flags, int updates) {
   std::string trace = dir + "/strace.out";
-  WriterProcess writer(dir, flags,
+  WriterProcess writer(dir, std::move(flags),
                        {"/usr/bin/strace", "-f", "-qq", "-s", "512", "-o", trace, "-e",
                         "trace=fsync,fdatasync,sendto,sendmsg,write,writev"});
   if (!writer.started()) return -1;

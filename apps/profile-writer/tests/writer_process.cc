@@ -58,7 +58,12 @@ HttpResult Http(int port, const std::string& method, const std::string& target,
     return result;
   }
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  for (const auto& [k, v] : headers) {
+    req += k;
+    req += ": ";
+    req += v;
+    req += "\r\n";
+  }
   if (send_content_length && (!body.empty() || method == "POST")) {
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   }
@@ -131,6 +136,7 @@ WriterProcess::WriterProcess(const std::string& data_dir, std::vector<std::strin
     ::close(out[0]);
     ::close(out[1]);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());

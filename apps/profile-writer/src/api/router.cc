@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <memory>
+#include <utility>
 
 #include "api/envelope.h"
 #include "api/status_map.h"
@@ -37,10 +38,13 @@ Router::Router(ProfileService& service, MetricsRegistry& metrics)
   for (int r = 0; r < kRouteCount; ++r) {
     std::string route = std::string("route=\"") + kRouteNames[r] + "\"";
     for (int s = 0; s <= kStatusCount; ++s) {
-      std::string status = s < kStatusCount ? std::to_string(kStatuses[s]) : "other";
-      requests_[r][s] = &metrics_.AddCounter("writer_http_requests_total",
-                                             "HTTP requests answered, by route and status.",
-                                             route + ",status=\"" + status + "\"");
+      std::string labels = route;
+      labels += ",status=\"";
+      labels += s < kStatusCount ? std::to_string(kStatuses[s]) : "other";
+      labels += "\"";
+      requests_[r][s] =
+          &metrics_.AddCounter("writer_http_requests_total",
+                               "HTTP requests answered, by route and status.", std::move(labels));
     }
   }
   for (int r = 0; r < kRouteCount; ++r) {

@@ -34,7 +34,7 @@ class WriterProfileServiceTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
   Result<Profile> Update(std::map<std::string, std::optional<std::string>, std::less<>> attrs,
-                         std::optional<std::string> key, std::string body) {
+                         std::optional<std::string> key, const std::string& body) {
     UpdateCommand c;
     c.update.user = user_;
     c.update.attributes = std::move(attrs);

@@ -101,7 +101,7 @@ Result<std::unique_ptr<RocksDbProfileStore>> RocksDbProfileStore::Open(
   // The filter must outlive the DB: owned by the store.
   auto filter = std::make_shared<ExpiredIdempotencyFilter>(options.clock);
   idem_options.compaction_filter = filter.get();
-  idem_options.periodic_compaction_seconds = 6 * 3600;
+  idem_options.periodic_compaction_seconds = 6UL * 3600;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
@@ -136,7 +136,9 @@ void RocksDbProfileStore::Apply(ApplyRequest request, ApplyCallback done) {
     reason = closing_ ? "store closing" : "write queue full";
     if (!closing_ && queue_.size() < options_.queue_capacity) {
       queue_.push_back(Pending{std::move(request), std::move(done)});
-      if (options_.metrics.queue_depth) options_.metrics.queue_depth->Set(queue_.size());
+      if (options_.metrics.queue_depth) {
+        options_.metrics.queue_depth->Set(static_cast<std::int64_t>(queue_.size()));
+      }
       lock.unlock();
       cv_.notify_one();
       return;
@@ -159,7 +161,9 @@ void RocksDbProfileStore::WriterLoop() {
         items.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      if (options_.metrics.queue_depth) options_.metrics.queue_depth->Set(queue_.size());
+      if (options_.metrics.queue_depth) {
+        options_.metrics.queue_depth->Set(static_cast<std::int64_t>(queue_.size()));
+      }
     }
     WriteBatchOf(items);
   }
@@ -182,12 +186,13 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
       if (s.ok()) {
         auto decoded = DecodeProfile(value);
         if (!decoded) {
-          results.push_back(MakeError(ErrorCode::kInternal, "storage: " + decoded.error().message));
+          results.emplace_back(
+              MakeError(ErrorCode::kInternal, "storage: " + decoded.error().message));
           continue;
         }
         base = std::move(*decoded);
       } else if (!s.IsNotFound()) {
-        results.push_back(StorageError(s));
+        results.emplace_back(StorageError(s));
         continue;
       }
       it = overlay.emplace(key, std::move(base)).first;
@@ -203,7 +208,7 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
       batch.Put(idempotency_, AsSlice(IdempotencyKey(update.user, iw.key)),
                 AsSlice(EncodeIdempotency(rec)));
     }
-    results.push_back(it->second);
+    results.emplace_back(it->second);
     ++accepted;
   }
 
@@ -219,7 +224,8 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
     rocksdb::Status s = db_->Write(wo, &batch);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (options_.metrics.sync_seconds) options_.metrics.sync_seconds->Observe(secs);
-    if (options_.metrics.batch_size) options_.metrics.batch_size->Observe(accepted);
+    if (options_.metrics.batch_size)
+      options_.metrics.batch_size->Observe(static_cast<double>(accepted));
     if (!s.ok()) {
       if (options_.metrics.write_errors) options_.metrics.write_errors->Inc();
       GetLogger("writer.store")

@@ -251,6 +251,7 @@ TEST_F(WriterStoreTest, OpensStoreHoldingMergeOperandsAndFoldsThemLww) {
 TEST_F(WriterStoreTest, ConcurrentUpdatesGroupCommitToLwwState) {
   constexpr int kThreads = 8, kPerThread = 300;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::atomic<int> ok{0};
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {

@@ -271,7 +271,7 @@ struct ScyllaProfileStore::State {
     }
     auto promise = std::make_shared<std::promise<Result<T>>>();
     auto future = promise->get_future();
-    asio::co_spawn(io, std::move(aw), [this, promise](std::exception_ptr e, Result<T> r) {
+    asio::co_spawn(io, std::move(aw), [this, promise](const std::exception_ptr& e, Result<T> r) {
       if (e) r = MakeError(ErrorCode::kInternal, "scylla: read failed with an exception");
       promise->set_value(std::move(r));
       Leave();

@@ -33,7 +33,7 @@ namespace {
 using namespace std::chrono_literals;
 using Attrs = std::map<std::string, std::string, std::less<>>;
 
-std::string Env(const char* name, std::string fallback = "") {
+std::string Env(const char* name, const std::string& fallback = "") {
   const char* v = std::getenv(name);
   return v && *v ? v : fallback;
 }
@@ -95,8 +95,9 @@ Result<cql::RowsResult> QueryRows(std::string cql_text, std::vector<cql::Value> 
     if (!rows) co_return MakeError(ErrorCode::kInternal, "not rows");
     co_return std::move(*rows);
   };
-  boost::asio::co_spawn(io, run(std::move(cql_text), std::move(values)),
-                        [&](std::exception_ptr, Result<cql::RowsResult> r) { out = std::move(r); });
+  boost::asio::co_spawn(
+      io, run(std::move(cql_text), std::move(values)),
+      [&](const std::exception_ptr&, Result<cql::RowsResult> r) { out = std::move(r); });
   io.run();
   return out;
 }
@@ -283,6 +284,7 @@ TEST_F(ScyllaLiveTest, ConcurrentUpdatesConvergeToLwwState) {
   constexpr int kThreads = 4, kPerThread = 100;
   std::vector<Uuid> users = {RandomUser(), RandomUser(), RandomUser(), RandomUser()};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::atomic<int> ok{0};
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {

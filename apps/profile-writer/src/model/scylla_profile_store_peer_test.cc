@@ -47,7 +47,7 @@ ApplyRequest Req(std::int64_t ts,
   return r;
 }
 
-cql::ResultBody CurrentRows(std::map<std::string, std::string> attrs, std::int64_t updated) {
+cql::ResultBody CurrentRows(const std::map<std::string, std::string>& attrs, std::int64_t updated) {
   cql::RowsResult r;
   r.metadata.column_count = 2;
   r.metadata.columns = {
@@ -307,7 +307,7 @@ TEST_F(ScyllaPeerTest, GetReadsCurrentRowAndUnknownUserIsNotFound) {
   EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
   // A blocking read from the store thread (inside `done`) fails instead of deadlocking.
   std::promise<ErrorCode> inner;
-  store->Apply(Req(1, {{"a", "1"}}), [&](Result<Profile>) {
+  store->Apply(Req(1, {{"a", "1"}}), [&](const Result<Profile>&) {
     auto r = store->Get(User(7));
     inner.set_value(r ? ErrorCode::kNotFound : r.error().code);
   });

@@ -317,7 +317,7 @@ Status ApplyCqlSchema(const ApplySchemaOptions& options,
                       const std::vector<std::string>& statements) {
   asio::io_context io;
   Status result = MakeError(ErrorCode::kInternal, "schema apply did not finish");
-  asio::co_spawn(io, ApplyOver(options, statements), [&](std::exception_ptr e, Status st) {
+  asio::co_spawn(io, ApplyOver(options, statements), [&](const std::exception_ptr& e, Status st) {
     result = e ? Status(MakeError(ErrorCode::kInternal, "schema apply: exception")) : std::move(st);
   });
   io.run();

@@ -50,7 +50,8 @@ Result<std::map<std::string, std::string>> MapCell(const cql::Row& row, std::siz
   return std::move(*m);
 }
 
-Profile ProfileOf(std::int64_t updated_us, std::map<std::string, std::string> attributes) {
+// Takes an rvalue: the callers hand over the decoded map and its values are moved.
+Profile ProfileOf(std::int64_t updated_us, std::map<std::string, std::string>&& attributes) {
   Profile p;
   p.updated_us = updated_us;
   for (auto& [k, v] : attributes) p.cells.emplace(k, Cell{0, std::move(v)});

@@ -110,8 +110,18 @@ std::string MetricsRegistry::Render() const {
           out += name + "_bucket" + Join(s->labels, "le=\"" + le + "\"") + " " +
                  std::to_string(cum) + "\n";
         }
-        out += name + "_sum" + lbl + " " + FormatNumber(h.Sum()) + "\n";
-        out += name + "_count" + lbl + " " + std::to_string(h.Count()) + "\n";
+        out += name;
+        out += "_sum";
+        out += lbl;
+        out += " ";
+        out += FormatNumber(h.Sum());
+        out += "\n";
+        out += name;
+        out += "_count";
+        out += lbl;
+        out += " ";
+        out += std::to_string(h.Count());
+        out += "\n";
       }
     }
   }
