@@ -233,7 +233,7 @@ asio::awaitable<void> Connection::WriteLoop() {
 
 asio::awaitable<void> Connection::ReadLoop() {
   auto self = shared_from_this();
-  std::vector<std::uint8_t> buf(64 * 1024);
+  std::vector<std::uint8_t> buf(std::size_t{64} * 1024);
   std::size_t begin = 0;
   std::size_t end = 0;
   while (open_) {

@@ -304,7 +304,7 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> Session::OpenTo(
   co_return tl::unexpected(last);
 }
 
-void Session::Adopt(const std::shared_ptr<Host>& host, std::shared_ptr<Connection> conn) {
+void Session::Adopt(const std::shared_ptr<Host>& host, const std::shared_ptr<Connection>& conn) {
   const auto& sh = conn->sharding();
   if (options_.shard_aware && sh &&
       (!host->sharding || host->sharding->nr_shards != sh->nr_shards ||
@@ -342,7 +342,7 @@ asio::awaitable<Status> Session::FillPool(std::shared_ptr<Host> host) {
       (*conn)->Close("session closed");
       co_return Status{};
     }
-    Adopt(host, std::move(*conn));
+    Adopt(host, *conn);
   }
   if (!host->sharding || !options_.shard_aware) co_return Status{};
   const unsigned nr = host->sharding->nr_shards;
@@ -355,7 +355,7 @@ asio::awaitable<Status> Session::FillPool(std::shared_ptr<Host> host) {
         last = conn.error();
         continue;
       }
-      Adopt(host, std::move(*conn));
+      Adopt(host, *conn);
     }
   } else {
     // No shard-aware port: connections land on shards the server picks;
@@ -366,7 +366,7 @@ asio::awaitable<Status> Session::FillPool(std::shared_ptr<Host> host) {
         last = conn.error();
         break;
       }
-      Adopt(host, std::move(*conn));
+      Adopt(host, *conn);
     }
   }
   if (host->OpenCount() == 0) co_return tl::unexpected(last);

@@ -26,7 +26,7 @@ asio::ip::tcp::endpoint Ep(const ScriptedCqlPeer& p) {
 
 std::shared_ptr<Connection> MustOpen(asio::io_context& io, const ScriptedCqlPeer& p,
                                      ConnectionOptions o = {}) {
-  auto c = RunCo(io, Connection::Open(io.get_executor(), Ep(p), o));
+  auto c = RunCo(io, Connection::Open(io.get_executor(), Ep(p), std::move(o)));
   EXPECT_TRUE(c) << c.error().message;
   return c ? *c : nullptr;
 }
@@ -92,7 +92,7 @@ TEST(CqlConnection, ManyInFlightAnsweredOutOfOrderReachTheirOwnRequests) {
   ScriptedCqlPeer peer({});
   peer.SetHandler([](const PeerRequest& r) -> std::optional<PeerReply> {
     auto* q = std::get_if<QueryRequest>(&r.request);
-    if (!q || q->query.rfind("q", 0) != 0) return std::nullopt;
+    if (!q || q->query.rfind('q', 0) != 0) return std::nullopt;
     int i = std::stoi(q->query.substr(1));
     PeerReply reply;
     reply.response = TextRow("answer-" + q->query);

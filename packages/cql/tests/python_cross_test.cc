@@ -448,6 +448,7 @@ TEST(CqlPythonCross, Murmur3TokensMatchTheDriverForThousandsOfKeys) {
   }
   keys.push_back(RoutingKey({Bytes{1, 2, 3}, Bytes{0xFF, 0x80}}));
   std::vector<std::string> lines;
+  lines.reserve(keys.size());
   for (const auto& k : keys) lines.push_back(Hex(k));
   auto out = RunOracle("murmur3", lines);
   ASSERT_EQ(out.size(), keys.size());

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <utility>
 
 namespace ficus::cql::testing {
 
@@ -18,7 +19,7 @@ T RunCo(boost::asio::io_context& io, boost::asio::awaitable<T> aw) {
   std::optional<T> out;
   std::exception_ptr failure;
   boost::asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e, T v) {
-    failure = e;
+    failure = std::move(e);
     out.emplace(std::move(v));
     io.stop();
   });

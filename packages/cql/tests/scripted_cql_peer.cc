@@ -291,7 +291,7 @@ struct ScriptedCqlPeer::Impl : std::enable_shared_from_this<ScriptedCqlPeer::Imp
   }
 };
 
-ScriptedCqlPeer::ScriptedCqlPeer(Options options)
+ScriptedCqlPeer::ScriptedCqlPeer(const Options& options)
     : options_(options), impl_(std::make_shared<Impl>(options)) {
   auto addr = asio::ip::make_address(options_.address);
   impl_->acceptor.open(addr.is_v4() ? tcp::v4() : tcp::v6());

@@ -66,7 +66,7 @@ class ScriptedCqlPeer {
     std::string password;
   };
 
-  explicit ScriptedCqlPeer(Options options);
+  explicit ScriptedCqlPeer(const Options& options);
   ~ScriptedCqlPeer();
   ScriptedCqlPeer(const ScriptedCqlPeer&) = delete;
   ScriptedCqlPeer& operator=(const ScriptedCqlPeer&) = delete;

@@ -15,7 +15,6 @@ namespace ficus::cql {
 namespace {
 
 namespace asio = boost::asio;
-using testing::PeerNode;
 using testing::PeerReply;
 using testing::PeerRequest;
 using testing::RunCo;

@@ -136,7 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<Status> FillPool(std::shared_ptr<Host> host);
   boost::asio::awaitable<Result<std::shared_ptr<Connection>>> OpenTo(
       const std::shared_ptr<Host>& host, std::optional<unsigned> shard);
-  void Adopt(const std::shared_ptr<Host>& host, std::shared_ptr<Connection> conn);
+  void Adopt(const std::shared_ptr<Host>& host, const std::shared_ptr<Connection>& conn);
   void ScheduleReconnect(const std::shared_ptr<Host>& host);
   boost::asio::awaitable<void> ReconnectLoop(std::shared_ptr<Host> host);
   std::shared_ptr<Connection> Pick(std::optional<std::int64_t> token);

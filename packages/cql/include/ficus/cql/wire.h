@@ -173,9 +173,13 @@ class Reader {
 // Propagates an error from a Result-returning expression; binds the value.
 #define FICUS_CQL_CONCAT_INNER(a, b) a##b
 #define FICUS_CQL_CONCAT(a, b) FICUS_CQL_CONCAT_INNER(a, b)
+// NOLINTBEGIN(bugprone-macro-parentheses): `tmp` is the name being declared
+// and `lhs` may itself be a declaration (`auto x`); neither can be wrapped in
+// parentheses.
 #define FICUS_CQL_TRY_IMPL(tmp, lhs, expr)                   \
   auto tmp = (expr);                                         \
   if (!tmp) return ::tl::unexpected(std::move(tmp).error()); \
   lhs = std::move(*tmp)
+// NOLINTEND(bugprone-macro-parentheses)
 #define FICUS_CQL_TRY(lhs, expr) \
   FICUS_CQL_TRY_IMPL(FICUS_CQL_CONCAT(ficus_cql_try_, __LINE__), lhs, expr)
