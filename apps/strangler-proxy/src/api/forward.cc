@@ -25,7 +25,7 @@ std::string_view TrimOws(std::string_view v) {
 // the proxy recomputes, and the proxy's own fields.
 bool DroppedRequestField(std::string_view name) {
   // Every name below starts with one of these letters (cheap pre-filter).
-  const char c0 = name.empty() ? 0 : static_cast<char>(name[0] | 0x20);
+  const char c0 = name.empty() ? '\0' : static_cast<char>(name[0] | 0x20);
   if (c0 != 'c' && c0 != 'k' && c0 != 'p' && c0 != 't' && c0 != 'u' && c0 != 'e' && c0 != 'x') {
     return false;
   }
@@ -185,7 +185,7 @@ void StripResponseFraming(http::Headers& h) {
       if (http::IEquals(listed[i], name)) return true;
     }
     // Every name in kDrop starts with one of these letters.
-    const char c0 = name.empty() ? 0 : static_cast<char>(name[0] | 0x20);
+    const char c0 = name.empty() ? '\0' : static_cast<char>(name[0] | 0x20);
     if (c0 != 'c' && c0 != 'k' && c0 != 'p' && c0 != 't' && c0 != 'u') return false;
     for (auto d : kDrop) {
       if (d.size() == name.size() && http::IEquals(d, name)) return true;

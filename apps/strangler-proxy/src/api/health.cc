@@ -13,7 +13,7 @@ namespace ficus::proxy {
 
 namespace asio = boost::asio;
 
-HealthChecker::HealthChecker(asio::any_io_executor executor, Proxy& proxy)
+HealthChecker::HealthChecker(const asio::any_io_executor& executor, Proxy& proxy)
     : executor_(executor), proxy_(proxy), pool_(executor) {}
 
 void HealthChecker::Start() {
@@ -47,7 +47,7 @@ asio::awaitable<void> HealthChecker::Check(std::shared_ptr<const Runtime> rt,
   std::string head = "GET " + b->config->health_path +
                      " HTTP/1.1\r\nHost: " + b->config->address.ToString() +
                      "\r\nUser-Agent: ficus-proxy-health\r\nConnection: close\r\n\r\n";
-  auto r = co_await pool_.Exchange(target, head, {}, false, 64 * 1024, timeout);
+  auto r = co_await pool_.Exchange(target, head, {}, false, 64UL * 1024, timeout);
   const bool pass = r.ok() && r.response.result_int() / 100 == 2;
   auto& t = tracks_[b->target.name];
   t.running = false;

@@ -22,7 +22,7 @@ namespace ficus::proxy {
 
 class HealthChecker {
  public:
-  HealthChecker(boost::asio::any_io_executor executor, Proxy& proxy);
+  HealthChecker(const boost::asio::any_io_executor& executor, Proxy& proxy);
   void Start();
   void Stop() { stopped_ = true; }
 

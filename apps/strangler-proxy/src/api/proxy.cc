@@ -120,7 +120,7 @@ void NoteMirrorConnect(BackendState& s, MirrorOutcome outcome) {
 // Bodies from this size on (and every chunked body) are streamed to the
 // backend when nothing needs them whole; smaller ones are buffered (one
 // write to the backend, and a reused pooled connection).
-constexpr uint64_t kStreamBodyThreshold = 64 * 1024;
+constexpr uint64_t kStreamBodyThreshold = 64UL * 1024;
 
 // True when the request's body must be read whole before it is forwarded:
 // the request is mirrored (the copy and the sink need the bytes), or its
@@ -272,7 +272,7 @@ void Proxy::FillRouteMetrics(RouteRuntime& rr) {
                              "Duration of mirrored requests that were sent.", {{"route", rr.name}});
 }
 
-Status Proxy::SetConfig(std::shared_ptr<const Config> config) {
+Status Proxy::SetConfig(const std::shared_ptr<const Config>& config) {
   std::lock_guard lock(mu_);
   auto rt = std::make_shared<Runtime>();
   rt->config = config;
@@ -625,7 +625,7 @@ asio::awaitable<void> Proxy::RunMirror(std::shared_ptr<MirrorJob> job) {
   job->result.outcome = outcome;
   job->result.latency_us = ElapsedUs(t0);
   if (r.ok()) {
-    job->result.status = r.response.result_int();
+    job->result.status = static_cast<int>(r.response.result_int());
     if (job->want_bodies) job->result.body = std::move(r.response.body());
   }
   const auto* rr = job->route;

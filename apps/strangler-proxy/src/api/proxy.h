@@ -112,7 +112,7 @@ class Proxy {
 
   // Validates what the domain cannot (backend hosts resolve), builds the
   // runtime and swaps it in. Error: the old runtime stays.
-  Status SetConfig(std::shared_ptr<const Config> config);
+  Status SetConfig(const std::shared_ptr<const Config>& config);
   [[nodiscard]] std::shared_ptr<const Runtime> runtime() const;
 
   boost::asio::awaitable<http::Response> Handle(http::Request& req);

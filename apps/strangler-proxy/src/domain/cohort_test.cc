@@ -49,6 +49,7 @@ TEST(Cohort, TenPercentOfRandomIdsIsTenPercentWithinHalfAPoint) {
 TEST(Cohort, RaisingThePercentOnlyAddsUsers) {
   std::mt19937_64 rng(7);
   std::vector<uint32_t> buckets;
+  buckets.reserve(20000);
   for (int i = 0; i < 20000; ++i) buckets.push_back(CohortBucket("s", RandomUuid(rng)));
   const uint32_t steps[] = {0, 1, 50, 100, 1000, 1250, 2500, 5000, 9999, 10000};
   for (std::size_t s = 1; s < std::size(steps); ++s) {
@@ -62,7 +63,8 @@ TEST(Cohort, RaisingThePercentOnlyAddsUsers) {
       }
     }
     // Each raise adds about (delta / 10000) of the users, never none.
-    const double expected = (steps[s] - steps[s - 1]) / 10000.0 * buckets.size();
+    const double expected =
+        (steps[s] - steps[s - 1]) / 10000.0 * static_cast<double>(buckets.size());
     if (expected >= 50) {
       EXPECT_NEAR(added, expected, expected * 0.25) << steps[s - 1] << " -> " << steps[s];
     }

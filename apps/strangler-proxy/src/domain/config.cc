@@ -104,7 +104,7 @@ std::string Path(const YAML::Node& node, const std::string& path) {
 }
 
 uint32_t Ms(const YAML::Node& node, const std::string& path) {
-  return static_cast<uint32_t>(Unsigned(node, path, 1, 3600 * 1000));
+  return static_cast<uint32_t>(Unsigned(node, path, 1, 3600UL * 1000));
 }
 
 Backend ParseBackend(const std::string& name, const YAML::Node& node, const std::string& path) {

@@ -103,6 +103,7 @@ TEST(FallbackDetector, ConcurrentRecordsTripExactlyOnce) {
   FallbackDetector d(Params(0.1, 30, 100));  // real clock
   std::atomic<int> trips{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 1000; ++i) trips += d.Record(i % 2 == 0) ? 1 : 0;

@@ -5,7 +5,7 @@
 namespace ficus::proxy {
 namespace {
 
-DiffResult Diff(std::string_view a, std::string_view b, std::vector<std::string> ignore = {},
+DiffResult Diff(std::string_view a, std::string_view b, const std::vector<std::string>& ignore = {},
                 int sa = 200, int sb = 200) {
   auto d = JsonDiffer::Create(ignore);
   EXPECT_TRUE(d.has_value());

@@ -65,6 +65,7 @@ TEST(MismatchRing, CutsLongBodies) {
 TEST(MismatchRing, ThreadSafeUnderConcurrentWriters) {
   MismatchRing ring(50);
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&ring, t] {
       for (int i = 0; i < 2000; ++i) {

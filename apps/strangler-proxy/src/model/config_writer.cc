@@ -104,7 +104,11 @@ std::optional<std::string> EditInPlace(std::string_view text, const YAML::Node& 
       if (len == 0) return std::nullopt;
       edits.push_back(Edit{pos, len, value});
     } else {
-      inserted += "\n" + std::string(static_cast<size_t>(name_column), ' ') + key + ": " + value;
+      inserted += '\n';
+      inserted.append(static_cast<size_t>(name_column), ' ');
+      inserted += key;
+      inserted += ": ";
+      inserted += value;
     }
   }
   if (!inserted.empty()) {

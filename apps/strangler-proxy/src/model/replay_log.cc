@@ -135,7 +135,7 @@ bool DecodePayload(const char* p, size_t n, ReplayRecord& r) {
   return rd.Str(r.body) && rd.Done();
 }
 
-tl::unexpected<Error> Errno(std::string what) {
+tl::unexpected<Error> Errno(const std::string& what) {
   return MakeError(ErrorCode::kInternal, what + ": " + std::strerror(errno));
 }
 

@@ -218,6 +218,7 @@ TEST(ReplayLog, DeliversInOrderPerUserUnderConcurrentAppends) {
   std::mutex mu;
   std::map<std::string, std::vector<uint64_t>> appended;
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 150; ++i) {
@@ -246,8 +247,8 @@ TEST(ReplayLog, DeliversInOrderPerUserUnderConcurrentAppends) {
 TEST(ReplayLog, SizeBoundRefusesWithFullAlarmAndRecovers) {
   TempDir tmp;
   ReplayLogOptions o = Opts(tmp.Log());
-  o.segment_bytes = 8 * 1024;
-  o.max_bytes = 32 * 1024;
+  o.segment_bytes = 8UL * 1024;
+  o.max_bytes = 32UL * 1024;
   auto log = MustOpen(o);
   int ok = 0;
   Result<uint64_t> last;
@@ -336,7 +337,7 @@ TEST(ReplayLog, OneProcessOwnsTheDirectory) {
 TEST(ReplayLog, AcksFileStaysBoundedOverManyRecords) {
   TempDir tmp;
   ReplayLogOptions o = Opts(tmp.Log());
-  o.segment_bytes = 16 * 1024;
+  o.segment_bytes = 16UL * 1024;
   auto log = MustOpen(o);
   // Batches of asynchronous appends share fsyncs (group commit), which also
   // keeps this test fast on a busy disk.
@@ -346,7 +347,7 @@ TEST(ReplayLog, AcksFileStaysBoundedOverManyRecords) {
     int pending = 100;
     bool all_ok = true;
     for (int i = 0; i < 100; ++i) {
-      log->AppendAsync(Rec("u", "x"), [&](Result<uint64_t> r) {
+      log->AppendAsync(Rec("u", "x"), [&](const Result<uint64_t>& r) {
         std::lock_guard<std::mutex> lock(m);
         all_ok = all_ok && r.has_value();
         if (--pending == 0) cv.notify_one();

@@ -23,8 +23,8 @@ Status AccessLog::Open(const std::string& where) {
                      "access_log: cannot open " + where + ": " + std::strerror(errno));
   }
   owned_ = true;
-  buf_ = std::make_unique<char[]>(64 * 1024);
-  std::setvbuf(file_, buf_.get(), _IOFBF, 64 * 1024);
+  buf_ = std::make_unique<char[]>(64UL * 1024);
+  std::setvbuf(file_, buf_.get(), _IOFBF, 64UL * 1024);
   return {};
 }
 

@@ -29,12 +29,13 @@ TEST(AuditLog, AppendsOneJsonObjectPerLine) {
     e.token_name = "ops";
     ASSERT_TRUE((*log)->Append(e));
     std::vector<std::thread> threads;
+    threads.reserve(4);
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&log, t] {
         for (int i = 0; i < 50; ++i) {
           AuditEntry x;
           x.what = "t" + std::to_string(t);
-          x.after = boost::json::string(std::string(200, 'a' + t));
+          x.after = boost::json::string(std::string(200, static_cast<char>('a' + t)));
           ASSERT_TRUE((*log)->Append(x));
         }
       });

@@ -110,8 +110,18 @@ std::string MetricsRegistry::Render() const {
           }
           cum += h->Bucket(Histogram::kBounds.size());
           out += name + "_bucket" + WithLe(l, "+Inf") + " " + std::to_string(cum) + "\n";
-          out += name + "_sum" + l + " " + Num(static_cast<double>(h->SumUs()) / 1e6) + "\n";
-          out += name + "_count" + l + " " + std::to_string(cum) + "\n";
+          out += name;
+          out += "_sum";
+          out += l;
+          out += ' ';
+          out += Num(static_cast<double>(h->SumUs()) / 1e6);
+          out += '\n';
+          out += name;
+          out += "_count";
+          out += l;
+          out += ' ';
+          out += std::to_string(cum);
+          out += '\n';
         }
         break;
     }

@@ -20,7 +20,7 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 constexpr auto kTimeoutTick = std::chrono::milliseconds(5);
-constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kReadChunk = 16UL * 1024;
 
 const char* UpstreamErrorName(UpstreamErrorKind k) {
   switch (k) {

@@ -112,7 +112,7 @@ class UpstreamPool {
  private:
   using SteadyClock = std::chrono::steady_clock;
   struct Conn {
-    explicit Conn(boost::asio::any_io_executor ex) : socket(std::move(ex)) {}
+    explicit Conn(const boost::asio::any_io_executor& ex) : socket(ex) {}
     boost::asio::ip::tcp::socket socket;
     boost::beast::flat_buffer buffer;
     SteadyClock::time_point deadline = SteadyClock::time_point::max();

@@ -112,7 +112,7 @@ class ModesTest : public ::testing::Test {
   static std::string UserIn(bool in) {
     std::mt19937_64 rng(in ? 11 : 12);
     for (;;) {
-      const auto id = "user-" + std::to_string(rng());
+      auto id = "user-" + std::to_string(rng());
       if ((CohortBucket("bb-1", NormalizeCohortKey(id)) < 1000) == in) return id;
     }
   }

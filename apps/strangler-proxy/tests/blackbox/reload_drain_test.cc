@@ -180,11 +180,13 @@ TEST(Reload, RaisingThePercentKeepsEveryCanaryUserAndSameFileSameAnswer) {
   stack.StartProxy(Yaml("legacy", "10"));
   std::mt19937_64 rng(5);
   std::vector<std::string> users;
+  users.reserve(80);
   for (int i = 0; i < 80; ++i) users.push_back("u" + std::to_string(rng()));
   auto route = [&](const std::string& u) {
     return Served(stack.Request("GET /c HTTP/1.1\r\nHost: l\r\nX-User-Id: " + u + "\r\n\r\n"));
   };
   std::vector<std::string> before;
+  before.reserve(users.size());
   for (const auto& u : users) before.push_back(route(u));
   // Same file reloaded: same answer for everyone.
   stack.proxy().Signal(SIGHUP);
@@ -218,6 +220,7 @@ TEST(Drain, SigtermFinishesInFlightRequestsRefusesNewOnesAndExitsZero) {
   stack.StartProxy(Yaml("legacy"));
   constexpr int kInFlight = 6;
   std::vector<std::thread> clients;
+  clients.reserve(kInFlight);
   std::atomic<int> ok{0};
   std::vector<std::string> failures(kInFlight);
   for (int i = 0; i < kInFlight; ++i) {

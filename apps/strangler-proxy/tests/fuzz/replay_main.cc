@@ -56,7 +56,10 @@ std::string Mutate(const std::vector<std::string>& corpus, std::mt19937_64& rng)
     const std::size_t pos = s.empty() ? 0 : rng() % (s.size() + 1);
     switch (rng() % 6) {
       case 0:  // flip a byte
-        if (!s.empty()) s[std::min(pos, s.size() - 1)] ^= static_cast<char>(1u << (rng() % 8));
+        if (!s.empty()) {
+          char& c = s[std::min(pos, s.size() - 1)];
+          c = static_cast<char>(static_cast<unsigned char>(c) ^ (1u << (rng() % 8)));
+        }
         break;
       case 1:  // delete a run
         if (!s.empty()) s.erase(std::min(pos, s.size() - 1), 1 + rng() % 8);
