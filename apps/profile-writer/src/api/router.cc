@@ -139,22 +139,22 @@ boost::asio::awaitable<http::Response> Router::Update(http::Request& request) {
   if (!command) co_return UpdateError(command.error());
   Uuid user = command->update.user;
   // Resume on this loop when the store's writer thread completes the update.
-  // (Hand-rolled rather than http::Completion: see the report of issue 3 -
-  // Completion delivered "completion abandoned" to the next waiter.) The
-  // store calls `done` exactly once, so the handler is always resumed.
+  // The store calls `done` exactly once, so the handler is always resumed.
+  // The initiation is a named object, not a temporary inside the co_await
+  // expression: GCC 12 destroys such temporaries twice (the bug that made
+  // http::Completion report "completion abandoned", fixed there too).
   auto executor = co_await boost::asio::this_coro::executor;
+  auto initiate = [this, executor, &command](auto handler) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    service_.Update(std::move(*command), [shared, executor](Result<Profile> r) {
+      boost::asio::post(
+          executor, [shared, r = std::move(r)]() mutable { std::move (*shared)(std::move(r)); });
+    });
+  };
   Result<Profile> result =
       co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
-                                           void(Result<Profile>)>(
-          [this, executor, &command](auto handler) {
-            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            service_.Update(std::move(*command), [shared, executor](Result<Profile> r) {
-              boost::asio::post(executor, [shared, r = std::move(r)]() mutable {
-                std::move (*shared)(std::move(r));
-              });
-            });
-          },
-          boost::asio::use_awaitable);
+                                           void(Result<Profile>)>(initiate,
+                                                                  boost::asio::use_awaitable);
   if (!result) co_return UpdateError(result.error());
   co_return http::Response::Json(200, OkBody(ProfileJson(user, *result)));
 }
