@@ -1,7 +1,6 @@
 #include "ficus/http/message.h"
 
 #include <algorithm>
-#include <cstdio>
 
 namespace ficus::http {
 
@@ -161,9 +160,10 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
         break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out.push_back(kHex[static_cast<unsigned char>(c) >> 4]);
+          out.push_back(kHex[static_cast<unsigned char>(c) & 15]);
         } else {
           out.push_back(c);
         }

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ficus/http/message.h"
+
 namespace ficus::proxy {
 
 AccessLog::~AccessLog() {
@@ -41,35 +43,8 @@ void AccessLog::Flush() {
 }
 
 void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
+  http::AppendJsonEscaped(out, s);
   out.push_back('"');
 }
 
