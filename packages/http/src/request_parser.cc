@@ -66,8 +66,9 @@ class BeastRequestParser final : public bhttp::basic_parser<true> {
   void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
                      beast::error_code&) override {
     if (!header_done_)
-      r_->headers.Add({name.data(), name.size()},
-                      {value.data(), value.size()});  // trailers are dropped
+      // ValidateHead() and Beast rejected CR/LF in names and values.
+      r_->headers.AddParsed({name.data(), name.size()},
+                            {value.data(), value.size()});  // trailers are dropped
   }
   void on_header_impl(beast::error_code&) override { header_done_ = true; }
   void on_body_init_impl(const boost::optional<std::uint64_t>& length,

@@ -43,7 +43,11 @@ struct Server::Worker {
   std::atomic<std::uint64_t> in_flight{0};
   std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected{};
   Server* server = nullptr;
-  asio::io_context io{1};
+  // One thread runs this loop and every socket of it is used only from that
+  // thread (Drain posts its closes here), so the reactor's per-socket locks
+  // are off; posting from other threads stays safe (the scheduler still
+  // locks). Worth about 1% of the proxy's CPU (pthread_mutex in perf).
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   std::optional<tcp::acceptor> acceptor;
 

@@ -18,17 +18,10 @@ bool Controlled(std::string_view name) {
          IEquals(name, "connection");
 }
 
-// One pass; find_first_of("\r\n") costs a memchr per byte.
-bool HasCrLf(std::string_view s) {
-  for (char c : s) {
-    if (c == '\r' || c == '\n') return true;
-  }
-  return false;
-}
-
 void AppendFields(std::string& out, const Headers& h) {
   for (auto f : h) {
-    if (Controlled(f.name) || HasCrLf(f.name) || HasCrLf(f.value)) continue;
+    if (Controlled(f.name)) continue;
+    if (h.MayContainCrLf() && (ContainsCrLf(f.name) || ContainsCrLf(f.value))) continue;
     out.append(f.name);
     out.append(": ");
     out.append(f.value);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 namespace ficus::http {
 namespace {
 
@@ -31,6 +34,89 @@ TEST(Headers, SetWithValueAliasingItsOwnBuffer) {
   h.Add("A", "value-of-a");
   h.Set("B", *h.Get("A"));
   EXPECT_EQ(h.Get("B").value(), "value-of-a");
+}
+
+// IEquals and ContainsCrLf work eight bytes at a time: checked against the
+// obvious byte loop on every byte value, at every position and length.
+bool NaiveIEquals(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+TEST(IEquals, MatchesTheByteLoopForEveryByteValue) {
+  for (int x = 0; x < 256; ++x) {
+    for (int y = 0; y < 256; ++y) {
+      for (std::size_t pos : {0u, 5u, 8u, 13u}) {
+        std::string a(17, 'k'), b(17, 'K');
+        a[pos] = static_cast<char>(x);
+        b[pos] = static_cast<char>(y);
+        ASSERT_EQ(IEquals(a, b), NaiveIEquals(a, b)) << x << " " << y << " at " << pos;
+      }
+    }
+  }
+  std::mt19937 rng(7);
+  const std::string alphabet = "aAzZ@[`{-_09~^\x80\xff";
+  for (int i = 0; i < 20000; ++i) {
+    const std::size_t n = rng() % 24;
+    std::string a, b;
+    for (std::size_t j = 0; j < n; ++j) {
+      a.push_back(alphabet[rng() % alphabet.size()]);
+      b.push_back(rng() % 3 == 0 ? alphabet[rng() % alphabet.size()] : a.back() ^ 0x20);
+    }
+    ASSERT_EQ(IEquals(a, b), NaiveIEquals(a, b)) << a << " vs " << b;
+  }
+  EXPECT_TRUE(IEquals("Content-Length", "content-length"));
+  EXPECT_FALSE(IEquals("Content-Length", "content-lengtH "));
+  EXPECT_FALSE(IEquals("x^", "x~"));  // differ by 0x20 but are not letters
+}
+
+TEST(ContainsCrLf, FindsCrOrLfAtEveryPosition) {
+  for (std::size_t n = 0; n < 20; ++n) {
+    const std::string clean(n, 'v');
+    EXPECT_FALSE(ContainsCrLf(clean)) << n;
+    for (std::size_t pos = 0; pos < n; ++pos) {
+      for (char bad : {'\r', '\n'}) {
+        std::string s = clean;
+        s[pos] = bad;
+        EXPECT_TRUE(ContainsCrLf(s)) << n << " " << pos;
+      }
+      std::string near = clean;  // bytes one off CR/LF, and high bytes, are fine
+      near[pos] = static_cast<char>(pos % 2 == 0 ? 0x0c : 0x8d);
+      EXPECT_FALSE(ContainsCrLf(near)) << n << " " << pos;
+    }
+  }
+}
+
+TEST(Headers, RemoveIfKeepsOrderAndViews) {
+  Headers h;
+  h.Add("A", "1");
+  h.Add("Drop", "x");
+  h.Add("B", "2");
+  h.Add("drop", "y");
+  const std::string_view b_value = h[2].value;
+  EXPECT_EQ(h.RemoveIf([](Headers::Field f) { return IEquals(f.name, "drop"); }), 2u);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].name, "A");
+  EXPECT_EQ(h[1].name, "B");
+  EXPECT_EQ(b_value, "2");  // bytes not moved
+  EXPECT_EQ(h.Get("b").value(), "2");
+}
+
+TEST(Headers, RemembersAFieldWithCrLf) {
+  Headers h;
+  h.Add("A", "1");
+  h.AddParsed("B", "2");
+  EXPECT_FALSE(h.MayContainCrLf());
+  h.Add("Evil", "x\r\nInjected: 1");
+  EXPECT_TRUE(h.MayContainCrLf());
+  Headers copy = h;
+  EXPECT_TRUE(copy.MayContainCrLf());
+  h.clear();
+  EXPECT_FALSE(h.MayContainCrLf());
 }
 
 TEST(Request, PathAndDecodedQueryParams) {

@@ -32,22 +32,37 @@ std::string_view CohortStateName(CohortState s) {
   return "unknown";
 }
 
-std::string RewritePath(const Route& route, Role role, std::string_view path) {
+namespace {
+
+// Appends the path as sent to the backend of `role` (see RewritePath).
+void AppendRewrittenPath(std::string& out, const Route& route, Role role, std::string_view path) {
   const auto& to = role == Role::kLegacy ? route.legacy_rewrite : route.modern_rewrite;
-  if (to.empty()) return std::string(path);
-  if (!route.prefix) return to;
-  std::string out = to;
-  out.append(path.substr(route.path.size()));
+  if (to.empty()) {
+    out.append(path);
+    return;
+  }
+  out.append(to);
+  if (route.prefix) out.append(path.substr(route.path.size()));
+}
+
+}  // namespace
+
+std::string RewritePath(const Route& route, Role role, std::string_view path) {
+  std::string out;
+  AppendRewrittenPath(out, route, role, path);
   return out;
 }
 
 namespace {
 
+// Every request builds one: a single allocation, sized up front.
 Target MakeTarget(const Route& route, Role role, std::string_view path, std::string_view query) {
   Target t;
   t.role = role;
   t.backend = role == Role::kLegacy ? route.legacy_backend : route.modern_backend;
-  t.path = RewritePath(route, role, path);
+  const auto& to = role == Role::kLegacy ? route.legacy_rewrite : route.modern_rewrite;
+  t.path.reserve((to.empty() ? 0 : to.size()) + path.size() + 1 + query.size());
+  AppendRewrittenPath(t.path, route, role, path);
   if (!query.empty()) {
     t.path.push_back('?');
     t.path.append(query);

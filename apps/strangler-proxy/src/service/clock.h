@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 
 namespace ficus::proxy {
 
@@ -25,16 +26,18 @@ class SystemClock final : public Clock {
 };
 
 // 32 hex digits from a per-thread generator seeded from std::random_device.
-inline std::string NewRequestId() {
+inline constexpr std::size_t kRequestIdLength = 32;
+
+// A random request id (32 hex digits) written into `out`; returns a view of it.
+inline std::string_view NewRequestId(char (&out)[kRequestIdLength]) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(32, '0');
-  uint64_t a = rng(), b = rng();
-  for (int i = 0; i < 16; ++i) {
-    id[i] = kHex[(a >> (i * 4)) & 15];
-    id[16 + i] = kHex[(b >> (i * 4)) & 15];
+  const uint64_t a = rng(), b = rng();
+  for (std::size_t i = 0; i < 16; ++i) {
+    out[i] = kHex[(a >> (i * 4)) & 15];
+    out[16 + i] = kHex[(b >> (i * 4)) & 15];
   }
-  return id;
+  return {out, kRequestIdLength};
 }
 
 }  // namespace ficus::proxy

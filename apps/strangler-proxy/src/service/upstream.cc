@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -42,7 +43,8 @@ namespace {
 // (one allocation per field) and no second copy of the header.
 class ResponseParser final : public bhttp::basic_parser<false> {
  public:
-  explicit ResponseParser(UpstreamResponse* out) : out_(out) {}
+  // One allocation per buffer for a typical response head, not one per doubling.
+  explicit ResponseParser(UpstreamResponse* out) : out_(out) { out_->headers.reserve(16, 512); }
 
  private:
   void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int,
@@ -50,9 +52,35 @@ class ResponseParser final : public bhttp::basic_parser<false> {
   void on_response_impl(int code, beast::string_view, int, beast::error_code&) override {
     out_->status = static_cast<unsigned>(code);
   }
-  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
+  void on_field_impl(bhttp::field f, beast::string_view name, beast::string_view value,
                      beast::error_code&) override {
-    out_->headers.Add(name, value);
+    switch (f) {
+      case bhttp::field::connection:
+        // Kept only when it names other fields (hop-by-hop too): the proxy
+        // then strips those (StripResponseFraming).
+        for (auto tok : bhttp::token_list{value}) {
+          if (!beast::iequals(tok, "keep-alive") && !beast::iequals(tok, "close")) {
+            out_->connection_lists_fields = true;
+            out_->headers.AddParsed(name, value);
+            break;
+          }
+        }
+        return;
+      // Framing and hop-by-hop fields (RFC 9110 7.6.1): consumed here, never
+      // forwarded. Compared as Beast's field codes, not as strings.
+      case bhttp::field::content_length:
+      case bhttp::field::transfer_encoding:
+      case bhttp::field::keep_alive:
+      case bhttp::field::proxy_connection:
+      case bhttp::field::te:
+      case bhttp::field::trailer:
+      case bhttp::field::upgrade:
+      case bhttp::field::proxy_authenticate:
+      case bhttp::field::proxy_authorization:
+        return;
+      default:
+        out_->headers.AddParsed(name, value);  // Beast rejects CR/LF in fields
+    }
   }
   void on_header_impl(beast::error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>& length,

@@ -56,7 +56,12 @@ const char* UpstreamErrorName(UpstreamErrorKind k);
 // and the decoded body.
 struct UpstreamResponse {
   unsigned status = 0;
+  // End-to-end fields only: framing and hop-by-hop fields (Content-Length,
+  // Transfer-Encoding, Connection, Keep-Alive, TE, Trailer, Upgrade,
+  // Proxy-*) are consumed by the pool. Connection stays only when it names
+  // other fields, with connection_lists_fields set: those must be stripped.
   http::Headers headers;
+  bool connection_lists_fields = false;
   std::string body_;
   [[nodiscard]] unsigned result_int() const { return status; }
   std::string& body() { return body_; }

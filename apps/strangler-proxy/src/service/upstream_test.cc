@@ -174,7 +174,30 @@ TEST(Upstream, HeadAnswerHasNoBody) {
   auto r = l.Run(Target(b.port()), "HEAD /x HTTP/1.1\r\nHost: b\r\n\r\n", true);
   ASSERT_TRUE(r.ok()) << r.detail;
   EXPECT_EQ(r.response.body(), "");
-  EXPECT_EQ(r.response.headers.Get("Content-Length"), "100");
+  EXPECT_FALSE(r.response.headers.Contains("Content-Length"));  // framing: consumed
+}
+
+TEST(Upstream, ResponseKeepsEndToEndFieldsOnly) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd,
+                          "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive\r\n"
+                          "Keep-Alive: timeout=5\r\nX-A: 1\r\nUpgrade: h2c\r\n\r\na");
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd,
+                          "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: X-Secret\r\n"
+                          "X-Secret: s\r\n\r\nb");
+  });
+  Loop l;
+  auto r = l.Run(Target(b.port()));
+  ASSERT_TRUE(r.ok()) << r.detail;
+  ASSERT_EQ(r.response.headers.size(), 1u);
+  EXPECT_EQ(r.response.headers.Get("X-A"), "1");
+  EXPECT_FALSE(r.response.connection_lists_fields);
+  auto r2 = l.Run(Target(b.port()));
+  ASSERT_TRUE(r2.ok()) << r2.detail;
+  EXPECT_TRUE(r2.response.connection_lists_fields);  // the caller must strip X-Secret
+  EXPECT_EQ(r2.response.headers.Get("Connection"), "X-Secret");
 }
 
 TEST(Upstream, StalePooledConnectionIsRetriedOnceOnANewOne) {

@@ -26,6 +26,8 @@ class BodyStream;  // body_stream.h
 
 // ASCII case-insensitive equality (header names, tokens).
 bool IEquals(std::string_view a, std::string_view b);
+// True when s contains a CR or an LF byte (a field that must not be sent).
+bool ContainsCrLf(std::string_view s);
 
 class Headers {
  public:
@@ -35,13 +37,33 @@ class Headers {
   };
 
   // Appends a field (duplicates allowed; order kept). Name and value are
-  // copied. The caller is responsible for them being valid header text
-  // (no CR/LF); the server and client never send fields with CR or LF.
+  // copied. A field with CR or LF is kept but never sent: the server and
+  // client skip such fields (see MayContainCrLf).
   void Add(std::string_view name, std::string_view value);
+  // Add() for text known to hold no CR or LF: fields from a parser that
+  // rejects them (the request parser, Beast's response parser) or built only
+  // from such fields. Skips the scan; the hot path of a proxy.
+  void AddParsed(std::string_view name, std::string_view value);
+  // False when no field holds CR or LF (AddParsed() trusted): serializers
+  // then copy every field without scanning each one.
+  bool MayContainCrLf() const { return crlf_; }
   // Removes every field with this name, then adds one.
   void Set(std::string_view name, std::string_view value);
   // Removes every field with this name; returns how many were removed.
   std::size_t Remove(std::string_view name);
+  // Removes every field for which pred(Field) is true, keeping the order of
+  // the rest; returns how many were removed. No allocation: the bytes stay
+  // in the buffer (views of kept fields stay valid until the next Add).
+  template <class Pred>
+  std::size_t RemoveIf(Pred pred) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (!pred((*this)[i])) entries_[kept++] = entries_[i];
+    }
+    const std::size_t removed = entries_.size() - kept;
+    entries_.resize(kept);
+    return removed;
+  }
   // First value with this name, if any.
   std::optional<std::string_view> Get(std::string_view name) const;
   std::size_t Count(std::string_view name) const;
@@ -79,6 +101,7 @@ class Headers {
   const_iterator end() const { return {this, entries_.size()}; }
 
  private:
+  bool Aliases(std::string_view s) const;  // s points into buf_
   struct Entry {
     std::uint32_t offset;
     std::uint32_t name_len;
@@ -86,6 +109,7 @@ class Headers {
   };
   std::string buf_;
   std::vector<Entry> entries_;
+  bool crlf_ = false;  // some field added with Add() holds CR or LF
 };
 
 struct Request {
