@@ -20,9 +20,19 @@ std::string OkBody(std::string_view data_json) {
   return out;
 }
 
-std::string ProfileJson(const Uuid& user, const Profile& profile) {
-  std::string out = "{\"user_id\":\"" + FormatUuid(user) + "\",\"updated_at\":\"" +
-                    FormatTimestampUs(profile.updated_us) + "\",\"attributes\":{";
+namespace {
+
+void AppendProfileJson(std::string& out, const Uuid& user, const Profile& profile) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += "{\"user_id\":\"";
+  for (std::size_t i = 0; i < 16; ++i) {  // FormatUuid, in place
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[user[i] >> 4]);
+    out.push_back(kHex[user[i] & 15]);
+  }
+  out += "\",\"updated_at\":\"";
+  AppendTimestampUs(out, profile.updated_us);
+  out += "\",\"attributes\":{";
   bool first = true;
   for (const auto& [key, cell] : profile.cells) {  // std::map: bytewise order
     if (!cell.value) continue;
@@ -33,6 +43,31 @@ std::string ProfileJson(const Uuid& user, const Profile& profile) {
     AppendJsonString(out, *cell.value);
   }
   out += "}}";
+}
+
+std::size_t ProfileJsonSizeHint(const Profile& profile) {
+  std::size_t n = 96;
+  for (const auto& [key, cell] : profile.cells) {
+    n += key.size() + 6 + (cell.value ? cell.value->size() : 0);
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string ProfileJson(const Uuid& user, const Profile& profile) {
+  std::string out;
+  out.reserve(ProfileJsonSizeHint(profile));
+  AppendProfileJson(out, user, profile);
+  return out;
+}
+
+std::string OkProfileBody(const Uuid& user, const Profile& profile) {
+  std::string out;
+  out.reserve(ProfileJsonSizeHint(profile) + 32);
+  out += "{\"ret\":200,\"data\":";
+  AppendProfileJson(out, user, profile);
+  out += ",\"msg\":\"\"}";
   return out;
 }
 

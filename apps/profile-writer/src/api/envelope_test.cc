@@ -30,6 +30,7 @@ TEST(WriterEnvelope, ProfileSortedVisibleEmptyObjectNeverArray) {
   EXPECT_EQ(
       ProfileJson(u, p),
       R"({"user_id":"6f1c2a9e-8d0b-4c1e-9a57-3f2d1b0c4e11","updated_at":"2023-11-14T22:13:20.123456Z","attributes":{"locale":"zh-CN","plan":"pro"}})");
+  EXPECT_EQ(OkProfileBody(u, p), OkBody(ProfileJson(u, p)));
   p.cells.erase("plan");
   p.cells.erase("locale");
   EXPECT_NE(ProfileJson(u, p).find(R"("attributes":{}})"), std::string::npos);

@@ -156,7 +156,7 @@ boost::asio::awaitable<http::Response> Router::Update(http::Request& request) {
                                            void(Result<Profile>)>(initiate,
                                                                   boost::asio::use_awaitable);
   if (!result) co_return UpdateError(result.error());
-  co_return http::Response::Json(200, OkBody(ProfileJson(user, *result)));
+  co_return http::Response::Json(200, OkProfileBody(user, *result));
 }
 
 http::Response Router::Get(const http::Request& request) {
@@ -164,7 +164,7 @@ http::Response Router::Get(const http::Request& request) {
   if (!user) return UpdateError(user.error());
   auto profile = service_.Get(*user);
   if (!profile) return UpdateError(profile.error());
-  return http::Response::Json(200, OkBody(ProfileJson(*user, *profile)));
+  return http::Response::Json(200, OkProfileBody(*user, *profile));
 }
 
 }  // namespace ficus::writer::api

@@ -23,11 +23,34 @@ void MergeInto(Profile& base, const Profile& other) {
   }
 }
 
+void MergeInto(Profile& base, Profile&& other) {
+  base.updated_us = std::max(base.updated_us, other.updated_us);
+  for (auto& [key, cell] : other.cells) {
+    auto it = base.cells.lower_bound(key);
+    if (it == base.cells.end() || it->first != key) {
+      base.cells.emplace_hint(it, key, std::move(cell));
+    } else if (CellBeats(cell, it->second)) {
+      it->second = std::move(cell);
+    }
+  }
+}
+
 Profile ToProfile(const ProfileUpdate& update) {
   Profile p;
   p.updated_us = update.ts_us;
   for (const auto& [key, value] : update.attributes) {
     p.cells.emplace(key, Cell{update.ts_us, value});
+  }
+  return p;
+}
+
+Profile ToProfile(ProfileUpdate&& update) {
+  Profile p;
+  p.updated_us = update.ts_us;
+  while (!update.attributes.empty()) {
+    auto node = update.attributes.extract(update.attributes.begin());
+    p.cells.emplace_hint(p.cells.end(), std::move(node.key()),
+                         Cell{update.ts_us, std::move(node.mapped())});
   }
   return p;
 }

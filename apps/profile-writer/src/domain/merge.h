@@ -18,8 +18,12 @@ bool CellBeats(const Cell& a, const Cell& b);
 
 // Folds `other` into `base`: per key the winning cell; updated_us the max.
 void MergeInto(Profile& base, const Profile& other);
+// The same, moving the winning cells out of `other` (left valid, unspecified).
+void MergeInto(Profile& base, Profile&& other);
 
 // The update as a partial profile: each attribute a cell stamped ts_us.
 Profile ToProfile(const ProfileUpdate& update);
+// The same, moving the attribute strings out of `update`.
+Profile ToProfile(ProfileUpdate&& update);
 
 }  // namespace ficus::writer

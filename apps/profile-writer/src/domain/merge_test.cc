@@ -89,5 +89,25 @@ TEST(WriterMergeInto, IdempotentReplay) {
   EXPECT_EQ(p, once);
 }
 
+TEST(WriterMergeInto, MovingOverloadsGiveTheSameProfileAsCopying) {
+  ProfileUpdate u;
+  u.ts_us = 300;
+  u.attributes = {{"a", "new"}, {"gone", std::nullopt}, {"z", "a-value-longer-than-sso-buffer"}};
+  Profile base;
+  base.updated_us = 100;
+  base.cells = {{"a", Cell{400, "newer"}}, {"b", Cell{100, "b"}}, {"gone", Cell{200, "x"}}};
+  Profile copied = base;
+  MergeInto(copied, ToProfile(u));
+  ProfileUpdate moved_from = u;
+  Profile operand = ToProfile(std::move(moved_from));
+  EXPECT_EQ(operand, ToProfile(u));
+  Profile moved = base;
+  MergeInto(moved, std::move(operand));
+  EXPECT_EQ(moved, copied);
+  EXPECT_EQ(*moved.cells.at("a").value, "newer");
+  EXPECT_FALSE(moved.cells.at("gone").value.has_value());
+  EXPECT_EQ(moved.updated_us, 300);
+}
+
 }  // namespace
 }  // namespace ficus::writer

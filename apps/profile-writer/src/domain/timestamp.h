@@ -9,5 +9,7 @@ namespace ficus::writer {
 
 // `us` is microseconds since the Unix epoch, >= 0.
 std::string FormatTimestampUs(std::int64_t us);
+// Appends FormatTimestampUs(us) to `out` (no allocation beyond out's growth).
+void AppendTimestampUs(std::string& out, std::int64_t us);
 
 }  // namespace ficus::writer

@@ -13,5 +13,12 @@ TEST(WriterFormatTimestampUs, SixFractionDigitsUtc) {
   EXPECT_EQ(FormatTimestampUs(4102444799999999), "2099-12-31T23:59:59.999999Z");
 }
 
+TEST(WriterFormatTimestampUs, AppendAddsToTheBufferAndYearsPast9999KeepTheirDigits) {
+  std::string out = "at ";
+  AppendTimestampUs(out, 1700000000123456);
+  EXPECT_EQ(out, "at 2023-11-14T22:13:20.123456Z");
+  EXPECT_EQ(FormatTimestampUs(253402300800000000), "10000-01-01T00:00:00.000000Z");
+}
+
 }  // namespace
 }  // namespace ficus::writer

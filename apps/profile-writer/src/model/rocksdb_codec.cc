@@ -84,11 +84,16 @@ std::string HistoryPrefix(const Uuid& user) {
   return CurrentKey(user);
 }
 
+void AppendHistoryKey(std::string& out, const Uuid& user, std::int64_t ts_us, std::uint64_t seq) {
+  out.append(reinterpret_cast<const char*>(user.data()), user.size());
+  PutBe64(out, std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(ts_us));
+  PutBe64(out, seq);
+}
+
 std::string HistoryKey(const Uuid& user, std::int64_t ts_us, std::uint64_t seq) {
-  std::string k = CurrentKey(user);
+  std::string k;
   k.reserve(32);
-  PutBe64(k, std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(ts_us));
-  PutBe64(k, seq);
+  AppendHistoryKey(k, user, ts_us, seq);
   return k;
 }
 
@@ -110,7 +115,12 @@ std::string IdempotencyKey(const Uuid& user, std::string_view key) {
 
 std::string EncodeProfile(const Profile& profile) {
   std::string out;
-  out.reserve(12 + profile.cells.size() * 32);
+  AppendProfile(out, profile);
+  return out;
+}
+
+void AppendProfile(std::string& out, const Profile& profile) {
+  out.reserve(out.size() + 12 + profile.cells.size() * 32);
   PutLe<std::int64_t>(out, profile.updated_us);
   PutLe<std::uint32_t>(out, static_cast<std::uint32_t>(profile.cells.size()));
   for (const auto& [key, cell] : profile.cells) {
@@ -123,7 +133,6 @@ std::string EncodeProfile(const Profile& profile) {
       out.append(*cell.value);
     }
   }
-  return out;
 }
 
 Result<Profile> DecodeProfile(std::string_view bytes) {

@@ -25,6 +25,8 @@ namespace ficus::writer {
 
 std::string CurrentKey(const Uuid& user);
 std::string HistoryKey(const Uuid& user, std::int64_t ts_us, std::uint64_t seq);
+// Appends the history key to `out` (a buffer reused across a batch).
+void AppendHistoryKey(std::string& out, const Uuid& user, std::int64_t ts_us, std::uint64_t seq);
 std::string HistoryPrefix(const Uuid& user);
 std::string IdempotencyKey(const Uuid& user, std::string_view key);
 
@@ -36,6 +38,8 @@ struct HistoryKeyParts {
 Result<HistoryKeyParts> DecodeHistoryKey(std::string_view key);
 
 std::string EncodeProfile(const Profile& profile);
+// Appends EncodeProfile(profile) to `out`.
+void AppendProfile(std::string& out, const Profile& profile);
 Result<Profile> DecodeProfile(std::string_view bytes);
 
 // Value of the idempotency CF: u64 created_us, 32-byte fingerprint, profile.

@@ -276,6 +276,38 @@ TEST_F(WriterStoreTest, ConcurrentUpdatesGroupCommitToLwwState) {
   }
 }
 
+TEST_F(WriterStoreTest, SameUserTwiceInABatchAnswersEachUpdateWithItsOwnState) {
+  // Enqueued back to back, so the writer takes many of them in one batch:
+  // answer i must be the profile right after update i (keys k0..ki), not
+  // the batch's final state, and the other user's answers stay its own.
+  constexpr int kUpdates = 200;
+  std::vector<std::promise<Result<Profile>>> promises(kUpdates);
+  std::vector<std::future<Result<Profile>>> futures;
+  futures.reserve(kUpdates);
+  for (auto& p : promises) futures.push_back(p.get_future());
+  for (int i = 0; i < kUpdates; ++i) {
+    Uuid user = i % 3 == 2 ? U(8) : U(7);
+    store_->Apply(Req(user, 1000 + i, {{"k" + std::to_string(i), std::to_string(i)}}),
+                  [&promises, i](Result<Profile> r) { promises[i].set_value(std::move(r)); });
+  }
+  std::size_t seven = 0, eight = 0;
+  for (int i = 0; i < kUpdates; ++i) {
+    auto r = futures[i].get();
+    ASSERT_TRUE(r) << r.error().ToString();
+    std::size_t& n = i % 3 == 2 ? eight : seven;
+    ++n;
+    EXPECT_EQ(r->cells.size(), n) << "update " << i;
+    EXPECT_EQ(r->updated_us, 1000 + i);
+    EXPECT_EQ(*r->cells.at("k" + std::to_string(i)).value, std::to_string(i));
+  }
+  auto g7 = store_->Get(U(7));
+  ASSERT_TRUE(g7);
+  EXPECT_EQ(g7->cells.size(), seven);
+  auto h = store_->History(U(8), 1000);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->size(), eight);
+}
+
 TEST_F(WriterStoreTest, FullQueueFailsUnavailableAndClosedStoreRejects) {
   ASSERT_TRUE(store_->Close());
   auto r = ApplySync(Req(U(1), 1, {{"a", "1"}}));
