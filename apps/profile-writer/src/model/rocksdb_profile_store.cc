@@ -117,6 +117,22 @@ Result<std::unique_ptr<RocksDbProfileStore>> RocksDbProfileStore::Open(
   idem_options.compaction_filter = filter.get();
   idem_options.periodic_compaction_seconds = 6UL * 3600;
 
+  // Flush and compaction share the server's CPU with the HTTP loop and the
+  // group-commit thread (bench/RESULTS.md: they showed as paced-p99 spikes).
+  // Larger memtables (4 x 128 MiB per written CF) flush less often, and
+  // `current`, rewritten per update, keeps only each user's newest value of
+  // a whole memtable at flush; no compression where data is rewritten soon
+  // (L0, L1: snappy was the flush thread's top item), LZ4 below.
+  for (auto* o : {&current_options, &history_options, &idem_options}) {
+    o->compression_per_level.assign(static_cast<std::size_t>(o->num_levels),
+                                    rocksdb::kLZ4Compression);
+    o->compression_per_level[0] = rocksdb::kNoCompression;
+    o->compression_per_level[1] = rocksdb::kNoCompression;
+  }
+  for (auto* o : {&current_options, &history_options}) {
+    o->write_buffer_size = 128UL << 20;
+    o->max_write_buffer_number = 4;
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {kCurrentCf, current_options},
