@@ -83,7 +83,12 @@ Result<UpdateCommand> ParseUpdateRequest(const UpdateHeaders& headers, std::stri
   boost::json::parse_options opts;
   opts.max_depth = 512;  // PHP json_decode's default depth
   boost::system::error_code ec;
-  boost::json::value doc = boost::json::parse(body, ec, {}, opts);
+  // The document lives only while this function copies out of it: its nodes
+  // come from a stack buffer (a typical update fits; larger bodies spill to
+  // the heap), not one malloc per object and string.
+  unsigned char arena[4096];
+  boost::json::monotonic_resource mr(arena, sizeof arena);
+  boost::json::value doc = boost::json::parse(body, ec, &mr, opts);
   if (ec) return Bad(msg::kBodyMalformed);
   const boost::json::object* top = doc.if_object();
   if (top == nullptr) return Bad(msg::kBodyNotObject);
