@@ -14,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <unordered_set>
 
+#include "ficus/http/tracked_read.h"
 #include "wire.h"
 
 namespace ficus::http {
@@ -155,7 +156,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         co_return FailStream(timeout);
       }
       SetDeadline(body_deadline_);
-      const bool more = co_await ReadMore(ec);
+      const bool more = co_await ReadMore(ec, true);
       deadline_ = Clock::time_point::max();  // the handler's own waits are not body time
       if (!more) {
         if (timed_out_) {
@@ -218,13 +219,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Reads more bytes into buf_. Returns false on error/EOF/timeout.
-  // async_read_some (speculative read, then epoll) measured cheaper than
-  // async_wait + read_some: a non-speculative wait costs an epoll_ctl on
-  // every call, the speculative read fails with EAGAIN on ~0.46 requests in
-  // 1 (strace -c under wrk, 2026-12-01).
-  asio::awaitable<bool> ReadMore(error_code& ec) {
-    std::size_t n = co_await sock_.async_read_some(buf_.prepare(kReadChunk),
-                                                   asio::redirect_error(asio::use_awaitable, ec));
+  // The tracked read (tracked_read.h) skips the recv that would fail with
+  // EAGAIN right after a response, without the epoll_ctl of async_wait.
+  // `continuing`: the bytes continue a message already begun (or a linger).
+  asio::awaitable<bool> ReadMore(error_code& ec, bool continuing) {
+    std::size_t n = co_await AsyncReadSomeTracked(sock_, buf_.prepare(kReadChunk), continuing,
+                                                  asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return false;
     buf_.commit(n);
     co_return true;
@@ -275,7 +275,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::size_t drained = 0;
     while (drained < 1024 * 1024UL) {
       buf_.consume(buf_.size());
-      if (!co_await ReadMore(ec)) break;
+      if (!co_await ReadMore(ec, true)) break;
       drained += buf_.size();
     }
   }
@@ -303,7 +303,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
           }
         }
         if (draining_->load(std::memory_order_relaxed) && state_ == ConnState::kIdle) co_return;
-        if (!co_await ReadMore(ec)) {
+        // A partly buffered head continues; an empty buffer starts a request.
+        if (!co_await ReadMore(ec, buf_.size() > 0)) {
           if (timed_out_ && state_ == ConnState::kReadingHead) {
             // A named object, not a braced temporary: GCC 12 destroys temporaries
             // of a co_await full-expression twice (double free).
@@ -371,7 +372,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
             SetDeadline(Clock::now() + opts_->body_timeout);
             deadline_set = true;
           }
-          if (!co_await ReadMore(ec)) {
+          if (!co_await ReadMore(ec, true)) {
             if (timed_out_) {
               const Rejection timeout{408, RejectReason::kBodyTimeout,
                                       "request: body not received in time"};

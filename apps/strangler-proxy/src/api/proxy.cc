@@ -197,6 +197,71 @@ void AppendStreamedHead(std::string& out, std::string_view method, std::string_v
   out.append("Transfer-Encoding: chunked\r\n\r\n");
 }
 
+// The client's answer from the backend's (or the 502/504 envelope); counts
+// backend errors.
+http::Response ResponseFrom(UpstreamResult& r, const std::string& backend, const RoleMetrics& m) {
+  http::Response resp;
+  if (r.ok()) {
+    resp.status = r.response.result_int();
+    resp.headers = std::move(r.response.headers);
+    if (r.response.connection_lists_fields) StripResponseFraming(resp.headers);
+    resp.body = std::move(r.response.body());
+  } else if (r.client_body_error) {
+    // The client's body failed mid-stream; the server answers the client
+    // itself (400/413/408) and closes. Not a backend error.
+    resp = http::Response::Error(400, r.detail);
+  } else if (r.error == UpstreamErrorKind::kTimeout) {
+    m.timeouts->Inc();
+    resp = http::Response::Error(504,
+                                 "gateway timeout: backend " + backend + " did not answer in time");
+  } else {
+    (r.error == UpstreamErrorKind::kConnect ? m.connect_errors : m.io_errors)->Inc();
+    resp = http::Response::Error(
+        502, "bad gateway: backend " + backend + " " +
+                 (r.error == UpstreamErrorKind::kConnect ? "unreachable" : "failed"));
+  }
+  return resp;
+}
+
+// Where a matched request goes: cohort, primary backend and path, mirror.
+// A plain function, not part of Handle(): GCC keeps every local of a
+// coroutine in its heap frame, and a frame over 2 KiB misses Asio's
+// per-thread frame cache (one malloc per request).
+struct RoutePlan {
+  CohortState cohort = CohortState::kNone;
+  std::string cohort_key;
+  Role primary_role = Role::kLegacy;
+  std::string primary_target;
+  std::optional<Target> mirror;
+};
+
+void PlanRoute(const Route& route, const RouteRuntime& rr, const http::Request& req,
+               bool want_bodies, RoutePlan& plan) {
+  const bool canary = route.mode == Mode::kCanary && !route.paused;
+  if (canary) {
+    if (auto h = req.headers.Get(kCanaryHeader); h && http::IEquals(*h, "true")) {
+      plan.cohort = CohortState::kForced;
+    }
+  }
+  if (rr.cohort && plan.cohort != CohortState::kForced &&
+      (canary || (want_bodies && route.mode != Mode::kLegacy))) {
+    KeyInputs in;
+    in.header = [&req](std::string_view n) { return req.headers.Get(n); };
+    in.query = req.Query();
+    in.body = req.body;
+    if (auto k = ExtractCohortKey(*rr.cohort, in)) {
+      plan.cohort_key = std::move(*k);
+      plan.cohort = InCanary(CohortBucket(rr.cohort->salt, plan.cohort_key), route.percent_bp)
+                        ? CohortState::kIn
+                        : CohortState::kOut;
+    }
+  }
+  auto d = Decide(route, req.method, req.Path(), req.Query(), plan.cohort);
+  plan.primary_role = d.primary.role;
+  plan.primary_target = std::move(d.primary.path);
+  plan.mirror = std::move(d.mirror);
+}
+
 }  // namespace
 
 struct Proxy::MirrorJob {
@@ -361,16 +426,9 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   auto ex = co_await asio::this_coro::executor;
   const std::shared_ptr<const Runtime> rt = runtime_.load(std::memory_order_acquire);
   const Config& cfg = *rt->config;
-  const std::string_view path = req.Path();
-  const std::string_view query = req.Query();
-
-  const Route* route = Match(cfg, req.method, path);
+  const Route* route = Match(cfg, req.method, req.Path());
   const RouteRuntime* rr = &rt->default_route;
-  CohortState cohort = CohortState::kNone;
-  std::string cohort_key;
-  Role primary_role = Role::kLegacy;
-  std::string primary_target;
-  std::optional<Target> mirror;
+  RoutePlan plan;
   const bool want_bodies = sink_.WantsBodies();
   // A streamed body (see StreamBody) is read whole after all when this
   // runtime needs it (e.g. a reload since the head was parsed).
@@ -385,32 +443,15 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   }
   if (route) {
     rr = &rt->routes[static_cast<std::size_t>(route - cfg.routes.data())];
-    const bool canary = route->mode == Mode::kCanary && !route->paused;
-    if (canary) {
-      if (auto h = req.headers.Get(kCanaryHeader); h && http::IEquals(*h, "true")) {
-        cohort = CohortState::kForced;
-      }
-    }
-    if (rr->cohort && cohort != CohortState::kForced &&
-        (canary || (want_bodies && route->mode != Mode::kLegacy))) {
-      KeyInputs in;
-      in.header = [&req](std::string_view n) { return req.headers.Get(n); };
-      in.query = query;
-      in.body = req.body;
-      if (auto k = ExtractCohortKey(*rr->cohort, in)) {
-        cohort_key = std::move(*k);
-        cohort = InCanary(CohortBucket(rr->cohort->salt, cohort_key), route->percent_bp)
-                     ? CohortState::kIn
-                     : CohortState::kOut;
-      }
-    }
-    auto d = Decide(*route, req.method, path, query, cohort);
-    primary_role = d.primary.role;
-    primary_target = std::move(d.primary.path);
-    mirror = std::move(d.mirror);
+    PlanRoute(*route, *rr, req, want_bodies, plan);
   } else {
-    primary_target = req.target;
+    plan.primary_target = req.target;
   }
+  const CohortState cohort = plan.cohort;
+  const std::string& cohort_key = plan.cohort_key;
+  const Role primary_role = plan.primary_role;
+  const std::string& primary_target = plan.primary_target;
+  const std::optional<Target>& mirror = plan.mirror;
   const BackendRuntime* primary = primary_role == Role::kLegacy ? rr->legacy : rr->modern;
   const BackendRuntime* mirror_backend =
       mirror ? (mirror->role == Role::kLegacy ? rr->legacy : rr->modern) : nullptr;
@@ -475,7 +516,9 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
     }
     x.durable_before_answer = sink_.NeedsDurableBeforeAnswer(x);
   };
-  bool dropped_durable = false;  // a dropped copy the sink must persist before the answer
+  // A dropped copy the sink must persist before the answer (heap: rare, and
+  // the coroutine frame stays small).
+  std::unique_ptr<MirrorExchange> dropped_durable;
   if (mirror_backend) {
     on_sent = [&] {
       const auto& policy = route->mirror;
@@ -483,8 +526,9 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
         rr->mirror_outcome[static_cast<int>(why)]->Inc();
         MirrorExchange x;
         make_exchange(x);
-        dropped_durable = x.durable_before_answer;
         sink_.OnDropped(x, why);
+        if (x.durable_before_answer)
+          dropped_durable = std::make_unique<MirrorExchange>(std::move(x));
         mirror_note = MirrorOutcomeName(why);
       };
       if (!mirror_backend->state->up.load(std::memory_order_relaxed) ||
@@ -533,26 +577,7 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
                                        mirror_backend ? &on_sent : nullptr);
   }
   auto& m = rr->metrics[primary_role == Role::kLegacy ? 0 : 1];
-  http::Response resp;
-  if (r.ok()) {
-    resp.status = r.response.result_int();
-    resp.headers = std::move(r.response.headers);
-    if (r.response.connection_lists_fields) StripResponseFraming(resp.headers);
-    resp.body = std::move(r.response.body());
-  } else if (r.client_body_error) {
-    // The client's body failed mid-stream; the server answers the client
-    // itself (400/413/408) and closes. Not a backend error.
-    resp = http::Response::Error(400, r.detail);
-  } else if (r.error == UpstreamErrorKind::kTimeout) {
-    m.timeouts->Inc();
-    resp = http::Response::Error(
-        504, "gateway timeout: backend " + primary->target.name + " did not answer in time");
-  } else {
-    (r.error == UpstreamErrorKind::kConnect ? m.connect_errors : m.io_errors)->Inc();
-    resp = http::Response::Error(
-        502, "bad gateway: backend " + primary->target.name + " " +
-                 (r.error == UpstreamErrorKind::kConnect ? "unreachable" : "failed"));
-  }
+  http::Response resp = ResponseFrom(r, primary->target.name, m);
   resp.headers.Set(kRequestIdHeader, request_id);
   if (route && !r.client_body_error) {
     sink_.OnPrimary(PrimaryObservation{rr->name, primary_role == Role::kModern,
@@ -567,9 +592,7 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
     job->exchange.journal_id =
         co_await PersistBeforeAnswer(sink_, job->exchange, !job->mirror_done);
   } else if (!job && dropped_durable) {
-    MirrorExchange x;
-    make_exchange(x);
-    (void)co_await PersistBeforeAnswer(sink_, x, false);
+    (void)co_await PersistBeforeAnswer(sink_, *dropped_durable, false);
   }
   if (job) {
     job->primary_done = true;
@@ -583,40 +606,12 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   requests_total_->Inc();
 
   if (access_log_.enabled()) {
-    std::string line;
-    line.reserve(320);
-    line += "{\"ts_us\":";
-    line += std::to_string(clock_.NowUs());
-    line += ",\"id\":";
-    AppendJsonString(line, request_id);
-    line += ",\"client\":";
-    AppendJsonString(line, client_ip);
-    line += ",\"method\":";
-    AppendJsonString(line, req.method);
-    line += ",\"target\":";
-    AppendJsonString(line, req.target);
-    line += ",\"route\":";
-    AppendJsonString(line, rr->name);
-    line += ",\"backend\":";
-    AppendJsonString(line, primary->target.name);
-    line += ",\"upstream_target\":";
-    AppendJsonString(line, primary_target);
-    line += ",\"mode\":\"";
-    line += route ? ModeName(route->paused ? Mode::kLegacy : route->mode) : "default";
-    line += "\",\"cohort\":\"";
-    line += CohortStateName(cohort);
-    line += "\",\"status\":";
-    line += std::to_string(resp.status);
-    line += ",\"latency_us\":";
-    line += std::to_string(latency_us);
-    if (!r.ok()) {
-      line += ",\"upstream_error\":";
-      AppendJsonString(line, r.detail);
-    }
-    line += ",\"mirror\":\"";
-    line += mirror_note;
-    line += "\"}";
-    access_log_.Write(line);
+    LogAccess(req,
+              AccessEntry{request_id, client_ip, rr->name, primary->target.name, primary_target,
+                          route ? ModeName(route->paused ? Mode::kLegacy : route->mode)
+                                : std::string_view("default"),
+                          r.ok() ? std::string_view() : std::string_view(r.detail), mirror_note,
+                          cohort, resp.status, latency_us});
   }
 
   if (job && !job->mirror_done && draining_.load(std::memory_order_relaxed)) {
@@ -628,6 +623,43 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
     job->waiter = nullptr;
   }
   co_return resp;
+}
+
+void Proxy::LogAccess(const http::Request& req, const AccessEntry& e) {
+  std::string line;
+  line.reserve(320);
+  line += "{\"ts_us\":";
+  line += std::to_string(clock_.NowUs());
+  line += ",\"id\":";
+  AppendJsonString(line, e.request_id);
+  line += ",\"client\":";
+  AppendJsonString(line, e.client_ip);
+  line += ",\"method\":";
+  AppendJsonString(line, req.method);
+  line += ",\"target\":";
+  AppendJsonString(line, req.target);
+  line += ",\"route\":";
+  AppendJsonString(line, e.route);
+  line += ",\"backend\":";
+  AppendJsonString(line, e.backend);
+  line += ",\"upstream_target\":";
+  AppendJsonString(line, e.upstream_target);
+  line += ",\"mode\":\"";
+  line += e.mode;
+  line += "\",\"cohort\":\"";
+  line += CohortStateName(e.cohort);
+  line += "\",\"status\":";
+  line += std::to_string(e.status);
+  line += ",\"latency_us\":";
+  line += std::to_string(e.latency_us);
+  if (!e.upstream_error.empty()) {
+    line += ",\"upstream_error\":";
+    AppendJsonString(line, e.upstream_error);
+  }
+  line += ",\"mirror\":\"";
+  line += e.mirror;
+  line += "\"}";
+  access_log_.Write(line);
 }
 
 asio::awaitable<void> Proxy::RunMirror(std::shared_ptr<MirrorJob> job) {

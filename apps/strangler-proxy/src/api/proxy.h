@@ -44,6 +44,7 @@
 
 #include "domain/config.h"
 #include "domain/mirror_sink.h"
+#include "domain/routing.h"
 #include "ficus/http/message.h"
 #include "ficus/result.h"
 #include "service/access_log.h"
@@ -130,6 +131,15 @@ class Proxy {
 
  private:
   struct MirrorJob;
+  // One access-log line's fields (views valid for the call).
+  struct AccessEntry {
+    std::string_view request_id, client_ip, route, backend, upstream_target, mode, upstream_error,
+        mirror;
+    CohortState cohort = CohortState::kNone;
+    unsigned status = 0;
+    int64_t latency_us = 0;
+  };
+  void LogAccess(const http::Request& req, const AccessEntry& e);
   boost::asio::awaitable<void> RunMirror(std::shared_ptr<MirrorJob> job);
   void FinishMirror(MirrorJob& job);
   BackendState* BackendStateFor(const std::string& name);

@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <functional>
 
+#include "ficus/http/tracked_read.h"
+
 namespace ficus::proxy {
 
 namespace asio = boost::asio;
@@ -202,7 +204,10 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
       if (parser.is_done()) break;
       if (used > 0 && buf.size() > 0) continue;
     }
-    auto [rec, rn] = co_await conn.socket.async_read_some(buf.prepare(kReadChunk), kUse);
+    // Tracked: no EAGAIN recv right after the request went out; a later read
+    // of the same answer continues it (pending EOF is seen at once).
+    auto [rec, rn] =
+        co_await http::AsyncReadSomeTracked(conn.socket, buf.prepare(kReadChunk), got_bytes, kUse);
     buf.commit(rn);
     if (rn > 0) got_bytes = true;
     if (rec == asio::error::eof && parser.got_some()) {
