@@ -223,8 +223,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // EAGAIN right after a response, without the epoll_ctl of async_wait.
   // `continuing`: the bytes continue a message already begun (or a linger).
   asio::awaitable<bool> ReadMore(error_code& ec, bool continuing) {
-    std::size_t n = co_await AsyncReadSomeTracked(sock_, buf_.prepare(kReadChunk), continuing,
-                                                  asio::redirect_error(asio::use_awaitable, ec));
+    std::size_t n =
+        co_await AsyncReadSomeTracked(sock_, read_cache_, buf_.prepare(kReadChunk), continuing,
+                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return false;
     buf_.commit(n);
     co_return true;
@@ -442,6 +443,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   tcp::socket sock_;
+  TrackedReadCache read_cache_;
   asio::steady_timer timer_;
   Server::Worker* worker_;
   const ServerOptions* opts_;

@@ -1,6 +1,7 @@
 #include "api/forward.h"
 
 #include <array>
+#include <cassert>
 #include <charconv>
 #include <vector>
 
@@ -105,10 +106,17 @@ std::string PrepareUpstreamHeaders(http::Headers& h, const ForwardFacts& facts) 
   if (!xff.empty()) xff += ", ";
   xff.append(facts.client_ip);
   if (id.empty()) id = std::string(facts.generated_request_id);
+  assert(ValidRequestId(id));
   // Appending may move the buffer: nothing below reads a view into it.
-  h.Add("X-Forwarded-For", xff);
+  // X-Forwarded-For joins the request's own values (CR/LF-free unless the
+  // list says otherwise) and the client address; the id is a valid id.
+  if (h.MayContainCrLf() || http::ContainsCrLf(facts.client_ip)) {
+    h.Add("X-Forwarded-For", xff);
+  } else {
+    h.AddParsed("X-Forwarded-For", xff);
+  }
   h.AddParsed("X-Forwarded-Proto", "http");
-  h.Add(kRequestIdHeader, id);
+  h.AddParsed(kRequestIdHeader, id);
   if (facts.timestamp_us != 0) {
     char ts[24];
     const auto end = std::to_chars(ts, ts + sizeof ts, facts.timestamp_us).ptr;

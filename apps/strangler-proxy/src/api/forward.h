@@ -31,8 +31,9 @@ inline constexpr std::string_view kCanaryHeader = "X-Canary-User";
 
 struct ForwardFacts {
   std::string_view client_ip;
-  std::string_view generated_request_id;  // used when the client's is absent/invalid
-  int64_t timestamp_us = 0;               // 0: no stamp (reads, unrouted requests)
+  // Used when the client's is absent/invalid; must pass ValidRequestId().
+  std::string_view generated_request_id;
+  int64_t timestamp_us = 0;  // 0: no stamp (reads, unrouted requests)
 };
 
 // Rewrites `h` in place for the upstream request; returns the request id in force.

@@ -578,7 +578,8 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   }
   auto& m = rr->metrics[primary_role == Role::kLegacy ? 0 : 1];
   http::Response resp = ResponseFrom(r, primary->target.name, m);
-  resp.headers.Set(kRequestIdHeader, request_id);
+  resp.headers.Remove(kRequestIdHeader);
+  resp.headers.AddParsed(kRequestIdHeader, request_id);  // a valid id (PrepareUpstreamHeaders)
   if (route && !r.client_body_error) {
     sink_.OnPrimary(PrimaryObservation{rr->name, primary_role == Role::kModern,
                                        r.ok() ? static_cast<int>(resp.status) : 0,

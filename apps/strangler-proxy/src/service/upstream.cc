@@ -1,5 +1,6 @@
 #include "service/upstream.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -12,8 +13,6 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
-
-#include "ficus/http/tracked_read.h"
 
 namespace ficus::proxy {
 
@@ -206,8 +205,8 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
     }
     // Tracked: no EAGAIN recv right after the request went out; a later read
     // of the same answer continues it (pending EOF is seen at once).
-    auto [rec, rn] =
-        co_await http::AsyncReadSomeTracked(conn.socket, buf.prepare(kReadChunk), got_bytes, kUse);
+    auto [rec, rn] = co_await http::AsyncReadSomeTracked(conn.socket, conn.read_cache,
+                                                         buf.prepare(kReadChunk), got_bytes, kUse);
     buf.commit(rn);
     if (rn > 0) got_bytes = true;
     if (rec == asio::error::eof && parser.got_some()) {
@@ -265,13 +264,25 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(const UpstreamTarget& tar
       }
       boost::system::error_code ignored;
       conn->socket.set_option(tcp::no_delay(true), ignored);
+      conn->socket.non_blocking(true, ignored);  // write_some below must not block
     }
     guard.c = conn.get();
     Arm(conn.get(), response_timeout);
-    const std::array<asio::const_buffer, 2> bufs = {asio::buffer(head.data(), head.size()),
-                                                    asio::buffer(body.data(), body.size())};
-    auto [wec, wn] = co_await asio::async_write(conn->socket, bufs, kUse);
-    (void)wn;
+    // One non-blocking send first: a request head fits the socket buffer,
+    // and a write that completes at once then costs no asynchronous
+    // operation (no op, no posted completion, no coroutine resumption).
+    boost::system::error_code wec;
+    std::size_t sent = conn->socket.write_some(
+        std::array<asio::const_buffer, 2>{asio::buffer(head), asio::buffer(body)}, wec);
+    if (wec == asio::error::would_block || wec == asio::error::try_again) wec = {};
+    if (!wec && sent < head.size() + body.size()) {
+      const std::size_t in_head = std::min(sent, head.size());
+      const std::array<asio::const_buffer, 2> rest = {asio::buffer(head.substr(in_head)),
+                                                      asio::buffer(body.substr(sent - in_head))};
+      auto [ec, n] = co_await asio::async_write(conn->socket, rest, kUse);
+      (void)n;
+      wec = ec;
+    }
     if (wec) {
       if (result.reused && !conn->timed_out) continue;  // stale keep-alive connection
       result.error = conn->timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;

@@ -35,6 +35,7 @@
 
 #include "ficus/http/body_stream.h"
 #include "ficus/http/message.h"
+#include "ficus/http/tracked_read.h"
 
 namespace ficus::proxy {
 
@@ -119,6 +120,7 @@ class UpstreamPool {
   struct Conn {
     explicit Conn(const boost::asio::any_io_executor& ex) : socket(ex) {}
     boost::asio::ip::tcp::socket socket;
+    http::TrackedReadCache read_cache;
     boost::beast::flat_buffer buffer;
     SteadyClock::time_point deadline = SteadyClock::time_point::max();
     bool timed_out = false;

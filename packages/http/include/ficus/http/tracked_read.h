@@ -59,6 +59,11 @@
 
 namespace ficus::http {
 
+// What a tracked read looks up once per socket (its reactor).
+struct TrackedReadCache {
+  void* reactor = nullptr;
+};
+
 #ifdef FICUS_TRACKED_READ
 namespace tracked_read_detail {
 
@@ -122,15 +127,20 @@ class RecvOp : public ad::reactor_op {
 
 struct Initiate {
   template <typename Handler>
-  void operator()(Handler&& handler, boost::asio::ip::tcp::socket* s,
+  void operator()(Handler&& handler, boost::asio::ip::tcp::socket* s, TrackedReadCache* cache,
                   boost::asio::mutable_buffer buffer, bool continuing) const {
     using H = std::decay_t<Handler>;
     using IoEx = boost::asio::ip::tcp::socket::executor_type;
     using Op = RecvOp<H, IoEx>;
     H h(std::forward<Handler>(handler));
     auto& impl = SocketAccess::Impl(*s);
-    auto& reactor = boost::asio::use_service<ad::epoll_reactor>(
-        boost::asio::query(s->get_executor(), boost::asio::execution::context));
+    // use_service() locks and walks the context's service registry: done
+    // once per socket, kept in the caller's handle.
+    if (!cache->reactor) {
+      cache->reactor = &boost::asio::use_service<ad::epoll_reactor>(
+          boost::asio::query(s->get_executor(), boost::asio::execution::context));
+    }
+    auto& reactor = *static_cast<ad::epoll_reactor*>(cache->reactor);
     const bool is_continuation = boost_asio_handler_cont_helpers::is_continuation(h);
     typename Op::ptr p = {std::addressof(h), Op::ptr::allocate(h), nullptr};
     p.p = new (p.v) Op(impl.socket_, impl.state_, buffer, h, s->get_executor());
@@ -156,18 +166,19 @@ struct Initiate {
 
 // async_read_some that marks the socket drained after a short read.
 // `continuing`: this read continues a message a previous read began (above).
+// `cache`: kept with the socket (same socket, same context, every call).
 template <typename Token>
-auto AsyncReadSomeTracked(boost::asio::ip::tcp::socket& s, boost::asio::mutable_buffer buffer,
-                          bool continuing, Token&& token) {
+auto AsyncReadSomeTracked(boost::asio::ip::tcp::socket& s, TrackedReadCache& cache,
+                          boost::asio::mutable_buffer buffer, bool continuing, Token&& token) {
   return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-      tracked_read_detail::Initiate{}, token, &s, buffer, continuing);
+      tracked_read_detail::Initiate{}, token, &s, &cache, buffer, continuing);
 }
 
 #else
 
 template <typename Token>
-auto AsyncReadSomeTracked(boost::asio::ip::tcp::socket& s, boost::asio::mutable_buffer buffer,
-                          bool /*continuing*/, Token&& token) {
+auto AsyncReadSomeTracked(boost::asio::ip::tcp::socket& s, TrackedReadCache& /*cache*/,
+                          boost::asio::mutable_buffer buffer, bool /*continuing*/, Token&& token) {
   return s.async_read_some(buffer, std::forward<Token>(token));
 }
 
