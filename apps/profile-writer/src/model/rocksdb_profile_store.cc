@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
@@ -83,6 +84,13 @@ Result<std::unique_ptr<RocksDbProfileStore>> RocksDbProfileStore::Open(
   db_options.keep_log_file_num = 4;
   // One group-commit thread writes; the history CF's vector memtable needs this.
   db_options.allow_concurrent_memtable_write = false;
+  // Compaction (the LOW pool) runs at nice 19: it is deferrable (L0 files
+  // only slow writes at 20) and its bursts - about a second of CPU to merge
+  // the L0 files of `current` - otherwise take the one server CPU from the
+  // HTTP loop and the group commit (paced p99). Flushes (HIGH pool) keep
+  // normal priority: a starved flush stops writes once the memtables fill.
+  db_options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW,
+                                             rocksdb::CpuPriority::kLow);
   // Point lookups of `current` (every update and every read does one): a
   // bloom filter in the memtable and in each SST file skips the skip-list
   // walk / block read for users that are not there, and a block cache keeps
