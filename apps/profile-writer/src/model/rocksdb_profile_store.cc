@@ -57,16 +57,37 @@ rocksdb::Slice UserSlice(const Uuid& user) {
   return rocksdb::Slice(reinterpret_cast<const char*>(user.data()), user.size());
 }
 
-struct UuidHash {
-  std::size_t operator()(const Uuid& u) const {
-    std::uint64_t a = 0, b = 0;
-    std::memcpy(&a, u.data(), 8);
-    std::memcpy(&b, u.data() + 8, 8);
-    return static_cast<std::size_t>(a * 0x9E3779B97F4A7C15ULL ^ b);
-  }
-};
-
 }  // namespace
+
+std::size_t RocksDbProfileStore::UuidHash::operator()(const Uuid& u) const {
+  std::uint64_t a = 0, b = 0;
+  std::memcpy(&a, u.data(), 8);
+  std::memcpy(&b, u.data() + 8, 8);
+  return static_cast<std::size_t>((a * 0x9E3779B97F4A7C15ULL) ^ b);
+}
+
+void RocksDbProfileStore::CachePut(const Uuid& user, std::string bytes) {
+  constexpr std::size_t kEntryOverhead = 64;  // node, key, string header
+  std::size_t cap = options_.current_cache_bytes;
+  if (cap == 0) return;
+  std::size_t add = bytes.size() + kEntryOverhead;
+  std::lock_guard lock(cache_mu_);
+  auto [it, fresh] = cache_.try_emplace(user);
+  if (!fresh) cache_bytes_ -= it->second.size() + kEntryOverhead;
+  it->second = std::move(bytes);
+  cache_bytes_ += add;
+  while (cache_bytes_ > cap && !cache_.empty()) {
+    auto victim = cache_.begin();  // an arbitrary entry
+    cache_bytes_ -= victim->second.size() + kEntryOverhead;
+    cache_.erase(victim);
+  }
+}
+
+void RocksDbProfileStore::CacheClear() {
+  std::lock_guard lock(cache_mu_);
+  cache_.clear();
+  cache_bytes_ = 0;
+}
 
 Result<std::unique_ptr<RocksDbProfileStore>> RocksDbProfileStore::Open(
     const RocksDbStoreOptions& options) {
@@ -217,6 +238,7 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
     Uuid user;
     Profile profile;
     std::size_t last_item;  // the batch's last update of this user
+    std::string encoded;    // the profile as Put, for the cache
   };
   std::vector<Touched> touched;
   touched.reserve(items.size());
@@ -233,10 +255,13 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
     auto [it, fresh] = index.try_emplace(update.user, touched.size());
     if (fresh) {
       Profile base;
-      rocksdb::Status s =
-          db_->Get(rocksdb::ReadOptions(), current_, UserSlice(update.user), &read_buf);
-      if (s.ok()) {
-        auto decoded = DecodeProfile(read_buf);
+      auto cached = cache_.find(update.user);
+      rocksdb::Status s;
+      if (cached == cache_.end()) {
+        s = db_->Get(rocksdb::ReadOptions(), current_, UserSlice(update.user), &read_buf);
+      }
+      if (cached != cache_.end() || s.ok()) {
+        auto decoded = DecodeProfile(cached != cache_.end() ? cached->second : read_buf);
         if (!decoded) {
           index.erase(it);
           results.emplace_back(
@@ -249,7 +274,7 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
         results.emplace_back(StorageError(s));
         continue;
       }
-      touched.push_back(Touched{update.user, std::move(base), i});
+      touched.push_back(Touched{update.user, std::move(base), i, {}});
     }
     Touched& t = touched[it->second];
     // The previous update of this user in the batch answers with the
@@ -276,9 +301,8 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
   // One Put of the merged profile per user touched (see the header for why
   // not a merge operand); then each user's last update takes the profile.
   for (auto& t : touched) {
-    value_buf.clear();
-    AppendProfile(value_buf, t.profile);
-    batch.Put(current_, UserSlice(t.user), AsSlice(value_buf));
+    AppendProfile(t.encoded, t.profile);
+    batch.Put(current_, UserSlice(t.user), AsSlice(t.encoded));
     results[t.last_item] = std::move(t.profile);
   }
   if (accepted > 0) {
@@ -290,7 +314,10 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
     if (options_.metrics.sync_seconds) options_.metrics.sync_seconds->Observe(secs);
     if (options_.metrics.batch_size)
       options_.metrics.batch_size->Observe(static_cast<double>(accepted));
-    if (!s.ok()) {
+    if (s.ok()) {
+      for (auto& t : touched) CachePut(t.user, std::move(t.encoded));
+    } else {
+      CacheClear();  // what a failed write left in RocksDB is not known here
       if (options_.metrics.write_errors) options_.metrics.write_errors->Inc();
       GetLogger("writer.store")
           ->error("batch write of {} updates failed: {}", accepted, s.ToString());
@@ -304,9 +331,20 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
 
 Result<Profile> RocksDbProfileStore::Get(const Uuid& user) {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), current_, AsSlice(CurrentKey(user)), &value);
-  if (s.IsNotFound()) return MakeError(ErrorCode::kNotFound, "no profile");
-  if (!s.ok()) return StorageError(s);
+  bool cached = false;
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(user);
+    if (it != cache_.end()) {
+      value = it->second;
+      cached = true;
+    }
+  }
+  if (!cached) {
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), current_, UserSlice(user), &value);
+    if (s.IsNotFound()) return MakeError(ErrorCode::kNotFound, "no profile");
+    if (!s.ok()) return StorageError(s);
+  }
   auto p = DecodeProfile(value);
   if (!p) return MakeError(ErrorCode::kInternal, "storage: " + p.error().message);
   return p;

@@ -33,8 +33,18 @@
 // after the write. If the write fails the overlay is dropped and every
 // request of the batch fails kInternal.
 //
-// Reads (Get, GetIdempotency) go straight to RocksDB on the caller's thread,
-// never through the writer queue. All public methods are thread-safe.
+// The cache: as the only writer of `current`, the writer thread keeps the
+// encoded value of each user it read or wrote, updated after a batch is
+// durably written and before any of its updates is answered (so a read
+// after a 200 sees the update); a failed write clears it. Bounded by
+// current_cache_bytes (arbitrary entries evicted past the bound). It holds
+// exactly what RocksDB returns for the user, so it only saves the
+// memtable/SST lookup (the largest RocksDB item of both paths in perf).
+// The writer thread reads it without a lock (it is its only mutator);
+// changes and other threads' reads take cache_mu_.
+//
+// Reads (Get, GetIdempotency) run on the caller's thread, never through the
+// writer queue: Get from the cache, else RocksDB. All public methods are thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -44,6 +54,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "model/profile_store.h"
@@ -70,7 +81,11 @@ struct RocksDbStoreOptions {
   std::size_t queue_capacity = 4096;  // updates waiting; beyond -> kUnavailable
   std::size_t max_batch = 1024;       // updates per WriteBatch
   bool sync = true;                   // false only for experiments: 200 without fsync
-  const Clock* clock = nullptr;       // required; used for idempotency expiry
+  // Copy of `current` values the writer thread read or wrote (encoded
+  // bytes; 0 = off): updates of cached users skip the RocksDB Get, and Get()
+  // answers from it.
+  std::size_t current_cache_bytes = 64UL << 20;
+  const Clock* clock = nullptr;  // required; used for idempotency expiry
   StoreMetrics metrics;
 };
 
@@ -115,6 +130,14 @@ class RocksDbProfileStore final : public ProfileStore {
   rocksdb::ColumnFamilyHandle* history_ = nullptr;
   rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;
   std::uint64_t next_seq_ = 0;  // writer thread only
+  struct UuidHash {
+    std::size_t operator()(const Uuid& u) const;
+  };
+  void CachePut(const Uuid& user, std::string bytes);  // writer thread
+  void CacheClear();                                   // writer thread
+  mutable std::mutex cache_mu_;
+  std::unordered_map<Uuid, std::string, UuidHash> cache_;  // see above
+  std::size_t cache_bytes_ = 0;                            // writer thread only
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -51,10 +51,11 @@ ApplyRequest Req(Uuid user, std::int64_t ts,
 
 class WriterStoreTest : public ::testing::Test {
  protected:
-  void Open() {
+  void Open(std::size_t cache_bytes = RocksDbStoreOptions().current_cache_bytes) {
     RocksDbStoreOptions o;
     o.path = dir_.path();
     o.clock = &clock_;
+    o.current_cache_bytes = cache_bytes;
     auto s = RocksDbProfileStore::Open(o);
     ASSERT_TRUE(s) << s.error().ToString();
     store_ = std::move(*s);
@@ -306,6 +307,41 @@ TEST_F(WriterStoreTest, SameUserTwiceInABatchAnswersEachUpdateWithItsOwnState) {
   auto h = store_->History(U(8), 1000);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->size(), eight);
+}
+
+TEST_F(WriterStoreTest, CurrentCacheOffTinyOrDefaultGivesTheSameAnswersAndState) {
+  // 0: every update and Get reads RocksDB; 900 bytes: a few users fit, the
+  // rest are evicted all the time; default: all cached. Reopening between
+  // rounds starts with an empty cache over the stored state.
+  for (std::size_t cap : {std::size_t{0}, std::size_t{900}, std::size_t{64} << 20}) {
+    ASSERT_TRUE(store_->Close());
+    store_.reset();
+    std::filesystem::remove_all(dir_.path());
+    for (int round = 0; round < 6; ++round) {
+      Open(cap);
+      for (int i = 0; i < 40; ++i) {
+        std::int64_t ts = 1000 + round * 100 + i;
+        Uuid user = U(static_cast<std::uint8_t>(i % 10));
+        auto r = ApplySync(Req(user, ts, {{"r" + std::to_string(round), std::to_string(ts)}}));
+        ASSERT_TRUE(r) << r.error().ToString();
+        // rounds 0..round each left one key; this round's holds the newest ts.
+        EXPECT_EQ(r->cells.size(), static_cast<std::size_t>(round + 1)) << cap;
+        EXPECT_EQ(*r->cells.at("r" + std::to_string(round)).value, std::to_string(ts));
+        auto g = store_->Get(user);  // read after the answer sees the update
+        ASSERT_TRUE(g);
+        EXPECT_EQ(*g, *r) << cap;
+      }
+      ASSERT_TRUE(store_->Close());
+      store_.reset();
+    }
+    Open(cap);
+    for (int u = 0; u < 10; ++u) {
+      auto g = store_->Get(U(static_cast<std::uint8_t>(u)));
+      ASSERT_TRUE(g);
+      EXPECT_EQ(g->cells.size(), 6U) << cap;
+      EXPECT_EQ(*g->cells.at("r5").value, std::to_string(1000 + 500 + 30 + u)) << cap;
+    }
+  }
 }
 
 TEST_F(WriterStoreTest, FullQueueFailsUnavailableAndClosedStoreRejects) {
