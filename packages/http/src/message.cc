@@ -69,6 +69,25 @@ bool IEquals(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool IsFieldValueText(std::string_view s) {
+  auto ok = [](unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); };
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    const std::uint64_t x = Load8(s.data() + i);
+    // Some byte < 0x20 (exact as a boolean for every byte value) or 0x7f:
+    // look at these eight one by one (HTAB is allowed).
+    if ((((x - kOnes * 0x20) & ~x & kHighs) | HasByte(x, 0x7f)) != 0) {
+      for (std::size_t j = i; j < i + 8; ++j) {
+        if (!ok(static_cast<unsigned char>(s[j]))) return false;
+      }
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (!ok(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
 bool ContainsCrLf(std::string_view s) {
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {

@@ -36,10 +36,6 @@ bool IsTchar(unsigned char c) {
   }
 }
 
-bool IsFieldValueChar(unsigned char c) {
-  return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
 std::string_view TrimOws(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -285,10 +281,8 @@ RequestParser::Status RequestParser::ValidateHead(std::string_view head) {
       }
     }
     std::string_view value = fl.substr(colon + 1);
-    for (char c : value) {
-      if (!IsFieldValueChar(static_cast<unsigned char>(c))) {
-        return Reject(400, RejectReason::kBadRequest, "header: invalid value");
-      }
+    if (!IsFieldValueText(value)) {
+      return Reject(400, RejectReason::kBadRequest, "header: invalid value");
     }
     value = TrimOws(value);
     if (IEquals(name, "content-length")) {

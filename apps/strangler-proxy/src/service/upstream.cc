@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <functional>
 
+#include "service/response_head.h"
+
 namespace ficus::proxy {
 
 namespace asio = boost::asio;
@@ -23,6 +25,7 @@ using tcp = asio::ip::tcp;
 constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 constexpr auto kTimeoutTick = std::chrono::milliseconds(5);
 constexpr std::size_t kReadChunk = 16UL * 1024;
+constexpr std::size_t kMaxHeadBytes = 64UL * 1024;
 
 const char* UpstreamErrorName(UpstreamErrorKind k) {
   switch (k) {
@@ -179,6 +182,38 @@ asio::awaitable<void> UpstreamPool::Watchdog() {
   if (*alive) watchdog_running_ = false;
 }
 
+// The fast path's answer: reads the rest of the body (the head is in the
+// buffer), then hands the connection back like the Beast path.
+asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::FinishSimpleResponse(
+    Conn& conn, UpstreamResult& result, const SimpleResponseHead& h) {
+  auto& buf = conn.buffer;
+  const std::size_t total = h.head_bytes + static_cast<std::size_t>(h.content_length);
+  while (buf.size() < total) {
+    auto [rec, rn] = co_await http::AsyncReadSomeTracked(
+        conn.socket, conn.read_cache, buf.prepare(std::max(kReadChunk, total - buf.size())), true,
+        kUse);
+    buf.commit(rn);
+    if (rec) {
+      result.response.headers.clear();
+      result.error = conn.timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
+      result.detail = "read: " + (conn.timed_out ? std::string("timeout") : rec.message());
+      co_return ReadOutcome::kFailed;
+    }
+  }
+  co_return CompleteSimpleResponse(conn, result, h);
+}
+
+UpstreamPool::ReadOutcome UpstreamPool::CompleteSimpleResponse(Conn& conn, UpstreamResult& result,
+                                                               const SimpleResponseHead& h) {
+  auto& buf = conn.buffer;
+  const char* data = static_cast<const char*>(buf.data().data());
+  result.response.status = h.status;
+  result.response.connection_lists_fields = h.connection_lists_fields;
+  result.response.body_.assign(data + h.head_bytes, static_cast<std::size_t>(h.content_length));
+  buf.consume(h.head_bytes + static_cast<std::size_t>(h.content_length));
+  return h.keep_alive && buf.size() == 0 ? ReadOutcome::kKeep : ReadOutcome::kDone;
+}
+
 asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn,
                                                                       UpstreamResult& result,
                                                                       bool head_request,
@@ -186,13 +221,31 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
   ResponseParser parser(&result.response);
   parser.eager(true);
   parser.body_limit(max_response_bytes);
-  parser.header_limit(64 * 1024);
+  parser.header_limit(kMaxHeadBytes);
   if (head_request) parser.skip(true);
   auto& buf = conn.buffer;
   bool got_bytes = buf.size() > 0;
+  // The common answer (HTTP/1.1, one Content-Length) is parsed by the fast
+  // path; anything else goes to Beast with the same bytes (response_head.h).
+  bool try_fast = !head_request;
   beast::error_code perr;
   for (;;) {
-    if (buf.size() > 0) {
+    if (try_fast && buf.size() > 0) {
+      SimpleResponseHead h;
+      const std::string_view data(static_cast<const char*>(buf.data().data()), buf.size());
+      const HeadParse st = ParseSimpleResponseHead(data, kMaxHeadBytes, h, result.response.headers);
+      if (st == HeadParse::kOk && h.content_length <= max_response_bytes) {
+        if (buf.size() >= h.head_bytes + h.content_length) {
+          co_return CompleteSimpleResponse(conn, result, h);  // usual: all in one read
+        }
+        co_return co_await FinishSimpleResponse(conn, result, h);
+      }
+      if (st != HeadParse::kNeedMore) {
+        result.response.headers.clear();  // kOk over the body limit: Beast reports it
+        try_fast = false;
+      }
+    }
+    if (!try_fast && buf.size() > 0) {
       const std::size_t used = parser.put(buf.data(), perr);
       buf.consume(used);
       if (perr == bhttp::error::need_more) {

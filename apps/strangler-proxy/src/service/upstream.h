@@ -39,6 +39,8 @@
 
 namespace ficus::proxy {
 
+struct SimpleResponseHead;  // response_head.h
+
 struct UpstreamTarget {
   std::string name;  // backend name
   std::string key;   // pool key: name@ip:port (set by the builder)
@@ -52,8 +54,7 @@ struct UpstreamTarget {
 enum class UpstreamErrorKind { kNone, kConnect, kTimeout, kIo };
 const char* UpstreamErrorName(UpstreamErrorKind k);
 
-// A backend's answer: status, fields exactly as received (framing and
-// hop-by-hop fields included: the caller strips what it does not forward),
+// A backend's answer: status, its end-to-end fields in the order received,
 // and the decoded body.
 struct UpstreamResponse {
   unsigned status = 0;
@@ -135,6 +136,11 @@ class UpstreamPool {
   // Reads one response on `conn` into result.response.
   boost::asio::awaitable<ReadOutcome> ReadResponse(Conn& conn, UpstreamResult& result,
                                                    bool head_request, uint64_t max_response_bytes);
+  // ReadResponse's fast path (response_head.h): the rest of the body.
+  boost::asio::awaitable<ReadOutcome> FinishSimpleResponse(Conn& conn, UpstreamResult& result,
+                                                           const SimpleResponseHead& h);
+  static ReadOutcome CompleteSimpleResponse(Conn& conn, UpstreamResult& result,
+                                            const SimpleResponseHead& h);
   std::unique_ptr<Conn> TakeIdle(const Key& key);
   void GiveBack(const Key& key, std::unique_ptr<Conn> conn, uint32_t max_idle);
   // Deadlines: one coarse watchdog timer per pool (ticks while exchanges

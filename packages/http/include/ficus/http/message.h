@@ -28,6 +28,9 @@ class BodyStream;  // body_stream.h
 bool IEquals(std::string_view a, std::string_view b);
 // True when s contains a CR or an LF byte (a field that must not be sent).
 bool ContainsCrLf(std::string_view s);
+// True when every byte may appear in a field value (RFC 9110 5.5): HTAB,
+// SP, VCHAR and obs-text; no other control byte (CR, LF, NUL, DEL...).
+bool IsFieldValueText(std::string_view s);
 
 class Headers {
  public:
