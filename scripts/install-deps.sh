@@ -8,7 +8,8 @@ declare -A groups=(
   [build]="cmake ninja-build g++ ccache pkg-config clang clang-format clang-tidy libclang-rt-14-dev
            libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
            libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libxxhash-dev libexpected-dev
-           libgtest-dev libgmock-dev librocksdb-dev libmariadb-dev libssl-dev"
+           libgtest-dev libgmock-dev librocksdb-dev libmariadb-dev libssl-dev
+           libgoogle-perftools-dev"
   [php]="php8.2-fpm php8.2-cli php8.2-mysql php8.2-apcu php8.2-mbstring php8.2-xml phpunit nginx-light"
   [db]="mariadb-server mariadb-client"
   [tools]="wrk haproxy curl procps psmisc python3 jq strace"
