@@ -87,10 +87,12 @@ HeadParse ParseSimpleResponseHead(std::string_view data, std::size_t max_head_by
   if (status < 200 || status == 204 || status == 304) return HeadParse::kDecline;
 
   // Fields: validated first, added only when the whole head is simple.
-  struct Field {
-    std::string_view name, value;
+  struct Field {  // no initializers: the array is not zeroed on every call
+    const char* name;
+    const char* value;
+    std::uint32_t name_len, value_len;
   };
-  std::array<Field, 64> fields;
+  std::array<Field, 64> fields;  // NOLINT(cppcoreguidelines-pro-type-member-init)
   std::size_t n_fields = 0;
   bool have_length = false, keep_alive = true, lists_fields = false;
   uint64_t length = 0;
@@ -151,12 +153,14 @@ HeadParse ParseSimpleResponseHead(std::string_view data, std::size_t max_head_by
         break;
     }
     if (n_fields == fields.size()) return HeadParse::kDecline;
-    fields[n_fields++] = {name, value};
+    fields[n_fields++] = {name.data(), value.data(), static_cast<std::uint32_t>(name.size()),
+                          static_cast<std::uint32_t>(value.size())};
   }
   if (!have_length) return HeadParse::kDecline;  // close-delimited: Beast reads to EOF
 
   for (std::size_t i = 0; i < n_fields; ++i) {
-    headers.AddParsed(fields[i].name, fields[i].value);  // no CR/LF: checked above
+    headers.AddParsed({fields[i].name, fields[i].name_len},  // no CR/LF: checked above
+                      {fields[i].value, fields[i].value_len});
   }
   out.status = status;
   out.head_bytes = static_cast<std::size_t>(p - begin);
