@@ -65,7 +65,8 @@ TEST(IEquals, MatchesTheByteLoopForEveryByteValue) {
     std::string a, b;
     for (std::size_t j = 0; j < n; ++j) {
       a.push_back(alphabet[rng() % alphabet.size()]);
-      b.push_back(rng() % 3 == 0 ? alphabet[rng() % alphabet.size()] : a.back() ^ 0x20);
+      b.push_back(rng() % 3 == 0 ? alphabet[rng() % alphabet.size()]
+                                 : static_cast<char>(static_cast<unsigned char>(a.back()) ^ 0x20U));
     }
     ASSERT_EQ(IEquals(a, b), NaiveIEquals(a, b)) << a << " vs " << b;
   }

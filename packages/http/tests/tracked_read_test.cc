@@ -75,6 +75,7 @@ std::optional<Counts> TraceSequentialRequests(int requests) {
   std::vector<std::string> args = {"/usr/bin/strace",          "-qq", "-o", trace, "-e",
                                    "trace=recvfrom,epoll_ctl", "-p",  tid};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t strace = 0;

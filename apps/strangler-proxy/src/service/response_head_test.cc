@@ -100,7 +100,7 @@ struct FastView {
 
 FastView ParseFast(std::string_view data) {
   FastView v;
-  v.st = ParseSimpleResponseHead(data, 64 * 1024, v.h, v.headers);
+  v.st = ParseSimpleResponseHead(data, std::size_t{64} * 1024, v.h, v.headers);
   return v;
 }
 
