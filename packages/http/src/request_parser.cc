@@ -59,13 +59,10 @@ class BeastRequestParser final : public bhttp::basic_parser<true> {
   void on_response_impl(int, beast::string_view, int, beast::error_code& ec) override {
     ec = bhttp::error::bad_method;  // never a response here
   }
-  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
-                     beast::error_code&) override {
-    if (!header_done_)
-      // ValidateHead() and Beast rejected CR/LF in names and values.
-      r_->headers.AddParsed({name.data(), name.size()},
-                            {value.data(), value.size()});  // trailers are dropped
-  }
+  // The fields were collected by ValidateHead() (same bytes, same OWS
+  // trimming, obs-fold already refused); trailers are dropped.
+  void on_field_impl(bhttp::field, beast::string_view, beast::string_view,
+                     beast::error_code&) override {}
   void on_header_impl(beast::error_code&) override { header_done_ = true; }
   void on_body_init_impl(const boost::optional<std::uint64_t>& length,
                          beast::error_code&) override {
@@ -95,6 +92,7 @@ class BeastRequestParser final : public bhttp::basic_parser<true> {
 class RequestParser::Impl {
  public:
   std::optional<BeastRequestParser> beast;
+  bool beast_used = true;   // fed since its construction: rebuild on Reset()
   std::size_t scanned = 0;  // bytes of the head already checked for bare LF
   bool body_limit_set = false;
 };
@@ -148,13 +146,20 @@ void RequestParser::Reset() {
   content_length_.reset();
   chunked_ = false;
   expect_continue_ = false;
+  bodyless_ = false;
+  connection_close_ = false;
+  connection_keep_alive_ = false;
+  connection_plain_ = true;
   impl_->scanned = 0;
   impl_->body_limit_set = false;
-  impl_->beast.reset();
-  impl_->beast.emplace(&request_);
-  impl_->beast->eager(true);
-  impl_->beast->header_limit(std::numeric_limits<std::uint32_t>::max());
-  impl_->beast->body_limit(boost::none);  // the declared length is checked by us, later
+  if (impl_->beast_used) {  // a bodyless request leaves Beast untouched: no rebuild
+    impl_->beast.reset();
+    impl_->beast.emplace(&request_);
+    impl_->beast->eager(true);
+    impl_->beast->header_limit(std::numeric_limits<std::uint32_t>::max());
+    impl_->beast->body_limit(boost::none);  // the declared length is checked by us, later
+    impl_->beast_used = false;
+  }
 }
 
 RequestParser::Status RequestParser::Reject(unsigned status, RejectReason reason,
@@ -215,7 +220,16 @@ RequestParser::Status RequestParser::ParseHead(std::string_view data, std::size_
                   HeaderTooLargeMessage(limits_.max_header_bytes));
   }
 
+  if (!content_length_ && !chunked_ && connection_plain_) {
+    // No body (RFC 9112 6.3): ValidateHead() already took everything Beast
+    // would; keep-alive as Beast decides it.
+    bodyless_ = true;
+    request_.keep_alive = request_.version == 11 ? !connection_close_ : connection_keep_alive_;
+    *consumed = end;
+    return Status::kDone;
+  }
   beast::error_code ec;
+  impl_->beast_used = true;
   std::size_t used = impl_->beast->put(boost::asio::buffer(head.data(), head.size()), ec);
   if (ec || !impl_->beast->is_header_done() || used != head.size()) {
     return Reject(400, RejectReason::kBadRequest,
@@ -258,6 +272,11 @@ RequestParser::Status RequestParser::ValidateHead(std::string_view head) {
     return Reject(400, RejectReason::kBadRequest, "request line: unsupported HTTP version");
   }
   bool http11 = version == "HTTP/1.1";
+  request_.method.assign(line.data(), sp1);
+  request_.verb = bhttp::string_to_verb(request_.method);
+  request_.target.assign(target.data(), target.size());
+  request_.version = http11 ? 11 : 10;
+  request_.headers.clear();
 
   // Field lines.
   int content_length_count = 0, transfer_encoding_count = 0, host_count = 0;
@@ -285,7 +304,21 @@ RequestParser::Status RequestParser::ValidateHead(std::string_view head) {
       return Reject(400, RejectReason::kBadRequest, "header: invalid value");
     }
     value = TrimOws(value);
-    if (IEquals(name, "content-length")) {
+    request_.headers.AddParsed(name, value);  // CR/LF refused just above
+    if (IEquals(name, "connection")) {
+      std::string_view v = value;
+      for (;;) {
+        const std::size_t comma = v.find(',');
+        const std::string_view tok = TrimOws(v.substr(0, comma));
+        bool token = !tok.empty();
+        for (char c : tok) token = token && IsTchar(static_cast<unsigned char>(c));
+        if (!token) connection_plain_ = false;  // Beast judges the odd shapes
+        if (IEquals(tok, "close")) connection_close_ = true;
+        if (IEquals(tok, "keep-alive")) connection_keep_alive_ = true;
+        if (comma == std::string_view::npos) break;
+        v = v.substr(comma + 1);
+      }
+    } else if (IEquals(name, "content-length")) {
       ++content_length_count;
       if (value.empty() || value.size() > 19) {
         return Reject(400, RejectReason::kBadRequest, "Content-Length: invalid");
@@ -331,7 +364,7 @@ void RequestParser::SetBodyOutput(std::string* out) {
 }
 
 bool RequestParser::body_done() const {
-  return impl_->beast->is_done();
+  return bodyless_ || impl_->beast->is_done();
 }
 
 std::optional<Rejection> RequestParser::CheckDeclaredLength() const {
@@ -343,6 +376,7 @@ std::optional<Rejection> RequestParser::CheckDeclaredLength() const {
 
 RequestParser::Status RequestParser::ParseBody(std::string_view data, std::size_t* consumed) {
   *consumed = 0;
+  if (bodyless_) return Status::kDone;
   auto& p = *impl_->beast;
   if (!impl_->body_limit_set) {
     p.body_limit(limits_.max_body_bytes);

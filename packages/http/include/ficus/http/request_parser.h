@@ -120,6 +120,12 @@ class RequestParser {
   std::optional<std::uint64_t> content_length_;
   bool chunked_ = false;
   bool expect_continue_ = false;
+  // A request without Content-Length or Transfer-Encoding has no body: its
+  // head, fully checked by ValidateHead(), is not parsed a second time.
+  bool bodyless_ = false;
+  bool connection_close_ = false;       // Connection names "close"
+  bool connection_keep_alive_ = false;  // Connection names "keep-alive"
+  bool connection_plain_ = true;        // every Connection element is a token
 };
 
 // Parses one complete request from memory (tests, fuzzing). kNeedMore if the
