@@ -9,6 +9,7 @@ target_link_libraries(ficus_writer_api PUBLIC ficus_writer_domain ficus_writer_s
 add_executable(profile-writer src/main.cc src/config.cc)
 target_include_directories(profile-writer PRIVATE ${src})
 target_link_libraries(profile-writer PRIVATE ficus_writer_api ficus_writer_model CLI11::CLI11)
+ficus_link_tcmalloc(profile-writer)  # cmake/FicusHelpers.cmake
 
 ficus_gtest(profile_writer_api_test
   SOURCES src/api/update_request_test.cc src/api/envelope_test.cc
