@@ -279,6 +279,33 @@ Response Response::Text(unsigned status, std::string body, std::string_view cont
   return r;
 }
 
+FieldRole FramingRole(std::string_view name) {
+  // By length first: one comparison at most for the usual end-to-end field.
+  switch (name.size()) {
+    case 2:
+      return IEquals(name, "te") ? FieldRole::kHopByHop : FieldRole::kEndToEnd;
+    case 7:
+      return IEquals(name, "trailer") || IEquals(name, "upgrade") ? FieldRole::kHopByHop
+                                                                  : FieldRole::kEndToEnd;
+    case 10:
+      if (IEquals(name, "connection")) return FieldRole::kConnection;
+      return IEquals(name, "keep-alive") ? FieldRole::kHopByHop : FieldRole::kEndToEnd;
+    case 14:
+      return IEquals(name, "content-length") ? FieldRole::kContentLength : FieldRole::kEndToEnd;
+    case 16:
+      return IEquals(name, "proxy-connection") ? FieldRole::kHopByHop : FieldRole::kEndToEnd;
+    case 17:
+      return IEquals(name, "transfer-encoding") ? FieldRole::kTransferEncoding
+                                                : FieldRole::kEndToEnd;
+    case 18:
+      return IEquals(name, "proxy-authenticate") ? FieldRole::kHopByHop : FieldRole::kEndToEnd;
+    case 19:
+      return IEquals(name, "proxy-authorization") ? FieldRole::kHopByHop : FieldRole::kEndToEnd;
+    default:
+      return FieldRole::kEndToEnd;
+  }
+}
+
 void StripHopByHop(Headers& headers) {
   // Collect the names listed in Connection first (they may be many values).
   std::vector<std::string> listed;
@@ -288,28 +315,20 @@ void StripHopByHop(Headers& headers) {
     while (!v.empty()) {
       auto comma = v.find(',');
       std::string_view tok = TrimOws(v.substr(0, comma));
-      if (!tok.empty()) listed.emplace_back(tok);
+      // Never let a Connection token strip the framing header we recompute
+      // anyway, nor Host (a hostile client could otherwise drop it).
+      if (!tok.empty() && !IEquals(tok, "host")) listed.emplace_back(tok);
       v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
     }
   }
-  static constexpr std::string_view kHop[] = {
-      "connection",
-      "keep-alive",
-      "proxy-connection",
-      "te",
-      "trailer",
-      "transfer-encoding",
-      "upgrade",
-      "proxy-authenticate",
-      "proxy-authorization",
-  };
-  for (auto name : kHop) headers.Remove(name);
-  for (const auto& name : listed) {
-    // Never let a Connection token strip the framing header we recompute
-    // anyway, nor Host (a hostile client could otherwise drop it).
-    if (IEquals(name, "host")) continue;
-    headers.Remove(name);
-  }
+  headers.RemoveIf([&](Headers::Field f) {
+    const FieldRole role = FramingRole(f.name);
+    if (role != FieldRole::kEndToEnd && role != FieldRole::kContentLength) return true;
+    for (const auto& name : listed) {
+      if (IEquals(f.name, name)) return true;
+    }
+    return false;
+  });
 }
 
 }  // namespace ficus::http

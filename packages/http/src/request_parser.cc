@@ -49,21 +49,18 @@ class BeastRequestParser final : public bhttp::basic_parser<true> {
   void SetBodyOutput(std::string* out) { body_ = out ? out : &r_->body; }
 
  private:
-  void on_request_impl(bhttp::verb v, beast::string_view method, beast::string_view target,
-                       int version, beast::error_code&) override {
-    r_->verb = v;
-    r_->method.assign(method.data(), method.size());
-    r_->target.assign(target.data(), target.size());
-    r_->version = static_cast<unsigned>(version);
-  }
+  // Method, target, version and fields were recorded by ValidateHead() from
+  // the same bytes; Beast runs only for body framing.
+  void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int,
+                       beast::error_code&) override {}
   void on_response_impl(int, beast::string_view, int, beast::error_code& ec) override {
     ec = bhttp::error::bad_method;  // never a response here
   }
-  // The fields were collected by ValidateHead() (same bytes, same OWS
-  // trimming, obs-fold already refused); trailers are dropped.
+  // Same OWS trimming as ValidateHead's, obs-fold refused there; trailers
+  // are dropped.
   void on_field_impl(bhttp::field, beast::string_view, beast::string_view,
                      beast::error_code&) override {}
-  void on_header_impl(beast::error_code&) override { header_done_ = true; }
+  void on_header_impl(beast::error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>& length,
                          beast::error_code&) override {
     if (length && *length <= (1u << 26) && body_ == &r_->body) {
@@ -84,7 +81,6 @@ class BeastRequestParser final : public bhttp::basic_parser<true> {
 
   Request* r_;
   std::string* body_;
-  bool header_done_ = false;
 };
 
 }  // namespace

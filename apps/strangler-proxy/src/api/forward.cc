@@ -26,26 +26,11 @@ std::string_view TrimOws(std::string_view v) {
 // Fields never forwarded as received: hop-by-hop (RFC 9110 7.6.1), framing
 // the proxy recomputes, and the proxy's own fields.
 bool DroppedRequestField(std::string_view name) {
-  // Every name below starts with one of these letters (cheap pre-filter).
-  const char c0 = name.empty() ? '\0' : static_cast<char>(name[0] | 0x20);
-  if (c0 != 'c' && c0 != 'k' && c0 != 'p' && c0 != 't' && c0 != 'u' && c0 != 'e' && c0 != 'x') {
-    return false;
-  }
-  static constexpr std::string_view kDrop[] = {"connection",
-                                               "keep-alive",
-                                               "proxy-connection",
-                                               "te",
-                                               "trailer",
-                                               "transfer-encoding",
-                                               "upgrade",
-                                               "proxy-authenticate",
-                                               "proxy-authorization",
-                                               "expect",
-                                               "content-length",
-                                               "x-ficus-timestamp",
-                                               "x-ficus-mirror",
-                                               "x-forwarded-proto"};
-  for (auto d : kDrop) {
+  if (http::FramingRole(name) != http::FieldRole::kEndToEnd) return true;
+  // The proxy's own fields, and Expect (the proxy answers 100-continue itself).
+  static constexpr std::string_view kOwn[] = {"expect", "x-ficus-timestamp", "x-ficus-mirror",
+                                              "x-forwarded-proto"};
+  for (auto d : kOwn) {
     if (d.size() == name.size() && http::IEquals(d, name)) return true;
   }
   return false;
@@ -159,7 +144,7 @@ void AppendRequestHead(std::string& out, std::string_view method, std::string_vi
 }
 
 void StripResponseFraming(http::Headers& h) {
-  // One pass (every response): Connection-listed names, then a rebuilt list.
+  // Connection-listed names first, then one in-place pass.
   std::string_view listed[16];
   std::size_t n_listed = 0;
   for (auto f : h) {
@@ -179,51 +164,13 @@ void StripResponseFraming(http::Headers& h) {
       v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
     }
   }
-  static constexpr std::string_view kDrop[] = {
-      "connection",     "keep-alive",         "proxy-connection", "te",
-      "trailer",        "transfer-encoding",  "upgrade",          "proxy-authenticate",
-      "content-length", "proxy-authorization"};
   auto dropped = [&](std::string_view name) {
     for (std::size_t i = 0; i < n_listed; ++i) {
       if (http::IEquals(listed[i], name)) return true;
     }
-    // Every name in kDrop starts with one of these letters.
-    const char c0 = name.empty() ? '\0' : static_cast<char>(name[0] | 0x20);
-    if (c0 != 'c' && c0 != 'k' && c0 != 'p' && c0 != 't' && c0 != 'u') return false;
-    for (auto d : kDrop) {
-      if (d.size() == name.size() && http::IEquals(d, name)) return true;
-    }
-    return false;
+    return http::FramingRole(name) != http::FieldRole::kEndToEnd;
   };
   h.RemoveIf([&](http::Headers::Field f) { return dropped(f.name); });  // in place
-}
-
-void CopyResponseHeaders(const boost::beast::http::fields& in, http::Headers& out) {
-  // Names listed in Connection are hop-by-hop too.
-  std::vector<std::string_view> listed;
-  for (const auto& f : in) {
-    if (!http::IEquals(f.name_string(), "connection")) continue;
-    std::string_view v = f.value();
-    while (!v.empty()) {
-      const auto comma = v.find(',');
-      auto tok = v.substr(0, comma);
-      while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
-      while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
-      if (!tok.empty()) listed.push_back(tok);
-      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
-    }
-  }
-  static constexpr std::array<std::string_view, 10> kDrop = {
-      "connection",     "keep-alive",         "proxy-connection", "te",
-      "trailer",        "transfer-encoding",  "upgrade",          "proxy-authenticate",
-      "content-length", "proxy-authorization"};
-  for (const auto& f : in) {
-    const std::string_view name = f.name_string();
-    bool drop = false;
-    for (auto d : kDrop) drop = drop || http::IEquals(name, d);
-    for (auto l : listed) drop = drop || http::IEquals(name, l);
-    if (!drop) out.Add(name, f.value());
-  }
 }
 
 }  // namespace ficus::proxy

@@ -15,7 +15,6 @@
 // (Content-Length, Transfer-Encoding) dropped; the server reframes.
 #pragma once
 
-#include <boost/beast/http/fields.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -53,9 +52,5 @@ void AppendRequestHead(std::string& out, std::string_view method, std::string_vi
 // hop-by-hop fields (and those named in Connection) and framing
 // (Content-Length, Transfer-Encoding); the server reframes.
 void StripResponseFraming(http::Headers& h);
-
-// Copies an upstream response's fields for the client, minus hop-by-hop and
-// framing fields.
-void CopyResponseHeaders(const boost::beast::http::fields& in, http::Headers& out);
 
 }  // namespace ficus::proxy

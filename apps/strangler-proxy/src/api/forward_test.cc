@@ -131,20 +131,19 @@ TEST(Forward, HttpTenRequestWithoutHostGetsOneUpstream) {
 }
 
 TEST(Forward, ResponseHeadersLoseHopByHopAndFraming) {
-  boost::beast::http::fields in;
-  in.insert("Content-Type", "application/json");
-  in.insert("Connection", "close, X-Backend-Hop");
-  in.insert("X-Backend-Hop", "1");
-  in.insert("Transfer-Encoding", "chunked");
-  in.insert("Content-Length", "10");
-  in.insert("Keep-Alive", "timeout=5");
-  in.insert("Set-Cookie", "a=1");
-  in.insert("Set-Cookie", "b=2");
-  http::Headers out;
-  CopyResponseHeaders(in, out);
-  EXPECT_EQ(out.size(), 3u);
-  EXPECT_EQ(out.Get("Content-Type"), "application/json");
-  EXPECT_EQ(out.Count("Set-Cookie"), 2u);
+  http::Headers h;
+  h.Add("Content-Type", "application/json");
+  h.Add("Connection", "close, X-Backend-Hop");
+  h.Add("X-Backend-Hop", "1");
+  h.Add("Transfer-Encoding", "chunked");
+  h.Add("Content-Length", "10");
+  h.Add("Keep-Alive", "timeout=5");
+  h.Add("Set-Cookie", "a=1");
+  h.Add("Set-Cookie", "b=2");
+  StripResponseFraming(h);  // Connection also names X-Backend-Hop
+  EXPECT_EQ(h.size(), 3u);
+  EXPECT_EQ(h.Get("Content-Type"), "application/json");
+  EXPECT_EQ(h.Count("Set-Cookie"), 2u);
 }
 
 TEST(Forward, StripResponseFramingKeepsEndToEndFields) {

@@ -28,34 +28,6 @@ bool IsDigit(char c) {
   return c >= '0' && c <= '9';
 }
 
-enum class Kind { kOther, kContentLength, kTransferEncoding, kConnection, kHop };
-
-// Framing and hop-by-hop names (RFC 9110 7.6.1), as in the Beast path.
-Kind KindOf(std::string_view name) {
-  switch (name.size()) {
-    case 2:
-      return http::IEquals(name, "te") ? Kind::kHop : Kind::kOther;
-    case 7:
-      return http::IEquals(name, "trailer") || http::IEquals(name, "upgrade") ? Kind::kHop
-                                                                              : Kind::kOther;
-    case 10:
-      if (http::IEquals(name, "connection")) return Kind::kConnection;
-      return http::IEquals(name, "keep-alive") ? Kind::kHop : Kind::kOther;
-    case 14:
-      return http::IEquals(name, "content-length") ? Kind::kContentLength : Kind::kOther;
-    case 16:
-      return http::IEquals(name, "proxy-connection") ? Kind::kHop : Kind::kOther;
-    case 17:
-      return http::IEquals(name, "transfer-encoding") ? Kind::kTransferEncoding : Kind::kOther;
-    case 18:
-      return http::IEquals(name, "proxy-authenticate") ? Kind::kHop : Kind::kOther;
-    case 19:
-      return http::IEquals(name, "proxy-authorization") ? Kind::kHop : Kind::kOther;
-    default:
-      return Kind::kOther;
-  }
-}
-
 }  // namespace
 
 HeadParse ParseSimpleResponseHead(std::string_view data, std::size_t max_head_bytes,
@@ -114,8 +86,8 @@ HeadParse ParseSimpleResponseHead(std::string_view data, std::size_t max_head_by
     const std::string_view raw = fl.substr(colon + 1);
     if (!http::IsFieldValueText(raw)) return HeadParse::kDecline;  // CR, LF, other CTL
     const std::string_view value = TrimOws(raw);
-    switch (KindOf(name)) {
-      case Kind::kContentLength:
+    switch (http::FramingRole(name)) {
+      case http::FieldRole::kContentLength:
         if (have_length || value.empty() || value.size() > 15) return HeadParse::kDecline;
         for (char c : value) {
           if (!IsDigit(c)) return HeadParse::kDecline;
@@ -123,11 +95,11 @@ HeadParse ParseSimpleResponseHead(std::string_view data, std::size_t max_head_by
         }
         have_length = true;
         continue;
-      case Kind::kTransferEncoding:
+      case http::FieldRole::kTransferEncoding:
         return HeadParse::kDecline;
-      case Kind::kHop:
+      case http::FieldRole::kHopByHop:
         continue;
-      case Kind::kConnection: {
+      case http::FieldRole::kConnection: {
         bool other = false;
         std::string_view v = value;
         while (!v.empty()) {
@@ -149,7 +121,7 @@ HeadParse ParseSimpleResponseHead(std::string_view data, std::size_t max_head_by
         lists_fields = true;  // kept, so the caller strips the named fields
         break;
       }
-      case Kind::kOther:
+      case http::FieldRole::kEndToEnd:
         break;
     }
     if (n_fields == fields.size()) return HeadParse::kDecline;

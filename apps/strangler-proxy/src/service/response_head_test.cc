@@ -37,29 +37,18 @@ class Collect final : public bhttp::basic_parser<false> {
   void on_response_impl(int code, beast::string_view, int, beast::error_code&) override {
     v_->status = static_cast<unsigned>(code);
   }
-  void on_field_impl(bhttp::field f, beast::string_view name, beast::string_view value,
+  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
                      beast::error_code&) override {
-    switch (f) {
-      case bhttp::field::content_length:
-      case bhttp::field::transfer_encoding:
-      case bhttp::field::keep_alive:
-      case bhttp::field::proxy_connection:
-      case bhttp::field::te:
-      case bhttp::field::trailer:
-      case bhttp::field::upgrade:
-      case bhttp::field::proxy_authenticate:
-      case bhttp::field::proxy_authorization:
-        return;
-      case bhttp::field::connection: {
-        bool other = false;
-        for (auto tok : bhttp::token_list{value}) {
-          if (!beast::iequals(tok, "keep-alive") && !beast::iequals(tok, "close")) other = true;
-        }
-        if (!other) return;
-        break;
+    // The proxy's drop rule (shared), applied to Beast's reading of the field.
+    const http::FieldRole role = http::FramingRole(name);
+    if (role == http::FieldRole::kConnection) {
+      bool other = false;
+      for (auto tok : bhttp::token_list{value}) {
+        if (!beast::iequals(tok, "keep-alive") && !beast::iequals(tok, "close")) other = true;
       }
-      default:
-        break;
+      if (!other) return;
+    } else if (role != http::FieldRole::kEndToEnd) {
+      return;
     }
     v_->fields.emplace_back(std::string(name), std::string(value));
   }

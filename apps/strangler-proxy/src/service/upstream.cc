@@ -56,10 +56,10 @@ class ResponseParser final : public bhttp::basic_parser<false> {
   void on_response_impl(int code, beast::string_view, int, beast::error_code&) override {
     out_->status = static_cast<unsigned>(code);
   }
-  void on_field_impl(bhttp::field f, beast::string_view name, beast::string_view value,
+  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
                      beast::error_code&) override {
-    switch (f) {
-      case bhttp::field::connection:
+    switch (http::FramingRole(name)) {
+      case http::FieldRole::kConnection:
         // Kept only when it names other fields (hop-by-hop too): the proxy
         // then strips those (StripResponseFraming).
         for (auto tok : bhttp::token_list{value}) {
@@ -70,20 +70,11 @@ class ResponseParser final : public bhttp::basic_parser<false> {
           }
         }
         return;
-      // Framing and hop-by-hop fields (RFC 9110 7.6.1): consumed here, never
-      // forwarded. Compared as Beast's field codes, not as strings.
-      case bhttp::field::content_length:
-      case bhttp::field::transfer_encoding:
-      case bhttp::field::keep_alive:
-      case bhttp::field::proxy_connection:
-      case bhttp::field::te:
-      case bhttp::field::trailer:
-      case bhttp::field::upgrade:
-      case bhttp::field::proxy_authenticate:
-      case bhttp::field::proxy_authorization:
+      case http::FieldRole::kEndToEnd:
+        out_->headers.AddParsed(name, value);  // Beast rejects CR/LF in fields
         return;
       default:
-        out_->headers.AddParsed(name, value);  // Beast rejects CR/LF in fields
+        return;  // framing and hop-by-hop: consumed here, never forwarded
     }
   }
   void on_header_impl(beast::error_code&) override {}

@@ -162,6 +162,13 @@ void AppendJsonEscaped(std::string& out, std::string_view s);
 // Percent-decodes `s` ('+' becomes a space). Invalid escapes are kept as-is.
 std::string PercentDecode(std::string_view s);
 
+// What a proxy does with a field (RFC 9110 7.6.1, RFC 9112 6): framing it
+// recomputes, Connection (which may name more hop-by-hop fields), another
+// hop-by-hop field (Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade,
+// Proxy-Authenticate, Proxy-Authorization), or an end-to-end field.
+enum class FieldRole { kEndToEnd, kContentLength, kTransferEncoding, kConnection, kHopByHop };
+FieldRole FramingRole(std::string_view name);
+
 // Hop-by-hop handling for proxies (RFC 9110 section 7.6.1): removes
 // Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
 // Upgrade, Proxy-Authenticate, Proxy-Authorization, and every field named in

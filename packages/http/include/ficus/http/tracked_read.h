@@ -82,11 +82,9 @@ class RecvOp : public ad::reactor_op {
  public:
   BOOST_ASIO_DEFINE_HANDLER_PTR(RecvOp);
 
-  RecvOp(int socket, ad::socket_ops::state_type state, boost::asio::mutable_buffer buffer,
-         Handler& handler, const IoExecutor& io_ex)
+  RecvOp(int socket, boost::asio::mutable_buffer buffer, Handler& handler, const IoExecutor& io_ex)
       : ad::reactor_op(boost::system::error_code(), &RecvOp::DoPerform, &RecvOp::DoComplete),
         socket_(socket),
-        state_(state),
         buffer_(buffer),
         handler_(std::move(handler)),
         work_(handler_, io_ex) {}
@@ -119,7 +117,6 @@ class RecvOp : public ad::reactor_op {
 
  private:
   int socket_;
-  ad::socket_ops::state_type state_;
   boost::asio::mutable_buffer buffer_;
   Handler handler_;
   ad::handler_work<Handler, IoExecutor> work_;
@@ -143,7 +140,7 @@ struct Initiate {
     auto& reactor = *static_cast<ad::epoll_reactor*>(cache->reactor);
     const bool is_continuation = boost_asio_handler_cont_helpers::is_continuation(h);
     typename Op::ptr p = {std::addressof(h), Op::ptr::allocate(h), nullptr};
-    p.p = new (p.v) Op(impl.socket_, impl.state_, buffer, h, s->get_executor());
+    p.p = new (p.v) Op(impl.socket_, buffer, h, s->get_executor());
     Op* op = p.p;
     p.v = p.p = nullptr;
     if (buffer.size() == 0) {  // as Asio: an empty read completes at once
