@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <optional>
 
 #include "service/response_head.h"
 
@@ -26,6 +27,8 @@ constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 constexpr auto kTimeoutTick = std::chrono::milliseconds(5);
 constexpr std::size_t kReadChunk = 16UL * 1024;
 constexpr std::size_t kMaxHeadBytes = 64UL * 1024;
+// Interim (1xx) answers skipped before a final one; more is a broken backend.
+constexpr int kMaxInterims = 64;
 
 const char* UpstreamErrorName(UpstreamErrorKind k) {
   switch (k) {
@@ -209,11 +212,19 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
                                                                       UpstreamResult& result,
                                                                       bool head_request,
                                                                       uint64_t max_response_bytes) {
-  ResponseParser parser(&result.response);
-  parser.eager(true);
-  parser.body_limit(max_response_bytes);
-  parser.header_limit(kMaxHeadBytes);
-  if (head_request) parser.skip(true);
+  // One parser per answer head: an interim answer (1xx) is parsed, dropped,
+  // and the next head is parsed by a fresh parser from the following bytes.
+  std::optional<ResponseParser> fresh;
+  auto start_parser = [&]() -> ResponseParser& {
+    auto& p = fresh.emplace(&result.response);
+    p.eager(true);
+    p.body_limit(max_response_bytes);
+    p.header_limit(kMaxHeadBytes);
+    if (head_request) p.skip(true);
+    return p;
+  };
+  ResponseParser* parser = &start_parser();
+  int interims = 0;
   auto& buf = conn.buffer;
   bool got_bytes = buf.size() > 0;
   // The common answer (HTTP/1.1, one Content-Length) is parsed by the fast
@@ -237,14 +248,28 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
       }
     }
     if (!try_fast && buf.size() > 0) {
-      const std::size_t used = parser.put(buf.data(), perr);
+      const std::size_t used = parser->put(buf.data(), perr);
       buf.consume(used);
       if (perr == bhttp::error::need_more) {
         perr = {};
       } else if (perr) {
         break;
       }
-      if (parser.is_done()) break;
+      if (parser->is_done()) {
+        const unsigned st = result.response.status;
+        if (st < 100 || st >= 200 || st == 101) break;
+        // Interim (100, 102, 103, ...): never the answer. Dropped (as nginx
+        // does); the final answer follows on the same connection.
+        if (++interims > kMaxInterims) {
+          result.error = UpstreamErrorKind::kIo;
+          result.detail = "read: more than " + std::to_string(kMaxInterims) + " interim answers";
+          co_return ReadOutcome::kFailed;
+        }
+        result.response = UpstreamResponse{};
+        parser = &start_parser();
+        try_fast = !head_request;
+        continue;
+      }
       if (used > 0 && buf.size() > 0) continue;
     }
     // Tracked: no EAGAIN recv right after the request went out; a later read
@@ -253,9 +278,9 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
                                                          buf.prepare(kReadChunk), got_bytes, kUse);
     buf.commit(rn);
     if (rn > 0) got_bytes = true;
-    if (rec == asio::error::eof && parser.got_some()) {
-      parser.put_eof(perr);
-      if (!perr && parser.is_done()) break;
+    if (rec == asio::error::eof && parser->got_some()) {
+      parser->put_eof(perr);
+      if (!perr && parser->is_done()) break;
     }
     if (rec) {
       if (result.reused && !got_bytes && !conn.timed_out) break;  // stale: retry
@@ -264,13 +289,22 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
       co_return ReadOutcome::kFailed;
     }
   }
-  if (!parser.is_done() && !perr) co_return ReadOutcome::kStale;
+  if (!parser->is_done() && !perr) co_return ReadOutcome::kStale;
   if (perr) {
     result.error = UpstreamErrorKind::kIo;
     result.detail = "read: " + perr.message();
     co_return ReadOutcome::kFailed;
   }
-  const bool keep = parser.keep_alive() && !parser.need_eof();
+  if (result.response.status == 101) {
+    // Switching protocols although no upgrade was forwarded: not an HTTP
+    // answer the proxy can relay; the connection is never reused.
+    result.error = UpstreamErrorKind::kIo;
+    result.detail = "read: unexpected 101 Switching Protocols";
+    co_return ReadOutcome::kFailed;
+  }
+  // Pooled only when the final answer was read to its framed end and no
+  // byte beyond it arrived: nothing of it can reach the next exchange.
+  const bool keep = parser->keep_alive() && !parser->need_eof();
   co_return keep&& buf.size() == 0 ? ReadOutcome::kKeep : ReadOutcome::kDone;
 }
 

@@ -5,7 +5,12 @@
 //  - UpstreamPool belongs to one io_context and is used only from its thread
 //    (no locks on the request path). Idle connections are kept per backend
 //    up to `max_idle`; a connection goes back to the pool only after a
-//    complete response that allows keep-alive.
+//    complete final response that allows keep-alive, read to its framed end
+//    with no byte beyond it, so no part of one answer can reach the next
+//    exchange on that connection.
+//  - Interim answers (1xx other than 101) never end an exchange: they are
+//    read and dropped (as nginx does) and the final answer that follows is
+//    the response. A 101 (no upgrade was asked for) is an error (kIo).
 //  - Exchange() sends one request (head already serialized, body as given)
 //    and reads one response into memory (at most `max_response_bytes`).
 //    A reused connection that fails before any response byte arrives (the

@@ -177,6 +177,47 @@ TEST(Upstream, HeadAnswerHasNoBody) {
   EXPECT_FALSE(r.response.headers.Contains("Content-Length"));  // framing: consumed
 }
 
+// An interim answer never ends an exchange: the final answer that follows
+// (here in a later segment) is the response, and the pooled connection then
+// carries the next exchange's own answer.
+TEST(Upstream, InterimAnswersAreSkippedAndNeverLeakIntoTheNextExchange) {
+  ScriptedBackend b([](int fd) {
+    for (int i = 0; i < 2; ++i) {
+      if (ScriptedBackend::ReadHead(fd).empty()) return;
+      ScriptedBackend::Send(fd, "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n");
+      std::this_thread::sleep_for(20ms);
+      ScriptedBackend::Send(fd, "HTTP/1.1 102 Processing\r\n\r\n");
+      std::this_thread::sleep_for(20ms);
+      const std::string body = "answer" + std::to_string(i);
+      ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: " +
+                                    std::to_string(body.size()) + "\r\n\r\n" + body);
+    }
+    ScriptedBackend::ReadHead(fd);
+  });
+  Loop l;
+  auto r = l.Run(Target(b.port()));
+  ASSERT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.response.result_int(), 200u);
+  EXPECT_EQ(r.response.body(), "answer0");
+  EXPECT_FALSE(r.response.headers.Contains("Link"));  // the interim's fields are dropped
+  auto r2 = l.Run(Target(b.port()));
+  ASSERT_TRUE(r2.ok()) << r2.detail;
+  EXPECT_TRUE(r2.reused);
+  EXPECT_EQ(r2.response.body(), "answer1");
+}
+
+TEST(Upstream, UnaskedSwitchingProtocolsIsAnIoErrorAndNotPooled) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\nraw");
+    ScriptedBackend::ReadHead(fd);
+  });
+  Loop l;
+  auto r = l.Run(Target(b.port()));
+  EXPECT_EQ(r.error, UpstreamErrorKind::kIo);
+  EXPECT_EQ(l.pool.IdleCount(), 0u);
+}
+
 TEST(Upstream, ResponseKeepsEndToEndFieldsOnly) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
