@@ -109,15 +109,16 @@ TEST_P(DesyncTest, ConcurrentClientsEachGetTheirOwnAnswer) {
 
 INSTANTIATE_TEST_SUITE_P(
     Interims, DesyncTest,
-    ::testing::Values(
-        Interim{"EarlyHintsApart", "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
-                30},
-        Interim{"EarlyHintsTogether",
-                "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n", 0},
-        Interim{"ContinueApart", "HTTP/1.1 100 Continue\r\n\r\n", 30},
-        Interim{"ProcessingTwiceApart",
-                "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n", 30}),
-    [](const auto& info) { return std::string(info.param.name); });
+    ::testing::Values(Interim{"EarlyHintsApart",
+                              "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
+                              30},
+                      Interim{"EarlyHintsTogether",
+                              "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n", 0},
+                      Interim{"ContinueApart", "HTTP/1.1 100 Continue\r\n\r\n", 30},
+                      Interim{"ProcessingTwiceApart",
+                              "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n",
+                              30}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
 }  // namespace ficus::proxy::blackbox
