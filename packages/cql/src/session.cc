@@ -31,6 +31,7 @@ struct Session::Host {
   std::optional<ScyllaSharding> sharding;
   std::vector<std::shared_ptr<Connection>> conns;  // index = shard (one slot without sharding)
   bool reconnecting = false;
+  bool up = true;  // false from a broken connection until one opens again
   std::shared_ptr<asio::steady_timer> reconnect_timer;
 
   [[nodiscard]] std::size_t OpenCount() const {
@@ -263,7 +264,7 @@ asio::awaitable<Status> Session::LoadTopology(std::shared_ptr<Connection> conn) 
 }
 
 asio::awaitable<Status> Session::RefreshTopology() {
-  auto conn = Pick(std::nullopt);
+  auto conn = Pick(std::nullopt).first;
   if (!conn) co_return MakeError(ErrorCode::kUnavailable, "cql: no open connection");
   auto st = co_await LoadTopology(conn);
   if (!st) co_return st;
@@ -321,6 +322,7 @@ void Session::Adopt(const std::shared_ptr<Host>& host, const std::shared_ptr<Con
     return;
   }
   host->conns[slot] = conn;
+  MarkUp(*host);
   std::weak_ptr<Session> weak_self = weak_from_this();
   std::weak_ptr<Host> weak_host = host;
   Connection* raw = conn.get();
@@ -329,6 +331,10 @@ void Session::Adopt(const std::shared_ptr<Host>& host, const std::shared_ptr<Con
     auto h = weak_host.lock();
     if (!self || !h) return;
     if (slot < h->conns.size() && h->conns[slot].get() == raw) h->conns[slot].reset();
+    if (self->closed_) return;
+    // The host may be dead: keep requests off it until a connection opens
+    // again (the reconnect loop below is the background probe).
+    self->MarkDown(*h);
     self->ScheduleReconnect(h);
   });
 }
@@ -427,30 +433,68 @@ std::optional<std::pair<std::string, unsigned>> Session::RouteOf(std::int64_t to
   return std::make_pair(host->address, shard);
 }
 
-std::shared_ptr<Connection> Session::Pick(std::optional<std::int64_t> token) {
-  if (token) {
-    if (auto host = Owner(*token)) {
-      std::size_t slot = 0;
-      if (host->sharding && host->conns.size() == host->sharding->nr_shards) {
-        slot = ScyllaShardOf(*token, host->sharding->nr_shards, host->sharding->ignore_msb);
+void Session::MarkDown(Host& host) {
+  if (!host.up) return;
+  host.up = false;
+  ++stats_.host_down;
+}
+
+void Session::MarkUp(Host& host) {
+  if (host.up) return;
+  host.up = true;
+  ++stats_.host_up;
+}
+
+std::pair<std::shared_ptr<Connection>, std::shared_ptr<Session::Host>> Session::Pick(
+    std::optional<std::int64_t> token, const std::vector<const Host*>& tried) {
+  auto untried = [&tried](const Host* h) {
+    return std::find(tried.begin(), tried.end(), h) == tried.end();
+  };
+  auto conn_of = [&token](const Host& host) -> std::shared_ptr<Connection> {
+    std::size_t slot = 0;
+    if (token && host.sharding && host.conns.size() == host.sharding->nr_shards) {
+      slot = ScyllaShardOf(*token, host.sharding->nr_shards, host.sharding->ignore_msb);
+    }
+    if (slot < host.conns.size() && host.conns[slot] && host.conns[slot]->is_open())
+      return host.conns[slot];
+    for (const auto& c : host.conns) {
+      if (c && c->is_open()) return c;
+    }
+    return nullptr;
+  };
+  // Pass 0 takes only hosts that are up; pass 1 also down ones (better a
+  // host we doubt than no host at all).
+  for (int pass = 0; pass < 2; ++pass) {
+    auto eligible = [&](const Host& h) { return (pass == 1 || h.up) && untried(&h); };
+    if (token && !ring_.empty()) {
+      // The owner, then the next distinct hosts clockwise: the replicas of
+      // SimpleStrategy / NetworkTopologyStrategy within the local DC.
+      auto it = std::lower_bound(ring_.begin(), ring_.end(), *token,
+                                 [](const auto& entry, std::int64_t t) { return entry.first < t; });
+      const std::size_t start =
+          it == ring_.end() ? 0 : static_cast<std::size_t>(it - ring_.begin());
+      const Host* previous = nullptr;
+      for (std::size_t i = 0; i < ring_.size(); ++i) {
+        const auto& host = ring_[(start + i) % ring_.size()].second;
+        if (host.get() == previous) continue;
+        previous = host.get();
+        if (!options_.local_dc.empty() && host->datacenter != options_.local_dc) continue;
+        if (!eligible(*host)) continue;
+        if (auto c = conn_of(*host)) return {c, host};
       }
-      if (slot < host->conns.size() && host->conns[slot] && host->conns[slot]->is_open())
-        return host->conns[slot];
+    }
+    std::vector<std::pair<std::shared_ptr<Connection>, std::shared_ptr<Host>>> local, remote;
+    for (const auto& [addr, host] : hosts_) {
+      if (!eligible(*host)) continue;
+      bool is_local = options_.local_dc.empty() || host->datacenter == options_.local_dc;
       for (const auto& c : host->conns) {
-        if (c && c->is_open()) return c;
+        if (c && c->is_open()) (is_local ? local : remote).emplace_back(c, host);
       }
     }
+    auto& pool = local.empty() ? remote : local;
+    if (!pool.empty()) return pool[round_robin_++ % pool.size()];
   }
-  std::vector<std::shared_ptr<Connection>> local, remote;
-  for (const auto& [addr, host] : hosts_) {
-    bool is_local = options_.local_dc.empty() || host->datacenter == options_.local_dc;
-    for (const auto& c : host->conns) {
-      if (c && c->is_open()) (is_local ? local : remote).push_back(c);
-    }
-  }
-  auto& pool = local.empty() ? remote : local;
-  if (pool.empty()) return nullptr;
-  return pool[round_robin_++ % pool.size()];
+  return {nullptr, nullptr};
 }
 
 std::optional<std::int64_t> Session::TokenOf(const PreparedStatement& stmt,
@@ -474,14 +518,23 @@ QueryParameters Session::Params(std::vector<Value> values, const ExecOptions& op
   return p;
 }
 
-asio::awaitable<Result<ResultBody>> Session::RunWithReprepare(Request req,
-                                                              std::optional<std::int64_t> token,
-                                                              std::chrono::milliseconds timeout) {
-  auto conn = Pick(token);
-  if (!conn) co_return MakeError(ErrorCode::kUnavailable, "cql: no open connection to any host");
+asio::awaitable<Result<ResultBody>> Session::RunWithReprepare(std::shared_ptr<Connection> conn,
+                                                              Request req,
+                                                              std::chrono::milliseconds timeout,
+                                                              AttemptError* failure) {
+  *failure = AttemptError::kOther;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto left = [&deadline] {
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()));
+  };
   Request first = req;
   auto r = co_await conn->Send(std::move(first), timeout);
-  if (!r) co_return tl::unexpected(r.error());
+  if (!r) {
+    *failure = ClassifySendError(r.error());
+    co_return tl::unexpected(r.error());
+  }
   auto* err = std::get_if<ErrorResponse>(&r->body);
   // Ids re-prepared for this request: a second UNPREPARED for one of them is
   // returned as an error, so this loop runs at most once per distinct
@@ -497,8 +550,11 @@ asio::awaitable<Result<ResultBody>> Session::RunWithReprepare(Request req,
     Bytes old_id = err->unprepared_id;
     reprepared.push_back(old_id);
     Request prepare_req = PrepareRequest{query};
-    auto p = co_await conn->Send(std::move(prepare_req), timeout);
-    if (!p) co_return tl::unexpected(p.error());
+    auto p = co_await conn->Send(std::move(prepare_req), left());
+    if (!p) {
+      *failure = ClassifySendError(p.error());
+      co_return tl::unexpected(p.error());
+    }
     if (auto* pe = std::get_if<ErrorResponse>(&p->body)) co_return tl::unexpected(ToError(*pe));
     auto* rb = std::get_if<ResultBody>(&p->body);
     auto* prepared = rb ? std::get_if<PreparedResult>(rb) : nullptr;
@@ -518,27 +574,131 @@ asio::awaitable<Result<ResultBody>> Session::RunWithReprepare(Request req,
       }
     }
     Request retry = req;
-    r = co_await conn->Send(std::move(retry), timeout);
-    if (!r) co_return tl::unexpected(r.error());
+    r = co_await conn->Send(std::move(retry), left());
+    if (!r) {
+      *failure = ClassifySendError(r.error());
+      co_return tl::unexpected(r.error());
+    }
     err = std::get_if<ErrorResponse>(&r->body);
   }
-  if (err) co_return tl::unexpected(ToError(*err));
+  if (err) {
+    *failure = ClassifyServerError(err->code);
+    co_return tl::unexpected(ToError(*err));
+  }
   if (auto* body = std::get_if<ResultBody>(&r->body)) co_return std::move(*body);
   co_return MakeError(ErrorCode::kInternal,
                       fmt::format("cql: unexpected {} response", OpcodeName(r->header.opcode)));
 }
 
+// Two attempts of one speculative request; the first usable answer wins.
+struct Session::Race {
+  explicit Race(const Executor& ex) : wake(ex) {}
+  asio::steady_timer wake;  // cancelled when `winner` is set
+  int running = 0;
+  std::optional<Result<ResultBody>> winner;
+  AttemptError failure = AttemptError::kOther;  // of the winner, when it is an error
+};
+
+asio::awaitable<void> Session::RunRaced(std::shared_ptr<Session> self, std::shared_ptr<Race> race,
+                                        std::shared_ptr<Connection> conn, Request req,
+                                        std::chrono::milliseconds timeout) {
+  AttemptError failure = AttemptError::kOther;
+  auto r = co_await self->RunWithReprepare(std::move(conn), std::move(req), timeout, &failure);
+  --race->running;
+  if (race->winner) co_return;  // the other attempt answered first: dropped
+  // A retryable failure waits for the other attempt, if one is running.
+  if (r || failure == AttemptError::kOther || race->running == 0) {
+    race->winner = std::move(r);
+    race->failure = failure;
+    race->wake.cancel();
+  }
+}
+
+asio::awaitable<Result<ResultBody>> Session::Run(Request req, std::optional<std::int64_t> token,
+                                                 const ExecOptions& opts) {
+  using std::chrono::milliseconds;
+  using Clock = std::chrono::steady_clock;
+  const milliseconds timeout = opts.timeout.value_or(options_.request_timeout);
+  const Clock::time_point deadline = Clock::now() + timeout;
+  const bool idempotent = opts.idempotent;
+  const int max_attempts = idempotent ? 1 + std::max(0, options_.retry.max_retries) : 1;
+  const bool speculate = idempotent && opts.speculative && options_.retry.speculative_delay;
+  std::vector<const Host*> tried;
+  std::optional<Result<ResultBody>> last;
+  for (int attempt = 1;; ++attempt) {
+    auto picked = Pick(token, tried);
+    std::shared_ptr<Connection> conn = picked.first;
+    if (!conn) {
+      if (last) co_return std::move(*last);
+      co_return MakeError(ErrorCode::kUnavailable, "cql: no open connection to any host");
+    }
+    tried.push_back(picked.second.get());
+    const milliseconds remaining = std::chrono::ceil<milliseconds>(deadline - Clock::now());
+    if (remaining <= milliseconds(0)) {
+      if (last) co_return std::move(*last);
+      co_return MakeError(ErrorCode::kTimeout, "cql: request deadline passed");
+    }
+    // An idempotent attempt is cut short to leave time for the next host -
+    // unless there is no next host to try (then it gets all that is left).
+    milliseconds attempt_timeout = remaining;
+    if (idempotent && static_cast<int>(tried.size()) < max_attempts && Pick(token, tried).first) {
+      attempt_timeout = std::min(remaining, options_.retry.attempt_timeout);
+    }
+    AttemptError failure = AttemptError::kOther;
+    Result<ResultBody> r = MakeError(ErrorCode::kInternal, "cql: no attempt made");
+    if (speculate && attempt == 1) {
+      auto race = std::make_shared<Race>(ex_);
+      race->running = 1;
+      Request first = req;
+      asio::co_spawn(ex_,
+                     RunRaced(shared_from_this(), race, conn, std::move(first), attempt_timeout),
+                     asio::detached);
+      race->wake.expires_after(*options_.retry.speculative_delay);
+      error_code ec;
+      co_await race->wake.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (!race->winner) {
+        auto second = Pick(token, tried);
+        const milliseconds left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
+        if (second.first && left > milliseconds(0)) {
+          tried.push_back(second.second.get());
+          ++stats_.speculative_executions;
+          ++race->running;
+          Request copy = req;
+          asio::co_spawn(ex_,
+                         RunRaced(shared_from_this(), race, second.first, std::move(copy),
+                                  std::min(left, options_.retry.attempt_timeout)),
+                         asio::detached);
+        }
+        race->wake.expires_at(Clock::time_point::max());
+        if (!race->winner) co_await race->wake.async_wait(asio::redirect_error(use_awaitable, ec));
+      }
+      r = std::move(*race->winner);
+      failure = race->failure;
+    } else {
+      Request copy = req;
+      r = co_await RunWithReprepare(conn, std::move(copy), attempt_timeout, &failure);
+    }
+    if (r) co_return r;
+    RetryState state{.idempotent = idempotent,
+                     .attempts_made = static_cast<int>(tried.size()),
+                     .max_attempts = max_attempts,
+                     .remaining = deadline - Clock::now()};
+    if (!ShouldRetryOnNextHost(failure, state)) co_return r;
+    ++stats_.retries;
+    last = std::move(r);
+  }
+}
+
 asio::awaitable<Result<ResultBody>> Session::Query(std::string cql, std::vector<Value> values,
                                                    ExecOptions opts) {
   auto token = opts.routing_token;
-  auto timeout = opts.timeout.value_or(options_.request_timeout);
   Request req = QueryRequest{std::move(cql), Params(std::move(values), opts)};
-  co_return co_await RunWithReprepare(std::move(req), token, timeout);
+  co_return co_await Run(std::move(req), token, opts);
 }
 
 asio::awaitable<Result<PreparedPtr>> Session::Prepare(std::string cql) {
   if (auto it = prepared_.find(cql); it != prepared_.end()) co_return it->second;
-  auto conn = Pick(std::nullopt);
+  auto conn = Pick(std::nullopt).first;
   if (!conn) co_return MakeError(ErrorCode::kUnavailable, "cql: no open connection to any host");
   Request req = PrepareRequest{cql};
   auto r = co_await conn->Send(std::move(req), options_.request_timeout);
@@ -577,9 +737,8 @@ asio::awaitable<Result<PreparedPtr>> Session::Prepare(std::string cql) {
 asio::awaitable<Result<ResultBody>> Session::Execute(PreparedPtr stmt, std::vector<Value> values,
                                                      ExecOptions opts) {
   auto token = TokenOf(*stmt, values);
-  auto timeout = opts.timeout.value_or(options_.request_timeout);
   Request req = ExecuteRequest{stmt->id, Params(std::move(values), opts)};
-  co_return co_await RunWithReprepare(std::move(req), token, timeout);
+  co_return co_await Run(std::move(req), token, opts);
 }
 
 asio::awaitable<Result<ResultBody>> Session::Batch(std::vector<BatchItem> items, ExecOptions opts) {
@@ -593,8 +752,7 @@ asio::awaitable<Result<ResultBody>> Session::Batch(std::vector<BatchItem> items,
     b.statements.push_back(BatchStatement{true, "", item.statement->id, std::move(item.values)});
   }
   Request req = std::move(b);
-  auto timeout = opts.timeout.value_or(options_.request_timeout);
-  co_return co_await RunWithReprepare(std::move(req), token, timeout);
+  co_return co_await Run(std::move(req), token, opts);
 }
 
 void Session::Close() {
@@ -617,7 +775,7 @@ std::vector<HostInfo> Session::Hosts() const {
   std::vector<HostInfo> out;
   for (const auto& [addr, h] : hosts_) {
     out.push_back(HostInfo{h->address, h->datacenter, h->rack, h->tokens.size(),
-                           h->sharding ? h->sharding->nr_shards : 1u, h->OpenCount()});
+                           h->sharding ? h->sharding->nr_shards : 1u, h->OpenCount(), h->up});
   }
   return out;
 }

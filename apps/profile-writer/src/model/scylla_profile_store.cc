@@ -171,6 +171,7 @@ struct ScyllaProfileStore::State {
     if (!session) co_return NotConnected();
     auto stmt = prepared[static_cast<std::size_t>(b.statement)];
     cql::ExecOptions opts;
+    opts.idempotent = true;  // reads, and writes USING TIMESTAMP of the update
     co_return co_await session->Execute(std::move(stmt), std::move(b.values), std::move(opts));
   }
 
@@ -191,6 +192,7 @@ struct ScyllaProfileStore::State {
       items.push_back({prepared[static_cast<std::size_t>(b.statement)], std::move(b.values)});
     }
     cql::ExecOptions opts;
+    opts.idempotent = true;  // every cell carries the update's timestamp: replays are no-ops
     auto written = co_await session->Batch(std::move(items), std::move(opts));
     if (!written) {
       const Error& e = written.error();

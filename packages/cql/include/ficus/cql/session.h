@@ -25,6 +25,25 @@
 //    each distinct statement is re-prepared at most once per request (a
 //    BATCH's answer names one unknown id at a time), and an UNPREPARED for
 //    an id already re-prepared is returned as an error (no loops).
+//  - Retries (retry_policy.h): a statement marked idempotent
+//    (ExecOptions::idempotent) is tried again on the next host - the
+//    token's other replicas first, then any host, each at most once - when
+//    its connection breaks, when an attempt gets no answer within
+//    RetryOptions::attempt_timeout, or when the coordinator answers
+//    Overloaded, IsBootstrapping or Unavailable; at most
+//    1 + RetryOptions::max_retries attempts, all within the request's
+//    timeout (its deadline). A statement not marked idempotent is sent once
+//    and may use the whole timeout.
+//  - Host state: a host one of whose connections breaks is marked down at
+//    once; requests avoid it (a down host is used only when no host is up)
+//    while its pool is reopened in the background with backoff; the first
+//    connection that opens marks it up again.
+//  - Speculative execution (opt-in, ExecOptions::speculative on an
+//    idempotent statement, with RetryOptions::speculative_delay set): when
+//    the first attempt has not answered after the delay, the same request
+//    goes to a second host; the first answer that is not a retryable
+//    failure wins, the other is dropped when it arrives.
+//  - stats(): retries, speculative executions, host down/up transitions.
 //  - Errors: server errors map through ToError(); no host: kUnavailable;
 //    deadline: kTimeout.
 #pragma once
@@ -42,9 +61,26 @@
 #include "ficus/cql/backoff.h"
 #include "ficus/cql/connection.h"
 #include "ficus/cql/frame.h"
+#include "ficus/cql/retry_policy.h"
 #include "ficus/result.h"
 
 namespace ficus::cql {
+
+struct RetryOptions {
+  int max_retries = 2;  // further attempts, each on a host not tried yet
+  // An idempotent request's attempt that gets no answer in this time is
+  // tried on the next host (bounded by what is left of the request timeout;
+  // when no untried host is left, the attempt gets all that is left).
+  std::chrono::milliseconds attempt_timeout{1000};
+  std::optional<std::chrono::milliseconds> speculative_delay;  // unset: never
+};
+
+struct SessionStats {
+  std::uint64_t retries = 0;                 // attempts after the first
+  std::uint64_t speculative_executions = 0;  // second attempts started by the delay
+  std::uint64_t host_down = 0;               // up -> down transitions
+  std::uint64_t host_up = 0;                 // down -> up transitions
+};
 
 struct SessionOptions {
   std::vector<std::string> contact_points;  // "host" or "host:port" (IP literals or names)
@@ -63,6 +99,7 @@ struct SessionOptions {
   // Local ports tried for shard-aware connections.
   std::uint16_t local_port_min = 20000;
   std::uint16_t local_port_max = 60000;
+  RetryOptions retry;
 };
 
 struct PreparedStatement {
@@ -80,6 +117,12 @@ struct ExecOptions {
   std::optional<std::int32_t> page_size;
   std::optional<Bytes> paging_state;
   std::optional<std::int64_t> routing_token;  // for QUERY; EXECUTE derives it from pk values
+  // Running it twice has the effect of running it once (a write with a
+  // client timestamp, a read): it may be retried on another host.
+  bool idempotent = false;
+  // Also send it to a second host after RetryOptions::speculative_delay
+  // (idempotent reads; ignored unless idempotent).
+  bool speculative = false;
 };
 
 struct BatchItem {
@@ -94,6 +137,7 @@ struct HostInfo {
   std::size_t token_count = 0;
   unsigned nr_shards = 1;
   std::size_t open_connections = 0;
+  bool up = true;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -127,6 +171,7 @@ class Session : public std::enable_shared_from_this<Session> {
   [[nodiscard]] static std::optional<std::int64_t> TokenOf(const PreparedStatement& stmt,
                                                            const std::vector<Value>& values);
   [[nodiscard]] std::size_t reconnect_attempts() const { return reconnect_attempts_; }
+  [[nodiscard]] const SessionStats& stats() const { return stats_; }
 
  private:
   struct Host;
@@ -139,11 +184,26 @@ class Session : public std::enable_shared_from_this<Session> {
   void Adopt(const std::shared_ptr<Host>& host, const std::shared_ptr<Connection>& conn);
   void ScheduleReconnect(const std::shared_ptr<Host>& host);
   boost::asio::awaitable<void> ReconnectLoop(std::shared_ptr<Host> host);
-  std::shared_ptr<Connection> Pick(std::optional<std::int64_t> token);
+  struct Attempt;
+  struct Race;
+  // An open connection for a request, skipping hosts in `tried`: the
+  // token's owner, then its other replicas (ring order), then any host (local
+  // DC first, round robin); hosts that are up before hosts that are down.
+  std::pair<std::shared_ptr<Connection>, std::shared_ptr<Host>> Pick(
+      std::optional<std::int64_t> token, const std::vector<const Host*>& tried = {});
   std::shared_ptr<Host> Owner(std::int64_t token) const;
-  boost::asio::awaitable<Result<ResultBody>> RunWithReprepare(Request req,
-                                                              std::optional<std::int64_t> token,
-                                                              std::chrono::milliseconds timeout);
+  void MarkDown(Host& host);
+  void MarkUp(Host& host);
+  boost::asio::awaitable<Result<ResultBody>> Run(Request req, std::optional<std::int64_t> token,
+                                                 const ExecOptions& opts);
+  boost::asio::awaitable<Result<ResultBody>> RunWithReprepare(std::shared_ptr<Connection> conn,
+                                                              Request req,
+                                                              std::chrono::milliseconds timeout,
+                                                              AttemptError* failure);
+  static boost::asio::awaitable<void> RunRaced(std::shared_ptr<Session> self,
+                                               std::shared_ptr<Race> race,
+                                               std::shared_ptr<Connection> conn, Request req,
+                                               std::chrono::milliseconds timeout);
   QueryParameters Params(std::vector<Value> values, const ExecOptions& opts) const;
   ConnectionOptions ConnOptions() const;
 
@@ -158,6 +218,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::map<Bytes, std::string> query_of_id_;                          // for re-prepare
   std::size_t round_robin_ = 0;
   std::size_t reconnect_attempts_ = 0;
+  SessionStats stats_;
 };
 
 }  // namespace ficus::cql
