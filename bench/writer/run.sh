@@ -20,8 +20,17 @@
 #   2. legacy: 5 s warm-up, then measured            (LEGACY_CONNS, 16 as bench/legacy)
 #   3. writer fill: users 1..100k in order, FICUS_BENCH_FILL_S (10) s, so reads find them
 #   4. writer peak updates: closed loop              (WRITER_CONNS, 128)
-#   5. writer updates paced at 80% of 4's rate (bench/lua/pacing.lua): p99
+#   5. open-loop curve: writer updates offered at FICUS_BENCH_CURVE percent
+#      of 4's rate (default "50 60 70 80 90 100"), each FICUS_BENCH_PACED_S
+#      (10) s after 2 s of warm-up, by ficus-loadgen (bench/README.md):
+#      Poisson arrivals, latency from each request's intended send time (no
+#      coordinated omission), p50/p90/p99/p99.9/max, offered vs achieved
+#      rate, errors, the 1-min load average at that point, the writer's CPU
+#      share, and from its /metrics the share of updates the server itself
+#      took > 10 ms over and the WAL syncs > 10 ms (where the tail comes from)
 #   6. writer peak reads, GET /api/v2/profile/get, closed loop
+# FICUS_BENCH_WRITER_ONLY=1 skips phases 1-2 (nginx ceiling, legacy) and the
+# ratio to legacy: for curve runs on a busy machine.
 # Group-commit figures (mean batch, mean synced-write time) come from the
 # writer's /metrics around phase 4. FICUS_BENCH_PERF=1 adds `perf record`
 # (cpu-clock) of the writer during a second peak run and prints the top
@@ -36,13 +45,18 @@ DURATION=${FICUS_BENCH_DURATION_S:-15}
 FILL=${FICUS_BENCH_FILL_S:-10}
 SERVER_CPU=${FICUS_BENCH_SERVER_CPU:-1}
 CLIENT_CPU=${FICUS_BENCH_CLIENT_CPU:-0}
-PACE=${FICUS_BENCH_PACE_PERCENT:-80}
+CURVE=${FICUS_BENCH_CURVE:-50 60 70 80 90 100}
+PACED_S=${FICUS_BENCH_PACED_S:-10}
+ARRIVAL=${FICUS_BENCH_ARRIVAL:-poisson}
+WRITER_ONLY=${FICUS_BENCH_WRITER_ONLY:-0}
+LOADGEN_BIN=${FICUS_LOADGEN_BIN:-$BUILD_DIR/bench/loadgen/ficus-loadgen}
 record=1
 [ "${1:-}" = "--no-record" ] && record=0
 
 "$ROOT/scripts/install-deps.sh" php db tools
 source "$ROOT/scripts/lib.sh"
 [ -x "$WRITER_BIN" ] || { echo "bench/writer: no binary at $WRITER_BIN (make build-all)" >&2; exit 1; }
+[ -x "$LOADGEN_BIN" ] || { echo "bench/writer: no binary at $LOADGEN_BIN (make build-all)" >&2; exit 1; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 state=$(mktemp -d /tmp/ficus-bench-writer.XXXXXX)
@@ -89,9 +103,11 @@ for _ in $(seq 100); do grep -q 'listening on' "$state/writer/out" 2>/dev/null &
 writer_url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$state/writer/out")
 [ -n "$writer_url" ] || { say "writer did not start:"; cat "$state/writer/log" >&2; exit 1; }
 
-say "starting the legacy stack on CPU $SERVER_CPU"
-env_lines=$(taskset -c "$SERVER_CPU" "$ROOT/scripts/stack/legacy-stack.sh" start "$state/legacy")
-legacy_url=$(sed -n 's/^FICUS_LEGACY_URL=//p' <<<"$env_lines")
+if [ "$WRITER_ONLY" != 1 ]; then
+  say "starting the legacy stack on CPU $SERVER_CPU"
+  env_lines=$(taskset -c "$SERVER_CPU" "$ROOT/scripts/stack/legacy-stack.sh" start "$state/legacy")
+  legacy_url=$(sed -n 's/^FICUS_LEGACY_URL=//p' <<<"$env_lines")
+fi
 
 # run_wrk NAME CONNS SECONDS URL SCRIPT [ENV...]: prints the FICUS_BENCH line
 run_wrk() {
@@ -131,31 +147,33 @@ writer_run() {
 }
 metric() { curl -s "$writer_url/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
-ceiling_plain=$(run_wrk "nginx return 204 (plain wrk)" "$WRITER_CONNS" "$DURATION" "http://127.0.0.1:$nginx_port/" "")
-ceiling_lua=$(run_wrk "nginx return 204 (Lua generator)" "$WRITER_CONNS" "$DURATION" "http://127.0.0.1:$nginx_port" \
-  "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_PREGEN=100000)
+if [ "$WRITER_ONLY" != 1 ]; then
+  ceiling_plain=$(run_wrk "nginx return 204 (plain wrk)" "$WRITER_CONNS" "$DURATION" "http://127.0.0.1:$nginx_port/" "")
+  ceiling_lua=$(run_wrk "nginx return 204 (Lua generator)" "$WRITER_CONNS" "$DURATION" "http://127.0.0.1:$nginx_port" \
+    "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_PREGEN=100000)
 
-run_wrk "legacy warm-up" "$LEGACY_CONNS" 5 "$legacy_url" "$lua/profile_update.lua" \
-  FICUS_BENCH_PATH=/api/v1/profile/update FICUS_BENCH_PREGEN=100000 >/dev/null
-# CPU time of the whole legacy stack (mariadbd, php-fpm master + workers,
-# nginx master + worker), from the pid files and their children.
-legacy_ticks() {
-  local pids="" f p
-  for f in "$state"/legacy/mariadb/mysqld.pid "$state"/legacy/legacy/php-fpm.pid \
-    "$state"/legacy/legacy/nginx.pid; do
-    [ -f "$f" ] || continue
-    p=$(cat "$f")
-    pids="$pids $p $(pgrep -P "$p" | tr '\n' ' ')"
-  done
-  for p in $pids; do cat "/proc/$p/stat" 2>/dev/null; done | awk '{t += $14 + $15} END {print t + 0}'
-}
-l0=$(legacy_ticks)
-legacy=$(run_wrk "legacy updates" "$LEGACY_CONNS" "$DURATION" "$legacy_url" "$lua/profile_update.lua" \
-  FICUS_BENCH_PATH=/api/v1/profile/update FICUS_BENCH_PREGEN=100000)
-l1=$(legacy_ticks)
-legacy="$legacy cpu_us=$(awk -v a="$l0" -v b="$l1" -v hz="$(getconf CLK_TCK)" -v r="$(field "$legacy" requests)" \
-  -v d="$DURATION" 'BEGIN {printf "%.1f cpu_share=%.2f", (b-a)/hz*1e6/r, (b-a)/hz/d}')"
-"$ROOT/scripts/stack/legacy-stack.sh" stop "$state/legacy" >/dev/null 2>&1 || true  # frees CPU 1
+  run_wrk "legacy warm-up" "$LEGACY_CONNS" 5 "$legacy_url" "$lua/profile_update.lua" \
+    FICUS_BENCH_PATH=/api/v1/profile/update FICUS_BENCH_PREGEN=100000 >/dev/null
+  # CPU time of the whole legacy stack (mariadbd, php-fpm master + workers,
+  # nginx master + worker), from the pid files and their children.
+  legacy_ticks() {
+    local pids="" f p
+    for f in "$state"/legacy/mariadb/mysqld.pid "$state"/legacy/legacy/php-fpm.pid \
+      "$state"/legacy/legacy/nginx.pid; do
+      [ -f "$f" ] || continue
+      p=$(cat "$f")
+      pids="$pids $p $(pgrep -P "$p" | tr '\n' ' ')"
+    done
+    for p in $pids; do cat "/proc/$p/stat" 2>/dev/null; done | awk '{t += $14 + $15} END {print t + 0}'
+  }
+  l0=$(legacy_ticks)
+  legacy=$(run_wrk "legacy updates" "$LEGACY_CONNS" "$DURATION" "$legacy_url" "$lua/profile_update.lua" \
+    FICUS_BENCH_PATH=/api/v1/profile/update FICUS_BENCH_PREGEN=100000)
+  l1=$(legacy_ticks)
+  legacy="$legacy cpu_us=$(awk -v a="$l0" -v b="$l1" -v hz="$(getconf CLK_TCK)" -v r="$(field "$legacy" requests)" \
+    -v d="$DURATION" 'BEGIN {printf "%.1f cpu_share=%.2f", (b-a)/hz*1e6/r, (b-a)/hz/d}')"
+  "$ROOT/scripts/stack/legacy-stack.sh" stop "$state/legacy" >/dev/null 2>&1 || true  # frees CPU 1
+fi
 
 fill=$(writer_run "writer fill (users in order)" "$WRITER_CONNS" "$FILL" "$lua/profile_update.lua" \
   FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_SEQUENTIAL=1)
@@ -168,9 +186,40 @@ b_sum1=$(metric writer_group_commit_batch_size_sum)
 b_cnt1=$(metric writer_group_commit_batch_size_count)
 s_sum1=$(metric writer_wal_sync_seconds_sum)
 peak=$(field "$writes" rps)
-target=$(awk -v p="$peak" -v f="$PACE" 'BEGIN {printf "%d", p * f / 100}')
-paced=$(writer_run "writer updates paced at ${PACE}% = $target/s" "$WRITER_CONNS" "$DURATION" \
-  "$lua/profile_update.lua" FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_PREGEN=100000 FICUS_BENCH_RATE="$target")
+
+# --- open-loop curve (ficus-loadgen), writer only
+# hist METRIC LE [FILTER]: cumulative count of a /metrics histogram bucket
+# (summed over label sets containing FILTER), and its _count.
+hist() { curl -s "$writer_url/metrics" | awk -v m="$1" -v le="$2" -v f="${3:-}" '
+  index($0, m "_bucket{") == 1 && index($0, "le=\"" le "\"") && index($0, f) {b += $NF}
+  index($0, m "_count") == 1 && index($0, f) {c += $NF}
+  END {printf "%d %d\n", b, c}'; }
+curve_rows=""
+paced80=""
+for pct in $CURVE; do
+  target=$(awk -v p="$peak" -v f="$pct" 'BEGIN {printf "%d", p * f / 100}')
+  load1=$(cut -d' ' -f1 /proc/loadavg)
+  read -r h0le h0n < <(hist writer_http_request_duration_seconds 0.01 'route="update"')
+  read -r s0le s0n < <(hist writer_wal_sync_seconds 0.01)
+  c0=$(awk '{print $14+$15}' "/proc/$writer_pid/stat"); t0=$(date +%s.%N)
+  say "open loop $pct% of peak = $target/s ($ARRIVAL, ${PACED_S} s after 2 s warm-up, load $load1)"
+  json=$(taskset -c "$CLIENT_CPU" "$LOADGEN_BIN" --url "$writer_url/api/v2/profile/update" \
+    --rate "$target" --arrival "$ARRIVAL" -c "$WRITER_CONNS" --warmup-s 2 --duration-s "$PACED_S" \
+    --method POST -H 'Content-Type: application/json' \
+    --body '{"user_id":"{user}","attributes":{{attrs:3}}}' --label "writer-$pct" 2>/dev/null)
+  c1=$(awk '{print $14+$15}' "/proc/$writer_pid/stat"); t1=$(date +%s.%N)
+  read -r h1le h1n < <(hist writer_http_request_duration_seconds 0.01 'route="update"')
+  read -r s1le s1n < <(hist writer_wal_sync_seconds 0.01)
+  share=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN {printf "%.2f", (b-a)/hz/(t1-t0)}')
+  srv=$(awk -v a="$h0le" -v b="$h1le" -v c="$h0n" -v d="$h1n" 'BEGIN {n=d-c; printf "%.3f", n ? 100*(n-(b-a))/n : 0}')
+  syncs=$(awk -v a="$s0le" -v b="$s1le" -v c="$s0n" -v d="$s1n" 'BEGIN {printf "%d of %d", (d-c)-(b-a), d-c}')
+  row=$(jq -r --arg pct "$pct" --arg load "$load1" --arg share "$share" --arg srv "$srv" --arg syncs "$syncs" \
+    '"| \($pct)% | \(.offered_rate|floor) | \(.achieved_rate|floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | **\(.latency_ms.p99)** | **\(.latency_ms.p99_9)** | \(.latency_ms.max) | \(.service_ms.p99) | \(.send_lag_ms.p99) | \(.errors.total) | \($srv)% | \($syncs) | \($share) | \($load) |"' <<<"$json")
+  echo "$row" >&2
+  curve_rows="$curve_rows$row"$'\n'
+  [ "$pct" = 80 ] && paced80=$json
+done
 reads=$(writer_run "writer peak reads" "$WRITER_CONNS" "$DURATION" "$lua/profile_get.lua")
 
 perf_top=""
@@ -189,7 +238,7 @@ fi
 
 mean_batch=$(awk -v a="$b_sum0" -v b="$b_sum1" -v c="$b_cnt0" -v d="$b_cnt1" 'BEGIN {printf "%.1f", (b-a)/(d-c)}')
 mean_sync=$(awk -v a="$s_sum0" -v b="$s_sum1" -v c="$b_cnt0" -v d="$b_cnt1" 'BEGIN {printf "%.2f", 1000*(b-a)/(d-c)}')
-ratio=$(awk -v w="$peak" -v l="$(field "$legacy" rps)" 'BEGIN {printf "%.1f", w / l}')
+ratio=$(awk -v w="$peak" -v l="$(field "${legacy:-}" rps)" 'BEGIN {printf "%.1f", l ? w / l : 0}')
 rw=$(awk -v r="$(field "$reads" rps)" -v w="$peak" 'BEGIN {printf "%.2f", r / w}')
 row() { # row LABEL CONNS LINE
   local cpu="" share="" busy=""
@@ -203,20 +252,33 @@ row() { # row LABEL CONNS LINE
 table=$(
   echo "| run | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors | server CPU us/req | CPU share obtained | CPU $SERVER_CPU busy (all processes) |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  row "nginx \`return 204\`, plain wrk (ceiling)" "$WRITER_CONNS" "$ceiling_plain"
-  row "nginx \`return 204\`, Lua update generator" "$WRITER_CONNS" "$ceiling_lua"
-  row "legacy POST /api/v1/profile/update" "$LEGACY_CONNS" "$legacy"
+  if [ "$WRITER_ONLY" != 1 ]; then
+    row "nginx \`return 204\`, plain wrk (ceiling)" "$WRITER_CONNS" "$ceiling_plain"
+    row "nginx \`return 204\`, Lua update generator" "$WRITER_CONNS" "$ceiling_lua"
+    row "legacy POST /api/v1/profile/update" "$LEGACY_CONNS" "$legacy"
+  fi
   row "writer fill (users in order, ${FILL} s)" "$WRITER_CONNS" "$fill"
   row "**writer POST /api/v2/profile/update, peak**" "$WRITER_CONNS" "$writes"
-  row "writer updates paced at ${PACE}% of peak ($target/s target)" "$WRITER_CONNS" "$paced"
   row "writer GET /api/v2/profile/get, peak" "$WRITER_CONNS" "$reads"
 )
 cap_w=$(awk -v c="$(field "$writes" cpu_us)" 'BEGIN {printf "%d", 1e6 / c}')
 cap_r=$(awk -v c="$(field "$reads" cpu_us)" 'BEGIN {printf "%d", 1e6 / c}')
-cpu_ratio=$(awk -v w="$(field "$writes" cpu_us)" -v l="$(field "$legacy" cpu_us)" 'BEGIN {printf "%.1f", l / w}')
-summary="writer/legacy updates: ${ratio}x (goal >= 30x), per CPU second ${cpu_ratio}x (legacy stack $(field "$legacy" cpu_us) us CPU per update); p99 at ${PACE}% of peak: $(field "$paced" p99_ms) ms (goal < 10); reads/writes: ${rw}x (goal >= 2x); group commit during the peak run: mean ${mean_batch} updates per synced write, mean ${mean_sync} ms per synced write; writer CPU per request: update $(field "$writes" cpu_us) us, read $(field "$reads" cpu_us) us, i.e. a whole core would carry about $cap_w updates/s or $cap_r reads/s (the writer got $(field "$writes" cpu_share) of CPU $SERVER_CPU during the peak update run)"
+cpu_ratio=$(awk -v w="$(field "$writes" cpu_us)" -v l="$(field "${legacy:-}" cpu_us)" 'BEGIN {printf "%.1f", l / w}')
+curve_head="| offered (% of peak) | offered/s | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | service p99 ms | send lag p99 ms | errors | server > 10 ms | WAL syncs > 10 ms | writer CPU share | load 1-min |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+p99_80=n/a p999_80=n/a
+if [ -n "$paced80" ]; then
+  p99_80=$(jq -r '.latency_ms.p99' <<<"$paced80")
+  p999_80=$(jq -r '.latency_ms.p99_9' <<<"$paced80")
+fi
+legacy_part="writer/legacy updates: ${ratio}x (goal >= 30x), per CPU second ${cpu_ratio}x (legacy stack $(field "${legacy:-}" cpu_us) us CPU per update); "
+[ "$WRITER_ONLY" = 1 ] && legacy_part="legacy not run (FICUS_BENCH_WRITER_ONLY=1); "
+summary="${legacy_part}open loop at 80% of peak: p99 ${p99_80} ms (goal < 10), p99.9 ${p999_80} ms (goal < 25); reads/writes: ${rw}x (goal >= 2x); group commit during the peak run: mean ${mean_batch} updates per synced write, mean ${mean_sync} ms per synced write; writer CPU per request: update $(field "$writes" cpu_us) us, read $(field "$reads" cpu_us) us, i.e. a whole core would carry about $cap_w updates/s or $cap_r reads/s (the writer got $(field "$writes" cpu_share) of CPU $SERVER_CPU during the peak update run)"
 echo
 echo "$table"
+echo
+echo "$curve_head"
+printf '%s' "$curve_rows"
 echo
 echo "$summary"
 
@@ -227,10 +289,15 @@ if [ "$record" -eq 1 ]; then
     echo
     echo "- Machine: $(nproc) CPUs, $cpu; $(uname -sr); load average before the run: $load_before (shared machine: other engineers' builds and tests ran meanwhile)"
     echo "- Servers pinned to CPU $SERVER_CPU (writer: 1 event loop + group-commit thread + RocksDB background, durable: sync=true; nginx 1 worker; legacy nginx + php-fpm + MariaDB); wrk -t1 pinned to CPU $CLIENT_CPU; keep-alive; random user of 100k, 3 attributes (bench/lua/profile_update.lua with FICUS_BENCH_PREGEN=100000, reads bench/lua/profile_get.lua)"
-    echo "- Paced run: bench/lua/pacing.lua (constant-rate slots shared by the connections; wrk's latency is send -> response; see that file for the method)"
+    echo "- Open-loop curve: \`ficus-loadgen\` ($ARRIVAL arrivals, $WRITER_CONNS connections, 2 s warm-up + ${PACED_S} s per point, latency from each request's intended send time; pinned to CPU $CLIENT_CPU) at $CURVE % of the peak row's rate; load average sampled before each point"
     echo "- Command: \`bench/writer/run.sh\` (${DURATION} s per measured run)"
     echo
     echo "$table"
+    echo
+    echo "Latency vs offered rate (open loop; service = send -> answer as wrk would report it; send lag = time due requests waited for a free connection or the client's CPU; server > 10 ms = share of updates the writer's own histogram put over 10 ms):"
+    echo
+    echo "$curve_head"
+    printf '%s' "$curve_rows"
     echo
     echo "$summary."
     if [ -n "$perf_top" ]; then
