@@ -194,6 +194,9 @@ hist() { curl -s "$writer_url/metrics" | awk -v m="$1" -v le="$2" -v f="${3:-}" 
   index($0, m "_bucket{") == 1 && index($0, "le=\"" le "\"") && index($0, f) {b += $NF}
   index($0, m "_count") == 1 && index($0, f) {c += $NF}
   END {printf "%d %d\n", b, c}'; }
+# Nanoseconds the writer's threads spent runnable but waiting for a CPU
+# (/proc/PID/task/*/schedstat, field 2): the scheduler's share of the tail.
+runq_ns() { cat /proc/"$writer_pid"/task/*/schedstat 2>/dev/null | awk '{s += $2} END {printf "%d", s}'; }
 curve_rows=""
 paced80=""
 for pct in $CURVE; do
@@ -201,21 +204,22 @@ for pct in $CURVE; do
   load1=$(cut -d' ' -f1 /proc/loadavg)
   read -r h0le h0n < <(hist writer_http_request_duration_seconds 0.01 'route="update"')
   read -r s0le s0n < <(hist writer_wal_sync_seconds 0.01)
-  c0=$(awk '{print $14+$15}' "/proc/$writer_pid/stat"); t0=$(date +%s.%N)
+  c0=$(awk '{print $14+$15}' "/proc/$writer_pid/stat"); t0=$(date +%s.%N); q0=$(runq_ns)
   say "open loop $pct% of peak = $target/s ($ARRIVAL, ${PACED_S} s after 2 s warm-up, load $load1)"
   json=$(taskset -c "$CLIENT_CPU" "$LOADGEN_BIN" --url "$writer_url/api/v2/profile/update" \
     --rate "$target" --arrival "$ARRIVAL" -c "$WRITER_CONNS" --warmup-s 2 --duration-s "$PACED_S" \
     --method POST -H 'Content-Type: application/json' \
     --body '{"user_id":"{user}","attributes":{{attrs:3}}}' --label "writer-$pct" 2>/dev/null)
-  c1=$(awk '{print $14+$15}' "/proc/$writer_pid/stat"); t1=$(date +%s.%N)
+  c1=$(awk '{print $14+$15}' "/proc/$writer_pid/stat"); t1=$(date +%s.%N); q1=$(runq_ns)
+  runq=$(awk -v a="$q0" -v b="$q1" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.0f", (b-a)/1e6/(t1-t0)}')
   read -r h1le h1n < <(hist writer_http_request_duration_seconds 0.01 'route="update"')
   read -r s1le s1n < <(hist writer_wal_sync_seconds 0.01)
   share=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
     'BEGIN {printf "%.2f", (b-a)/hz/(t1-t0)}')
   srv=$(awk -v a="$h0le" -v b="$h1le" -v c="$h0n" -v d="$h1n" 'BEGIN {n=d-c; printf "%.3f", n ? 100*(n-(b-a))/n : 0}')
   syncs=$(awk -v a="$s0le" -v b="$s1le" -v c="$s0n" -v d="$s1n" 'BEGIN {printf "%d of %d", (d-c)-(b-a), d-c}')
-  row=$(jq -r --arg pct "$pct" --arg load "$load1" --arg share "$share" --arg srv "$srv" --arg syncs "$syncs" \
-    '"| \($pct)% | \(.offered_rate|floor) | \(.achieved_rate|floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | **\(.latency_ms.p99)** | **\(.latency_ms.p99_9)** | \(.latency_ms.max) | \(.service_ms.p99) | \(.send_lag_ms.p99) | \(.errors.total) | \($srv)% | \($syncs) | \($share) | \($load) |"' <<<"$json")
+  row=$(jq -r --arg pct "$pct" --arg load "$load1" --arg share "$share" --arg srv "$srv" --arg syncs "$syncs" --arg runq "$runq" \
+    '"| \($pct)% | \(.offered_rate|floor) | \(.achieved_rate|floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | **\(.latency_ms.p99)** | **\(.latency_ms.p99_9)** | \(.latency_ms.max) | \(.service_ms.p99) | \(.send_lag_ms.p99) | \(.errors.total) | \($srv)% | \($syncs) | \($share) | \($runq) | \($load) |"' <<<"$json")
   echo "$row" >&2
   curve_rows="$curve_rows$row"$'\n'
   [ "$pct" = 80 ] && paced80=$json
@@ -264,8 +268,8 @@ table=$(
 cap_w=$(awk -v c="$(field "$writes" cpu_us)" 'BEGIN {printf "%d", 1e6 / c}')
 cap_r=$(awk -v c="$(field "$reads" cpu_us)" 'BEGIN {printf "%d", 1e6 / c}')
 cpu_ratio=$(awk -v w="$(field "$writes" cpu_us)" -v l="$(field "${legacy:-}" cpu_us)" 'BEGIN {printf "%.1f", l / w}')
-curve_head="| offered (% of peak) | offered/s | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | service p99 ms | send lag p99 ms | errors | server > 10 ms | WAL syncs > 10 ms | writer CPU share | load 1-min |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+curve_head="| offered (% of peak) | offered/s | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | service p99 ms | send lag p99 ms | errors | server > 10 ms | WAL syncs > 10 ms | writer CPU share | writer waiting for a CPU, ms/s | load 1-min |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 p99_80=n/a p999_80=n/a
 if [ -n "$paced80" ]; then
   p99_80=$(jq -r '.latency_ms.p99' <<<"$paced80")
@@ -294,7 +298,7 @@ if [ "$record" -eq 1 ]; then
     echo
     echo "$table"
     echo
-    echo "Latency vs offered rate (open loop; service = send -> answer as wrk would report it; send lag = time due requests waited for a free connection or the client's CPU; server > 10 ms = share of updates the writer's own histogram put over 10 ms):"
+    echo "Latency vs offered rate (open loop; service = send -> answer as wrk would report it; send lag = time due requests waited for a free connection or the client's CPU; server > 10 ms = share of updates the writer's own histogram put over 10 ms; waiting for a CPU = time the writer's threads were runnable but not running, from /proc/PID/task/*/schedstat, summed over its threads, per second):"
     echo
     echo "$curve_head"
     printf '%s' "$curve_rows"
