@@ -17,6 +17,8 @@
 #   FICUS_MYSQL_PORT=PORT                       TCP, user below
 #   FICUS_MYSQL_SOCKET=/abs/path/mysqld.sock
 #   FICUS_MYSQL_USER=ficus   FICUS_MYSQL_PASSWORD=ficus   FICUS_MYSQL_DB=ficus
+#   FICUS_MYSQL_REPL_USER=ficus_repl  FICUS_MYSQL_REPL_PASSWORD=ficus_repl  (REPLICATION SLAVE only)
+# MariaDB runs with the binlog on (ROW, FULL images and metadata, GTIDs, server_id 1).
 # The user has ALL PRIVILEGES ON *.* (tests may create their own databases).
 # Ports: pass FICUS_MYSQL_PORT / FICUS_LEGACY_PORT to pin them, else free ones.
 # Layout: STATE_DIR/mariadb (datadir, socket, pid), STATE_DIR/legacy (php-fpm,

@@ -18,6 +18,10 @@ LEGACY_SCHEMA_DIR=$LEGACY_ROOT/packages/schema/mysql
 LEGACY_DB_USER=${LEGACY_DB_USER:-ficus}
 LEGACY_DB_PASSWORD=${LEGACY_DB_PASSWORD:-ficus}
 LEGACY_DB_NAME=${LEGACY_DB_NAME:-ficus}
+# The CDC follower's account: REPLICATION SLAVE only (reads the binlog; the
+# table maps carry column names, so no SELECT on any table).
+LEGACY_REPL_USER=${LEGACY_REPL_USER:-ficus_repl}
+LEGACY_REPL_PASSWORD=${LEGACY_REPL_PASSWORD:-ficus_repl}
 # php-fpm workers: pm=static. The endpoint is I/O-bound on MariaDB commits, so
 # a few workers per core keep both cores busy while others wait on fsync.
 LEGACY_FPM_WORKERS=${LEGACY_FPM_WORKERS:-8}
@@ -64,7 +68,21 @@ port = $port
 bind-address = 127.0.0.1
 log-error = $logdir/mariadb.err
 skip-name-resolve
-skip-log-bin
+# Binary log for the CDC follower (profile-migrator follow): row-based, full
+# before/after images, column names in the table maps (so the follower needs
+# no SELECT on the tables), GTIDs (always on in MariaDB once log_bin is),
+# fsynced with each commit like InnoDB's log so a committed row is never
+# missing from the binlog after a crash.
+server_id = ${LEGACY_SERVER_ID:-1}
+log_bin = $mdir/data/binlog
+binlog_format = ROW
+binlog_row_image = FULL
+binlog_row_metadata = FULL
+binlog_checksum = CRC32
+sync_binlog = 1
+gtid_strict_mode = 1
+max_binlog_size = ${LEGACY_MAX_BINLOG_SIZE:-256M}
+binlog_expire_logs_seconds = ${LEGACY_BINLOG_EXPIRE_S:-604800}
 performance_schema = OFF
 character-set-server = utf8mb4
 collation-server = utf8mb4_bin
@@ -97,6 +115,10 @@ CREATE USER IF NOT EXISTS '$LEGACY_DB_USER'@'localhost' IDENTIFIED BY '$LEGACY_D
 CREATE USER IF NOT EXISTS '$LEGACY_DB_USER'@'127.0.0.1' IDENTIFIED BY '$LEGACY_DB_PASSWORD';
 GRANT ALL PRIVILEGES ON *.* TO '$LEGACY_DB_USER'@'localhost';
 GRANT ALL PRIVILEGES ON *.* TO '$LEGACY_DB_USER'@'127.0.0.1';
+CREATE USER IF NOT EXISTS '$LEGACY_REPL_USER'@'localhost' IDENTIFIED BY '$LEGACY_REPL_PASSWORD';
+CREATE USER IF NOT EXISTS '$LEGACY_REPL_USER'@'127.0.0.1' IDENTIFIED BY '$LEGACY_REPL_PASSWORD';
+GRANT REPLICATION SLAVE ON *.* TO '$LEGACY_REPL_USER'@'localhost';
+GRANT REPLICATION SLAVE ON *.* TO '$LEGACY_REPL_USER'@'127.0.0.1';
 EOF
   local f
   for f in "$LEGACY_SCHEMA_DIR"/*.sql; do
@@ -113,6 +135,8 @@ FICUS_MYSQL_SOCKET=$mdir/mysqld.sock
 FICUS_MYSQL_USER=$LEGACY_DB_USER
 FICUS_MYSQL_PASSWORD=$LEGACY_DB_PASSWORD
 FICUS_MYSQL_DB=$LEGACY_DB_NAME
+FICUS_MYSQL_REPL_USER=$LEGACY_REPL_USER
+FICUS_MYSQL_REPL_PASSWORD=$LEGACY_REPL_PASSWORD
 EOF
 }
 

@@ -11,9 +11,11 @@
 #include <mutex>
 
 #include "api/cli.h"
+#include "api/follow_cli.h"
 #include "api/report.h"
 #include "domain/backfill.h"
 #include "domain/verify.h"
+#include "follow_main.h"
 #include "model/checkpoint_file.h"
 #include "model/http_modern_store.h"
 #include "model/mariadb_legacy_store.h"
@@ -109,6 +111,11 @@ int RunBackfill(const fm::BackfillArgs& a) {
   o.workers = a.common.workers;
   o.chunk_size = a.common.chunk_size;
   o.restart = a.restart;
+  // A fresh run records the binlog position of its snapshot for `follow`.
+  if ((a.restart || !fm::LoadFile(a.checkpoint)) &&
+      !fm::RecordBackfillPosition(a.common, a.binlog_checkpoint)) {
+    return fm::kExitFatal;
+  }
   fm::CheckpointIo io{
       a.checkpoint, [p = a.checkpoint] { return fm::LoadFile(p); },
       [p = a.checkpoint](const std::string& t) { return fm::SaveFileAtomic(p, t); }};
@@ -125,7 +132,9 @@ int RunBackfill(const fm::BackfillArgs& a) {
     return Fatal("backfill", r.error());
   }
   std::fputs(fm::FormatBackfillSummary(*r, a.failures).c_str(), stdout);
-  return fm::BackfillExitCode(*r);
+  const int code = fm::BackfillExitCode(*r);
+  if (code == fm::kExitOk) fm::MarkBackfilled(a.binlog_checkpoint);
+  return code;
 }
 
 int RunVerify(const fm::VerifyArgs& a) {
@@ -159,6 +168,7 @@ int RunVerify(const fm::VerifyArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (fm::IsFollowCommand(argc, argv)) return fm::FollowMain(argc, argv);
   auto cmd = fm::ParseCommandLine(argc, argv);
   if (!cmd) {
     std::fprintf(stderr, "profile-migrator: %s\n", cmd.error().message.c_str());

@@ -52,6 +52,8 @@ struct BackfillArgs {
   std::string checkpoint = "profile-migrator.checkpoint";
   bool restart = false;
   std::string failures = "backfill-failures.jsonl";
+  // Binlog position of the snapshot, for `follow` (follow_cli.h).
+  std::string binlog_checkpoint = "profile-migrator.binlog";
 };
 
 struct VerifyArgs {
