@@ -208,7 +208,15 @@ Result<Event> DecodeEvent(std::span<const std::uint8_t> bytes, bool checksum) {
   if (verify) {
     const std::size_t crc_at = bytes.size() - 4;
     boost::crc_32_type crc;
-    crc.process_bytes(bytes.data(), crc_at);
+    if (type == kFormatDescriptionEvent && (ev.header.flags & kBinlogInUseFlag) != 0) {
+      // The server sums a FORMAT_DESCRIPTION with LOG_EVENT_BINLOG_IN_USE_F
+      // clear: the flag is set while the file is open and cleared at close.
+      std::vector<std::uint8_t> copy(bytes.begin(), bytes.begin() + static_cast<long>(crc_at));
+      copy[17] = static_cast<std::uint8_t>(copy[17] & ~kBinlogInUseFlag);
+      crc.process_bytes(copy.data(), copy.size());
+    } else {
+      crc.process_bytes(bytes.data(), crc_at);
+    }
     ByteReader c(bytes.subspan(crc_at));
     std::uint32_t want = 0;
     c.Le(want);

@@ -59,6 +59,7 @@ enum EventType : std::uint8_t {
 
 inline constexpr std::size_t kEventHeaderSize = 19;
 inline constexpr std::uint16_t kIgnorableFlag = 0x0080;  // LOG_EVENT_IGNORABLE_F
+inline constexpr std::uint8_t kBinlogInUseFlag = 0x01;   // LOG_EVENT_BINLOG_IN_USE_F
 inline constexpr std::uint8_t kGtidStandalone = 0x01;    // FL_STANDALONE: no COMMIT follows
 
 struct EventHeader {
