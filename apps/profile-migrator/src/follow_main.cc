@@ -236,28 +236,25 @@ int FollowMain(int argc, char** argv) {
   return RunFollow(std::get<FollowArgs>(*cmd));
 }
 
-bool RecordBackfillPosition(const CommonArgs& c, const std::string& path) {
+void RecordBackfillPosition(const CommonArgs& c, const std::string& path) {
   MySqlOptions db = ToMySql(c.db);
   auto pos = SnapshotGtidPosition(db);
   if (!pos) {
-    if (pos.error().code == ErrorCode::kPreconditionFailed) {
-      std::fprintf(stderr, "profile-migrator backfill: warning: %s; no follow position recorded\n",
-                   pos.error().message.c_str());
-      return true;
-    }
-    std::fprintf(stderr, "profile-migrator backfill: error: binlog position: %s\n",
+    std::fprintf(stderr,
+                 "profile-migrator backfill: warning: no binlog position recorded for `follow` "
+                 "(%s)\n",
                  pos.error().message.c_str());
-    return false;
+    return;
   }
   SystemClock clock;
   cdc::FollowState s{*pos, "backfill", Describe(c.db), clock.WallUs()};
   if (auto saved = SaveFileAtomic(path, cdc::SerializeFollowState(s)); !saved) {
-    std::fprintf(stderr, "profile-migrator backfill: error: %s\n", saved.error().message.c_str());
-    return false;
+    std::fprintf(stderr, "profile-migrator backfill: warning: no binlog position recorded: %s\n",
+                 saved.error().message.c_str());
+    return;
   }
   std::fprintf(stderr, "profile-migrator backfill: binlog position of the snapshot: '%s' (in %s)\n",
                pos->c_str(), path.c_str());
-  return true;
 }
 
 void MarkBackfilled(const std::string& path) {

@@ -112,10 +112,9 @@ int RunBackfill(const fm::BackfillArgs& a) {
   o.chunk_size = a.common.chunk_size;
   o.restart = a.restart;
   // A fresh run records the binlog position of its snapshot for `follow`.
-  if ((a.restart || !fm::LoadFile(a.checkpoint)) &&
-      !fm::RecordBackfillPosition(a.common, a.binlog_checkpoint)) {
-    return fm::kExitFatal;
-  }
+  const std::string binlog_cp =
+      a.binlog_checkpoint.empty() ? a.checkpoint + ".binlog" : a.binlog_checkpoint;
+  if (a.restart || !fm::LoadFile(a.checkpoint)) fm::RecordBackfillPosition(a.common, binlog_cp);
   fm::CheckpointIo io{
       a.checkpoint, [p = a.checkpoint] { return fm::LoadFile(p); },
       [p = a.checkpoint](const std::string& t) { return fm::SaveFileAtomic(p, t); }};
@@ -133,7 +132,7 @@ int RunBackfill(const fm::BackfillArgs& a) {
   }
   std::fputs(fm::FormatBackfillSummary(*r, a.failures).c_str(), stdout);
   const int code = fm::BackfillExitCode(*r);
-  if (code == fm::kExitOk) fm::MarkBackfilled(a.binlog_checkpoint);
+  if (code == fm::kExitOk) fm::MarkBackfilled(binlog_cp);
   return code;
 }
 

@@ -105,7 +105,8 @@ Result<Command> ParseCommandLine(int argc, const char* const* argv) {
   backfill->add_flag("--restart", b.restart, "ignore an existing checkpoint and start over");
   backfill->add_option("--failures", b.failures, "JSON-lines file of users the writer rejected");
   backfill->add_option("--binlog-checkpoint", b.binlog_checkpoint,
-                       "where a fresh run records its snapshot's binlog position for `follow`");
+                       "where a fresh run records its snapshot's binlog position for `follow` "
+                       "(default: the checkpoint's path + .binlog)");
   auto* verify = app.add_subcommand("verify", "compare MySQL with the new store");
   AddCommon(*verify, v.common, rv);
   verify->add_option("--sample", rv.sample, "N users or P% of users (default: all)");

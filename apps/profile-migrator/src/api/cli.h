@@ -52,8 +52,9 @@ struct BackfillArgs {
   std::string checkpoint = "profile-migrator.checkpoint";
   bool restart = false;
   std::string failures = "backfill-failures.jsonl";
-  // Binlog position of the snapshot, for `follow` (follow_cli.h).
-  std::string binlog_checkpoint = "profile-migrator.binlog";
+  // Binlog position of the snapshot, for `follow` (follow_cli.h); "" =
+  // the checkpoint's path + ".binlog".
+  std::string binlog_checkpoint;
 };
 
 struct VerifyArgs {

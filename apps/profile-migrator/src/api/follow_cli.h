@@ -22,7 +22,7 @@ namespace ficus::migrator {
 struct FollowArgs {
   DbArgs repl;  // replication account; repl.database = schema of the profile tables
   HttpUrl writer;
-  std::string checkpoint = "profile-migrator.binlog";
+  std::string checkpoint = "profile-migrator.checkpoint.binlog";
   std::string start_gtid;  // used only when the checkpoint file does not exist
   bool has_start_gtid = false;
   std::uint32_t server_id = 4711;
@@ -38,7 +38,7 @@ struct FollowArgs {
 
 struct StatusArgs {
   DbArgs db;
-  std::string checkpoint = "profile-migrator.binlog";
+  std::string checkpoint = "profile-migrator.checkpoint.binlog";
 };
 
 using FollowCommand = std::variant<FollowArgs, StatusArgs, HelpRequested>;

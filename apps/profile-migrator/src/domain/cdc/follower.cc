@@ -21,6 +21,15 @@ struct Follower::Impl {
 
 namespace {
 
+Error Purged(const GtidPosition& pos, const Error& e) {
+  return Error(ErrorCode::kPreconditionFailed,
+               "the binlog no longer has the changes after GTID position '" + pos.ToString() +
+                   "' (" + e.message +
+                   "); the new store cannot be brought up to date from it: run `profile-migrator "
+                   "backfill --restart` again (it records a new binlog position) and follow from "
+                   "there");
+}
+
 std::size_t Weight(const Transaction& t) {
   return std::max<std::size_t>(1, t.row_events);
 }
@@ -69,13 +78,7 @@ Status Follower::Run(const GtidPosition& start) {
         metrics_.connected.store(0);
         const Error& e = opened.error();
         if (e.code == ErrorCode::kPreconditionFailed) {
-          finish_reader(Error(
-              ErrorCode::kPreconditionFailed,
-              "the binlog no longer has the changes after GTID position '" + pos.ToString() +
-                  "' (" + e.message +
-                  "); the new store cannot be brought up to date from it: run `profile-migrator "
-                  "backfill --restart` again (it records a new binlog position) and follow from "
-                  "there"));
+          finish_reader(Purged(pos, e));
           return;
         }
         if (e.code != ErrorCode::kUnavailable) {
@@ -94,6 +97,10 @@ Status Follower::Run(const GtidPosition& start) {
         auto bytes = src->Next();
         if (!bytes) {
           metrics_.connected.store(0);
+          if (bytes.error().code == ErrorCode::kPreconditionFailed) {
+            finish_reader(Purged(pos, bytes.error()));  // the server says so at the first read
+            return;
+          }
           if (bytes.error().code != ErrorCode::kUnavailable) {
             finish_reader(bytes.error());
             return;

@@ -151,8 +151,6 @@ TEST(Follower, MalformedEventStopsAfterApplyingWhatCameBefore) {
   for (auto hx : testdata::kCapturedEvents) h.script.events.push_back(Hex(hx));
   auto& bad = h.script.events[18];  // DELETE_ROWS of GTID 0-1-23
   bad[25] ^= 0xFF;
-  Script copy;
-  // Harness::Run appends the events again; give it the corrupted list instead.
   auto events = h.script.events;
   h.script.events.clear();
   FollowerOptions o;

@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# Black-box tests of the CDC follower (`profile-migrator follow` / `status`)
+# against a real MariaDB with the binlog on (scripts/stack/legacy-stack.sh
+# start-mysql) and the real profile-writer (port 0, temp data dir). Each
+# case starts and stops its own servers. SQL is written straight into
+# MariaDB with the mariadb client: no proxy, no PHP.
+#
+#   cdc_e2e.sh CASE MIGRATOR_BIN BUILD_DIR
+#   CASE: sql | kill9 | backfill | purged | faults
+# Writer binary: $FICUS_WRITER_BIN, else BUILD_DIR/apps/profile-writer/profile-writer.
+set -euo pipefail
+CASE=$1
+MIGRATOR=$2
+BUILD_DIR=$3
+SRC=${FICUS_SOURCE_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
+WRITER_BIN=${FICUS_WRITER_BIN:-$BUILD_DIR/apps/profile-writer/profile-writer}
+source "$SRC/scripts/lib.sh"
+
+STATE=$(mktemp -d "${TMPDIR:-/tmp}/ficus-cdc-e2e.XXXXXX")
+WRITER_PID=""
+FOLLOW_PID=""
+LOAD_PID=""
+MYSQL_STARTED=0
+cleanup() {
+  local rc=$?
+  [ -n "$LOAD_PID" ] && kill -KILL "$LOAD_PID" 2>/dev/null || true
+  [ -n "$FOLLOW_PID" ] && kill -KILL "$FOLLOW_PID" 2>/dev/null || true
+  if [ -n "$WRITER_PID" ] && kill -0 "$WRITER_PID" 2>/dev/null; then
+    kill -TERM "$WRITER_PID" 2>/dev/null || true
+    wait "$WRITER_PID" 2>/dev/null || true
+  fi
+  [ $MYSQL_STARTED -eq 1 ] && "$SRC/scripts/stack/legacy-stack.sh" stop "$STATE/legacy" >/dev/null 2>&1
+  if [ $rc -ne 0 ]; then
+    echo "--- FAILED ($CASE); logs:" >&2
+    for f in "$STATE"/*.log "$STATE"/*.out; do
+      [ -f "$f" ] && { echo "== $f" >&2; tail -25 "$f" >&2; }
+    done
+  fi
+  rm -rf "$STATE"
+  exit $rc
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+step() { echo "== $*"; }
+
+start_mysql() {
+  "$SRC/scripts/stack/legacy-stack.sh" start-mysql "$STATE/legacy" >"$STATE/mysql.env" \
+    2>"$STATE/mysql-start.log" || fail "legacy-stack.sh start-mysql failed"
+  MYSQL_STARTED=1
+  set -a
+  # shellcheck disable=SC1091
+  source "$STATE/mysql.env"
+  set +a
+}
+
+sql() {
+  mariadb --default-character-set=utf8mb4 -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" \
+    -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" -N -B -r -e "$1"
+}
+root_sql() {
+  mariadb --no-defaults -S "$FICUS_MYSQL_SOCKET" -uroot -N -B -e "$1"
+}
+
+start_writer() {
+  mkdir -p "$STATE/writer-data"
+  : >"$STATE/writer.out"
+  "$WRITER_BIN" --listen "127.0.0.1:${1:-0}" --data-dir "$STATE/writer-data" \
+    >"$STATE/writer.out" 2>>"$STATE/writer.log" &
+  WRITER_PID=$!
+  local i
+  WRITER_URL=""
+  for ((i = 0; i < 100; i++)); do
+    WRITER_URL=$(sed -n 's/^profile-writer listening on \(http:[^ ]*\).*/\1/p' "$STATE/writer.out")
+    [ -n "$WRITER_URL" ] && break
+    kill -0 "$WRITER_PID" 2>/dev/null || fail "profile-writer exited at start"
+    sleep 0.1
+  done
+  [ -n "$WRITER_URL" ] || fail "profile-writer did not report its port"
+  export FICUS_WRITER_URL=$WRITER_URL
+}
+
+# start_follow [ARGS...]: the follower in the background (FOLLOW_PID), its
+# /metrics port in METRICS.
+start_follow() {
+  rm -f "$STATE/metrics.port"
+  "$MIGRATOR" follow --checkpoint "$STATE/binlog.cp" --metrics-listen 127.0.0.1:0 \
+    --metrics-port-file "$STATE/metrics.port" --failures "$STATE/failures.jsonl" "$@" \
+    >>"$STATE/follow.out" 2>>"$STATE/follow.log" &
+  FOLLOW_PID=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ -s "$STATE/metrics.port" ] && break
+    kill -0 "$FOLLOW_PID" 2>/dev/null || fail "follower exited at start"
+    sleep 0.05
+  done
+  METRICS=http://127.0.0.1:$(cat "$STATE/metrics.port")/metrics
+}
+
+metric() { curl -s "$METRICS" | awk -v m="$1" '$1 == m {print $2}'; }
+
+writer_attrs() {  # writer_attrs USER -> compact JSON of the live attributes, or 404
+  local out
+  out=$(curl -s "$WRITER_URL/api/v2/profile/get?user_id=$1")
+  if [ "$(jq -r .ret <<<"$out")" = 404 ]; then echo 404; else jq -cS .data.attributes <<<"$out"; fi
+}
+
+# within_1s USER WANT: the writer shows WANT for USER within 1 s (polled).
+within_1s() {
+  local start got
+  start=$(date +%s%N)
+  while true; do
+    got=$(writer_attrs "$1")
+    [ "$got" = "$2" ] && break
+    if (($(date +%s%N) - start > 1000000000)); then
+      fail "user $1: writer shows $got, expected $2 within 1 s"
+    fi
+    sleep 0.02
+  done
+  echo "   $1 -> $2 after $((($(date +%s%N) - start) / 1000000)) ms"
+}
+
+# caught_up SECONDS: the follower's checkpoint reaches the server's position.
+caught_up() {
+  local target i
+  target=$(sql "SELECT @@gtid_binlog_pos")
+  for ((i = 0; i < $1 * 10; i++)); do
+    [ "$(jq -r .gtid "$STATE/binlog.cp" 2>/dev/null)" = "$target" ] && return 0
+    sleep 0.1
+  done
+  fail "follower did not reach $target in $1 s (checkpoint: $(cat "$STATE/binlog.cp" 2>/dev/null))"
+}
+
+verify() {
+  "$MIGRATOR" verify --writer-url "$WRITER_URL" --mismatches "$STATE/mismatches.jsonl" \
+    --progress none >"$STATE/verify.out" 2>"$STATE/verify.log" || {
+    cat "$STATE/verify.out" "$STATE/mismatches.jsonl" >&2
+    fail "verify: mismatches"
+  }
+  echo "   verify: $(grep -m1 -i 'users' "$STATE/verify.out")"
+}
+
+uuid() { printf '%08x-0000-4000-8000-%012x' "$1" "$2"; }
+
+# sql_load N SEED: N random single-statement writes (insert/upsert with a
+# NOW(6) stamp, bare updates that keep the stamp, key deletes, whole-profile
+# deletes, multi-row transactions) over 200 users, as a script for one client.
+sql_load() {
+  awk -v n="$1" -v seed="$2" 'BEGIN {
+    srand(seed);
+    for (i = 0; i < n; i++) {
+      u = sprintf("%08x-0000-4000-8000-%012x", 77, int(rand() * 200));
+      k = "k" int(rand() * 6);
+      r = rand();
+      now = "CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED)";
+      if (r < 0.55) {
+        printf("INSERT INTO profiles VALUES (\"%s\", %s, %s) ON DUPLICATE KEY UPDATE updated_us = VALUES(updated_us);\n", u, now, now);
+        printf("INSERT INTO profile_attributes VALUES (\"%s\", \"%s\", \"v%d\", %s) ON DUPLICATE KEY UPDATE attr_value = VALUES(attr_value), updated_us = VALUES(updated_us);\n", u, k, i, now);
+      } else if (r < 0.70) {
+        printf("UPDATE profile_attributes SET attr_value = \"bare%d\" WHERE user_id = \"%s\" AND attr_key = \"%s\";\n", i, u, k);
+      } else if (r < 0.80) {
+        printf("DELETE FROM profile_attributes WHERE user_id = \"%s\" AND attr_key = \"%s\";\n", u, k);
+      } else if (r < 0.85) {
+        printf("BEGIN; DELETE FROM profile_attributes WHERE user_id = \"%s\"; DELETE FROM profiles WHERE user_id = \"%s\"; COMMIT;\n", u, u);
+      } else if (r < 0.95) {
+        printf("BEGIN; INSERT INTO profiles VALUES (\"%s\", %s, %s) ON DUPLICATE KEY UPDATE updated_us = VALUES(updated_us);", u, now, now);
+        for (j = 0; j < 3; j++) printf(" INSERT INTO profile_attributes VALUES (\"%s\", \"m%d\", \"t%d\", %s) ON DUPLICATE KEY UPDATE attr_value = VALUES(attr_value), updated_us = VALUES(updated_us);", u, j, i, now);
+        printf(" COMMIT;\n");
+      } else {
+        printf("BEGIN; INSERT INTO profile_attributes VALUES (\"%s\", \"rb\", \"never\", %s) ON DUPLICATE KEY UPDATE attr_value = \"never\"; ROLLBACK;\n", u, now);
+      }
+      if (i % 50 == 0) printf("DO SLEEP(0.01);\n");
+    }
+  }'
+}
+
+case_sql() {
+  start_mysql
+  start_writer
+  step "the replication account has REPLICATION SLAVE only"
+  local grants
+  grants=$(root_sql "SHOW GRANTS FOR '$FICUS_MYSQL_REPL_USER'@'localhost'" | head -1)
+  [[ $grants == "GRANT REPLICATION SLAVE ON *.* TO \`$FICUS_MYSQL_REPL_USER\`@\`localhost\`"* ]] ||
+    fail "grants: $grants"
+  [ "$(sql "SELECT CONCAT(@@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata)")" = ONROWFULLFULL ] ||
+    fail "binlog settings"
+  start_follow --start-gtid "$(sql "SELECT @@gtid_binlog_pos")"
+
+  local a b c d e
+  a=$(uuid 1 1) b=$(uuid 1 2) c=$(uuid 1 3) d=$(uuid 1 4) e=$(uuid 1 5)
+  step "insert, update of one key, delete of a key: each in the writer within 1 s"
+  sql "INSERT INTO profiles VALUES ('$a', 1700000000000002, 1); INSERT INTO profile_attributes VALUES
+       ('$a', 'plan', 'pro', 1700000000000001), ('$a', 'locale', 'zh-CN', 1700000000000002)"
+  within_1s "$a" '{"locale":"zh-CN","plan":"pro"}'
+  sql "UPDATE profile_attributes SET attr_value = 'team' WHERE user_id = '$a' AND attr_key = 'plan'"
+  within_1s "$a" '{"locale":"zh-CN","plan":"team"}'
+  sql "DELETE FROM profile_attributes WHERE user_id = '$a' AND attr_key = 'locale'"
+  within_1s "$a" '{"plan":"team"}'
+  # A tombstone written as the monolith does: the row kept, value NULL, a new stamp.
+  sql "UPDATE profile_attributes SET attr_value = NULL, updated_us = CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED) WHERE user_id = '$a'"
+  within_1s "$a" '{}'
+
+  step "delete of a whole profile (and a key only the writer has)"
+  sql "INSERT INTO profiles VALUES ('$b', 2, 1); INSERT INTO profile_attributes VALUES ('$b', 'x', '1', 1000), ('$b', 'y', '2', 1000)"
+  within_1s "$b" '{"x":"1","y":"2"}'
+  curl -s -XPOST -H 'Content-Type: application/json' -H 'X-Ficus-Timestamp: 1001' \
+    "$WRITER_URL/api/v2/profile/update" -d "{\"user_id\":\"$b\",\"attributes\":{\"z\":\"3\"}}" >/dev/null
+  sql "BEGIN; DELETE FROM profile_attributes WHERE user_id = '$b'; DELETE FROM profiles WHERE user_id = '$b'; COMMIT"
+  within_1s "$b" '{}'
+
+  step "a multi-row transaction arrives whole; a rolled-back one never"
+  sql "BEGIN; INSERT INTO profiles VALUES ('$c', 5, 1);
+       INSERT INTO profile_attributes VALUES ('$c', 'k1', 'a', 5), ('$c', 'k2', 'b', 5);
+       INSERT INTO profile_attributes VALUES ('$c', 'k3', 'c', 5); COMMIT"
+  within_1s "$c" '{"k1":"a","k2":"b","k3":"c"}'
+  sql "BEGIN; INSERT INTO profiles VALUES ('$d', 5, 1); INSERT INTO profile_attributes VALUES ('$d', 'k', 'never', 5); ROLLBACK"
+  sql "INSERT INTO profile_attributes VALUES ('$e', 'marker', 'after-rollback', 5)"
+  within_1s "$e" '{"marker":"after-rollback"}'
+  [ "$(writer_attrs "$d")" = 404 ] || fail "the rolled-back transaction reached the writer"
+
+  step "DDL and other tables are skipped"
+  sql "CREATE TABLE IF NOT EXISTS cdc_other (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO cdc_other VALUES (1, 'x');
+       UPDATE users SET name = 'Li Lei 2' WHERE user_id = '6f1c2a9e-8d0b-4c1e-9a57-3f2d1b0c4e11'"
+  sql "INSERT INTO profile_attributes VALUES ('$e', 'marker2', 'ok', 6)"
+  within_1s "$e" '{"marker":"after-rollback","marker2":"ok"}'
+  [ "$(metric ficus_cdc_ddl_skipped_total)" -ge 1 ] || fail "DDL not counted"
+  [ "$(metric ficus_cdc_rows_other_tables_total)" -ge 2 ] || fail "other tables' rows not counted"
+
+  step "metrics and status"
+  caught_up 5
+  [ "$(metric ficus_cdc_lag_events)" = 0 ] || fail "lag_events $(metric ficus_cdc_lag_events)"
+  curl -s "$METRICS" | grep -q "ficus_cdc_last_applied_gtid{gtid=\"$(sql "SELECT @@gtid_binlog_pos")\"} 1" ||
+    fail "last GTID not on /metrics"
+  "$MIGRATOR" status --checkpoint "$STATE/binlog.cp" >"$STATE/status.out" || fail "status failed"
+  grep -q "phase:      follow" "$STATE/status.out" || fail "status: $(cat "$STATE/status.out")"
+  grep -q "lag:        0 transactions behind" "$STATE/status.out" || fail "status: $(cat "$STATE/status.out")"
+  verify
+}
+
+case_kill9() {
+  start_mysql
+  start_writer
+  start_follow --start-gtid "$(sql "SELECT @@gtid_binlog_pos")" --max-batch-rows 50
+  step "a stream of SQL writes; the follower is killed with SIGKILL 4 times and restarted"
+  sql_load 3000 7 >"$STATE/load.sql"
+  mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" \
+    <"$STATE/load.sql" &
+  LOAD_PID=$!
+  local k
+  for k in 1 2 3 4; do
+    sleep 0.7
+    kill -KILL "$FOLLOW_PID"
+    wait "$FOLLOW_PID" 2>/dev/null || true
+    echo "   killed at checkpoint $(jq -r .gtid "$STATE/binlog.cp")"
+    start_follow --max-batch-rows 50
+  done
+  wait "$LOAD_PID" || fail "SQL load failed"
+  LOAD_PID=""
+  caught_up 60
+  [ "$(sql "SELECT COUNT(*) FROM profile_attributes")" -gt 100 ] || fail "load wrote too little"
+  verify
+}
+
+case_backfill() {
+  start_mysql
+  start_writer
+  step "20,000 profiles, backfill under a stream of SQL writes, then follow from its snapshot"
+  sql "INSERT INTO profiles SELECT CONCAT(LPAD(HEX(seq), 8, '0'), '-1111-4000-8000-000000000000'), 1600000000000000, 1 FROM seq_1_to_20000;
+       INSERT INTO profile_attributes SELECT user_id, 'plan', 'free', 1600000000000000 FROM profiles"
+  sql_load 2000 11 >"$STATE/load.sql"
+  mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" \
+    <"$STATE/load.sql" &
+  LOAD_PID=$!
+  sleep 0.3
+  "$MIGRATOR" backfill --writer-url "$WRITER_URL" --checkpoint "$STATE/bf.cp" \
+    --binlog-checkpoint "$STATE/binlog.cp" --workers 8 --progress none \
+    >"$STATE/backfill.out" 2>"$STATE/backfill.log" || fail "backfill failed"
+  grep -q "binlog position of the snapshot" "$STATE/backfill.log" || fail "no position recorded"
+  [ "$(jq -r .phase "$STATE/binlog.cp")" = backfilled ] || fail "phase: $(cat "$STATE/binlog.cp")"
+  kill -0 "$LOAD_PID" 2>/dev/null || echo "   (the SQL stream ended before the backfill did)"
+  start_follow
+  wait "$LOAD_PID" || fail "SQL load failed"
+  LOAD_PID=""
+  caught_up 60
+  verify
+}
+
+case_purged() {
+  start_mysql
+  start_writer
+  local old
+  old=$(sql "SELECT @@gtid_binlog_pos")
+  sql "INSERT INTO profile_attributes VALUES ('$(uuid 3 1)', 'k', 'v', 5)"
+  step "binlog purged past the checkpoint: refused, naming the GTID and asking for a backfill"
+  sql "FLUSH BINARY LOGS; INSERT INTO profile_attributes VALUES ('$(uuid 3 2)', 'k', 'v', 5); FLUSH BINARY LOGS"
+  root_sql "PURGE BINARY LOGS TO '$(root_sql "SHOW BINARY LOGS" | tail -1 | cut -f1)'"
+  local rc=0
+  timeout 30 "$MIGRATOR" follow --checkpoint "$STATE/binlog.cp" --start-gtid "$old" \
+    --metrics-listen '' >"$STATE/follow.out" 2>"$STATE/follow.log" || rc=$?
+  [ $rc = 3 ] || fail "follow exited $rc, expected 3"
+  grep -q "the binlog no longer has the changes after GTID position '$old'" "$STATE/follow.log" ||
+    fail "message lacks the GTID: $(cat "$STATE/follow.log")"
+  grep -q "profile-migrator backfill --restart" "$STATE/follow.log" || fail "message lacks the remedy"
+  step "without a position at all: refused, pointing at backfill"
+  rm -f "$STATE/binlog.cp"
+  rc=0
+  "$MIGRATOR" follow --checkpoint "$STATE/binlog.cp" >/dev/null 2>"$STATE/follow.log" || rc=$?
+  [ $rc = 3 ] && grep -q "Run \`profile-migrator backfill\` first" "$STATE/follow.log" ||
+    fail "no-position: exit $rc: $(cat "$STATE/follow.log")"
+}
+
+case_faults() {
+  start_mysql
+  start_writer
+  local port=${WRITER_URL##*:}
+  start_follow --start-gtid "$(sql "SELECT @@gtid_binlog_pos")"
+  local u
+  u=$(uuid 4 1)
+  step "writer down: the follower waits with backoff and its lag grows; then it catches up"
+  kill -KILL "$WRITER_PID"
+  wait "$WRITER_PID" 2>/dev/null || true
+  WRITER_PID=""
+  sql "INSERT INTO profile_attributes VALUES ('$u', 'k', 'while-down', 5)"
+  sleep 3.5
+  local lag
+  lag=$(metric ficus_cdc_lag_seconds)
+  awk -v l="$lag" 'BEGIN { exit !(l >= 2) }' || fail "lag_seconds $lag while the writer is down"
+  [ "$(metric ficus_cdc_lag_events)" = 1 ] || fail "lag_events $(metric ficus_cdc_lag_events)"
+  [ "$(metric ficus_cdc_writer_up)" = 0 ] || fail "writer_up not 0"
+  [ "$(metric ficus_cdc_writer_retries_total)" -ge 2 ] || fail "no retries counted"
+  echo "   lag ${lag}s, retries $(metric ficus_cdc_writer_retries_total)"
+  start_writer "$port"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ "$(writer_attrs "$u")" = '{"k":"while-down"}' ] && break
+    sleep 0.1
+  done
+  [ "$(writer_attrs "$u")" = '{"k":"while-down"}' ] || fail "not applied after the writer came back"
+  caught_up 10
+  [ "$(metric ficus_cdc_lag_seconds)" = 0 ] || fail "lag not back to 0"
+
+  step "a statement-logged change to a profile table stops the follower with a clear message"
+  sql "SET SESSION tx_isolation = 'REPEATABLE-READ', SESSION binlog_format = 'STATEMENT'; UPDATE profile_attributes SET attr_value = 'stmt' WHERE user_id = '$u'"
+  local rc=0
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$FOLLOW_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  wait "$FOLLOW_PID" || rc=$?
+  FOLLOW_PID=""
+  [ $rc = 3 ] || fail "follower exit $rc, expected 3"
+  grep -q "statement-logged change to a profile table cannot be followed" "$STATE/follow.log" ||
+    fail "message: $(tail -3 "$STATE/follow.log")"
+  [ "$(writer_attrs "$u")" = '{"k":"while-down"}' ] || fail "the statement was applied anyway"
+}
+
+"case_$CASE"
+echo "PASS: $CASE"
