@@ -91,7 +91,8 @@ int RunStatus(const StatusArgs& a) {
   auto server = ServerGtidPosition(ToMySql(a.db));
   std::optional<std::string> pos;
   if (server) pos = *server;
-  std::fputs(FormatStatus(state, a.checkpoint, pos, Describe(a.db), clock.WallUs()).c_str(), stdout);
+  std::fputs(FormatStatus(state, a.checkpoint, pos, Describe(a.db), clock.WallUs()).c_str(),
+             stdout);
   if (!server) {
     std::fprintf(stderr, "profile-migrator status: error: %s\n", server.error().message.c_str());
     return kExitFatal;

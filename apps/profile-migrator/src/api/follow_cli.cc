@@ -25,10 +25,9 @@ void AddDb(CLI::App& app, DbArgs& db, const char* user_env, const char* password
 
 Status Range(const char* name, long long v, long long lo, long long hi) {
   if (v < lo || v > hi) {
-    return MakeError(ErrorCode::kInvalidArgument, std::string(name) + ": must be " +
-                                                      std::to_string(lo) + " to " +
-                                                      std::to_string(hi) + ", got " +
-                                                      std::to_string(v));
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(name) + ": must be " + std::to_string(lo) + " to " +
+                         std::to_string(hi) + ", got " + std::to_string(v));
   }
   return {};
 }
@@ -36,8 +35,10 @@ Status Range(const char* name, long long v, long long lo, long long hi) {
 Status ValidateDb(const DbArgs& db) {
   if (auto s = Range("--mysql-port", db.port, 1, 65535); !s) return s;
   if (auto s = Range("--mysql-connect-timeout", db.connect_timeout_s, 1, 600); !s) return s;
-  if (db.user.empty()) return MakeError(ErrorCode::kInvalidArgument, "--mysql-user: must not be empty");
-  if (db.database.empty()) return MakeError(ErrorCode::kInvalidArgument, "--mysql-db: must not be empty");
+  if (db.user.empty())
+    return MakeError(ErrorCode::kInvalidArgument, "--mysql-user: must not be empty");
+  if (db.database.empty())
+    return MakeError(ErrorCode::kInvalidArgument, "--mysql-db: must not be empty");
   return {};
 }
 
@@ -61,8 +62,9 @@ Result<FollowCommand> ParseFollowCommandLine(int argc, const char* const* argv) 
   follow->add_option("--writer-url", writer_url, "profile writer base URL")
       ->envname("FICUS_WRITER_URL")
       ->required();
-  follow->add_option("--checkpoint", f.checkpoint,
-                     "binlog position file (written by backfill, advanced by follow)")
+  follow
+      ->add_option("--checkpoint", f.checkpoint,
+                   "binlog position file (written by backfill, advanced by follow)")
       ->capture_default_str();
   follow->add_option("--start-gtid", f.start_gtid,
                      "GTID position to start from when the checkpoint does not exist yet "
@@ -72,11 +74,13 @@ Result<FollowCommand> ParseFollowCommandLine(int argc, const char* const* argv) 
   follow->add_option("--workers", f.workers, "writer connections (1-256)")->capture_default_str();
   follow->add_option("--max-batch-rows", f.max_batch_rows, "rows per applied batch (1-1000000)")
       ->capture_default_str();
-  follow->add_option("--max-batch-wait-ms", f.max_batch_wait_ms,
-                     "how long a batch waits to fill (0-10000)")
+  follow
+      ->add_option("--max-batch-wait-ms", f.max_batch_wait_ms,
+                   "how long a batch waits to fill (0-10000)")
       ->capture_default_str();
-  follow->add_option("--metrics-listen", f.metrics_listen,
-                     "HOST:PORT of /metrics (port 0 = any free port; '' = off)")
+  follow
+      ->add_option("--metrics-listen", f.metrics_listen,
+                   "HOST:PORT of /metrics (port 0 = any free port; '' = off)")
       ->capture_default_str();
   follow->add_option("--metrics-port-file", f.metrics_port_file, "write the bound port here");
   follow->add_option("--failures", f.failures, "JSON-lines file of updates the writer rejected");

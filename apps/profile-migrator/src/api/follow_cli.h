@@ -30,7 +30,7 @@ struct FollowArgs {
   int max_batch_rows = 20'000;
   int max_batch_wait_ms = 5;
   std::string metrics_listen = "127.0.0.1:0";  // "" = no /metrics
-  std::string metrics_port_file;              // written with the bound port
+  std::string metrics_port_file;               // written with the bound port
   std::string failures = "follow-failures.jsonl";
   int request_timeout_ms = 10'000;
   int retry_deadline_ms = 2'000;

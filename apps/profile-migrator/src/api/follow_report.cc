@@ -45,9 +45,10 @@ std::string RenderFollowerMetrics(const cdc::FollowerMetrics& m, std::int64_t no
   out += "# HELP ficus_cdc_last_applied_gtid Last GTID applied and checkpointed (label)\n";
   out += "# TYPE ficus_cdc_last_applied_gtid gauge\n";
   out += fmt::format("ficus_cdc_last_applied_gtid{{gtid=\"{}\"}} 1\n", m.LastGtid());
-  out += "# HELP ficus_cdc_change_age_seconds Age of each applied change by its own per-key "
-         "stamp when the writer acknowledged it (replication delay for writers that stamp with "
-         "the current time)\n# TYPE ficus_cdc_change_age_seconds histogram\n";
+  out +=
+      "# HELP ficus_cdc_change_age_seconds Age of each applied change by its own per-key "
+      "stamp when the writer acknowledged it (replication delay for writers that stamp with "
+      "the current time)\n# TYPE ficus_cdc_change_age_seconds histogram\n";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i <= cdc::FollowerMetrics::kAgeBucketCount; ++i) {
     cumulative += m.age_counts[i].load();
@@ -84,8 +85,8 @@ std::string FormatStatus(const std::optional<cdc::FollowState>& state, const std
       auto have = cdc::GtidPosition::Parse(state->gtid);
       auto want = cdc::GtidPosition::Parse(*server_position);
       if (have && want) {
-        out += fmt::format("lag:        {} transactions behind the server\n",
-                           have->DistanceTo(*want));
+        out +=
+            fmt::format("lag:        {} transactions behind the server\n", have->DistanceTo(*want));
       }
     }
   } else {

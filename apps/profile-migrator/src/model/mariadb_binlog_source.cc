@@ -1,9 +1,8 @@
 #include "model/mariadb_binlog_source.h"
 
+#include <mariadb_rpl.h>
 #include <mysql.h>
 #include <mysqld_error.h>
-
-#include <mariadb_rpl.h>
 
 #include <string>
 
@@ -34,9 +33,9 @@ Result<MYSQL*> Connect(const MySqlOptions& o, const char* database) {
     const unsigned code = mysql_errno(db);
     std::string msg = "mysql " + Where(o) + " (user " + o.user + "): " + mysql_error(db);
     mysql_close(db);
-    return MakeError(code == ER_ACCESS_DENIED_ERROR ? ErrorCode::kInvalidArgument
-                                                    : ErrorCode::kUnavailable,
-                     msg);
+    return MakeError(
+        code == ER_ACCESS_DENIED_ERROR ? ErrorCode::kInvalidArgument : ErrorCode::kUnavailable,
+        msg);
   }
   return db;
 }
@@ -86,7 +85,8 @@ class MariaDbBinlogSource final : public BinlogSource {
         "SET @slave_connect_state = " + Quote(db_, position),
         "SET @slave_gtid_strict_mode = 1",
         "SET @slave_gtid_ignore_duplicates = 0",
-        "SET @master_heartbeat_period = " + std::to_string(std::int64_t{o_.heartbeat_ms} * 1'000'000),
+        "SET @master_heartbeat_period = " +
+            std::to_string(std::int64_t{o_.heartbeat_ms} * 1'000'000),
     };
     for (const auto& sql : setup) {
       if (mysql_query(db_, sql.c_str()) != 0) {
@@ -172,8 +172,9 @@ Result<std::string> SnapshotGtidPosition(const MySqlOptions& o) {
   }
   if (file->empty()) {
     mysql_close(m);
-    return MakeError(ErrorCode::kPreconditionFailed,
-                     "mysql " + Where(o) + ": the binary log is off (log_bin); the follower needs it");
+    return MakeError(
+        ErrorCode::kPreconditionFailed,
+        "mysql " + Where(o) + ": the binary log is off (log_bin); the follower needs it");
   }
   auto gtid = QueryOne(m, o, "SELECT BINLOG_GTID_POS(" + Quote(m, *file) + ", " + *pos + ")");
   mysql_query(m, "COMMIT");

@@ -77,8 +77,7 @@ class WriterChangeApplier final : public ChangeApplier {
 
 }  // namespace
 
-std::unique_ptr<ChangeApplier> MakeWriterChangeApplier(ModernStoreFactory factory,
-                                                            int workers) {
+std::unique_ptr<ChangeApplier> MakeWriterChangeApplier(ModernStoreFactory factory, int workers) {
   return std::make_unique<WriterChangeApplier>(std::move(factory), workers);
 }
 

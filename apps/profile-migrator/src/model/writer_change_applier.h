@@ -17,7 +17,6 @@
 
 namespace ficus::migrator {
 
-std::unique_ptr<ChangeApplier> MakeWriterChangeApplier(ModernStoreFactory factory,
-                                                            int workers);
+std::unique_ptr<ChangeApplier> MakeWriterChangeApplier(ModernStoreFactory factory, int workers);
 
 }  // namespace ficus::migrator

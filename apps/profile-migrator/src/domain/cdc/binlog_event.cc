@@ -79,7 +79,8 @@ Result<EventBody> DecodeTableMap(ByteReader& r, std::uint8_t type) {
         if (!names.LenEnc(nlen) || !names.String(nlen, name)) return Bad(type, "short column name");
         t.column_names.push_back(std::move(name));
       }
-      if (t.column_names.size() != count) return Bad(type, "column name count differs from columns");
+      if (t.column_names.size() != count)
+        return Bad(type, "column name count differs from columns");
     } else if (field == kMetaSignedness) {
       // One bit per numeric column, most significant bit first; 1 = unsigned.
       std::size_t bit = 0;
@@ -197,7 +198,8 @@ Result<Event> DecodeEvent(std::span<const std::uint8_t> bytes, bool checksum) {
     // lengths(...) checksum algorithm(1) checksum(4): the event says for itself.
     if (bytes.size() < kEventHeaderSize + 57 + 5) return Bad(type, "too short");
     const std::uint8_t alg = bytes[bytes.size() - 5];
-    if (alg > 1 && alg != 0xFF) return Bad(type, "unknown checksum algorithm " + std::to_string(alg));
+    if (alg > 1 && alg != 0xFF)
+      return Bad(type, "unknown checksum algorithm " + std::to_string(alg));
     verify = alg == 1;
     body_end = bytes.size() - 5;
     ev.body = FormatDescription{alg == 1};

@@ -122,8 +122,9 @@ struct HeartbeatBody {};
 
 struct Skipped {};
 
-using EventBody = std::variant<Skipped, FormatDescription, GtidEventBody, QueryEventBody,
-                               XidEventBody, TableMap, RowsEventBody, RotateEventBody, HeartbeatBody>;
+using EventBody =
+    std::variant<Skipped, FormatDescription, GtidEventBody, QueryEventBody, XidEventBody, TableMap,
+                 RowsEventBody, RotateEventBody, HeartbeatBody>;
 
 struct Event {
   EventHeader header;

@@ -9,7 +9,8 @@ namespace {
 
 std::string Upper(std::string_view s, std::size_t max) {
   std::string out;
-  for (char c : s.substr(0, max)) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : s.substr(0, max))
+    out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -37,7 +38,8 @@ BinlogStream::BinlogStream(ProfileTables tables, bool checksum)
     : tables_(std::move(tables)), checksum_(checksum) {}
 
 std::string BinlogStream::Where() const {
-  std::string w = "at " + (file_.empty() ? std::string("?") : file_) + ":" + std::to_string(log_pos_);
+  std::string w =
+      "at " + (file_.empty() ? std::string("?") : file_) + ":" + std::to_string(log_pos_);
   if (open_) w += ", GTID " + open_->gtid.ToString();
   return w;
 }
@@ -109,7 +111,8 @@ Status BinlogStream::OnQuery(const Event& ev, const QueryEventBody& q,
     open_.reset();
     return {};
   }
-  if (MentionsTable(q.statement, tables_.attributes) || MentionsTable(q.statement, tables_.profiles)) {
+  if (MentionsTable(q.statement, tables_.attributes) ||
+      MentionsTable(q.statement, tables_.profiles)) {
     return MakeError(ErrorCode::kUnsupported,
                      "statement-logged change to a profile table cannot be followed (the server "
                      "must log it with binlog_format=ROW): " +
@@ -124,9 +127,9 @@ Status BinlogStream::OnRows(const Event& ev, const RowsEventBody& rows) {
   }
   auto it = maps_.find(rows.table_id);
   if (it == maps_.end()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "ROWS event for table id " + std::to_string(rows.table_id) +
-                         " without its TABLE_MAP");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "ROWS event for table id " + std::to_string(rows.table_id) + " without its TABLE_MAP");
   }
   const TableRole role = RoleOf(it->second, tables_);
   if (role == TableRole::kOther) {

@@ -36,8 +36,8 @@ struct Transaction {
   std::uint32_t event_time = 0;  // GTID event's header timestamp (seconds)
   std::vector<AttributeChange> changes;
   std::vector<ProfileDeletion> deletions;
-  std::uint64_t row_events = 0;      // rows of profile tables
-  std::uint64_t skipped_rows = 0;    // rows of other tables
+  std::uint64_t row_events = 0;    // rows of profile tables
+  std::uint64_t skipped_rows = 0;  // rows of other tables
   bool ddl = false;
   std::string statement;  // the DDL, for the log
 };

@@ -1,10 +1,10 @@
 #include "domain/cdc/binlog_stream.h"
-#include "domain/cdc/follow_state.h"
 
 #include <gtest/gtest.h>
 
 #include "domain/cdc/captured_binlog_testdata.h"
 #include "domain/cdc/change_planner.h"
+#include "domain/cdc/follow_state.h"
 
 namespace ficus::migrator::cdc {
 namespace {
@@ -83,8 +83,10 @@ TEST(BinlogStream, PlannedUpdatesKeepTheWinnerPerKey) {
   EXPECT_EQ(plan[0].user_id, kU);
   EXPECT_EQ(plan[0].ts_us, 1700000000123457);
   ASSERT_EQ(plan[0].attributes.size(), 2u);
-  EXPECT_EQ(plan[0].attributes[0], (std::pair<std::string, std::optional<std::string>>{"gone", std::nullopt}));
-  EXPECT_EQ(plan[0].attributes[1], (std::pair<std::string, std::optional<std::string>>{"plan", "team"}));
+  EXPECT_EQ(plan[0].attributes[0],
+            (std::pair<std::string, std::optional<std::string>>{"gone", std::nullopt}));
+  EXPECT_EQ(plan[0].attributes[1],
+            (std::pair<std::string, std::optional<std::string>>{"plan", "team"}));
 }
 
 TEST(BinlogStream, OtherDatabaseIsNotAProfileTable) {

@@ -245,8 +245,8 @@ Status Follower::Run(const GtidPosition& start) {
     for (const auto& c : changes) {
       const std::int64_t age = std::max<std::int64_t>(0, now - c.ts_us);
       std::size_t b = 0;
-      while (b < FollowerMetrics::kAgeBucketCount &&
-             static_cast<double>(age) / 1e6 > FollowerMetrics::kAgeBuckets[b]) {
+      while (b<FollowerMetrics::kAgeBucketCount&& static_cast<double>(age) / 1e6>
+                 FollowerMetrics::kAgeBuckets[b]) {
         ++b;
       }
       metrics_.age_counts[b].fetch_add(1);

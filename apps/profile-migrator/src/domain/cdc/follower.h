@@ -34,10 +34,10 @@
 #include <string>
 
 #include "domain/cdc/binlog_stream.h"
-#include "model/change_applier.h"
 #include "domain/cdc/follow_state.h"
 #include "domain/cdc/gtid.h"
 #include "model/binlog_source.h"
+#include "model/change_applier.h"
 #include "service/clock.h"
 
 namespace ficus::migrator::cdc {
@@ -64,7 +64,7 @@ struct FollowerMetrics {
   std::atomic<std::uint64_t> writer_retries_total{0};
   std::atomic<std::uint64_t> reconnects_total{0};
   std::atomic<std::uint64_t> checkpoints_total{0};
-  std::atomic<std::uint64_t> pending_rows{0};  // read, not yet acknowledged
+  std::atomic<std::uint64_t> pending_rows{0};      // read, not yet acknowledged
   std::atomic<std::int64_t> oldest_pending_us{0};  // event time of the oldest pending, 0 = none
   std::atomic<std::int64_t> last_applied_event_us{0};
   std::atomic<int> connected{0};

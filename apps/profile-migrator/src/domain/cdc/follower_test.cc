@@ -155,7 +155,8 @@ TEST(Follower, MalformedEventStopsAfterApplyingWhatCameBefore) {
   h.script.events.clear();
   FollowerOptions o;
   Follower f(
-      o, [&] {
+      o,
+      [&] {
         h.script.events = events;
         return std::make_unique<FakeSource>(h.script);
       },

@@ -22,8 +22,9 @@ std::string Gtid::ToString() const {
 
 Result<Gtid> ParseGtid(std::string_view text) {
   auto bad = [&] {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "GTID '" + std::string(text) + "': expected domain-server-sequence, e.g. 0-1-42");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "GTID '" + std::string(text) + "': expected domain-server-sequence, e.g. 0-1-42");
   };
   auto d1 = text.find('-');
   if (d1 == std::string_view::npos) return bad();

@@ -16,9 +16,9 @@ Result<std::size_t> Find(const TableMap& map, const char* name) {
   for (std::size_t i = 0; i < map.column_names.size(); ++i) {
     if (map.column_names[i] == name) return i;
   }
-  return MakeError(ErrorCode::kInvalidArgument,
-                   map.database + "." + map.table + ": the binlog's table map has no column " +
-                       name);
+  return MakeError(
+      ErrorCode::kInvalidArgument,
+      map.database + "." + map.table + ": the binlog's table map has no column " + name);
 }
 
 tl::unexpected<Error> BadRow(const TableMap& map, const char* column, const std::string& what) {
@@ -69,8 +69,9 @@ std::int64_t ImpliedTimestamp(std::uint32_t event_time_s, std::int64_t old_us) {
 }
 
 Result<std::size_t> ChangesFromRows(const RowsEventBody& rows, const TableMap& map, TableRole role,
-                       std::uint32_t event_time_s, std::vector<AttributeChange>& changes,
-                       std::vector<ProfileDeletion>& deletions) {
+                                    std::uint32_t event_time_s,
+                                    std::vector<AttributeChange>& changes,
+                                    std::vector<ProfileDeletion>& deletions) {
   if (map.column_names.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      map.database + "." + map.table +
@@ -133,11 +134,11 @@ Result<std::size_t> ChangesFromRows(const RowsEventBody& rows, const TableMap& m
             {before_user, before_key, std::nullopt, ImpliedTimestamp(event_time_s, before_ts)});
         break;
       case RowsKind::kUpdate: {
-        const std::int64_t ts = after_ts != before_ts ? positive(after_ts)
-                                                      : ImpliedTimestamp(event_time_s, before_ts);
+        const std::int64_t ts =
+            after_ts != before_ts ? positive(after_ts) : ImpliedTimestamp(event_time_s, before_ts);
         if (before_user != after_user || before_key != after_key) {
-          changes.push_back({before_user, before_key, std::nullopt,
-                             ImpliedTimestamp(event_time_s, before_ts)});
+          changes.push_back(
+              {before_user, before_key, std::nullopt, ImpliedTimestamp(event_time_s, before_ts)});
         }
         changes.push_back({after_user, after_key, Value(*rc.after, c.value), ts});
         break;

@@ -73,7 +73,8 @@ std::int64_t ImpliedTimestamp(std::uint32_t event_time_s, std::int64_t old_us);
 // Appends the meaning of one ROWS event of a profile table (role != kOther);
 // returns the number of rows it had.
 Result<std::size_t> ChangesFromRows(const RowsEventBody& rows, const TableMap& map, TableRole role,
-                       std::uint32_t event_time_s, std::vector<AttributeChange>& changes,
-                       std::vector<ProfileDeletion>& deletions);
+                                    std::uint32_t event_time_s,
+                                    std::vector<AttributeChange>& changes,
+                                    std::vector<ProfileDeletion>& deletions);
 
 }  // namespace ficus::migrator::cdc

@@ -18,8 +18,8 @@ struct Ctx {
   const TableMap& t;
   std::size_t row;
   tl::unexpected<Error> Fail(std::size_t col, const std::string& what) const {
-    std::string name = col < t.column_names.size() ? t.column_names[col]
-                                                    : "#" + std::to_string(col + 1);
+    std::string name =
+        col < t.column_names.size() ? t.column_names[col] : "#" + std::to_string(col + 1);
     return MakeError(ErrorCode::kInvalidArgument, "row " + std::to_string(row + 1) + " of " +
                                                       t.database + "." + t.table + ", column " +
                                                       name + ": " + what);
@@ -120,7 +120,8 @@ Result<ColumnValue> ReadValue(ByteReader& r, const Ctx& c, std::size_t col) {
     case kTypeTime2:
       return skip(3 + (meta + 1) / 2);
     default:
-      return c.Fail(col, "column type " + std::to_string(type) + " is not supported by the follower");
+      return c.Fail(col,
+                    "column type " + std::to_string(type) + " is not supported by the follower");
   }
 }
 
