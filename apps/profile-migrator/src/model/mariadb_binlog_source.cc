@@ -1,8 +1,9 @@
 #include "model/mariadb_binlog_source.h"
 
-#include <mariadb_rpl.h>
 #include <mysql.h>
 #include <mysqld_error.h>
+// mariadb_rpl.h needs mysql.h first.
+#include <mariadb_rpl.h>
 
 #include <string>
 
