@@ -14,7 +14,7 @@
 #      rows / time until its checkpoint reaches the server's position. CPU
 #      of follower and writer from /proc -> CPU us per row event.
 #   2. lag: a paced SQL load of FICUS_BENCH_CDC_RATE (5,000) rows/s for
-#      FICUS_BENCH_CDC_LAG_S (20) s (50-row INSERTs stamped NOW(6)) with the
+#      FICUS_BENCH_CDC_LAG_S (20) s (2 clients, 100-row INSERTs stamped NOW(6), open-loop pacing) with the
 #      follower running; lag from the follower's ficus_cdc_change_age_seconds
 #      histogram (age of each row's own stamp when the writer acknowledged it:
 #      end-to-end commit -> durable in the writer, p50/p99 to the bucket) and
@@ -116,26 +116,35 @@ say "throughput: $applied row events in $secs s = $tput/s; follower $f_us us CPU
 # --- 2. lag under a paced load
 say "paced SQL load: $RATE rows/s for $LAG_S s"
 age_before=$(curl -s "$metrics" | grep '^ficus_cdc_change_age_seconds_bucket' | awk '{print $2}' | paste -sd' ')
-per_stmt=50
-stmts_per_s=$((RATE / per_stmt))
-pause=$(awk -v n="$stmts_per_s" 'BEGIN { printf "%.4f", 1 / n }')
-(
-  for ((i = 0; i < LAG_S * stmts_per_s; i++)); do
-    echo "INSERT INTO profile_attributes SELECT CONCAT(LPAD(HEX($i * $per_stmt + seq), 8, '0'), '-4444-4000-8000-000000000000'), 'k', 'v', CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED) FROM seq_1_to_$per_stmt; DO SLEEP($pause);"
-  done
-) >"$state/paced.sql"
+per_stmt=100
+clients=2
+stmts_per_s=$((RATE / per_stmt / clients))
+interval=$(awk -v n="$stmts_per_s" 'BEGIN { printf "%.6f", 1 / n }')
+# Open-loop pacing: statement i of a client is due at t0 + i * interval; a late
+# statement does not push the later ones back.
+for ((c = 0; c < clients; c++)); do
+  {
+    echo "SET @t0 = UNIX_TIMESTAMP(NOW(6));"
+    for ((i = 0; i < LAG_S * stmts_per_s; i++)); do
+      echo "INSERT INTO profile_attributes SELECT CONCAT(LPAD(HEX($i * $per_stmt + seq), 8, '0'), '-4444-4000-8000-00000000000$c'), 'k', 'v', CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED) FROM seq_1_to_$per_stmt; DO SLEEP(GREATEST(0, @t0 + $((i + 1)) * $interval - UNIX_TIMESTAMP(NOW(6))));"
+    done
+  } >"$state/paced$c.sql"
+done
 lag_max=0
 l0=$(date +%s.%N)
-taskset -c "$SOURCE_CPU" mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" <"$state/paced.sql" &
-load_pid=$!
-while kill -0 "$load_pid" 2>/dev/null; do
+load_pids=()
+for ((c = 0; c < clients; c++)); do
+  taskset -c "$SOURCE_CPU" mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" <"$state/paced$c.sql" &
+  load_pids+=($!)
+done
+while kill -0 "${load_pids[0]}" 2>/dev/null || kill -0 "${load_pids[1]}" 2>/dev/null; do
   le=$(curl -s "$metrics" | awk '$1 == "ficus_cdc_lag_events" {print $2}')
   [ "${le:-0}" -gt "$lag_max" ] && lag_max=$le
   sleep 0.1
 done
 l1=$(date +%s.%N)
 wait_caught_up 120
-offered=$(awk -v n=$((LAG_S * stmts_per_s * per_stmt)) -v a="$l0" -v b="$l1" 'BEGIN { printf "%.0f", n / (b - a) }')
+offered=$(awk -v n=$((LAG_S * stmts_per_s * per_stmt * clients)) -v a="$l0" -v b="$l1" 'BEGIN { printf "%.0f", n / (b - a) }')
 age_after=$(curl -s "$metrics" | grep '^ficus_cdc_change_age_seconds_bucket' | awk '{print $2}' | paste -sd' ')
 les=$(curl -s "$metrics" | grep '^ficus_cdc_change_age_seconds_bucket' | sed 's/.*le="\([^"]*\)".*/\1/' | paste -sd' ')
 pct() {  # pct Q: the bucket bound under which Q of the paced rows' ages fall
@@ -159,7 +168,7 @@ if [ $record -eq 1 ]; then
 - Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); load average before $load_before, after $load_after (shared with other engineers' builds and tests: a busy machine)
 - Stack: MariaDB $(mariadbd --version | awk '{print $3}') (binlog ROW/FULL, sync_binlog=1), SQL load and follower on CPU $SOURCE_CPU; profile-writer (RocksDB, durable) on CPU $WRITER_CPU; single-update API ($updates updates for $applied rows)
 - Throughput (backlog of $ROWS inserted rows, 1,000 per transaction): **$tput row events/s** applied ($secs s); CPU per row event: follower $f_us us, writer $w_us us
-- Lag under a paced SQL load ($offered rows/s achieved of $RATE offered, 50-row INSERTs): age of each row at the writer's acknowledgement p50 $p50, p99 $p99 (histogram buckets 0.01/0.05/0.1/0.25/0.5/1/2 s); ficus_cdc_lag_events at most $lag_max
+- Lag under a paced SQL load ($offered rows/s achieved of $RATE offered, 2 clients, 100-row INSERTs): age of each row at the writer's acknowledgement p50 $p50, p99 $p99 (histogram buckets 0.01/0.05/0.1/0.25/0.5/1/2 s); ficus_cdc_lag_events at most $lag_max
 REC
   say "recorded in bench/RESULTS.md"
 fi

@@ -116,6 +116,11 @@ int RunFollow(const FollowArgs& a) {
     if (a.has_start_gtid) Log("--start-gtid ignored: " + a.checkpoint + " exists");
   } else if (text.error().code == ErrorCode::kNotFound && a.has_start_gtid) {
     start = *cdc::GtidPosition::Parse(a.start_gtid);
+    // Durable before the first event: a restart (even after kill -9) resumes here.
+    cdc::FollowState initial{start.ToString(), "follow", Describe(a.repl), clock.WallUs()};
+    if (auto s = SaveFileAtomic(a.checkpoint, cdc::SerializeFollowState(initial)); !s) {
+      return fatal(s.error().message);
+    }
   } else if (text.error().code == ErrorCode::kNotFound) {
     return fatal("no binlog position: " + a.checkpoint +
                  " does not exist. Run `profile-migrator backfill` first (it records the "
