@@ -1,7 +1,7 @@
 # The api layer and the binary need ficus::http (packages/http).
 add_library(ficus_writer_api STATIC
-  src/api/envelope.cc src/api/json_text.cc src/api/router.cc src/api/status_map.cc
-  src/api/update_request.cc)
+  src/api/bulk_request.cc src/api/bulk_response.cc src/api/envelope.cc src/api/json_text.cc
+  src/api/router.cc src/api/status_map.cc src/api/update_fields.cc src/api/update_request.cc)
 target_include_directories(ficus_writer_api PUBLIC ${inc}/api)
 target_link_libraries(ficus_writer_api PUBLIC ficus_writer_domain ficus_writer_service ficus::http
   Boost::json)
@@ -12,13 +12,13 @@ target_link_libraries(profile-writer PRIVATE ficus_writer_api ficus_writer_model
 ficus_link_tcmalloc(profile-writer)  # cmake/FicusHelpers.cmake
 
 ficus_gtest(profile_writer_api_test
-  SOURCES src/api/update_request_test.cc src/api/envelope_test.cc
+  SOURCES src/api/update_request_test.cc src/api/envelope_test.cc src/api/bulk_request_test.cc
   LIBS ficus_writer_api)
 
 # Black-box tests: the real binary on port 0 with a temp data dir.
 ficus_gtest(profile_writer_blackbox_test
   SOURCES tests/writer_process.cc tests/contract_vectors_test.cc tests/writer_behaviour_test.cc
-          tests/writer_lifecycle_test.cc
+          tests/writer_lifecycle_test.cc tests/bulk_endpoints_test.cc
   LIBS Boost::json Threads::Threads
   LABELS blackbox
   TIMEOUT 120)

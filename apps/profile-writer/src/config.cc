@@ -36,6 +36,13 @@ Result<std::shared_ptr<const Config>> LoadConfig(int argc, char** argv) {
   app.add_flag("--unsafe-no-sync", cfg->unsafe_no_sync,
                "answer 200 without fsyncing the WAL (benchmarks only; NOT durable)")
       ->envname("FICUS_WRITER_UNSAFE_NO_SYNC");
+  app.add_option("--bulk-token-file", cfg->bulk_token_file,
+                 "bearer tokens for POST /internal/profile/{import,get} (name:secret lines; "
+                 "unset: those endpoints answer 403)")
+      ->envname("FICUS_WRITER_BULK_TOKEN_FILE");
+  app.add_option("--bulk-max-body-bytes", cfg->bulk_max_body_bytes,
+                 "largest bulk request body (65536..268435456; default 16 MiB)")
+      ->envname("FICUS_WRITER_BULK_MAX_BODY_BYTES");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -81,6 +88,10 @@ Result<std::shared_ptr<const Config>> LoadConfig(int argc, char** argv) {
   }
   if (cfg->drain_timeout_ms > 600000) {
     return bad("--drain-timeout-ms (FICUS_WRITER_DRAIN_TIMEOUT_MS): must be 0..600000");
+  }
+  if (cfg->bulk_max_body_bytes < 65536 || cfg->bulk_max_body_bytes > (256UL << 20)) {
+    return bad(
+        "--bulk-max-body-bytes (FICUS_WRITER_BULK_MAX_BODY_BYTES): must be 65536..268435456");
   }
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   bool level_ok = false;

@@ -25,6 +25,10 @@ struct Config {
   unsigned drain_timeout_ms = 10000;
   std::string log_level = "info";
   bool unsafe_no_sync = false;
+  // Bearer tokens of the bulk endpoints (name:secret lines, as the proxy's
+  // admin.token_file); empty: those endpoints answer 403.
+  std::string bulk_token_file;
+  std::size_t bulk_max_body_bytes = 16UL << 20;
 };
 
 // Parses argv. Ok(nullptr) when --help was printed (exit 0).

@@ -25,7 +25,6 @@ namespace http = ficus::http;
 using ficus::writer::Config;
 using ficus::writer::GetLogger;
 using ficus::writer::IsScyllaStoreUrl;
-using ficus::writer::kMaxBodyBytes;
 using ficus::writer::LatencyBuckets;
 using ficus::writer::LoadConfig;
 using ficus::writer::MetricsRegistry;
@@ -101,15 +100,19 @@ int main(int argc, char** argv) {
   }
 
   ProfileService service(*store, clock);
-  api::Router router(service, metrics);
+  api::RouterOptions router_options;
+  router_options.bulk_token_file = cfg.bulk_token_file;
+  router_options.bulk_max_body_bytes = cfg.bulk_max_body_bytes;
+  api::Router router(service, metrics, router_options);
 
   http::ServerOptions server_options;
   server_options.address = cfg.listen_host;
   server_options.port = cfg.listen_port;
   server_options.threads = cfg.threads;
-  server_options.limits.max_body_bytes = kMaxBodyBytes;
+  server_options.limits.max_body_bytes = router.BodyLimit();
   server_options.max_connections = cfg.max_connections;
   server_options.head_check = [&router](const http::Request& r) { return router.HeadCheck(r); };
+  server_options.stream_body = [&router](const http::Request& r) { return router.StreamBody(r); };
   http::Server server(server_options, [&router](http::Request& r) { return router.Handle(r); });
   metrics.AddCallbackGauge("writer_http_connections_active", "Open client connections.", [&server] {
     return static_cast<double>(server.Counters().connections_active);

@@ -22,6 +22,16 @@ std::string OkBody(std::string_view data_json) {
 
 namespace {
 
+std::size_t ProfileJsonSizeHint(const Profile& profile) {
+  std::size_t n = 96;
+  for (const auto& [key, cell] : profile.cells) {
+    n += key.size() + 6 + (cell.value ? cell.value->size() : 0);
+  }
+  return n;
+}
+
+}  // namespace
+
 void AppendProfileJson(std::string& out, const Uuid& user, const Profile& profile) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += "{\"user_id\":\"";
@@ -44,16 +54,6 @@ void AppendProfileJson(std::string& out, const Uuid& user, const Profile& profil
   }
   out += "}}";
 }
-
-std::size_t ProfileJsonSizeHint(const Profile& profile) {
-  std::size_t n = 96;
-  for (const auto& [key, cell] : profile.cells) {
-    n += key.size() + 6 + (cell.value ? cell.value->size() : 0);
-  }
-  return n;
-}
-
-}  // namespace
 
 std::string ProfileJson(const Uuid& user, const Profile& profile) {
   std::string out;

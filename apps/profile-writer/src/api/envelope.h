@@ -15,6 +15,8 @@ std::string ErrorBody(int status, std::string_view msg);
 std::string OkBody(std::string_view data_json);
 // {"user_id":"..","updated_at":"..","attributes":{..visible, sorted..}}
 std::string ProfileJson(const Uuid& user, const Profile& profile);
+// Appends ProfileJson(user, profile) to `out`.
+void AppendProfileJson(std::string& out, const Uuid& user, const Profile& profile);
 // OkBody(ProfileJson(user, profile)), built in one buffer.
 std::string OkProfileBody(const Uuid& user, const Profile& profile);
 

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/update_fields.h"
 #include "domain/validation.h"
 
 namespace ficus::writer::api {
@@ -92,38 +93,9 @@ Result<UpdateCommand> ParseUpdateRequest(const UpdateHeaders& headers, std::stri
   if (ec) return Bad(msg::kBodyMalformed);
   const boost::json::object* top = doc.if_object();
   if (top == nullptr) return Bad(msg::kBodyNotObject);
-  // 9: unknown top-level fields, first in document order.
-  for (const auto& kv : *top) {
-    if (kv.key() != "user_id" && kv.key() != "attributes") {
-      return Bad(msg::UnknownField(kv.key()));
-    }
-  }
-  // 10, 11, 12: user_id.
-  const boost::json::value* uid = top->if_contains("user_id");
-  if (uid == nullptr) return Bad(msg::kUserIdRequired);
-  if (!uid->is_string()) return Bad(msg::kUserIdNotString);
-  auto user = ParseUuid(uid->get_string());
-  if (!user) return tl::unexpected(user.error());
-  cmd.update.user = *user;
-  // 13, 14, 15: attributes.
-  const boost::json::value* attrs = top->if_contains("attributes");
-  if (attrs == nullptr) return Bad(msg::kAttributesRequired);
-  const boost::json::object* obj = attrs->if_object();
-  if (obj == nullptr) return Bad(msg::kAttributesNotObject);
-  if (auto s = ValidateAttributeCount(obj->size()); !s) return tl::unexpected(s.error());
-  // 16, 17, 18 per entry in document order (duplicates already folded,
-  // last value wins at the first position - as PHP's json_decode).
-  for (const auto& kv : *obj) {
-    std::string_view key = kv.key();
-    if (auto s = ValidateAttributeKey(key); !s) return tl::unexpected(s.error());
-    if (kv.value().is_null()) {
-      cmd.update.attributes.insert_or_assign(std::string(key), std::nullopt);
-      continue;
-    }
-    if (!kv.value().is_string()) return Bad(msg::ValueNotStringOrNull(key));
-    std::string_view value = kv.value().get_string();
-    if (auto s = ValidateAttributeValue(key, value); !s) return tl::unexpected(s.error());
-    cmd.update.attributes.insert_or_assign(std::string(key), std::string(value));
+  // 9..18: the fields (shared with the bulk import's records).
+  if (auto s = ParseUpdateFields(*top, /*with_ts=*/false, cmd.update); !s) {
+    return tl::unexpected(s.error());
   }
   cmd.raw_body = body;
   return cmd;

@@ -73,6 +73,41 @@ void ProfileService::Update(UpdateCommand command, UpdateDone done) {
                });
 }
 
+void ProfileService::Import(std::vector<ImportRecord> records, bool atomic_user, ImportDone done) {
+  if (atomic_user) WithholdUsersWithRejections(records);
+  std::vector<Status> statuses(records.size());
+  std::vector<ProfileUpdate> valid;
+  std::vector<std::size_t> where;  // valid[k] is record where[k]
+  valid.reserve(records.size());
+  where.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (records[i].update) {
+      where.push_back(i);
+      valid.push_back(std::move(*records[i].update));
+    } else {
+      statuses[i] = tl::unexpected(std::move(records[i].update.error()));
+    }
+  }
+  if (valid.empty()) {
+    done(std::move(statuses));
+    return;
+  }
+  store_.ApplyBatch(std::move(valid),
+                    [statuses = std::move(statuses), where = std::move(where),
+                     done = std::move(done)](Result<std::vector<Status>> r) mutable {
+                      if (!r) {
+                        done(tl::unexpected(ContractError(std::move(r.error()))));
+                        return;
+                      }
+                      for (std::size_t k = 0; k < where.size() && k < r->size(); ++k) {
+                        Status& s = (*r)[k];
+                        if (!s)
+                          statuses[where[k]] = tl::unexpected(ContractError(std::move(s.error())));
+                      }
+                      done(std::move(statuses));
+                    });
+}
+
 Result<Profile> ProfileService::Get(const Uuid& user) {
   auto p = store_.Get(user);
   if (!p) return tl::unexpected(ContractError(std::move(p.error())));

@@ -4,6 +4,7 @@
 // contract's errors. Knows no store technology and does no I/O itself.
 //
 // Errors (code -> the api maps it to a status; message is the contract msg):
+//   kInvalidArgument    Import: a record failed validation (per record)
 //   kConflict           Idempotency-Key in progress (409)
 //   kPreconditionFailed Idempotency-Key reused with another body (422)
 //   kUnavailable        overloaded (503)
@@ -17,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "domain/bulk_import.h"
 #include "domain/idempotency.h"
 #include "domain/profile.h"
 #include "ficus/result.h"
@@ -33,6 +35,8 @@ struct UpdateCommand {
 };
 
 using UpdateDone = std::function<void(Result<Profile>)>;
+// One Status per import record (same order), or why nothing was applied.
+using ImportDone = std::function<void(Result<std::vector<Status>>)>;
 
 class ProfileService {
  public:
@@ -40,6 +44,12 @@ class ProfileService {
 
   // Calls `done` exactly once, possibly before returning.
   void Update(UpdateCommand command, UpdateDone done);
+  // Bulk import (bulk_import.h): applies the valid records in one store
+  // batch (one durable write); rejected records keep their error. With
+  // `atomic_user`, users with a rejected record are withheld whole. Whole
+  // request errors: kUnavailable (503), kInternal (500); nothing applied.
+  // Calls `done` exactly once, possibly before returning.
+  void Import(std::vector<ImportRecord> records, bool atomic_user, ImportDone done);
   Result<Profile> Get(const Uuid& user);
   bool Ready() const { return store_.Ready(); }
 

@@ -14,6 +14,17 @@
 //    durable (RocksDB: WAL fsynced). Errors: kUnavailable when the store is
 //    overloaded or closing (nothing applied, safe to retry); kInternal on
 //    storage failure, with a short reason (nothing of this update visible).
+//  * ApplyBatch(updates, done) applies many validated updates (a bulk
+//    import) with exactly Apply's merge and history rules, in ONE durable
+//    write where the store has one (RocksDB: one WriteBatch, one WAL fsync,
+//    possibly shared with other requests' updates). No idempotency records.
+//    `done` is called exactly once, on any thread, with one Status per
+//    update (same order): ok = applied and durable; kInternal = this
+//    update's user could not be read (nothing of that update applied).
+//    The whole call fails (nothing applied) with kUnavailable (overloaded,
+//    closing) or kInternal (the write failed). Several updates of one user
+//    in the batch are applied in batch order (the LWW result does not
+//    depend on it).
 //  * Get(user): the current merged profile, tombstones included, or
 //    kNotFound if the user never had an accepted update. Sees every update
 //    whose `done` has been called with success. Thread-safe, synchronous,
@@ -32,6 +43,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/idempotency.h"
 #include "domain/profile.h"
@@ -53,12 +65,14 @@ struct ApplyRequest {
 };
 
 using ApplyCallback = std::function<void(Result<Profile>)>;
+using ApplyBatchCallback = std::function<void(Result<std::vector<Status>>)>;
 
 class ProfileStore {
  public:
   virtual ~ProfileStore() = default;
 
   virtual void Apply(ApplyRequest request, ApplyCallback done) = 0;
+  virtual void ApplyBatch(std::vector<ProfileUpdate> updates, ApplyBatchCallback done) = 0;
   virtual Result<Profile> Get(const Uuid& user) = 0;
   virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(const Uuid& user,
                                                                   std::string_view key) = 0;

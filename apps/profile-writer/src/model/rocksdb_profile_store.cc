@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 
 #include "domain/merge.h"
@@ -189,21 +190,48 @@ RocksDbProfileStore::~RocksDbProfileStore() {
 }
 
 void RocksDbProfileStore::Apply(ApplyRequest request, ApplyCallback done) {
+  Pending p;
+  p.request = std::move(request);
+  p.done = std::move(done);
+  Enqueue(std::move(p));
+}
+
+void RocksDbProfileStore::ApplyBatch(std::vector<ProfileUpdate> updates, ApplyBatchCallback done) {
+  if (updates.empty()) {
+    done(std::vector<Status>());
+    return;
+  }
+  Pending p;
+  p.batch = std::move(updates);
+  p.batch_done = std::move(done);
+  Enqueue(std::move(p));
+}
+
+void RocksDbProfileStore::Enqueue(Pending pending) {
   const char* reason;
+  const std::size_t weight = pending.Weight();
   {
     std::unique_lock lock(mu_);
     reason = closing_ ? "store closing" : "write queue full";
-    if (!closing_ && queue_.size() < options_.queue_capacity) {
-      queue_.push_back(Pending{std::move(request), std::move(done)});
+    // A bulk batch larger than the whole capacity still goes in when the
+    // queue is empty (else it could never be accepted).
+    const bool fits = queued_updates_ + weight <= options_.queue_capacity || queued_updates_ == 0;
+    if (!closing_ && fits) {
+      queue_.push_back(std::move(pending));
+      queued_updates_ += weight;
       if (options_.metrics.queue_depth) {
-        options_.metrics.queue_depth->Set(static_cast<std::int64_t>(queue_.size()));
+        options_.metrics.queue_depth->Set(static_cast<std::int64_t>(queued_updates_));
       }
       lock.unlock();
       cv_.notify_one();
       return;
     }
   }
-  done(MakeError(ErrorCode::kUnavailable, reason));
+  if (pending.batch_done) {
+    pending.batch_done(MakeError(ErrorCode::kUnavailable, reason));
+  } else {
+    pending.done(MakeError(ErrorCode::kUnavailable, reason));
+  }
 }
 
 void RocksDbProfileStore::WriterLoop() {
@@ -213,15 +241,19 @@ void RocksDbProfileStore::WriterLoop() {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;  // closing and drained
-      std::size_t n = std::min(queue_.size(), options_.max_batch);
       items.clear();
-      items.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) {
+      std::size_t taken = 0;
+      // Up to max_batch updates; a bulk batch is never split, and the first
+      // item is always taken.
+      while (!queue_.empty() &&
+             (items.empty() || taken + queue_.front().Weight() <= options_.max_batch)) {
+        taken += queue_.front().Weight();
         items.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      queued_updates_ -= taken;
       if (options_.metrics.queue_depth) {
-        options_.metrics.queue_depth->Set(static_cast<std::int64_t>(queue_.size()));
+        options_.metrics.queue_depth->Set(static_cast<std::int64_t>(queued_updates_));
       }
     }
     WriteBatchOf(items);
@@ -229,29 +261,45 @@ void RocksDbProfileStore::WriterLoop() {
 }
 
 void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
+  // Every update of the group commit, singles and bulk batches alike, in
+  // queue order. Only single updates answer with their merged profile.
+  struct Op {
+    ProfileUpdate* update;
+    const IdempotencyWrite* idempotency;
+    bool wants_profile;
+  };
+  std::vector<Op> ops;
+  for (auto& item : items) {
+    if (item.batch_done) {
+      for (auto& u : item.batch) ops.push_back(Op{&u, nullptr, false});
+    } else {
+      const auto& idem = item.request.idempotency;
+      ops.push_back(Op{&item.request.update, idem ? &*idem : nullptr, true});
+    }
+  }
   // A history row and a current row of a few hundred bytes per update:
   // reserved once instead of regrown (and copied) while the batch builds.
-  rocksdb::WriteBatch batch(items.size() * 640);
+  rocksdb::WriteBatch batch(ops.size() * 640);
   // Users touched by this batch, in first-touch order, with their merged
   // profile so far.
   struct Touched {
     Uuid user;
     Profile profile;
-    std::size_t last_item;  // the batch's last update of this user
-    std::string encoded;    // the profile as Put, for the cache
+    std::size_t last_op;  // the batch's last update of this user
+    std::string encoded;  // the profile as Put, for the cache
   };
   std::vector<Touched> touched;
-  touched.reserve(items.size());
+  touched.reserve(ops.size());
   std::unordered_map<Uuid, std::size_t, UuidHash> index;
-  index.reserve(items.size());
+  index.reserve(ops.size());
   std::vector<Result<Profile>> results;
-  results.reserve(items.size());
+  results.reserve(ops.size());
   std::string key_buf;
   std::string value_buf;
   std::string read_buf;
   std::size_t accepted = 0;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    ProfileUpdate& update = items[i].request.update;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    ProfileUpdate& update = *ops[i].update;
     auto [it, fresh] = index.try_emplace(update.user, touched.size());
     if (fresh) {
       Profile base;
@@ -279,8 +327,8 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
     Touched& t = touched[it->second];
     // The previous update of this user in the batch answers with the
     // profile as it stood before this one.
-    if (!fresh) results[t.last_item] = t.profile;
-    t.last_item = i;
+    if (!fresh && ops[t.last_op].wants_profile) results[t.last_op] = t.profile;
+    t.last_op = i;
     std::int64_t ts_us = update.ts_us;
     Profile operand = ToProfile(std::move(update));
     value_buf.clear();
@@ -289,8 +337,8 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
     AppendHistoryKey(key_buf, t.user, ts_us, next_seq_++);
     batch.Put(history_, AsSlice(key_buf), AsSlice(value_buf));
     MergeInto(t.profile, std::move(operand));
-    if (items[i].request.idempotency) {
-      const IdempotencyWrite& iw = *items[i].request.idempotency;
+    if (ops[i].idempotency) {
+      const IdempotencyWrite& iw = *ops[i].idempotency;
       IdempotencyRecord rec{iw.created_us, iw.fingerprint, t.user, t.profile};
       batch.Put(idempotency_, AsSlice(IdempotencyKey(t.user, iw.key)),
                 AsSlice(EncodeIdempotency(rec)));
@@ -303,8 +351,9 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
   for (auto& t : touched) {
     AppendProfile(t.encoded, t.profile);
     batch.Put(current_, UserSlice(t.user), AsSlice(t.encoded));
-    results[t.last_item] = std::move(t.profile);
+    if (ops[t.last_op].wants_profile) results[t.last_op] = std::move(t.profile);
   }
+  std::optional<rocksdb::Status> failed;
   if (accepted > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
@@ -324,9 +373,31 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
       for (auto& r : results) {
         if (r) r = StorageError(s);
       }
+      failed = s;
     }
   }
-  for (std::size_t i = 0; i < items.size(); ++i) items[i].done(std::move(results[i]));
+  std::size_t op = 0;
+  for (auto& item : items) {
+    if (!item.batch_done) {
+      item.done(std::move(results[op++]));
+      continue;
+    }
+    if (failed) {
+      op += item.batch.size();
+      item.batch_done(StorageError(*failed));
+      continue;
+    }
+    std::vector<Status> statuses;
+    statuses.reserve(item.batch.size());
+    for (std::size_t k = 0; k < item.batch.size(); ++k, ++op) {
+      if (results[op]) {
+        statuses.emplace_back();
+      } else {
+        statuses.emplace_back(tl::unexpected(std::move(results[op].error())));
+      }
+    }
+    item.batch_done(std::move(statuses));
+  }
 }
 
 Result<Profile> RocksDbProfileStore::Get(const Uuid& user) {
@@ -390,7 +461,7 @@ Status RocksDbProfileStore::CompactIdempotency() {
 
 std::size_t RocksDbProfileStore::QueueDepth() const {
   std::lock_guard lock(mu_);
-  return queue_.size();
+  return queued_updates_;
 }
 
 bool RocksDbProfileStore::Ready() const {

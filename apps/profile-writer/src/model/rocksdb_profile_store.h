@@ -15,11 +15,13 @@
 //                ones (periodic compaction makes sure it runs), and the
 //                domain ignores expired records it still reads.
 //
-// Writes: one group-commit writer thread. Apply() only enqueues into a
-// bounded queue (full -> kUnavailable at once). The writer takes everything
-// queued (up to max_batch), builds ONE WriteBatch and writes it with
-// sync=true (WAL fsynced), then calls every `done` - so N concurrent updates
-// cost one fsync.
+// Writes: one group-commit writer thread. Apply() and ApplyBatch() only
+// enqueue into a bounded queue (capacity counted in updates; full ->
+// kUnavailable at once; a bulk batch larger than the capacity is taken
+// when the queue is empty). The writer takes everything queued (up to
+// max_batch updates, a bulk batch never split), builds ONE WriteBatch and
+// writes it with sync=true (WAL fsynced), then calls every `done` - so N
+// concurrent updates, or one bulk import of N updates, cost one fsync.
 //
 // The answer carries the merged profile, so the writer thread reads the
 // user's current value (Get, or its in-batch overlay when the same user
@@ -96,6 +98,7 @@ class RocksDbProfileStore final : public ProfileStore {
   ~RocksDbProfileStore() override;
 
   void Apply(ApplyRequest request, ApplyCallback done) override;
+  void ApplyBatch(std::vector<ProfileUpdate> updates, ApplyBatchCallback done) override;
   Result<Profile> Get(const Uuid& user) override;
   Result<std::optional<IdempotencyRecord>> GetIdempotency(const Uuid& user,
                                                           std::string_view key) override;
@@ -114,10 +117,16 @@ class RocksDbProfileStore final : public ProfileStore {
   std::size_t QueueDepth() const;
 
  private:
+  // One queued unit: a single update (done set) or a bulk batch
+  // (batch_done set, updates in `batch`).
   struct Pending {
     ApplyRequest request;
     ApplyCallback done;
+    std::vector<ProfileUpdate> batch;
+    ApplyBatchCallback batch_done;
+    [[nodiscard]] std::size_t Weight() const { return batch_done ? batch.size() : 1; }
   };
+  void Enqueue(Pending pending);
   RocksDbProfileStore() = default;
   void WriterLoop();
   void WriteBatchOf(std::vector<Pending>& items);
@@ -141,9 +150,10 @@ class RocksDbProfileStore final : public ProfileStore {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Pending> queue_;  // guarded by mu_
-  bool closing_ = false;       // guarded by mu_
-  bool closed_ = false;        // guarded by mu_
+  std::deque<Pending> queue_;       // guarded by mu_
+  std::size_t queued_updates_ = 0;  // sum of queue_ weights, guarded by mu_
+  bool closing_ = false;            // guarded by mu_
+  bool closed_ = false;             // guarded by mu_
   std::thread writer_;
 };
 

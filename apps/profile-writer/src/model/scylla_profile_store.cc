@@ -346,6 +346,36 @@ void ScyllaProfileStore::Apply(ApplyRequest request, ApplyCallback done) {
   asio::co_spawn(s->io, s->ApplyAndFinish(std::move(request), std::move(done)), asio::detached);
 }
 
+void ScyllaProfileStore::ApplyBatch(std::vector<ProfileUpdate> updates, ApplyBatchCallback done) {
+  struct Gather {
+    std::mutex mu;
+    std::vector<Status> statuses;
+    std::size_t left = 0;
+    ApplyBatchCallback done;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->statuses.resize(updates.size());
+  gather->left = updates.size();
+  gather->done = std::move(done);
+  if (updates.empty()) {
+    gather->done(std::vector<Status>());
+    return;
+  }
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    ApplyRequest request;
+    request.update = std::move(updates[i]);
+    Apply(std::move(request), [gather, i](Result<Profile> r) {
+      bool last = false;
+      {
+        std::lock_guard lock(gather->mu);
+        if (!r) gather->statuses[i] = tl::unexpected(std::move(r.error()));
+        last = --gather->left == 0;
+      }
+      if (last) gather->done(std::move(gather->statuses));
+    });
+  }
+}
+
 Result<Profile> ScyllaProfileStore::Get(const Uuid& user) {
   State* s = state_.get();
   auto r = s->Blocking<Profile>([](State* st, Uuid u) -> awaitable<Result<Profile>> {

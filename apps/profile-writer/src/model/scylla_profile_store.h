@@ -83,6 +83,9 @@ class ScyllaProfileStore final : public ProfileStore {
   ScyllaProfileStore& operator=(const ScyllaProfileStore&) = delete;
 
   void Apply(ApplyRequest request, ApplyCallback done) override;
+  // Each update through Apply's path, concurrently; `done` once all have
+  // finished. Per-update statuses (a cluster error fails that update only).
+  void ApplyBatch(std::vector<ProfileUpdate> updates, ApplyBatchCallback done) override;
   Result<Profile> Get(const Uuid& user) override;
   Result<std::optional<IdempotencyRecord>> GetIdempotency(const Uuid& user,
                                                           std::string_view key) override;
