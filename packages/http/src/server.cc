@@ -12,8 +12,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <cstdio>
 #include <unordered_set>
 
+#include "ficus/http/response_body.h"
 #include "ficus/http/tracked_read.h"
 #include "wire.h"
 
@@ -421,6 +423,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
       bool keep = client_keep && !failed && !draining_->load(std::memory_order_relaxed) &&
                   !WantsClose(resp) && !body_unread;
+      const bool no_body =
+          (resp.status >= 100 && resp.status < 200) || resp.status == 204 || resp.status == 304;
+      if (resp.status == 101 && resp.stream && !failed && !body_unread) {
+        // Upgrade: the 101 head, then the connection belongs to the tunnel.
+        wire::AppendUpgradeHead(out_, resp);
+        if (!co_await Flush()) co_return;
+        state_ = ConnState::kHandling;
+        deadline_ = Clock::time_point::max();  // the tunnel has its own idle timeout
+        const std::string early(Buffered());
+        buf_.consume(buf_.size());
+        co_await resp.stream->Tunnel(sock_, early);
+        co_return;
+      }
+      if (resp.stream && !head_only && !no_body && !failed) {
+        if (!co_await WriteStreamed(resp, keep, version)) {
+          Abort();  // the body could not be completed: never let it look complete
+          co_return;
+        }
+        if (body_unread) {
+          co_await FlushAndLinger();
+          co_return;
+        }
+        if (!keep) {
+          sock_.shutdown(tcp::socket::shutdown_send, ec);
+          co_return;
+        }
+        continue;
+      }
+      resp.stream.reset();
       wire::AppendResponse(out_, resp, head_only, keep, version);
       if (body_unread) {
         co_await FlushAndLinger();  // unread body bytes are still coming
@@ -435,6 +466,90 @@ class Connection : public std::enable_shared_from_this<Connection> {
         co_return;
       }
     }
+  }
+
+  // A streamed response (Response::stream): the head and the handler's
+  // first bytes, then each piece as the source yields it, framed by the
+  // declared length, chunked (HTTP/1.1) or by the close (HTTP/1.0). The
+  // next piece is read only once the previous one is written (the client's
+  // pace bounds the source's). False when it could not be completed (the
+  // source failed, the client went away, more or fewer bytes than
+  // declared): the caller aborts the connection.
+  asio::awaitable<bool> WriteStreamed(Response& resp, bool& keep, unsigned version) {
+    using wire::BodyFraming;
+    const BodyFraming framing = resp.content_length ? BodyFraming::kLength
+                                : version >= 11     ? BodyFraming::kChunked
+                                                    : BodyFraming::kClose;
+    if (framing == BodyFraming::kClose) keep = false;
+    wire::AppendStreamedHead(out_, resp, framing, keep, version);
+    const std::uint64_t declared = resp.content_length.value_or(0);
+    std::uint64_t sent = 0;
+    std::string_view piece = resp.body;
+    for (;;) {
+      if (!piece.empty()) {
+        if (framing == BodyFraming::kLength && piece.size() > declared - sent) co_return false;
+        sent += piece.size();
+        if (!co_await WritePiece(piece, framing == BodyFraming::kChunked)) co_return false;
+      } else if (!out_.empty() && !co_await Flush()) {
+        co_return false;  // the head goes out before the first wait for the source
+      }
+      state_ = ConnState::kHandling;
+      deadline_ = Clock::time_point::max();  // the source's own timeouts bound the wait
+      auto next = co_await resp.stream->Read();
+      if (closed_ || !next) co_return false;
+      if (next->empty()) break;
+      piece = *next;
+    }
+    if (framing == BodyFraming::kLength && sent != declared) co_return false;
+    resp.stream.reset();  // done: the source releases what it holds (e.g. a pooled connection)
+    if (framing == BodyFraming::kChunked) out_.append("0\r\n\r\n");
+    co_return co_await Flush();
+  }
+
+  // Writes out_ (pending head) and one body piece (chunk-framed when
+  // `chunked`) without copying the piece; a partial write waits with the
+  // write timeout.
+  asio::awaitable<bool> WritePiece(std::string_view piece, bool chunked) {
+    char size_line[24];
+    std::size_t size_len = 0;
+    if (chunked) {
+      size_len = static_cast<std::size_t>(
+          std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece.size()));
+    }
+    const std::array<asio::const_buffer, 4> all = {
+        asio::buffer(out_), asio::buffer(size_line, size_len),
+        asio::buffer(piece.data(), piece.size()), asio::buffer("\r\n", chunked ? 2 : 0)};
+    const std::size_t total = asio::buffer_size(all);
+    error_code ec;
+    std::size_t n = sock_.write_some(all, ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+    if (ec) n = 0;
+    if (n < total) {
+      std::array<asio::const_buffer, 4> rest;
+      std::size_t k = 0, skip = n;
+      for (const auto& b : all) {
+        if (skip >= b.size()) {
+          skip -= b.size();
+          continue;
+        }
+        rest[k++] = b + skip;
+        skip = 0;
+      }
+      state_ = ConnState::kWriting;
+      SetDeadline(Clock::now() + opts_->write_timeout);
+      co_await asio::async_write(sock_, rest, asio::redirect_error(asio::use_awaitable, ec));
+      deadline_ = Clock::time_point::max();
+      if (ec) co_return false;
+    }
+    out_.clear();
+    co_return true;
+  }
+
+  // Ends the connection with a reset, so a client reading a close-delimited
+  // body sees an error, not a clean end (Run() closes the socket).
+  void Abort() {
+    error_code ec;
+    sock_.set_option(asio::socket_base::linger(true, 0), ec);
   }
 
   static bool WantsClose(const Response& r) {

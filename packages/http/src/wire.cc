@@ -31,19 +31,29 @@ void AppendFields(std::string& out, const Headers& h) {
 
 }  // namespace
 
-void AppendResponse(std::string& out, const Response& r, bool head_only, bool keep_alive,
-                    unsigned request_version) {
+void AppendStatusLine(std::string& out, const Response& r) {
   out.append("HTTP/1.1 ");
   AppendUint(out, r.status);
   out.push_back(' ');
-  out.append(
-      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(r.status)));
+  if (!r.reason.empty() && !ContainsCrLf(r.reason)) {
+    out.append(r.reason);
+  } else {
+    const auto status = boost::beast::http::int_to_status(r.status);
+    if (status != boost::beast::http::status::unknown) {
+      out.append(boost::beast::http::obsolete_reason(status));
+    }
+  }
   out.append("\r\n");
+}
+
+void AppendResponse(std::string& out, const Response& r, bool head_only, bool keep_alive,
+                    unsigned request_version) {
+  AppendStatusLine(out, r);
   AppendFields(out, r.headers);
   bool no_body = (r.status >= 100 && r.status < 200) || r.status == 204 || r.status == 304;
   if (!no_body) {
     out.append("Content-Length: ");
-    AppendUint(out, r.body.size());
+    AppendUint(out, head_only && r.content_length ? *r.content_length : r.body.size());
     out.append("\r\n");
   }
   if (!keep_alive) {
@@ -53,6 +63,31 @@ void AppendResponse(std::string& out, const Response& r, bool head_only, bool ke
   }
   out.append("\r\n");
   if (!no_body && !head_only) out.append(r.body);
+}
+
+void AppendStreamedHead(std::string& out, const Response& r, BodyFraming framing, bool keep_alive,
+                        unsigned request_version) {
+  AppendStatusLine(out, r);
+  AppendFields(out, r.headers);
+  if (framing == BodyFraming::kLength) {
+    out.append("Content-Length: ");
+    AppendUint(out, r.content_length.value_or(0));
+    out.append("\r\n");
+  } else if (framing == BodyFraming::kChunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  }
+  if (!keep_alive) {
+    out.append("Connection: close\r\n");
+  } else if (request_version == 10) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+}
+
+void AppendUpgradeHead(std::string& out, const Response& r) {
+  AppendStatusLine(out, r);
+  AppendFields(out, r.headers);
+  out.append("Connection: upgrade\r\n\r\n");
 }
 
 void AppendRequestHead(std::string& out, const Request& r, std::string_view host_header) {

@@ -84,6 +84,17 @@ std::string RawClient::ReadResponse() {
   }
 }
 
+std::string RawClient::ReadSome() {
+  if (!pending_.empty()) {
+    std::string out;
+    out.swap(pending_);
+    return out;
+  }
+  char buf[65536];
+  const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+  return n <= 0 ? std::string() : std::string(buf, static_cast<std::size_t>(n));
+}
+
 std::string RawClient::ReadAll() {
   std::string out = std::move(pending_);
   pending_.clear();

@@ -40,6 +40,9 @@ class RawClient {
   // Reads one complete response (Content-Length framed); empty on
   // EOF/timeout before a full response.
   std::string ReadResponse();
+  // One recv (bytes already buffered by ReadResponse first); empty on
+  // EOF/timeout.
+  std::string ReadSome();
   // Reads until the peer closes (or timeout); returns everything read.
   std::string ReadAll();
   // True if the peer closed the connection (EOF or reset) within timeout.

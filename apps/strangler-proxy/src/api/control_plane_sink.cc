@@ -131,8 +131,8 @@ void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult&
   if (!ex.mirror_to_legacy) RecordModern(ex.route, failed);
   const bool comparable = (ex.mode == "shadow" || ex.mode == "canary") &&
                           result.outcome == MirrorOutcome::kOk && ex.primary_status != 0;
-  if (comparable && raced) {
-    cp_.RecordSkipped(ex.route);
+  if (comparable && (raced || ex.primary_too_large)) {
+    cp_.RecordSkipped(ex.route);  // not compared: raced with a write, or too large
   } else if (comparable) {
     const HttpAnswer primary{ex.primary_status, ex.primary_body};
     const HttpAnswer mirror{result.status, result.body};

@@ -17,6 +17,7 @@
 #include "api/forward.h"
 #include "domain/cohort.h"
 #include "domain/routing.h"
+#include "ficus/http/response_body.h"
 
 namespace ficus::proxy {
 
@@ -35,6 +36,18 @@ thread_local std::unique_ptr<UpstreamPool> tl_pool;
 UpstreamPool& LoopPool(const asio::any_io_executor& ex) {
   if (!tl_pool) tl_pool = std::make_unique<UpstreamPool>(ex);
   return *tl_pool;
+}
+
+// The loop's pool, with the tunnel metrics wired on first use.
+UpstreamPool& LoopPool(const asio::any_io_executor& ex, Counter* tunnels, Gauge* active) {
+  auto& pool = LoopPool(ex);
+  if (!pool.has_tunnel_observer()) {
+    pool.SetTunnelObserver([tunnels, active](int d) {
+      if (d > 0) tunnels->Inc();
+      active->Add(d);
+    });
+  }
+  return pool;
 }
 
 int64_t ElapsedUs(SteadyClock::time_point since) {
@@ -199,13 +212,27 @@ void AppendStreamedHead(std::string& out, std::string_view method, std::string_v
 
 // The client's answer from the backend's (or the 502/504 envelope); counts
 // backend errors.
-http::Response ResponseFrom(UpstreamResult& r, const std::string& backend, const RoleMetrics& m) {
+// A streamed answer (r.response.rest) stays streamed: the client gets the
+// bytes as they come, framed by the backend's Content-Length when it sent
+// one (else chunked, or close-delimited for HTTP/1.0 clients).
+http::Response ResponseFrom(UpstreamResult& r, const std::string& backend, const RoleMetrics& m,
+                            bool head_request) {
   http::Response resp;
   if (r.ok()) {
     resp.status = r.response.result_int();
+    resp.reason = std::move(r.response.reason);
     resp.headers = std::move(r.response.headers);
     if (r.response.connection_lists_fields) StripResponseFraming(resp.headers);
     resp.body = std::move(r.response.body());
+    if (resp.status == 101) {
+      resp.headers.Add("Upgrade", r.response.upgrade);  // the tunnel (server.h "Upgrades")
+    }
+    if (r.response.rest) {
+      resp.stream = std::move(r.response.rest);
+      if (r.response.length_framed) resp.content_length = r.response.content_length;
+    } else if (head_request) {
+      resp.content_length = r.response.content_length;  // what a GET would have carried
+    }
   } else if (r.client_body_error) {
     // The client's body failed mid-stream; the server answers the client
     // itself (400/413/408) and closes. Not a backend error.
@@ -221,6 +248,43 @@ http::Response ResponseFrom(UpstreamResult& r, const std::string& backend, const
                  (r.error == UpstreamErrorKind::kConnect ? "unreachable" : "failed"));
   }
   return resp;
+}
+
+// The protocol an upgrade request asks for ("websocket"), or empty: a GET
+// with "Connection: upgrade" (among its tokens) and an Upgrade field.
+std::string UpgradeAsked(const http::Request& req) {
+  const auto up = req.headers.Get("upgrade");
+  if (!up || up->empty() || req.method != "GET" || http::ContainsCrLf(*up)) return {};
+  for (auto f : req.headers) {
+    if (!http::IEquals(f.name, "connection")) continue;
+    std::string_view v = f.value;
+    while (!v.empty()) {
+      const auto comma = v.find(',');
+      std::string_view tok = v.substr(0, comma);
+      while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
+      while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
+      if (http::IEquals(tok, "upgrade")) return std::string(*up);
+      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    }
+  }
+  return {};
+}
+
+// Reads a streamed answer's rest into `body` while it fits in `max` bytes
+// (the copy kept for comparison). True: complete (rest is dropped); false:
+// larger, `body` holds what was read and rest continues after it.
+asio::awaitable<Result<bool>> ReadForCompare(std::shared_ptr<http::ResponseBody>& rest,
+                                             std::string& body, uint64_t max) {
+  while (body.size() <= max) {
+    auto piece = co_await rest->Read();
+    if (!piece) co_return tl::unexpected(piece.error());
+    if (piece->empty()) {
+      rest.reset();
+      co_return true;
+    }
+    body.append(*piece);
+  }
+  co_return false;
 }
 
 // Where a matched request goes: cohort, primary backend and path, mirror.
@@ -368,6 +432,8 @@ Status Proxy::SetConfig(const std::shared_ptr<const Config>& config) {
     br.target.key = name + "@" + addr->to_string() + ":" + std::to_string(b.address.port);
     br.target.connect_timeout_ms = b.connect_timeout_ms;
     br.target.response_timeout_ms = b.response_timeout_ms;
+    br.target.idle_timeout_ms = b.idle_timeout_ms;
+    br.target.total_timeout_ms = b.total_timeout_ms;
     br.target.max_idle = b.max_idle;
     br.target.host = b.address.ToString();
     br.state = BackendStateFor(name);
@@ -401,6 +467,11 @@ Status Proxy::SetConfig(const std::shared_ptr<const Config>& config) {
       .Set(static_cast<int64_t>(rt->generation));
   if (!requests_total_) {
     requests_total_ = &metrics_.GetCounter("ficus_proxy_handled_total", "Requests handled.");
+    upgrades_refused_ = &metrics_.GetCounter("ficus_proxy_upgrades_refused_total",
+                                             "Upgrade requests refused (403) by route config.");
+    tunnels_total_ =
+        &metrics_.GetCounter("ficus_proxy_tunnels_total", "Upgrade tunnels opened (101 relayed).");
+    tunnels_active_ = &metrics_.GetGauge("ficus_proxy_tunnels_active", "Upgrade tunnels open now.");
   }
   runtime_.store(std::move(rt), std::memory_order_release);
   return {};
@@ -465,6 +536,14 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
     }
   }
 
+  // Upgrade (WebSocket and others): the hop-by-hop Upgrade is forwarded on
+  // purpose; a 101 turns the exchange into a tunnel (UpstreamTunnel).
+  std::string upgrade = UpgradeAsked(req);
+  if (!upgrade.empty() && route && !route->upgrade) {
+    upgrades_refused_->Inc();
+    co_return http::Response::Error(403, "forbidden: route " + rr->name + " refuses upgrades");
+  }
+
   // Headers, shared by primary and mirror.
   const int64_t ts = route && IsWrite(req.method) ? clock_.NowUs() : 0;
   char generated[kRequestIdLength];
@@ -492,6 +571,9 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   } else {
     AppendRequestHead(head, req.method, primary_target, req.headers, body.size(),
                       primary->target.host);
+  }
+  if (!upgrade.empty()) {
+    head.insert(head.size() - 2, "Upgrade: " + upgrade + "\r\nConnection: upgrade\r\n");
   }
 
   // The mirror goes out once the primary request is on the wire.
@@ -570,14 +652,30 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   if (req.body_stream) {
     const bool chunked = !req.body_stream->content_length().has_value();
     r = co_await LoopPool(ex).ExchangeStreamed(primary->target, head, *req.body_stream, chunked,
-                                               req.method == "HEAD", cfg.limits.max_response_bytes);
+                                               req.method == "HEAD", cfg.limits.max_response_bytes,
+                                               /*stream=*/true);
   } else {
-    r = co_await LoopPool(ex).Exchange(primary->target, head, body, req.method == "HEAD",
-                                       cfg.limits.max_response_bytes, 0,
-                                       mirror_backend ? &on_sent : nullptr);
+    r = co_await LoopPool(ex, tunnels_total_, tunnels_active_)
+            .Exchange(primary->target, head, body, req.method == "HEAD",
+                      cfg.limits.max_response_bytes, 0, mirror_backend ? &on_sent : nullptr,
+                      /*stream=*/true,
+                      /*upgrade=*/!upgrade.empty());
+  }
+  // A compared answer is kept up to compare.max_bytes while the rest streams.
+  bool primary_too_large = false;
+  if (job && want_bodies && r.ok() && r.response.rest) {
+    auto whole =
+        co_await ReadForCompare(r.response.rest, r.response.body_, route->compare.max_bytes);
+    if (!whole) {
+      r.error = whole.error().code == ErrorCode::kTimeout ? UpstreamErrorKind::kTimeout
+                                                          : UpstreamErrorKind::kIo;
+      r.detail = whole.error().message;
+    } else {
+      primary_too_large = !*whole;
+    }
   }
   auto& m = rr->metrics[primary_role == Role::kLegacy ? 0 : 1];
-  http::Response resp = ResponseFrom(r, primary->target.name, m);
+  http::Response resp = ResponseFrom(r, primary->target.name, m, req.method == "HEAD");
   resp.headers.Remove(kRequestIdHeader);
   resp.headers.AddParsed(kRequestIdHeader, request_id);  // a valid id (PrepareUpstreamHeaders)
   if (route && !r.client_body_error) {
@@ -598,7 +696,8 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   if (job) {
     job->primary_done = true;
     job->exchange.primary_status = r.ok() ? static_cast<int>(resp.status) : 0;
-    if (want_bodies) job->exchange.primary_body = resp.body;
+    job->exchange.primary_too_large = primary_too_large;
+    if (want_bodies && !primary_too_large) job->exchange.primary_body = resp.body;
     if (job->mirror_done) FinishMirror(*job);
   }
   const int64_t latency_us = ElapsedUs(t0);

@@ -160,6 +160,9 @@ class Proxy {
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> mirrors_inflight_{0};
   Counter* requests_total_ = nullptr;
+  Counter* upgrades_refused_ = nullptr;
+  Counter* tunnels_total_ = nullptr;
+  Gauge* tunnels_active_ = nullptr;
 };
 
 }  // namespace ficus::proxy

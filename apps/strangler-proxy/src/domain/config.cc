@@ -110,7 +110,7 @@ uint32_t Ms(const YAML::Node& node, const std::string& path) {
 Backend ParseBackend(const std::string& name, const YAML::Node& node, const std::string& path) {
   ExpectMap(node, path,
             {"url", "health", "health_interval_ms", "connect_timeout_ms", "response_timeout_ms",
-             "max_idle"});
+             "idle_timeout_ms", "total_timeout_ms", "max_idle"});
   Backend b;
   b.name = name;
   if (!node["url"]) Fail(Join(path, "url"), "is required");
@@ -131,6 +131,13 @@ Backend ParseBackend(const std::string& name, const YAML::Node& node, const std:
   }
   if (node["response_timeout_ms"]) {
     b.response_timeout_ms = Ms(node["response_timeout_ms"], Join(path, "response_timeout_ms"));
+  }
+  if (node["idle_timeout_ms"]) {
+    b.idle_timeout_ms = Ms(node["idle_timeout_ms"], Join(path, "idle_timeout_ms"));
+  }
+  if (node["total_timeout_ms"]) {  // 0: no cap
+    b.total_timeout_ms = static_cast<uint32_t>(
+        Unsigned(node["total_timeout_ms"], Join(path, "total_timeout_ms"), 0, 24UL * 3600 * 1000));
   }
   if (node["max_idle"]) {
     b.max_idle =
@@ -198,7 +205,7 @@ Route ParseRoute(const YAML::Node& node, const std::string& path, const Config& 
                  const MirrorPolicy& mirror_defaults) {
   ExpectMap(node, path,
             {"name", "match", "backends", "rewrite", "cohort", "mode", "percent", "paused",
-             "mirror", "compare", "fallback"});
+             "mirror", "compare", "fallback", "upgrade"});
   Route r;
   if (!node["name"]) Fail(Join(path, "name"), "is required");
   r.name = NonEmpty(node["name"], Join(path, "name"));
@@ -274,7 +281,11 @@ Route ParseRoute(const YAML::Node& node, const std::string& path, const Config& 
   if (node["mirror"]) r.mirror = ParseMirror(node["mirror"], Join(path, "mirror"), mirror_defaults);
   if (node["compare"]) {
     const auto cp = Join(path, "compare");
-    ExpectMap(node["compare"], cp, {"ignore"});
+    ExpectMap(node["compare"], cp, {"ignore", "max_bytes"});
+    if (node["compare"]["max_bytes"]) {
+      r.compare.max_bytes =
+          Unsigned(node["compare"]["max_bytes"], Join(cp, "max_bytes"), 0, 1ull << 30);
+    }
     const auto& ig = node["compare"]["ignore"];
     if (ig) {
       if (!ig.IsSequence()) Fail(Join(cp, "ignore"), "must be a list");
@@ -284,6 +295,7 @@ Route ParseRoute(const YAML::Node& node, const std::string& path, const Config& 
       }
     }
   }
+  if (node["upgrade"]) r.upgrade = Bool(node["upgrade"], Join(path, "upgrade"));
   if (node["fallback"]) {
     const auto fp = Join(path, "fallback");
     ExpectMap(node["fallback"], fp, {"enabled", "error_rate", "window_s", "min_requests"});

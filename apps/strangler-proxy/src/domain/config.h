@@ -36,8 +36,10 @@ struct Backend {
   std::string health_path;  // empty: no active health check
   uint32_t health_interval_ms = 2000;
   uint32_t connect_timeout_ms = 1000;
-  uint32_t response_timeout_ms = 30000;
-  uint32_t max_idle = 256;  // idle keep-alive connections per event loop
+  uint32_t response_timeout_ms = 30000;  // request sent -> first byte of the answer
+  uint32_t idle_timeout_ms = 60000;      // between reads of a streamed answer body
+  uint32_t total_timeout_ms = 0;         // whole exchange cap; 0 = none
+  uint32_t max_idle = 256;               // idle keep-alive connections per event loop
 };
 
 // Where the cohort key comes from, tried in order.
@@ -65,6 +67,9 @@ struct MirrorPolicy {
 // validated here so the file format is stable, acted on elsewhere.
 struct ComparePolicy {
   std::vector<std::string> ignore;
+  // The primary's answer is kept for comparison up to this size while it
+  // streams to the client; a larger one is not compared ("too large").
+  uint64_t max_bytes = 1ull << 20;
 };
 struct FallbackPolicy {
   bool enabled = false;
@@ -86,6 +91,7 @@ struct Route {
   Mode mode = Mode::kLegacy;
   uint32_t percent_bp = 0;  // canary share in basis points, 0..10000 (percent * 100)
   bool paused = false;      // operator pause: the route behaves as mode legacy
+  bool upgrade = true;      // Upgrade requests (WebSocket...) tunnelled; false: 403
   MirrorPolicy mirror;
   ComparePolicy compare;
   FallbackPolicy fallback;

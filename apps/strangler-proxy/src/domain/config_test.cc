@@ -52,7 +52,7 @@ TEST(Config, BadModeNamesItsPath) {
 TEST(Config, UnknownKeysAreRejectedWithTheirPath) {
   EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "percent: 0", "percnt: 0")),
             "routes[0].percnt: unknown key (allowed: name|match|backends|rewrite|cohort|mode|"
-            "percent|paused|mirror|compare|fallback)");
+            "percent|paused|mirror|compare|fallback|upgrade)");
   EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "health: /healthz", "helth: /healthz"))
                 .rfind("backends.modern.helth: unknown key", 0),
             0u);
@@ -121,6 +121,34 @@ TEST(Config, DeployExampleParsesWithEveryKey) {
   EXPECT_EQ((*cfg)->routes[0].mode, Mode::kShadow);
   EXPECT_EQ((*cfg)->admin_token_file, "/etc/ficus/admin.token");
   EXPECT_TRUE((*cfg)->routes[0].fallback.enabled);
+  const Backend* legacy = (*cfg)->FindBackend("legacy");
+  ASSERT_NE(legacy, nullptr);
+  EXPECT_EQ(legacy->idle_timeout_ms, 60000u);
+  EXPECT_EQ(legacy->total_timeout_ms, 0u);
+  EXPECT_EQ((*cfg)->routes[0].compare.max_bytes, 1048576u);
+}
+
+TEST(Config, PerPhaseTimeoutsAndCompareLimit) {
+  const std::string base = R"(
+backends:
+  legacy: {url: "http://127.0.0.1:1", idle_timeout_ms: 1500, total_timeout_ms: 0}
+routes:
+  - {name: r, match: {path: /r}, mode: legacy, compare: {max_bytes: 4096}}
+)";
+  auto cfg = ParseConfig(base);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ((*cfg)->FindBackend("legacy")->idle_timeout_ms, 1500u);
+  EXPECT_EQ((*cfg)->routes[0].compare.max_bytes, 4096u);
+  EXPECT_TRUE((*cfg)->routes[0].upgrade);  // tunnels allowed unless refused
+  auto refused = ParseConfig(Replace(base, "mode: legacy,", "mode: legacy, upgrade: false,"));
+  ASSERT_TRUE(refused) << refused.error().message;
+  EXPECT_FALSE((*refused)->routes[0].upgrade);
+  EXPECT_EQ(ErrorOf(Replace(base, "idle_timeout_ms: 1500", "idle_timeout_ms: 0")),
+            "backends.legacy.idle_timeout_ms: must be between 1 and 3600000");
+  EXPECT_EQ(ErrorOf(Replace(base, "total_timeout_ms: 0", "total_timeout_ms: -1")),
+            "backends.legacy.total_timeout_ms: must be an unsigned integer");
+  EXPECT_EQ(ErrorOf(Replace(base, "max_bytes: 4096", "max_bytes: lots")),
+            "routes[0].compare.max_bytes: must be an unsigned integer");
 }
 
 }  // namespace

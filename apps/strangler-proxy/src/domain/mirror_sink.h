@@ -67,6 +67,9 @@ struct MirrorExchange {
 
   int primary_status = 0;  // 0 = primary failed (proxy answered 502/504)
   std::string primary_body;
+  // The primary's answer was over the route's compare.max_bytes: streamed
+  // to the client, not kept, not compared.
+  bool primary_too_large = false;
 
   bool write = false;                  // method changes state
   bool mirror_to_legacy = false;       // the copy goes to the route's legacy backend

@@ -135,6 +135,7 @@ HeadParse ParseSimpleResponseHead(std::string_view data, std::size_t max_head_by
                       {fields[i].value, fields[i].value_len});
   }
   out.status = status;
+  out.reason_len = line.size() - SimpleResponseHead::kReasonPos;
   out.head_bytes = static_cast<std::size_t>(p - begin);
   out.content_length = length;
   out.keep_alive = keep_alive;

@@ -24,7 +24,10 @@ namespace ficus::proxy {
 
 struct SimpleResponseHead {
   unsigned status = 0;
-  std::size_t head_bytes = 0;   // through the blank line
+  std::size_t head_bytes = 0;  // through the blank line
+  // The reason phrase as sent (may be empty): data[13, 13 + reason_len).
+  static constexpr std::size_t kReasonPos = 13;
+  std::size_t reason_len = 0;
   uint64_t content_length = 0;  // body bytes that follow
   bool keep_alive = true;       // no "Connection: close"
   bool connection_lists_fields = false;

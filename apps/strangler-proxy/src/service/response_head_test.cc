@@ -133,6 +133,20 @@ TEST(ResponseHead, ParsesTheCommonAnswer) {
   ExpectAgreement(kNginx);
 }
 
+TEST(ResponseHead, ReasonPhraseIsReportedAsSent) {
+  for (const auto& [line, reason] :
+       std::vector<std::pair<std::string, std::string>>{{"HTTP/1.1 200 OK", "OK"},
+                                                        {"HTTP/1.1 299 Fine Thanks", "Fine Thanks"},
+                                                        {"HTTP/1.1 422 ", ""}}) {
+    const std::string data = line + "\r\nContent-Length: 0\r\n\r\n";
+    FastView f = ParseFast(data);
+    ASSERT_EQ(f.st, HeadParse::kOk) << line;
+    EXPECT_EQ(data.substr(SimpleResponseHead::kReasonPos, f.h.reason_len), reason);
+  }
+  // No SP after the code: declined here, Beast's path takes it (upstream.cc).
+  EXPECT_EQ(ParseFast("HTTP/1.1 422\r\nContent-Length: 0\r\n\r\n").st, HeadParse::kDecline);
+}
+
 TEST(ResponseHead, NeedsMoreUntilTheBlankLine) {
   for (std::size_t n = 0; n < kNginx.find("\r\n\r\n") + 4; ++n) {
     FastView f = ParseFast(kNginx.substr(0, n));

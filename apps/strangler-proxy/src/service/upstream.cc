@@ -5,6 +5,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/basic_parser.hpp>
@@ -12,8 +14,10 @@
 #include <boost/beast/http/rfc7230.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <optional>
+#include <tuple>
 
 #include "service/response_head.h"
 
@@ -23,6 +27,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+using namespace boost::asio::experimental::awaitable_operators;  // || on awaitables (tunnels)
 constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 constexpr auto kTimeoutTick = std::chrono::milliseconds(5);
 constexpr std::size_t kReadChunk = 16UL * 1024;
@@ -51,16 +56,22 @@ namespace {
 class ResponseParser final : public bhttp::basic_parser<false> {
  public:
   // One allocation per buffer for a typical response head, not one per doubling.
-  explicit ResponseParser(UpstreamResponse* out) : out_(out) { out_->headers.reserve(16, 512); }
+  explicit ResponseParser(UpstreamResponse* out) : out_(out), body_(&out->body_) {}
+  // Where body bytes go from now on (a streamed body's piece buffer).
+  void set_body_sink(std::string* sink) { body_ = sink; }
 
  private:
   void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int,
                        beast::error_code&) override {}
-  void on_response_impl(int code, beast::string_view, int, beast::error_code&) override {
+  void on_response_impl(int code, beast::string_view reason, int, beast::error_code&) override {
     out_->status = static_cast<unsigned>(code);
+    out_->reason.assign(reason.data(), reason.size());
   }
   void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
                      beast::error_code&) override {
+    // Trailer fields of a chunked body come here too: never merged into the
+    // header section (RFC 9110 6.5.1); dropped, as nginx does.
+    if (header_done_) return;
     switch (http::FramingRole(name)) {
       case http::FieldRole::kConnection:
         // Kept only when it names other fields (hop-by-hop too): the proxy
@@ -76,29 +87,58 @@ class ResponseParser final : public bhttp::basic_parser<false> {
       case http::FieldRole::kEndToEnd:
         out_->headers.AddParsed(name, value);  // Beast rejects CR/LF in fields
         return;
+      case http::FieldRole::kHopByHop:
+        // Upgrade is hop-by-hop, but a 101 must say what it switched to.
+        if (beast::iequals(name, "upgrade")) out_->upgrade.assign(value.data(), value.size());
+        return;
       default:
         return;  // framing and hop-by-hop: consumed here, never forwarded
     }
   }
-  void on_header_impl(beast::error_code&) override {}
+  void on_header_impl(beast::error_code&) override { header_done_ = true; }
   void on_body_init_impl(const boost::optional<std::uint64_t>& length,
                          beast::error_code&) override {
-    if (length && *length <= (1u << 20)) out_->body_.reserve(static_cast<std::size_t>(*length));
+    if (length && *length <= (1u << 20)) body_->reserve(static_cast<std::size_t>(*length));
   }
   std::size_t on_body_impl(beast::string_view body, beast::error_code&) override {
-    out_->body_.append(body.data(), body.size());
+    body_->append(body.data(), body.size());
     return body.size();
   }
   void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
   std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
                                  beast::error_code&) override {
-    out_->body_.append(body.data(), body.size());
+    body_->append(body.data(), body.size());
     return body.size();
   }
   void on_finish_impl(beast::error_code&) override {}
 
   UpstreamResponse* out_;
+  std::string* body_;
+  bool header_done_ = false;
 };
+
+// "HTTP/1.1 422\r\n" (no SP after the code: what nginx + php-fpm send for
+// a status PHP has no phrase for) becomes "HTTP/1.1 422 \r\n" in place,
+// which Beast accepts as an empty reason. `buf` starts at a status line;
+// true once the line is complete (rewritten or not).
+bool NormalizeStatusLine(beast::flat_buffer& buf) {
+  const std::string_view data(static_cast<const char*>(buf.data().data()), buf.size());
+  const std::size_t eol = data.find('\n');
+  if (eol == std::string_view::npos) return false;
+  const std::size_t end = eol > 0 && data[eol - 1] == '\r' ? eol - 1 : eol;
+  auto digit = [&](std::size_t i) { return data[i] >= '0' && data[i] <= '9'; };
+  // "HTTP/d.d SP DDD" and nothing after the code.
+  if (end != 12 || data.substr(0, 5) != "HTTP/" || data[8] != ' ' || !digit(9) || !digit(10) ||
+      !digit(11)) {
+    return true;
+  }
+  const std::size_t size = buf.size();
+  buf.commit(boost::asio::buffer_copy(buf.prepare(1), boost::asio::buffer(" ", 1)));
+  char* p = static_cast<char*>(buf.data().data());
+  std::memmove(p + 13, p + 12, size - 12);
+  p[12] = ' ';
+  return true;
+}
 
 }  // namespace
 
@@ -202,28 +242,41 @@ UpstreamPool::ReadOutcome UpstreamPool::CompleteSimpleResponse(Conn& conn, Upstr
   auto& buf = conn.buffer;
   const char* data = static_cast<const char*>(buf.data().data());
   result.response.status = h.status;
+  result.response.reason.assign(data + SimpleResponseHead::kReasonPos, h.reason_len);
+  result.response.content_length = h.content_length;
   result.response.connection_lists_fields = h.connection_lists_fields;
   result.response.body_.assign(data + h.head_bytes, static_cast<std::size_t>(h.content_length));
   buf.consume(h.head_bytes + static_cast<std::size_t>(h.content_length));
   return h.keep_alive && buf.size() == 0 ? ReadOutcome::kKeep : ReadOutcome::kDone;
 }
 
-asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn,
-                                                                      UpstreamResult& result,
-                                                                      bool head_request,
-                                                                      uint64_t max_response_bytes) {
-  // One parser per answer head: an interim answer (1xx) is parsed, dropped,
-  // and the next head is parsed by a fresh parser from the following bytes.
-  std::optional<ResponseParser> fresh;
-  auto start_parser = [&]() -> ResponseParser& {
-    auto& p = fresh.emplace(&result.response);
-    p.eager(true);
-    p.body_limit(max_response_bytes);
-    p.header_limit(kMaxHeadBytes);
-    if (head_request) p.skip(true);
-    return p;
+struct UpstreamPool::StreamSlot {
+  std::unique_ptr<ResponseParser> parser;  // null: raw bytes by length (`remaining`)
+  uint64_t remaining = 0;
+  bool keep_alive = true;
+};
+
+asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(
+    Conn& conn, UpstreamResult& result, bool head_request, uint64_t max_response_bytes,
+    StreamSlot* slot, bool upgrade) {
+  // One parser per answer head, made when the fast path declines: an
+  // interim answer (1xx) is parsed, dropped, and the next head is parsed by
+  // a fresh parser from the following bytes.
+  std::unique_ptr<ResponseParser> parser;
+  auto start_parser = [&] {
+    parser = std::make_unique<ResponseParser>(&result.response);
+    parser->eager(true);
+    if (slot) {
+      parser->body_limit(boost::none);
+    } else {
+      parser->body_limit(max_response_bytes);
+    }
+    parser->header_limit(kMaxHeadBytes);
+    if (head_request) parser->skip(true);
   };
-  ResponseParser* parser = &start_parser();
+  // One allocation per buffer for a typical response head, not one per doubling.
+  result.response.headers.reserve(16, 512);
+  bool status_line_checked = false;
   int interims = 0;
   auto& buf = conn.buffer;
   bool got_bytes = buf.size() > 0;
@@ -236,11 +289,23 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
       SimpleResponseHead h;
       const std::string_view data(static_cast<const char*>(buf.data().data()), buf.size());
       const HeadParse st = ParseSimpleResponseHead(data, kMaxHeadBytes, h, result.response.headers);
-      if (st == HeadParse::kOk && h.content_length <= max_response_bytes) {
+      if (st == HeadParse::kOk && (slot || h.content_length <= max_response_bytes)) {
         if (buf.size() >= h.head_bytes + h.content_length) {
           co_return CompleteSimpleResponse(conn, result, h);  // usual: all in one read
         }
-        co_return co_await FinishSimpleResponse(conn, result, h);
+        if (!slot) co_return co_await FinishSimpleResponse(conn, result, h);
+        // Streamed: what came with the head now, the rest raw by length.
+        const char* d = static_cast<const char*>(buf.data().data());
+        result.response.status = h.status;
+        result.response.reason.assign(d + SimpleResponseHead::kReasonPos, h.reason_len);
+        result.response.connection_lists_fields = h.connection_lists_fields;
+        result.response.content_length = h.content_length;
+        result.response.length_framed = true;
+        result.response.body_.assign(d + h.head_bytes, buf.size() - h.head_bytes);
+        slot->remaining = h.content_length - (buf.size() - h.head_bytes);
+        slot->keep_alive = h.keep_alive;
+        buf.consume(buf.size());
+        co_return ReadOutcome::kStreaming;
       }
       if (st != HeadParse::kNeedMore) {
         result.response.headers.clear();  // kOk over the body limit: Beast reports it
@@ -248,6 +313,8 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
       }
     }
     if (!try_fast && buf.size() > 0) {
+      if (!parser) start_parser();
+      if (!status_line_checked) status_line_checked = NormalizeStatusLine(buf);
       const std::size_t used = parser->put(buf.data(), perr);
       buf.consume(used);
       if (perr == bhttp::error::need_more) {
@@ -266,9 +333,20 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
           co_return ReadOutcome::kFailed;
         }
         result.response = UpstreamResponse{};
-        parser = &start_parser();
+        parser.reset();
+        status_line_checked = false;
         try_fast = !head_request;
         continue;
+      }
+      if (slot && parser->is_header_done() && result.response.status >= 200 &&
+          result.response.status != 101) {
+        // The head is complete and the body continues: streamed from here.
+        if (auto cl = parser->content_length()) {
+          result.response.content_length = *cl;
+          result.response.length_framed = true;
+        }
+        slot->parser = std::move(parser);
+        co_return ReadOutcome::kStreaming;
       }
       if (used > 0 && buf.size() > 0) continue;
     }
@@ -278,7 +356,7 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
                                                          buf.prepare(kReadChunk), got_bytes, kUse);
     buf.commit(rn);
     if (rn > 0) got_bytes = true;
-    if (rec == asio::error::eof && parser->got_some()) {
+    if (rec == asio::error::eof && parser && parser->got_some()) {
       parser->put_eof(perr);
       if (!perr && parser->is_done()) break;
     }
@@ -289,12 +367,13 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
       co_return ReadOutcome::kFailed;
     }
   }
-  if (!parser->is_done() && !perr) co_return ReadOutcome::kStale;
+  if (!perr && (!parser || !parser->is_done())) co_return ReadOutcome::kStale;
   if (perr) {
     result.error = UpstreamErrorKind::kIo;
     result.detail = "read: " + perr.message();
     co_return ReadOutcome::kFailed;
   }
+  if (result.response.status == 101 && upgrade) co_return ReadOutcome::kUpgraded;
   if (result.response.status == 101) {
     // Switching protocols although no upgrade was forwarded: not an HTTP
     // answer the proxy can relay; the connection is never reused.
@@ -302,21 +381,236 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(Conn& conn
     result.detail = "read: unexpected 101 Switching Protocols";
     co_return ReadOutcome::kFailed;
   }
+  if (auto cl = parser->content_length()) {
+    result.response.content_length = *cl;
+    result.response.length_framed = true;
+  }
   // Pooled only when the final answer was read to its framed end and no
   // byte beyond it arrived: nothing of it can reach the next exchange.
   const bool keep = parser->keep_alive() && !parser->need_eof();
   co_return keep&& buf.size() == 0 ? ReadOutcome::kKeep : ReadOutcome::kDone;
 }
 
-asio::awaitable<UpstreamResult> UpstreamPool::Exchange(const UpstreamTarget& target,
-                                                       std::string_view head, std::string_view body,
-                                                       bool head_request,
-                                                       uint64_t max_response_bytes,
-                                                       uint32_t response_timeout_ms,
-                                                       const std::function<void()>* on_sent) {
+// ---- streamed answer bodies
+
+// The rest of a streamed answer: reads the backend connection only when
+// asked (back-pressure), gives the connection back to its pool once the
+// answer is read to its framed end, closes it when dropped early.
+class UpstreamBody final : public http::ResponseBody {
+ public:
+  UpstreamBody(UpstreamPool* pool, std::unique_ptr<UpstreamPool::Conn> conn,
+               UpstreamPool::StreamSlot slot, const UpstreamTarget& target,
+               std::chrono::steady_clock::time_point started)
+      : pool_(pool),
+        alive_(pool->alive_),
+        conn_(std::move(conn)),
+        slot_(std::move(slot)),
+        key_(target.key),
+        max_idle_(target.max_idle),
+        idle_(std::chrono::milliseconds(target.idle_timeout_ms)),
+        deadline_(target.total_timeout_ms
+                      ? started + std::chrono::milliseconds(target.total_timeout_ms)
+                      : std::chrono::steady_clock::time_point::max()) {
+    if (slot_.parser) slot_.parser->set_body_sink(&piece_);
+  }
+  ~UpstreamBody() override {
+    if (conn_ && *alive_) pool_->Disarm(conn_.get());
+  }
+  UpstreamBody(const UpstreamBody&) = delete;
+  UpstreamBody& operator=(const UpstreamBody&) = delete;
+
+  asio::awaitable<Result<std::string_view>> Read() override {
+    piece_.clear();
+    if (done_) co_return std::string_view();
+    if (!conn_) co_return tl::unexpected(*error_);
+    if (!slot_.parser) {
+      if (slot_.remaining == 0) {
+        Finish(slot_.keep_alive);
+        co_return std::string_view();
+      }
+      piece_.resize(static_cast<std::size_t>(std::min<uint64_t>(kStreamChunk, slot_.remaining)));
+      auto [ec, n] = co_await ReadSome(asio::buffer(piece_));
+      if (ec) co_return Fail(ec);
+      piece_.resize(n);
+      slot_.remaining -= n;
+      if (slot_.remaining == 0) Finish(slot_.keep_alive);  // pooled before the last write
+      co_return std::string_view(piece_);
+    }
+    auto& parser = *slot_.parser;
+    auto& buf = conn_->buffer;
+    for (;;) {
+      if (buf.size() > 0) {
+        beast::error_code perr;
+        const std::size_t used = parser.put(buf.data(), perr);
+        buf.consume(used);
+        if (perr == bhttp::error::need_more) perr = {};
+        if (perr) co_return Fail(perr);
+        if (parser.is_done()) {
+          Finish(parser.keep_alive() && !parser.need_eof() && buf.size() == 0);
+          co_return std::string_view(piece_);  // empty: the end
+        }
+        if (!piece_.empty()) co_return std::string_view(piece_);
+        if (used > 0 && buf.size() > 0) continue;
+      }
+      auto [ec, n] = co_await ReadSome(buf.prepare(kStreamChunk));
+      buf.commit(n);
+      if (ec == asio::error::eof) {
+        beast::error_code perr;
+        parser.put_eof(perr);
+        if (!perr && parser.is_done()) {
+          Finish(false);
+          co_return std::string_view(piece_);
+        }
+        co_return Fail(beast::error_code(asio::error::eof));
+      }
+      if (ec) co_return Fail(ec);
+    }
+  }
+
+ private:
+  static constexpr std::size_t kStreamChunk = 64UL * 1024;
+
+  asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> ReadSome(
+      asio::mutable_buffer into) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline_) {
+      conn_->timed_out = true;
+      std::tuple<boost::system::error_code, std::size_t> expired(asio::error::timed_out, 0);
+      co_return expired;
+    }
+    pool_->Arm(
+        conn_.get(),
+        std::min(idle_, std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now)));
+    auto r =
+        co_await http::AsyncReadSomeTracked(conn_->socket, conn_->read_cache, into, true, kUse);
+    pool_->Disarm(conn_.get());
+    co_return r;
+  }
+
+  void Finish(bool keep) {
+    done_ = true;
+    if (!conn_) return;
+    pool_->Disarm(conn_.get());
+    if (keep && *alive_) {
+      pool_->GiveBack(key_, std::move(conn_), max_idle_);
+    } else {
+      conn_.reset();
+    }
+  }
+
+  tl::unexpected<Error> Fail(const boost::system::error_code& ec) {
+    const bool timeout = conn_->timed_out || ec == asio::error::timed_out;
+    error_ = timeout ? Error(ErrorCode::kTimeout, "upstream body: stalled (idle timeout)")
+                     : Error(ErrorCode::kUnavailable, "upstream body: " + ec.message());
+    pool_->Disarm(conn_.get());
+    conn_.reset();  // never reused: the answer was not read to its end
+    return tl::unexpected(*error_);
+  }
+
+  UpstreamPool* pool_;
+  std::shared_ptr<bool> alive_;
+  std::unique_ptr<UpstreamPool::Conn> conn_;
+  UpstreamPool::StreamSlot slot_;
+  std::string key_;
+  uint32_t max_idle_;
+  std::chrono::milliseconds idle_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::string piece_;
+  std::optional<Error> error_;
+  bool done_ = false;
+};
+
+// The backend end of an upgrade tunnel: pipes bytes both ways between the
+// client connection and the backend connection until either side closes or
+// both are silent for the idle timeout.
+class UpstreamTunnel final : public http::ResponseBody {
+ public:
+  UpstreamTunnel(std::unique_ptr<UpstreamPool::Conn> conn, std::chrono::milliseconds idle,
+                 std::function<void(int)> on_change)
+      : conn_(std::move(conn)), idle_(idle), on_change_(std::move(on_change)) {}
+  asio::awaitable<Result<std::string_view>> Read() override {
+    co_return MakeError(ErrorCode::kInternal, "a tunnel has no body");
+  }
+  asio::awaitable<void> Tunnel(tcp::socket& client, std::string_view client_bytes) override {
+    if (on_change_) on_change_(+1);
+    last_ = std::chrono::steady_clock::now();
+    auto& up = conn_->socket;
+    bool ok = true;
+    if (!client_bytes.empty()) {  // sent by the client right after its request
+      auto [ec, n] = co_await asio::async_write(up, asio::buffer(client_bytes), kUse);
+      (void)n;
+      ok = !ec;
+    }
+    if (ok && conn_->buffer.size() > 0) {  // sent by the backend right after its 101
+      auto [ec, n] = co_await asio::async_write(client, conn_->buffer.data(), kUse);
+      (void)n;
+      conn_->buffer.consume(conn_->buffer.size());
+      ok = !ec;
+    }
+    if (ok) {
+      auto to_backend = Copy(client, up);
+      auto to_client = Copy(up, client);
+      auto watch = IdleWatch();
+      auto either = std::move(to_backend) || std::move(to_client);
+      auto any = std::move(either) || std::move(watch);
+      co_await std::move(any);
+    }
+    boost::system::error_code ignored;
+    up.close(ignored);
+    if (on_change_) on_change_(-1);
+  }
+
+ private:
+  asio::awaitable<void> Copy(tcp::socket& from, tcp::socket& to) {
+    std::array<char, 16384> buf;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+    for (;;) {
+      auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kUse);
+      if (ec) break;
+      last_ = std::chrono::steady_clock::now();
+      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n), kUse);
+      (void)wn;
+      if (wec) break;
+      last_ = std::chrono::steady_clock::now();
+    }
+    boost::system::error_code ignored;
+    to.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+  asio::awaitable<void> IdleWatch() {
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    for (;;) {
+      t.expires_at(last_ + idle_);
+      auto [ec] = co_await t.async_wait(kUse);
+      if (ec) co_return;  // cancelled: a copy ended
+      if (std::chrono::steady_clock::now() >= last_ + idle_) co_return;
+    }
+  }
+
+  std::unique_ptr<UpstreamPool::Conn> conn_;
+  std::chrono::milliseconds idle_;
+  std::function<void(int)> on_change_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+void UpstreamPool::StartStream(std::unique_ptr<Conn> conn, StreamSlot& slot,
+                               const UpstreamTarget& target, SteadyClock::time_point started,
+                               UpstreamResult& result) {
+  Disarm(conn.get());
+  result.response.rest =
+      std::make_shared<UpstreamBody>(this, std::move(conn), std::move(slot), target, started);
+}
+
+asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
+    const UpstreamTarget& target, std::string_view head, std::string_view body, bool head_request,
+    uint64_t max_response_bytes, uint32_t response_timeout_ms, const std::function<void()>* on_sent,
+    bool stream, bool upgrade) {
   const Key& key = target.key;
-  const auto response_timeout = std::chrono::milliseconds(
+  const auto started = SteadyClock::now();
+  auto response_timeout = std::chrono::milliseconds(
       response_timeout_ms ? response_timeout_ms : target.response_timeout_ms);
+  if (target.total_timeout_ms) {
+    response_timeout =
+        std::min(response_timeout, std::chrono::milliseconds(target.total_timeout_ms));
+  }
   bool sent_notified = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     UpstreamResult result;
@@ -371,10 +665,22 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(const UpstreamTarget& tar
       sent_notified = true;
       (*on_sent)();
     }
-    const auto read = co_await ReadResponse(*conn, result, head_request, max_response_bytes);
+    StreamSlot slot;
+    const auto read = co_await ReadResponse(*conn, result, head_request, max_response_bytes,
+                                            stream ? &slot : nullptr, upgrade);
     if (read == ReadOutcome::kStale) continue;  // reused connection closed before any byte
     if (read == ReadOutcome::kFailed) co_return result;
     guard.c = nullptr;
+    if (read == ReadOutcome::kUpgraded) {
+      Disarm(conn.get());
+      result.response.rest = std::make_shared<UpstreamTunnel>(
+          std::move(conn), std::chrono::milliseconds(target.idle_timeout_ms), tunnel_observer_);
+      co_return result;
+    }
+    if (read == ReadOutcome::kStreaming) {
+      StartStream(std::move(conn), slot, target, started, result);
+      co_return result;
+    }
     Disarm(conn.get());
     if (read == ReadOutcome::kKeep) GiveBack(key, std::move(conn), target.max_idle);
     co_return result;
@@ -385,11 +691,10 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(const UpstreamTarget& tar
   co_return r;
 }
 
-asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(const UpstreamTarget& target,
-                                                               std::string_view head,
-                                                               http::BodyStream& body, bool chunked,
-                                                               bool head_request,
-                                                               uint64_t max_response_bytes) {
+asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(
+    const UpstreamTarget& target, std::string_view head, http::BodyStream& body, bool chunked,
+    bool head_request, uint64_t max_response_bytes, bool stream) {
+  const auto started = SteadyClock::now();
   const auto response_timeout = std::chrono::milliseconds(target.response_timeout_ms);
   UpstreamResult result;
   auto client_failed = [&](const Error& e) {
@@ -481,7 +786,9 @@ asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(const UpstreamTar
       co_return result;  // the connection is dropped: the backend sees a cut request
     }
   }
-  const auto read = co_await ReadResponse(*conn, result, head_request, max_response_bytes);
+  StreamSlot slot;
+  const auto read = co_await ReadResponse(*conn, result, head_request, max_response_bytes,
+                                          stream ? &slot : nullptr);
   if (read == ReadOutcome::kStale) {
     result.error = UpstreamErrorKind::kIo;
     result.detail = "read: connection closed by backend";
@@ -489,6 +796,10 @@ asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(const UpstreamTar
   }
   if (read == ReadOutcome::kFailed) co_return result;
   guard.c = nullptr;
+  if (read == ReadOutcome::kStreaming) {
+    StartStream(std::move(conn), slot, target, started, result);
+    co_return result;
+  }
   Disarm(conn.get());
   if (read == ReadOutcome::kKeep) GiveBack(target.key, std::move(conn), target.max_idle);
   co_return result;

@@ -16,6 +16,17 @@
 //    A reused connection that fails before any response byte arrives (the
 //    backend closed an idle keep-alive connection) is retried once on a new
 //    connection; nothing else is retried.
+//  - Streaming (`stream`): the answer's head and the bytes that came with it
+//    are returned at once; the rest is read by UpstreamResponse::rest as its
+//    reader asks (never ahead of it: back-pressure), each read bounded by
+//    the target's idle timeout, the whole exchange by its total timeout (if
+//    set). A body cut by the backend, a malformed chunk, or a stall is an
+//    error of rest->Read() (kUnavailable / kTimeout), never a short body
+//    that looks complete. Interim answers, timeouts to the head and errors
+//    are as for buffered exchanges.
+//  - Upgrades (`upgrade`): the request carries Upgrade; a 101 answer makes
+//    the connection a tunnel end (UpstreamResponse::rest, never pooled);
+//    any other answer is handled as usual.
 //  - Errors: kConnect (connect refused/failed or connect timeout), kTimeout
 //    (no complete response within the response timeout), kIo (reset, EOF
 //    mid-response, unparsable or oversized response).
@@ -33,6 +44,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -40,6 +52,7 @@
 
 #include "ficus/http/body_stream.h"
 #include "ficus/http/message.h"
+#include "ficus/http/response_body.h"
 #include "ficus/http/tracked_read.h"
 
 namespace ficus::proxy {
@@ -51,7 +64,13 @@ struct UpstreamTarget {
   std::string key;   // pool key: name@ip:port (set by the builder)
   boost::asio::ip::tcp::endpoint endpoint;
   uint32_t connect_timeout_ms = 1000;
+  // Request written -> the answer's head (its first bytes), and each write
+  // of the request.
   uint32_t response_timeout_ms = 30000;
+  // Between two reads of a streamed answer body (a stalled stream is cut).
+  uint32_t idle_timeout_ms = 60000;
+  // The whole exchange, connect to the last body byte; 0 = no cap.
+  uint32_t total_timeout_ms = 0;
   uint32_t max_idle = 256;
   std::string host;  // "host:port", sent as Host when the client sent none
 };
@@ -63,6 +82,10 @@ const char* UpstreamErrorName(UpstreamErrorKind k);
 // and the decoded body.
 struct UpstreamResponse {
   unsigned status = 0;
+  std::string reason;  // as sent; empty when the backend sent none
+  // The declared Content-Length, if any (a HEAD answer's is kept for the
+  // client: the length a GET would have had).
+  std::optional<uint64_t> content_length;
   // End-to-end fields only: framing and hop-by-hop fields (Content-Length,
   // Transfer-Encoding, Connection, Keep-Alive, TE, Trailer, Upgrade,
   // Proxy-*) are consumed by the pool. Connection stays only when it names
@@ -70,6 +93,18 @@ struct UpstreamResponse {
   http::Headers headers;
   bool connection_lists_fields = false;
   std::string body_;
+  // Streamed answers (Exchange(..., stream = true)): body_ holds what
+  // arrived with the head, `rest` yields the remainder (it owns the backend
+  // connection and gives it back to the pool once read to the end; dropped
+  // early, the connection is closed). nullptr: body_ is the whole body.
+  std::shared_ptr<http::ResponseBody> rest;
+  // Set when content_length holds the length of the whole body (the answer
+  // was framed by Content-Length, not chunked or close-delimited).
+  bool length_framed = false;
+  // A 101 to an upgrade request (Exchange(..., upgrade = true)): the
+  // backend's Upgrade field; `rest` is then the tunnel's backend end
+  // (ResponseBody::Tunnel pipes it to the client connection).
+  std::string upgrade;
   [[nodiscard]] unsigned result_int() const { return status; }
   std::string& body() { return body_; }
 };
@@ -95,11 +130,14 @@ class UpstreamPool {
   // `response_timeout_ms` overrides the target's when non-zero (mirrors).
   // `on_sent` (optional) runs once the request is fully written: the proxy
   // dispatches the mirror from there, after the primary is on the wire.
+  // `stream`: an answer body not complete with its head is not read whole
+  // (and `max_response_bytes` does not apply): see UpstreamResponse::rest.
   boost::asio::awaitable<UpstreamResult> Exchange(const UpstreamTarget& target,
                                                   std::string_view head, std::string_view body,
                                                   bool head_request, uint64_t max_response_bytes,
                                                   uint32_t response_timeout_ms = 0,
-                                                  const std::function<void()>* on_sent = nullptr);
+                                                  const std::function<void()>* on_sent = nullptr,
+                                                  bool stream = false, bool upgrade = false);
 
   // Like Exchange(), but the body is read piece by piece from the client's
   // stream and written as it comes (never held whole): framed with
@@ -111,17 +149,24 @@ class UpstreamPool {
   // waits for client bytes (the server's body timeout bounds those). A body
   // error aborts the exchange: client_body_error, kIo, the backend
   // connection closed mid-request.
-  boost::asio::awaitable<UpstreamResult> ExchangeStreamed(const UpstreamTarget& target,
-                                                          std::string_view head,
-                                                          http::BodyStream& body, bool chunked,
-                                                          bool head_request,
-                                                          uint64_t max_response_bytes);
+  boost::asio::awaitable<UpstreamResult> ExchangeStreamed(
+      const UpstreamTarget& target, std::string_view head, http::BodyStream& body, bool chunked,
+      bool head_request, uint64_t max_response_bytes, bool stream = false);
+
+  // Called with +1 when an upgrade tunnel starts piping, -1 when it ends
+  // (metrics); set once, before use.
+  void SetTunnelObserver(std::function<void(int)> f) { tunnel_observer_ = std::move(f); }
+  [[nodiscard]] bool has_tunnel_observer() const { return static_cast<bool>(tunnel_observer_); }
 
   // Closes every idle connection (drain, reload).
   void CloseIdle();
   [[nodiscard]] std::size_t IdleCount() const;
 
+  struct StreamSlot;  // upstream.cc: how a streamed body continues
+
  private:
+  friend class UpstreamBody;
+  friend class UpstreamTunnel;
   using SteadyClock = std::chrono::steady_clock;
   struct Conn {
     explicit Conn(const boost::asio::any_io_executor& ex) : socket(ex) {}
@@ -133,14 +178,24 @@ class UpstreamPool {
   };
   using Key = std::string;  // name + "@" + endpoint
   enum class ReadOutcome {
-    kKeep,    // complete; the connection may be pooled
-    kDone,    // complete; the connection must be closed
-    kStale,   // a reused connection closed before any response byte
-    kFailed,  // result.error / detail set
+    kKeep,       // complete; the connection may be pooled
+    kDone,       // complete; the connection must be closed
+    kStale,      // a reused connection closed before any response byte
+    kFailed,     // result.error / detail set
+    kStreaming,  // head read, the body continues (StreamSlot)
+    kUpgraded,   // 101 to an upgrade request: the connection is a tunnel now
   };
   // Reads one response on `conn` into result.response.
+  // With `slot`, an answer whose body continues past the bytes read so far
+  // ends as kStreaming: the slot says how the body continues, the caller
+  // hands the connection to an UpstreamBody.
   boost::asio::awaitable<ReadOutcome> ReadResponse(Conn& conn, UpstreamResult& result,
-                                                   bool head_request, uint64_t max_response_bytes);
+                                                   bool head_request, uint64_t max_response_bytes,
+                                                   StreamSlot* slot = nullptr,
+                                                   bool upgrade = false);
+  // Wraps the connection of a kStreaming answer into result.response.rest.
+  void StartStream(std::unique_ptr<Conn> conn, StreamSlot& slot, const UpstreamTarget& target,
+                   SteadyClock::time_point started, UpstreamResult& result);
   // ReadResponse's fast path (response_head.h): the rest of the body.
   boost::asio::awaitable<ReadOutcome> FinishSimpleResponse(Conn& conn, UpstreamResult& result,
                                                            const SimpleResponseHead& h);
@@ -161,6 +216,7 @@ class UpstreamPool {
   std::unique_ptr<boost::asio::steady_timer> watchdog_timer_;
   bool watchdog_running_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::function<void(int)> tunnel_observer_;
 
  public:
   ~UpstreamPool();

@@ -14,8 +14,10 @@
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace ficus::proxy {
 namespace {
@@ -216,6 +218,107 @@ TEST(Upstream, UnaskedSwitchingProtocolsIsAnIoErrorAndNotPooled) {
   auto r = l.Run(Target(b.port()));
   EXPECT_EQ(r.error, UpstreamErrorKind::kIo);
   EXPECT_EQ(l.pool.IdleCount(), 0u);
+}
+
+// Streamed: the head and first bytes come back at once, the rest through
+// `rest`, read as asked; the connection is pooled once read to the end.
+struct Streamed {
+  UpstreamResult head;
+  std::vector<std::string> pieces;
+  std::optional<Error> error;
+};
+
+Streamed RunStreamed(Loop& l, const UpstreamTarget& t) {
+  auto run = [&]() -> asio::awaitable<Streamed> {
+    Streamed out;
+    out.head = co_await l.pool.Exchange(t, kGet, {}, false, 1 << 20, 0, nullptr, true);
+    if (!out.head.ok() || !out.head.response.rest) co_return out;
+    for (;;) {
+      auto piece = co_await out.head.response.rest->Read();
+      if (!piece) {
+        out.error = piece.error();
+        break;
+      }
+      if (piece->empty()) break;
+      out.pieces.emplace_back(*piece);
+    }
+    out.head.response.rest.reset();
+    co_return out;
+  };
+  auto f = asio::co_spawn(l.io, run(), asio::use_future);
+  l.io.restart();
+  l.io.run();
+  return f.get();
+}
+
+TEST(Upstream, StreamedAnswerIsReadAsAskedAndPooledAtTheEnd) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfirst");
+    std::this_thread::sleep_for(30ms);
+    ScriptedBackend::Send(fd, "-last");
+    ScriptedBackend::ReadHead(fd);
+  });
+  Loop l;
+  auto s = RunStreamed(l, Target(b.port()));
+  ASSERT_TRUE(s.head.ok()) << s.head.detail;
+  EXPECT_EQ(s.head.response.body(), "first");
+  EXPECT_EQ(s.head.response.content_length, 10u);
+  EXPECT_TRUE(s.head.response.length_framed);
+  ASSERT_FALSE(s.error) << s.error->message;
+  ASSERT_EQ(s.pieces.size(), 1u);
+  EXPECT_EQ(s.pieces[0], "-last");
+  EXPECT_EQ(l.pool.IdleCount(), 1u);
+}
+
+TEST(Upstream, StreamedChunkedAnswerDropsTrailers) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+    std::this_thread::sleep_for(30ms);
+    ScriptedBackend::Send(fd, "2\r\nde\r\n0\r\nX-Trailer: 1\r\n\r\n");
+    ScriptedBackend::ReadHead(fd);
+  });
+  Loop l;
+  auto s = RunStreamed(l, Target(b.port()));
+  ASSERT_TRUE(s.head.ok()) << s.head.detail;
+  ASSERT_FALSE(s.error) << s.error->message;
+  std::string all = s.head.response.body();
+  for (const auto& p : s.pieces) all += p;
+  EXPECT_EQ(all, "abcde");
+  EXPECT_FALSE(s.head.response.length_framed);
+  EXPECT_FALSE(s.head.response.headers.Contains("X-Trailer"));
+  EXPECT_EQ(l.pool.IdleCount(), 1u);
+}
+
+TEST(Upstream, StreamedBodyCutByTheBackendIsAnErrorNotAnEnd) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
+    std::this_thread::sleep_for(30ms);
+  });
+  Loop l;
+  auto s = RunStreamed(l, Target(b.port()));
+  ASSERT_TRUE(s.head.ok()) << s.head.detail;
+  ASSERT_TRUE(s.error);
+  EXPECT_EQ(s.error->code, ErrorCode::kUnavailable);
+  EXPECT_EQ(l.pool.IdleCount(), 0u);
+}
+
+TEST(Upstream, StalledStreamedBodyTimesOutAtTheIdleTimeout) {
+  ScriptedBackend b([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
+    std::this_thread::sleep_for(600ms);
+  });
+  Loop l;
+  auto t = Target(b.port());
+  t.idle_timeout_ms = 150;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto s = RunStreamed(l, t);
+  ASSERT_TRUE(s.error);
+  EXPECT_EQ(s.error->code, ErrorCode::kTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
 }
 
 TEST(Upstream, ResponseKeepsEndToEndFieldsOnly) {

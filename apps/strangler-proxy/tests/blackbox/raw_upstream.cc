@@ -125,9 +125,14 @@ void RawExchange::Close() {
 }
 
 void RawExchange::Reset() {
+  // Close with SO_LINGER 0 (an RST, not a FIN); the descriptor number stays
+  // taken by a fresh unconnected socket, so the upstream's bookkeeping of
+  // its fds stays valid.
   linger l{1, 0};
   ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-  ::shutdown(fd_, SHUT_RDWR);
+  const int placeholder = ::socket(AF_INET, SOCK_STREAM, 0);
+  ::dup2(placeholder, fd_);
+  ::close(placeholder);
   closed_ = true;
 }
 

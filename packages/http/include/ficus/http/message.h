@@ -15,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +23,8 @@
 
 namespace ficus::http {
 
-class BodyStream;  // body_stream.h
+class BodyStream;    // body_stream.h
+class ResponseBody;  // response_body.h
 
 // ASCII case-insensitive equality (header names, tokens).
 bool IEquals(std::string_view a, std::string_view b);
@@ -141,8 +143,22 @@ struct Request {
 
 struct Response {
   unsigned status = 200;
+  // Reason phrase sent on the status line; empty: the standard phrase of
+  // `status`, or none for a code without one ("HTTP/1.1 599 ").
+  std::string reason;
   Headers headers;
   std::string body;
+  // The body's length when it is not body.size(): the length a GET would
+  // have had, for the Content-Length of an answer to HEAD (the server sends
+  // no body for HEAD either way).
+  std::optional<std::uint64_t> content_length;
+  // Streamed body (optional): after `body` (what the handler already has,
+  // may be empty), the server writes what `stream` yields, piece by piece
+  // (response_body.h). `content_length` then declares the whole length
+  // (body + stream) when known; without it the server frames the body
+  // chunked for HTTP/1.1 clients and by closing the connection for
+  // HTTP/1.0 ones.
+  std::shared_ptr<ResponseBody> stream;
 
   std::optional<std::string_view> Header(std::string_view name) const { return headers.Get(name); }
 

@@ -41,6 +41,22 @@
 // response ("Connection: close"); a fully read body leaves the connection
 // reusable (keep-alive, pipelining) exactly as in buffered mode.
 //
+// Streamed responses (Response::stream, response_body.h): the head goes out
+// with Content-Length when Response::content_length declares the length,
+// else "Transfer-Encoding: chunked" to HTTP/1.1 clients and no framing
+// ("Connection: close") to HTTP/1.0 ones; then Response::body, then each
+// piece the source yields, read only after the previous one is written
+// (back-pressure: a slow client slows the source, nothing piles up). Each
+// write is bounded by write_timeout; the waits for the source are bounded
+// by the source's own timeouts. A source error, or a length that differs
+// from the declared one, aborts the connection (reset, no last chunk): a
+// cut body never looks complete. HEAD answers and 1xx/204/304 carry no
+// body; the source is then dropped unread.
+//
+// Upgrades: a 101 answer whose Response::stream is set is written with
+// "Connection: upgrade", and the connection is then handed to
+// stream->Tunnel() (response_body.h) until it returns; it is never reused.
+//
 // Lifecycle: Start() binds and starts the loops (call once). Drain(deadline)
 // may be called from any thread that is not a loop thread (e.g. the signal
 // handler thread); it stops accepting, closes idle connections, lets
