@@ -108,6 +108,11 @@ std::optional<uint16_t> ReadReadyPort(const std::string& path, const char* key) 
 
 }  // namespace
 
+std::string ProxyBinary() {
+  const char* other = std::getenv("FICUS_TEST_PROXY_BIN");
+  return other && *other ? other : FICUS_PROXY_BIN;
+}
+
 // ---- Process
 
 Process::Process(const std::vector<std::string>& argv, const std::string& log_prefix)
@@ -340,7 +345,7 @@ void Stack::StartProxy(const std::string& yaml) {
   WriteConfig(yaml);
   const std::string ready = dir_ + "/proxy.ready";
   proxy_ = std::make_unique<Process>(
-      std::vector<std::string>{FICUS_PROXY_BIN, "--config", config_path(), "--ready-file", ready},
+      std::vector<std::string>{ProxyBinary(), "--config", config_path(), "--ready-file", ready},
       dir_ + "/proxy");
   const auto until = std::chrono::steady_clock::now() + 15s;
   while (std::chrono::steady_clock::now() < until) {

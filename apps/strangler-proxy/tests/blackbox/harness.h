@@ -127,5 +127,8 @@ std::optional<std::string> EchoHeader(const boost::json::object& echo, std::stri
 // Percentile (0..100) of a sample (copied, sorted).
 double Percentile(std::vector<double> v, double p);
 uint16_t FreePort();
+// The ficus-proxy binary under test: FICUS_TEST_PROXY_BIN when set (e.g. an
+// older build, to show a test fails there), else this build's.
+std::string ProxyBinary();
 
 }  // namespace ficus::proxy::blackbox
