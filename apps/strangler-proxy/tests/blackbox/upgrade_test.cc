@@ -61,6 +61,12 @@ TEST(Upgrade, TunnelPipesBothWaysAndIsCounted) {
     auto a = c.Read();
     ASSERT_EQ(a.status, 101) << a.Describe();
     EXPECT_EQ(a.Field("Upgrade").value_or(""), "websocket");
+    // Counted once the proxy starts piping (just after the 101 went out).
+    const auto open_by = std::chrono::steady_clock::now() + 3s;
+    while (s.Metric("ficus_proxy_tunnels_active") != 1 &&
+           std::chrono::steady_clock::now() < open_by) {
+      std::this_thread::sleep_for(20ms);
+    }
     EXPECT_EQ(s.Metric("ficus_proxy_tunnels_active"), 1);
     for (int i = 0; i < 3; ++i) {
       const std::string msg = "message-" + std::to_string(i);
