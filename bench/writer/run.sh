@@ -289,7 +289,9 @@ echo "$summary"
 if [ "$record" -eq 1 ]; then
   cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   section=$(
-    echo "## $(date -u +%Y-%m-%dT%H:%MZ) profile writer vs legacy vs nginx ceiling (bench/writer/run.sh)"
+    title="profile writer vs legacy vs nginx ceiling (bench/writer/run.sh)"
+    [ "$WRITER_ONLY" = 1 ] && title="profile writer (bench/writer/run.sh) - writer only (FICUS_BENCH_WRITER_ONLY=1: no nginx, no legacy)"
+    echo "## $(date -u +%Y-%m-%dT%H:%MZ) $title"
     echo
     echo "- Machine: $(nproc) CPUs, $cpu; $(uname -sr); load average before the run: $load_before (shared machine: other engineers' builds and tests ran meanwhile)"
     echo "- Servers pinned to CPU $SERVER_CPU (writer: 1 event loop + group-commit thread + RocksDB background, durable: sync=true; nginx 1 worker; legacy nginx + php-fpm + MariaDB); wrk -t1 pinned to CPU $CLIENT_CPU; keep-alive; random user of 100k, 3 attributes (bench/lua/profile_update.lua with FICUS_BENCH_PREGEN=100000, reads bench/lua/profile_get.lua)"
