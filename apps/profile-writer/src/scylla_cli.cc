@@ -110,6 +110,20 @@ Result<std::unique_ptr<ProfileStore>> OpenScyllaStore(const std::string& url_tex
                            [raw] { return static_cast<double>(raw->OpenConnections()); });
   metrics.AddCallbackGauge("writer_scylla_ready", "1 while the ScyllaDB store is usable.",
                            [raw] { return raw->Ready() ? 1.0 : 0.0; });
+  metrics.AddCallbackGauge(
+      "writer_scylla_cql_retries_total",
+      "CQL attempts retried on another host (idempotent statements), since start.",
+      [raw] { return static_cast<double>(raw->CqlCounters().retries); });
+  metrics.AddCallbackGauge("writer_scylla_cql_speculative_executions_total",
+                           "CQL speculative second attempts, since start.", [raw] {
+                             return static_cast<double>(raw->CqlCounters().speculative_executions);
+                           });
+  metrics.AddCallbackGauge("writer_scylla_cql_host_down_total",
+                           "CQL hosts marked down (a connection broke), since start.",
+                           [raw] { return static_cast<double>(raw->CqlCounters().host_down); });
+  metrics.AddCallbackGauge("writer_scylla_cql_host_up_total",
+                           "CQL hosts marked up again (a connection opened), since start.",
+                           [raw] { return static_cast<double>(raw->CqlCounters().host_up); });
   return std::unique_ptr<ProfileStore>(std::move(*store));
 }
 

@@ -51,6 +51,8 @@ struct ScyllaProfileStore::State {
   std::atomic<bool> closing{false};
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::size_t> open_connections{0};
+  // Copies of the session's retry counters (read from other threads).
+  std::atomic<std::uint64_t> cql_retries{0}, cql_speculative{0}, cql_host_down{0}, cql_host_up{0};
   std::mutex mu;  // guards last_error, closed; with drained
   std::condition_variable drained;
   std::string last_error = "not connected yet";
@@ -82,6 +84,11 @@ struct ScyllaProfileStore::State {
     std::size_t open = 0;
     if (session) {
       for (const auto& h : session->Hosts()) open += h.open_connections;
+      const auto& st = session->stats();
+      cql_retries = st.retries;
+      cql_speculative = st.speculative_executions;
+      cql_host_down = st.host_down;
+      cql_host_up = st.host_up;
     }
     open_connections = open;
     ready = session && open > 0 && !closing;
@@ -436,6 +443,10 @@ std::string ScyllaProfileStore::LastError() const {
 std::size_t ScyllaProfileStore::InFlight() const {
   return state_->in_flight;
 }
+ScyllaCqlCounters ScyllaProfileStore::CqlCounters() const {
+  return {state_->cql_retries, state_->cql_speculative, state_->cql_host_down, state_->cql_host_up};
+}
+
 std::size_t ScyllaProfileStore::OpenConnections() const {
   return state_->open_connections;
 }

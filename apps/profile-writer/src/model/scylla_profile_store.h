@@ -54,6 +54,14 @@
 
 namespace ficus::writer {
 
+// cql::SessionStats, copied for readers on other threads.
+struct ScyllaCqlCounters {
+  std::uint64_t retries = 0;                 // attempts after the first (idempotent statements)
+  std::uint64_t speculative_executions = 0;  // second attempts started by the delay
+  std::uint64_t host_down = 0;               // hosts marked down (a connection broke)
+  std::uint64_t host_up = 0;                 // hosts back up (a connection opened again)
+};
+
 // Optional instrumentation; any pointer may be null.
 struct ScyllaStoreMetrics {
   Gauge* in_flight = nullptr;          // updates being applied
@@ -101,6 +109,8 @@ class ScyllaProfileStore final : public ProfileStore {
   [[nodiscard]] std::size_t InFlight() const;
   // Open connections over all hosts (0 before the first connect).
   [[nodiscard]] std::size_t OpenConnections() const;
+  // The CQL session's retry counters, as of the last health refresh.
+  [[nodiscard]] ScyllaCqlCounters CqlCounters() const;
 
  private:
   struct State;

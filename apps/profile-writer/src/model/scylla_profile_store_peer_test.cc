@@ -229,8 +229,15 @@ TEST_F(ScyllaPeerTest, NotReadyUntilTheClusterAnswersThenReadyFollowsConnectivit
   while (store->Ready() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(5ms);
   EXPECT_FALSE(store->Ready());  // /readyz goes 503
+  EXPECT_EQ(store->CqlCounters().host_down, 1u);  // writer_scylla_cql_host_down_total
+  EXPECT_EQ(store->CqlCounters().host_up, 0u);
   peer_.SetRefuse(false);
   EXPECT_TRUE(store->WaitReady(5s)) << store->LastError();  // the session reconnects
+  deadline = std::chrono::steady_clock::now() + 3s;
+  while (store->CqlCounters().host_up == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(store->CqlCounters().host_up, 1u);
+  EXPECT_EQ(store->CqlCounters().retries, 0u);  // nothing was in flight
 }
 
 TEST_F(ScyllaPeerTest, MissingKeyspaceKeepsTheStoreUnreadyWithAPointerToSchemaApply) {
