@@ -5,15 +5,18 @@
 
 #include <atomic>
 #include <boost/json.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "api/cli.h"
 #include "api/follow_cli.h"
 #include "api/report.h"
 #include "domain/backfill.h"
+#include "domain/check.h"
 #include "domain/verify.h"
 #include "follow_main.h"
 #include "model/checkpoint_file.h"
@@ -48,7 +51,20 @@ struct Wiring {
   fm::ModernStoreFactory modern;
 };
 
-void Wire(Wiring& w, const fm::CommonArgs& c) {
+// The writer's bulk token (first secret of --writer-token-file), or "".
+ficus::Result<std::string> ReadWriterToken(const fm::CommonArgs& c) {
+  if (c.writer_token_file.empty() || !c.bulk) return std::string();
+  std::ifstream in(c.writer_token_file, std::ios::binary);
+  if (!in) {
+    return ficus::MakeError(ficus::ErrorCode::kInvalidArgument,
+                            "--writer-token-file: cannot read " + c.writer_token_file);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return fm::FirstTokenSecret(text.str(), "--writer-token-file " + c.writer_token_file);
+}
+
+ficus::Status Wire(Wiring& w, const fm::CommonArgs& c) {
   fm::MySqlOptions db;
   db.host = c.db.host;
   db.port = c.db.port;
@@ -63,10 +79,19 @@ void Wire(Wiring& w, const fm::CommonArgs& c) {
   http.url = c.writer;
   http.request_timeout_ms = c.request_timeout_ms;
   http.retry_deadline_ms = c.retry_deadline_ms;
+  auto token = ReadWriterToken(c);
+  if (!token) return tl::unexpected(token.error());
+  http.bulk_token = *token;
   fm::Clock* clock = &w.clock;
   w.modern = [http, clock]() -> ficus::Result<std::unique_ptr<fm::ModernStore>> {
     return fm::MakeHttpModernStore(http, *clock);
   };
+  return {};
+}
+
+int Usage(const ficus::Error& e) {
+  std::fprintf(stderr, "profile-migrator: %s\n", e.message.c_str());
+  return fm::kExitUsage;
 }
 
 std::unique_ptr<fm::Progress> MakeProgress(fm::Clock& clock, const fm::CommonArgs& c,
@@ -102,7 +127,7 @@ class LineSink {
 
 int RunBackfill(const fm::BackfillArgs& a) {
   Wiring w;
-  Wire(w, a.common);
+  if (auto s = Wire(w, a.common); !s) return Usage(s.error());
   fm::RateLimiter limiter(w.clock, a.common.rate, std::max(1.0, a.common.rate / 10));
   auto progress = MakeProgress(w.clock, a.common, "backfill", "profiles");
   LineSink failures(a.failures);
@@ -115,6 +140,9 @@ int RunBackfill(const fm::BackfillArgs& a) {
   const std::string binlog_cp =
       a.binlog_checkpoint.empty() ? a.checkpoint + ".binlog" : a.binlog_checkpoint;
   if (a.restart || !fm::LoadFile(a.checkpoint)) fm::RecordBackfillPosition(a.common, binlog_cp);
+  o.use_bulk = a.common.bulk;
+  o.batch_users = a.common.batch_users;
+  o.bulk_workers = a.common.workers_set ? a.common.workers : fm::kBulkWorkers;
   fm::CheckpointIo io{
       a.checkpoint, [p = a.checkpoint] { return fm::LoadFile(p); },
       [p = a.checkpoint](const std::string& t) { return fm::SaveFileAtomic(p, t); }};
@@ -138,7 +166,7 @@ int RunBackfill(const fm::BackfillArgs& a) {
 
 int RunVerify(const fm::VerifyArgs& a) {
   Wiring w;
-  Wire(w, a.common);
+  if (auto s = Wire(w, a.common); !s) return Usage(s.error());
   fm::RateLimiter limiter(w.clock, a.common.rate, std::max(1.0, a.common.rate / 10));
   auto progress = MakeProgress(w.clock, a.common, "verify", "users");
   LineSink mismatches(a.mismatches);
@@ -156,12 +184,55 @@ int RunVerify(const fm::VerifyArgs& a) {
   o.sample = a.sample;
   o.repair = a.repair;
   o.reread_attempts = a.reread_attempts;
-  fm::Verify verify(o, w.legacy, w.modern, w.clock, limiter, *progress, g_stop,
-                    [&](const std::string& line) { mismatches.Write(line); });
+  o.use_bulk = a.common.bulk;
+  o.batch_users = a.common.batch_users;
+  o.bulk_workers = a.common.workers_set ? a.common.workers : fm::kBulkWorkers;
+  o.legacy_direct_sql = a.legacy_direct_sql;
+  fm::ModernStoreFactory legacy_api;
+  if (!a.legacy_url.host.empty()) {
+    // The monolith's v1 API is byte-compatible with the writer's v2.
+    fm::HttpStoreOptions http;
+    http.url = a.legacy_url;
+    http.api_prefix = "/api/v1/profile";
+    http.request_timeout_ms = a.common.request_timeout_ms;
+    http.retry_deadline_ms = a.common.retry_deadline_ms;
+    fm::Clock* clock = &w.clock;
+    legacy_api = [http, clock]() -> ficus::Result<std::unique_ptr<fm::ModernStore>> {
+      return fm::MakeHttpModernStore(http, *clock);
+    };
+  }
+  fm::Verify verify(
+      o, w.legacy, w.modern, w.clock, limiter, *progress, g_stop,
+      [&](const std::string& line) { mismatches.Write(line); }, legacy_api);
   auto r = verify.Run();
   if (!r) return Fatal("verify", r.error());
   std::fputs(fm::FormatVerifySummary(*r, a.repair, a.mismatches).c_str(), stdout);
   return fm::VerifyExitCode(*r, a.repair);
+}
+
+int RunCheck(const fm::CheckArgs& a) {
+  Wiring w;
+  if (auto s = Wire(w, a.common); !s) return Usage(s.error());
+  auto progress = MakeProgress(w.clock, a.common, "check", "profiles");
+  {
+    std::ofstream truncate(a.findings, std::ios::trunc);
+    if (!truncate) {
+      return Usage(ficus::Error(ficus::ErrorCode::kInvalidArgument,
+                                "--findings: cannot write " + a.findings));
+    }
+  }
+  LineSink findings(a.findings);
+  fm::CheckOptions o;
+  o.chunk_size = a.common.chunk_size;
+  o.now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  fm::Check check(o, w.legacy, w.clock, *progress, g_stop,
+                  [&](const std::string& line) { findings.Write(line); });
+  auto r = check.Run();
+  if (!r) return Fatal("check", r.error());
+  std::fputs(fm::FormatCheckSummary(*r, a.findings).c_str(), stdout);
+  return fm::CheckExitCode(*r);
 }
 
 }  // namespace
@@ -180,5 +251,6 @@ int main(int argc, char** argv) {
   InstallSignals();
   fm::InitMariaDbLibrary();
   if (auto* b = std::get_if<fm::BackfillArgs>(&*cmd)) return RunBackfill(*b);
+  if (auto* c = std::get_if<fm::CheckArgs>(&*cmd)) return RunCheck(*c);
   return RunVerify(std::get<fm::VerifyArgs>(*cmd));
 }

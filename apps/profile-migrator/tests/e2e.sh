@@ -4,7 +4,11 @@
 # binary (port 0, temp data dir). Each case starts and stops its own servers.
 #
 #   e2e.sh CASE MIGRATOR_BIN BUILD_DIR
-#   CASE: cli_errors | backfill_resume | live_updates | repair | datetime | bytes | writer_down
+#   CASE: cli_errors | backfill_resume | bulk_resume | live_updates | repair | datetime | bytes |
+#         writer_down | ids | whole_user | updated_at
+# The writer runs with a bulk token (FICUS_WRITER_BULK_TOKEN_FILE, which the
+# migrator reads too), so the migrator takes the bulk path unless a case says
+# --bulk off.
 # Writer binary: $FICUS_WRITER_BIN, else BUILD_DIR/apps/profile-writer/profile-writer.
 set -euo pipefail
 CASE=$1
@@ -43,6 +47,18 @@ fail() {
 }
 step() { echo "== $*"; }
 
+# start_legacy: MariaDB + php-fpm + nginx (the monolith's API at FICUS_LEGACY_URL).
+start_legacy() {
+  local envf="$STATE/mysql.env"
+  "$SRC/scripts/stack/legacy-stack.sh" start "$STATE/legacy" >"$envf" 2>"$STATE/mysql-start.log" ||
+    fail "legacy-stack.sh start failed"
+  MYSQL_STARTED=1
+  set -a
+  # shellcheck disable=SC1090
+  source "$envf"
+  set +a
+}
+
 start_mysql() {
   local envf="$STATE/mysql.env"
   "$SRC/scripts/stack/legacy-stack.sh" start-mysql "$STATE/legacy" >"$envf" 2>"$STATE/mysql-start.log" ||
@@ -66,6 +82,8 @@ hex() { od -An -v -tx1 | tr -d ' \n' | tr a-f A-F; }  # stdin bytes -> upper-cas
 start_writer() {
   [ -x "$WRITER_BIN" ] || fail "profile-writer binary not found at $WRITER_BIN (build it first)"
   mkdir -p "$STATE/writer-data"
+  echo "migrator:e2e-bulk-secret" >"$STATE/bulk.token"
+  export FICUS_WRITER_BULK_TOKEN_FILE="$STATE/bulk.token"
   : >"$STATE/writer.out"  # exists before the background child opens it (sed below races it)
   "$WRITER_BIN" --listen 127.0.0.1:0 --data-dir "$STATE/writer-data" \
     >"$STATE/writer.out" 2>"$STATE/writer.log" &
@@ -199,8 +217,14 @@ case_cli_errors() {
   expect_err "resume with the same value"
 }
 
+# The per-update path (--bulk off: what an older writer gets).
 case_backfill_resume() {
   local n=100000
+  M() { "$MIGRATOR" "$@" --progress plain --bulk off; }
+  M_bg() {
+    "$MIGRATOR" "$@" --progress plain --bulk off &
+    MIGRATOR_PID=$!
+  }
   start_mysql
   start_writer
   step "generate $n profiles"
@@ -361,7 +385,7 @@ case_live_updates() {
 
 case_repair() {
   local n=3000
-  start_mysql
+  start_legacy
   start_writer
   generate $n
   expect_rc 0 M backfill --checkpoint "$STATE/cp"
@@ -409,8 +433,22 @@ case_repair() {
   [ "$(jq -r "select(.user_id==\"$u2\") | .legacy_updated_at == .modern_updated_at" "$STATE/mm.jsonl")" = true ] ||
     fail "u2: both sides should carry the same updated_at (edited behind the API)"
 
-  step "verify --repair fixes each from the newer side"
-  expect_rc 0 M verify --repair --mismatches "$STATE/mm2.jsonl"
+  step "a repair towards legacy needs the legacy API (or an explicit --legacy-direct-sql)"
+  expect_rc 1 M verify --repair --mismatches "$STATE/mm1.jsonl"
+  expect_out "result             MISMATCH"
+  [[ "$(jq -r "select(.user_id==\"$u3\") | .repair_error" "$STATE/mm1.jsonl")" == *"needs --legacy-url"* ]] ||
+    fail "u3 repaired without the legacy API: $(cat "$STATE/mm1.jsonl")"
+  step "the monolith caches u3's old profile (APCu) before the repair"
+  local before
+  before=$(curl -s "$FICUS_LEGACY_URL/api/v1/profile/get?user_id=$u3" | jq -r .data.attributes.plan)
+  [ "$before" != writer-newer ] || fail "legacy already shows the writer's value"
+
+  step "verify --repair --legacy-url fixes each from the newer side"
+  expect_rc 0 M verify --repair --legacy-url "$FICUS_LEGACY_URL" --mismatches "$STATE/mm2.jsonl"
+  cat "$STATE/last.out"
+  expect_out "result             PARITY after repair (5 repaired)"
+  [ "$(curl -s "$FICUS_LEGACY_URL/api/v1/profile/get?user_id=$u3" | jq -r .data.attributes.plan)" = writer-newer ] ||
+    fail "the monolith still serves u3's old (cached) profile after the repair"
   cat "$STATE/last.out"
   expect_out "repaired           5 (failed 0)"
   [ "$(jq -r "select(.user_id==\"$u1\") | .repair" "$STATE/mm2.jsonl")" = legacy_to_modern ] || fail "u1 direction"
@@ -497,7 +535,7 @@ case_datetime() {
   step "repair writes DATETIME back as New York wall time (writer newer)"
   writer_update "$d1" 1640995200000000 '{"plan":"new-year"}'  # 2022-01-01T00:00:00Z
   expect_rc 0 M verify --mysql-db ficus_dt --legacy-tz America/New_York --repair \
-    --mismatches "$STATE/mm-dt.jsonl"
+    --legacy-direct-sql --mismatches "$STATE/mm-dt.jsonl"
   expect_out "repaired           1 (failed 0)"
   [ "$(jq -r .repair "$STATE/mm-dt.jsonl")" = modern_to_legacy ] || fail "direction"
   [ "$(sql "SELECT CONCAT(a.attr_value, ' ', a.updated_us, ' ', p.updated_us)
@@ -561,7 +599,7 @@ case_bytes() {
   expect_rc 1 M verify --mismatches "$STATE/mm.jsonl"
   [ "$(jq -r 'select(.user_id=="'"$b1"'") | .keys[] | select(.key=="esc") | .modern' "$STATE/mm.jsonl" | head -c 3 | hex)" = 225C09 ] ||
     fail "mismatch record does not carry the writer's bytes: $(cat "$STATE/mm.jsonl")"
-  expect_rc 0 M verify --repair --mismatches "$STATE/mm2.jsonl"
+  expect_rc 0 M verify --repair --legacy-direct-sql --mismatches "$STATE/mm2.jsonl"
   expect_out "repaired           2 (failed 0)"
   for k in esc uni lit new a.b:c-d_E9; do same_bytes "$b1" "$k"; done
   same_bytes "$b2" esc
@@ -585,10 +623,10 @@ case_bytes() {
   expect_out "written            2"
   expect_out "state              complete"
   [[ "$(jq -r --arg u "$b3" 'select(.user_id == $u) | .error' "$STATE/failures.jsonl")" == \
-    *"HTTP 400: attributes.bad key: key must be"* ]] ||
+    *"key bad key: bad_key: key must be 1 to 64 bytes of [A-Za-z0-9_.:-]"* ]] ||
     fail "failure of $b3 does not give the writer's reason: $(cat "$STATE/failures.jsonl")"
   [[ "$(jq -r --arg u "$b4" 'select(.user_id == $u) | .error' "$STATE/failures.jsonl")" == \
-    *"attributes.plan: value longer than 1024 bytes"* ]] ||
+    *"key plan: value_too_long: value of 1200 bytes (limit 1024)"* ]] ||
     fail "failure of $b4 does not give the writer's reason: $(cat "$STATE/failures.jsonl")"
 }
 
@@ -639,6 +677,168 @@ case_writer_down() {
   expect_rc 0 M verify
   expect_out "checked            $n"
   expect_out "result             PARITY"
+}
+
+# The bulk path: kill -9 and Ctrl-C mid-run, resume, bulk verify, parity.
+case_bulk_resume() {
+  local n=60000
+  start_mysql
+  start_writer
+  generate $n
+  step "bulk backfill (rate-limited so it can be killed midway), SIGKILL"
+  M_bg backfill --checkpoint "$STATE/cp" --partitions 4 --rate 15000 --failures "$STATE/f.jsonl" \
+    >"$STATE/b1.out" 2>"$STATE/b1.log"
+  local i done=0
+  for ((i = 0; i < 1200; i++)); do
+    done=$(checkpoint_profiles)
+    [ "$done" -ge 15000 ] && break
+    kill -0 "$MIGRATOR_PID" 2>/dev/null || fail "migrator ended before it could be killed"
+    sleep 0.1
+  done
+  kill -KILL "$MIGRATOR_PID"
+  wait "$MIGRATOR_PID" 2>/dev/null || true
+  MIGRATOR_PID=""
+  done=$(checkpoint_profiles)
+  [ "$done" -ge 15000 ] && [ "$done" -lt $n ] || fail "expected a partial checkpoint, got $done"
+  step "every checkpointed user is in the writer (sample of 200 below the marks)"
+  local u missing=0
+  while read -r u; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$WRITER_URL/api/v2/profile/get?user_id=$u")" = 200 ] ||
+      missing=$((missing + 1))
+  done < <(jq -r '.partitions[] | select(.last_done != "") | .last_done' "$STATE/cp" | while read -r m; do
+    sql "SELECT user_id FROM profiles WHERE user_id <= '$m' ORDER BY user_id DESC LIMIT 50"; done)
+  [ $missing = 0 ] || fail "$missing checkpointed users missing in the writer"
+  step "resume to the end"
+  expect_rc 0 M backfill --checkpoint "$STATE/cp" --partitions 4 --failures "$STATE/f.jsonl"
+  cat "$STATE/last.out"
+  expect_out "resumed from       $done"
+  expect_out "state              complete"
+  expect_out "bulk import)"
+  step "bulk verify: parity"
+  expect_rc 0 M verify --mismatches "$STATE/mm.jsonl"
+  cat "$STATE/last.out"
+  expect_out "checked            $n"
+  expect_out "reads              bulk read"
+  expect_out "result             PARITY"
+  local live
+  live=$(sql 'SELECT COUNT(*) FROM profile_attributes WHERE attr_value IS NOT NULL')
+  expect_out "live attributes    legacy $live, new store $live"
+  step "a writer with the bulk endpoints refuses a wrong token: exit 3 naming the file"
+  echo "wrong-secret" >"$STATE/wrong.token"
+  expect_rc 3 M verify --writer-token-file "$STATE/wrong.token"
+  expect_err "refused the token from --writer-token-file"
+}
+
+# Issue 16 fix 1: legacy ids in upper or mixed case are invisible through the
+# monolith (it lower-cases ids and matches exactly). check reports them (and
+# the other rows the contract cannot carry, and orphans); backfill never
+# migrates them (no merging into the visible row); verify reports them and
+# --repair never touches the visible row.
+case_ids() {
+  start_mysql
+  start_writer
+  local lo=c1000000-0000-4000-8000-00000000000a up=C1000000-0000-4000-8000-00000000000A
+  local only=C2000000-0000-4000-8000-00000000000B bad=c3000000-0000-4000-8000-000000000003
+  local secs=c4000000-0000-4000-8000-000000000004
+  sql "INSERT INTO profiles VALUES ('$lo', 1600000000000100, 1), ('$up', 1600000000000200, 1),
+         ('$only', 1600000000000300, 1), ('$bad', 1600000000000400, 1), ('$secs', 1600000000, 1);
+       INSERT INTO profile_attributes VALUES
+         ('$lo', 'plan', 'visible', 1600000000000100),
+         ('$up', 'plan', 'invisible', 1600000000000200), ('$up', 'extra', 'x', 1600000000000200),
+         ('$only', 'plan', 'nobody-sees-me', 1600000000000300),
+         ('$bad', 'bad key', 'v', 1600000000000400),
+         ('$secs', 'plan', 'seconds', 1600000000),
+         ('c5000000-0000-4000-8000-000000000005', 'plan', 'orphan', 1600000000000500);"
+  [ "$(sql "SELECT COUNT(*) FROM profiles WHERE user_id IN ('$lo', '$up')")" = 2 ] ||
+    fail "schema folds case: this case needs a case-sensitive user_id"
+
+  step "check reports each kind (exit 1), changes nothing"
+  expect_rc 1 M check --findings "$STATE/findings.jsonl"
+  cat "$STATE/last.out"
+  expect_out "blocked users      3"
+  expect_out "orphan users       1"
+  expect_out "result             FINDINGS"
+  kind_of() { jq -r --arg u "$1" 'select(.user_id == $u) | .kind' "$STATE/findings.jsonl" | sort -u | paste -sd,; }
+  [ "$(kind_of "$up")" = non_canonical_id ] || fail "upper-case id not reported: $(cat "$STATE/findings.jsonl")"
+  [ "$(kind_of "$only")" = non_canonical_id ] || fail "upper-only id not reported"
+  [ "$(kind_of "$bad")" = bad_key ] || fail "bad key not reported"
+  [ "$(kind_of "$secs")" = bad_timestamp ] || fail "seconds-as-microseconds not reported"
+  [ "$(kind_of c5000000-0000-4000-8000-000000000005)" = orphan_attributes ] || fail "orphan not reported"
+  [ "$(kind_of "$lo")" = "" ] || fail "the canonical row was reported"
+
+  step "backfill migrates the visible row only; the others are reported failures (exit 1)"
+  expect_rc 1 M backfill --checkpoint "$STATE/cp" --failures "$STATE/failures.jsonl"
+  cat "$STATE/last.out"
+  expect_out "failed             3"
+  [ "$(writer_get "$lo" | jq -c .data.attributes)" = '{"plan":"visible"}' ] ||
+    fail "the upper-case row was merged into the visible user: $(writer_get "$lo")"
+  [ "$(jq -r 'select(.user_id=="'"$only"'") | .error' "$STATE/failures.jsonl")" != "" ] ||
+    fail "upper-only user not listed as a failure"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$WRITER_URL/api/v2/profile/get?user_id=$only")" = 404 ] ||
+    fail "the invisible upper-only row was made visible"
+
+  step "verify reports the non-canonical rows; --repair never touches the visible row"
+  expect_rc 1 M verify --repair --legacy-direct-sql --mismatches "$STATE/mm.jsonl"
+  cat "$STATE/last.out"
+  expect_out "non-canonical legacy ids"
+  expect_out "result             MISMATCH"
+  [ "$(jq -r 'select(.user_id=="'"$up"'") | .kind' "$STATE/mm.jsonl")" = non_canonical_id ] ||
+    fail "upper-case row not reported as non_canonical_id: $(cat "$STATE/mm.jsonl")"
+  [ "$(sql "SELECT GROUP_CONCAT(attr_key, '=', attr_value) FROM profile_attributes WHERE user_id='$lo'")" = "plan=visible" ] ||
+    fail "repair wrote the invisible row's values into the visible row"
+  [ "$(writer_get "$lo" | jq -c .data.attributes)" = '{"plan":"visible"}' ] || fail "writer row changed"
+}
+
+# Issue 16 fix 3: a user whose later group the contract rejects is not
+# half-migrated: nothing of it reaches the writer, on both paths.
+case_whole_user() {
+  start_mysql
+  start_writer
+  local u1=d1000000-0000-4000-8000-000000000001 u2=d2000000-0000-4000-8000-000000000002
+  local ok=d3000000-0000-4000-8000-000000000003
+  for u in "$u1" "$u2"; do
+    sql "INSERT INTO profiles VALUES ('$u', 1600000000000200, 1);
+         INSERT INTO profile_attributes VALUES ('$u', 'plan', 'early', 1600000000000100),
+           ('$u', 'bio', REPEAT('é', 600), 1600000000000200);"
+  done
+  sql "INSERT INTO profiles VALUES ('$ok', 1600000000000100, 1);
+       INSERT INTO profile_attributes VALUES ('$ok', 'plan', 'fine', 1600000000000100);"
+  step "bulk path"
+  expect_rc 1 M backfill --checkpoint "$STATE/cp1" --failures "$STATE/f1.jsonl"
+  expect_out "failed             2"
+  step "per-update path"
+  expect_rc 1 M backfill --checkpoint "$STATE/cp2" --failures "$STATE/f2.jsonl" --bulk off
+  expect_out "failed             2"
+  for u in "$u1" "$u2"; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$WRITER_URL/api/v2/profile/get?user_id=$u")" = 404 ] ||
+      fail "$u half-migrated: $(writer_get "$u")"
+  done
+  [ "$(writer_get "$ok" | jq -r .data.attributes.plan)" = fine ] || fail "the good user is missing"
+  grep -q "value_too_long" "$STATE/f1.jsonl" || fail "failure reason missing: $(cat "$STATE/f1.jsonl")"
+}
+
+# Issue 16 fix 4: profiles.updated_us is compared with the writer's updated_at.
+case_updated_at() {
+  start_mysql
+  start_writer
+  generate 200
+  expect_rc 0 M backfill --checkpoint "$STATE/cp"
+  expect_rc 0 M verify
+  expect_out "result             PARITY"
+  local u
+  u=$(sql "SELECT user_id FROM profiles ORDER BY user_id LIMIT 1")
+  step "legacy's updated_at moved behind the API's back: reported (exit 1)"
+  sql "UPDATE profiles SET updated_us = updated_us + 5000000 WHERE user_id='$u'"
+  expect_rc 1 M verify --mismatches "$STATE/mm.jsonl"
+  cat "$STATE/last.out"
+  expect_out "also 1 with only updated_at differing"
+  expect_out "result             MISMATCH"
+  [ "$(jq -r .kind "$STATE/mm.jsonl")" = updated_at ] || fail "kind: $(cat "$STATE/mm.jsonl")"
+  [ "$(jq -r .user_id "$STATE/mm.jsonl")" = "$u" ] || fail "wrong user reported"
+  step "--repair cannot move updated_at through an API: says so, exit 1"
+  expect_rc 1 M verify --repair --legacy-direct-sql --mismatches "$STATE/mm2.jsonl"
+  expect_out "result             MISMATCH"
+  [[ "$(jq -r .repair_error "$STATE/mm2.jsonl")" == *"only updated_at differs"* ]] || fail "$(cat "$STATE/mm2.jsonl")"
 }
 
 "case_$CASE"

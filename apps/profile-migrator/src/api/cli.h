@@ -1,4 +1,4 @@
-// Command line of profile-migrator (CLI11): `backfill` and `verify`.
+// Command line of profile-migrator (CLI11): `backfill`, `verify`, `check`.
 //
 // ParseCommandLine validates every argument before anything connects, and
 // its errors name the option and the rule ("--partitions: must be 1 to 256,
@@ -23,6 +23,9 @@ namespace ficus::migrator {
 // writer's group commit syncs more per fsync), a verify's reads do not.
 inline constexpr int kBackfillWorkers = 64;
 inline constexpr int kVerifyWorkers = 16;
+// With the writer's bulk endpoints each request carries batch_users users:
+// a few in flight keep the writer's loop and group commit busy.
+inline constexpr int kBulkWorkers = 4;
 
 struct DbArgs {
   std::string host = "127.0.0.1";
@@ -39,6 +42,10 @@ struct CommonArgs {
   HttpUrl writer;
   int partitions = 4;
   int workers = kBackfillWorkers;  // VerifyArgs sets kVerifyWorkers
+  bool workers_set = false;        // --workers given (else chosen by path: kBulkWorkers)
+  std::string writer_token_file;   // the writer's --bulk-token-file; empty: per-update API
+  bool bulk = true;                // --bulk auto|off
+  int batch_users = 500;           // users per bulk request
   int chunk_size = 500;
   double rate = 0;  // users per second, 0 = unlimited
   std::shared_ptr<const TimeZone> legacy_zone;
@@ -64,13 +71,20 @@ struct VerifyArgs {
   bool repair = false;
   std::string mismatches = "verify-mismatches.jsonl";
   int reread_attempts = 3;
+  HttpUrl legacy_url;  // the monolith's base URL (repairs towards legacy); host empty: none
+  bool legacy_direct_sql = false;
+};
+
+struct CheckArgs {
+  CommonArgs common;  // MySQL settings, chunk size, progress (no writer)
+  std::string findings = "check-findings.jsonl";
 };
 
 struct HelpRequested {
   std::string text;
 };
 
-using Command = std::variant<BackfillArgs, VerifyArgs, HelpRequested>;
+using Command = std::variant<BackfillArgs, VerifyArgs, CheckArgs, HelpRequested>;
 
 // InvalidArgument: a usage error; the message is ready to print.
 Result<Command> ParseCommandLine(int argc, const char* const* argv);

@@ -1,7 +1,8 @@
-// Human-readable summaries and exit codes of the two commands.
+// Human-readable summaries and exit codes of the three commands.
 //
-// Exit codes: 0 success; 1 verify found mismatches (or repairs failed) or
-// backfill had permanent per-user failures; 2 usage error; 3 fatal error
+// Exit codes: 0 success; 1 verify found mismatches (or repairs failed),
+// backfill had permanent per-user failures, or check found blocking rows
+// (a summary that says MISMATCH never exits 0); 2 usage error; 3 fatal error
 // (a store unreachable, bad checkpoint); 130 interrupted (Ctrl-C/SIGTERM,
 // checkpoint saved).
 #pragma once
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "domain/backfill.h"
+#include "domain/check.h"
 #include "domain/verify.h"
 
 namespace ficus::migrator {
@@ -25,5 +27,8 @@ int BackfillExitCode(const BackfillSummary& s);
 std::string FormatVerifySummary(const VerifySummary& s, bool repair,
                                 const std::string& mismatches_path);
 int VerifyExitCode(const VerifySummary& s, bool repair);
+
+std::string FormatCheckSummary(const CheckSummary& s, const std::string& findings_path);
+int CheckExitCode(const CheckSummary& s);
 
 }  // namespace ficus::migrator

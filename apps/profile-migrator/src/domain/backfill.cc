@@ -2,10 +2,12 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "domain/checkpoint.h"
+#include "domain/legacy_rules.h"
 #include "domain/partition.h"
 #include "domain/update_planner.h"
 #include "service/blocking_queue.h"
@@ -22,7 +24,7 @@ struct Chunk {
 
 struct Task {
   std::shared_ptr<Chunk> chunk;
-  LegacyProfile profile;
+  std::vector<LegacyProfile> profiles;  // one, or a bulk batch
 };
 
 }  // namespace
@@ -74,6 +76,24 @@ Result<BackfillSummary> Backfill::Run() {
   progress_.SetTotal(*total);
   progress_.Resume(summary_.resumed_from);
 
+  // Bulk or per-update: asked once, before anything is read.
+  bool bulk = false;
+  if (options_.use_bulk) {
+    auto probe = modern_();
+    if (!probe) return tl::unexpected(probe.error());
+    auto has = (*probe)->HasBulk();
+    if (!has) return tl::unexpected(has.error());
+    bulk = *has;
+  }
+  summary_.bulk = bulk;
+  const int workers = bulk ? options_.bulk_workers : options_.workers;
+  // A rate-limited run sends smaller batches so the rate stays smooth.
+  std::size_t batch = bulk ? static_cast<std::size_t>(std::max(1, options_.batch_users)) : 1;
+  if (bulk && limiter_.rate() > 0) {
+    batch = std::min<std::size_t>(
+        batch, std::max<std::size_t>(1, static_cast<std::size_t>(limiter_.rate() / 20)));
+  }
+
   const std::size_t nparts = cp.partitions.size();
   std::mutex mu;  // guards trackers, reader_done, cp, fatal
   std::vector<ChunkTracker> trackers;
@@ -87,9 +107,10 @@ Result<BackfillSummary> Backfill::Run() {
     abort = true;
   };
 
-  BlockingQueue<Task> queue(static_cast<std::size_t>(options_.workers) * 8 + 64);
+  BlockingQueue<Task> queue(bulk ? static_cast<std::size_t>(workers) * 2 + 4
+                                 : static_cast<std::size_t>(workers) * 8 + 64);
   std::atomic<int> readers_left{0};
-  std::atomic<std::int64_t> processed{0}, written{0}, updates{0}, empty{0}, failed{0};
+  std::atomic<std::int64_t> processed{0}, written{0}, updates{0}, empty{0}, failed{0}, requests{0};
 
   auto reader = [&](std::size_t p) {
     struct Closer {
@@ -136,55 +157,140 @@ Result<BackfillSummary> Backfill::Run() {
         std::lock_guard<std::mutex> lock(mu);
         chunk->seq = trackers[p].Issue(after, static_cast<std::int64_t>(rows->size()));
       }
-      for (auto& profile : *rows) {
-        if (!queue.Push(Task{chunk, std::move(profile)})) return;
+      for (std::size_t i = 0; i < rows->size(); i += batch) {
+        Task t{chunk, {}};
+        const std::size_t end = std::min(rows->size(), i + batch);
+        t.profiles.reserve(end - i);
+        for (std::size_t k = i; k < end; ++k) t.profiles.push_back(std::move((*rows)[k]));
+        if (!queue.Push(std::move(t))) return;
       }
     }
+  };
+
+  auto fail_user = [&](const std::string& user, const std::string& why) {
+    ++failed;
+    progress_.AddErrors(1);
+    on_failure_(user, why);
+  };
+
+  // The per-update path: a user's updates one request at a time. Returns
+  // false on a fatal error (already recorded).
+  auto send_single = [&](std::unique_ptr<ModernStore>& store, const LegacyProfile& profile,
+                         const std::vector<ProfileUpdate>& plan) {
+    for (const auto& u : plan) {
+      if (!store) {
+        auto s = modern_();
+        if (!s) {
+          set_fatal(s.error());
+          return false;
+        }
+        store = std::move(*s);
+      }
+      auto st = store->Apply(u);
+      ++requests;
+      if (st) {
+        ++updates;
+        continue;
+      }
+      if (st.error().code == ErrorCode::kInvalidArgument) {
+        // Cannot happen for a plan that passed CheckMigratable unless the
+        // writer's rules differ; earlier updates of the user are applied.
+        fail_user(profile.user_id, st.error().message);
+        return true;
+      }
+      set_fatal(st.error());  // unavailable: the chunk never completes
+      return false;
+    }
+    ++written;
+    return true;
+  };
+
+  // The bulk path: every planned user of the task in one import request.
+  auto send_bulk = [&](std::unique_ptr<ModernStore>& store, const std::vector<LegacyProfile>& users,
+                       const std::vector<std::vector<ProfileUpdate>>& plans) {
+    std::vector<ProfileUpdate> records;
+    std::vector<std::size_t> owner;
+    for (std::size_t u = 0; u < plans.size(); ++u) {
+      for (const auto& up : plans[u]) {
+        records.push_back(up);
+        owner.push_back(u);
+      }
+    }
+    if (records.empty()) return true;
+    if (!store) {
+      auto s = modern_();
+      if (!s) {
+        set_fatal(s.error());
+        return false;
+      }
+      store = std::move(*s);
+    }
+    auto res = store->ApplyBatch(records, /*atomic_user=*/true);
+    ++requests;
+    if (!res) {
+      set_fatal(res.error());  // the chunk never completes: resumed later
+      return false;
+    }
+    std::vector<std::optional<Error>> user_error(plans.size());
+    std::vector<std::int64_t> user_ok(plans.size(), 0);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const Status& st = (*res)[i];
+      if (st) {
+        ++user_ok[owner[i]];
+        continue;
+      }
+      if (st.error().code != ErrorCode::kInvalidArgument) {
+        set_fatal(st.error());  // a storage failure of that user
+        return false;
+      }
+      // Prefer the record's own reason over "withheld because of record n".
+      auto& e = user_error[owner[i]];
+      if (!e || e->message.find("not applied: record") != std::string::npos) e = st.error();
+    }
+    for (std::size_t u = 0; u < plans.size(); ++u) {
+      if (plans[u].empty()) continue;
+      if (user_error[u]) {
+        fail_user(users[u].user_id, user_error[u]->message);
+      } else {
+        ++written;
+        updates += user_ok[u];
+      }
+    }
+    return true;
   };
 
   auto worker = [&]() {
     std::unique_ptr<ModernStore> store;
     while (auto task = queue.Pop()) {
       if (stop_ || abort) continue;  // drain without completing: stays behind the checkpoint
-      limiter_.Acquire(1);
-      bool ok = true;
-      const LegacyProfile& profile = task->profile;
-      if (profile.keys.empty()) {
-        ++empty;
-      } else {
+      const std::size_t n = task->profiles.size();
+      limiter_.Acquire(static_cast<double>(n));
+      std::vector<std::vector<ProfileUpdate>> plans(n);
+      for (std::size_t u = 0; u < n; ++u) {
+        const LegacyProfile& profile = task->profiles[u];
+        if (profile.keys.empty() && IsCanonicalLowerUuid(profile.user_id)) {
+          ++empty;
+          continue;
+        }
         auto plan = PlanUpdates(profile);
         if (!plan) {
-          ok = false;
-          ++failed;
-          progress_.AddErrors(1);
-          on_failure_(profile.user_id, plan.error().message);
-        } else {
-          for (const auto& u : *plan) {
-            if (!store) {
-              auto s = modern_();
-              if (!s) return set_fatal(s.error());
-              store = std::move(*s);
-            }
-            auto st = store->Apply(u);
-            if (st) {
-              ++updates;
-              continue;
-            }
-            if (st.error().code == ErrorCode::kInvalidArgument) {
-              ok = false;
-              ++failed;
-              progress_.AddErrors(1);
-              on_failure_(profile.user_id, st.error().message);
-              break;
-            }
-            return set_fatal(st.error());  // unavailable: the chunk never completes
-          }
-          if (ok) ++written;
+          fail_user(profile.user_id, plan.error().message);  // nothing of it is sent
+          continue;
+        }
+        plans[u] = std::move(*plan);
+      }
+      bool ok = true;
+      if (bulk) {
+        ok = send_bulk(store, task->profiles, plans);
+      } else {
+        for (std::size_t u = 0; u < n && ok; ++u) {
+          if (!plans[u].empty()) ok = send_single(store, task->profiles[u], plans[u]);
         }
       }
-      ++processed;
-      progress_.Add(1);
-      if (--task->chunk->remaining == 0) {
+      if (!ok) continue;  // fatal: the chunk stays behind the checkpoint
+      processed += static_cast<std::int64_t>(n);
+      progress_.Add(static_cast<std::int64_t>(n));
+      if ((task->chunk->remaining -= static_cast<std::int64_t>(n)) == 0) {
         std::lock_guard<std::mutex> lock(mu);
         trackers[task->chunk->partition].Complete(task->chunk->seq);
       }
@@ -211,8 +317,8 @@ Result<BackfillSummary> Backfill::Run() {
   for (std::size_t p = 0; p < nparts; ++p) {
     if (!cp.partitions[p].finished) threads.emplace_back(reader, p);
   }
-  std::atomic<int> workers_left{options_.workers};
-  for (int i = 0; i < options_.workers; ++i) {
+  std::atomic<int> workers_left{workers};
+  for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&] {
       worker();
       --workers_left;
@@ -240,6 +346,7 @@ Result<BackfillSummary> Backfill::Run() {
   summary_.processed = processed;
   summary_.written = written;
   summary_.updates_sent = updates;
+  summary_.requests = requests;
   summary_.empty = empty;
   summary_.failed = failed;
   summary_.complete = cp.finished();

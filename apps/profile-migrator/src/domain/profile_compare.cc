@@ -12,6 +12,8 @@ const char* DiffKindName(DiffKind kind) {
       return "missing_in_legacy";
     case DiffKind::kAttributes:
       return "attributes";
+    case DiffKind::kUpdatedAt:
+      return "updated_at";
   }
   return "?";
 }
@@ -52,6 +54,8 @@ ProfileDiff CompareProfiles(const std::optional<LegacyProfile>& legacy,
     d.kind = DiffKind::kMissingInLegacy;
   } else if (!d.keys.empty()) {
     d.kind = DiffKind::kAttributes;
+  } else if (legacy_has && modern && legacy->updated_us != modern->updated_us) {
+    d.kind = DiffKind::kUpdatedAt;
   }
   return d;
 }

@@ -1,9 +1,12 @@
 // Parity rules between a legacy profile and the new store's answer.
 //
 // What is compared is what a user would notice: the set of live attributes
-// and their values. Tombstones and per-key timestamps are not visible through
-// the new store's API, so they are not compared; updated_at is used to tell
-// which side is newer (repair) and whether a user changed during the scan.
+// and their values, and then `updated_at` (legacy profiles.updated_us, the
+// writer's updated_at: both are the newest stamp ever applied to the
+// profile, and both APIs show it). Tombstones and per-key timestamps are
+// not visible through the new store's API, so they are not compared.
+// updated_at also tells which side is newer (repair) and whether a user
+// changed during the scan.
 // A legacy profile with no attribute rows at all never reaches the new store
 // (there is nothing to write), so "absent in the new store" matches it.
 #pragma once
@@ -17,7 +20,8 @@
 
 namespace ficus::migrator {
 
-enum class DiffKind { kEqual, kMissingInModern, kMissingInLegacy, kAttributes };
+// kUpdatedAt: same live attributes, different updated_at.
+enum class DiffKind { kEqual, kMissingInModern, kMissingInLegacy, kAttributes, kUpdatedAt };
 const char* DiffKindName(DiffKind kind);
 
 struct ValueDiff {

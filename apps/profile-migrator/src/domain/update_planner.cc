@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "domain/legacy_rules.h"
+
 namespace ficus::migrator {
 
 std::size_t JsonStringSize(const std::string& s) {
@@ -46,15 +48,11 @@ void AppendSplit(const std::string& user_id, std::int64_t ts, const std::vector<
 
 Result<std::vector<ProfileUpdate>> PlanUpdates(const LegacyProfile& p, std::size_t max_keys,
                                                std::size_t max_body) {
+  // Every group of the user is checked before any is planned: a user is
+  // migrated whole or not at all.
+  if (auto s = CheckMigratable(p); !s) return tl::unexpected(s.error());
   std::map<std::int64_t, std::vector<Entry>> groups;
-  for (const auto& k : p.keys) {
-    if (k.updated_us <= 0) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "user " + p.user_id + " key " + k.key + ": updated_us " +
-                           std::to_string(k.updated_us) + " is not a positive timestamp");
-    }
-    groups[k.updated_us].emplace_back(k.key, k.value);
-  }
+  for (const auto& k : p.keys) groups[k.updated_us].emplace_back(k.key, k.value);
   std::vector<ProfileUpdate> out;
   for (const auto& [ts, entries] : groups)
     AppendSplit(p.user_id, ts, entries, max_keys, max_body, out);

@@ -8,8 +8,10 @@
 // has touched, and leaves newer keys alone. A group is split when it exceeds
 // the contract's 64 entries or the body budget (64 KiB minus headroom).
 //
-// Errors (InvalidArgument, naming user and key): a non-positive timestamp
-// (the contract cannot carry it).
+// Errors (InvalidArgument, naming user, key and finding kind): the profile
+// has a blocking finding (legacy_rules.h: non-canonical id, a key, value or
+// stamp the contract cannot carry). Every group is checked before any is
+// planned, so a user is migrated whole or not at all.
 #pragma once
 
 #include <cstddef>

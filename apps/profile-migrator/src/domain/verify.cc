@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "domain/legacy_rules.h"
 #include "domain/partition.h"
 #include "domain/profile_compare.h"
 #include "domain/update_planner.h"
@@ -21,8 +22,8 @@ namespace {
 
 struct Counters {
   std::atomic<std::int64_t> checked{0}, matched{0}, mismatched{0}, missing_in_modern{0},
-      missing_in_legacy{0}, attribute_mismatches{0}, settled{0}, legacy_attrs{0}, modern_attrs{0},
-      repaired{0}, repair_failed{0}, errors{0};
+      missing_in_legacy{0}, attribute_mismatches{0}, updated_at_mismatches{0}, non_canonical{0},
+      settled{0}, legacy_attrs{0}, modern_attrs{0}, repaired{0}, repair_failed{0}, errors{0};
 };
 
 std::int64_t Ts(const std::optional<LegacyProfile>& p) {
@@ -43,20 +44,24 @@ json::value OptJson(const std::optional<std::string>& v) {
 class Worker {
  public:
   Worker(const VerifyOptions& options, LegacyStoreFactory& legacy_factory,
-         ModernStoreFactory& modern_factory, Clock& clock, Counters& counters,
-         std::function<void(const std::string&)>& emit)
+         ModernStoreFactory& modern_factory, ModernStoreFactory& legacy_api_factory, Clock& clock,
+         Counters& counters, std::function<void(const std::string&)>& emit)
       : options_(options),
         legacy_factory_(legacy_factory),
         modern_factory_(modern_factory),
+        legacy_api_factory_(legacy_api_factory),
         clock_(clock),
         c_(counters),
         emit_(emit) {}
 
-  // Errors returned are fatal (a store is unreachable).
-  Status Check(LegacyProfile first) {
+  // Errors returned are fatal (a store is unreachable). `prefetched`: the
+  // writer's answer for this user from a bulk read, if there was one.
+  Status Check(LegacyProfile first,
+               std::optional<Result<std::optional<ModernProfile>>> prefetched = std::nullopt) {
     const std::string id = first.user_id;
+    if (!IsCanonicalLowerUuid(id)) return ReportNonCanonical(first);
     std::optional<LegacyProfile> legacy = std::move(first);
-    auto modern = GetModern(id);
+    auto modern = prefetched ? std::move(*prefetched) : GetModern(id);
     if (!modern) return Fail(modern.error());
     ProfileDiff diff = CompareProfiles(legacy, *modern);
     bool settled = diff.equal();
@@ -85,12 +90,15 @@ class Worker {
       return {};
     }
     ++c_.mismatched;
+    if (diff.kind == DiffKind::kUpdatedAt) ++c_.updated_at_mismatches;
     switch (diff.kind) {
       case DiffKind::kMissingInModern:
         ++c_.missing_in_modern;
         break;
       case DiffKind::kMissingInLegacy:
         ++c_.missing_in_legacy;
+        break;
+      case DiffKind::kUpdatedAt:
         break;
       default:
         ++c_.attribute_mismatches;
@@ -118,12 +126,66 @@ class Worker {
   }
 
  private:
+  // A row the monolith cannot see (it lower-cases ids and matches exactly):
+  // reported, never compared with the writer (which lower-cases too and
+  // would answer with the visible row) and never repaired.
+  Status ReportNonCanonical(const LegacyProfile& p) {
+    ++c_.checked;
+    ++c_.mismatched;
+    ++c_.non_canonical;
+    json::object rec{{"user_id", p.user_id},
+                     {"kind", "non_canonical_id"},
+                     {"legacy_updated_at", TsJson(p.updated_us)},
+                     {"modern_updated_at", nullptr},
+                     {"keys", json::array()},
+                     {"note",
+                      "user_id is not a lowercase canonical UUID: invisible through the legacy "
+                      "API; not migrated, not repaired (see profile-migrator check)"}};
+    if (options_.repair) {
+      rec["repair"] = "none";
+      rec["repaired"] = false;
+      rec["repair_error"] = "non-canonical id: fix or delete the legacy row by hand";
+      ++c_.repair_failed;
+    }
+    emit_(json::serialize(rec));
+    return {};
+  }
+
   Status Fail(const Error& e) {
     if (e.code == ErrorCode::kUnavailable) return tl::unexpected(e);
     ++c_.errors;  // this user could not be checked; counted, the scan goes on
     return {};
   }
 
+  // NOLINTNEXTLINE(readability-redundant-access-specifiers)
+ public:
+  // The writer's answers for many users in one bulk read: per user the
+  // profile, nullopt (none), or the error. The whole call's error is fatal
+  // when Unavailable.
+  Result<std::vector<Result<std::optional<ModernProfile>>>> GetMany(
+      const std::vector<std::string>& ids) {
+    if (!modern_) {
+      auto s = modern_factory_();
+      if (!s) return tl::unexpected(s.error());
+      modern_ = std::move(*s);
+    }
+    auto got = modern_->GetMany(ids);
+    if (!got) return tl::unexpected(got.error());
+    std::vector<Result<std::optional<ModernProfile>>> out;
+    out.reserve(got->size());
+    for (auto& r : *got) {
+      if (r) {
+        out.emplace_back(std::optional<ModernProfile>(std::move(*r)));
+      } else if (r.error().code == ErrorCode::kNotFound) {
+        out.emplace_back(std::optional<ModernProfile>());
+      } else {
+        out.emplace_back(tl::unexpected(r.error()));
+      }
+    }
+    return out;
+  }
+
+ private:
   Result<std::optional<ModernProfile>> GetModern(const std::string& id) {
     if (!modern_) {
       auto s = modern_factory_();
@@ -159,6 +221,15 @@ class Worker {
     const std::int64_t lts = Ts(legacy), mts = Ts(modern);
     std::string direction;
     Status st;
+    if (CompareProfiles(legacy, modern).kind == DiffKind::kUpdatedAt) {
+      ++c_.repair_failed;
+      rec["repair"] = "none";
+      rec["repaired"] = false;
+      rec["repair_error"] =
+          "only updated_at differs: neither API can move updated_at without writing a key; "
+          "left for a human";
+      return {};
+    }
     auto to_modern = [&](const std::vector<ProfileUpdate>& updates) -> Status {
       for (const auto& u : updates) {
         if (auto s = modern_->Apply(u); !s) return s;
@@ -191,8 +262,24 @@ class Worker {
       if (updates.empty()) {
         // Same live values but legacy has no row at all: create an empty profile is impossible.
         st = MakeError(ErrorCode::kInternal, "nothing to write");
-      } else {
+      } else if (legacy_api_factory_) {
+        // Through the monolith's API: its merge, its history row, its cache
+        // invalidated (a direct MySQL write would leave the cache stale).
+        if (!legacy_api_) {
+          auto s = legacy_api_factory_();
+          if (!s) return tl::unexpected(s.error());
+          legacy_api_ = std::move(*s);
+        }
+        for (const auto& u : updates) {
+          st = legacy_api_->Apply(u);
+          if (!st) break;
+        }
+      } else if (options_.legacy_direct_sql) {
         st = legacy_->ApplyUpdates(id, updates);
+      } else {
+        st = MakeError(ErrorCode::kInvalidArgument,
+                       "a repair towards legacy needs --legacy-url (the monolith's API, which "
+                       "invalidates its cache) or --legacy-direct-sql");
       }
     } else if (legacy && modern) {
       direction = "legacy_to_modern_bumped";
@@ -226,21 +313,25 @@ class Worker {
   const VerifyOptions& options_;
   LegacyStoreFactory& legacy_factory_;
   ModernStoreFactory& modern_factory_;
+  ModernStoreFactory& legacy_api_factory_;
   Clock& clock_;
   Counters& c_;
   std::function<void(const std::string&)>& emit_;
   std::unique_ptr<LegacyStore> legacy_;
   std::unique_ptr<ModernStore> modern_;
+  std::unique_ptr<ModernStore> legacy_api_;
 };
 
 }  // namespace
 
 Verify::Verify(VerifyOptions options, LegacyStoreFactory legacy, ModernStoreFactory modern,
                Clock& clock, RateLimiter& limiter, Progress& progress,
-               const std::atomic<bool>& stop, std::function<void(const std::string&)> on_mismatch)
+               const std::atomic<bool>& stop, std::function<void(const std::string&)> on_mismatch,
+               ModernStoreFactory legacy_api)
     : options_(options),
       legacy_(std::move(legacy)),
       modern_(std::move(modern)),
+      legacy_api_(std::move(legacy_api)),
       clock_(clock),
       limiter_(limiter),
       progress_(progress),
@@ -289,6 +380,18 @@ Result<VerifySummary> Verify::Run() {
   }
   db->reset();
 
+  bool bulk = false;
+  if (options_.use_bulk) {
+    auto probe = modern_();
+    if (!probe) return tl::unexpected(probe.error());
+    auto has = (*probe)->HasBulk();
+    if (!has) return tl::unexpected(has.error());
+    bulk = *has;
+  }
+  summary_.bulk = bulk;
+  const int workers = bulk ? options_.bulk_workers : options_.workers;
+  const std::size_t batch = bulk ? static_cast<std::size_t>(std::max(1, options_.batch_users)) : 1;
+
   Counters counters;
   std::mutex emit_mu;
   std::function<void(const std::string&)> emit = [&](const std::string& line) {
@@ -304,7 +407,9 @@ Result<VerifySummary> Verify::Run() {
     abort = true;
   };
 
-  BlockingQueue<LegacyProfile> queue(static_cast<std::size_t>(options_.workers) * 8 + 64);
+  using Batch = std::vector<LegacyProfile>;
+  BlockingQueue<Batch> queue(bulk ? static_cast<std::size_t>(workers) * 2 + 4
+                                  : static_cast<std::size_t>(workers) * 8 + 64);
   const std::size_t nreaders =
       sampled ? std::min<std::size_t>(ranges->size(), batches.size()) : ranges->size();
   std::atomic<std::size_t> readers_left{nreaders};
@@ -312,7 +417,7 @@ Result<VerifySummary> Verify::Run() {
   auto reader = [&](std::size_t r) {
     struct Closer {
       std::atomic<std::size_t>& left;
-      BlockingQueue<LegacyProfile>& q;
+      BlockingQueue<Batch>& q;
       ~Closer() {
         if (--left == 0) q.Close();
       }
@@ -320,8 +425,11 @@ Result<VerifySummary> Verify::Run() {
     auto conn = legacy_();
     if (!conn) return set_fatal(conn.error());
     auto push_all = [&](std::vector<LegacyProfile>& rows) {
-      for (auto& p : rows) {
-        if (!queue.Push(std::move(p))) return false;
+      for (std::size_t i = 0; i < rows.size(); i += batch) {
+        const std::size_t end = std::min(rows.size(), i + batch);
+        Batch b(std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(i)),
+                std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(end)));
+        if (!queue.Push(std::move(b))) return false;
       }
       return true;
     };
@@ -344,19 +452,34 @@ Result<VerifySummary> Verify::Run() {
   };
 
   auto worker = [&] {
-    Worker w(options_, legacy_, modern_, clock_, counters, emit);
-    while (auto p = queue.Pop()) {
+    Worker w(options_, legacy_, modern_, legacy_api_, clock_, counters, emit);
+    while (auto b = queue.Pop()) {
       if (stop_ || abort) continue;
-      limiter_.Acquire(1);
-      if (auto s = w.Check(std::move(*p)); !s) set_fatal(s.error());
-      progress_.Add(1);
+      const std::size_t n = b->size();
+      limiter_.Acquire(static_cast<double>(n));
+      std::vector<std::optional<Result<std::optional<ModernProfile>>>> pre(n);
+      if (bulk) {
+        std::vector<std::string> ids;
+        ids.reserve(n);
+        for (const auto& p : *b) ids.push_back(p.user_id);
+        auto got = w.GetMany(ids);
+        if (!got) {
+          set_fatal(got.error());
+          continue;
+        }
+        for (std::size_t i = 0; i < n && i < got->size(); ++i) pre[i] = std::move((*got)[i]);
+      }
+      for (std::size_t i = 0; i < n && !abort; ++i) {
+        if (auto s = w.Check(std::move((*b)[i]), std::move(pre[i])); !s) set_fatal(s.error());
+      }
+      progress_.Add(static_cast<std::int64_t>(n));
     }
   };
 
   std::vector<std::thread> threads;
   for (std::size_t r = 0; r < nreaders; ++r) threads.emplace_back(reader, r);
-  std::atomic<int> workers_left{options_.workers};
-  for (int i = 0; i < options_.workers; ++i) {
+  std::atomic<int> workers_left{workers};
+  for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&] {
       worker();
       --workers_left;
@@ -377,6 +500,8 @@ Result<VerifySummary> Verify::Run() {
   summary_.missing_in_modern = counters.missing_in_modern;
   summary_.missing_in_legacy = counters.missing_in_legacy;
   summary_.attribute_mismatches = counters.attribute_mismatches;
+  summary_.updated_at_mismatches = counters.updated_at_mismatches;
+  summary_.non_canonical = counters.non_canonical;
   summary_.settled_on_reread = counters.settled;
   summary_.legacy_attributes = counters.legacy_attrs;
   summary_.modern_attributes = counters.modern_attrs;

@@ -60,6 +60,9 @@ class MemLegacy final : public LegacyStore {
     if (it == w_.legacy.end()) return MakeError(ErrorCode::kNotFound, "no " + id);
     return it->second;
   }
+  Result<std::vector<std::pair<std::string, std::int64_t>>> ReadOrphanAttributeUsers(int) override {
+    return std::vector<std::pair<std::string, std::int64_t>>{};
+  }
   Status ApplyUpdates(const std::string& id, const std::vector<ProfileUpdate>& updates) override {
     std::lock_guard<std::mutex> l(w_.mu);
     auto& p = w_.legacy[id];
@@ -100,6 +103,13 @@ class MemModern final : public ModernStore {
   Status Apply(const ProfileUpdate&) override {
     return MakeError(ErrorCode::kInternal, "not used in these tests");
   }
+  Result<bool> HasBulk() override { return false; }
+  Result<std::vector<Status>> ApplyBatch(const std::vector<ProfileUpdate>&, bool) override {
+    return MakeError(ErrorCode::kInternal, "not used in these tests");
+  }
+  Result<std::vector<Result<ModernProfile>>> GetMany(const std::vector<std::string>&) override {
+    return MakeError(ErrorCode::kInternal, "not used in these tests");
+  }
   [[nodiscard]] std::string Describe() const override { return "mem"; }
 
  private:
@@ -122,6 +132,7 @@ Run RunVerify(World& w, bool repair = false) {
   o.partitions = 1;
   o.workers = 1;
   o.repair = repair;
+  o.legacy_direct_sql = true;  // MemLegacy::ApplyUpdates stands for the legacy side
   o.reread_attempts = 3;
   Run run;
   Verify v(

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 
+#include "ficus/http/bearer_auth.h"
 #include "service/datetime.h"
 
 namespace ficus::migrator {
@@ -42,6 +43,134 @@ class HttpModernStore final : public ModernStore {
     return ParseProfile(r->body, user_id);
   }
 
+  Result<bool> HasBulk() override {
+    if (options_.bulk_token.empty()) return false;
+    if (bulk_) return *bulk_;
+    // An empty id list: 400 "body: no user ids" proves the endpoint and the
+    // token; an older writer answers 404 "path: no such endpoint".
+    auto r = Send(http::verb::post, options_.bulk_prefix + "/get", "", 0, "text/plain", true);
+    if (!r) return tl::unexpected(r.error());
+    if (r->status == 404) {
+      bulk_ = false;
+    } else if (r->status == 400) {
+      bulk_ = true;
+    } else if (r->status == 401 || r->status == 403) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "writer " + Describe() + ": bulk endpoints refused the token from " +
+                           options_.bulk_token_origin + ": HTTP " + std::to_string(r->status) +
+                           ": " + Msg(r->body));
+    } else {
+      return Rejected(*r, "bulk probe");
+    }
+    return *bulk_;
+  }
+
+  Result<std::vector<Status>> ApplyBatch(const std::vector<ProfileUpdate>& updates,
+                                         bool atomic_user) override {
+    std::string body;
+    body.reserve(updates.size() * 160);
+    for (const auto& u : updates) {
+      json::object attrs;
+      for (const auto& [k, v] : u.attributes) {
+        attrs[k] = v ? json::value(*v) : json::value(nullptr);
+      }
+      body += json::serialize(
+          json::object{{"user_id", u.user_id}, {"ts", u.ts_us}, {"attributes", std::move(attrs)}});
+      body.push_back('\n');
+    }
+    auto r = Send(http::verb::post,
+                  options_.bulk_prefix + "/import" + (atomic_user ? "?atomic=user" : ""), body, 0,
+                  "application/x-ndjson", true);
+    if (!r) return tl::unexpected(r.error());
+    if (r->status != 200) {
+      return Rejected(*r, "import of " + std::to_string(updates.size()) + " updates");
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(r->body, ec);
+    const json::value* results = nullptr;
+    if (!ec && v.is_object()) {
+      if (const auto* d = v.as_object().if_contains("data"); d && d->is_object()) {
+        results = d->as_object().if_contains("results");
+      }
+    }
+    if (!results || !results->is_array() || results->as_array().size() != updates.size()) {
+      return MakeError(ErrorCode::kInternal,
+                       "writer " + Describe() + ": import answer has no result per record");
+    }
+    std::vector<Status> out;
+    out.reserve(updates.size());
+    for (const auto& e : results->as_array()) {
+      const auto* obj = e.if_object();
+      const auto* ret = obj ? obj->if_contains("ret") : nullptr;
+      if (!ret || !ret->is_int64()) {
+        out.emplace_back(MakeError(ErrorCode::kInternal, "writer: bad import result"));
+        continue;
+      }
+      const std::int64_t status = ret->as_int64();
+      if (status == 200) {
+        out.emplace_back();
+        continue;
+      }
+      std::string msg = "writer " + Describe() + ": HTTP " + std::to_string(status);
+      if (const auto* m = obj->if_contains("msg"); m && m->is_string()) {
+        msg += ": " + std::string(m->as_string());
+      }
+      out.emplace_back(MakeError(
+          status >= 400 && status < 500 ? ErrorCode::kInvalidArgument : ErrorCode::kInternal, msg));
+    }
+    return out;
+  }
+
+  Result<std::vector<Result<ModernProfile>>> GetMany(
+      const std::vector<std::string>& user_ids) override {
+    std::string body;
+    body.reserve(user_ids.size() * 37);
+    for (const auto& id : user_ids) {
+      body += id;
+      body.push_back('\n');
+    }
+    auto r = Send(http::verb::post, options_.bulk_prefix + "/get", body, 0, "text/plain", true);
+    if (!r) return tl::unexpected(r.error());
+    if (r->status != 200) {
+      return Rejected(*r, "bulk read of " + std::to_string(user_ids.size()) + " users");
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(r->body, ec);
+    const json::value* profiles = nullptr;
+    if (!ec && v.is_object()) {
+      if (const auto* d = v.as_object().if_contains("data"); d && d->is_object()) {
+        profiles = d->as_object().if_contains("profiles");
+      }
+    }
+    if (!profiles || !profiles->is_array() || profiles->as_array().size() != user_ids.size()) {
+      return MakeError(ErrorCode::kInternal,
+                       "writer " + Describe() + ": bulk read answer has no entry per user");
+    }
+    std::vector<Result<ModernProfile>> out;
+    out.reserve(user_ids.size());
+    const auto& arr = profiles->as_array();
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+      const auto* obj = arr[i].if_object();
+      const auto* ret = obj ? obj->if_contains("ret") : nullptr;
+      if (!ret || !ret->is_int64()) {
+        out.emplace_back(MakeError(ErrorCode::kInternal, "writer: bad bulk read entry"));
+      } else if (ret->as_int64() == 200) {
+        out.push_back(ParseProfileData(*obj, user_ids[i]));
+      } else if (ret->as_int64() == 404) {
+        out.emplace_back(
+            MakeError(ErrorCode::kNotFound, "writer: no profile for user " + user_ids[i]));
+      } else {
+        std::string msg = "writer " + Describe() + ": user " + user_ids[i] + ": HTTP " +
+                          std::to_string(ret->as_int64());
+        if (const auto* m = obj->if_contains("msg"); m && m->is_string()) {
+          msg += ": " + std::string(m->as_string());
+        }
+        out.emplace_back(MakeError(ErrorCode::kInvalidArgument, msg));
+      }
+    }
+    return out;
+  }
+
   Status Apply(const ProfileUpdate& u) override {
     json::object attrs;
     for (const auto& [k, v] : u.attributes) {
@@ -56,14 +185,19 @@ class HttpModernStore final : public ModernStore {
   }
 
  private:
-  tl::unexpected<Error> Rejected(const Response& r, const std::string& what) {
-    std::string msg = "writer " + Describe() + ": " + what + ": HTTP " + std::to_string(r.status);
+  static std::string Msg(const std::string& body) {
     boost::system::error_code ec;
-    json::value v = json::parse(r.body, ec);
+    json::value v = json::parse(body, ec);
     if (!ec && v.is_object() && v.as_object().contains("msg") &&
         v.as_object().at("msg").is_string()) {
-      msg += ": " + std::string(v.as_object().at("msg").as_string());
+      return std::string(v.as_object().at("msg").as_string());
     }
+    return "";
+  }
+
+  tl::unexpected<Error> Rejected(const Response& r, const std::string& what) {
+    std::string msg = "writer " + Describe() + ": " + what + ": HTTP " + std::to_string(r.status);
+    if (std::string m = Msg(r.body); !m.empty()) msg += ": " + m;
     return MakeError(
         r.status >= 400 && r.status < 500 ? ErrorCode::kInvalidArgument : ErrorCode::kInternal,
         msg);
@@ -79,7 +213,15 @@ class HttpModernStore final : public ModernStore {
     if (ec || !v.is_object()) return bad("answer is not a JSON object");
     const auto* data = v.as_object().if_contains("data");
     if (!data || !data->is_object()) return bad("data: missing");
-    const auto& d = data->as_object();
+    return ParseProfileData(data->as_object(), user_id);
+  }
+
+  // The GET answer's `data` object (also a bulk read entry).
+  Result<ModernProfile> ParseProfileData(const json::object& d, const std::string& user_id) {
+    auto bad = [&](const std::string& why) {
+      return MakeError(ErrorCode::kInternal,
+                       "writer " + Describe() + ": profile of " + user_id + ": " + why);
+    };
     ModernProfile p;
     p.user_id = user_id;
     const auto* ua = d.if_contains("updated_at");
@@ -98,12 +240,13 @@ class HttpModernStore final : public ModernStore {
 
   // One request with retries on transient failures.
   Result<Response> Send(http::verb verb, const std::string& target, const std::string& body,
-                        std::int64_t ts_us) {
+                        std::int64_t ts_us, std::string_view content_type = "application/json",
+                        bool bulk = false) {
     const std::int64_t deadline = clock_.NowUs() + std::int64_t{options_.retry_deadline_ms} * 1000;
     std::int64_t backoff_us = 20'000;
     std::string last_error;
     for (int attempt = 0;; ++attempt) {
-      auto r = SendOnce(verb, target, body, ts_us);
+      auto r = SendOnce(verb, target, body, ts_us, content_type, bulk);
       std::int64_t wait_us = backoff_us;
       if (r && r->status != 503 && r->status != 500 && r->status != 502 && r->status != 504) {
         return std::move(*r);
@@ -140,7 +283,8 @@ class HttpModernStore final : public ModernStore {
   }
 
   tl::expected<Response, std::string> SendOnce(http::verb verb, const std::string& target,
-                                               const std::string& body, std::int64_t ts_us) {
+                                               const std::string& body, std::int64_t ts_us,
+                                               std::string_view content_type, bool bulk) {
     if (!connected_) {
       if (auto c = Connect(); !c) return tl::unexpected(c.error());
     }
@@ -148,8 +292,9 @@ class HttpModernStore final : public ModernStore {
     req.set(http::field::host, options_.url.host + ":" + std::to_string(options_.url.port));
     req.set(http::field::user_agent, "ficus-profile-migrator");
     req.keep_alive(true);
+    if (bulk) req.set(http::field::authorization, "Bearer " + options_.bulk_token);
     if (verb == http::verb::post) {
-      req.set(http::field::content_type, "application/json");
+      req.set(http::field::content_type, content_type);
       if (ts_us > 0) req.set("X-Ficus-Timestamp", std::to_string(ts_us));
       req.body() = body;
     }
@@ -217,9 +362,18 @@ class HttpModernStore final : public ModernStore {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   bool connected_ = false;
+  std::optional<bool> bulk_;  // HasBulk()'s answer, once asked
 };
 
 }  // namespace
+
+Result<std::string> FirstTokenSecret(std::string_view text, const std::string& origin) {
+  auto tokens = ficus::http::ParseTokenFile(text);
+  if (tokens.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, origin + ": no token in the file");
+  }
+  return tokens.front().secret;
+}
 
 std::unique_ptr<ModernStore> MakeHttpModernStore(const HttpStoreOptions& options, Clock& clock) {
   return std::make_unique<HttpModernStore>(options, clock);

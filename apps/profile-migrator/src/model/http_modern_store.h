@@ -1,6 +1,9 @@
-// HttpModernStore: ModernStore over the profile writer's public HTTP API
+// HttpModernStore: ModernStore over the profile writer's HTTP API
 // (POST /api/v2/profile/update with X-Ficus-Timestamp, GET
-// /api/v2/profile/get), on one keep-alive HTTP/1.1 connection (Boost.Beast).
+// /api/v2/profile/get, and with a bulk token POST /internal/profile/import
+// (NDJSON records) and /internal/profile/get), on one keep-alive HTTP/1.1
+// connection (Boost.Beast). Reusable by any tool that writes timestamped
+// updates into the writer (backfill, verify, the binlog follower).
 //
 // Every request has a deadline (request_timeout_ms). Connection failures,
 // timeouts, 500 and 503 are retried with exponential backoff (honouring
@@ -9,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "model/modern_store.h"
 #include "service/clock.h"
@@ -21,7 +25,15 @@ struct HttpStoreOptions {
   int request_timeout_ms = 10'000;
   int retry_deadline_ms = 30'000;
   std::string api_prefix = "/api/v2/profile";
+  std::string bulk_prefix = "/internal/profile";
+  std::string bulk_token;  // the secret; empty: no bulk endpoints (HasBulk() is false)
+  std::string bulk_token_origin = "--writer-token-file";  // for messages
 };
+
+// The secret of the first token in a token file's text (`name:secret` or a
+// bare secret per line, `#` comments: the writer's --bulk-token-file
+// format). InvalidArgument naming `origin` when there is none.
+Result<std::string> FirstTokenSecret(std::string_view text, const std::string& origin);
 
 std::unique_ptr<ModernStore> MakeHttpModernStore(const HttpStoreOptions& options, Clock& clock);
 

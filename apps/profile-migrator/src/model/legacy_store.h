@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ficus/result.h"
@@ -35,6 +36,10 @@ class LegacyStore {
   // The given users (ids sorted ascending); unknown ids are simply absent.
   virtual Result<std::vector<LegacyProfile>> ReadProfiles(const std::vector<std::string>& ids) = 0;
   virtual Result<LegacyProfile> ReadProfile(const std::string& user_id) = 0;
+  // Users with profile_attributes rows but no profiles row (orphans, never
+  // migrated), with their row count; at most `limit`, ascending.
+  virtual Result<std::vector<std::pair<std::string, std::int64_t>>> ReadOrphanAttributeUsers(
+      int limit) = 0;
   // Applies updates to one user in one transaction, under the profile row
   // lock the monolith also takes, with the LWW rule of model/lww.h; each
   // update is appended to profile_history as the monolith would.

@@ -79,6 +79,19 @@ class MariaDbLegacyStore final : public LegacyStore {
     return std::move(out->front());
   }
 
+  Result<std::vector<std::pair<std::string, std::int64_t>>> ReadOrphanAttributeUsers(
+      int limit) override {
+    auto rows = Query(
+        "SELECT a.user_id, COUNT(*) FROM profile_attributes a LEFT JOIN profiles p "
+        "ON p.user_id = a.user_id WHERE p.user_id IS NULL GROUP BY a.user_id ORDER BY a.user_id "
+        "LIMIT " +
+        std::to_string(limit));
+    if (!rows) return tl::unexpected(rows.error());
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (auto& r : *rows) out.emplace_back(*r[0], std::strtoll(r[1]->c_str(), nullptr, 10));
+    return out;
+  }
+
   Status ApplyUpdates(const std::string& user_id,
                       const std::vector<ProfileUpdate>& updates) override {
     if (auto s = Exec("START TRANSACTION"); !s) return s;

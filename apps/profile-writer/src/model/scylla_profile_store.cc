@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -25,6 +26,14 @@ namespace ficus::writer {
 namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
+
+// Collects the per-record statuses of one ApplyBatch across its partitions.
+struct BatchGather {
+  std::mutex mu;
+  std::vector<Status> statuses;
+  std::size_t left = 0;  // partitions still running
+  ApplyBatchCallback done;
+};
 
 struct ScyllaProfileStore::State {
   explicit State(ScyllaStoreOptions o)
@@ -237,6 +246,68 @@ struct ScyllaProfileStore::State {
     co_return merged;
   }
 
+  // One user's updates of a bulk import as ONE unlogged batch: both tables
+  // are partitioned by user, so the batch is single-partition and the
+  // session routes it token-aware (its first statement, the history row,
+  // carries the routing key). Each statement keeps its own USING TIMESTAMP
+  // (the update's stamp). No read-after-write: a bulk import answers per
+  // record, not with the merged profile. At most kPartitionBatch updates per
+  // batch (a larger group is several batches, in order).
+  static constexpr std::size_t kPartitionBatch = 32;
+  awaitable<Status> ApplyPartition(std::vector<ProfileUpdate> group) {
+    for (std::size_t first = 0; first < group.size(); first += kPartitionBatch) {
+      if (!session) co_return MakeError(ErrorCode::kUnavailable, "scylla: not connected");
+      std::vector<cql::BatchItem> items;
+      const std::size_t end = std::min(group.size(), first + kPartitionBatch);
+      for (std::size_t i = first; i < end; ++i) {
+        for (auto& b : UpdateStatements(group[i])) {
+          items.push_back({prepared[static_cast<std::size_t>(b.statement)], std::move(b.values)});
+        }
+      }
+      cql::ExecOptions opts;
+      auto written = co_await session->Batch(std::move(items), std::move(opts));
+      if (!written) {
+        const Error& e = written.error();
+        if (e.code == ErrorCode::kTimeout) {
+          co_return MakeError(
+              ErrorCode::kInternal,
+              "scylla: write timed out, the update may or may not be applied: " + e.message);
+        }
+        co_return MakeError(
+            e.code == ErrorCode::kUnavailable ? ErrorCode::kUnavailable : ErrorCode::kInternal,
+            "scylla: " + e.message);
+      }
+    }
+    co_return Status{};
+  }
+
+  awaitable<void> ApplyPartitionAndFinish(std::vector<ProfileUpdate> group,
+                                          std::vector<std::size_t> idx,
+                                          std::shared_ptr<BatchGather> gather) {
+    auto start = std::chrono::steady_clock::now();
+    Status r = co_await ApplyPartition(std::move(group));
+    if (options.metrics.apply_seconds) {
+      options.metrics.apply_seconds->Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    if (!r && options.metrics.errors) options.metrics.errors->Inc();
+    if (options.metrics.in_flight) options.metrics.in_flight->Add(-1);
+    bool last = false;
+    {
+      std::lock_guard lock(gather->mu);
+      if (!r) {
+        for (std::size_t i : idx) gather->statuses[i] = tl::unexpected(r.error());
+      }
+      last = --gather->left == 0;
+    }
+    if (last) {
+      // Per-record statuses: a partition the cluster refused fails its own
+      // records only (the client retries those; replays are idempotent).
+      gather->done(std::move(gather->statuses));
+    }
+    Leave();
+  }
+
   awaitable<void> ApplyAndFinish(ApplyRequest request, ApplyCallback done) {
     auto start = std::chrono::steady_clock::now();
     auto r = co_await ApplyOnce(std::move(request));
@@ -354,33 +425,43 @@ void ScyllaProfileStore::Apply(ApplyRequest request, ApplyCallback done) {
 }
 
 void ScyllaProfileStore::ApplyBatch(std::vector<ProfileUpdate> updates, ApplyBatchCallback done) {
-  struct Gather {
-    std::mutex mu;
-    std::vector<Status> statuses;
-    std::size_t left = 0;
-    ApplyBatchCallback done;
-  };
-  auto gather = std::make_shared<Gather>();
-  gather->statuses.resize(updates.size());
-  gather->left = updates.size();
-  gather->done = std::move(done);
+  State* s = state_.get();
   if (updates.empty()) {
-    gather->done(std::vector<Status>());
+    done(std::vector<Status>());
     return;
   }
-  for (std::size_t i = 0; i < updates.size(); ++i) {
-    ApplyRequest request;
-    request.update = std::move(updates[i]);
-    Apply(std::move(request), [gather, i](Result<Profile> r) {
-      bool last = false;
-      {
-        std::lock_guard lock(gather->mu);
-        if (!r) gather->statuses[i] = tl::unexpected(std::move(r.error()));
-        last = --gather->left == 0;
-      }
-      if (last) gather->done(std::move(gather->statuses));
-    });
+  // One partition per user in both tables: a user's updates go together.
+  std::map<Uuid, std::vector<std::size_t>> by_user;
+  for (std::size_t i = 0; i < updates.size(); ++i) by_user[updates[i].user].push_back(i);
+  auto reject = [s, &done](std::string why) {
+    if (s->options.metrics.rejected) s->options.metrics.rejected->Inc();
+    done(MakeError(ErrorCode::kUnavailable, std::move(why)));
+  };
+  if (!s->Enter()) return reject("scylla: store is closing");
+  if (!s->ready) {
+    s->Leave();
+    return reject("scylla: not connected to the cluster");
   }
+  if (s->in_flight + by_user.size() > s->options.url.max_in_flight + 1) {
+    s->Leave();
+    return reject(fmt::format("scylla: more than {} requests in flight (max_in_flight)",
+                              s->options.url.max_in_flight));
+  }
+  auto gather = std::make_shared<BatchGather>();
+  gather->statuses.resize(updates.size());
+  gather->left = by_user.size();
+  gather->done = std::move(done);
+  for (auto& [user, idx] : by_user) {
+    std::vector<ProfileUpdate> group;
+    group.reserve(idx.size());
+    for (std::size_t i : idx) group.push_back(std::move(updates[i]));
+    if (s->options.metrics.in_flight) s->options.metrics.in_flight->Add(1);
+    ++s->in_flight;  // one per partition batch (the outer Enter keeps Close waiting); Leave at its
+                     // end
+    asio::co_spawn(s->io, s->ApplyPartitionAndFinish(std::move(group), std::move(idx), gather),
+                   asio::detached);
+  }
+  s->Leave();
 }
 
 Result<Profile> ScyllaProfileStore::Get(const Uuid& user) {

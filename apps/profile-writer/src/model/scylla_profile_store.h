@@ -91,8 +91,11 @@ class ScyllaProfileStore final : public ProfileStore {
   ScyllaProfileStore& operator=(const ScyllaProfileStore&) = delete;
 
   void Apply(ApplyRequest request, ApplyCallback done) override;
-  // Each update through Apply's path, concurrently; `done` once all have
-  // finished. Per-update statuses (a cluster error fails that update only).
+  // Bulk import: the updates grouped by user, each user's group as one
+  // single-partition unlogged batch (token-aware, every statement USING
+  // TIMESTAMP its update's stamp), the partitions concurrently, no read
+  // after the write. `done` once all have finished, with per-update
+  // statuses (a partition the cluster refused fails its own updates only).
   void ApplyBatch(std::vector<ProfileUpdate> updates, ApplyBatchCallback done) override;
   Result<Profile> Get(const Uuid& user) override;
   Result<std::optional<IdempotencyRecord>> GetIdempotency(const Uuid& user,

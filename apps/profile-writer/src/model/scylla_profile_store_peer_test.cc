@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <future>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "ficus/cql/murmur3.h"
@@ -150,6 +152,54 @@ TEST_F(ScyllaPeerTest, ApplyIsOneStampedUnloggedBatchThenAReadOfTheMergedProfile
   EXPECT_GT(read_at, batch_at);
   // No idempotency key: no record written.
   for (const auto& q : all) EXPECT_EQ(ExecuteOf(q, ScyllaStatement::kInsertIdempotency), nullptr);
+}
+
+TEST_F(ScyllaPeerTest, BulkImportIsOneSinglePartitionBatchPerUserAndNoRead) {
+  auto store = Open("&consistency=QUORUM");
+  ASSERT_TRUE(store->WaitReady(5s)) << store->LastError();
+  auto U = [](std::uint8_t user, std::int64_t ts, const std::string& v) {
+    ProfileUpdate u;
+    u.user = User(user);
+    u.ts_us = ts;
+    u.attributes["k"] = v;
+    return u;
+  };
+  std::vector<ProfileUpdate> ups = {U(1, 10, "a"), U(2, 11, "b"), U(1, 12, "c"), U(3, 13, "d")};
+  std::promise<Result<std::vector<Status>>> p;
+  store->ApplyBatch(ups, [&p](Result<std::vector<Status>> r) { p.set_value(std::move(r)); });
+  auto r = p.get_future().get();
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 4u);
+  for (const auto& s : *r) EXPECT_TRUE(s);
+  // Per user, the statements of its updates in order, in one batch.
+  std::map<Uuid, std::vector<BoundStatement>> want;
+  for (const auto& u : ups) {
+    for (auto& b : UpdateStatements(u)) want[u.user].push_back(std::move(b));
+  }
+  auto batches = peer_.Requests(cql::Opcode::kBatch);
+  ASSERT_EQ(batches.size(), 3u) << "one batch per user (partition)";
+  std::set<Uuid> seen;
+  for (const auto& q : batches) {
+    const auto& b = std::get<cql::BatchRequest>(q.request);
+    EXPECT_EQ(b.type, cql::BatchType::kUnlogged);
+    EXPECT_EQ(b.consistency, cql::Consistency::kQuorum);
+    bool matched = false;
+    for (const auto& [user, stmts] : want) {
+      if (b.statements.size() != stmts.size() || b.statements[0].values != stmts[0].values)
+        continue;
+      matched = true;
+      seen.insert(user);
+      for (std::size_t i = 0; i < stmts.size(); ++i) {
+        EXPECT_EQ(b.statements[i].id, IdOf(stmts[i].statement)) << i;
+        EXPECT_EQ(b.statements[i].values, stmts[i].values) << i;
+      }
+    }
+    EXPECT_TRUE(matched) << "a batch mixes users or misses statements";
+  }
+  EXPECT_EQ(seen.size(), 3u);
+  for (const auto& q : peer_.Requests()) {
+    EXPECT_EQ(ExecuteOf(q, ScyllaStatement::kSelectCurrent), nullptr) << "a read after the import";
+  }
 }
 
 TEST_F(ScyllaPeerTest, IdempotencyRecordHoldsTheMergedProfileRead) {
