@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark of profile-migrator: backfill profiles/s for FICUS_BENCH_ROWS (1,000,000)
-# legacy profiles and verify users/s, against a real MariaDB (legacy-stack.sh
-# start-mysql) and a real, durable profile-writer (RocksDB, WAL fsync before
-# each 200), both started here on 127.0.0.1 and stopped at the end.
+# legacy profiles and verify users/s, on both paths in the same run: the
+# per-update API (one HTTP request per update / per user read, what an older
+# writer gets: --bulk off) and the writer's bulk endpoints (NDJSON import, one
+# group commit per request; bulk read), each into a fresh writer data dir;
+# against a real MariaDB (legacy-stack.sh start-mysql) and a real, durable
+# profile-writer (RocksDB, WAL fsync before each 200), both started here on
+# 127.0.0.1 and stopped at the end.
 #
 #   bench/migrator/run.sh [--no-record]
 #
@@ -13,10 +17,11 @@
 # profile is 2 timestamped updates to the writer.
 # Phases, each bounded by `timeout`:
 #   1. generate the rows in MariaDB (INSERT ... SELECT from seq_1_to_N)
-#   2. backfill all rows, --workers $FICUS_BENCH_WORKERS (default: the migrator's)
-#   3. verify all rows (0 mismatches expected)
-#   4. worker sweep (FICUS_BENCH_SWEEP, "8 16 32 64 128"), FICUS_BENCH_SWEEP_ROUNDS
-#      (2) rounds, the second in reverse order (a drift in the machine's load
+#   2. per-update path: backfill all rows, then verify all rows (0 mismatches
+#      expected), --workers $FICUS_BENCH_WORKERS (default: the migrator's)
+#   3. bulk path, fresh writer: the same two (default workers and batch size)
+#   4. optional worker sweep of the per-update path (FICUS_BENCH_SWEEP, "8 16 32
+#      64 128"), FICUS_BENCH_SWEEP_ROUNDS (0: off) rounds, the second in reverse order (a drift in the machine's load
 #      then shows as disagreeing rounds, not as a trend): backfill --restart for
 #      FICUS_BENCH_SWEEP_S (12) s, then SIGINT, rate from the summary (a replay
 #      of already-copied users: the writer does the same merge and history
@@ -37,7 +42,7 @@ ROWS=${FICUS_BENCH_ROWS:-1000000}
 WORKERS=${FICUS_BENCH_WORKERS:-}
 SWEEP=${FICUS_BENCH_SWEEP:-8 16 32 64 128}
 SWEEP_S=${FICUS_BENCH_SWEEP_S:-12}
-ROUNDS=${FICUS_BENCH_SWEEP_ROUNDS:-2}
+ROUNDS=${FICUS_BENCH_SWEEP_ROUNDS:-0}
 WRITER_CPU=${FICUS_BENCH_WRITER_CPU:-1}
 SOURCE_CPU=${FICUS_BENCH_SOURCE_CPU:-0}
 PHASE_TIMEOUT=${FICUS_BENCH_PHASE_TIMEOUT_S:-900}
@@ -75,21 +80,30 @@ sql() {
     -u"$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" -N -B -r "$FICUS_MYSQL_DB" -e "$1"
 }
 
-say "profile-writer on CPU $WRITER_CPU"
-mkdir -p "$state/writer-data"
-: >"$state/writer.out"  # exists before the background child opens it
-taskset -c "$WRITER_CPU" "$WRITER_BIN" --listen 127.0.0.1:0 --data-dir "$state/writer-data" \
-  --log-level warn >"$state/writer.out" 2>"$state/writer.log" &
-writer_pid=$!
-writer_url=""
-for ((i = 0; i < 100; i++)); do
-  writer_url=$(sed -n 's/^profile-writer listening on \(http:[^ ]*\).*/\1/p' "$state/writer.out")
-  [ -n "$writer_url" ] && break
-  kill -0 "$writer_pid" 2>/dev/null || { cat "$state/writer.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$writer_url" ] || { echo "bench/migrator: writer did not start" >&2; exit 1; }
-export FICUS_WRITER_URL=$writer_url
+echo "bench:bench-bulk-secret" >"$state/bulk.token"
+# start_writer DIR: a fresh durable writer on WRITER_CPU with the bulk token.
+start_writer() {
+  say "profile-writer on CPU $WRITER_CPU ($1)"
+  mkdir -p "$1"
+  : >"$state/writer.out"  # exists before the background child opens it
+  taskset -c "$WRITER_CPU" "$WRITER_BIN" --listen 127.0.0.1:0 --data-dir "$1" \
+    --bulk-token-file "$state/bulk.token" --log-level warn >"$state/writer.out" 2>"$state/writer.log" &
+  writer_pid=$!
+  writer_url=""
+  for ((i = 0; i < 100; i++)); do
+    writer_url=$(sed -n 's/^profile-writer listening on \(http:[^ ]*\).*/\1/p' "$state/writer.out")
+    [ -n "$writer_url" ] && break
+    kill -0 "$writer_pid" 2>/dev/null || { cat "$state/writer.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$writer_url" ] || { echo "bench/migrator: writer did not start" >&2; exit 1; }
+  export FICUS_WRITER_URL=$writer_url
+}
+stop_writer() {
+  kill -TERM "$writer_pid" 2>/dev/null && wait "$writer_pid" 2>/dev/null
+  writer_pid=""
+}
+start_writer "$state/writer-data"
 
 # cpu_s PID: user+system CPU seconds of a process (all threads) so far.
 tck=$(getconf CLK_TCK)
@@ -130,6 +144,14 @@ run_migrator() {
   bs=$(sub "$(metric writer_group_commit_batch_size_sum)" "$b_sum0")
   bc=$(sub "$(metric writer_group_commit_batch_size_count)" "$b_cnt0")
   batch=$(awk -v s="$bs" -v c="$bc" 'BEGIN { if (c > 0) printf "%.1f", s / c; else print "-" }')
+  local n secs
+  n=$(count_of "$state/$name.out")
+  secs=$(secs_of "$state/$name.out")
+  syncs=$(awk -v c="$bc" -v t="$secs" 'BEGIN { if (t > 0 && c > 0) printf "%.0f", c / t; else print "-" }')
+  us_per() { awk -v c="$1" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", c * 1e6 / n; else print "-" }'; }
+  mig_us=$(us_per "$mig_cpu")
+  w_us=$(us_per "$w_cpu")
+  db_us=$(us_per "$db_cpu")
   per_cpu=$(awk -v r="$(rate_of "$state/$name.out")" -v t="$(secs_of "$state/$name.out")" \
     -v c="$(awk -v a="$mig_cpu" -v b="$w_cpu" -v d="$db_cpu" 'BEGIN { print a + b + d }')" \
     'BEGIN { if (c > 0 && r != "") printf "%.0f", r * t / c; else print "-" }')
@@ -138,6 +160,7 @@ run_migrator() {
 # rate_of FILE: the "N/s" figure of a summary (backfill "processed", verify "checked").
 rate_of() { sed -n 's/^  \(processed (run)\|checked\) .*(\([0-9]*\) [a-z]*\/s).*/\2/p' "$1"; }
 secs_of() { sed -n 's/^  \(processed (run)\|checked\) .* in \([0-9.]*\) s .*/\2/p' "$1"; }
+count_of() { sed -n 's/^  \(processed (run)\|checked\) *\([0-9]*\) in .*/\2/p' "$1"; }
 
 # --- 1. rows
 say "generating $ROWS profiles (3 keys each)"
@@ -166,29 +189,33 @@ say "generated in ${gen_s}s"
 
 wflag=()
 [ -n "$WORKERS" ] && wflag=(--workers "$WORKERS")
-default_workers() { "$MIGRATOR_BIN" "$1" --help | sed -n 's/.*--workers INT=\([0-9]*\).*/\1/p'; }
-bf_workers=${WORKERS:-$(default_workers backfill)}
-vf_workers=${WORKERS:-$(default_workers verify)}
+rows=""
+# phase PATH_NAME FLAGS...: backfill then verify all rows on one path.
+phase() {
+  local path=$1
+  shift
+  local bf_cmd="taskset -c $SOURCE_CPU profile-migrator backfill ${wflag[*]} $* --checkpoint CP --progress plain"
+  say "$path backfill: $bf_cmd"
+  run_migrator "backfill-$path" backfill "${wflag[@]}" "$@" --checkpoint "$state/cp-$path" \
+    --failures "$state/failures-$path.jsonl"
+  cat "$state/backfill-$path.out" >&2
+  grep -q "state              complete" "$state/backfill-$path.out" || { echo "backfill incomplete" >&2; exit 1; }
+  rows+="| backfill, $path | $(rate_of "$state/backfill-$path.out") profiles/s | $(secs_of "$state/backfill-$path.out") | $mig_us | $w_us | $db_us | $syncs | $batch | $others_cpu | \`$bf_cmd\` |"$'\n'
+  local vf_cmd="taskset -c $SOURCE_CPU profile-migrator verify ${wflag[*]} $* --progress plain"
+  say "$path verify: $vf_cmd"
+  local rc=0
+  run_migrator "verify-$path" verify "${wflag[@]}" "$@" --mismatches "$state/mm-$path.jsonl" || rc=$?
+  cat "$state/verify-$path.out" >&2
+  [ $rc = 0 ] || { echo "verify exit $rc (expected parity)" >&2; exit 1; }
+  rows+="| verify, $path | $(rate_of "$state/verify-$path.out") users/s | $(secs_of "$state/verify-$path.out") | $mig_us | $w_us | $db_us | - | - | $others_cpu | \`$vf_cmd\` |"$'\n'
+}
 
-# --- 2. backfill
-bf_cmd="taskset -c $SOURCE_CPU profile-migrator backfill ${wflag[*]} --checkpoint CP --progress plain"
-say "backfill: $bf_cmd"
-run_migrator backfill backfill "${wflag[@]}" --checkpoint "$state/cp" --failures "$state/failures.jsonl"
-cat "$state/backfill.out" >&2
-bf_rate=$(rate_of "$state/backfill.out")
-bf_secs=$(secs_of "$state/backfill.out")
-bf_row="| backfill, all $ROWS | $bf_workers | ${bf_secs} | **${bf_rate} profiles/s** | $per_cpu | $mig_cpu | $w_cpu | $db_cpu | $others_cpu | $batch |"
-grep -q "state              complete" "$state/backfill.out" || { echo "backfill incomplete" >&2; exit 1; }
-
-# --- 3. verify
-vf_cmd="taskset -c $SOURCE_CPU profile-migrator verify ${wflag[*]} --progress plain"
-say "verify: $vf_cmd"
-rc=0
-run_migrator verify verify "${wflag[@]}" --mismatches "$state/mm.jsonl" || rc=$?
-cat "$state/verify.out" >&2
-[ $rc = 0 ] || { echo "verify exit $rc (expected parity)" >&2; exit 1; }
-vf_rate=$(rate_of "$state/verify.out")
-vf_row="| verify, all $ROWS | $vf_workers | $(secs_of "$state/verify.out") | **${vf_rate} users/s** | $per_cpu | $mig_cpu | $w_cpu | $db_cpu | $others_cpu | - |"
+# --- 2. per-update path (what an older writer gets)
+phase per-update --bulk off
+# --- 3. bulk path, into a fresh writer
+stop_writer
+start_writer "$state/writer-data-bulk"
+phase bulk --writer-token-file "$state/bulk.token"
 
 # --- 4. sweep
 sweep_rows=""
@@ -203,7 +230,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
       [ $cmd = verify ] && extra=(--mismatches "$state/mm-sweep.jsonl")
       saved=$PHASE_TIMEOUT
       PHASE_TIMEOUT=$SWEEP_S
-      run_migrator "sweep-$cmd-$w-$round" $cmd --workers "$w" "${extra[@]}" || true
+      run_migrator "sweep-$cmd-$w-$round" $cmd --bulk off --workers "$w" "${extra[@]}" || true
       PHASE_TIMEOUT=$saved
       unit=profiles/s
       [ $cmd = verify ] && unit=users/s && batch=-
@@ -213,11 +240,16 @@ for ((round = 1; round <= ROUNDS; round++)); do
   done
 done
 
-table="| phase | workers | s | rate | per pipeline CPU-s | migrator CPU s | writer CPU s | MariaDB CPU s | others CPU s | updates per WAL sync |
+table="| phase | rate | s | migrator CPU us/profile | writer CPU us/profile | MariaDB CPU us/profile | WAL syncs/s | updates per WAL sync | others CPU s | command |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---|
+${rows%$'\n'}"
+if [ -n "$sweep_rows" ]; then
+  table+="
+
+| sweep phase | workers | s | rate | per pipeline CPU-s | migrator CPU s | writer CPU s | MariaDB CPU s | others CPU s | updates per WAL sync |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-$bf_row
-$vf_row
 ${sweep_rows%$'\n'}"
+fi
 echo
 echo "$table"
 
@@ -235,7 +267,8 @@ if [ "$record" -eq 1 ]; then
 - Machine: $(nproc) CPUs, $cpu; $(uname -sr); load average before the run: $load_before
 - Stack: MariaDB $(mariadbd --version | awk '{print $3}') (innodb_flush_log_at_trx_commit=1) and the migrator on CPU $SOURCE_CPU; profile-writer (RocksDB, durable: WAL fsync before each 200, group commit) on CPU $WRITER_CPU; all on 127.0.0.1
 - Data: $ROWS profiles x 3 keys (2 distinct stamps, 10% tombstones) = 2 updates per profile; generated in ${gen_s} s
-- Command: \`BUILD_DIR=$BUILD_DIR bench/migrator/run.sh\` (measured: \`$bf_cmd\`, then \`$vf_cmd\`; sweep: same with \`--workers W\`, SIGINT after ${SWEEP_S} s, $ROUNDS rounds)
+- Command: \`BUILD_DIR=$BUILD_DIR bench/migrator/run.sh\` (each phase's command in the table; per-update path first, then the bulk path into a fresh writer; sweep rounds: $ROUNDS)
+- CPU per profile = process CPU seconds over the phase / profiles (or users) done; WAL syncs/s = the writer's group commits per second of the phase
 
 $table
 

@@ -54,7 +54,7 @@ ProfileDiff CompareProfiles(const std::optional<LegacyProfile>& legacy,
     d.kind = DiffKind::kMissingInLegacy;
   } else if (!d.keys.empty()) {
     d.kind = DiffKind::kAttributes;
-  } else if (legacy_has && modern && legacy->updated_us != modern->updated_us) {
+  } else if (legacy_has && modern && legacy->updated_us > modern->updated_us) {
     d.kind = DiffKind::kUpdatedAt;
   }
   return d;

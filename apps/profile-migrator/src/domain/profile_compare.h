@@ -3,7 +3,10 @@
 // What is compared is what a user would notice: the set of live attributes
 // and their values, and then `updated_at` (legacy profiles.updated_us, the
 // writer's updated_at: both are the newest stamp ever applied to the
-// profile, and both APIs show it). Tombstones and per-key timestamps are
+// profile, and both APIs show it): the writer may be ahead (a repair of an
+// in-place edit stamps it updated_at + 1 us; live writes land there first)
+// but never behind (kUpdatedAt: legacy has a newer stamp the writer never
+// got, with the same live attributes). Tombstones and per-key timestamps are
 // not visible through the new store's API, so they are not compared.
 // updated_at also tells which side is newer (repair) and whether a user
 // changed during the scan.
@@ -20,7 +23,7 @@
 
 namespace ficus::migrator {
 
-// kUpdatedAt: same live attributes, different updated_at.
+// kUpdatedAt: same live attributes, legacy's updated_at newer than the writer's.
 enum class DiffKind { kEqual, kMissingInModern, kMissingInLegacy, kAttributes, kUpdatedAt };
 const char* DiffKindName(DiffKind kind);
 
