@@ -1,13 +1,19 @@
-// AccessLog: one JSON object per line, buffered.
+// AccessLog: one JSON object per line, buffered, whole lines only.
 //
-// Contract: Write() is thread-safe (one mutex, no I/O syscall per line:
-// stdio buffering of 64 KiB); Flush() pushes buffered lines to the file
-// (the proxy calls it about once a second and at shutdown). A disabled log
-// ("off") costs one branch per request. Open failures are reported by Open().
+// Contract: Write() is thread-safe (one mutex, no I/O syscall per line: lines
+// gather in a 64 KiB buffer); the buffer goes to the file with write(2) in
+// whole lines only, when it fills and on Flush() (the proxy calls it about
+// once a second and at shutdown). A crash (kill -9) therefore loses at most
+// the lines buffered since the last flush, never half a line. Open() starts
+// a fresh line when the file ends in a torn line (left by a crash of an older
+// version, or a full disk), so the next entry is never glued onto it. A
+// disabled log ("off") costs one branch per request. Open failures are
+// reported by Open(); write errors drop the buffered lines (counted in
+// dropped_lines()).
 #pragma once
 
-#include <cstdio>
-#include <memory>
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -25,15 +31,22 @@ class AccessLog {
 
   // "-" = stdout, "off" = disabled, else a file opened for append.
   Status Open(const std::string& where);
-  [[nodiscard]] bool enabled() const { return file_ != nullptr; }
+  [[nodiscard]] bool enabled() const { return fd_ >= 0; }
   void Write(std::string_view line);  // line without the trailing newline
   void Flush();
+  [[nodiscard]] uint64_t dropped_lines() const { return dropped_.load(); }
+
+  static constexpr std::size_t kBufferBytes = 64UL * 1024;
 
  private:
+  void WriteOutLocked();
+
   std::mutex mu_;
-  std::FILE* file_ = nullptr;
+  int fd_ = -1;
   bool owned_ = false;
-  std::unique_ptr<char[]> buf_;
+  std::string buf_;
+  uint64_t buffered_lines_ = 0;
+  std::atomic<uint64_t> dropped_{0};
 };
 
 // Appends `s` as a JSON string literal (with quotes).
