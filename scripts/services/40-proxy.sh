@@ -57,6 +57,7 @@ routes:
     mode: shadow
     percent: 0
     compare: {ignore: [data.updated_at]}
+    fallback: {error_rate: 0.05, window_s: 30, min_requests: 50}
 EOF
   mv "$PROXY_CONF.tmp" "$PROXY_CONF"
 }
@@ -101,7 +102,31 @@ svc_stop() {
   stop_pidfile "$PROXY_PID" 20
 }
 
+# The mode each profile route runs as the config file says ("shadow" when the
+# file is missing or has no such route), e.g. "profile-update=canary 10%".
+proxy_route_modes() {
+  awk '
+    function emit() { if (n != "") { out = out sep n "=" m (m == "canary" ? " " p "%" : "") q; sep = ", " } }
+    /^  - name:/ { emit(); n = $3; m = "legacy"; p = "0"; q = "" }
+    /^    mode:/ { m = $2 }
+    /^    percent:/ { p = $2 }
+    /^    paused: true/ { q = " (paused)" }
+    END { emit(); print out }
+  ' "$PROXY_CONF" 2>/dev/null
+}
+
+proxy_mode_note() {
+  local modes
+  modes=$(proxy_route_modes)
+  [ -n "$modes" ] || modes="profile routes in shadow"
+  case "$modes" in
+  *canary* | *full*) echo "$modes: the writer serves its users, writes mirrored to legacy" ;;
+  *shadow*) echo "$modes: legacy answers, writer mirrored" ;;
+  *) echo "$modes: legacy answers, nothing mirrored" ;;
+  esac
+}
+
 svc_urls() {
-  echo "  strangler proxy  http://127.0.0.1:$FICUS_PROXY_PORT  (profile routes in shadow: legacy answers, writer mirrored; config $PROXY_CONF)"
+  echo "  strangler proxy  http://127.0.0.1:$FICUS_PROXY_PORT  ($(proxy_mode_note); config $PROXY_CONF)"
   echo "  proxy dashboard  http://127.0.0.1:$FICUS_ADMIN_PORT/  (/metrics, /healthz; admin token in $PROXY_DIR/admin.token)"
 }

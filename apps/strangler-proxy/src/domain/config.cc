@@ -343,12 +343,15 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
   }
   if (root["replay"]) {
     const auto& rp = root["replay"];
-    ExpectMap(rp, "replay", {"dir", "max_mb", "durable_to_legacy"});
+    ExpectMap(rp, "replay", {"dir", "max_mb", "durable_to_legacy", "durable_to_modern"});
     if (rp["dir"]) cfg->replay.dir = resolve(NonEmpty(rp["dir"], "replay.dir"));
     if (rp["max_mb"])
       cfg->replay.max_bytes = Unsigned(rp["max_mb"], "replay.max_mb", 1, 1 << 20) << 20;
     if (rp["durable_to_legacy"]) {
       cfg->replay.durable_to_legacy = Bool(rp["durable_to_legacy"], "replay.durable_to_legacy");
+    }
+    if (rp["durable_to_modern"]) {
+      cfg->replay.durable_to_modern = Bool(rp["durable_to_modern"], "replay.durable_to_modern");
     }
   }
   if (root["workers"])

@@ -71,8 +71,10 @@ struct ComparePolicy {
   // streams to the client; a larger one is not compared ("too large").
   uint64_t max_bytes = 1ull << 20;
 };
+// Auto-fallback is on for every route unless `fallback: {enabled: false}`:
+// with modern dead, reads must fall back as writes do (one default for all).
 struct FallbackPolicy {
-  bool enabled = false;
+  bool enabled = true;
   double error_rate = 0.05;
   uint32_t window_s = 30;
   uint32_t min_requests = 50;
@@ -117,6 +119,9 @@ struct Config {
     std::string dir;  // empty: <config dir>/replay
     uint64_t max_bytes = 256ull << 20;
     bool durable_to_legacy = true;  // persist writes mirrored to legacy before answering
+    // Writes served by legacy (shadow, canary outside the cohort) are persisted
+    // for modern before the answer unless modern already answered 2xx.
+    bool durable_to_modern = true;
   } replay;
   uint32_t workers = 0;  // event loops; 0 = one per core
   std::string default_backend = "legacy";

@@ -44,6 +44,18 @@ TEST(Config, ParsesTheDesignExample) {
   EXPECT_TRUE(c.cohorts.at("profiles").NeedsBody());
 }
 
+TEST(Config, FallbackIsOnByDefaultForEveryRoute) {
+  auto r = ParseConfig(testing::kValidYaml);
+  ASSERT_TRUE(r) << r.error().message;
+  for (const auto& route : (*r)->routes) {
+    EXPECT_TRUE(route.fallback.enabled) << route.name << " (no fallback: block needed)";
+  }
+  auto off = ParseConfig(
+      Replace(testing::kValidYaml, "mode: shadow", "mode: shadow\n    fallback: {enabled: false}"));
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_FALSE((*off)->routes[0].fallback.enabled);
+}
+
 TEST(Config, BadModeNamesItsPath) {
   EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "mode: shadow", "mode: shadowy")),
             "routes[0].mode: must be one of legacy|shadow|canary|full");
