@@ -25,6 +25,7 @@ add_library(ficus_proxy_cp_domain STATIC
   ${FICUS_CP_SRC}/domain/traffic_window.cc
   ${FICUS_CP_SRC}/domain/control_plane.cc
   ${FICUS_CP_SRC}/domain/mode_guard.cc
+  ${FICUS_CP_SRC}/domain/route_group.cc
   ${FICUS_CP_SRC}/domain/write_tracker.cc)
 target_include_directories(ficus_proxy_cp_domain PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_domain PUBLIC ficus_proxy_domain ficus::common Boost::json
@@ -37,6 +38,7 @@ ficus_gtest(strangler_proxy_cp_domain_test
           ${FICUS_CP_SRC}/domain/traffic_window_test.cc
           ${FICUS_CP_SRC}/domain/control_plane_test.cc
           ${FICUS_CP_SRC}/domain/mode_guard_test.cc
+          ${FICUS_CP_SRC}/domain/route_group_test.cc
           ${FICUS_CP_SRC}/domain/write_tracker_test.cc
   LIBS ficus_proxy_cp_domain)
 
@@ -133,6 +135,12 @@ if(FICUS_PYTHON3 AND TARGET profile-writer AND TARGET ficus-proxy)
             --proxy $<TARGET_FILE:ficus-proxy> --writer $<TARGET_FILE:profile-writer>
             --repo ${PROJECT_SOURCE_DIR} --work ${CMAKE_CURRENT_BINARY_DIR}/lifecycle-work)
   set_tests_properties(strangler_proxy_lifecycle_test PROPERTIES LABELS blackbox TIMEOUT 900)
+  # The whole migration under steady traffic with crashes injected (issue 12).
+  add_test(NAME strangler_proxy_faults_test
+    COMMAND ${FICUS_PYTHON3} ${FICUS_CP_DIR}/tests/lifecycle/faults_test.py
+            --proxy $<TARGET_FILE:ficus-proxy> --writer $<TARGET_FILE:profile-writer>
+            --repo ${PROJECT_SOURCE_DIR} --work ${CMAKE_CURRENT_BINARY_DIR}/faults-work)
+  set_tests_properties(strangler_proxy_faults_test PROPERTIES LABELS blackbox TIMEOUT 400)
   add_test(NAME strangler_proxy_dashboard_browser_test
     COMMAND ${FICUS_CP_DIR}/tests/dashboard/run.sh $<TARGET_FILE:ficus-proxy>
             $<TARGET_FILE:profile-writer> ${PROJECT_SOURCE_DIR}

@@ -13,6 +13,15 @@ tl::unexpected<Error> Bad(const std::string& field, const std::string& why) {
   return MakeError(ErrorCode::kInvalidArgument, field + ": " + why);
 }
 
+Result<uint32_t> ParseWaitS(const json::value& val) {
+  if (!val.is_number()) return Bad("wait_s", "must be a number of seconds from 0 to 300");
+  const double d = val.to_number<double>();
+  if (!std::isfinite(d) || d < 0 || d > 300) {
+    return Bad("wait_s", "must be a number of seconds from 0 to 300");
+  }
+  return static_cast<uint32_t>(d * 1000);
+}
+
 }  // namespace
 
 Result<RouteChangeRequest> ParseRouteChangeRequest(std::string_view body) {
@@ -59,18 +68,33 @@ Result<RouteChangeRequest> ParseRouteChangeRequest(std::string_view body) {
       if (!val.is_bool()) return Bad(key, "must be true or false");
       out.change.paused = val.as_bool();
     } else if (key == "wait_s") {
-      if (!val.is_number()) return Bad(key, "must be a number of seconds from 0 to 300");
-      const double d = val.to_number<double>();
-      if (!std::isfinite(d) || d < 0 || d > 300) {
-        return Bad(key, "must be a number of seconds from 0 to 300");
-      }
-      out.wait_ms = static_cast<uint32_t>(d * 1000);
+      auto w = ParseWaitS(val);
+      if (!w) return tl::unexpected(w.error());
+      out.wait_ms = *w;
     } else {
       return Bad(key, "unknown field (allowed: mode|percent|paused|wait_s)");
     }
   }
   if (out.change.empty()) return Bad("body", "nothing to change (give mode, percent or paused)");
   return out;
+}
+
+Result<uint32_t> ParseResetFallbackRequest(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return 10000U;
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return Bad("body", "not valid JSON (" + ec.message() + ")");
+  if (!v.is_object()) return Bad("body", "must be a JSON object");
+  uint32_t wait_ms = 10000;
+  for (const auto& kv : v.as_object()) {
+    if (kv.key() != "wait_s") {
+      return Bad(std::string(kv.key()), "unknown field (allowed: wait_s)");
+    }
+    auto w = ParseWaitS(kv.value());
+    if (!w) return tl::unexpected(w.error());
+    wait_ms = *w;
+  }
+  return wait_ms;
 }
 
 }  // namespace ficus::proxy

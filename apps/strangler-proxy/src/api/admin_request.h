@@ -27,4 +27,8 @@ struct RouteChangeRequest {
 
 Result<RouteChangeRequest> ParseRouteChangeRequest(std::string_view body);
 
+// POST /admin/routes/NAME/reset-fallback: an empty body, or {"wait_s": N}
+// (same bounds and default as above). Returns the wait in ms.
+Result<uint32_t> ParseResetFallbackRequest(std::string_view body);
+
 }  // namespace ficus::proxy

@@ -27,6 +27,15 @@ TEST(AdminRequest, AcceptsModePercentPauseAndWait) {
   EXPECT_EQ(ParseRouteChangeRequest(R"({"percent":100})")->change.percent_bp, 10000u);
 }
 
+TEST(AdminRequest, ResetFallbackTakesAnOptionalWait) {
+  EXPECT_EQ(*ParseResetFallbackRequest(""), 10000U);
+  EXPECT_EQ(*ParseResetFallbackRequest("{\"wait_s\": 2.5}"), 2500U);
+  EXPECT_EQ(ParseResetFallbackRequest("{\"wait_s\": 301}").error().message.rfind("wait_s: ", 0),
+            0U);
+  EXPECT_EQ(ParseResetFallbackRequest("{\"mode\": \"full\"}").error().message,
+            "mode: unknown field (allowed: wait_s)");
+}
+
 TEST(AdminRequest, ErrorsNameTheField) {
   EXPECT_EQ(ErrorOf(R"({"percent":101})").rfind("percent: ", 0), 0u);
   EXPECT_EQ(ErrorOf(R"({"percent":-1})").rfind("percent: ", 0), 0u);

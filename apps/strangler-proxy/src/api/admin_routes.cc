@@ -13,6 +13,7 @@
 #include "api/admin_request.h"
 #include "dashboard/embedded_assets.h"
 #include "domain/mode_guard.h"
+#include "domain/route_group.h"
 #include "service/json_text.h"
 
 namespace ficus::proxy {
@@ -80,6 +81,7 @@ json::value AdminRoutes::RouteJson(const Route& c) const {
   o["path"] = c.path;
   o["prefix"] = c.prefix;
   o["cohort"] = c.cohort;
+  o["group"] = GroupName(c);
   // As running: the proxy's runtime config has the fallback overrides applied.
   auto rt = d_.proxy->runtime();
   const Route* running = FindRoute(*rt->config, c.name);
@@ -174,6 +176,31 @@ http::Response AdminRoutes::Status() const {
   return JsonResponse(200, o);
 }
 
+// Waits (up to wait_ms) until every route of the group may move from its
+// `from` shape to its `to` shape under the group's replay backlog; the
+// reason of the first refusal when the wait runs out.
+asio::awaitable<std::optional<std::string>> AdminRoutes::Guard(
+    const Config& cfg, const std::vector<std::string>& group,
+    const std::vector<std::pair<RouteShape, RouteShape>>& moves, uint32_t wait_ms) const {
+  auto ex = co_await asio::this_coro::executor;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    GuardBacklog b;
+    if (d_.journal) {
+      b = SumBacklog(cfg, group, [this](const std::string& route, const std::string& backend) {
+        return d_.journal->Backlog(route, backend);
+      });
+    }
+    std::optional<std::string> reason;
+    for (const auto& [from, to] : moves) {
+      if (!reason) reason = CheckRouteChange(from, to, b);
+    }
+    if (!reason || std::chrono::steady_clock::now() >= deadline) co_return reason;
+    asio::steady_timer t(ex, std::chrono::milliseconds(100));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
 asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const std::string& name) {
   auto cfg = d_.configured();
   const AuthResult auth = Authorize(cfg->admin_token_file, req.headers.Get("Authorization"));
@@ -189,33 +216,28 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
   auto parsed = ParseRouteChangeRequest(req.body);
   if (!parsed) co_return Fail(400, parsed.error().message);
   const RouteChange& ch = parsed->change;
-  const RouteShape from = ShapeOf(*before);
-  RouteShape to = from;
-  if (ch.mode) to.mode = *ch.mode;
-  if (ch.percent_bp) to.percent_bp = *ch.percent_bp;
-  if (ch.paused) to.paused = *ch.paused;
-  const json::object before_json = Shape(*before);
-  const std::string legacy = before->legacy_backend;
-  const std::string modern = before->modern_backend;
-
-  // Guard: wait (up to wait_s) for the backlog towards the gaining backend.
-  auto ex = co_await asio::this_coro::executor;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(parsed->wait_ms);
-  for (;;) {
-    GuardBacklog b;
-    if (d_.journal) b = {d_.journal->Backlog(name, legacy), d_.journal->Backlog(name, modern)};
-    auto reason = CheckRouteChange(from, to, b);
-    if (!reason) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      spdlog::warn("admin: change of route {} by {} refused: {}", name, auth.token_name, *reason);
-      co_return Fail(409, *reason);
-    }
-    asio::steady_timer t(ex, std::chrono::milliseconds(100));
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  // The whole group moves: routes sharing a cohort (domain/route_group.h).
+  const std::vector<std::string> group = *GroupOf(*cfg, name);
+  std::vector<std::pair<RouteShape, RouteShape>> moves;
+  json::object before_json;
+  for (const auto& member : group) {
+    const Route* r = FindRoute(*cfg, member);
+    RouteShape to = ShapeOf(*r);
+    if (ch.mode) to.mode = *ch.mode;
+    if (ch.percent_bp) to.percent_bp = *ch.percent_bp;
+    if (ch.paused) to.paused = *ch.paused;
+    moves.emplace_back(ShapeOf(*r), to);
+    before_json[member] = Shape(*r);
   }
 
-  if (auto st = d_.store->Apply(name, ch); !st) {
+  // Guard: wait (up to wait_s) for the group's backlog towards the gaining backend.
+  const auto reason = co_await Guard(*cfg, group, moves, parsed->wait_ms);
+  if (reason) {
+    spdlog::warn("admin: change of route {} by {} refused: {}", name, auth.token_name, *reason);
+    co_return Fail(409, *reason);
+  }
+
+  if (auto st = d_.store->Apply(group, ch); !st) {
     const auto code = st.error().code;
     co_return Fail(code == ErrorCode::kInvalidArgument ? 400
                    : code == ErrorCode::kNotFound      ? 404
@@ -229,12 +251,18 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
   const Route* after = FindRoute(*cfg, name);
   if (!after) co_return Fail(500, "route vanished after the change");
   AuditEntry e;
-  e.what = "route " + name;
-  e.before = before_json;
+  e.what = "route group " + GroupName(*after) + " (via route " + name + ")";
+  e.before = Shape(*before);
   e.after = Shape(*after);
+  e.before.as_object()["routes"] = before_json;
+  json::object after_json;
+  for (const auto& member : group) {
+    if (const Route* r = FindRoute(*cfg, member)) after_json[member] = Shape(*r);
+  }
+  e.after.as_object()["routes"] = after_json;
   e.token_name = auth.token_name;
-  spdlog::info("admin: route {} changed by {}: {} -> {}", name, auth.token_name, JsonText(e.before),
-               JsonText(e.after));
+  spdlog::info("admin: route group {} changed by {}: {} -> {}", GroupName(*after), auth.token_name,
+               JsonText(e.before), JsonText(e.after));
   if (d_.audit) {
     if (auto st = d_.audit->Append(e); !st) {
       spdlog::error("admin: audit log: {}", st.error().message);
@@ -244,30 +272,51 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
   co_return JsonResponse(200, RouteJson(*after));
 }
 
-http::Response AdminRoutes::ResetFallback(http::Request& req, const std::string& name) {
+asio::awaitable<http::Response> AdminRoutes::ResetFallback(http::Request& req,
+                                                           const std::string& name) {
   auto cfg = d_.configured();
   const AuthResult auth = Authorize(cfg->admin_token_file, req.headers.Get("Authorization"));
   if (auth.kind != AuthResult::Kind::kOk) {
-    return Fail(auth.kind == AuthResult::Kind::kMissing ? 401 : 403, auth.message);
+    co_return Fail(auth.kind == AuthResult::Kind::kMissing ? 401 : 403, auth.message);
   }
   const Route* r = FindRoute(*cfg, name);
-  if (!r) return Fail(404, "route: no route named '" + name + "'");
+  if (!r) co_return Fail(404, "route: no route named '" + name + "'");
+  auto wait_ms = ParseResetFallbackRequest(req.body);
+  if (!wait_ms) co_return Fail(400, wait_ms.error().message);
   const bool was = d_.control->Tripped(name);
+  const std::vector<std::string> group = *GroupOf(*cfg, name);
+  if (was) {
+    // Re-enabling modern moves the group's users from shadow (as running)
+    // back to their configured canary/full share: the same guard as PUT.
+    std::vector<std::pair<RouteShape, RouteShape>> moves;
+    for (const auto& member : group) {
+      const Route* m = FindRoute(*cfg, member);
+      RouteShape running = ShapeOf(*m);
+      if (m->mode == Mode::kCanary || m->mode == Mode::kFull) running.mode = Mode::kShadow;
+      moves.emplace_back(running, ShapeOf(*m));
+    }
+    const auto reason = co_await Guard(*cfg, group, moves, *wait_ms);
+    if (reason) {
+      spdlog::warn("admin: fallback reset of route {} by {} refused: {}", name, auth.token_name,
+                   *reason);
+      co_return Fail(409, *reason);
+    }
+  }
   (void)d_.control->ResetFallback(name);
   d_.reapply();
   AuditEntry e;
-  e.what = "route " + name + " fallback";
+  e.what = "route group " + GroupName(*r) + " fallback (via route " + name + ")";
   e.before = json::object{{"tripped", was}};
   e.after = json::object{{"tripped", false}};
   e.token_name = auth.token_name;
-  spdlog::info("admin: route {} fallback reset by {} (was {})", name, auth.token_name,
-               was ? "tripped" : "not tripped");
+  spdlog::info("admin: route group {} fallback reset by {} (was {})", GroupName(*r),
+               auth.token_name, was ? "tripped" : "not tripped");
   if (d_.audit) {
     if (auto st = d_.audit->Append(e); !st) {
-      return Fail(500, "fallback reset but the audit log failed: " + st.error().message);
+      co_return Fail(500, "fallback reset but the audit log failed: " + st.error().message);
     }
   }
-  return JsonResponse(200, RouteJson(*r));
+  co_return JsonResponse(200, RouteJson(*r));
 }
 
 asio::awaitable<std::optional<http::Response>> AdminRoutes::Handle(http::Request& req) {
@@ -304,7 +353,7 @@ asio::awaitable<std::optional<http::Response>> AdminRoutes::Handle(http::Request
     constexpr std::string_view kReset = "/reset-fallback";
     if (rest.ends_with(kReset)) {
       if (req.method != "POST") co_return Fail(405, "method: only POST is allowed");
-      co_return ResetFallback(req, rest.substr(0, rest.size() - kReset.size()));
+      co_return co_await ResetFallback(req, rest.substr(0, rest.size() - kReset.size()));
     }
     if (req.method == "PUT") co_return co_await Change(req, rest);
     if (!get) co_return Fail(405, "method: only GET and PUT are allowed");

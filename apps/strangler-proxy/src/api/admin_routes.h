@@ -5,7 +5,14 @@
 //   GET  /admin/routes            every route with its live state
 //   GET  /admin/routes/NAME       one route
 //   PUT  /admin/routes/NAME       {"mode"?, "percent"?, "paused"?, "wait_s"?}   (token)
-//   POST /admin/routes/NAME/reset-fallback                                  (token)
+//   POST /admin/routes/NAME/reset-fallback   body empty or {"wait_s"?}       (token)
+//
+// Route groups (domain/route_group.h): a change or a fallback reset of one
+// route applies to every route sharing its cohort, in one YAML write and one
+// audit entry; the guard sums the group's replay backlog (a read route has
+// no backlog of its own, its writes are the write route's). A fallback reset
+// is guarded like the change it is (shadow -> the configured canary/full:
+// modern gains users), 409 with the reason after wait_s.
 //   GET  /admin/mismatches?route=NAME&limit=N   recent mismatches, newest first
 //   GET  /admin/status            replay log, fallbacks, config generation
 //
@@ -16,7 +23,7 @@
 // within wait_s), written to the YAML file atomically (RouteStore), reloaded
 // at once, and audit-logged (what, before, after, when, token name). The
 // answer is the route as it runs after the change.
-// Route object: name, method, path, prefix, cohort, mode (as running: a
+// Route object: name, method, path, prefix, cohort, group, mode (as running: a
 // fallen-back route runs shadow), configured_mode, percent, paused,
 // rates.{legacy,modern}.{rps (served), mirrored_rps, p50_ms, p99_ms,
 // error_rate, requests} (latency and errors over served + mirrored answers),
@@ -36,6 +43,7 @@
 
 #include "api/proxy.h"
 #include "domain/control_plane.h"
+#include "domain/mode_guard.h"
 #include "domain/route_store.h"
 #include "domain/write_journal.h"
 #include "ficus/http/message.h"
@@ -67,7 +75,10 @@ class AdminRoutes {
 
  private:
   boost::asio::awaitable<http::Response> Change(http::Request& req, const std::string& name);
-  http::Response ResetFallback(http::Request& req, const std::string& name);
+  boost::asio::awaitable<http::Response> ResetFallback(http::Request& req, const std::string& name);
+  boost::asio::awaitable<std::optional<std::string>> Guard(
+      const Config& cfg, const std::vector<std::string>& group,
+      const std::vector<std::pair<RouteShape, RouteShape>>& moves, uint32_t wait_ms) const;
   http::Response Routes() const;
   http::Response Mismatches(const http::Request& req) const;
   http::Response Status() const;

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <mutex>
 
+#include "domain/route_group.h"
+
 namespace ficus::proxy {
 namespace {
 
@@ -37,6 +39,8 @@ Status ControlPlane::Configure(const Config& cfg) {
     differs.push_back(std::make_shared<const JsonDiffer>(std::move(*d)));
   }
   std::unique_lock lock(mu_);
+  group_of_.clear();
+  for (const auto& r : cfg.routes) group_of_[r.name] = *GroupOf(cfg, r.name);
   for (size_t i = 0; i < cfg.routes.size(); ++i) {
     const Route& r = cfg.routes[i];
     auto& slot = routes_[r.name];
@@ -52,6 +56,19 @@ Status ControlPlane::Configure(const Config& cfg) {
 ControlPlane::RouteCtl* ControlPlane::Find(std::string_view route) const {
   auto it = routes_.find(route);
   return it == routes_.end() ? nullptr : it->second.get();
+}
+
+bool ControlPlane::GroupTrippedLocked(std::string_view route) const {
+  auto g = group_of_.find(route);
+  if (g == group_of_.end()) {
+    RouteCtl* c = Find(route);
+    return c && c->detector.Tripped();
+  }
+  for (const auto& name : g->second) {
+    RouteCtl* c = Find(name);
+    if (c && c->detector.Tripped()) return true;
+  }
+  return false;
 }
 
 bool ControlPlane::Compare(const CompareInput& in) {
@@ -120,8 +137,7 @@ std::optional<RouteLive> ControlPlane::Live(std::string_view route) const {
 
 bool ControlPlane::Tripped(std::string_view route) const {
   std::shared_lock lock(mu_);
-  RouteCtl* c = Find(route);
-  return c && c->detector.Tripped();
+  return GroupTrippedLocked(route);
 }
 
 Status ControlPlane::ResetFallback(std::string_view route) {
@@ -130,6 +146,11 @@ Status ControlPlane::ResetFallback(std::string_view route) {
   if (!c)
     return MakeError(ErrorCode::kNotFound, "route: no route named '" + std::string(route) + "'");
   c->detector.Reset();
+  if (auto g = group_of_.find(route); g != group_of_.end()) {
+    for (const auto& name : g->second) {
+      if (RouteCtl* other = Find(name)) other->detector.Reset();
+    }
+  }
   return {};
 }
 
@@ -138,14 +159,12 @@ std::shared_ptr<const Config> ControlPlane::Effective(
   std::shared_lock lock(mu_);
   bool any = false;
   for (const Route& r : cfg->routes) {
-    RouteCtl* c = Find(r.name);
-    any = any || (c && c->detector.Tripped() && (r.mode == Mode::kCanary || r.mode == Mode::kFull));
+    any = any || (GroupTrippedLocked(r.name) && (r.mode == Mode::kCanary || r.mode == Mode::kFull));
   }
   if (!any) return cfg;
   auto copy = std::make_shared<Config>(*cfg);
   for (Route& r : copy->routes) {
-    RouteCtl* c = Find(r.name);
-    if (c && c->detector.Tripped() && (r.mode == Mode::kCanary || r.mode == Mode::kFull)) {
+    if (GroupTrippedLocked(r.name) && (r.mode == Mode::kCanary || r.mode == Mode::kFull)) {
       r.mode = Mode::kShadow;
     }
   }

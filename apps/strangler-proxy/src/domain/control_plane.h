@@ -14,8 +14,12 @@
 //   RecordModern() returns true exactly once per trip. A tripped route stays
 //   tripped until ResetFallback() (operator), across reloads.
 // - Effective(cfg): the config the proxy must run: a copy of `cfg` in which
-//   every tripped canary/full route runs as shadow (legacy serves everyone,
-//   writes keep being mirrored to modern and replayed once it is back).
+//   every canary/full route whose route group (domain/route_group.h) has a
+//   tripped route runs as shadow (legacy serves everyone, writes keep being
+//   mirrored to modern and replayed once it is back). A trip moves the whole
+//   group: a user's reads never stay on modern while its writes fall back.
+// - Tripped(route) is true when any route of its group tripped;
+//   ResetFallback(route) resets the whole group.
 // - Unknown route names are ignored by the Record*/Compare calls.
 // No I/O, no logging. Threads: every method is thread-safe; the Record*
 // calls take a shared lock plus the route's own short locks.
@@ -99,11 +103,13 @@ class ControlPlane {
     TrafficWindow modern;
   };
   RouteCtl* Find(std::string_view route) const;  // caller holds mu_ (shared)
+  bool GroupTrippedLocked(std::string_view route) const;
 
   ClockMs clock_;
   MismatchRing ring_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<RouteCtl>, std::less<>> routes_;
+  std::map<std::string, std::vector<std::string>, std::less<>> group_of_;  // route -> its group
 };
 
 }  // namespace ficus::proxy

@@ -80,6 +80,35 @@ TEST(ControlPlane, TripTurnsTheRouteToShadowUntilReset) {
   EXPECT_FALSE(cp.ResetFallback("nope"));
 }
 
+TEST(ControlPlane, ATripMovesTheWholeRouteGroup) {
+  // The read route shares the cohort: when writes trip, reads fall back too
+  // (else a user's reads stay on modern while its writes go to legacy).
+  const std::string y = std::string(kYaml) + R"(
+  - name: get
+    match: {method: GET, path: /g}
+    cohort: profiles
+    mode: canary
+    percent: 10
+  - name: other
+    match: {method: GET, path: /o}
+    mode: full
+)";
+  int64_t now = 1'700'000'000'000;
+  ControlPlane cp([&] { return now; });
+  auto cfg = Parse(y);
+  ASSERT_TRUE(cp.Configure(*cfg));
+  for (int i = 0; i < 4; ++i) (void)cp.RecordModern("upd", true);
+  EXPECT_TRUE(cp.Tripped("get"));
+  EXPECT_FALSE(cp.Tripped("other"));
+  auto eff = cp.Effective(cfg);
+  EXPECT_EQ(eff->routes[0].mode, Mode::kShadow);
+  EXPECT_EQ(eff->routes[1].mode, Mode::kShadow);
+  EXPECT_EQ(eff->routes[2].mode, Mode::kFull);
+  ASSERT_TRUE(cp.ResetFallback("get"));  // resetting any route resets its group
+  EXPECT_FALSE(cp.Tripped("upd"));
+  EXPECT_EQ(cp.Effective(cfg)->routes[0].mode, Mode::kCanary);
+}
+
 TEST(ControlPlane, ModernErrorsDoNotCountWhileModernServesNobody) {
   std::string y = kYaml;
   y.replace(y.find("mode: canary"), 12, "mode: shadow");

@@ -7,7 +7,7 @@
 
 namespace ficus::proxy {
 
-Status YamlRouteStore::Apply(std::string_view route, const RouteChange& change) {
+Status YamlRouteStore::Apply(const std::vector<std::string>& routes, const RouteChange& change) {
   std::lock_guard lock(mu_);
   std::ifstream in(path_, std::ios::binary);
   if (!in) return MakeError(ErrorCode::kUnavailable, "config: cannot read " + path_);
@@ -17,8 +17,11 @@ Status YamlRouteStore::Apply(std::string_view route, const RouteChange& change) 
   if (change.mode) u.mode = std::string(ModeName(*change.mode));
   u.percent_bp = change.percent_bp;
   u.paused = change.paused;
-  auto text = UpdateRouteFields(ss.str(), route, u);
-  if (!text) return tl::unexpected(text.error());
+  Result<std::string> text = ss.str();
+  for (const auto& route : routes) {
+    text = UpdateRouteFields(*text, route, u);
+    if (!text) return tl::unexpected(text.error());
+  }
   const auto slash = path_.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash);
   if (auto parsed = ParseConfig(*text, dir); !parsed) {

@@ -1,8 +1,8 @@
 // YamlRouteStore: RouteStore on the proxy's YAML config file. Reads the
-// file, edits the route in place (model/config_writer.h keeps comments and
+// file, edits every route of the group in place (model/config_writer.h keeps comments and
 // layout), parses and validates the result like a reload would, and only
-// then replaces the file atomically. Serialised by a mutex; one admin writer
-// per file is assumed (with several, the last rename wins).
+// then replaces the file atomically (one write for the whole group). Serialised by a mutex; one
+// admin writer per file is assumed (with several, the last rename wins).
 #pragma once
 
 #include <mutex>
@@ -15,7 +15,7 @@ namespace ficus::proxy {
 class YamlRouteStore final : public RouteStore {
  public:
   explicit YamlRouteStore(std::string path) : path_(std::move(path)) {}
-  Status Apply(std::string_view route, const RouteChange& change) override;
+  Status Apply(const std::vector<std::string>& routes, const RouteChange& change) override;
 
  private:
   std::string path_;
