@@ -145,10 +145,12 @@ int main(int argc, char** argv) {
   // Control loop (main thread): signals, reload, health checks, log flush.
   asio::io_context control(1);
   std::function<void()> reapply;  // set below, once the proxy exists
-  ControlPlaneSink sink(control_plane, &journal, metrics, first.replay.durable_to_legacy,
-                        [&control, &reapply](const std::string&, const std::string&) {
-                          asio::post(control, [&reapply] { reapply(); });
-                        });
+  ControlPlaneSink sink(
+      control_plane, &journal, metrics, first.replay.durable_to_legacy,
+      [&control, &reapply](const std::string&, const std::string&) {
+        asio::post(control, [&reapply] { reapply(); });
+      },
+      first.replay.durable_to_modern);
   Proxy proxy(metrics, sink, clock, access_log);
   if (auto s = proxy.SetConfig(control_plane.Effective(*cfg)); !s) {
     spdlog::error("config rejected: {}: {}", config_path, s.error().message);

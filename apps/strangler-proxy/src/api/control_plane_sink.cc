@@ -53,10 +53,12 @@ bool Retryable(int status) {
 }  // namespace
 
 ControlPlaneSink::ControlPlaneSink(ControlPlane& cp, WriteJournal* journal,
-                                   MetricsRegistry& metrics, bool durable_to_legacy, OnTrip on_trip)
+                                   MetricsRegistry& metrics, bool durable_to_legacy, OnTrip on_trip,
+                                   bool durable_to_modern)
     : cp_(cp),
       journal_(journal),
       durable_to_legacy_(durable_to_legacy),
+      durable_to_modern_(durable_to_modern),
       on_trip_(std::move(on_trip)),
       journaled_(metrics.GetCounter("ficus_proxy_replay_appended_total",
                                     "Mirrored writes persisted to the replay log (failed or "
@@ -114,7 +116,22 @@ void ControlPlaneSink::OnDropped(const MirrorExchange& ex, MirrorOutcome why) {
 }
 
 void ControlPlaneSink::OnDispatched(const MirrorExchange& ex) {
-  if (ex.write) writes_.Begin(ex.cohort_key);
+  if (ex.write) writes_.Begin(ex.cohort_key, ex.mirror_to_legacy);
+}
+
+bool ControlPlaneSink::ReplayPending(const MirrorExchange& ex) const {
+  if (!journal_ || ex.cohort_key.empty()) return false;
+  // This write's own held record (durable before answer) is not a race.
+  const uint64_t own = ex.journal_id != 0 ? 1 : 0;
+  return journal_->PendingFor(ex.cohort_key, ex.mirror_backend) > own ||
+         journal_->PendingFor(ex.cohort_key, ex.primary_backend) > 0;
+}
+
+bool ControlPlaneSink::PendingTowards(std::string_view user, const std::string& backend,
+                                      bool legacy) const {
+  if (user.empty()) return false;
+  if (writes_.InFlightTo(user, legacy)) return true;
+  return journal_ && journal_->PendingFor(std::string(user), backend) > 0;
 }
 
 void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult& result) {
@@ -122,7 +139,7 @@ void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult&
   // Any write of the user that completed after this copy was sent may have
   // reached the target after it.
   const int64_t window = (ex.dispatched_us ? now - ex.dispatched_us : result.latency_us) + 1000;
-  const bool raced = ex.write ? writes_.End(ex.cohort_key, now, window)
+  const bool raced = ex.write ? writes_.End(ex.cohort_key, now, window, ex.mirror_to_legacy)
                               : writes_.MayRace(ex.cohort_key, now, window);
   const bool failed = result.outcome != MirrorOutcome::kOk || result.status >= 500;
   // Live figures count what each backend answered, mirrors included (in
@@ -131,7 +148,7 @@ void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult&
   if (!ex.mirror_to_legacy) RecordModern(ex.route, failed);
   const bool comparable = (ex.mode == "shadow" || ex.mode == "canary") &&
                           result.outcome == MirrorOutcome::kOk && ex.primary_status != 0;
-  if (comparable && (raced || ex.primary_too_large)) {
+  if (comparable && (raced || ex.primary_too_large || ReplayPending(ex))) {
     cp_.RecordSkipped(ex.route);  // not compared: raced with a write, or too large
   } else if (comparable) {
     const HttpAnswer primary{ex.primary_status, ex.primary_body};
@@ -173,7 +190,7 @@ std::optional<std::string> ControlPlaneSink::RefuseWrite(std::string_view route)
 }
 
 bool ControlPlaneSink::NeedsDurableBeforeAnswer(const MirrorExchange& ex) const {
-  return journal_ && durable_to_legacy_ && ex.write && ex.mirror_to_legacy;
+  return journal_ && ex.write && (ex.mirror_to_legacy ? durable_to_legacy_ : durable_to_modern_);
 }
 
 void ControlPlaneSink::Persist(const MirrorExchange& ex, bool in_flight,

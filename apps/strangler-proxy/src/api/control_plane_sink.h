@@ -8,10 +8,16 @@
 //   that may have overtaken a write of the same user on its way to the
 //   mirror target (WriteTracker: a write copy in flight, completed during
 //   this copy's round trip, or waiting in the replay log) is not compared
-//   but counted as skipped: it would be a false mismatch.
+//   but counted as skipped: it would be a false mismatch. "Waiting in the
+//   replay log" is asked of the log itself (WriteJournal::PendingFor, per
+//   user and side), however long the backlog lasts.
 // - Durable replay: a mirrored write whose copy was dropped (overflow,
 //   target unhealthy) or failed (connect/IO error, timeout, 5xx, 408, 409,
 //   429) is appended to the WriteJournal for the replayer.
+// - Read-your-writes: PendingTowards(user, backend) tells the proxy that a
+//   write of the user may not be on that backend yet (a record in the replay
+//   log towards it, or a copy in flight to it); the proxy then serves the
+//   user from the other side (see MirrorSink).
 // - Lossless rollback: with `durable_to_legacy`, every write mirrored to
 //   legacy (canary cohort writes, full) is persisted BEFORE its answer goes to
 //   the client (NeedsDurableBeforeAnswer/Persist): held while the mirror is in
@@ -19,7 +25,11 @@
 //   So a write acknowledged by the proxy is on legacy or in the fsync'd log,
 //   even if the proxy dies right after answering. While the replay log is
 //   full such writes are refused up front (RefuseWrite: 503 + Retry-After)
-//   instead of being acknowledged without a durable copy.
+//   instead of being acknowledged without a durable copy. With
+//   `durable_to_modern`, writes served by legacy and mirrored to modern are
+//   persisted before their answer the same way (unless modern answered 2xx
+//   first); while the log is full those are answered anyway (legacy has
+//   them) and counted as unprotected.
 // - Fallback: modern outcomes (primary answers and mirrors to modern) feed
 //   the route's detector; on a trip `on_trip(route, reason)` runs once (on
 //   the request's loop; it must only post work) and the event is logged.
@@ -45,7 +55,7 @@ class ControlPlaneSink final : public MirrorSink {
  public:
   using OnTrip = std::function<void(const std::string& route, const std::string& reason)>;
   ControlPlaneSink(ControlPlane& cp, WriteJournal* journal, MetricsRegistry& metrics,
-                   bool durable_to_legacy, OnTrip on_trip);
+                   bool durable_to_legacy, OnTrip on_trip, bool durable_to_modern = false);
 
   [[nodiscard]] bool WantsBodies() const override { return true; }
   void OnDropped(const MirrorExchange& ex, MirrorOutcome why) override;
@@ -56,6 +66,8 @@ class ControlPlaneSink final : public MirrorSink {
   void Persist(const MirrorExchange& ex, bool in_flight,
                std::function<void(uint64_t id)> done) override;
   [[nodiscard]] std::optional<std::string> RefuseWrite(std::string_view route) override;
+  [[nodiscard]] bool PendingTowards(std::string_view user, const std::string& backend,
+                                    bool legacy) const override;
 
   // A mirror answer with this outcome/status did not land on the target.
   static bool Landed(const MirrorResult& r);
@@ -63,10 +75,12 @@ class ControlPlaneSink final : public MirrorSink {
  private:
   void Journal(const MirrorExchange& ex, const char* why);
   void RecordModern(const std::string& route, bool error);
+  [[nodiscard]] bool ReplayPending(const MirrorExchange& ex) const;
 
   ControlPlane& cp_;
   WriteJournal* journal_;
   const bool durable_to_legacy_;
+  const bool durable_to_modern_;
   OnTrip on_trip_;
   WriteTracker writes_;
   Counter& journaled_;

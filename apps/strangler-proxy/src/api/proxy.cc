@@ -299,6 +299,49 @@ struct RoutePlan {
   std::optional<Target> mirror;
 };
 
+// Per-user read-your-writes across every switch: when a write of this user
+// may not have reached the side that would serve the request (a record in
+// the replay log towards it, or a copy still in flight), and the other side
+// has everything of the user and is up, the other side serves it: primary
+// and mirror trade places (a write stays mirrored; a read has no mirror and
+// is simply sent to the other side). Writes without a mirror never move
+// (the skipped side would never get them). Ends by itself once the user's
+// backlog drained.
+void ServeWhereTheWritesAre(const Route& route, const RouteRuntime& rr, const http::Request& req,
+                            const MirrorSink& sink, RoutePlan& plan) {
+  if (plan.cohort_key.empty() || (route.paused ? Mode::kLegacy : route.mode) == Mode::kLegacy) {
+    return;
+  }
+  if (!plan.mirror && IsWrite(req.method)) return;
+  const bool on_legacy = plan.primary_role == Role::kLegacy;
+  const BackendRuntime* here = on_legacy ? rr.legacy : rr.modern;
+  const BackendRuntime* there = on_legacy ? rr.modern : rr.legacy;
+  if (here == there || !there->state->up.load(std::memory_order_relaxed)) return;
+  if (!sink.PendingTowards(plan.cohort_key, here->target.name, on_legacy)) return;
+  if (sink.PendingTowards(plan.cohort_key, there->target.name, !on_legacy)) return;
+  const Role other = on_legacy ? Role::kModern : Role::kLegacy;
+  if (plan.mirror) {
+    std::swap(plan.primary_target, plan.mirror->path);
+    plan.mirror->role = plan.primary_role;
+    plan.mirror->backend = on_legacy ? route.legacy_backend : route.modern_backend;
+  } else {
+    std::string target = RewritePath(route, other, req.Path());
+    if (const auto q = req.Query(); !q.empty()) {
+      target.push_back('?');
+      target.append(q);
+    }
+    plan.primary_target = std::move(target);
+  }
+  plan.primary_role = other;
+}
+
+// The primary's outcome leaves it unknown or unlikely that it applied the
+// write: no answer (connect/IO error, timeout) or a retryable failure status.
+bool PrimaryOutcomeUnsure(const UpstreamResult& r, unsigned status) {
+  if (r.client_body_error) return false;
+  return !r.ok() || status >= 500 || status == 408 || status == 429;
+}
+
 void PlanRoute(const Route& route, const RouteRuntime& rr, const http::Request& req,
                bool want_bodies, RoutePlan& plan) {
   const bool canary = route.mode == Mode::kCanary && !route.paused;
@@ -515,6 +558,7 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   if (route) {
     rr = &rt->routes[static_cast<std::size_t>(route - cfg.routes.data())];
     PlanRoute(*route, *rr, req, want_bodies, plan);
+    ServeWhereTheWritesAre(*route, *rr, req, sink_, plan);
   } else {
     plan.primary_target = req.target;
   }
@@ -682,6 +726,21 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
     sink_.OnPrimary(PrimaryObservation{rr->name, primary_role == Role::kModern,
                                        r.ok() ? static_cast<int>(resp.status) : 0,
                                        r.error == UpstreamErrorKind::kTimeout, ElapsedUs(t0)});
+  }
+  // A write that reached either side reaches both: when its copy went out
+  // (or was kept for the replayer) but the primary's outcome is unknown or
+  // failed, the write is also put in the replay log towards the primary,
+  // before the client hears back, with the same X-Ficus-Timestamp (a repeat
+  // is a no-op under per-key last-write-wins).
+  if (ts != 0 && mirror_backend && std::string_view(mirror_note) != "pending" &&
+      PrimaryOutcomeUnsure(r, resp.status)) {
+    auto back = std::make_unique<MirrorExchange>();
+    make_exchange(*back);
+    back->mirror_backend = primary->target.name;
+    back->target = primary_target;
+    back->mirror_to_legacy = primary_role == Role::kLegacy;
+    back->durable_before_answer = true;
+    (void)co_await PersistBeforeAnswer(sink_, *back, false);
   }
   // Lossless rollback: a write the sink wants durable is persisted before the
   // client hears back, unless its mirror already landed (2xx).

@@ -114,6 +114,14 @@ class MirrorSink {
   [[nodiscard]] virtual std::optional<std::string> RefuseWrite(std::string_view /*route*/) {
     return std::nullopt;
   }
+  // Read-your-writes: true when a write of `user` may not have reached
+  // `backend` yet (`legacy`: it is the route's legacy side), i.e. a request
+  // of that user served there could miss it. The proxy then serves the user
+  // from the other side, while that side has nothing pending for the user.
+  [[nodiscard]] virtual bool PendingTowards(std::string_view /*user*/,
+                                            const std::string& /*backend*/, bool /*legacy*/) const {
+    return false;
+  }
   // `done` may run on any thread, exactly once.
   virtual void Persist(
       const MirrorExchange&, bool /*in_flight*/,

@@ -4,18 +4,21 @@
 
 namespace ficus::proxy {
 
-void WriteTracker::Begin(std::string_view user) {
+void WriteTracker::Begin(std::string_view user, bool to_legacy) {
   if (user.empty()) return;
   std::lock_guard lock(mu_);
-  users_[std::string(user)].inflight++;
+  auto& s = users_[std::string(user)];
+  s.inflight++;
+  if (to_legacy) s.inflight_to_legacy++;
 }
 
-bool WriteTracker::End(std::string_view user, int64_t now_us, int64_t window_us) {
+bool WriteTracker::End(std::string_view user, int64_t now_us, int64_t window_us, bool to_legacy) {
   if (user.empty()) return false;
   std::lock_guard lock(mu_);
-  auto it = users_.find(std::string(user));
+  auto it = users_.find(user);
   if (it == users_.end()) return false;
   if (it->second.inflight > 0) it->second.inflight--;
+  if (to_legacy && it->second.inflight_to_legacy > 0) it->second.inflight_to_legacy--;
   const bool race = it->second.inflight > 0 || it->second.busy_until_us >= now_us - window_us;
   it->second.busy_until_us = std::max(it->second.busy_until_us, now_us);
   if (users_.size() > max_users_) SweepLocked(now_us);
@@ -32,9 +35,18 @@ void WriteTracker::Pending(std::string_view user, int64_t until_us) {
 bool WriteTracker::MayRace(std::string_view user, int64_t now_us, int64_t window_us) const {
   if (user.empty()) return false;
   std::lock_guard lock(mu_);
-  auto it = users_.find(std::string(user));
+  auto it = users_.find(user);
   if (it == users_.end()) return false;
   return it->second.inflight > 0 || it->second.busy_until_us >= now_us - window_us;
+}
+
+bool WriteTracker::InFlightTo(std::string_view user, bool to_legacy) const {
+  if (user.empty()) return false;
+  std::lock_guard lock(mu_);
+  auto it = users_.find(user);
+  if (it == users_.end()) return false;
+  const uint32_t legacy = it->second.inflight_to_legacy;
+  return to_legacy ? legacy > 0 : it->second.inflight > legacy;
 }
 
 size_t WriteTracker::size() const {

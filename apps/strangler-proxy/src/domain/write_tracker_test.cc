@@ -37,6 +37,22 @@ TEST(WriteTracker, ReplayPendingUsersRaceUntilTheirDeadline) {
   EXPECT_FALSE(t.MayRace("u", 2'000'001, 0));
 }
 
+TEST(WriteTracker, InFlightIsKnownPerSide) {
+  WriteTracker t;
+  EXPECT_FALSE(t.InFlightTo("u", true));
+  t.Begin("u", /*to_legacy=*/true);
+  EXPECT_TRUE(t.InFlightTo("u", true));
+  EXPECT_FALSE(t.InFlightTo("u", false));
+  t.Begin("u", false);
+  EXPECT_TRUE(t.InFlightTo("u", false));
+  (void)t.End("u", 10, 0, true);
+  EXPECT_FALSE(t.InFlightTo("u", true));
+  EXPECT_TRUE(t.InFlightTo("u", false));
+  (void)t.End("u", 11, 0, false);
+  EXPECT_FALSE(t.InFlightTo("u", false));
+  EXPECT_FALSE(t.InFlightTo("", false));
+}
+
 TEST(WriteTracker, SweepsIdleUsersButKeepsBusyOnes) {
   WriteTracker t(2);
   t.Begin("busy");

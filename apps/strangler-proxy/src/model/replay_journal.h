@@ -18,6 +18,10 @@ class ReplayJournal final : public WriteJournal {
                                  const std::string& backend) const override {
     return log_.Backlog(route, backend);
   }
+  [[nodiscard]] uint64_t PendingFor(const std::string& user_key,
+                                    const std::string& backend) const override {
+    return log_.PendingFor(user_key, backend);
+  }
   [[nodiscard]] JournalStats Stats() const override;
   [[nodiscard]] bool Full() const override { return log_.Full(); }
 

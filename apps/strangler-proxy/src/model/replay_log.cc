@@ -306,6 +306,7 @@ Status ReplayLog::RecoverSegment(const std::string& path, bool last,
       stats_.backlog_by_route[r.route]++;
       stats_.backlog_by_target[{r.route, r.backend}]++;
       stats_.backlog++;
+      backlog_flag_.fetch_add(1, std::memory_order_relaxed);
       AddPendingLocked(r.user_key,
                        Entry{r.seq, seg.first_seq, off, static_cast<uint32_t>(kFrameHeader + len),
                              r.route, r.backend, false});
@@ -489,6 +490,7 @@ void ReplayLog::AppendAsync(ReplayRecord record, AppendDone done, bool held) {
   full_flag_.store(false, std::memory_order_relaxed);
   stats_.appended++;
   stats_.backlog++;
+  backlog_flag_.fetch_add(1, std::memory_order_relaxed);
   stats_.backlog_by_route[record.route]++;
   stats_.backlog_by_target[{record.route, record.backend}]++;
   if (held) {
@@ -675,6 +677,7 @@ void ReplayLog::AckLocked(const Entry& entry) {
     }
   }
   stats_.backlog--;
+  backlog_flag_.fetch_sub(1, std::memory_order_relaxed);
   if (--stats_.backlog_by_route[entry.route] == 0) stats_.backlog_by_route.erase(entry.route);
   const auto target = std::make_pair(entry.route, entry.backend);
   if (--stats_.backlog_by_target[target] == 0) stats_.backlog_by_target.erase(target);
@@ -766,6 +769,16 @@ uint64_t ReplayLog::Backlog(const std::string& route, const std::string& backend
   std::lock_guard<std::mutex> lock(mu_);
   auto it = stats_.backlog_by_target.find({route, backend});
   return it == stats_.backlog_by_target.end() ? 0 : it->second;
+}
+
+uint64_t ReplayLog::PendingFor(const std::string& user_key, const std::string& backend) const {
+  if (backlog_flag_.load(std::memory_order_relaxed) == 0) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = lanes_.find(user_key);
+  if (it == lanes_.end()) return 0;
+  uint64_t n = 0;
+  for (const auto& e : it->second.queue) n += e.backend == backend ? 1 : 0;
+  return n;
 }
 
 uint64_t ReplayLog::Backlog(const std::string& route) const {

@@ -140,6 +140,10 @@ class ReplayLog {
   // set by a refused append, cleared by a successful one or a freed segment.
   [[nodiscard]] bool Full() const { return full_flag_.load(std::memory_order_relaxed); }
   [[nodiscard]] uint64_t Backlog(const std::string& route, const std::string& backend) const;
+  // Records of one user (order key) towards `backend` not yet delivered,
+  // held ones included: the per-user knowledge behind read-your-writes and
+  // comparison skipping. Lock-free (0) while the whole log is empty.
+  [[nodiscard]] uint64_t PendingFor(const std::string& user_key, const std::string& backend) const;
 
  private:
   struct File;
@@ -212,6 +216,7 @@ class ReplayLog {
   std::vector<Waiter> waiters_;
   ReplayLogStats stats_;
   std::atomic<bool> full_flag_{false};
+  std::atomic<uint64_t> backlog_flag_{0};  // == stats_.backlog, readable without mu_
   std::thread sync_thread_;
 };
 

@@ -298,6 +298,32 @@ TEST(ReplayLog, BacklogIsCountedPerRoute) {
   EXPECT_EQ(log->Backlog("upd") + log->Backlog("get"), 4u);
 }
 
+TEST(ReplayLog, PendingIsKnownPerUserAndBackendUntilDeliveredAndAcrossReopen) {
+  TempDir tmp;
+  auto log = MustOpen(Opts(tmp.Log()));
+  EXPECT_EQ(log->PendingFor("u1", "legacy"), 0U);
+  ASSERT_TRUE(log->Append(Rec("u1", "a")));
+  ASSERT_TRUE(log->Append(Rec("u1", "b")));
+  ReplayRecord m = Rec("u1", "c");
+  m.backend = "modern";
+  auto held = log->Append(m, /*held=*/true);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(log->PendingFor("u1", "legacy"), 2U);
+  EXPECT_EQ(log->PendingFor("u1", "modern"), 1U);  // held records count
+  EXPECT_EQ(log->PendingFor("u2", "legacy"), 0U);
+  ASSERT_TRUE(log->Settle(*held));
+  EXPECT_EQ(log->PendingFor("u1", "modern"), 0U);
+  ReplayRecord r = MustClaim(*log);
+  ASSERT_TRUE(log->Complete(r.seq, ReplayOutcome::kDelivered));
+  EXPECT_EQ(log->PendingFor("u1", "legacy"), 1U);
+  log.reset();
+  log = MustOpen(Opts(tmp.Log()));
+  EXPECT_EQ(log->PendingFor("u1", "legacy"), 1U);
+  r = MustClaim(*log);
+  ASSERT_TRUE(log->Complete(r.seq, ReplayOutcome::kRejected));
+  EXPECT_EQ(log->PendingFor("u1", "legacy"), 0U);
+}
+
 TEST(ReplayLog, RetriesBackOffExponentially) {
   TempDir tmp;
   ReplayLogOptions o = Opts(tmp.Log());
