@@ -108,10 +108,18 @@ json::value AdminRoutes::RouteJson(const Route& c) const {
                                  {"window_total", f.window_total},
                                  {"window_errors", f.window_errors}};
   }
-  const uint64_t to_legacy = d_.journal ? d_.journal->Backlog(c.name, c.legacy_backend) : 0;
-  const uint64_t to_modern = d_.journal ? d_.journal->Backlog(c.name, c.modern_backend) : 0;
+  // Queued for the replayer; held = persisted while their own mirror is in
+  // flight (settled by it, or queued when it fails).
+  const uint64_t to_legacy = d_.journal ? d_.journal->Queued(c.name, c.legacy_backend) : 0;
+  const uint64_t to_modern = d_.journal ? d_.journal->Queued(c.name, c.modern_backend) : 0;
   o["backlog"] = to_legacy + to_modern;
   o["backlog_to"] = json::object{{"legacy", to_legacy}, {"modern", to_modern}};
+  if (d_.journal) {
+    const uint64_t all_legacy = d_.journal->Backlog(c.name, c.legacy_backend);
+    const uint64_t all_modern = d_.journal->Backlog(c.name, c.modern_backend);
+    o["held_to"] = json::object{{"legacy", all_legacy > to_legacy ? all_legacy - to_legacy : 0},
+                                {"modern", all_modern > to_modern ? all_modern - to_modern : 0}};
+  }
   for (const auto& rr : rt->routes) {
     if (rr.name == c.name) o["mirror_inflight"] = rr.state->mirror_inflight.load();
   }
@@ -188,7 +196,7 @@ asio::awaitable<std::optional<std::string>> AdminRoutes::Guard(
     GuardBacklog b;
     if (d_.journal) {
       b = SumBacklog(cfg, group, [this](const std::string& route, const std::string& backend) {
-        return d_.journal->Backlog(route, backend);
+        return d_.journal->Queued(route, backend);
       });
     }
     std::optional<std::string> reason;

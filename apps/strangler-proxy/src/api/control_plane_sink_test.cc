@@ -32,6 +32,7 @@ class MemoryJournal final : public WriteJournal {
   [[nodiscard]] uint64_t Backlog(const std::string&, const std::string&) const override {
     return 0;
   }
+  [[nodiscard]] uint64_t Queued(const std::string&, const std::string&) const override { return 0; }
   [[nodiscard]] uint64_t PendingFor(const std::string& user,
                                     const std::string& backend) const override {
     uint64_t n = 0;

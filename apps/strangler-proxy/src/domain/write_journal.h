@@ -10,7 +10,8 @@
 //   Release() (hand it to the replayer). Records of one user are delivered in
 //   append order; a held record blocks the later records of its user.
 // - Backlog(): records appended and not yet delivered, per route and target
-//   backend name (held ones included). PendingFor(): the same per user (order
+//   backend name (held ones included). Queued(): the same without held
+//   records (what the replayer still has to deliver). PendingFor(): the same per user (order
 //   key) and target backend; cheap (no lock) while nothing is pending.
 // Threads: every method is thread-safe; `done` may run on any thread and must
 // not block.
@@ -60,6 +61,8 @@ class WriteJournal {
   virtual Status Release(uint64_t id) = 0;
   [[nodiscard]] virtual uint64_t Backlog(const std::string& route,
                                          const std::string& backend) const = 0;
+  [[nodiscard]] virtual uint64_t Queued(const std::string& route,
+                                        const std::string& backend) const = 0;
   [[nodiscard]] virtual uint64_t PendingFor(const std::string& user_key,
                                             const std::string& backend) const = 0;
   [[nodiscard]] virtual JournalStats Stats() const = 0;

@@ -18,6 +18,10 @@ class ReplayJournal final : public WriteJournal {
                                  const std::string& backend) const override {
     return log_.Backlog(route, backend);
   }
+  [[nodiscard]] uint64_t Queued(const std::string& route,
+                                const std::string& backend) const override {
+    return log_.Queued(route, backend);
+  }
   [[nodiscard]] uint64_t PendingFor(const std::string& user_key,
                                     const std::string& backend) const override {
     return log_.PendingFor(user_key, backend);

@@ -496,6 +496,7 @@ void ReplayLog::AppendAsync(ReplayRecord record, AppendDone done, bool held) {
   if (held) {
     stats_.held++;
     held_[record.seq] = record.user_key;
+    held_by_target_[{record.route, record.backend}]++;
   }
   AddPendingLocked(record.user_key,
                    Entry{record.seq, seg->first_seq, offset, static_cast<uint32_t>(frame.size()),
@@ -703,6 +704,12 @@ void ReplayLog::ResumeLaneLocked(const std::string& user) {
   }
 }
 
+void ReplayLog::UnholdLocked(const Entry& entry) {
+  const auto target = std::make_pair(entry.route, entry.backend);
+  auto it = held_by_target_.find(target);
+  if (it != held_by_target_.end() && --it->second == 0) held_by_target_.erase(it);
+}
+
 Status ReplayLog::Settle(uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
   auto hit = held_.find(seq);
@@ -720,6 +727,7 @@ Status ReplayLog::Settle(uint64_t seq) {
   const bool was_front = eit == lane.queue.begin();
   Entry entry = std::move(*eit);
   lane.queue.erase(eit);
+  UnholdLocked(entry);
   AckLocked(entry);
   if (was_front) ResumeLaneLocked(user);
   return {};
@@ -736,7 +744,10 @@ Status ReplayLog::Release(uint64_t seq) {
   stats_.held--;
   Lane& lane = lanes_[user];
   for (Entry& e : lane.queue) {
-    if (e.seq == seq) e.held = false;
+    if (e.seq == seq) {
+      e.held = false;
+      UnholdLocked(e);
+    }
   }
   if (!lane.queue.empty() && lane.queue.front().seq == seq) ResumeLaneLocked(user);
   return {};
@@ -769,6 +780,14 @@ uint64_t ReplayLog::Backlog(const std::string& route, const std::string& backend
   std::lock_guard<std::mutex> lock(mu_);
   auto it = stats_.backlog_by_target.find({route, backend});
   return it == stats_.backlog_by_target.end() ? 0 : it->second;
+}
+
+uint64_t ReplayLog::Queued(const std::string& route, const std::string& backend) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = stats_.backlog_by_target.find({route, backend});
+  const uint64_t all = it == stats_.backlog_by_target.end() ? 0 : it->second;
+  auto h = held_by_target_.find({route, backend});
+  return all - (h == held_by_target_.end() ? 0 : h->second);
 }
 
 uint64_t ReplayLog::PendingFor(const std::string& user_key, const std::string& backend) const {

@@ -140,6 +140,9 @@ class ReplayLog {
   // set by a refused append, cleared by a successful one or a freed segment.
   [[nodiscard]] bool Full() const { return full_flag_.load(std::memory_order_relaxed); }
   [[nodiscard]] uint64_t Backlog(const std::string& route, const std::string& backend) const;
+  // Backlog minus held records: what the replayer still has to deliver (a
+  // held record's own mirror is still in flight). The mode switch guard's figure.
+  [[nodiscard]] uint64_t Queued(const std::string& route, const std::string& backend) const;
   // Records of one user (order key) towards `backend` not yet delivered,
   // held ones included: the per-user knowledge behind read-your-writes and
   // comparison skipping. Lock-free (0) while the whole log is empty.
@@ -187,6 +190,7 @@ class ReplayLog {
   void MaybeDropSegmentLocked(uint64_t first_seq);
   void AckLocked(const Entry& entry);
   void ResumeLaneLocked(const std::string& user);
+  void UnholdLocked(const Entry& entry);
   void SyncLoop();
 
   const ReplayLogOptions options_;
@@ -208,8 +212,9 @@ class ReplayLog {
 
   std::unordered_map<std::string, Lane> lanes_;
   std::set<std::pair<std::chrono::steady_clock::time_point, std::string>> ready_;
-  std::unordered_map<uint64_t, std::string> claimed_;  // seq -> user
-  std::unordered_map<uint64_t, std::string> held_;     // seq -> user
+  std::unordered_map<uint64_t, std::string> claimed_;                       // seq -> user
+  std::unordered_map<uint64_t, std::string> held_;                          // seq -> user
+  std::map<std::pair<std::string, std::string>, uint64_t> held_by_target_;  // (route, backend)
 
   uint64_t write_ticket_ = 0;
   uint64_t synced_ticket_ = 0;

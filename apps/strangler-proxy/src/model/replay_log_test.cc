@@ -408,6 +408,7 @@ TEST(ReplayLog, HeldRecordIsNotReplayedAndSettleAcknowledgesIt) {
   ASSERT_TRUE(log->Append(Rec("u2", "other user")));
   EXPECT_EQ(log->Stats().held, 1u);
   EXPECT_EQ(log->Backlog("profile-update", "legacy"), 3u);
+  EXPECT_EQ(log->Queued("profile-update", "legacy"), 2u);  // the held one is in flight
   // Only u2 is ready: u1's later record waits behind the held one.
   ReplayRecord r = MustClaim(*log);
   EXPECT_EQ(r.user_key, "u2");
