@@ -14,6 +14,13 @@
 #                   copy already landed (replay.durable_to_legacy: true)
 #   canary100-nodur the same without the pre-answer persist
 #                   (replay.durable_to_legacy: false): isolates its cost
+#   shadow-nodur    shadow without persisting legacy-served writes for
+#                   modern (replay.durable_to_modern: false): isolates that
+#                   persist's cost
+# Besides requests/s, each phase reports the proxy's own CPU per request
+# (utime+stime from /proc/PID/stat over the measured run / requests) and how
+# busy each of the two CPUs was (from /proc/stat), so a phase whose client
+# core saturated is visible as such.
 # Upstreams: two real profile-writer processes (RocksDB) standing in for
 # legacy and modern (same API; the legacy route is rewritten to /api/v2), run
 # with --unsafe-no-sync so their own fsyncs do not drown the proxy's. CPUs:
@@ -69,7 +76,7 @@ start_writer modern "$modern_port"
 proxy_port=$(free_port)
 admin_port=$(free_port)
 proxy_pid=""
-start_proxy() {  # start_proxy PHASE MODE PERCENT DURABLE
+start_proxy() {  # start_proxy PHASE MODE PERCENT DURABLE [DURABLE_TO_MODERN]
   local d=$state/$1
   mkdir -p "$d"
   cat >"$d/proxy.yaml" <<EOF
@@ -77,7 +84,7 @@ listen: 127.0.0.1:$proxy_port
 admin: {listen: 127.0.0.1:$admin_port}
 workers: 1
 access_log: "off"
-replay: {dir: replay, durable_to_legacy: $4}
+replay: {dir: replay, durable_to_legacy: $4, durable_to_modern: ${5:-true}}
 backends:
   legacy: {url: http://127.0.0.1:$legacy_port}
   modern: {url: http://127.0.0.1:$modern_port}
@@ -103,16 +110,30 @@ stop_proxy() {
   wait "$proxy_pid" 2>/dev/null || true
 }
 
-# run_phase NAME MODE PERCENT DURABLE: prints "rps p50 p99 errors extra"
+proc_cpu_ticks() {  # utime + stime of PID, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+cpu_busy() {  # "busy total" jiffies of CPU N
+  awk -v c="cpu$1" '$1 == c {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat
+}
+# run_phase NAME MODE PERCENT DURABLE [DURABLE_TO_MODERN]: prints
+# "rps p50 p99 errors us_per_req srv_busy cli_busy extra"
 run_phase() {
   local name=$1 out line m
-  start_proxy "$name" "$2" "$3" "$4"
+  start_proxy "$name" "$2" "$3" "$4" "${5:-true}"
   export FICUS_BENCH_PATH=/api/v1/profile/update
   taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d2s -s "$ROOT/bench/lua/profile_update.lua" \
     "http://127.0.0.1:$proxy_port" >/dev/null 2>&1 || true
   say "$name: taskset -c $CLIENT_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency -s bench/lua/profile_update.lua http://127.0.0.1:$proxy_port (mode $2, percent $3, durable_to_legacy $4)"
+  local t0 t1 s0 s1 c0 c1
+  t0=$(proc_cpu_ticks "$proxy_pid")
+  s0=$(cpu_busy "$SERVER_CPU")
+  c0=$(cpu_busy "$CLIENT_CPU")
   out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency \
     -s "$ROOT/bench/lua/profile_update.lua" "http://127.0.0.1:$proxy_port")
+  t1=$(proc_cpu_ticks "$proxy_pid")
+  s1=$(cpu_busy "$SERVER_CPU")
+  c1=$(cpu_busy "$CLIENT_CPU")
   line=$(grep '^FICUS_BENCH ' <<<"$out")
   m=$(curl -s "http://127.0.0.1:$admin_port/metrics")
   local compared mism appended mirrors_ok
@@ -126,7 +147,13 @@ run_phase() {
   p50=$(sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p' <<<"$line")
   p99=$(sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p' <<<"$line")
   errs=$(sed -n 's/.* errors_4xx_5xx=\([0-9]*\).*/\1/p' <<<"$line")
-  echo "$rps $p50 $p99 $errs mirrors_ok=${mirrors_ok:-0} compared=${compared:-0} mismatches=${mism:-0} persisted=${appended:-0}"
+  local hz us srv cli
+  hz=$(getconf CLK_TCK)
+  us=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v r="$rps" -v d="$DURATION" \
+    'BEGIN { if (r > 0) printf "%.1f", (b - a) / hz * 1e6 / (r * d); else print "-" }')
+  srv=$(awk -v a="$s0" -v b="$s1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f%%", (y[1] - x[1]) / (y[2] - x[2]) * 100 }')
+  cli=$(awk -v a="$c0" -v b="$c1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f%%", (y[1] - x[1]) / (y[2] - x[2]) * 100 }')
+  echo "$rps $p50 $p99 $errs $us $srv $cli mirrors_ok=${mirrors_ok:-0} compared=${compared:-0} mismatches=${mism:-0} persisted=${appended:-0}"
 }
 
 # Mirroring phases first: both writers then receive every write from the
@@ -134,9 +161,10 @@ run_phase() {
 # Two rounds, to show the run-to-run noise of a shared machine; "vs legacy"
 # compares with the legacy pass-through of the same round number.
 declare -A R
-phases=(shadow canary100 canary100-nodur legacy)
+phases=(shadow shadow-nodur canary100 canary100-nodur legacy)
 for round in 1 2; do
   R[shadow.$round]=$(run_phase "shadow.$round" shadow 0 true)
+  R[shadow-nodur.$round]=$(run_phase "shadow-nodur.$round" shadow 0 true false)
   R[canary100.$round]=$(run_phase "canary100.$round" canary 100 true)
   R[canary100-nodur.$round]=$(run_phase "canary100-nodur.$round" canary 100 false)
 done
@@ -145,15 +173,15 @@ for round in 1 2; do
   R[legacy.$round]=$(run_phase "legacy.$round" legacy 0 true)
 done
 
-table="| round | phase | updates/s | p50 ms | p99 ms | non-2xx | vs legacy (same round) | control-plane counters |
-|---|---|---:|---:|---:|---:|---|---|"
+table="| round | phase | updates/s | p50 ms | p99 ms | non-2xx | proxy CPU µs/req | CPU$SERVER_CPU (proxy) / CPU$CLIENT_CPU (wrk+upstreams) busy | vs legacy (same round): rps, µs/req | control-plane counters |
+|---|---|---:|---:|---:|---:|---:|---|---|---|"
 for round in 1 2; do
-  read -r brps _ bp99 _ _ <<<"${R[legacy.$round]}"
+  read -r brps _ bp99 _ bus _ <<<"${R[legacy.$round]}"
   for k in "${phases[@]}"; do
-    read -r rps p50 p99 errs extra <<<"${R[$k.$round]}"
-    rel=$(awk -v a="$rps" -v b="$brps" -v p="$p99" -v q="$bp99" \
-      'BEGIN { if (b > 0 && q > 0) printf "%.2fx rps, p99 %+.0f%%", a / b, (p - q) / q * 100; else print "-" }')
-    table+=$'\n'"| $round | $k | $rps | $p50 | $p99 | $errs | $rel | ${extra} |"
+    read -r rps p50 p99 errs us srv cli extra <<<"${R[$k.$round]}"
+    rel=$(awk -v a="$rps" -v b="$brps" -v u="$us" -v v="$bus" \
+      'BEGIN { if (b > 0 && u > 0) printf "%.2fx rps, %.2fx CPU/req (%.2fx req per CPU-s)", a / b, u / v, v / u; else print "-" }')
+    table+=$'\n'"| $round | $k | $rps | $p50 | $p99 | $errs | $us | $srv / $cli | $rel | ${extra} |"
   done
 done
 echo "$table"
@@ -175,7 +203,10 @@ shadow = every write mirrored to modern and both answers JSON-compared;
 canary100 = every write served by modern, reverse-mirrored to legacy and
 persisted to the replay log before the answer unless the legacy copy had
 already landed (persisted = records written, fdatasync group-committed);
-canary100-nodur = the same without the pre-answer persist.
+canary100-nodur = the same without the pre-answer persist; shadow-nodur =
+shadow without persisting legacy-served writes for modern. proxy CPU µs/req =
+the proxy's utime+stime over the measured run divided by its requests; the
+busy columns say which core was saturated.
 EOF
   say "appended to bench/RESULTS.md"
 fi

@@ -114,6 +114,9 @@ case("deleting every key leaves an empty object",
      (post({"user_id": U, "attributes": {"a": "1"}}), ok({"attributes": {"a": "1"}})),
      (post({"user_id": U, "attributes": {"a": None}}), ok({"attributes": {}})),
      (get("?user_id=" + U), ok({"attributes": {}})))
+case("a first update that only deletes creates an empty profile",
+     (post({"user_id": U, "attributes": {"never_set": None}}), ok({"user_id": U, "attributes": {}})),
+     (get("?user_id=" + U), ok({"user_id": U, "attributes": {}})))
 case("timestamp header sets updated_at",
      (post({"user_id": U, "attributes": {"a": "1"}}, headers={**JSON_H, "X-Ficus-Timestamp": "1700000000123456"}), ok({"updated_at": "2023-11-14T22:13:20.123456Z", "attributes": {"a": "1"}})))
 case("older write loses per key",
