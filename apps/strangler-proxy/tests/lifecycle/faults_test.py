@@ -179,12 +179,17 @@ class Run:
         self.a, self.work = a, work
         self.events = []  # (time, what): admin changes and restarts
         self.checks = 0
+        self.failed = []  # --keep-going: failed checks
 
     def note(self, what):
         self.events.append((time.time(), what))
         print(f"[{time.strftime('%H:%M:%S')}] {what}", flush=True)
 
     def check(self, cond, what, detail=""):
+        if not cond and self.a.keep_going:
+            print(f"FAILED: {what}: {detail}", flush=True)
+            self.failed.append(what)
+            return
         if not cond:
             raise AssertionError(f"{what}: {detail}")
         self.checks += 1
@@ -200,6 +205,13 @@ def kill9_restart_proxy(run, proxy):
     run.note("proxy restarted")
 
 
+def soft_wait(run, pred, timeout_s, what):
+    try:
+        wait_for(pred, timeout_s, what, 0.2)
+    except AssertionError as e:
+        run.check(False, what, str(e))
+
+
 def wait_backlog(proxy, backend, timeout_s):
     def drained():
         rs = proxy.routes()
@@ -209,8 +221,11 @@ def wait_backlog(proxy, backend, timeout_s):
 
 def put_group(run, proxy, change, wait_s=30):
     change = dict(change, wait_s=wait_s)
-    s, body = proxy.put("profile-update", change)
-    run.check(s == 200, f"PUT {change}", f"{s} {body if s != 200 else ''}")
+    # --put-each-route: one PUT per route, as a client of a proxy without
+    # route groups has to (used to show the checks failing on older code).
+    for route in ("profile-update", "profile-get") if run.a.put_each_route else ("profile-update",):
+        s, body = proxy.put(route, change)
+        run.check(s == 200, f"PUT {route} {change}", f"{s} {body if s != 200 else ''}")
     run.note(f"admin change {change}")
 
 
@@ -222,6 +237,10 @@ def main():
     ap.add_argument("--work", default="")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--keep-going", action="store_true",
+                    help="report every failed check and go on (exit 1 at the end)")
+    ap.add_argument("--put-each-route", action="store_true",
+                    help="one admin PUT per route instead of one per route group")
     a = ap.parse_args()
     work = a.work or tempfile.mkdtemp(prefix="ficus-faults-")
     if os.path.exists(work):
@@ -261,8 +280,8 @@ def main():
         time.sleep(3)
         writer.kill()
         run.note("writer killed (-9) in canary")
-        wait_for(lambda: proxy.route("profile-get")["fallback"]["tripped"], 20,
-                 "the group to fall back")
+        soft_wait(run, lambda: proxy.route("profile-get")["fallback"]["tripped"], 20,
+                  "the group (reads included) to fall back")
         run.note("fallback tripped")
         time.sleep(2)
         s, _, b = request(proxy.admin, "POST", "/admin/routes/profile-update/reset-fallback",
@@ -285,8 +304,8 @@ def main():
         time.sleep(3)
         writer.kill()
         run.note("writer killed (-9) in full")
-        wait_for(lambda: proxy.route("profile-get")["fallback"]["tripped"], 20,
-                 "the group to fall back")
+        soft_wait(run, lambda: proxy.route("profile-get")["fallback"]["tripped"], 20,
+                  "the group (reads included) to fall back")
         run.note("fallback tripped")
         time.sleep(2)
         writer.start()
@@ -356,8 +375,9 @@ def main():
                   f"{len(mm)} kept; {len(false_mm)} false; counters {json.dumps(counts)}"
                   + (f"; first: {json.dumps(false_mm[0])[:400]}" if false_mm else ""))
         took = time.time() - t_start
-        print(f"{run.checks} passed, 0 failed ({took:.0f} s)", flush=True)
-        return 0
+        print(f"{run.checks} passed, {len(run.failed)} failed ({took:.0f} s)"
+              + (f": {run.failed}" if run.failed else ""), flush=True)
+        return 1 if run.failed else 0
     except Exception as e:  # noqa: BLE001 - any failure fails the test
         print(f"FAIL: {e}", flush=True)
         try:
