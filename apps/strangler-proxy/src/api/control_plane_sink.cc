@@ -111,6 +111,11 @@ void ControlPlaneSink::RecordModern(const std::string& route, bool error) {
 }
 
 void ControlPlaneSink::OnDropped(const MirrorExchange& ex, MirrorOutcome why) {
+  // A copy not sent because modern is down (health check or the mirror
+  // breaker) is a modern failure like an unanswered one: without it, a
+  // group whose users moved off a dead modern (read-your-writes) may never
+  // trip.
+  if (!ex.mirror_to_legacy && why == MirrorOutcome::kUnhealthy) RecordModern(ex.route, true);
   if (!ex.write || ex.durable_before_answer) return;  // reads are dropped; durable ones later
   Journal(ex, MirrorOutcomeName(why));
 }

@@ -286,6 +286,18 @@ TEST(ControlPlaneSink, PendingTowardsKnowsCopiesInFlightAndInTheLog) {
   EXPECT_FALSE(f.sink.PendingTowards("", "modern", false));
 }
 
+TEST(ControlPlaneSink, CopiesDroppedBecauseModernIsDownCountAsModernErrors) {
+  Fixture f;
+  MirrorExchange x = Write(false);
+  for (int i = 0; i < 4; ++i) f.sink.OnDropped(x, MirrorOutcome::kUnhealthy);
+  ASSERT_EQ(f.trips.size(), 1u);
+  Fixture g;
+  for (int i = 0; i < 4; ++i) g.sink.OnDropped(x, MirrorOutcome::kOverflow);  // our own bound
+  MirrorExchange to_legacy = Write(true);
+  for (int i = 0; i < 4; ++i) g.sink.OnDropped(to_legacy, MirrorOutcome::kUnhealthy);
+  EXPECT_TRUE(g.trips.empty());
+}
+
 TEST(ControlPlaneSink, ModernErrorsTripTheFallbackOnce) {
   Fixture f;
   PrimaryObservation o{"upd", true, 0, false, 1000};

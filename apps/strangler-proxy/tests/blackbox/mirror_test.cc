@@ -30,6 +30,9 @@ backends:
   slow: {url: http://127.0.0.1:${slow}}
   dead: {url: http://127.0.0.1:${DEAD}}
 mirror: {timeout_ms: 5000, max_inflight: 1024}
+# Mirror isolation only: no persist-before-answer of legacy-served writes
+# (its group-committed fdatasync is a cost of its own, see CONTROL_PLANE.md).
+replay: {durable_to_modern: false}
 routes:
   - name: base
     match: {prefix: /base}
