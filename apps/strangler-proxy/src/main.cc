@@ -179,7 +179,8 @@ int main(int argc, char** argv) {
         auto it = rt->backends.find(backend);
         if (it == rt->backends.end() || !it->second.state->up.load()) return std::nullopt;
         return it->second.target;
-      });
+      },
+      5000, [&sink](const ReplayRecord& r) { sink.OnReplayed(r.user_key); });
   ReplayConsumer replayer(**replay_log, replay_sender, 2);
   replayer.Start();
   YamlRouteStore route_store(config_path);

@@ -124,6 +124,10 @@ void ControlPlaneSink::OnDispatched(const MirrorExchange& ex) {
   if (ex.write) writes_.Begin(ex.cohort_key, ex.mirror_to_legacy);
 }
 
+void ControlPlaneSink::OnReplayed(std::string_view user) {
+  writes_.Pending(user, NowUs());
+}
+
 bool ControlPlaneSink::ReplayPending(const MirrorExchange& ex) const {
   if (!journal_ || ex.cohort_key.empty()) return false;
   // This write's own held record (durable before answer) is not a race.

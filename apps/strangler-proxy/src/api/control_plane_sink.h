@@ -69,6 +69,10 @@ class ControlPlaneSink final : public MirrorSink {
   [[nodiscard]] bool PendingTowards(std::string_view user, const std::string& backend,
                                     bool legacy) const override;
 
+  // The replayer delivered a write of `user`: an answer of that user whose
+  // round trip spans this moment may have overtaken it (not compared).
+  void OnReplayed(std::string_view user);
+
   // A mirror answer with this outcome/status did not land on the target.
   static bool Landed(const MirrorResult& r);
 

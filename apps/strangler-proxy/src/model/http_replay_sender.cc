@@ -42,8 +42,11 @@ std::shared_ptr<spdlog::logger> Log() {
 
 }  // namespace
 
-HttpReplaySender::HttpReplaySender(Resolve resolve, uint32_t response_timeout_ms)
-    : resolve_(std::move(resolve)), response_timeout_ms_(response_timeout_ms) {}
+HttpReplaySender::HttpReplaySender(Resolve resolve, uint32_t response_timeout_ms,
+                                   Delivered delivered)
+    : resolve_(std::move(resolve)),
+      response_timeout_ms_(response_timeout_ms),
+      delivered_(std::move(delivered)) {}
 
 ReplayOutcome HttpReplaySender::OutcomeFor(int status) {
   if (status >= 200 && status < 300) return ReplayOutcome::kDelivered;
@@ -86,6 +89,7 @@ ReplayOutcome HttpReplaySender::Send(const ReplayRecord& r) {
   c.ioc.run();
   const int status = result.ok() ? static_cast<int>(result.response.result_int()) : 0;
   const ReplayOutcome outcome = OutcomeFor(status);
+  if (outcome == ReplayOutcome::kDelivered && delivered_) delivered_(r);
   if (outcome == ReplayOutcome::kRejected) {
     Log()->warn("record {} ({} {} for route {}, user {}) refused by {} with {}: dropped", r.seq,
                 r.method, r.target, r.route, r.user_key, r.backend, status);

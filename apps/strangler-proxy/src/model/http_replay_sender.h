@@ -9,6 +9,8 @@
 // Key still in flight), 429, 5xx, connect/timeout/IO errors retry; any other
 // status is a permanent refusal (rejected, counted, logged). A backend name
 // the current config does not know retries (it may come back on reload).
+// `delivered` (optional) runs on the sending thread after each record the
+// backend accepted (the control plane marks that user's answers as raced).
 // Threads: Send() is thread-safe (each thread has its own io_context).
 #pragma once
 
@@ -25,7 +27,9 @@ namespace ficus::proxy {
 class HttpReplaySender final : public ReplaySender {
  public:
   using Resolve = std::function<std::optional<UpstreamTarget>(const std::string& backend)>;
-  explicit HttpReplaySender(Resolve resolve, uint32_t response_timeout_ms = 5000);
+  using Delivered = std::function<void(const ReplayRecord& record)>;
+  explicit HttpReplaySender(Resolve resolve, uint32_t response_timeout_ms = 5000,
+                            Delivered delivered = nullptr);
   ReplayOutcome Send(const ReplayRecord& record) override;
 
   // Maps an answer to an outcome (status 0 = no answer).
@@ -34,6 +38,7 @@ class HttpReplaySender final : public ReplaySender {
  private:
   Resolve resolve_;
   uint32_t response_timeout_ms_;
+  Delivered delivered_;
   std::atomic<uint64_t> log_budget_{0};
 };
 
