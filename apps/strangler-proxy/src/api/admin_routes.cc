@@ -98,20 +98,29 @@ json::value AdminRoutes::RouteJson(const Route& c) const {
                                  {"skipped", live->compare_skipped}};
     const auto& f = live->fallback;
     const auto& p = live->fallback_params;
-    // A trip of any route of the group runs the whole group as shadow.
+    // A trip of any route of the group runs the whole group as shadow: a
+    // route that did not trip itself shows the tripped route's time and reason.
     const bool group_tripped = d_.control->Tripped(c.name);
-    o["fallback"] = json::object{
-        {"enabled", c.fallback.enabled},
-        {"tripped", group_tripped},
-        {"since", f.since_ms},
-        {"reason", f.tripped || !group_tripped ? f.reason
-                                               : "route group " + GroupName(c) +
-                                                     " fell back (another of its routes tripped)"},
-        {"error_rate", p.error_rate},
-        {"window_s", p.window_s},
-        {"min_requests", p.min_requests},
-        {"window_total", f.window_total},
-        {"window_errors", f.window_errors}};
+    FallbackState shown = f;
+    if (!f.tripped && group_tripped) {
+      if (auto group = GroupOf(*d_.configured(), c.name)) {
+        for (const auto& other : *group) {
+          auto ol = d_.control->Live(other);
+          if (ol && ol->fallback.tripped) {
+            shown = ol->fallback;
+            shown.reason = "route group " + GroupName(c) + " fell back (route " + other +
+                           " tripped: " + ol->fallback.reason + ")";
+            break;
+          }
+        }
+      }
+    }
+    o["fallback"] =
+        json::object{{"enabled", c.fallback.enabled},   {"tripped", group_tripped},
+                     {"since", shown.since_ms},         {"reason", shown.reason},
+                     {"error_rate", p.error_rate},      {"window_s", p.window_s},
+                     {"min_requests", p.min_requests},  {"window_total", f.window_total},
+                     {"window_errors", f.window_errors}};
   }
   // Queued for the replayer; held = persisted while their own mirror is in
   // flight (settled by it, or queued when it fails).
