@@ -370,7 +370,7 @@ case_live_updates() {
   [ "$(jq -r .kind "$STATE/mm.jsonl" | sort -u)" = attributes ] || fail "unexpected kinds"
 
   step "verify --repair copies them to legacy (writer newer), then parity"
-  expect_rc 0 M verify --repair --mismatches "$STATE/mm2.jsonl"
+  expect_rc 0 M verify --repair --legacy-direct-sql --mismatches "$STATE/mm2.jsonl"
   expect_out "repaired           300 (failed 0)"
   [ "$(jq -r .repair "$STATE/mm2.jsonl" | sort -u)" = modern_to_legacy ] || fail "wrong direction"
   u=$(head -1 "$STATE/live-users")
