@@ -98,7 +98,7 @@ wait_caught_up() {  # wait_caught_up TIMEOUT_S
 start_pos=$(sql "SELECT @@gtid_binlog_pos")
 say "inserting $ROWS rows (1,000 per transaction) with no follower running"
 for ((b = 0; b < ROWS / 1000; b++)); do
-  echo "INSERT INTO profile_attributes SELECT CONCAT(LPAD(HEX($b * 1000 + seq), 8, '0'), '-3333-4000-8000-000000000000'), 'k', CONCAT('v', seq), 1700000000000000 + seq FROM seq_1_to_1000;"
+  echo "INSERT INTO profile_attributes SELECT CONCAT(LPAD(LOWER(HEX($b * 1000 + seq)), 8, '0'), '-3333-4000-8000-000000000000'), 'k', CONCAT('v', seq), 1700000000000000 + seq FROM seq_1_to_1000;"
 done | taskset -c "$SOURCE_CPU" mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB"
 w0=$(cpu_s "$writer_pid")
 t0=$(date +%s.%N)
@@ -126,7 +126,7 @@ for ((c = 0; c < clients; c++)); do
   {
     echo "SET @t0 = UNIX_TIMESTAMP(NOW(6));"
     for ((i = 0; i < LAG_S * stmts_per_s; i++)); do
-      echo "INSERT INTO profile_attributes SELECT CONCAT(LPAD(HEX($i * $per_stmt + seq), 8, '0'), '-4444-4000-8000-00000000000$c'), 'k', 'v', CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED) FROM seq_1_to_$per_stmt; DO SLEEP(GREATEST(0, @t0 + $((i + 1)) * $interval - UNIX_TIMESTAMP(NOW(6))));"
+      echo "INSERT INTO profile_attributes SELECT CONCAT(LPAD(LOWER(HEX($i * $per_stmt + seq)), 8, '0'), '-4444-4000-8000-00000000000$c'), 'k', 'v', CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED) FROM seq_1_to_$per_stmt; DO SLEEP(GREATEST(0, @t0 + $((i + 1)) * $interval - UNIX_TIMESTAMP(NOW(6))));"
     done
   } >"$state/paced$c.sql"
 done

@@ -268,7 +268,7 @@ case_backfill() {
   start_mysql
   start_writer
   step "20,000 profiles, backfill under a stream of SQL writes, then follow from its snapshot"
-  sql "INSERT INTO profiles SELECT CONCAT(LPAD(HEX(seq), 8, '0'), '-1111-4000-8000-000000000000'), 1600000000000000, 1 FROM seq_1_to_20000;
+  sql "INSERT INTO profiles SELECT CONCAT(LPAD(LOWER(HEX(seq)), 8, '0'), '-1111-4000-8000-000000000000'), 1600000000000000, 1 FROM seq_1_to_20000;
        INSERT INTO profile_attributes SELECT user_id, 'plan', 'free', 1600000000000000 FROM profiles"
   sql_load 2000 11 >"$STATE/load.sql"
   mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" \
