@@ -35,5 +35,30 @@ TEST(AdminAuth, MissingWrongAndGoodTokens) {
   ::unlink(path);
 }
 
+TEST(AdminAuth, RolesReadAndOperate) {
+  auto t = ParseTokenFile("viewer:v1:read\nops:o1:operate\nold:o2\nodd:a:b\n");
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[0].role, "read");
+  EXPECT_EQ(t[0].secret, "v1");
+  EXPECT_EQ(t[1].role, "operate");
+  EXPECT_EQ(t[1].secret, "o1");
+  EXPECT_EQ(t[2].role, "");  // no role: may operate (format before roles)
+  EXPECT_EQ(t[3].secret, "a:b");              // not a role: part of the secret
+
+  char path[] = "/tmp/ficus-token-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  std::ofstream(path) << "viewer:v1:read\nops:o1:operate\n";
+  EXPECT_EQ(Authorize(path, "Bearer v1", AdminRole::kRead).kind, AuthResult::Kind::kOk);
+  auto denied = Authorize(path, "Bearer v1", AdminRole::kOperate);
+  EXPECT_EQ(denied.kind, AuthResult::Kind::kDenied);
+  EXPECT_NE(denied.message.find("role read"), std::string::npos);
+  EXPECT_EQ(Authorize(path, "Bearer o1", AdminRole::kRead).kind, AuthResult::Kind::kOk);
+  EXPECT_EQ(Authorize(path, "Bearer o1", AdminRole::kOperate).kind, AuthResult::Kind::kOk);
+  EXPECT_EQ(Authorize(path, std::nullopt, AdminRole::kRead).kind, AuthResult::Kind::kMissing);
+  ::unlink(path);
+}
+
 }  // namespace
 }  // namespace ficus::proxy
