@@ -122,6 +122,8 @@ json::value AdminRoutes::RouteJson(const Route& c) const {
     if (rr.name == c.name) o["mirror_inflight"] = rr.state->mirror_inflight.load();
   }
   o["generation"] = rt->generation;
+  o["revision"] = d_.store ? d_.store->Revision(c.name) : 0;
+  if (d_.fleet_json) o["fleet"] = d_.fleet_json(c.name);
   return o;
 }
 
@@ -179,6 +181,7 @@ http::Response AdminRoutes::Status() const {
     if (d_.control->Tripped(r.name)) tripped.push_back(json::string(r.name));
   }
   o["fallbacks"] = std::move(tripped);
+  o["control"] = d_.control_json ? d_.control_json() : json::object{{"store", "file"}};
   return JsonResponse(200, o);
 }
 
@@ -196,7 +199,19 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
   if (!before) co_return Fail(404, "route: no route named '" + name + "'");
   auto parsed = ParseRouteChangeRequest(req.body);
   if (!parsed) co_return Fail(400, parsed.error().message);
-  const RouteChange& ch = parsed->change;
+  RouteChange ch = parsed->change;
+  ch.actor = auth.token_name;
+  if (auto im = req.headers.Get("If-Match")) {
+    // The revision the operator saw (GET .../NAME, field revision), quoted or not.
+    std::string v(*im);
+    std::erase(v, '"');
+    char* end = nullptr;
+    const long long rev = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || rev < 0) {
+      co_return Fail(400, "If-Match: must be a route revision (an integer)");
+    }
+    ch.expect_revision = rev;
+  }
   const RouteShape from = ShapeOf(*before);
   RouteShape to = from;
   if (ch.mode) to.mode = *ch.mode;
@@ -213,6 +228,10 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
   for (;;) {
     GuardBacklog b;
     if (d_.journal) b = {d_.journal->Backlog(name, legacy), d_.journal->Backlog(name, modern)};
+    if (d_.fleet_backlog) {
+      b.to_legacy += d_.fleet_backlog(name, legacy);
+      b.to_modern += d_.fleet_backlog(name, modern);
+    }
     auto reason = CheckRouteChange(from, to, b);
     if (!reason) break;
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -225,10 +244,14 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
 
   if (auto st = d_.store->Apply(name, ch); !st) {
     const auto code = st.error().code;
-    co_return Fail(code == ErrorCode::kInvalidArgument ? 400
-                   : code == ErrorCode::kNotFound      ? 404
-                                                       : 500,
-                   st.error().message);
+    auto r = Fail(code == ErrorCode::kInvalidArgument ? 400
+                  : code == ErrorCode::kNotFound      ? 404
+                  : code == ErrorCode::kConflict      ? 409
+                  : code == ErrorCode::kUnavailable   ? 503
+                                                      : 500,
+                  st.error().message);
+    if (code == ErrorCode::kUnavailable) r.headers.Set("Retry-After", "5");
+    co_return r;
   }
   if (auto st = d_.reload(); !st) {
     co_return Fail(500, "config written but not applied: " + st.error().message);
@@ -241,6 +264,9 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
   e.before = before_json;
   e.after = Shape(*after);
   e.token_name = auth.token_name;
+  if (const int64_t rev = d_.store->Revision(name); rev > 0) {
+    e.after.as_object()["revision"] = rev;  // the control store's revision of this change
+  }
   spdlog::info("admin: route {} changed by {}: {} -> {}", name, auth.token_name, JsonText(e.before),
                JsonText(e.after));
   if (d_.audit) {
@@ -261,6 +287,13 @@ http::Response AdminRoutes::ResetFallback(http::Request& req, const std::string&
   const Route* r = FindRoute(*cfg, name);
   if (!r) return Fail(404, "route: no route named '" + name + "'");
   const bool was = d_.control->Tripped(name);
+  if (d_.reset_fallback_fleet) {
+    if (auto st = d_.reset_fallback_fleet(name); !st) {
+      auto resp = Fail(st.error().code == ErrorCode::kUnavailable ? 503 : 500, st.error().message);
+      resp.headers.Set("Retry-After", "5");
+      return resp;
+    }
+  }
   (void)d_.control->ResetFallback(name);
   d_.reapply();
   AuditEntry e;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "domain/config.h"
@@ -22,6 +23,12 @@ struct RouteChange {
   std::optional<Mode> mode;
   std::optional<uint32_t> percent_bp;
   std::optional<bool> paused;
+  // Who asks (token name), for stores that record it (etcd).
+  std::string actor;
+  // The store revision the caller saw (HTTP If-Match); a store with
+  // revisions (etcd) refuses the change with kConflict when the route was
+  // written since. nullopt: the revision this replica has applied.
+  std::optional<int64_t> expect_revision;
   [[nodiscard]] bool empty() const { return !mode && !percent_bp && !paused; }
 };
 
@@ -29,6 +36,9 @@ class RouteStore {
  public:
   virtual ~RouteStore() = default;
   virtual Status Apply(std::string_view route, const RouteChange& change) = 0;
+  // The store revision of the route's last change (0: none, or the store has
+  // no revisions: the YAML file).
+  virtual int64_t Revision(std::string_view /*route*/) const { return 0; }
 };
 
 }  // namespace ficus::proxy
