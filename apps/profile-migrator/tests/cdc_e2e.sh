@@ -40,27 +40,10 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+# shellcheck source=e2e_lib.sh
+source "$SRC/apps/profile-migrator/tests/e2e_lib.sh"
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-step() { echo "== $*"; }
 
-start_mysql() {
-  "$SRC/scripts/stack/legacy-stack.sh" start-mysql "$STATE/legacy" >"$STATE/mysql.env" \
-    2>"$STATE/mysql-start.log" || fail "legacy-stack.sh start-mysql failed"
-  MYSQL_STARTED=1
-  set -a
-  # shellcheck disable=SC1091
-  source "$STATE/mysql.env"
-  set +a
-}
-
-sql() {
-  mariadb --default-character-set=utf8mb4 -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" \
-    -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" -N -B -r -e "$1"
-}
 root_sql() {
   mariadb --no-defaults -S "$FICUS_MYSQL_SOCKET" -uroot -N -B -e "$1"
 }
@@ -71,16 +54,7 @@ start_writer() {
   "$WRITER_BIN" --listen "127.0.0.1:${1:-0}" --data-dir "$STATE/writer-data" \
     >"$STATE/writer.out" 2>>"$STATE/writer.log" &
   WRITER_PID=$!
-  local i
-  WRITER_URL=""
-  for ((i = 0; i < 100; i++)); do
-    WRITER_URL=$(sed -n 's/^profile-writer listening on \(http:[^ ]*\).*/\1/p' "$STATE/writer.out")
-    [ -n "$WRITER_URL" ] && break
-    kill -0 "$WRITER_PID" 2>/dev/null || fail "profile-writer exited at start"
-    sleep 0.1
-  done
-  [ -n "$WRITER_URL" ] || fail "profile-writer did not report its port"
-  export FICUS_WRITER_URL=$WRITER_URL
+  wait_writer_url
 }
 
 # start_follow [ARGS...]: the follower in the background (FOLLOW_PID), its

@@ -40,12 +40,9 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+# shellcheck source=e2e_lib.sh
+source "$SRC/apps/profile-migrator/tests/e2e_lib.sh"
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-step() { echo "== $*"; }
 
 # start_legacy: MariaDB + php-fpm + nginx (the monolith's API at FICUS_LEGACY_URL).
 start_legacy() {
@@ -59,24 +56,6 @@ start_legacy() {
   set +a
 }
 
-start_mysql() {
-  local envf="$STATE/mysql.env"
-  "$SRC/scripts/stack/legacy-stack.sh" start-mysql "$STATE/legacy" >"$envf" 2>"$STATE/mysql-start.log" ||
-    fail "legacy-stack.sh start-mysql failed"
-  MYSQL_STARTED=1
-  set -a
-  # shellcheck disable=SC1090
-  source "$envf"
-  set +a
-}
-
-# sql QUERY: tab-separated rows. -r (raw): values as stored, no \\ \t \n escapes
-# (batch mode escapes them otherwise); compare binary-sensitive values via HEX().
-sql() {
-  mariadb --default-character-set=utf8mb4 -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" \
-    -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" -N -B -r -e "$1"
-}
-
 hex() { od -An -v -tx1 | tr -d ' \n' | tr a-f A-F; }  # stdin bytes -> upper-case hex, like HEX()
 
 start_writer() {
@@ -88,15 +67,7 @@ start_writer() {
   "$WRITER_BIN" --listen 127.0.0.1:0 --data-dir "$STATE/writer-data" \
     >"$STATE/writer.out" 2>"$STATE/writer.log" &
   WRITER_PID=$!
-  local i
-  for ((i = 0; i < 100; i++)); do
-    WRITER_URL=$(sed -n 's/^profile-writer listening on \(http:[^ ]*\).*/\1/p' "$STATE/writer.out")
-    [ -n "$WRITER_URL" ] && break
-    kill -0 "$WRITER_PID" 2>/dev/null || fail "profile-writer exited at start"
-    sleep 0.1
-  done
-  [ -n "$WRITER_URL" ] || fail "profile-writer did not report its port"
-  export FICUS_WRITER_URL=$WRITER_URL
+  wait_writer_url
 }
 
 # generate N: N profiles with keys plan, locale (ts T-500) and nickname (ts T;
