@@ -84,6 +84,10 @@ TEST(EtcdWatcher, DeliversPutsAndDeletesInOrderAndResumesFromARevision) {
     EXPECT_EQ(sink.seen[1], std::make_pair(std::string("/w/b"), std::string("2")));
     EXPECT_EQ(sink.seen[2], std::make_pair(std::string("/w/a"), std::string("")));
   }
+  // revision() moves after the callbacks of its response have run: wait for it.
+  for (int i = 0; i < 200 && w->revision() < *del_rev; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_EQ(w->revision(), *del_rev);
   const int64_t resume = w->revision() + 1;
   w->Stop();
