@@ -468,7 +468,9 @@
   function renderMismatchList() {
     const list = $('#mm-list');
     if (!state.mismatches.length) {
-      list.replaceChildren(el('li', { class: 'muted empty', text: state.downSince ? 'Admin API unreachable.' : 'No mismatches recorded.' }));
+      list.replaceChildren(el('li', { class: 'muted empty', text: state.downSince ? 'Admin API unreachable.'
+        : state.mismatchesLocked ? 'Mismatches hold users\' data: set a token (read role) to see them.'
+        : 'No mismatches recorded.' }));
       return;
     }
     list.replaceChildren(...state.mismatches.map((m) => el('li', {
@@ -534,8 +536,12 @@
   async function pollMismatches() {
     const route = $('#mm-route').value;
     try {
-      const res = await api('/admin/mismatches?limit=30' + (route ? '&route=' + encodeURIComponent(route) : ''));
+      // Mismatches carry users' profile data: the admin API wants a read token.
+      const res = await api('/admin/mismatches?limit=30' + (route ? '&route=' + encodeURIComponent(route) : ''),
+        state.token ? { headers: { Authorization: 'Bearer ' + state.token } } : {});
+      state.mismatchesLocked = res.status === 401 || res.status === 403;
       if (res.ok && Array.isArray(res.body)) state.mismatches = res.body;
+      else if (state.mismatchesLocked) state.mismatches = [];
     } catch { /* shown by the connection pill */ }
     renderMismatchList();
   }

@@ -46,7 +46,16 @@ std::vector<BearerToken> ParseTokenFile(std::string_view text) {
       t.secret = std::string(line);
     } else {
       t.name = std::string(Trim(line.substr(0, colon)));
-      t.secret = std::string(Trim(line.substr(colon + 1)));
+      std::string_view secret = Trim(line.substr(colon + 1));
+      const auto last = secret.rfind(':');
+      if (last != std::string_view::npos) {
+        const std::string_view role = Trim(secret.substr(last + 1));
+        if (role == "read" || role == "operate") {
+          t.role = std::string(role);
+          secret = Trim(secret.substr(0, last));
+        }
+      }
+      t.secret = std::string(secret);
       if (t.name.empty()) t.name = "token-" + std::to_string(line_no);
     }
     if (!t.secret.empty()) out.push_back(std::move(t));
@@ -92,6 +101,7 @@ AuthResult AuthorizeBearer(const std::string& token_file,
   }
   r.kind = AuthResult::Kind::kOk;
   r.token_name = match->name;
+  r.role = match->role;
   return r;
 }
 

@@ -17,6 +17,18 @@ TEST(BearerAuth, ParsesNamedAndBareTokens) {
   EXPECT_EQ(t[1].secret, "bare-secret");
 }
 
+TEST(BearerAuth, ParsesAnOptionalRole) {
+  auto t = ParseTokenFile("viewer:v1:read\nops:o1:operate\nold:o2\nodd:a:b\n");
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[0].role, "read");
+  EXPECT_EQ(t[0].secret, "v1");
+  EXPECT_EQ(t[1].role, "operate");
+  EXPECT_EQ(t[1].secret, "o1");
+  EXPECT_EQ(t[2].role, "");       // no role given
+  EXPECT_EQ(t[3].role, "");       // `b` is not a role:
+  EXPECT_EQ(t[3].secret, "a:b");  // it is part of the secret
+}
+
 TEST(BearerAuth, MissingWrongGoodAndDisabled) {
   char path[] = "/tmp/ficus-token-XXXXXX";
   int fd = ::mkstemp(path);
@@ -33,6 +45,7 @@ TEST(BearerAuth, MissingWrongGoodAndDisabled) {
   auto ok = check("Bearer s3cret");
   EXPECT_EQ(ok.kind, AuthResult::Kind::kOk);
   EXPECT_EQ(ok.token_name, "ops");
+  EXPECT_EQ(ok.role, "");
   auto off =
       AuthorizeBearer("", "Bearer s3cret", "--bulk-token-file", "bulk endpoints are disabled");
   EXPECT_EQ(off.kind, AuthResult::Kind::kDisabled);

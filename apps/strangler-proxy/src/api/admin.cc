@@ -7,7 +7,7 @@ boost::asio::awaitable<http::Response> AdminApi::Handle(http::Request& req) {
     if (auto r = co_await h(req)) co_return std::move(*r);
   }
   const auto path = req.Path();
-  if (path == "/metrics" || path == "/healthz") {
+  if (path == "/metrics" || path == "/healthz" || path == "/readyz") {
     if (req.method != "GET" && req.method != "HEAD") {
       auto r = http::Response::Error(405, "method: only GET is allowed");
       r.headers.Set("Allow", "GET");
@@ -35,6 +35,18 @@ boost::asio::awaitable<http::Response> AdminApi::Handle(http::Request& req) {
     }
     body += "}},\"msg\":\"\"}";
     co_return http::Response::Json(draining ? 503 : 200, std::move(body));
+  }
+  if (path == "/readyz") {
+    std::optional<std::string> why;
+    if (proxy_.draining()) why = "draining";
+    for (auto& c : readiness_) {
+      if (!why) why = c();
+    }
+    std::string body = why ? "{\"ret\":503,\"data\":{\"status\":\"not ready\"},\"msg\":\""
+                           : "{\"ret\":200,\"data\":{\"status\":\"ready\"},\"msg\":\"";
+    if (why) http::AppendJsonEscaped(body, *why);
+    body += "\"}";
+    co_return http::Response::Json(why ? 503 : 200, std::move(body));
   }
   co_return http::Response::Error(404, "path: no such admin endpoint");
 }

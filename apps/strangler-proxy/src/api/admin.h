@@ -1,5 +1,7 @@
 // Admin endpoints of the proxy (served on the admin listener, loopback by
-// default): GET /metrics (Prometheus text) and GET /healthz. The control
+// default): GET /metrics (Prometheus text), GET /healthz (alive; backends)
+// and GET /readyz (200 while the proxy should get traffic; 503 draining or
+// while a readiness check names a reason). All three are open. The control
 // plane adds its own endpoints with AddHandler(); handlers are tried in
 // order before the built-ins, the first to return a Response wins.
 // Configure (AddHandler/AddCollector) before the listener starts; Handle()
@@ -26,6 +28,10 @@ class AdminApi {
   void AddHandler(AdminHandler h) { handlers_.push_back(std::move(h)); }
   // Runs before /metrics renders (e.g. copy server counters into gauges).
   void AddCollector(std::function<void()> c) { collectors_.push_back(std::move(c)); }
+  // /readyz answers 503 with the reason while `check` returns one.
+  void AddReadinessCheck(std::function<std::optional<std::string>()> check) {
+    readiness_.push_back(std::move(check));
+  }
 
   boost::asio::awaitable<http::Response> Handle(http::Request& req);
 
@@ -34,6 +40,7 @@ class AdminApi {
   Proxy& proxy_;
   std::vector<AdminHandler> handlers_;
   std::vector<std::function<void()>> collectors_;
+  std::vector<std::function<std::optional<std::string>()>> readiness_;
 };
 
 }  // namespace ficus::proxy

@@ -27,7 +27,27 @@ TEST(AdminAuth, ChecksTheAdminTokenFile) {
 TEST(AdminAuth, WithoutATokenFileChangesAreDisabledNamingTheKey) {
   auto off = Authorize("", "Bearer s3cret");
   EXPECT_EQ(off.kind, AuthResult::Kind::kDisabled);
-  EXPECT_EQ(off.message, "admin.token_file is not configured: changes are disabled");
+  EXPECT_EQ(off.message,
+            "admin.token_file is not configured: changes and protected reads are disabled");
+}
+
+TEST(AdminAuth, ReadTokensMayReadButNotOperate) {
+  char path[] = "/tmp/ficus-token-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  std::ofstream(path) << "viewer:v1:read\nops:o1:operate\nold:o2\n";
+  EXPECT_EQ(Authorize(path, "Bearer v1", AdminRole::kRead).kind, AuthResult::Kind::kOk);
+  auto denied = Authorize(path, "Bearer v1", AdminRole::kOperate);
+  EXPECT_EQ(denied.kind, AuthResult::Kind::kDenied);
+  EXPECT_EQ(denied.message, "authorization: token 'viewer' has role read; this needs operate");
+  EXPECT_EQ(Authorize(path, "Bearer o1", AdminRole::kRead).kind, AuthResult::Kind::kOk);
+  EXPECT_EQ(Authorize(path, "Bearer o1", AdminRole::kOperate).kind, AuthResult::Kind::kOk);
+  // A token without a role may operate (the file format before roles).
+  EXPECT_EQ(Authorize(path, "Bearer o2", AdminRole::kOperate).kind, AuthResult::Kind::kOk);
+  EXPECT_EQ(Authorize(path, std::nullopt, AdminRole::kRead).kind, AuthResult::Kind::kMissing);
+  ::unlink(path);
+}
 }
 
 }  // namespace

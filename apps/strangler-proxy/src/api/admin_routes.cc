@@ -33,6 +33,14 @@ http::Response Fail(unsigned status, const std::string& msg) {
   return JsonResponse(status, o);
 }
 
+http::Response Denied(const AuthResult& auth) {
+  auto r = Fail(auth.kind == AuthResult::Kind::kMissing ? 401 : 403, auth.message);
+  if (auth.kind == AuthResult::Kind::kMissing) {
+    r.headers.Set("WWW-Authenticate", "Bearer realm=\"ficus-admin\"");
+  }
+  return r;
+}
+
 json::value Opt(const std::optional<double>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
@@ -363,6 +371,10 @@ asio::awaitable<std::optional<http::Response>> AdminRoutes::Handle(http::Request
   }
   if (path == "/admin/mismatches") {
     if (!get) co_return Fail(405, "method: only GET is allowed");
+    // Both stores' answers: users' profile data. A read (or operate) token.
+    const AuthResult auth = Authorize(d_.configured()->admin_token_file,
+                                      req.headers.Get("Authorization"), AdminRole::kRead);
+    if (auth.kind != AuthResult::Kind::kOk) co_return Denied(auth);
     co_return Mismatches(req);
   }
   if (path == "/admin/status") {

@@ -193,6 +193,9 @@ class Proxy:
     def mismatches(self, route=None):
         q = "?limit=100" + (f"&route={route}" if route else "")
         s, _, b = request(self.admin, "GET", "/admin/mismatches" + q)
+        assert s == 401, ("mismatches hold users' data: a token is required", s, b)
+        s, _, b = request(self.admin, "GET", "/admin/mismatches" + q, None,
+                          {"Authorization": "Bearer " + self.token})
         assert s == 200, (s, b)
         return json.loads(b)
 

@@ -2,8 +2,9 @@
 // that has privileged endpoints (the proxy's admin API, the writer's bulk
 // endpoints).
 //
-// Token file: one token per line, `name:secret` or a bare `secret` (named
-// token-<line number>); blank lines and lines starting with '#' are skipped;
+// Token file: one token per line, `name:secret`, `name:secret:ROLE` (ROLE
+// `read` or `operate`, returned in AuthResult::role for servers that have
+// roles; others ignore it) or a bare `secret` (named token-<line number>); blank lines and lines starting with '#' are skipped;
 // surrounding blanks are trimmed. The file is read on every check, so adding
 // or revoking a token needs no restart.
 // Authorize() outcomes: kOk with the token's name (for audit logs; the secret
@@ -23,6 +24,7 @@ namespace ficus::http {
 struct BearerToken {
   std::string name;
   std::string secret;
+  std::string role;  // "read", "operate" or "" (none given)
 };
 
 // Parses the file text. Lines without a secret are skipped.
@@ -32,6 +34,7 @@ struct AuthResult {
   enum class Kind { kOk, kMissing, kDenied, kDisabled };
   Kind kind = Kind::kMissing;
   std::string token_name;  // kOk
+  std::string role;        // kOk: the token's role ("" = none given)
   std::string message;     // otherwise: why, for the response
 };
 
