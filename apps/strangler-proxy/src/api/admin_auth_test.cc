@@ -48,7 +48,6 @@ TEST(AdminAuth, ReadTokensMayReadButNotOperate) {
   EXPECT_EQ(Authorize(path, std::nullopt, AdminRole::kRead).kind, AuthResult::Kind::kMissing);
   ::unlink(path);
 }
-}
 
 }  // namespace
 }  // namespace ficus::proxy
