@@ -16,10 +16,12 @@
 # one stamp, nickname at another; every 10th nickname a tombstone), so a
 # profile is 2 timestamped updates to the writer.
 # Phases, each bounded by `timeout`:
-#   1. generate the rows in MariaDB (INSERT ... SELECT from seq_1_to_N)
-#   2. per-update path: backfill all rows, then verify all rows (0 mismatches
-#      expected), --workers $FICUS_BENCH_WORKERS (default: the migrator's)
-#   3. bulk path, fresh writer: the same two (default workers and batch size)
+#   1. generate the rows in MariaDB (INSERT ... SELECT from seq_A_to_B)
+#   2. per-update path: backfill, then verify (0 mismatches expected) the first
+#      FICUS_BENCH_PER_UPDATE_ROWS (100,000) profiles, --workers
+#      $FICUS_BENCH_WORKERS (default: the migrator's)
+#   3. bulk path, fresh writer: generate the rest, then the same two on all
+#      rows (default workers and batch size)
 #   4. optional worker sweep of the per-update path (FICUS_BENCH_SWEEP, "8 16 32
 #      64 128"), FICUS_BENCH_SWEEP_ROUNDS (0: off) rounds, the second in reverse order (a drift in the machine's load
 #      then shows as disagreeing rounds, not as a trend): backfill --restart for
@@ -39,6 +41,11 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 MIGRATOR_BIN=${FICUS_MIGRATOR_BIN:-$BUILD_DIR/apps/profile-migrator/profile-migrator}
 WRITER_BIN=${FICUS_WRITER_BIN:-$BUILD_DIR/apps/profile-writer/profile-writer}
 ROWS=${FICUS_BENCH_ROWS:-1000000}
+# The per-update path runs on the first PER_UPDATE_ROWS profiles (default
+# 100,000: at a few thousand profiles/s all of 1 M would take minutes per
+# phase on this shared machine); the bulk path then runs on all ROWS.
+PER_UPDATE_ROWS=${FICUS_BENCH_PER_UPDATE_ROWS:-100000}
+[ "$PER_UPDATE_ROWS" -gt "$ROWS" ] && PER_UPDATE_ROWS=$ROWS
 WORKERS=${FICUS_BENCH_WORKERS:-}
 SWEEP=${FICUS_BENCH_SWEEP:-8 16 32 64 128}
 SWEEP_S=${FICUS_BENCH_SWEEP_S:-12}
@@ -163,15 +170,15 @@ secs_of() { sed -n 's/^  \(processed (run)\|checked\) .* in \([0-9.]*\) s .*/\2/
 count_of() { sed -n 's/^  \(processed (run)\|checked\) *\([0-9]*\) in .*/\2/p' "$1"; }
 
 # --- 1. rows
-say "generating $ROWS profiles (3 keys each)"
-t0=$(date +%s.%N)
-timeout "$PHASE_TIMEOUT" mariadb --no-defaults -S "$FICUS_MYSQL_SOCKET" -u"$FICUS_MYSQL_USER" \
-  -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" <<EOF
+# generate FROM TO: profiles seq FROM..TO (3 keys each).
+generate() {
+  timeout "$PHASE_TIMEOUT" mariadb --no-defaults -S "$FICUS_MYSQL_SOCKET" -u"$FICUS_MYSQL_USER" \
+    -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" <<EOF
 SET SESSION unique_checks = 0;
 INSERT INTO profiles (user_id, updated_us, created_us)
   SELECT CONCAT(SUBSTR(m,1,8),'-',SUBSTR(m,9,4),'-4',SUBSTR(m,14,3),'-8',SUBSTR(m,18,3),'-',SUBSTR(m,21,12)),
          1600000000000000 + seq * 1000 + 500, 1600000000000000
-  FROM (SELECT seq, MD5(CONCAT('bench', seq)) m FROM seq_1_to_$ROWS) a;
+  FROM (SELECT seq, MD5(CONCAT('bench', seq)) m FROM seq_$1_to_$2) a;
 INSERT INTO profile_attributes (user_id, attr_key, attr_value, updated_us)
   SELECT p.user_id, k.attr_key,
     CASE k.attr_key
@@ -181,10 +188,15 @@ INSERT INTO profile_attributes (user_id, attr_key, attr_value, updated_us)
     END,
     IF(k.attr_key = 'nickname', p.updated_us, p.updated_us - 500)
   FROM profiles p
-  JOIN (SELECT 'plan' attr_key UNION ALL SELECT 'locale' UNION ALL SELECT 'nickname') k;
+  JOIN (SELECT 'plan' attr_key UNION ALL SELECT 'locale' UNION ALL SELECT 'nickname') k
+  WHERE p.updated_us BETWEEN 1600000000000000 + $1 * 1000 + 500 AND 1600000000000000 + $2 * 1000 + 500;
 EOF
+}
+say "generating $PER_UPDATE_ROWS profiles (3 keys each) for the per-update path"
+t0=$(date +%s.%N)
+generate 1 "$PER_UPDATE_ROWS"
 gen_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
-[ "$(sql 'SELECT COUNT(*) FROM profiles')" = "$ROWS" ] || { echo "generation failed" >&2; exit 1; }
+[ "$(sql 'SELECT COUNT(*) FROM profiles')" = "$PER_UPDATE_ROWS" ] || { echo "generation failed" >&2; exit 1; }
 say "generated in ${gen_s}s"
 
 wflag=()
@@ -212,8 +224,15 @@ phase() {
 
 # --- 2. per-update path (what an older writer gets)
 phase per-update --bulk off
-# --- 3. bulk path, into a fresh writer
+# --- 3. bulk path, all ROWS profiles, into a fresh writer
 stop_writer
+if [ "$ROWS" -gt "$PER_UPDATE_ROWS" ]; then
+  say "generating profiles $((PER_UPDATE_ROWS + 1))..$ROWS for the bulk path"
+  t0=$(date +%s.%N)
+  generate $((PER_UPDATE_ROWS + 1)) "$ROWS"
+  gen_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" -v g="$gen_s" 'BEGIN { printf "%.0f", g + b - a }')
+  [ "$(sql 'SELECT COUNT(*) FROM profiles')" = "$ROWS" ] || { echo "generation failed" >&2; exit 1; }
+fi
 start_writer "$state/writer-data-bulk"
 phase bulk --writer-token-file "$state/bulk.token"
 
@@ -266,7 +285,7 @@ if [ "$record" -eq 1 ]; then
 
 - Machine: $(nproc) CPUs, $cpu; $(uname -sr); load average before the run: $load_before
 - Stack: MariaDB $(mariadbd --version | awk '{print $3}') (innodb_flush_log_at_trx_commit=1) and the migrator on CPU $SOURCE_CPU; profile-writer (RocksDB, durable: WAL fsync before each 200, group commit) on CPU $WRITER_CPU; all on 127.0.0.1
-- Data: $ROWS profiles x 3 keys (2 distinct stamps, 10% tombstones) = 2 updates per profile; generated in ${gen_s} s
+- Data: $ROWS profiles x 3 keys (2 distinct stamps, 10% tombstones) = 2 updates per profile; generated in ${gen_s} s. The per-update path ran on the first $PER_UPDATE_ROWS of them (FICUS_BENCH_PER_UPDATE_ROWS), the bulk path on all $ROWS
 - Command: \`BUILD_DIR=$BUILD_DIR bench/migrator/run.sh\` (each phase's command in the table; per-update path first, then the bulk path into a fresh writer; sweep rounds: $ROUNDS)
 - CPU per profile = process CPU seconds over the phase / profiles (or users) done; WAL syncs/s = the writer's group commits per second of the phase
 

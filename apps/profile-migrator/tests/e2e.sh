@@ -58,13 +58,14 @@ start_legacy() {
 
 hex() { od -An -v -tx1 | tr -d ' \n' | tr a-f A-F; }  # stdin bytes -> upper-case hex, like HEX()
 
+# start_writer [FLAGS...]: the writer with a bulk token (and FLAGS).
 start_writer() {
   [ -x "$WRITER_BIN" ] || fail "profile-writer binary not found at $WRITER_BIN (build it first)"
   mkdir -p "$STATE/writer-data"
   echo "migrator:e2e-bulk-secret" >"$STATE/bulk.token"
   export FICUS_WRITER_BULK_TOKEN_FILE="$STATE/bulk.token"
   : >"$STATE/writer.out"  # exists before the background child opens it (sed below races it)
-  "$WRITER_BIN" --listen 127.0.0.1:0 --data-dir "$STATE/writer-data" \
+  "$WRITER_BIN" --listen 127.0.0.1:0 --data-dir "$STATE/writer-data" "$@" \
     >"$STATE/writer.out" 2>"$STATE/writer.log" &
   WRITER_PID=$!
   wait_writer_url
@@ -113,6 +114,10 @@ expect_rc() {  # expect_rc WANT CMD... : runs CMD, output in $STATE/last.out/.er
   if [ "$rc" != "$want" ]; then
     cat "$STATE/last.out" "$STATE/last.err" >&2
     fail "exit $rc, expected $want: $*"
+  fi
+  # Issue 16 fix 2: a summary that says MISMATCH never exits 0 (every run).
+  if [ "$rc" = 0 ] && grep -q "^  result  *MISMATCH" "$STATE/last.out"; then
+    fail "the summary says MISMATCH but the exit code is 0: $*"
   fi
 }
 
@@ -415,8 +420,8 @@ case_repair() {
   before=$(curl -s "$FICUS_LEGACY_URL/api/v1/profile/get?user_id=$u3" | jq -r .data.attributes.plan)
   [ "$before" != writer-newer ] || fail "legacy already shows the writer's value"
 
-  step "verify --repair --legacy-url fixes each from the newer side"
-  expect_rc 0 M verify --repair --legacy-url "$FICUS_LEGACY_URL" --mismatches "$STATE/mm2.jsonl"
+  step "verify --repair with the legacy API (FICUS_LEGACY_URL = --legacy-url) fixes each from the newer side"
+  expect_rc 0 M verify --repair --mismatches "$STATE/mm2.jsonl"
   cat "$STATE/last.out"
   expect_out "result             PARITY after repair (1 repaired)"
   [ "$(curl -s "$FICUS_LEGACY_URL/api/v1/profile/get?user_id=$u3" | jq -r .data.attributes.plan)" = writer-newer ] ||
@@ -708,7 +713,7 @@ case_bulk_resume() {
 # migrates them (no merging into the visible row); verify reports them and
 # --repair never touches the visible row.
 case_ids() {
-  start_mysql
+  start_legacy
   start_writer
   local lo=c1000000-0000-4000-8000-00000000000a up=C1000000-0000-4000-8000-00000000000A
   local only=C2000000-0000-4000-8000-00000000000B bad=c3000000-0000-4000-8000-000000000003
@@ -751,7 +756,8 @@ case_ids() {
     fail "the invisible upper-only row was made visible"
 
   step "verify reports the non-canonical rows; --repair never touches the visible row"
-  expect_rc 1 M verify --repair --legacy-direct-sql --mismatches "$STATE/mm.jsonl"
+  # (repairs towards legacy would go through the monolith: FICUS_LEGACY_URL)
+  expect_rc 1 M verify --repair --mismatches "$STATE/mm.jsonl"
   cat "$STATE/last.out"
   expect_out "non-canonical legacy ids"
   expect_out "result             MISMATCH"
@@ -779,8 +785,11 @@ case_whole_user() {
   step "bulk path"
   expect_rc 1 M backfill --checkpoint "$STATE/cp1" --failures "$STATE/f1.jsonl"
   expect_out "failed             2"
-  step "per-update path"
-  expect_rc 1 M backfill --checkpoint "$STATE/cp2" --failures "$STATE/f2.jsonl" --bulk off
+  expect_out "bulk import)"
+  step "per-update path (no token)"
+  expect_rc 1 env -u FICUS_WRITER_BULK_TOKEN_FILE "$MIGRATOR" backfill --progress plain \
+    --checkpoint "$STATE/cp2" --failures "$STATE/f2.jsonl"
+  expect_out "per-update API"
   expect_out "failed             2"
   for u in "$u1" "$u2"; do
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$WRITER_URL/api/v2/profile/get?user_id=$u")" = 404 ] ||
@@ -809,10 +818,37 @@ case_updated_at() {
   [ "$(jq -r .kind "$STATE/mm.jsonl")" = updated_at ] || fail "kind: $(cat "$STATE/mm.jsonl")"
   [ "$(jq -r .user_id "$STATE/mm.jsonl")" = "$u" ] || fail "wrong user reported"
   step "--repair cannot move updated_at through an API: says so, exit 1"
-  expect_rc 1 M verify --repair --legacy-direct-sql --mismatches "$STATE/mm2.jsonl"
+  expect_rc 1 M verify --repair --mismatches "$STATE/mm2.jsonl"
   expect_out "result             MISMATCH"
   [[ "$(jq -r .repair_error "$STATE/mm2.jsonl")" == *"only updated_at differs"* ]] || fail "$(cat "$STATE/mm2.jsonl")"
 }
 
+# A writer from before the bulk endpoints (the real writer with
+# --no-bulk-endpoints: 404 on /internal/*): with a token the migrator asks
+# once, gets 404 and backfills and verifies through the single-update API.
+case_bulk_fallback() {
+  local n=3000
+  start_mysql
+  start_writer --no-bulk-endpoints
+  generate $n
+  step "the writer answers 404 on the bulk endpoints, like an older writer"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -XPOST -H "Authorization: Bearer e2e-bulk-secret" \
+    "$WRITER_URL/internal/profile/get")" = 404 ] || fail "the bulk read did not answer 404"
+  step "backfill with a token falls back to the per-update API"
+  expect_rc 0 M backfill --checkpoint "$STATE/cp" --failures "$STATE/f.jsonl"
+  cat "$STATE/last.out"
+  expect_out "written            $n ($((2 * n)) updates acknowledged in $((2 * n)) requests, per-update API)"
+  expect_out "state              complete"
+  step "verify falls back to one read per user: parity"
+  expect_rc 0 M verify --mismatches "$STATE/mm.jsonl"
+  cat "$STATE/last.out"
+  expect_out "checked            $n"
+  expect_out "result             PARITY"
+  expect_out "reads              per-user GET"
+  [ "$(writer_get "$(sql "SELECT user_id FROM profiles ORDER BY user_id LIMIT 1")" | jq -r .ret)" = 200 ] ||
+    fail "a user is missing in the writer"
+}
+
 "case_$CASE"
+[ "$FAILURES" = 0 ] || { echo "FAILED: $CASE ($FAILURES checks failed)" >&2; exit 1; }
 echo "PASS: $CASE"

@@ -43,6 +43,10 @@ Result<std::shared_ptr<const Config>> LoadConfig(int argc, char** argv) {
   app.add_option("--bulk-max-body-bytes", cfg->bulk_max_body_bytes,
                  "largest bulk request body (65536..268435456; default 16 MiB)")
       ->envname("FICUS_WRITER_BULK_MAX_BODY_BYTES");
+  app.add_flag("--no-bulk-endpoints", cfg->no_bulk_endpoints,
+               "answer 404 on /internal/profile/{import,get}, as a writer from before the bulk "
+               "endpoints (tests of tools' fallback to the single-update API)")
+      ->envname("FICUS_WRITER_NO_BULK_ENDPOINTS");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

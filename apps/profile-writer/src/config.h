@@ -29,6 +29,9 @@ struct Config {
   // admin.token_file); empty: those endpoints answer 403.
   std::string bulk_token_file;
   std::size_t bulk_max_body_bytes = 16UL << 20;
+  // --no-bulk-endpoints: /internal/profile/{import,get} answer 404, as a
+  // writer from before the bulk endpoints (tools' fallback tests).
+  bool no_bulk_endpoints = false;
 };
 
 // Parses argv. Ok(nullptr) when --help was printed (exit 0).

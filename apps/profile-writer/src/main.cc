@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   api::RouterOptions router_options;
   router_options.bulk_token_file = cfg.bulk_token_file;
   router_options.bulk_max_body_bytes = cfg.bulk_max_body_bytes;
+  router_options.bulk_endpoints = !cfg.no_bulk_endpoints;
   api::Router router(service, metrics, router_options);
 
   http::ServerOptions server_options;

@@ -112,6 +112,24 @@ TEST(BulkEndpoints, AuthenticationAndProxyGuardBeforeAnythingIsRead) {
   EXPECT_EQ(MetricValue(port, "writer_group_commit_batch_size_count"), 0);
 }
 
+// --no-bulk-endpoints: the writer answers as one from before the bulk
+// endpoints (404), whatever the token, so tools' fallback to the
+// single-update API can be tested against a real writer.
+TEST(BulkEndpoints, NoBulkEndpointsAnswers404AsAnOlderWriter) {
+  TempDir dir;
+  WriterProcess writer(Sub(dir, "db"), {"--bulk-token-file", TokenFile(dir), "--no-bulk-endpoints"});
+  ASSERT_TRUE(writer.started()) << writer.log_path();
+  const int port = writer.port();
+  HttpResult import = Import(port, Record(UserId(1), 5, R"({"a":"1"})"));
+  EXPECT_EQ(import.status, 404) << import.body;
+  EXPECT_EQ(BulkGet(port, UserId(1)).status, 404);
+  EXPECT_EQ(Http(port, "GET", "/internal/profile/import").status, 404);
+  HttpResult single = Http(port, "POST", "/api/v2/profile/update",
+                           {{"Content-Type", "application/json"}},
+                           R"({"user_id":")" + UserId(1) + R"(","attributes":{"a":"1"}})");
+  EXPECT_EQ(single.status, 200) << single.body;
+}
+
 TEST(BulkEndpoints, TooLargeIsRefusedFromTheHead) {
   TempDir dir;
   WriterProcess writer(Sub(dir, "db"),

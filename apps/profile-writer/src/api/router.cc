@@ -137,6 +137,7 @@ std::optional<http::Response> Router::BulkHeadCheck(const http::Request& request
 
 std::optional<http::Response> Router::HeadCheck(const http::Request& request) {
   Route route = RouteOf(request.Path());
+  if ((route == kImport || route == kBulkGet) && !options_.bulk_endpoints) route = kNoRoute;
   std::optional<http::Response> answer;
   if (route == kNoRoute) {
     answer = ErrorResponse(404, msg::kNoEndpoint);

@@ -45,6 +45,7 @@ namespace ficus::writer::api {
 struct RouterOptions {
   std::string bulk_token_file;  // empty: the bulk endpoints answer 403
   std::size_t bulk_max_body_bytes = kMaxBulkBodyBytes;
+  bool bulk_endpoints = true;  // false: they answer 404 (a writer without them)
   std::size_t max_import_records = kMaxImportRecords;
   std::size_t max_read_ids = kMaxReadIds;
 };

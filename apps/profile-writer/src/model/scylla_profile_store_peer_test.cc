@@ -73,20 +73,22 @@ const cql::ExecuteRequest* ExecuteOf(const PeerRequest& r, ScyllaStatement s) {
   return e && e->id == IdOf(s) ? e : nullptr;
 }
 
+// Bind markers and partition-key indexes as a real node reports them in PREPARED.
+void DefineStatements(ScriptedCqlPeer& peer) {
+  const std::size_t markers[] = {6, 4, 4, 1, 7, 2, 2};
+  const std::vector<std::uint16_t> pk[] = {{0}, {3}, {3}, {0}, {0, 1}, {0, 1}, {0}};
+  for (std::size_t i = 0; i < kTexts.size(); ++i) {
+    std::vector<cql::ColumnSpec> bind;
+    for (std::size_t m = 0; m < markers[i]; ++m) {
+      bind.push_back({"ficus", "t", "c" + std::to_string(m), {cql::type_id::kBlob}});
+    }
+    peer.DefineStatement(kTexts[i], bind, pk[i]);
+  }
+}
+
 class ScyllaPeerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    // Bind markers and partition-key indexes as a real node reports them in PREPARED.
-    const std::size_t markers[] = {6, 4, 4, 1, 7, 2, 2};
-    const std::vector<std::uint16_t> pk[] = {{0}, {3}, {3}, {0}, {0, 1}, {0, 1}, {0}};
-    for (std::size_t i = 0; i < kTexts.size(); ++i) {
-      std::vector<cql::ColumnSpec> bind;
-      for (std::size_t m = 0; m < markers[i]; ++m) {
-        bind.push_back({"ficus", "t", "c" + std::to_string(m), {cql::type_id::kBlob}});
-      }
-      peer_.DefineStatement(kTexts[i], bind, pk[i]);
-    }
-  }
+  void SetUp() override { DefineStatements(peer_); }
 
   std::unique_ptr<ScyllaProfileStore> Open(std::string params = "") {
     auto url = ParseScyllaStoreUrl(
@@ -199,6 +201,69 @@ TEST_F(ScyllaPeerTest, BulkImportIsOneSinglePartitionBatchPerUserAndNoRead) {
   EXPECT_EQ(seen.size(), 3u);
   for (const auto& q : peer_.Requests()) {
     EXPECT_EQ(ExecuteOf(q, ScyllaStatement::kSelectCurrent), nullptr) << "a read after the import";
+  }
+}
+
+// Token-aware bulk import: on a three-node ring (tokens -3e18 / 0 / 3e18,
+// one node each), every user's single-partition batch is sent to the node
+// owning the Murmur3 token of that user's partition key (the 16 uuid bytes),
+// not to whichever coordinator: so the coordinator is a replica.
+TEST(ScyllaRingTest, BulkImportSendsEachUsersBatchToTheNodeOwningItsToken) {
+  constexpr std::int64_t kT = 3000000000000000000;
+  ScriptedCqlPeer n1({.address = "127.0.0.1",
+                      .tokens = {-kT},
+                      .peers = {{"127.0.0.2", "dc1", {0}}, {"127.0.0.3", "dc1", {kT}}}});
+  ScriptedCqlPeer n2({.address = "127.0.0.2", .port = n1.port(), .tokens = {0}});
+  ScriptedCqlPeer n3({.address = "127.0.0.3", .port = n1.port(), .tokens = {kT}});
+  for (auto* n : {&n1, &n2, &n3}) DefineStatements(*n);
+  auto owner = [&](std::int64_t t) -> ScriptedCqlPeer* {
+    if (t <= -kT) return &n1;
+    if (t <= 0) return &n2;
+    if (t <= kT) return &n3;
+    return &n1;
+  };
+  auto url = ParseScyllaStoreUrl(fmt::format("scylla://127.0.0.1:{}/ficus?timeout_ms=300", n1.port()));
+  ASSERT_TRUE(url) << url.error().message;
+  ScyllaStoreOptions o;
+  o.url = *url;
+  o.random_seed = 1;
+  auto store = ScyllaProfileStore::Open(o);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE((*store)->WaitReady(5s)) << (*store)->LastError();
+  std::vector<ProfileUpdate> ups;
+  for (int i = 1; i <= 60; ++i) {
+    ProfileUpdate u;
+    u.user = User(static_cast<std::uint8_t>(i));
+    u.ts_us = 1000 + i;
+    u.attributes["k"] = "v";
+    ups.push_back(u);
+  }
+  std::promise<Result<std::vector<Status>>> p;
+  (*store)->ApplyBatch(ups, [&p](Result<std::vector<Status>> r) { p.set_value(std::move(r)); });
+  auto r = p.get_future().get();
+  ASSERT_TRUE(r) << r.error().message;
+  std::map<ScriptedCqlPeer*, std::size_t> want_count;
+  for (const auto& u : ups) {
+    const std::int64_t token = cql::Murmur3Token(cql::ByteView(u.user.data(), u.user.size()));
+    ScriptedCqlPeer* want = owner(token);
+    ++want_count[want];
+    const auto first = UpdateStatements(u).front().values;
+    int found = 0;
+    for (auto* n : {&n1, &n2, &n3}) {
+      for (const auto& q : n->Requests(cql::Opcode::kBatch)) {
+        const auto& b = std::get<cql::BatchRequest>(q.request);
+        if (b.statements[0].values != first) continue;
+        ++found;
+        EXPECT_EQ(n, want) << "user " << static_cast<int>(u.user[0]) << " token " << token
+                           << ": batch sent to " << n->address() << ", owner "
+                           << want->address();
+      }
+    }
+    EXPECT_EQ(found, 1) << "user " << static_cast<int>(u.user[0]);
+  }
+  EXPECT_EQ(want_count.size(), 3u) << "every node owns some of the users";
+  for (auto* n : {&n1, &n2, &n3}) {
+    EXPECT_EQ(n->Requests(cql::Opcode::kBatch).size(), want_count[n]) << n->address();
   }
 }
 
