@@ -5,7 +5,18 @@
 #
 #   e2e.sh CASE MIGRATOR_BIN BUILD_DIR
 #   CASE: cli_errors | backfill_resume | bulk_resume | live_updates | repair | datetime | bytes |
-#         writer_down | ids | whole_user | updated_at
+#         writer_down | ids | whole_user | updated_at | bulk_fallback
+# FICUS_E2E_KEEP_GOING=1: a failed check is counted and the case goes on (exit 1
+# at the end), to list everything an older binary gets wrong.
+# Issue 16's fix cases (ids, repair, whole_user, updated_at) pass options that
+# older migrators lack through the environment (FICUS_LEGACY_URL,
+# FICUS_WRITER_BULK_TOKEN_FILE), so they also run against the migrator of
+# 5225e6f (before the fixes), where each fails: ids 17 checks (no `check`;
+# the upper-case row merged into the visible user; repair writes its values
+# into the visible row), repair 7 (direct-SQL repair exits 0 with MISMATCH;
+# the monolith's cache still serves the old profile), whole_user 5 (both
+# users half-migrated), updated_at 8 (a moved updated_us passes as PARITY).
+# See the migrator README, "Tests".
 # The writer runs with a bulk token (FICUS_WRITER_BULK_TOKEN_FILE, which the
 # migrator reads too), so the migrator takes the bulk path unless a case says
 # --bulk off.
@@ -409,17 +420,17 @@ case_repair() {
   [ "$(jq -r "select(.user_id==\"$u2\") | .legacy_updated_at == .modern_updated_at" "$STATE/mm.jsonl")" = true ] ||
     fail "u2: both sides should carry the same updated_at (edited behind the API)"
 
+  step "the monolith caches u3's old profile (APCu) before any repair"
+  local before
+  before=$(curl -s "$FICUS_LEGACY_URL/api/v1/profile/get?user_id=$u3" | jq -r .data.attributes.plan)
+  [ "$before" != writer-newer ] || fail "legacy already shows the writer's value"
+
   step "a repair towards legacy needs the legacy API (or an explicit --legacy-direct-sql)"
   expect_rc 1 env -u FICUS_LEGACY_URL "$MIGRATOR" verify --repair --progress plain \
     --mismatches "$STATE/mm1.jsonl"
   expect_out "result             MISMATCH"
   [[ "$(jq -r "select(.user_id==\"$u3\") | .repair_error" "$STATE/mm1.jsonl")" == *"needs --legacy-url"* ]] ||
     fail "u3 repaired without the legacy API: $(cat "$STATE/mm1.jsonl")"
-  step "the monolith caches u3's old profile (APCu) before the repair"
-  local before
-  before=$(curl -s "$FICUS_LEGACY_URL/api/v1/profile/get?user_id=$u3" | jq -r .data.attributes.plan)
-  [ "$before" != writer-newer ] || fail "legacy already shows the writer's value"
-
   step "verify --repair with the legacy API (FICUS_LEGACY_URL = --legacy-url) fixes each from the newer side"
   expect_rc 0 M verify --repair --mismatches "$STATE/mm2.jsonl"
   cat "$STATE/last.out"

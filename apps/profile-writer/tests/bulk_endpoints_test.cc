@@ -117,16 +117,17 @@ TEST(BulkEndpoints, AuthenticationAndProxyGuardBeforeAnythingIsRead) {
 // single-update API can be tested against a real writer.
 TEST(BulkEndpoints, NoBulkEndpointsAnswers404AsAnOlderWriter) {
   TempDir dir;
-  WriterProcess writer(Sub(dir, "db"), {"--bulk-token-file", TokenFile(dir), "--no-bulk-endpoints"});
+  WriterProcess writer(Sub(dir, "db"),
+                       {"--bulk-token-file", TokenFile(dir), "--no-bulk-endpoints"});
   ASSERT_TRUE(writer.started()) << writer.log_path();
   const int port = writer.port();
   HttpResult import = Import(port, Record(UserId(1), 5, R"({"a":"1"})"));
   EXPECT_EQ(import.status, 404) << import.body;
   EXPECT_EQ(BulkGet(port, UserId(1)).status, 404);
   EXPECT_EQ(Http(port, "GET", "/internal/profile/import").status, 404);
-  HttpResult single = Http(port, "POST", "/api/v2/profile/update",
-                           {{"Content-Type", "application/json"}},
-                           R"({"user_id":")" + UserId(1) + R"(","attributes":{"a":"1"}})");
+  HttpResult single =
+      Http(port, "POST", "/api/v2/profile/update", {{"Content-Type", "application/json"}},
+           R"({"user_id":")" + UserId(1) + R"(","attributes":{"a":"1"}})");
   EXPECT_EQ(single.status, 200) << single.body;
 }
 

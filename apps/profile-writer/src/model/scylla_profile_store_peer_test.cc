@@ -222,7 +222,8 @@ TEST(ScyllaRingTest, BulkImportSendsEachUsersBatchToTheNodeOwningItsToken) {
     if (t <= kT) return &n3;
     return &n1;
   };
-  auto url = ParseScyllaStoreUrl(fmt::format("scylla://127.0.0.1:{}/ficus?timeout_ms=300", n1.port()));
+  auto url =
+      ParseScyllaStoreUrl(fmt::format("scylla://127.0.0.1:{}/ficus?timeout_ms=300", n1.port()));
   ASSERT_TRUE(url) << url.error().message;
   ScyllaStoreOptions o;
   o.url = *url;
@@ -255,8 +256,7 @@ TEST(ScyllaRingTest, BulkImportSendsEachUsersBatchToTheNodeOwningItsToken) {
         if (b.statements[0].values != first) continue;
         ++found;
         EXPECT_EQ(n, want) << "user " << static_cast<int>(u.user[0]) << " token " << token
-                           << ": batch sent to " << n->address() << ", owner "
-                           << want->address();
+                           << ": batch sent to " << n->address() << ", owner " << want->address();
       }
     }
     EXPECT_EQ(found, 1) << "user " << static_cast<int>(u.user[0]);
@@ -343,7 +343,7 @@ TEST_F(ScyllaPeerTest, NotReadyUntilTheClusterAnswersThenReadyFollowsConnectivit
   auto deadline = std::chrono::steady_clock::now() + 3s;
   while (store->Ready() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(5ms);
-  EXPECT_FALSE(store->Ready());  // /readyz goes 503
+  EXPECT_FALSE(store->Ready());                   // /readyz goes 503
   EXPECT_EQ(store->CqlCounters().host_down, 1u);  // writer_scylla_cql_host_down_total
   EXPECT_EQ(store->CqlCounters().host_up, 0u);
   peer_.SetRefuse(false);
