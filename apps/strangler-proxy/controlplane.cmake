@@ -26,7 +26,9 @@ add_library(ficus_proxy_cp_domain STATIC
   ${FICUS_CP_SRC}/domain/control_plane.cc
   ${FICUS_CP_SRC}/domain/mode_guard.cc
   ${FICUS_CP_SRC}/domain/route_group.cc
-  ${FICUS_CP_SRC}/domain/write_tracker.cc)
+  ${FICUS_CP_SRC}/domain/write_tracker.cc
+  ${FICUS_CP_SRC}/domain/control_state.cc
+  ${FICUS_CP_SRC}/domain/fleet_report.cc)
 target_include_directories(ficus_proxy_cp_domain PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_domain PUBLIC ficus_proxy_domain ficus::common Boost::json
                                                    Threads::Threads)
@@ -40,6 +42,7 @@ ficus_gtest(strangler_proxy_cp_domain_test
           ${FICUS_CP_SRC}/domain/mode_guard_test.cc
           ${FICUS_CP_SRC}/domain/route_group_test.cc
           ${FICUS_CP_SRC}/domain/write_tracker_test.cc
+          ${FICUS_CP_SRC}/domain/control_state_test.cc
   LIBS ficus_proxy_cp_domain)
 
 # model: durable replay log, atomic config write-back.
@@ -48,10 +51,11 @@ add_library(ficus_proxy_cp_model STATIC
   ${FICUS_CP_SRC}/model/config_writer.cc
   ${FICUS_CP_SRC}/model/replay_journal.cc
   ${FICUS_CP_SRC}/model/http_replay_sender.cc
-  ${FICUS_CP_SRC}/model/yaml_route_store.cc)
+  ${FICUS_CP_SRC}/model/yaml_route_store.cc
+  ${FICUS_CP_SRC}/model/etcd_control_store.cc)
 target_include_directories(ficus_proxy_cp_model PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_model PUBLIC ficus_proxy_cp_domain ficus_proxy_domain
-                      ficus_proxy_service ficus::common yaml-cpp Threads::Threads)
+                      ficus_proxy_service ficus::common ficus::etcd yaml-cpp Threads::Threads)
 
 ficus_gtest(strangler_proxy_cp_model_test
   SOURCES ${FICUS_CP_SRC}/model/replay_log_test.cc
@@ -147,4 +151,19 @@ if(FICUS_PYTHON3 AND TARGET profile-writer AND TARGET ficus-proxy)
             ${CMAKE_CURRENT_BINARY_DIR}/dashboard-screenshot.png)
   set_tests_properties(strangler_proxy_dashboard_browser_test PROPERTIES LABELS blackbox
                        TIMEOUT 600)
+endif()
+
+# Fleet (issue 14): three ficus-proxy replicas on one control state in real
+# etcd (packages/etcd's harness starts the members), under load.
+if(TARGET ficus-proxy AND TARGET ficus-test-upstream AND TARGET ficus_etcd_testing)
+  ficus_gtest(strangler_proxy_fleet_test
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/tests/blackbox/harness.cc
+            ${CMAKE_CURRENT_LIST_DIR}/tests/blackbox/fleet_test.cc
+    LIBS ficus_proxy_domain ficus_etcd_testing Boost::json Threads::Threads
+    LABELS blackbox
+    TIMEOUT 300)
+  target_compile_definitions(strangler_proxy_fleet_test PRIVATE
+    FICUS_PROXY_BIN="$<TARGET_FILE:ficus-proxy>"
+    FICUS_TEST_UPSTREAM_BIN="$<TARGET_FILE:ficus-test-upstream>")
+  add_dependencies(strangler_proxy_fleet_test ficus-proxy ficus-test-upstream)
 endif()

@@ -165,6 +165,18 @@
         el('button', { class: 'btn btn-danger', type: 'button', text: 'Re-enable modern',
           onclick: () => change('POST', `/admin/routes/${encodeURIComponent(r.name)}/reset-fallback`, null, `${r.name}: reset fallback`) })));
     }
+    const cs = state.status && state.status.control;
+    if (cs && cs.store === 'etcd' && cs.connected === false) {
+      box.append(el('div', { class: 'banner banner-warn', 'data-testid': 'control-store-banner' },
+        el('strong', { text: 'Control store (etcd) unreachable' }),
+        el('span', { class: 'grow', text: `since ${cs.down_since ? fmtTime(cs.down_since) : '?'} — replica ${cs.replica} keeps serving the last known state (revision ${cs.revision}); changes are refused until etcd is back.` })));
+    }
+    const fleet = state.routes.length && state.routes[0].fleet && state.routes[0].fleet.totals;
+    if (fleet && cs) {
+      box.append(el('div', { class: 'banner', 'data-testid': 'fleet-banner' },
+        el('span', { class: 'grow', text: `Fleet: ${fleet.replicas} replicas live (this one: ${cs.replica}); ` +
+          state.routes.map((r) => r.fleet ? `${r.name} ${(num(r.fleet.totals.legacy_rps + r.fleet.totals.modern_rps) || 0).toFixed(1)} req/s, backlog ${r.fleet.totals.backlog_to_legacy + r.fleet.totals.backlog_to_modern}` : '').filter(Boolean).join(' · ') })));
+    }
     const rp = state.status && state.status.replay;
     if (rp && rp.full) {
       box.append(el('div', { class: 'banner banner-bad', 'data-testid': 'replay-full-banner' },

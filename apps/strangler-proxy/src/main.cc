@@ -4,12 +4,20 @@
 // dashboard) together; nothing else lives here.
 //
 //   ficus-proxy --config ficus.yaml [--ready-file PATH] [--workers N] [--replay-dir DIR]
+//               [--replica-id ID]
+//
+// Control state: with `control.store: etcd` the routes' mode, percent, pause
+// and fleet-wide fallbacks come from etcd (model/etcd_control_store.h),
+// overlaid on the YAML file's routes, and every replica follows changes
+// through a watch; with the default file store the YAML file is the state.
 //
 // Signals: SIGHUP reloads the config (as does any change of the file, polled
 // every 500 ms); SIGTERM/SIGINT drain gracefully (stop accepting, finish
 // in-flight requests and their mirrors, at most drain_timeout_ms) and exit 0.
 // Exit codes: 0 clean, 1 runtime failure, 2 bad command line or config.
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -22,6 +30,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "api/admin.h"
@@ -30,8 +39,11 @@
 #include "api/health.h"
 #include "api/proxy.h"
 #include "domain/control_plane.h"
+#include "domain/control_state.h"
+#include "domain/fleet_report.h"
 #include "ficus/http/server.h"
 #include "model/config_file.h"
+#include "model/etcd_control_store.h"
 #include "model/http_replay_sender.h"
 #include "model/replay_journal.h"
 #include "model/replay_log.h"
@@ -66,6 +78,12 @@ std::string DirOf(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
 }
 
+std::string HostName() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "proxy";
+  return buf;
+}
+
 int64_t UnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -80,6 +98,7 @@ int main(int argc, char** argv) {
   std::string ready_file;
   unsigned workers_flag = 0;
   std::string replay_dir_flag;
+  std::string replica_id_flag;
   app.add_option("--config,-c", config_path, "YAML config file")->required();
   app.add_option("--ready-file", ready_file,
                  "write {\"listen\":PORT,\"admin\":PORT} here once serving");
@@ -87,6 +106,9 @@ int main(int argc, char** argv) {
   app.add_option("--replay-dir", replay_dir_flag,
                  "replay log directory (overrides replay.dir; one process per directory, so "
                  "replicas sharing a config file on one host need their own)");
+  app.add_option("--replica-id", replica_id_flag,
+                 "this replica's name in the fleet (control.store etcd; overrides "
+                 "control.replica_id; default: the host name)");
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ proxy %v", spdlog::pattern_time_type::utc);
@@ -109,9 +131,46 @@ int main(int argc, char** argv) {
   SystemClock clock;
   const std::string config_dir = DirOf(config_path);
 
+  // The config as the file says, with the control store's route state laid
+  // over it (etcd); the proxy runs it with fallback overrides.
+  std::mutex config_mu;
+  std::shared_ptr<const Config> file_config = *cfg;
+  auto configured = [&]() -> std::shared_ptr<const Config> {
+    std::lock_guard lock(config_mu);
+    return file_config;
+  };
+  std::unique_ptr<EtcdControlStore> etcd_store;
+  std::function<void()> on_store_change;  // set once the control loop exists
+  const std::string replica_id = !replica_id_flag.empty()            ? replica_id_flag
+                                 : !first.control.replica_id.empty() ? first.control.replica_id
+                                                                     : HostName();
+  if (first.control.store == Config::Control::Store::kEtcd) {
+    EtcdControlOptions o;
+    o.client.endpoints = first.control.endpoints;
+    o.client.timeout = std::chrono::milliseconds(first.control.timeout_ms);
+    o.prefix = first.control.prefix;
+    o.replica_id = replica_id;
+    o.state_file = first.control.state_file;
+    auto store = EtcdControlStore::Open(std::move(o), configured, [&on_store_change] {
+      if (on_store_change) on_store_change();
+    });
+    if (!store) {
+      spdlog::error("control store: {}", store.error().message);
+      return store.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
+    }
+    etcd_store = std::move(*store);
+    spdlog::info("control store: etcd {} prefix {} as replica {} (revision {})",
+                 fmt::join(first.control.endpoints, ","), first.control.prefix, replica_id,
+                 etcd_store->State().revision);
+  }
+  auto overlay = [&](const std::shared_ptr<const Config>& c) -> std::shared_ptr<const Config> {
+    return etcd_store ? OverlayControlState(c, etcd_store->State()) : c;
+  };
+  file_config = overlay(*cfg);
+
   // Control plane: live route state, durable replay log and its replayer.
   ControlPlane control_plane;
-  if (auto s = control_plane.Configure(first); !s) {
+  if (auto s = control_plane.Configure(*file_config); !s) {
     spdlog::error("config rejected: {}: {}", config_path, s.error().message);
     return 2;
   }
@@ -147,22 +206,25 @@ int main(int argc, char** argv) {
   std::function<void()> reapply;  // set below, once the proxy exists
   ControlPlaneSink sink(
       control_plane, &journal, metrics, first.replay.durable_to_legacy,
-      [&control, &reapply](const std::string&, const std::string&) {
-        asio::post(control, [&reapply] { reapply(); });
+      [&](const std::string& route, const std::string& reason) {
+        asio::post(control, [&, route, reason] {
+          reapply();
+          if (!etcd_store) return;
+          // Fleet-wide: every replica follows this trip (published when etcd
+          // returns if it is down now).
+          FleetTrip trip{UnixMs(), reason, replica_id, 0};
+          if (auto st = etcd_store->PublishTrip(route, trip); !st) {
+            spdlog::warn("control: fallback of {} not yet published to the fleet: {}", route,
+                         st.error().message);
+          }
+        });
       },
       first.replay.durable_to_modern);
   Proxy proxy(metrics, sink, clock, access_log);
-  if (auto s = proxy.SetConfig(control_plane.Effective(*cfg)); !s) {
+  if (auto s = proxy.SetConfig(control_plane.Effective(configured())); !s) {
     spdlog::error("config rejected: {}: {}", config_path, s.error().message);
     return 2;
   }
-  // The config as the file says; the proxy runs it with fallback overrides.
-  std::mutex config_mu;
-  std::shared_ptr<const Config> file_config = *cfg;
-  auto configured = [&]() -> std::shared_ptr<const Config> {
-    std::lock_guard lock(config_mu);
-    return file_config;
-  };
   reapply = [&] {
     std::lock_guard lock(config_mu);
     if (auto s = proxy.SetConfig(control_plane.Effective(file_config)); !s) {
@@ -183,7 +245,8 @@ int main(int argc, char** argv) {
       5000, [&sink](const ReplayRecord& r) { sink.OnReplayed(r.user_key); });
   ReplayConsumer replayer(**replay_log, replay_sender, 2);
   replayer.Start();
-  YamlRouteStore route_store(config_path);
+  YamlRouteStore yaml_store(config_path);
+  RouteStore& route_store = etcd_store ? static_cast<RouteStore&>(*etcd_store) : yaml_store;
   asio::signal_set signals(control, SIGHUP, SIGTERM, SIGINT);
 
   unsigned threads = workers_flag ? workers_flag : first.workers;
@@ -258,6 +321,25 @@ int main(int argc, char** argv) {
           .Set(live->fallback.tripped ? 1 : 0);
     }
   });
+  if (etcd_store) {
+    admin_api.AddCollector([&] {
+      metrics
+          .GetGauge("ficus_proxy_control_store_connected",
+                    "1 while the control store (etcd) is reachable; 0: serving the last known "
+                    "state, admin changes refused (alert).")
+          .Set(etcd_store->connected() ? 1 : 0);
+      metrics
+          .GetGauge("ficus_proxy_control_store_down_since_seconds",
+                    "Unix time since when the control store is unreachable; 0 while reachable.")
+          .Set(etcd_store->down_since_ms() / 1000);
+      metrics
+          .GetGauge("ficus_proxy_control_store_revision",
+                    "The control store revision this replica has applied.")
+          .Set(etcd_store->State().revision);
+      metrics.GetGauge("ficus_proxy_fleet_replicas", "Live replicas seen in the control store.")
+          .Set(static_cast<int64_t>(etcd_store->Replicas().size()));
+    });
+  }
   auto reload_counter = [&metrics](const char* result) -> Counter& {
     return metrics.GetCounter("ficus_proxy_config_reloads_total",
                               "Config reload attempts by result (ok, rejected).",
@@ -271,6 +353,7 @@ int main(int argc, char** argv) {
     std::lock_guard reload_lock(reload_mu);
     stamp = StatFile(config_path).value_or(FileStamp{});
     auto next = LoadConfigFile(config_path);
+    if (next) next = overlay(*next);
     if (!next) {
       reload_counter("rejected").Inc();
       spdlog::error("reload ({}) rejected, keeping generation {}: {}", why,
@@ -313,6 +396,66 @@ int main(int argc, char** argv) {
   admin_deps.reload = [&reload] { return reload("admin change"); };
   admin_deps.reapply = [&reapply] { reapply(); };
   admin_deps.started_ms = started_ms;
+  if (etcd_store) {
+    admin_deps.reset_fallback_fleet = [&](const std::vector<std::string>& group) {
+      return etcd_store->ClearTrips(group);
+    };
+    admin_deps.fleet_backlog = [&](const std::string& route, const std::string& backend) {
+      uint64_t sum = 0;
+      const auto cfg_now = configured();
+      const Route* r = nullptr;
+      for (const auto& x : cfg_now->routes) {
+        if (x.name == route) r = &x;
+      }
+      if (!r) return sum;
+      for (const auto& rep : etcd_store->Replicas()) {
+        if (rep.id == replica_id) continue;  // this replica's own backlog is counted live
+        auto it = rep.routes.find(route);
+        if (it == rep.routes.end()) continue;
+        if (backend == r->legacy_backend) sum += it->second.backlog_to_legacy;
+        if (backend == r->modern_backend) sum += it->second.backlog_to_modern;
+      }
+      return sum;
+    };
+    admin_deps.fleet_json = [&](const std::string& route) -> boost::json::value {
+      auto reps = etcd_store->Replicas();
+      boost::json::array rows;
+      for (const auto& rep : reps) {
+        auto it = rep.routes.find(route);
+        if (it == rep.routes.end()) continue;
+        const auto& x = it->second;
+        rows.push_back(boost::json::object{{"replica", rep.id},
+                                           {"admin", rep.admin},
+                                           {"at", rep.at_ms},
+                                           {"legacy_rps", x.legacy_rps},
+                                           {"modern_rps", x.modern_rps},
+                                           {"compared", x.compared},
+                                           {"mismatched", x.mismatched},
+                                           {"backlog_to_legacy", x.backlog_to_legacy},
+                                           {"backlog_to_modern", x.backlog_to_modern}});
+      }
+      const auto t = FleetTotal(reps, route);
+      return boost::json::object{
+          {"replicas", std::move(rows)},
+          {"totals", boost::json::object{{"replicas", reps.size()},
+                                         {"legacy_rps", t.legacy_rps},
+                                         {"modern_rps", t.modern_rps},
+                                         {"compared", t.compared},
+                                         {"mismatched", t.mismatched},
+                                         {"backlog_to_legacy", t.backlog_to_legacy},
+                                         {"backlog_to_modern", t.backlog_to_modern}}}};
+    };
+    admin_deps.control_json = [&]() -> boost::json::value {
+      const int64_t down = etcd_store->down_since_ms();
+      return boost::json::object{
+          {"store", "etcd"},
+          {"replica", replica_id},
+          {"connected", etcd_store->connected()},
+          {"down_since", down ? boost::json::value(down) : boost::json::value(nullptr)},
+          {"revision", etcd_store->State().revision},
+          {"replicas", etcd_store->Replicas().size()}};
+    };
+  }
   AdminRoutes admin_routes(std::move(admin_deps));
   admin_api.AddHandler([&admin_routes](http::Request& r) { return admin_routes.Handle(r); });
   auto admin_opts = ServerOptionsFor(first, first.admin_listen, 1);
@@ -339,6 +482,60 @@ int main(int argc, char** argv) {
 
   HealthChecker health(control.get_executor(), proxy);
   health.Start();
+
+  if (etcd_store) {
+    // A change seen through the watch: trips and the route overlay, applied on
+    // the control loop (reload re-reads the file and lays the state over it).
+    std::set<std::string> fleet_trips;
+    for (const auto& [name, t] : etcd_store->State().trips) {
+      control_plane.Trip(name, t.since_ms, "fleet: " + t.reason + " (replica " + t.replica + ")");
+      fleet_trips.insert(name);
+    }
+    if (!fleet_trips.empty()) reapply();
+    on_store_change = [&, fleet_trips]() mutable {
+      asio::post(control, [&] {
+        const auto st = etcd_store->State();
+        std::set<std::string> now;
+        for (const auto& [name, t] : st.trips) {
+          now.insert(name);
+          if (control_plane.Trip(name, t.since_ms,
+                                 "fleet: " + t.reason + " (replica " + t.replica + ")")) {
+            spdlog::warn("AUTO-FALLBACK route {} (fleet, tripped by replica {}): {}", name,
+                         t.replica, t.reason);
+          }
+        }
+        for (const auto& name : fleet_trips) {
+          if (!now.count(name) && control_plane.Tripped(name)) {
+            (void)control_plane.ResetFallback(name);
+            spdlog::info("route {}: fleet-wide fallback reset", name);
+          }
+        }
+        fleet_trips = std::move(now);
+        (void)reload(("control store revision " + std::to_string(st.revision)).c_str());
+      });
+    };
+    etcd_store->Start([&]() {
+      ReplicaReport rep;
+      rep.admin = first.admin_listen.host + ":" + std::to_string(*admin_port);
+      for (const auto& r : configured()->routes) {
+        ReplicaRouteStats x;
+        if (auto live = control_plane.Live(r.name)) {
+          x.legacy_rps = live->legacy.rps.value_or(0);
+          x.modern_rps = live->modern.rps.value_or(0);
+          x.legacy_requests = live->legacy.requests;
+          x.legacy_errors = live->legacy.errors;
+          x.modern_requests = live->modern.requests;
+          x.modern_errors = live->modern.errors;
+          x.compared = live->mismatch.compared;
+          x.mismatched = live->mismatch.mismatched;
+        }
+        x.backlog_to_legacy = journal.Queued(r.name, r.legacy_backend);
+        x.backlog_to_modern = journal.Queued(r.name, r.modern_backend);
+        rep.routes[r.name] = x;
+      }
+      return rep;
+    });
+  }
 
   bool stopping = false;
   std::thread drainer;
@@ -386,6 +583,7 @@ int main(int argc, char** argv) {
 
   control.run();
   if (drainer.joinable()) drainer.join();
+  if (etcd_store) etcd_store->Stop();  // revokes the lease: leaves the fleet at once
   replayer.Stop();
   spdlog::info("replay log: {} writes pending at exit", journal.Stats().backlog);
   access_log.Flush();

@@ -146,6 +146,8 @@ json::value AdminRoutes::RouteJson(const Route& c) const {
     if (rr.name == c.name) o["mirror_inflight"] = rr.state->mirror_inflight.load();
   }
   o["generation"] = rt->generation;
+  o["revision"] = d_.store ? d_.store->Revision(c.name) : 0;
+  if (d_.fleet_json) o["fleet"] = d_.fleet_json(c.name);
   return o;
 }
 
@@ -203,6 +205,7 @@ http::Response AdminRoutes::Status() const {
     if (d_.control->Tripped(r.name)) tripped.push_back(json::string(r.name));
   }
   o["fallbacks"] = std::move(tripped);
+  o["control"] = d_.control_json ? d_.control_json() : json::object{{"store", "file"}};
   return JsonResponse(200, o);
 }
 
@@ -215,12 +218,14 @@ asio::awaitable<std::optional<std::string>> AdminRoutes::Guard(
   auto ex = co_await asio::this_coro::executor;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
   for (;;) {
-    GuardBacklog b;
-    if (d_.journal) {
-      b = SumBacklog(cfg, group, [this](const std::string& route, const std::string& backend) {
-        return d_.journal->Queued(route, backend);
-      });
-    }
+    // This replica's queue, plus what every other replica of the fleet
+    // reported (control.store etcd): the guard sees the fleet's backlog.
+    const GuardBacklog b =
+        SumBacklog(cfg, group, [this](const std::string& route, const std::string& backend) {
+          uint64_t n = d_.journal ? d_.journal->Queued(route, backend) : 0;
+          if (d_.fleet_backlog) n += d_.fleet_backlog(route, backend);
+          return n;
+        });
     std::optional<std::string> reason;
     for (const auto& [from, to] : moves) {
       if (!reason) reason = CheckRouteChange(from, to, b);
@@ -245,7 +250,19 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
   if (!before) co_return Fail(404, "route: no route named '" + name + "'");
   auto parsed = ParseRouteChangeRequest(req.body);
   if (!parsed) co_return Fail(400, parsed.error().message);
-  const RouteChange& ch = parsed->change;
+  RouteChange ch = parsed->change;
+  ch.actor = auth.token_name;
+  if (auto im = req.headers.Get("If-Match")) {
+    // The revision the operator saw (GET .../NAME, field revision), quoted or not.
+    std::string v(*im);
+    std::erase(v, '"');
+    char* end = nullptr;
+    const long long rev = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || rev < 0) {
+      co_return Fail(400, "If-Match: must be a route revision (an integer)");
+    }
+    ch.expect_revision = rev;
+  }
   // The whole group moves: routes sharing a cohort (domain/route_group.h).
   const std::vector<std::string> group = *GroupOf(*cfg, name);
   std::vector<std::pair<RouteShape, RouteShape>> moves;
@@ -269,10 +286,14 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
 
   if (auto st = d_.store->Apply(group, ch); !st) {
     const auto code = st.error().code;
-    co_return Fail(code == ErrorCode::kInvalidArgument ? 400
-                   : code == ErrorCode::kNotFound      ? 404
-                                                       : 500,
-                   st.error().message);
+    auto r = Fail(code == ErrorCode::kInvalidArgument ? 400
+                  : code == ErrorCode::kNotFound      ? 404
+                  : code == ErrorCode::kConflict      ? 409
+                  : code == ErrorCode::kUnavailable   ? 503
+                                                      : 500,
+                  st.error().message);
+    if (code == ErrorCode::kUnavailable) r.headers.Set("Retry-After", "5");
+    co_return r;
   }
   if (auto st = d_.reload(); !st) {
     co_return Fail(500, "config written but not applied: " + st.error().message);
@@ -291,6 +312,9 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
   }
   e.after.as_object()["routes"] = after_json;
   e.token_name = auth.token_name;
+  if (const int64_t rev = d_.store->Revision(name); rev > 0) {
+    e.after.as_object()["revision"] = rev;  // the control store's revision of this change
+  }
   spdlog::info("admin: route group {} changed by {}: {} -> {}", GroupName(*after), auth.token_name,
                JsonText(e.before), JsonText(e.after));
   if (d_.audit) {
@@ -330,6 +354,14 @@ asio::awaitable<http::Response> AdminRoutes::ResetFallback(http::Request& req,
       spdlog::warn("admin: fallback reset of route {} by {} refused: {}", name, auth.token_name,
                    *reason);
       co_return Fail(409, *reason);
+    }
+  }
+  if (d_.reset_fallback_fleet) {
+    // Fleet-wide: every replica follows (the store drops the group's trips).
+    if (auto st = d_.reset_fallback_fleet(group); !st) {
+      auto resp = Fail(st.error().code == ErrorCode::kUnavailable ? 503 : 500, st.error().message);
+      resp.headers.Set("Retry-After", "5");
+      co_return resp;
     }
   }
   (void)d_.control->ResetFallback(name);

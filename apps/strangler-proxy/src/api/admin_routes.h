@@ -64,6 +64,17 @@ struct AdminDeps {
   // Apply the current file config again (fallback state changed).
   std::function<void()> reapply;
   int64_t started_ms = 0;
+  // Fleet hooks (control.store: etcd; unset with the file store):
+  // reset a fleet-wide fallback of a route group (every route of it) in the
+  // store before the local reset.
+  std::function<Status(const std::vector<std::string>& group)> reset_fallback_fleet;
+  // Backlog towards `backend` that the OTHER replicas report for the route
+  // (the 409 guard sums the fleet).
+  std::function<uint64_t(const std::string& route, const std::string& backend)> fleet_backlog;
+  // Fleet totals and per-replica rows of one route (null: none).
+  std::function<boost::json::value(const std::string& route)> fleet_json;
+  // The control store's state for /admin/status ("control").
+  std::function<boost::json::value()> control_json;
 };
 
 class AdminRoutes {

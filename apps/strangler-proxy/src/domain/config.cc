@@ -319,7 +319,7 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
   if (!root || root.IsNull()) Fail("", "config is empty");
   ExpectMap(root, "",
             {"listen", "admin", "workers", "default_backend", "access_log", "drain_timeout_ms",
-             "limits", "backends", "cohorts", "mirror", "routes", "replay"});
+             "limits", "backends", "cohorts", "mirror", "routes", "replay", "control"});
   auto cfg = std::make_shared<Config>();
   auto resolve = [&](std::string p) {
     if (!p.empty() && p[0] != '/' && p != "-" && p != "off" && !base_dir.empty()) {
@@ -352,6 +352,45 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
     }
     if (rp["durable_to_modern"]) {
       cfg->replay.durable_to_modern = Bool(rp["durable_to_modern"], "replay.durable_to_modern");
+    }
+  }
+  if (root["control"]) {
+    const auto& c = root["control"];
+    ExpectMap(c, "control",
+              {"store", "endpoints", "prefix", "replica_id", "state_file", "timeout_ms"});
+    auto& ctl = cfg->control;
+    if (c["store"]) {
+      const auto st = NonEmpty(c["store"], "control.store");
+      if (st == "file") {
+        ctl.store = Config::Control::Store::kFile;
+      } else if (st == "etcd") {
+        ctl.store = Config::Control::Store::kEtcd;
+      } else {
+        Fail("control.store", "must be file or etcd, got '" + st + "'");
+      }
+    }
+    if (c["endpoints"]) {
+      if (!c["endpoints"].IsSequence()) Fail("control.endpoints", "must be a list of host:port");
+      for (size_t i = 0; i < c["endpoints"].size(); ++i) {
+        const std::string ep_path = "control.endpoints[" + std::to_string(i) + "]";
+        const auto ep = NonEmpty(c["endpoints"][i], ep_path);
+        (void)ParseHostPort(ep.starts_with("http://") ? ep.substr(7) : ep, ep_path);
+        ctl.endpoints.push_back(ep);
+      }
+    }
+    if (c["prefix"]) {
+      ctl.prefix = NonEmpty(c["prefix"], "control.prefix");
+      if (ctl.prefix.front() != '/') Fail("control.prefix", "must start with /");
+      if (ctl.prefix.back() != '/') ctl.prefix += '/';
+    }
+    if (c["replica_id"]) ctl.replica_id = NonEmpty(c["replica_id"], "control.replica_id");
+    if (c["state_file"]) ctl.state_file = resolve(NonEmpty(c["state_file"], "control.state_file"));
+    if (c["timeout_ms"]) {
+      ctl.timeout_ms =
+          static_cast<uint32_t>(Unsigned(c["timeout_ms"], "control.timeout_ms", 100, 60000));
+    }
+    if (ctl.store == Config::Control::Store::kEtcd && ctl.endpoints.empty()) {
+      Fail("control.endpoints", "at least one etcd endpoint (host:port) with store etcd");
     }
   }
   if (root["workers"])

@@ -123,6 +123,17 @@ struct Config {
     // for modern before the answer unless modern already answered 2xx.
     bool durable_to_modern = true;
   } replay;
+  // Where the routes' operator state (mode, percent, paused, fleet-wide
+  // fallback) lives: the YAML file (default, one box) or etcd shared by a
+  // fleet of replicas (model/etcd_control_store.h).
+  struct Control {
+    enum class Store { kFile, kEtcd } store = Store::kFile;
+    std::vector<std::string> endpoints;  // etcd "host:port"
+    std::string prefix = "/ficus/";
+    std::string replica_id;  // empty: --replica-id, else the host name
+    std::string state_file;  // snapshot to start from while etcd is down ("" = refuse)
+    uint32_t timeout_ms = 2000;
+  } control;
   uint32_t workers = 0;  // event loops; 0 = one per core
   std::string default_backend = "legacy";
   std::string access_log = "-";  // file path, "-" (stdout) or "off"

@@ -154,6 +154,12 @@ Status ControlPlane::ResetFallback(std::string_view route) {
   return {};
 }
 
+bool ControlPlane::Trip(std::string_view route, int64_t since_ms, std::string reason) {
+  std::shared_lock lock(mu_);
+  RouteCtl* c = Find(route);
+  return c && c->detector.Trip(since_ms, std::move(reason));
+}
+
 std::shared_ptr<const Config> ControlPlane::Effective(
     const std::shared_ptr<const Config>& cfg) const {
   std::shared_lock lock(mu_);

@@ -84,6 +84,9 @@ class ControlPlane {
   [[nodiscard]] std::optional<RouteLive> Live(std::string_view route) const;
   [[nodiscard]] bool Tripped(std::string_view route) const;
   Status ResetFallback(std::string_view route);  // kNotFound for an unknown route
+  // A fallback tripped by another replica of the fleet (see
+  // FallbackDetector::Trip). False for an unknown or already tripped route.
+  bool Trip(std::string_view route, int64_t since_ms, std::string reason);
 
   [[nodiscard]] std::shared_ptr<const Config> Effective(
       const std::shared_ptr<const Config>& cfg) const;

@@ -89,6 +89,15 @@ FallbackParams FallbackDetector::Params() const {
   return params_;
 }
 
+bool FallbackDetector::Trip(int64_t since_ms, std::string reason) {
+  std::lock_guard lock(mu_);
+  if (state_.tripped) return false;
+  state_.tripped = true;
+  state_.since_ms = since_ms;
+  state_.reason = std::move(reason);
+  return true;
+}
+
 void FallbackDetector::Reset() {
   std::lock_guard<std::mutex> lock(mu_);
   state_ = FallbackState{};

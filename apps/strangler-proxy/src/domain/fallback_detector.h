@@ -59,6 +59,9 @@ class FallbackDetector {
 
   // Operator re-enable: clears the trip and the window.
   void Reset();
+  // A trip decided elsewhere (another replica of the fleet): trips with that
+  // time and reason unless already tripped. True when it was not tripped.
+  bool Trip(int64_t since_ms, std::string reason);
 
   // New params on config reload; keeps the trip state, resets the window
   // only when its geometry (window_s) changed.

@@ -4,14 +4,12 @@
 //
 // Token file: one token per line, `name:secret`, `name:secret:ROLE` (ROLE
 // `read` or `operate`, returned in AuthResult::role for servers that have
-// roles; others ignore it) or a bare `secret` (named token-<line number>); blank lines and lines starting with '#' are skipped;
-// surrounding blanks are trimmed. The file is read on every check, so adding
-// or revoking a token needs no restart.
-// Authorize() outcomes: kOk with the token's name (for audit logs; the secret
-// never is logged); kMissing (no/malformed `Authorization: Bearer ...` ->
-// 401); kDenied (unknown token -> 403); kDisabled (no token file configured
-// or unreadable -> 403, the endpoints are off). Secrets are compared in
-// constant time. Thread-safe (no state).
+// roles; others ignore it) or a bare `secret` (named token-<line number>); blank lines and lines
+// starting with '#' are skipped; surrounding blanks are trimmed. The file is read on every check,
+// so adding or revoking a token needs no restart. Authorize() outcomes: kOk with the token's name
+// (for audit logs; the secret never is logged); kMissing (no/malformed `Authorization: Bearer ...`
+// -> 401); kDenied (unknown token -> 403); kDisabled (no token file configured or unreadable ->
+// 403, the endpoints are off). Secrets are compared in constant time. Thread-safe (no state).
 #pragma once
 
 #include <optional>

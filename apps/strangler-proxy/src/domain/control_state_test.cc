@@ -1,0 +1,107 @@
+#include "domain/control_state.h"
+
+#include <gtest/gtest.h>
+
+#include "domain/fleet_report.h"
+#include "domain/test_config.h"
+
+namespace ficus::proxy {
+namespace {
+
+std::string ErrorOf(const std::string& yaml) {
+  auto r = ParseConfig(yaml);
+  return r ? "<ok>" : r.error().message;
+}
+
+TEST(ControlConfig, EtcdStoreKeysAreValidatedByPath) {
+  const std::string base = testing::kValidYaml;
+  auto ok = ParseConfig(base +
+                        "control: {store: etcd, endpoints: [127.0.0.1:2379, "
+                        "'http://127.0.0.1:2380'], prefix: /f, replica_id: a}\n");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ((*ok)->control.store, Config::Control::Store::kEtcd);
+  EXPECT_EQ((*ok)->control.prefix, "/f/");
+  EXPECT_EQ((*ok)->control.endpoints.size(), 2u);
+  EXPECT_EQ((*ParseConfig(base))->control.store, Config::Control::Store::kFile);
+  EXPECT_EQ(ErrorOf(base + "control: {store: zookeeper}\n"),
+            "control.store: must be file or etcd, got 'zookeeper'");
+  EXPECT_EQ(ErrorOf(base + "control: {store: etcd}\n").rfind("control.endpoints:", 0), 0u);
+  EXPECT_EQ(ErrorOf(base + "control: {store: etcd, endpoints: [nohost]}\n")
+                .rfind("control.endpoints[0]", 0),
+            0u);
+  EXPECT_EQ(ErrorOf(base + "control: {store: etcd, endpoints: [h:1], tls: {}}\n")
+                .rfind("control.tls: unknown key", 0),
+            0u);
+}
+
+TEST(ControlState, SettingsRoundTripAndBadValuesNameTheKey) {
+  RouteSetting s;
+  s.mode = Mode::kCanary;
+  s.percent_bp = 1250;
+  s.paused = true;
+  s.actor = "ops";
+  s.replica = "b";
+  s.at_ms = 42;
+  auto d = DecodeRouteSetting(EncodeRouteSetting(s), "/ficus/routes/r");
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->mode, Mode::kCanary);
+  EXPECT_EQ(d->percent_bp, 1250u);
+  EXPECT_TRUE(d->paused);
+  EXPECT_EQ(d->actor, "ops");
+  EXPECT_EQ(d->replica, "b");
+  auto bad = DecodeRouteSetting(R"({"mode":"sideways"})", "/ficus/routes/r");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "/ficus/routes/r.mode: unknown mode 'sideways'");
+  EXPECT_FALSE(DecodeRouteSetting(R"({"mode":"full","percent_bp":10001})", "k"));
+  EXPECT_FALSE(DecodeRouteSetting("[", "k"));
+  auto t = DecodeFleetTrip(EncodeFleetTrip({7, "errors 0.5 > 0.05", "c", 0}), "k");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->since_ms, 7);
+  EXPECT_EQ(t->replica, "c");
+}
+
+TEST(ControlState, OverlayOverridesOnlyRoutesWithASetting) {
+  auto file = ParseConfig(testing::kValidYaml);
+  ASSERT_TRUE(file);
+  ControlState none;
+  EXPECT_EQ(OverlayControlState(*file, none).get(), file->get());  // nothing differs: same object
+  ControlState s;
+  const std::string r0 = (*file)->routes[0].name;
+  RouteSetting set = CurrentSetting((*file)->routes[0], s);
+  EXPECT_EQ(set.mode, (*file)->routes[0].mode);
+  RouteChange ch;
+  ch.mode = Mode::kFull;
+  set = ApplyChange(set, ch);
+  EXPECT_EQ(set.percent_bp, (*file)->routes[0].percent_bp);  // left alone
+  s.routes[r0] = set;
+  s.routes["no-such-route"] = set;  // ignored
+  auto over = OverlayControlState(*file, s);
+  EXPECT_EQ(over->routes[0].mode, Mode::kFull);
+  EXPECT_EQ(over->routes[1].mode, (*file)->routes[1].mode);
+  EXPECT_EQ((*file)->routes[0].mode, Mode::kShadow);  // the file's config is not touched
+  EXPECT_EQ(CurrentSetting((*file)->routes[0], s).mode, Mode::kFull);
+}
+
+TEST(FleetReport, RoundTripAndTotals) {
+  ReplicaReport a;
+  a.id = "a";
+  a.routes["r"].backlog_to_legacy = 3;
+  a.routes["r"].legacy_rps = 10.5;
+  ReplicaReport b;
+  b.id = "b";
+  b.routes["r"].backlog_to_legacy = 4;
+  b.routes["r"].modern_requests = 9;
+  b.routes["other"].backlog_to_modern = 100;
+  auto da = DecodeReplicaReport(EncodeReplicaReport(a), "k");
+  auto db = DecodeReplicaReport(EncodeReplicaReport(b), "k");
+  ASSERT_TRUE(da && db);
+  const auto t = FleetTotal({*da, *db}, "r");
+  EXPECT_EQ(t.backlog_to_legacy, 7u);
+  EXPECT_EQ(t.backlog_to_modern, 0u);
+  EXPECT_EQ(t.modern_requests, 9u);
+  EXPECT_DOUBLE_EQ(t.legacy_rps, 10.5);
+  EXPECT_FALSE(DecodeReplicaReport(R"({"routes":{"r":5}})", "k"));
+}
+
+}  // namespace
+}  // namespace ficus::proxy
