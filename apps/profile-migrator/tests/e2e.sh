@@ -11,7 +11,7 @@
 # Issue 16's fix cases (ids, repair, whole_user, updated_at) pass options that
 # older migrators lack through the environment (FICUS_LEGACY_URL,
 # FICUS_WRITER_BULK_TOKEN_FILE), so they also run against the migrator of
-# 5225e6f (before the fixes), where each fails: ids 17 checks (no `check`;
+# 5225e6f (before the fixes), where each fails: ids 19 checks (no `check`;
 # the upper-case row merged into the visible user; repair writes its values
 # into the visible row), repair 7 (direct-SQL repair exits 0 with MISMATCH;
 # the monolith's cache still serves the old profile), whole_user 5 (both
@@ -729,14 +729,18 @@ case_ids() {
   local lo=c1000000-0000-4000-8000-00000000000a up=C1000000-0000-4000-8000-00000000000A
   local only=C2000000-0000-4000-8000-00000000000B bad=c3000000-0000-4000-8000-000000000003
   local secs=c4000000-0000-4000-8000-000000000004
+  local long=c6000000-0000-4000-8000-000000000006 zero=c7000000-0000-4000-8000-000000000007
   sql "INSERT INTO profiles VALUES ('$lo', 1600000000000100, 1), ('$up', 1600000000000200, 1),
-         ('$only', 1600000000000300, 1), ('$bad', 1600000000000400, 1), ('$secs', 1600000000, 1);
+         ('$only', 1600000000000300, 1), ('$bad', 1600000000000400, 1), ('$secs', 1600000000, 1),
+         ('$long', 1600000000000600, 1), ('$zero', 1600000000000700, 1);
        INSERT INTO profile_attributes VALUES
          ('$lo', 'plan', 'visible', 1600000000000100),
          ('$up', 'plan', 'invisible', 1600000000000200), ('$up', 'extra', 'x', 1600000000000200),
          ('$only', 'plan', 'nobody-sees-me', 1600000000000300),
          ('$bad', 'bad key', 'v', 1600000000000400),
          ('$secs', 'plan', 'seconds', 1600000000),
+         ('$long', 'bio', REPEAT('é', 600), 1600000000000600),
+         ('$zero', 'plan', 'v', 1600000000000700), ('$zero', 'locale', 'de', 0),
          ('c5000000-0000-4000-8000-000000000005', 'plan', 'orphan', 1600000000000500);"
   [ "$(sql "SELECT COUNT(*) FROM profiles WHERE user_id IN ('$lo', '$up')")" = 2 ] ||
     fail "schema folds case: this case needs a case-sensitive user_id"
@@ -744,7 +748,7 @@ case_ids() {
   step "check reports each kind (exit 1), changes nothing"
   expect_rc 1 M check --findings "$STATE/findings.jsonl"
   cat "$STATE/last.out"
-  expect_out "blocked users      3"
+  expect_out "blocked users      5"
   expect_out "orphan users       1"
   expect_out "result             FINDINGS"
   kind_of() { jq -r --arg u "$1" 'select(.user_id == $u) | .kind' "$STATE/findings.jsonl" | sort -u | paste -sd,; }
@@ -752,13 +756,15 @@ case_ids() {
   [ "$(kind_of "$only")" = non_canonical_id ] || fail "upper-only id not reported"
   [ "$(kind_of "$bad")" = bad_key ] || fail "bad key not reported"
   [ "$(kind_of "$secs")" = bad_timestamp ] || fail "seconds-as-microseconds not reported"
+  [ "$(kind_of "$long")" = value_too_long ] || fail "value over 1024 bytes not reported"
+  [ "$(kind_of "$zero")" = bad_timestamp ] || fail "a stamp of 0 not reported"
   [ "$(kind_of c5000000-0000-4000-8000-000000000005)" = orphan_attributes ] || fail "orphan not reported"
   [ "$(kind_of "$lo")" = "" ] || fail "the canonical row was reported"
 
   step "backfill migrates the visible row only; the others are reported failures (exit 1)"
   expect_rc 1 M backfill --checkpoint "$STATE/cp" --failures "$STATE/failures.jsonl"
   cat "$STATE/last.out"
-  expect_out "failed             3"
+  expect_out "failed             5"
   [ "$(writer_get "$lo" | jq -c .data.attributes)" = '{"plan":"visible"}' ] ||
     fail "the upper-case row was merged into the visible user: $(writer_get "$lo")"
   [ "$(jq -r 'select(.user_id=="'"$only"'") | .error' "$STATE/failures.jsonl")" != "" ] ||
