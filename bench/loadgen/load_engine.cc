@@ -130,6 +130,18 @@ class Worker {
     return start_ + (t - start_ + tick - 1) / tick * tick;
   }
 
+  void NoteTimeline(std::uint64_t intended, std::uint64_t done, std::uint64_t sent) {
+    const auto every = static_cast<std::uint64_t>(o_.timeline.count());
+    if (every == 0) return;
+    const std::size_t at = (intended - measure_start_) / every;
+    if (at >= r_.timeline.size()) r_.timeline.resize(at + 1);
+    TimelineBucket& b = r_.timeline[at];
+    ++b.count;
+    b.max_latency = std::max(b.max_latency, done - intended);
+    b.max_service = std::max(b.max_service, done - sent);
+    b.max_send_lag = std::max(b.max_send_lag, sent - intended);
+  }
+
   std::size_t CountIn(ConnState s) const {
     return static_cast<std::size_t>(
         std::count_if(conns_.begin(), conns_.end(), [s](const Conn& c) { return c.state == s; }));
@@ -263,6 +275,7 @@ class Worker {
       if (done < end_) ++r_.completed_in_window;
       r_.latency.Record(done - c.intended);
       r_.service.Record(done - c.sent_at);
+      NoteTimeline(c.intended, done, c.sent_at);
       const unsigned s = c.framer.status();
       if (s >= 200 && s < 300) {
         ++r_.status_2xx;
@@ -348,7 +361,16 @@ class Worker {
 
 }  // namespace
 
+void TimelineBucket::Merge(const TimelineBucket& o) {
+  count += o.count;
+  max_latency = std::max(max_latency, o.max_latency);
+  max_service = std::max(max_service, o.max_service);
+  max_send_lag = std::max(max_send_lag, o.max_send_lag);
+}
+
 void LoadResult::Merge(const LoadResult& o) {
+  if (timeline.size() < o.timeline.size()) timeline.resize(o.timeline.size());
+  for (std::size_t i = 0; i < o.timeline.size(); ++i) timeline[i].Merge(o.timeline[i]);
   latency.Merge(o.latency);
   service.Merge(o.service);
   send_lag.Merge(o.send_lag);
@@ -381,6 +403,7 @@ Result<LoadResult> RunLoad(const LoadOptions& o) {
   if (o.threads < 1) return bad("--threads: must be >= 1");
   if (o.connections < o.threads) return bad("--connections: must be >= --threads");
   if (o.duration.count() <= 0) return bad("--duration: must be > 0");
+  if (o.timeline.count() < 0) return bad("--timeline-ms: must be >= 0");
   if (!o.requests || o.requests->empty()) return bad("requests: none built");
 
   const std::uint64_t start = NowNs() + 200'000'000;  // setup time for every thread

@@ -19,6 +19,12 @@
 // and counts as `timeouts`. Failed requests are errors, not latencies.
 // A connection the server closes (or that fails) is reopened.
 //
+// Timeline: with `timeline` > 0, measured requests are also counted per
+// interval of their intended send time (count, worst latency, worst service
+// time, worst send lag), to see WHEN a tail happened (a stall shows as a run
+// of intervals whose worst latency falls linearly: everything due during it
+// waited for its end).
+//
 // Threads: RunLoad blocks; it runs `threads` event loops (epoll, one per
 // thread, each with connections/threads connections and rate/threads of the
 // schedule, seeded apart) and merges their results. Each thread walks the
@@ -52,7 +58,16 @@ struct LoadOptions {
   int threads = 1;
   std::uint64_t seed = 1;
   std::size_t max_backlog = 1'000'000;                       // per thread
+  std::chrono::nanoseconds timeline{0};                      // interval; 0: no timeline
   std::shared_ptr<const std::vector<std::string>> requests;  // complete HTTP/1.1 requests
+};
+
+struct TimelineBucket {
+  std::uint64_t count = 0;         // answered requests intended in this interval
+  std::uint64_t max_latency = 0;   // ns
+  std::uint64_t max_service = 0;   // ns
+  std::uint64_t max_send_lag = 0;  // ns
+  void Merge(const TimelineBucket& o);
 };
 
 struct LoadResult {
@@ -70,7 +85,8 @@ struct LoadResult {
   std::uint64_t max_backlog_seen = 0;
   std::uint64_t reconnects = 0;
   double duration_s = 0;
-  std::string first_error;  // what the first failure said, if any
+  std::string first_error;               // what the first failure said, if any
+  std::vector<TimelineBucket> timeline;  // per LoadOptions::timeline interval, if set
 
   [[nodiscard]] std::uint64_t errors() const {
     return status_4xx + status_5xx + status_other + io_errors + timeouts + unfinished;

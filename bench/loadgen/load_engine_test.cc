@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -101,6 +102,34 @@ TEST(LoadEngine, StallCountsForEveryRequestDueDuringIt) {
   // Sent-to-answered time hides it: only the 4 in flight saw the stall.
   EXPECT_LT(r->service.Percentile(90), 50'000'000u);
   EXPECT_GT(r->send_lag.Percentile(90), 100'000'000u);  // they waited in the client
+}
+
+// The timeline shows when: the 300 ms stall lands in the intervals around
+// request 500 (t = 0.5 s at 1000/s), and not in the first or last ones.
+TEST(LoadEngine, TimelineLocatesTheStall) {
+  std::atomic<int> seen{0};
+  Served s([&](http::Request&) -> asio::awaitable<http::Response> {
+    if (++seen == 500) std::this_thread::sleep_for(300ms);
+    co_return http::Response::Json(200, "{}");
+  });
+  auto o = Options(s.port, 1000, 1500ms, 4);
+  o.timeline = 100ms;
+  auto r = RunLoad(o);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->timeline.size(), 15u);
+  std::uint64_t total = 0;
+  for (const auto& b : r->timeline) total += b.count;
+  EXPECT_EQ(total, r->completed);
+  EXPECT_LT(r->timeline[1].max_latency, 50'000'000u);
+  EXPECT_GT(r->timeline[5].max_latency, 200'000'000u);  // due at 0.5-0.6 s: waited for 0.8 s
+  EXPECT_GT(r->timeline[5].max_send_lag, 100'000'000u);
+  EXPECT_LT(r->timeline[13].max_latency, 50'000'000u);
+  EXPECT_EQ(r->latency.max(),
+            std::max_element(r->timeline.begin(), r->timeline.end(),
+                             [](const TimelineBucket& a, const TimelineBucket& b) {
+                               return a.max_latency < b.max_latency;
+                             })
+                ->max_latency);
 }
 
 TEST(LoadEngine, TimeoutsAndServerClosesAreCounted) {

@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   LoadOptions o;
   RequestSpec spec;
   std::string url, arrival = "constant", body_file, json_out, label;
-  double duration_s = 10, warmup_s = 0, drain_s = 5, timeout_s = 10;
+  double duration_s = 10, warmup_s = 0, drain_s = 5, timeout_s = 10, timeline_ms = 0;
   int tick_us = 50;
   std::string body;
   app.add_option("--url", url, "http://IPv4:port/path (the path may hold {user} {rand})")
@@ -86,6 +86,9 @@ int main(int argc, char** argv) {
   app.add_flag("--sequential", spec.sequential, "{user} = 1, 2, 3, ... instead of random");
   app.add_option("--pregen", spec.count, "requests built before the run")->capture_default_str();
   app.add_option("--seed", o.seed, "randomness (schedule and requests)")->capture_default_str();
+  app.add_option("--timeline-ms", timeline_ms,
+                 "also report count and worst latencies per interval of intended send time")
+      ->capture_default_str();
   app.add_option("--json-out", json_out, "also write the JSON summary here");
   app.add_option("--label", label, "name carried into the summary");
   CLI11_PARSE(app, argc, argv);
@@ -107,6 +110,9 @@ int main(int argc, char** argv) {
   o.warmup = secs(warmup_s);
   o.drain = secs(drain_s);
   o.timeout = secs(timeout_s);
+  if (timeline_ms < 0 || timeline_ms > 60'000) return fail("--timeline-ms: 0..60000");
+  o.timeline = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double, std::milli>(timeline_ms));
   if (tick_us < 0 || tick_us > 10'000) return fail("--tick-us: 0..10000");
   o.tick = std::chrono::microseconds(tick_us);
   spec.body_template = body;
@@ -164,6 +170,20 @@ int main(int argc, char** argv) {
   Percentiles(j, "service_ms", r.service);
   j << ',';
   Percentiles(j, "send_lag_ms", r.send_lag);
+  if (!r.timeline.empty()) {
+    // [interval start ms, count, worst latency ms, worst service ms, worst send lag ms]
+    j << ",\"timeline_ms\":" << timeline_ms << ",\"timeline\":[";
+    for (std::size_t i = 0; i < r.timeline.size(); ++i) {
+      const TimelineBucket& b = r.timeline[i];
+      std::snprintf(buf, sizeof buf, "%s[%.0f,%llu,%.3f,%.3f,%.3f]", i ? "," : "",
+                    static_cast<double>(i) * timeline_ms, static_cast<unsigned long long>(b.count),
+                    static_cast<double>(b.max_latency) / 1e6,
+                    static_cast<double>(b.max_service) / 1e6,
+                    static_cast<double>(b.max_send_lag) / 1e6);
+      j << buf;
+    }
+    j << ']';
+  }
   j << "}\n";
   std::cout << j.str() << std::flush;
   if (!json_out.empty()) {

@@ -59,6 +59,12 @@ source "$ROOT/scripts/lib.sh"
 [ -x "$LOADGEN_BIN" ] || { echo "bench/writer: no binary at $LOADGEN_BIN (make build-all)" >&2; exit 1; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# A fixed CPU job on the server CPU (sha256 of 200 MB), to compare machines
+# and runs: the same code measured 17.7 us per update on one VM and 28-47 on
+# another (bench/RESULTS.md 2026-12-04).
+calib_t0=$(date +%s%N)
+taskset -c "$SERVER_CPU" sh -c 'head -c 200000000 /dev/zero | sha256sum >/dev/null'
+calib_ms=$(( ($(date +%s%N) - calib_t0) / 1000000 ))
 state=$(mktemp -d /tmp/ficus-bench-writer.XXXXXX)
 writer_pid=""
 cleanup() {
@@ -209,7 +215,7 @@ for pct in $CURVE; do
   json=$(taskset -c "$CLIENT_CPU" "$LOADGEN_BIN" --url "$writer_url/api/v2/profile/update" \
     --rate "$target" --arrival "$ARRIVAL" -c "$WRITER_CONNS" --warmup-s 2 --duration-s "$PACED_S" \
     --method POST -H 'Content-Type: application/json' \
-    --body '{"user_id":"{user}","attributes":{{attrs:3}}}' --label "writer-$pct" 2>/dev/null)
+    --body '{"user_id":"{user}","attributes":{{attrs:3}}}' --label "writer-$pct" --timeline-ms 100 2>/dev/null)
   c1=$(awk '{print $14+$15}' "/proc/$writer_pid/stat"); t1=$(date +%s.%N); q1=$(runq_ns)
   runq=$(awk -v a="$q0" -v b="$q1" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.0f", (b-a)/1e6/(t1-t0)}')
   read -r h1le h1n < <(hist writer_http_request_duration_seconds 0.01 'route="update"')
@@ -219,7 +225,7 @@ for pct in $CURVE; do
   srv=$(awk -v a="$h0le" -v b="$h1le" -v c="$h0n" -v d="$h1n" 'BEGIN {n=d-c; printf "%.3f", n ? 100*(n-(b-a))/n : 0}')
   syncs=$(awk -v a="$s0le" -v b="$s1le" -v c="$s0n" -v d="$s1n" 'BEGIN {printf "%d of %d", (d-c)-(b-a), d-c}')
   row=$(jq -r --arg pct "$pct" --arg load "$load1" --arg share "$share" --arg srv "$srv" --arg syncs "$syncs" --arg runq "$runq" \
-    '"| \($pct)% | \(.offered_rate|floor) | \(.achieved_rate|floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | **\(.latency_ms.p99)** | **\(.latency_ms.p99_9)** | \(.latency_ms.max) | \(.service_ms.p99) | \(.send_lag_ms.p99) | \(.errors.total) | \($srv)% | \($syncs) | \($share) | \($runq) | \($load) |"' <<<"$json")
+    '(.timeline | map(select(.[2] > 10)) | length) as $slow | (.timeline | max_by(.[2])) as $w | "| \($pct)% | \(.offered_rate|floor) | \(.achieved_rate|floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | **\(.latency_ms.p99)** | **\(.latency_ms.p99_9)** | \(.latency_ms.max) | \(.service_ms.p99) | \(.send_lag_ms.p99) | \(.errors.total) | \($srv)% | \($syncs) | \($share) | \($runq) | \($slow) of \(.timeline|length) | \($w[0]/1000) s: \($w[2]) ms (service \($w[3])) | \($load) |"' <<<"$json")
   echo "$row" >&2
   curve_rows="$curve_rows$row"$'\n'
   [ "$pct" = 80 ] && paced80=$json
@@ -268,8 +274,8 @@ table=$(
 cap_w=$(awk -v c="$(field "$writes" cpu_us)" 'BEGIN {printf "%d", 1e6 / c}')
 cap_r=$(awk -v c="$(field "$reads" cpu_us)" 'BEGIN {printf "%d", 1e6 / c}')
 cpu_ratio=$(awk -v w="$(field "$writes" cpu_us)" -v l="$(field "${legacy:-}" cpu_us)" 'BEGIN {printf "%.1f", l / w}')
-curve_head="| offered (% of peak) | offered/s | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | service p99 ms | send lag p99 ms | errors | server > 10 ms | WAL syncs > 10 ms | writer CPU share | writer waiting for a CPU, ms/s | load 1-min |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+curve_head="| offered (% of peak) | offered/s | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | service p99 ms | send lag p99 ms | errors | server > 10 ms | WAL syncs > 10 ms | writer CPU share | writer waiting for a CPU, ms/s | 100 ms windows with a request > 10 ms | worst window: start, worst latency | load 1-min |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 p99_80=n/a p999_80=n/a
 if [ -n "$paced80" ]; then
   p99_80=$(jq -r '.latency_ms.p99' <<<"$paced80")
@@ -293,14 +299,14 @@ if [ "$record" -eq 1 ]; then
     [ "$WRITER_ONLY" = 1 ] && title="profile writer (bench/writer/run.sh) - writer only (FICUS_BENCH_WRITER_ONLY=1: no nginx, no legacy)"
     echo "## $(date -u +%Y-%m-%dT%H:%MZ) $title"
     echo
-    echo "- Machine: $(nproc) CPUs, $cpu; $(uname -sr); load average before the run: $load_before (shared machine: other engineers' builds and tests ran meanwhile)"
+    echo "- Machine: $(nproc) CPUs, $cpu; $(uname -sr); load average before the run: $load_before; CPU reference (sha256 of 200 MB on CPU $SERVER_CPU): $calib_ms ms (shared machine: other engineers' builds and tests ran meanwhile)"
     echo "- Servers pinned to CPU $SERVER_CPU (writer: 1 event loop + group-commit thread + RocksDB background, durable: sync=true; nginx 1 worker; legacy nginx + php-fpm + MariaDB); wrk -t1 pinned to CPU $CLIENT_CPU; keep-alive; random user of 100k, 3 attributes (bench/lua/profile_update.lua with FICUS_BENCH_PREGEN=100000, reads bench/lua/profile_get.lua)"
     echo "- Open-loop curve: \`ficus-loadgen\` ($ARRIVAL arrivals, $WRITER_CONNS connections, 2 s warm-up + ${PACED_S} s per point, latency from each request's intended send time; pinned to CPU $CLIENT_CPU) at $CURVE % of the peak row's rate; load average sampled before each point"
     echo "- Command: \`bench/writer/run.sh\` (${DURATION} s per measured run)"
     echo
     echo "$table"
     echo
-    echo "Latency vs offered rate (open loop; service = send -> answer as wrk would report it; send lag = time due requests waited for a free connection or the client's CPU; server > 10 ms = share of updates the writer's own histogram put over 10 ms; waiting for a CPU = time the writer's threads were runnable but not running, from /proc/PID/task/*/schedstat, summed over its threads, per second):"
+    echo "Latency vs offered rate (open loop; service = send -> answer as wrk would report it; send lag = time due requests waited for a free connection or the client's CPU; server > 10 ms = share of updates the writer's own histogram put over 10 ms; waiting for a CPU = time the writer's threads were runnable but not running, from /proc/PID/task/*/schedstat, summed over its threads, per second; windows: ficus-loadgen --timeline-ms 100, by intended send time, the worst one's start into the measured window):"
     echo
     echo "$curve_head"
     printf '%s' "$curve_rows"
