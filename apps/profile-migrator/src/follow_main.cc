@@ -138,11 +138,31 @@ int RunFollow(const FollowArgs& a) {
   http.url = a.writer;
   http.request_timeout_ms = a.request_timeout_ms;
   http.retry_deadline_ms = a.retry_deadline_ms;
+  if (!a.writer_token_file.empty() && a.bulk) {
+    auto token_text = LoadFile(a.writer_token_file);
+    if (!token_text) return fatal("--writer-token-file: cannot read " + a.writer_token_file);
+    auto secret = FirstTokenSecret(*token_text, "--writer-token-file " + a.writer_token_file);
+    if (!secret) return fatal(secret.error().message);
+    http.bulk_token = *secret;
+    http.bulk_token_origin = "--writer-token-file " + a.writer_token_file;
+  }
   Clock* clock_ptr = &clock;
   ModernStoreFactory stores = [http, clock_ptr]() -> Result<std::unique_ptr<ModernStore>> {
     return MakeHttpModernStore(http, *clock_ptr);
   };
-  auto applier = MakeWriterChangeApplier(stores, a.workers);
+  if (!http.bulk_token.empty()) {
+    // A token the writer refuses stops the follower now, not at the first change.
+    auto probe = MakeHttpModernStore(http, clock)->HasBulk();
+    if (!probe && probe.error().code != ErrorCode::kUnavailable) {
+      return fatal(probe.error().message);
+    }
+  }
+  WriterApplierOptions ao;
+  ao.workers = a.workers;
+  ao.bulk_workers = a.bulk_workers;
+  ao.bulk = a.bulk;
+  ao.log = Log;
+  auto applier = MakeWriterChangeApplier(stores, ao);
 
   cdc::FollowerMetrics metrics;
   std::atomic<double> rows_per_s{0};
@@ -186,6 +206,7 @@ int RunFollow(const FollowArgs& a) {
   o.max_batch_rows = static_cast<std::size_t>(a.max_batch_rows);
   o.max_batch_wait_ms = a.max_batch_wait_ms;
   o.source = source;
+  o.stop_on_reject = a.stop_on_reject;
   cdc::Follower follower(
       o, sources, *applier,
       [path = a.checkpoint](const cdc::FollowState& s) {

@@ -3,10 +3,14 @@
 # against a real MariaDB with the binlog on (scripts/stack/legacy-stack.sh
 # start-mysql) and the real profile-writer (port 0, temp data dir). Each
 # case starts and stops its own servers. SQL is written straight into
-# MariaDB with the mariadb client: no proxy, no PHP.
+# MariaDB with the mariadb client; the `shadow` case also runs the monolith
+# (nginx + php-fpm) and the strangler proxy in shadow mode.
+# The writer runs with a bulk token (FICUS_WRITER_BULK_TOKEN_FILE, read by
+# the follower too), so the follower applies through the bulk import unless
+# a case says otherwise (`single`: a writer without the token's file).
 #
 #   cdc_e2e.sh CASE MIGRATOR_BIN BUILD_DIR
-#   CASE: sql | kill9 | backfill | purged | faults
+#   CASE: sql | kill9 | backfill | purged | faults | single | reject | reconnect | shadow
 # Writer binary: $FICUS_WRITER_BIN, else BUILD_DIR/apps/profile-writer/profile-writer.
 set -euo pipefail
 CASE=$1
@@ -29,6 +33,8 @@ cleanup() {
     kill -TERM "$WRITER_PID" 2>/dev/null || true
     wait "$WRITER_PID" 2>/dev/null || true
   fi
+  [ -n "${NGINX_PID_FILE:-}" ] && stop_pidfile "$NGINX_PID_FILE" 10
+  [ -n "${PROXY_PID:-}" ] && { kill -TERM "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; } || true
   [ $MYSQL_STARTED -eq 1 ] && "$SRC/scripts/stack/legacy-stack.sh" stop "$STATE/legacy" >/dev/null 2>&1
   if [ $rc -ne 0 ]; then
     echo "--- FAILED ($CASE); logs:" >&2
@@ -47,6 +53,9 @@ source "$SRC/apps/profile-migrator/tests/e2e_lib.sh"
 root_sql() {
   mariadb --no-defaults -S "$FICUS_MYSQL_SOCKET" -uroot -N -B -e "$1"
 }
+
+echo "cdc:e2e-bulk-secret" >"$STATE/bulk.token"
+export FICUS_WRITER_BULK_TOKEN_FILE="$STATE/bulk.token"
 
 start_writer() {
   mkdir -p "$STATE/writer-data"
@@ -208,6 +217,8 @@ case_sql() {
   [ "$(metric ficus_cdc_lag_events)" = 0 ] || fail "lag_events $(metric ficus_cdc_lag_events)"
   curl -s "$METRICS" | grep -q "ficus_cdc_last_applied_gtid{gtid=\"$(sql "SELECT @@gtid_binlog_pos")\"} 1" ||
     fail "last GTID not on /metrics"
+  curl -s "$METRICS" | grep -qx 'ficus_cdc_apply_path{path="bulk"} 1' || fail "not on the bulk path"
+  grep -q "applying through the writer's bulk import" "$STATE/follow.log" || fail "path not logged"
   "$MIGRATOR" status --checkpoint "$STATE/binlog.cp" >"$STATE/status.out" || fail "status failed"
   grep -q "phase:      follow" "$STATE/status.out" || fail "status: $(cat "$STATE/status.out")"
   grep -q "lag:        0 transactions behind" "$STATE/status.out" || fail "status: $(cat "$STATE/status.out")"
@@ -329,6 +340,141 @@ case_faults() {
   grep -q "statement-logged change to a profile table cannot be followed" "$STATE/follow.log" ||
     fail "message: $(tail -3 "$STATE/follow.log")"
   [ "$(writer_attrs "$u")" = '{"k":"while-down"}' ] || fail "the statement was applied anyway"
+}
+
+# An older writer: nginx in front of the writer answers 404 on /internal/
+# (as a writer without the bulk endpoints does); the follower falls back to
+# single updates. A writer that refuses the token stops the follower.
+case_single() {
+  start_mysql
+  start_writer
+  local nport ndir=$STATE/nginx
+  nport=$(free_port)
+  mkdir -p "$ndir/tmp"
+  cat >"$ndir/nginx.conf" <<NGX
+$([ "$(id -u)" -eq 0 ] && echo "user root root;")
+daemon on;
+pid $ndir/nginx.pid;
+error_log $ndir/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $ndir/tmp/body;
+  proxy_temp_path $ndir/tmp/proxy;
+  fastcgi_temp_path $ndir/tmp/fastcgi;
+  scgi_temp_path $ndir/tmp/scgi;
+  uwsgi_temp_path $ndir/tmp/uwsgi;
+  upstream writer { server ${WRITER_URL#http://}; keepalive 16; }
+  server {
+    listen 127.0.0.1:$nport;
+    location /internal/ { default_type application/json; return 404 '{"ret":404,"data":null,"msg":"path: no such endpoint"}'; }
+    location / { proxy_pass http://writer; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGX
+  /usr/sbin/nginx -p "$ndir" -c "$ndir/nginx.conf" || fail "nginx did not start"
+  NGINX_PID_FILE=$ndir/nginx.pid
+  step "an older writer (404 on the bulk endpoints): single updates, same results"
+  start_follow --start-gtid "$(sql "SELECT @@gtid_binlog_pos")" --writer-url "http://127.0.0.1:$nport"
+  local a b
+  a=$(uuid 5 1) b=$(uuid 5 2)
+  sql "INSERT INTO profiles VALUES ('$a', 1700000000000001, 1), ('$b', 1000, 1);
+       INSERT INTO profile_attributes VALUES ('$a', 'plan', 'pro', 1700000000000001), ('$b', 'x', '1', 1000)"
+  within_1s "$a" '{"plan":"pro"}'
+  sql "BEGIN; DELETE FROM profile_attributes WHERE user_id = '$b'; DELETE FROM profiles WHERE user_id = '$b'; COMMIT"
+  within_1s "$b" '{}'
+  curl -s "$METRICS" | grep -qx 'ficus_cdc_apply_path{path="single"} 1' || fail "not on the single path"
+  grep -q "applying through the single-update API" "$STATE/follow.log" || fail "fallback not logged"
+  caught_up 5
+  verify
+  kill -TERM "$FOLLOW_PID"
+  wait "$FOLLOW_PID" || fail "follower did not stop cleanly"
+  FOLLOW_PID=""
+  step "a token the writer refuses: a clear stop naming the token file"
+  echo "not-the-secret" >"$STATE/wrong.token"
+  local rc=0
+  timeout 30 "$MIGRATOR" follow --checkpoint "$STATE/binlog.cp" --writer-url "$WRITER_URL" \
+    --writer-token-file "$STATE/wrong.token" --metrics-listen '' >/dev/null 2>"$STATE/wrong.log" || rc=$?
+  [ $rc = 3 ] || fail "follow with a refused token exited $rc, expected 3"
+  grep -q "refused the token from --writer-token-file $STATE/wrong.token" "$STATE/wrong.log" ||
+    fail "message: $(cat "$STATE/wrong.log")"
+}
+
+# Updates the writer refuses (a key outside the contract's alphabet): --on-reject stop
+# stops before the batch's checkpoint naming the user; record (the default)
+# writes them to the failures file, counts them and goes on.
+case_reject() {
+  start_mysql
+  start_writer
+  local a b c
+  a=$(uuid 6 1) b=$(uuid 6 2) c=$(uuid 6 3)
+  start_follow --start-gtid "$(sql "SELECT @@gtid_binlog_pos")" --on-reject stop
+  step "--on-reject stop: exit 3 naming the user; the checkpoint stays before it"
+  sql "INSERT INTO profile_attributes VALUES ('$a', 'k', 'ok', 5)"
+  within_1s "$a" '{"k":"ok"}'
+  caught_up 5
+  local before
+  before=$(jq -r .gtid "$STATE/binlog.cp")
+  sql "INSERT INTO profile_attributes VALUES ('$b', 'bad key', 'v', 5); INSERT INTO profile_attributes VALUES ('$b', 'fine', 'yes', 6)"
+  local rc=0 i
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$FOLLOW_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  wait "$FOLLOW_PID" || rc=$?
+  FOLLOW_PID=""
+  [ $rc = 3 ] || fail "follower exit $rc, expected 3"
+  grep -q "the writer rejected 1 update(s) of the batch of GTIDs .*user $b" "$STATE/follow.log" ||
+    fail "message: $(tail -2 "$STATE/follow.log")"
+  [ "$(jq -r .gtid "$STATE/binlog.cp")" = "$before" ] || fail "checkpoint moved past the rejected change"
+  grep -q "\"user_id\":\"$b\"" "$STATE/failures.jsonl" || fail "rejection not in the failures file"
+  step "record (default): recorded, counted, the rest of the change and later ones applied"
+  : >"$STATE/failures.jsonl"
+  start_follow
+  sql "INSERT INTO profile_attributes VALUES ('$c', 'k', 'after', 5)"
+  within_1s "$c" '{"k":"after"}'
+  [ "$(writer_attrs "$b")" = '{"fine":"yes"}' ] || fail "the accepted key of $b: $(writer_attrs "$b")"
+  [ "$(metric ficus_cdc_updates_rejected_total)" = 1 ] || fail "rejections counted: $(metric ficus_cdc_updates_rejected_total)"
+  [ "$(wc -l <"$STATE/failures.jsonl")" = 1 ] && grep -q 'bad key: key must be' "$STATE/failures.jsonl" ||
+    fail "failures file: $(cat "$STATE/failures.jsonl")"
+  caught_up 5
+}
+
+# MariaDB killed (SIGKILL) and restarted while the follower follows a stream
+# of SQL writes: it reconnects from its position and loses nothing.
+case_reconnect() {
+  start_mysql
+  start_writer
+  start_follow --start-gtid "$(sql "SELECT @@gtid_binlog_pos")" --max-batch-rows 100
+  step "SQL writes; MariaDB SIGKILLed mid-stream, restarted on the same port"
+  sql_load 1500 21 >"$STATE/load1.sql"
+  mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" \
+    <"$STATE/load1.sql" 2>/dev/null &
+  LOAD_PID=$!
+  sleep 1
+  local mpid i
+  mpid=$(cat "$STATE/legacy/mariadb/mysqld.pid")
+  kill -KILL "$mpid"
+  wait "$LOAD_PID" 2>/dev/null || true  # the client loses its connection
+  LOAD_PID=""
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$mpid" 2>/dev/null || break
+    sleep 0.1
+  done
+  for ((i = 0; i < 50; i++)); do
+    [ "$(metric ficus_cdc_binlog_connected)" = 0 ] && break
+    sleep 0.1
+  done
+  [ "$(metric ficus_cdc_binlog_connected)" = 0 ] || fail "connection loss not seen"
+  FICUS_MYSQL_PORT=$FICUS_MYSQL_PORT start_mysql
+  sql_load 1500 22 >"$STATE/load2.sql"
+  mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" \
+    <"$STATE/load2.sql" || fail "SQL load after the restart failed"
+  caught_up 30
+  [ "$(metric ficus_cdc_binlog_connected)" = 1 ] || fail "not reconnected"
+  [ "$(metric ficus_cdc_reconnects_total)" -ge 1 ] || fail "reconnect not counted"
+  echo "   reconnects $(metric ficus_cdc_reconnects_total), rows applied $(metric ficus_cdc_rows_applied_total)"
+  verify
 }
 
 "case_$CASE"

@@ -71,7 +71,22 @@ Result<FollowCommand> ParseFollowCommandLine(int argc, const char* const* argv) 
                      "('' = the oldest binlog)");
   follow->add_option("--server-id", f.server_id, "replica server id (unique among replicas)")
       ->capture_default_str();
-  follow->add_option("--workers", f.workers, "writer connections (1-256)")->capture_default_str();
+  follow
+      ->add_option("--workers", f.workers,
+                   "writer connections (1-256; default 16 single updates, 4 bulk requests)")
+      ->capture_default_str();
+  follow
+      ->add_option("--writer-token-file", f.writer_token_file,
+                   "the writer's --bulk-token-file: apply through its bulk import endpoint")
+      ->envname("FICUS_WRITER_BULK_TOKEN_FILE");
+  std::string bulk = "auto";
+  follow->add_option("--bulk", bulk, "auto (bulk import when the writer has it) | off")
+      ->capture_default_str();
+  std::string on_reject = "record";
+  follow
+      ->add_option("--on-reject", on_reject,
+                   "an update the writer refuses: record (failures file, metric; go on) | stop")
+      ->capture_default_str();
   follow->add_option("--max-batch-rows", f.max_batch_rows, "rows per applied batch (1-1000000)")
       ->capture_default_str();
   follow
@@ -120,6 +135,17 @@ Result<FollowCommand> ParseFollowCommandLine(int argc, const char* const* argv) 
   }
   if (f.server_id == 0) return MakeError(ErrorCode::kInvalidArgument, "--server-id: must not be 0");
   if (auto s = Range("--workers", f.workers, 1, 256); !s) return tl::unexpected(s.error());
+  if (follow->count("--workers") > 0) f.bulk_workers = f.workers;
+  if (bulk != "auto" && bulk != "off") {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--bulk: must be auto or off, got '" + bulk + "'");
+  }
+  f.bulk = bulk == "auto";
+  if (on_reject != "record" && on_reject != "stop") {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--on-reject: must be record or stop, got '" + on_reject + "'");
+  }
+  f.stop_on_reject = on_reject == "stop";
   if (auto s = Range("--max-batch-rows", f.max_batch_rows, 1, 1'000'000); !s) {
     return tl::unexpected(s.error());
   }

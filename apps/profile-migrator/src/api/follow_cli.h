@@ -26,7 +26,11 @@ struct FollowArgs {
   std::string start_gtid;  // used only when the checkpoint file does not exist
   bool has_start_gtid = false;
   std::uint32_t server_id = 4711;
-  int workers = 16;
+  int workers = 16;               // single-update path: connections
+  int bulk_workers = 4;           // bulk path: import requests in flight (--workers when given)
+  std::string writer_token_file;  // the writer's --bulk-token-file; "" = single-update API
+  bool bulk = true;               // --bulk auto|off
+  bool stop_on_reject = false;    // --on-reject stop|record
   int max_batch_rows = 20'000;
   int max_batch_wait_ms = 5;
   std::string metrics_listen = "127.0.0.1:0";  // "" = no /metrics

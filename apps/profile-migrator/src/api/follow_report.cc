@@ -30,6 +30,10 @@ std::string RenderFollowerMetrics(const cdc::FollowerMetrics& m, std::int64_t no
   metric("ficus_cdc_updates_rejected_total", "counter",
          "Updates the writer refused with a 4xx (in the failures file)",
          m.updates_rejected_total.load());
+  metric("ficus_cdc_apply_calls_total", "counter",
+         "Batches of updates acknowledged by the writer (bulk path: one or more import "
+         "requests each)",
+         m.apply_calls_total.load());
   metric("ficus_cdc_rows_other_tables_total", "counter", "Rows of other tables, skipped",
          m.rows_other_tables_total.load());
   metric("ficus_cdc_ddl_skipped_total", "counter", "DDL / standalone statements skipped",
@@ -42,6 +46,12 @@ std::string RenderFollowerMetrics(const cdc::FollowerMetrics& m, std::int64_t no
   metric("ficus_cdc_binlog_connected", "gauge", "1 while the binlog connection is up",
          m.connected.load());
   metric("ficus_cdc_writer_up", "gauge", "0 while the writer is unreachable", m.writer_ok.load());
+  out +=
+      "# HELP ficus_cdc_apply_path How updates reach the writer: bulk import or single updates\n";
+  out += "# TYPE ficus_cdc_apply_path gauge\n";
+  if (const std::string p = m.ApplyPath(); !p.empty()) {
+    out += fmt::format("ficus_cdc_apply_path{{path=\"{}\"}} 1\n", p);
+  }
   out += "# HELP ficus_cdc_last_applied_gtid Last GTID applied and checkpointed (label)\n";
   out += "# TYPE ficus_cdc_last_applied_gtid gauge\n";
   out += fmt::format("ficus_cdc_last_applied_gtid{{gtid=\"{}\"}} 1\n", m.LastGtid());

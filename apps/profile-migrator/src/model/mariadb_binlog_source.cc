@@ -107,7 +107,14 @@ class MariaDbBinlogSource final : public BinlogSource {
   Result<std::span<const std::uint8_t>> Next() override {
     if (!rpl_) return MakeError(ErrorCode::kInternal, "binlog source not open");
     MARIADB_RPL_EVENT* ev = mariadb_rpl_fetch(rpl_, event_);
-    if (!ev) return tl::unexpected(ServerError("reading the binlog").error());
+    if (!ev) {
+      // After a failed fetch libmariadb (3.3) has already released the
+      // event it was handed: freeing it again in the destructor crashed
+      // the follower on every lost connection. Forget it (at worst one
+      // event's memory per reconnect).
+      event_ = nullptr;
+      return tl::unexpected(ServerError("reading the binlog").error());
+    }
     event_ = ev;
     if (ev->raw_data_size < 1 + 19) {
       return MakeError(ErrorCode::kInvalidArgument,

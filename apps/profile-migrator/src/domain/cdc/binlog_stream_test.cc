@@ -53,9 +53,9 @@ TEST(BinlogStream, CapturedEventsBecomeTransactionsOfProfileChanges) {
   EXPECT_EQ(t1.changes[0], (AttributeChange{kU, "plan", "pro", stamp}));
   EXPECT_EQ(t1.changes[1], (AttributeChange{kU, "gone", std::nullopt, stamp}));
   // The UPDATE kept updated_us: event time, but after the old stamp.
-  EXPECT_EQ(t1.changes[2], (AttributeChange{kU, "plan", "team", stamp + 1}));
+  EXPECT_EQ(t1.changes[2], (AttributeChange{kU, "plan", "team", stamp + 1, true}));
   // The DELETE of a row: a tombstone at the same rule's stamp.
-  EXPECT_EQ(t1.changes[3], (AttributeChange{kU, "gone", std::nullopt, stamp + 1}));
+  EXPECT_EQ(t1.changes[3], (AttributeChange{kU, "gone", std::nullopt, stamp + 1, true}));
   EXPECT_TRUE(t1.deletions.empty());
 
   const Transaction& t2 = (*txs)[1];

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "domain/cdc/change_planner.h"
+#include "domain/cdc/stamp_sequencer.h"
 
 namespace ficus::migrator::cdc {
 
@@ -159,21 +160,37 @@ Status Follower::Run(const GtidPosition& start) {
       backoff = std::min(backoff * 2, options_.retry_max_ms);
     }
   };
+  std::string batch_gtids;  // "first..last" of the batch in hand, for messages
   auto apply = [&](const std::vector<ProfileUpdate>& updates) -> std::optional<Status> {
     if (updates.empty()) return Status{};
     auto r = with_retry([&] { return applier_.Apply(updates); });
     if (!r) return std::nullopt;
     if (!*r) return Status(tl::unexpected(r->error()));
-    metrics_.updates_sent_total.fetch_add(updates.size());
+    metrics_.updates_sent_total.fetch_add(updates.size() - (*r)->size());
+    metrics_.apply_calls_total.fetch_add(1);
+    metrics_.SetApplyPath(applier_.Path());
     for (const auto& rej : **r) {
       metrics_.updates_rejected_total.fetch_add(1);
       on_rejected_(rej);
+    }
+    if (options_.stop_on_reject && !(*r)->empty()) {
+      const auto& first = (*r)->front();
+      return Status(MakeError(
+          ErrorCode::kInvalidArgument,
+          "the writer rejected " + std::to_string((*r)->size()) +
+              " update(s) of the batch of GTIDs " + batch_gtids + ", first: user " +
+              first.update.user_id + " at stamp " + std::to_string(first.update.ts_us) + ": " +
+              first.message +
+              " (all recorded in the failures file). Nothing of this batch is checkpointed. "
+              "Correct the rows in MariaDB and restart, or restart with --on-reject record to "
+              "record such updates and go on"));
     }
     return Status{};
   };
 
   GtidPosition applied = start;
   Status result;
+  StampSequencer sequencer;
   while (true) {
     std::vector<Transaction> batch;
     std::size_t batch_rows = 0;
@@ -198,6 +215,7 @@ Status Follower::Run(const GtidPosition& start) {
       }
       im.space.notify_all();
     }
+    batch_gtids = batch.front().gtid.ToString() + ".." + batch.back().gtid.ToString();
     std::vector<AttributeChange> changes;
     std::vector<ProfileDeletion> deletions;
     std::uint64_t rows = 0;
@@ -206,6 +224,7 @@ Status Follower::Run(const GtidPosition& start) {
       for (auto& c : t.changes) changes.push_back(std::move(c));
       for (auto& d : t.deletions) deletions.push_back(std::move(d));
     }
+    sequencer.Sequence(changes);
     const auto plan = PlanChanges(changes);
     auto applied_ok = apply(plan);
     if (!applied_ok) break;  // stopped while the writer was down: no checkpoint, replayed later
@@ -213,28 +232,29 @@ Status Follower::Run(const GtidPosition& start) {
       result = *applied_ok;
       break;
     }
-    bool stopped = false;
-    for (const auto& d : deletions) {
-      auto keys = with_retry([&] { return applier_.LiveKeys(d.user_id); });
-      if (!keys) {
-        stopped = true;
-        break;
-      }
+    // Whole profiles deleted in MariaDB: tombstones for every key the
+    // writer holds live for them (read after this batch's changes landed).
+    if (!deletions.empty()) {
+      std::vector<std::string> users;
+      users.reserve(deletions.size());
+      for (const auto& d : deletions) users.push_back(d.user_id);
+      auto keys = with_retry([&] { return applier_.LiveKeys(users); });
+      if (!keys) break;  // stopped while the writer was down
       if (!*keys) {
         result = tl::unexpected(keys->error());
         break;
       }
-      auto del = apply(PlanDeletion(d, **keys));
-      if (!del) {
-        stopped = true;
-        break;
+      std::vector<ProfileUpdate> tombstones;
+      for (std::size_t i = 0; i < deletions.size(); ++i) {
+        for (auto& u : PlanDeletion(deletions[i], (**keys)[i])) tombstones.push_back(std::move(u));
       }
+      auto del = apply(tombstones);
+      if (!del) break;
       if (!*del) {
         result = *del;
         break;
       }
     }
-    if (stopped || !result) break;
     for (const auto& t : batch) applied.Advance(t.gtid);
     FollowState state{applied.ToString(), "follow", options_.source, clock_.WallUs()};
     if (auto s = save_(state); !s) {

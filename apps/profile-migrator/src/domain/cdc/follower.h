@@ -21,7 +21,8 @@
 // transactions before it are applied and checkpointed, then Run fails with
 // the decoder's message. DDL and other tables' rows are skipped (counted).
 // Updates the writer refuses (4xx) go to `on_rejected` and are counted,
-// never dropped silently.
+// never dropped silently; with stop_on_reject Run then fails (InvalidArgument)
+// without checkpointing the batch.
 //
 // Run returns OK when `stop` becomes true (after finishing the batch in
 // hand and saving its checkpoint).
@@ -50,6 +51,10 @@ struct FollowerOptions {
   std::int64_t retry_initial_ms = 100;
   std::int64_t retry_max_ms = 5'000;
   std::string source;  // for the checkpoint's "source" field
+  // An update the writer refuses (4xx): false = record it (on_rejected,
+  // counted) and go on; true = record it, then stop before the batch's
+  // checkpoint, naming the batch's GTIDs, the user and the writer's message.
+  bool stop_on_reject = false;
 };
 
 // Live figures for /metrics and logs; every field readable from any thread.
@@ -59,6 +64,7 @@ struct FollowerMetrics {
   std::atomic<std::uint64_t> transactions_applied_total{0};
   std::atomic<std::uint64_t> updates_sent_total{0};
   std::atomic<std::uint64_t> updates_rejected_total{0};
+  std::atomic<std::uint64_t> apply_calls_total{0};  // Apply calls acknowledged (bulk: 1+ requests)
   std::atomic<std::uint64_t> rows_other_tables_total{0};
   std::atomic<std::uint64_t> ddl_skipped_total{0};
   std::atomic<std::uint64_t> writer_retries_total{0};
@@ -85,6 +91,15 @@ struct FollowerMetrics {
     std::lock_guard<std::mutex> lock(mu_);
     return last_gtid_;
   }
+  // "bulk" or "single": how the writer is reached ("" until known).
+  void SetApplyPath(std::string p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    apply_path_ = std::move(p);
+  }
+  std::string ApplyPath() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return apply_path_;
+  }
   // Seconds the oldest unacknowledged change has waited (0 when caught up).
   double LagSeconds(std::int64_t wall_now_us) const {
     const std::int64_t oldest = oldest_pending_us.load();
@@ -95,6 +110,7 @@ struct FollowerMetrics {
  private:
   mutable std::mutex mu_;
   std::string last_gtid_;
+  std::string apply_path_;
 };
 
 using StateSaver = std::function<Status(const FollowState&)>;

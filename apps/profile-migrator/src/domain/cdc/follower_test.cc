@@ -57,19 +57,28 @@ class FakeApplier final : public ChangeApplier {
       log.push_back("unavailable");
       return MakeError(ErrorCode::kUnavailable, "writer down");
     }
+    std::vector<RejectedUpdate> rejected;
     for (const auto& x : u) {
+      if (x.user_id == reject_user) {
+        log.push_back("reject:" + x.user_id);
+        rejected.push_back({x, "attributes.k: value too long"});
+        continue;
+      }
       log.push_back("apply:" + x.user_id + "@" + std::to_string(x.ts_us));
       applied.push_back(x);
     }
-    return std::vector<RejectedUpdate>{};
+    return rejected;
   }
-  Result<std::vector<std::string>> LiveKeys(const std::string& user) override {
+  Result<std::vector<std::vector<std::string>>> LiveKeys(
+      const std::vector<std::string>& users) override {
     std::lock_guard<std::mutex> lock(mu);
-    log.push_back("keys:" + user);
-    return std::vector<std::string>{"extra"};
+    for (const auto& user : users) log.push_back("keys:" + user);
+    return std::vector<std::vector<std::string>>(users.size(), {"extra"});
   }
+  std::string Path() const override { return "bulk"; }
   std::mutex mu;
   int fail_next = 0;
+  std::string reject_user;
   std::vector<std::string> log;
   std::vector<ProfileUpdate> applied;
 };
@@ -82,10 +91,11 @@ struct Harness {
   FollowerMetrics metrics;
   std::vector<std::string> messages;
   std::string stop_at;  // stop once this position is saved
+  FollowerOptions o;
+  std::vector<RejectedUpdate> rejected;
 
   Status Run(const std::string& start) {
     for (auto h : testdata::kCapturedEvents) script.events.push_back(Hex(h));
-    FollowerOptions o;
     o.retry_initial_ms = 1;
     o.retry_max_ms = 2;
     Follower f(
@@ -97,7 +107,7 @@ struct Harness {
           return {};
         },
         clock, stop, metrics, [this](const std::string& m) { messages.push_back(m); },
-        [](const RejectedUpdate&) {});
+        [this](const RejectedUpdate& r) { rejected.push_back(r); });
     return f.Run(*GtidPosition::Parse(start));
   }
 };
@@ -134,6 +144,38 @@ TEST(Follower, CheckpointFollowsTheWritersAcknowledgementAndRetriesWhileItIsDown
   }
   EXPECT_TRUE(tombstoned);
   EXPECT_EQ(h.script.opened_at.front(), "0-1-21");
+}
+
+constexpr const char* kUserU = "0b7e6c1d-3a52-4f8e-b1c9-2d4e6f8a0b13";
+
+TEST(Follower, ARejectedUpdateIsRecordedAndCountedAndFollowingGoesOn) {
+  Harness h;
+  h.applier.reject_user = kUserU;
+  h.stop_at = "0-1-25";
+  auto r = h.Run("0-1-21");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_FALSE(h.rejected.empty());
+  EXPECT_EQ(h.rejected.front().update.user_id, kUserU);
+  EXPECT_EQ(h.metrics.updates_rejected_total.load(), h.rejected.size());
+  EXPECT_EQ(h.applier.log.back(), "save:0-1-25");
+  EXPECT_EQ(h.metrics.ApplyPath(), "bulk");
+}
+
+TEST(Follower, StopOnRejectStopsBeforeTheBatchCheckpointNamingUserAndGtids) {
+  Harness h;
+  h.applier.reject_user = kUserU;
+  h.o.stop_on_reject = true;
+  h.o.max_batch_wait_ms = 200;  // the whole captured stream in one batch
+  auto r = h.Run("0-1-21");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  const std::string& m = r.error().message;
+  EXPECT_NE(m.find(std::string("user ") + kUserU), std::string::npos) << m;
+  EXPECT_NE(m.find("value too long"), std::string::npos) << m;
+  EXPECT_NE(m.find("0-1-22.."), std::string::npos) << m;
+  EXPECT_NE(m.find("--on-reject record"), std::string::npos) << m;
+  ASSERT_FALSE(h.rejected.empty());  // recorded before stopping
+  for (const auto& line : h.applier.log) EXPECT_NE(line.rfind("save:", 0), 0u) << line;
 }
 
 TEST(Follower, PurgedBinlogNamesThePositionAndSaysToBackfill) {

@@ -130,17 +130,18 @@ Result<std::size_t> ChangesFromRows(const RowsEventBody& rows, const TableMap& m
         changes.push_back({after_user, after_key, Value(*rc.after, c.value), positive(after_ts)});
         break;
       case RowsKind::kDelete:
-        changes.push_back(
-            {before_user, before_key, std::nullopt, ImpliedTimestamp(event_time_s, before_ts)});
+        changes.push_back({before_user, before_key, std::nullopt,
+                           ImpliedTimestamp(event_time_s, before_ts), true});
         break;
       case RowsKind::kUpdate: {
+        const bool implied = after_ts == before_ts;
         const std::int64_t ts =
-            after_ts != before_ts ? positive(after_ts) : ImpliedTimestamp(event_time_s, before_ts);
+            implied ? ImpliedTimestamp(event_time_s, before_ts) : positive(after_ts);
         if (before_user != after_user || before_key != after_key) {
-          changes.push_back(
-              {before_user, before_key, std::nullopt, ImpliedTimestamp(event_time_s, before_ts)});
+          changes.push_back({before_user, before_key, std::nullopt,
+                             ImpliedTimestamp(event_time_s, before_ts), true});
         }
-        changes.push_back({after_user, after_key, Value(*rc.after, c.value), ts});
+        changes.push_back({after_user, after_key, Value(*rc.after, c.value), ts, implied});
         break;
       }
     }

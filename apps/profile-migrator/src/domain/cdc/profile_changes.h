@@ -55,6 +55,7 @@ struct AttributeChange {
   std::string key;
   std::optional<std::string> value;  // nullopt = delete
   std::int64_t ts_us = 0;
+  bool implied = false;  // ts_us from ImpliedTimestamp (the row did not set a stamp)
 
   bool operator==(const AttributeChange&) const = default;
 };
