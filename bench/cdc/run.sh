@@ -39,7 +39,8 @@ source "$ROOT/scripts/lib.sh"
 for b in "$MIGRATOR_BIN" "$WRITER_BIN"; do
   [ -x "$b" ] || { echo "bench/cdc: no binary at $b (make build-all)" >&2; exit 1; }
 done
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+load_before=$(cut -d" " -f1-3 /proc/loadavg)
+uptime_before=$(uptime)
 state=$(mktemp -d /tmp/ficus-bench-cdc.XXXXXX)
 writer_pid=""
 follow_pid=""
@@ -63,6 +64,16 @@ sql() {
   mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" -N -B -e "$1"
 }
 mkdir -p "$state/writer"
+# Bulk path: the writer's import endpoint with a token both sides read
+# (FICUS_BENCH_CDC_BULK=0: no token, the single-update API).
+if [ "${FICUS_BENCH_CDC_BULK:-1}" = 1 ]; then
+  echo "bench:cdc-bench-secret" >"$state/bulk.token"
+  export FICUS_WRITER_BULK_TOKEN_FILE=$state/bulk.token
+  path_note="bulk import"
+else
+  unset FICUS_WRITER_BULK_TOKEN_FILE
+  path_note="single-update API"
+fi
 taskset -c "$WRITER_CPU" "$WRITER_BIN" --listen 127.0.0.1:0 --data-dir "$state/writer" \
   >"$state/writer.out" 2>"$state/writer.log" &
 writer_pid=$!
@@ -101,17 +112,52 @@ for ((b = 0; b < ROWS / 1000; b++)); do
   echo "INSERT INTO profile_attributes SELECT CONCAT(LPAD(LOWER(HEX($b * 1000 + seq)), 8, '0'), '-3333-4000-8000-000000000000'), 'k', CONCAT('v', seq), 1700000000000000 + seq FROM seq_1_to_1000;"
 done | taskset -c "$SOURCE_CPU" mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB"
 w0=$(cpu_s "$writer_pid")
+m0=$(cpu_s "$(cat "$state/legacy/mariadb/mysqld.pid")")
 t0=$(date +%s.%N)
 start_follow --start-gtid "$start_pos"
+# FICUS_BENCH_CDC_PERF=1: sample follower and writer (perf record -g) during
+# the throughput phase; the top symbols of each go to stderr and the record.
+perf_pids=()
+if [ "${FICUS_BENCH_CDC_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+  perf record -F 499 -g -p "$follow_pid" -o "$state/follow.perf" >/dev/null 2>&1 &
+  perf_pids+=($!)
+  perf record -F 499 -g -p "$writer_pid" -o "$state/writer.perf" >/dev/null 2>&1 &
+  perf_pids+=($!)
+fi
+# Timeline of the throughput phase (every 200 ms: seconds, events received,
+# rows acknowledged, rows read and not acknowledged) to tell reading from applying.
+( while sleep 0.2; do
+    curl -s "$metrics" | awk -v t="$(date +%s.%N)" '$1 == "ficus_cdc_events_total" {e = $2}
+      $1 == "ficus_cdc_rows_applied_total" {r = $2} $1 == "ficus_cdc_lag_events" {l = $2}
+      END {printf "%.1f %s %s %s\n", t, e, r, l}'
+  done >"$state/timeline" ) &
+timeline_pid=$!
 timeout 900 bash -c "$(declare -f wait_caught_up sql say); state=$state; FICUS_MYSQL_SOCKET=$FICUS_MYSQL_SOCKET FICUS_MYSQL_USER=$FICUS_MYSQL_USER FICUS_MYSQL_PASSWORD=$FICUS_MYSQL_PASSWORD FICUS_MYSQL_DB=$FICUS_MYSQL_DB; wait_caught_up 900"
 t1=$(date +%s.%N)
 f1=$(cpu_s "$follow_pid")
+kill "$timeline_pid" 2>/dev/null || true
+m1=$(cpu_s "$(cat "$state/legacy/mariadb/mysqld.pid")")
+say "timeline (s events rows_applied lag_events): $(awk 'NR == 1 {t0 = $1} {printf "%.1f %s %s %s | ", $1 - t0, $2, $3, $4}' "$state/timeline")"
+perf_top=""
+if [ ${#perf_pids[@]} -gt 0 ]; then
+  kill -INT "${perf_pids[@]}" 2>/dev/null || true
+  wait "${perf_pids[@]}" 2>/dev/null || true
+  for p in follow writer; do
+    perf report -i "$state/$p.perf" --no-children --sort dso,symbol --stdio -g none \
+      >"$state/$p.report" 2>/dev/null || true
+    top=$(grep -E '^ +[0-9.]+%' "$state/$p.report" | sed -n '1,12p' | sed 's/^ *//' |
+      awk '{$2=""; print}' | paste -sd';' -)
+    say "perf $p: $top"
+    perf_top+="
+- perf top symbols ($p, self time, throughput phase): $top"
+  done
+fi
 w1=$(cpu_s "$writer_pid")
 applied=$(curl -s "$metrics" | awk '$1 == "ficus_cdc_rows_applied_total" {print $2}')
 updates=$(curl -s "$metrics" | awk '$1 == "ficus_cdc_updates_sent_total" {print $2}')
-read -r tput f_us w_us secs < <(awk -v r="$applied" -v a="$t0" -v b="$t1" -v f="$f1" -v w0="$w0" -v w1="$w1" \
-  'BEGIN { s = b - a; printf "%.0f %.1f %.1f %.2f\n", r / s, f * 1e6 / r, (w1 - w0) * 1e6 / r, s }')
-say "throughput: $applied row events in $secs s = $tput/s; follower $f_us us CPU/event, writer $w_us us CPU/event ($updates updates)"
+read -r tput f_us w_us m_us secs < <(awk -v r="$applied" -v a="$t0" -v b="$t1" -v f="$f1" -v w0="$w0" -v w1="$w1" -v m0="$m0" -v m1="$m1" \
+  'BEGIN { s = b - a; printf "%.0f %.1f %.1f %.1f %.2f\n", r / s, f * 1e6 / r, (w1 - w0) * 1e6 / r, (m1 - m0) * 1e6 / r, s }')
+say "throughput: $applied row events in $secs s = $tput/s; follower $f_us us CPU/event, writer $w_us us CPU/event, MariaDB $m_us us CPU/event ($updates updates)"
 
 # --- 2. lag under a paced load
 say "paced SQL load: $RATE rows/s for $LAG_S s"
@@ -166,8 +212,10 @@ if [ $record -eq 1 ]; then
 
 - Command: \`bench/cdc/run.sh\` (FICUS_BENCH_CDC_ROWS=$ROWS, FICUS_BENCH_CDC_RATE=$RATE, FICUS_BENCH_CDC_LAG_S=$LAG_S${FOLLOW_ARGS:+, FICUS_BENCH_FOLLOW_ARGS="$FOLLOW_ARGS"})
 - Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); load average before $load_before, after $load_after (shared with other engineers' builds and tests: a busy machine)
-- Stack: MariaDB $(mariadbd --version | awk '{print $3}') (binlog ROW/FULL, sync_binlog=1), SQL load and follower on CPU $SOURCE_CPU; profile-writer (RocksDB, durable) on CPU $WRITER_CPU; single-update API ($updates updates for $applied rows)
-- Throughput (backlog of $ROWS inserted rows, 1,000 per transaction): **$tput row events/s** applied ($secs s); CPU per row event: follower $f_us us, writer $w_us us
+- uptime before: `$uptime_before`; after: `$(uptime)`
+- Stack: MariaDB $(mariadbd --version | awk '{print $3}') (binlog ROW/FULL, sync_binlog=1), SQL load and follower on CPU $SOURCE_CPU; profile-writer (RocksDB, durable) on CPU $WRITER_CPU; $path_note ($updates updates for $applied rows; $(curl -s "$metrics" | awk '$1 == "ficus_cdc_apply_calls_total" {print $2}') acknowledged batches)
+- Throughput (backlog of $ROWS inserted rows, 1,000 per transaction): **$tput row events/s** applied ($secs s); CPU per row event: follower $f_us us, writer $w_us us, MariaDB (binlog dump) $m_us us
+${perf_top}
 - Lag under a paced SQL load ($offered rows/s achieved of $RATE offered, 2 clients, 100-row INSERTs): age of each row at the writer's acknowledgement p50 $p50, p99 $p99 (histogram buckets 0.01/0.05/0.1/0.25/0.5/1/2 s); ficus_cdc_lag_events at most $lag_max
 REC
   say "recorded in bench/RESULTS.md"

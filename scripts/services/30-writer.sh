@@ -3,7 +3,9 @@
 # $RUN_DIR/writer/db, pid file $RUN_DIR/writer/writer.pid, log
 # $RUN_DIR/logs/writer.log. Starting when it already runs does nothing.
 # Extra flags: FICUS_WRITER_ARGS (e.g. "--threads 2"); FICUS_WRITER_* variables
-# are read by the binary itself (see profile-writer --help).
+# are read by the binary itself (see profile-writer --help). The bulk
+# endpoints (migrator backfill/verify, the binlog follower) are on with the
+# token in $RUN_DIR/writer/bulk.token (made once, mode 600).
 source "$FICUS_ROOT/scripts/lib.sh"
 
 WRITER_DIR=$RUN_DIR/writer
@@ -29,9 +31,11 @@ svc_start() {
     return 1
   fi
   local port=$FICUS_WRITER_PORT i
+  [ -f "$WRITER_DIR/bulk.token" ] ||
+    (umask 077 && echo "migrator:$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$WRITER_DIR/bulk.token")
   # shellcheck disable=SC2086 # FICUS_WRITER_ARGS is a list of flags
   setsid "$WRITER_BIN" --listen "127.0.0.1:$port" --data-dir "$WRITER_DIR/db" \
-    ${FICUS_WRITER_ARGS:-} </dev/null >>"$WRITER_LOG" 2>&1 &
+    --bulk-token-file "$WRITER_DIR/bulk.token" ${FICUS_WRITER_ARGS:-} </dev/null >>"$WRITER_LOG" 2>&1 &
   local pid=$!
   echo "$pid" >"$WRITER_PID"
   for ((i = 0; i < 300; i++)); do
@@ -57,5 +61,5 @@ svc_stop() {
 }
 
 svc_urls() {
-  echo "  profile writer   http://127.0.0.1:$FICUS_WRITER_PORT  (POST /api/v2/profile/update, GET /api/v2/profile/get, /healthz, /readyz, /metrics)"
+  echo "  profile writer   http://127.0.0.1:$FICUS_WRITER_PORT  (POST /api/v2/profile/update, GET /api/v2/profile/get, /healthz, /readyz, /metrics; bulk token $WRITER_DIR/bulk.token)"
 }

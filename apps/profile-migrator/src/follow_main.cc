@@ -161,6 +161,7 @@ int RunFollow(const FollowArgs& a) {
   ao.workers = a.workers;
   ao.bulk_workers = a.bulk_workers;
   ao.bulk = a.bulk;
+  ao.max_records = static_cast<std::size_t>(a.bulk_records);
   ao.log = Log;
   auto applier = MakeWriterChangeApplier(stores, ao);
 

@@ -82,6 +82,11 @@ Result<FollowCommand> ParseFollowCommandLine(int argc, const char* const* argv) 
   std::string bulk = "auto";
   follow->add_option("--bulk", bulk, "auto (bulk import when the writer has it) | off")
       ->capture_default_str();
+  follow
+      ->add_option("--bulk-records", f.bulk_records,
+                   "records per import request (1-10000; keep --workers x this under the "
+                   "writer's --queue-size, else it answers 503 and the batch waits 1 s)")
+      ->capture_default_str();
   std::string on_reject = "record";
   follow
       ->add_option("--on-reject", on_reject,
@@ -136,6 +141,9 @@ Result<FollowCommand> ParseFollowCommandLine(int argc, const char* const* argv) 
   if (f.server_id == 0) return MakeError(ErrorCode::kInvalidArgument, "--server-id: must not be 0");
   if (auto s = Range("--workers", f.workers, 1, 256); !s) return tl::unexpected(s.error());
   if (follow->count("--workers") > 0) f.bulk_workers = f.workers;
+  if (auto s = Range("--bulk-records", f.bulk_records, 1, 10'000); !s) {
+    return tl::unexpected(s.error());
+  }
   if (bulk != "auto" && bulk != "off") {
     return MakeError(ErrorCode::kInvalidArgument,
                      "--bulk: must be auto or off, got '" + bulk + "'");

@@ -31,6 +31,7 @@ struct FollowArgs {
   std::string writer_token_file;  // the writer's --bulk-token-file; "" = single-update API
   bool bulk = true;               // --bulk auto|off
   bool stop_on_reject = false;    // --on-reject stop|record
+  int bulk_records = 1'000;  // records per import request (x bulk_workers < writer's --queue-size)
   int max_batch_rows = 20'000;
   int max_batch_wait_ms = 5;
   std::string metrics_listen = "127.0.0.1:0";  // "" = no /metrics

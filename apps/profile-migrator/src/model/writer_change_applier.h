@@ -32,10 +32,14 @@
 namespace ficus::migrator {
 
 struct WriterApplierOptions {
-  int workers = 16;                                    // single path: connections
-  int bulk_workers = 4;                                // bulk path: requests in flight
-  bool bulk = true;                                    // false: never probe, single path
-  std::size_t max_records = 5'000;                     // per import request (writer: 10,000)
+  int workers = 16;      // single path: connections
+  int bulk_workers = 4;  // bulk path: requests in flight
+  bool bulk = true;      // false: never probe, single path
+  // Per import request (writer: 10,000). bulk_workers x max_records stays
+  // well under the writer's write queue (--queue-size, 8192 by default), which
+  // proxy mirrors share: past it the writer answers 503 + Retry-After: 1 and
+  // the batch waits a second (measured: 4 x 5,000 cost ~1 s per batch).
+  std::size_t max_records = 1'000;
   std::size_t max_body_bytes = std::size_t{15} << 20;  // per import request (writer: 16 MiB)
   std::size_t min_records = 500;                // below this a batch is not split over bulk_workers
   std::function<void(const std::string&)> log;  // told which path was chosen
