@@ -146,7 +146,7 @@ if [ ${#perf_pids[@]} -gt 0 ]; then
     perf report -i "$state/$p.perf" --no-children --sort dso,symbol --stdio -g none \
       >"$state/$p.report" 2>/dev/null || true
     top=$(grep -E '^ +[0-9.]+%' "$state/$p.report" | sed -n '1,12p' | sed 's/^ *//' |
-      awk '{$2=""; print}' | paste -sd';' -)
+      awk '{$2 = ""; sub(/ - -$/, ""); print substr($0, 1, 80)}' | paste -sd';' -)
     say "perf $p: $top"
     perf_top+="
 - perf top symbols ($p, self time, throughput phase): $top"
@@ -212,10 +212,9 @@ if [ $record -eq 1 ]; then
 
 - Command: \`bench/cdc/run.sh\` (FICUS_BENCH_CDC_ROWS=$ROWS, FICUS_BENCH_CDC_RATE=$RATE, FICUS_BENCH_CDC_LAG_S=$LAG_S${FOLLOW_ARGS:+, FICUS_BENCH_FOLLOW_ARGS="$FOLLOW_ARGS"})
 - Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); load average before $load_before, after $load_after (shared with other engineers' builds and tests: a busy machine)
-- uptime before: `$uptime_before`; after: `$(uptime)`
+- uptime before: $uptime_before; after: $(uptime)
 - Stack: MariaDB $(mariadbd --version | awk '{print $3}') (binlog ROW/FULL, sync_binlog=1), SQL load and follower on CPU $SOURCE_CPU; profile-writer (RocksDB, durable) on CPU $WRITER_CPU; $path_note ($updates updates for $applied rows; $(curl -s "$metrics" | awk '$1 == "ficus_cdc_apply_calls_total" {print $2}') acknowledged batches)
-- Throughput (backlog of $ROWS inserted rows, 1,000 per transaction): **$tput row events/s** applied ($secs s); CPU per row event: follower $f_us us, writer $w_us us, MariaDB (binlog dump) $m_us us
-${perf_top}
+- Throughput (backlog of $ROWS inserted rows, 1,000 per transaction): **$tput row events/s** applied ($secs s); CPU per row event: follower $f_us us, writer $w_us us, MariaDB (binlog dump) $m_us us${perf_top}
 - Lag under a paced SQL load ($offered rows/s achieved of $RATE offered, 2 clients, 100-row INSERTs): age of each row at the writer's acknowledgement p50 $p50, p99 $p99 (histogram buckets 0.01/0.05/0.1/0.25/0.5/1/2 s); ficus_cdc_lag_events at most $lag_max
 REC
   say "recorded in bench/RESULTS.md"
