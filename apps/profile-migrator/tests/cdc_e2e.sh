@@ -513,6 +513,8 @@ YAML
 
   step "API writes through the proxy (groups A and B), SQL writes (group B), reads of group A, all at once"
   # Group A: uuid(8, 0..59). Group B: the 200 users of sql_load (uuid(77, 0..199)).
+  # curl config files: one transfer per group, groups separated by "next";
+  # the JSON has no spaces, so it goes unquoted (taken literally).
   awk -v seed=31 -v PROXY="$proxy" 'BEGIN {
     srand(seed);
     for (i = 0; i < 1500; i++) {
@@ -520,23 +522,24 @@ YAML
       else u = sprintf("%08x-0000-4000-8000-%012x", 77, int(rand() * 200));
       k = "k" int(rand() * 6);
       v = (rand() < 0.15) ? "null" : sprintf("\"api%d\"", i);
-      printf("url = \"%s/api/v1/profile/update\"\nheader = \"Content-Type: application/json\"\n", PROXY, u);
-      printf("data = \"{\\\"user_id\\\":\\\"%s\\\",\\\"attributes\\\":{\\\"%s\\\":%s}}\"\noutput = /dev/null\nnext\n", u, k, v);
+      if (i > 0) print "next";
+      printf("url = \"%s/api/v1/profile/update\"\nheader = \"Content-Type: application/json\"\n", PROXY);
+      printf("data = {\"user_id\":\"%s\",\"attributes\":{\"%s\":%s}}\noutput = /dev/null\n", u, k, v);
     }
   }' >"$STATE/api.curl"
   awk -v seed=32 -v PROXY="$proxy" 'BEGIN {
     srand(seed);
     for (i = 0; i < 1500; i++) {
-      printf("url = \"%s/api/v1/profile/get?user_id=%08x-0000-4000-8000-%012x\"\noutput = /dev/null\nnext\n", PROXY, 8, int(rand() * 60));
+      printf("url = \"%s/api/v1/profile/get?user_id=%08x-0000-4000-8000-%012x\"\noutput = /dev/null\n", PROXY, 8, int(rand() * 60));
     }
   }' >"$STATE/reads.curl"
   sql_load 1500 33 >"$STATE/load.sql"
   mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" \
     <"$STATE/load.sql" &
   LOAD_PID=$!
-  curl -s --parallel --parallel-max 4 --config "$STATE/api.curl" &
+  curl -sS --no-progress-meter --fail-early --parallel --parallel-max 4 --config "$STATE/api.curl" &
   local api_pid=$!
-  curl -s --parallel --parallel-max 2 --config "$STATE/reads.curl" &
+  curl -sS --no-progress-meter --parallel --parallel-max 2 --config "$STATE/reads.curl" &
   local reads_pid=$!
   wait "$LOAD_PID" || fail "SQL load failed"
   LOAD_PID=""
@@ -550,12 +553,17 @@ YAML
     sleep 0.1
   done
   [ "$backlog" = 0 ] || fail "proxy replay backlog stays at $backlog"
-  step "then one read of every user of both groups through the proxy"
+  # Group B users whose profiles row an SQL statement deleted are left out:
+  # legacy answers 404 for them, the writer 200 {} (it keeps tombstones and
+  # has no whole-profile delete): a known, documented difference.
+  step "then one read of every group A user and every group B user legacy still has, through the proxy"
   {
     for ((i = 0; i < 60; i++)); do echo "url = \"$proxy/api/v1/profile/get?user_id=$(uuid 8 "$i")\""; echo "output = /dev/null"; done
-    for ((i = 0; i < 200; i++)); do echo "url = \"$proxy/api/v1/profile/get?user_id=$(uuid 77 "$i")\""; echo "output = /dev/null"; done
+    sql "SELECT user_id FROM profiles WHERE user_id LIKE '0000004d-%'" |
+      while read -r u; do echo "url = \"$proxy/api/v1/profile/get?user_id=$u\""; echo "output = /dev/null"; done
   } >"$STATE/final.curl"
-  curl -s --parallel --parallel-max 4 --config "$STATE/final.curl" || fail "final reads failed"
+  curl -sS --no-progress-meter --parallel --parallel-max 4 --config "$STATE/final.curl" ||
+    fail "final reads failed"
   sleep 0.5  # the last comparisons finish after the answers
   verify
   local m
