@@ -176,6 +176,26 @@
       box.append(el('div', { class: 'banner', 'data-testid': 'fleet-banner' },
         el('span', { class: 'grow', text: `Fleet: ${fleet.replicas} replicas live (this one: ${cs.replica}); ` +
           state.routes.map((r) => r.fleet ? `${r.name} ${(num(r.fleet.totals.legacy_rps + r.fleet.totals.modern_rps) || 0).toFixed(1)} req/s, backlog ${r.fleet.totals.backlog_to_legacy + r.fleet.totals.backlog_to_modern}` : '').filter(Boolean).join(' · ') })));
+      // Per-replica rows (each replica's last published report, ~1 s old).
+      const rows = [];
+      for (const r of state.routes) {
+        for (const x of (r.fleet && r.fleet.replicas) || []) {
+          rows.push(el('tr', {},
+            el('td', { text: x.replica + (x.replica === cs.replica ? ' (this)' : '') }),
+            el('td', { text: r.name }),
+            el('td', { text: (num(x.legacy_rps) || 0).toFixed(1) }),
+            el('td', { text: (num(x.modern_rps) || 0).toFixed(1) }),
+            el('td', { text: String(x.compared) }),
+            el('td', { text: String(x.mismatched) }),
+            el('td', { text: `${x.backlog_to_legacy} / ${x.backlog_to_modern}` })));
+        }
+      }
+      if (rows.length) {
+        box.append(el('table', { class: 'kpi-table', 'data-testid': 'fleet-replicas' },
+          el('thead', {}, el('tr', {}, ...['replica', 'route', 'legacy req/s', 'modern req/s',
+            'compared', 'mismatched', 'backlog to legacy / modern'].map((h) => el('th', { text: h })))),
+          el('tbody', {}, ...rows)));
+      }
     }
     const rp = state.status && state.status.replay;
     if (rp && rp.full) {
