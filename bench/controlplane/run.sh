@@ -30,7 +30,8 @@
 # $FICUS_BENCH_CONNS (16) connections, 2 s warm-up then
 # $FICUS_BENCH_DURATION_S (10) s per phase. The replay log (fdatasync'd) is
 # in a fresh directory under /tmp for every phase. Appends a dated section to
-# bench/RESULTS.md unless --no-record.
+# bench/RESULTS.md unless --no-record. FICUS_BENCH_PERF=1 adds a perf profile
+# (self time, top symbols) of the proxy in each phase of round 1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
@@ -129,8 +130,22 @@ run_phase() {
   t0=$(proc_cpu_ticks "$proxy_pid")
   s0=$(cpu_busy "$SERVER_CPU")
   c0=$(cpu_busy "$CLIENT_CPU")
+  local perf_pid=""
+  if [ "${FICUS_BENCH_PERF:-0}" = 1 ] && [ "${name##*.}" = 1 ]; then
+    taskset -c "$CLIENT_CPU" perf record -e cpu-clock -F 999 -g -p "$proxy_pid" -o "$state/perf.$name" \
+      -- sleep "$DURATION" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency \
     -s "$ROOT/bench/lua/profile_update.lua" "http://127.0.0.1:$proxy_port")
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || true
+    { echo "### ${name%.*}: ficus-proxy self time, top 20 (perf record -e cpu-clock, all its threads)"
+      echo; echo '```'
+      perf report -i "$state/perf.$name" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
+        grep "%" | grep -v "^#" | head -20 || true
+      echo '```'; echo; } >>"$state/perf.txt"
+  fi
   t1=$(proc_cpu_ticks "$proxy_pid")
   s1=$(cpu_busy "$SERVER_CPU")
   c1=$(cpu_busy "$CLIENT_CPU")
@@ -208,5 +223,6 @@ shadow without persisting legacy-served writes for modern. proxy CPU µs/req =
 the proxy's utime+stime over the measured run divided by its requests; the
 busy columns say which core was saturated.
 EOF
+  [ -f "$state/perf.txt" ] && { echo; cat "$state/perf.txt"; } >>"$ROOT/bench/RESULTS.md"
   say "appended to bench/RESULTS.md"
 fi
