@@ -526,20 +526,38 @@ Result<uint64_t> ReplayLog::Append(ReplayRecord record, bool held) {
 void ReplayLog::SyncLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    sync_cv_.wait(lock, [&] {
-      return stopping_ || write_ticket_ > synced_ticket_ || acks_dirty_ ||
+    // Record syncs are due at once (callers wait); dirty acks only once
+    // their interval has passed (a lost ack only means a repeat).
+    auto records_due = [&] {
+      return stopping_ || write_ticket_ > synced_ticket_ ||
              (!waiters_.empty() && waiters_.front().ticket <= synced_ticket_);
-    });
+    };
+    while (!records_due()) {
+      if (!acks_dirty_) {
+        sync_cv_.wait(lock);
+      } else if (std::chrono::steady_clock::now() < ack_sync_due_) {
+        sync_cv_.wait_until(lock, ack_sync_due_);
+      } else {
+        break;
+      }
+    }
     bool stop = stopping_;
     uint64_t ticket = write_ticket_;
     std::shared_ptr<File> seg = segments_.empty() ? nullptr : segments_.rbegin()->second.file;
-    std::shared_ptr<File> acks = acks_dirty_ ? acks_ : nullptr;
-    acks_dirty_ = false;
+    const auto now = std::chrono::steady_clock::now();
+    std::shared_ptr<File> acks = acks_dirty_ && (stop || now >= ack_sync_due_) ? acks_ : nullptr;
+    if (acks) {
+      acks_dirty_ = false;
+      ack_sync_due_ = now + options_.ack_sync_interval;
+    }
     lock.unlock();
     bool ok = true;
-    if (ticket > synced_ticket_ && seg) ok = ::fdatasync(seg->fd) == 0;
-    if (acks) (void)::fdatasync(acks->fd);  // a lost ack only means a repeat
+    const bool sync_records = ticket > synced_ticket_ && seg;
+    if (sync_records) ok = ::fdatasync(seg->fd) == 0;
+    if (acks) (void)::fdatasync(acks->fd);
     lock.lock();
+    stats_.record_syncs += sync_records ? 1 : 0;
+    stats_.ack_syncs += acks ? 1 : 0;
     if (!ok && !has_failed_) {
       has_failed_ = true;
       failed_ =

@@ -430,6 +430,40 @@ TEST(ReplayLog, HeldRecordIsNotReplayedAndSettleAcknowledgesIt) {
   EXPECT_EQ(log->Stats().backlog, 0u);
 }
 
+// Record syncs are what callers wait for; acks (a lost one only means a
+// repeat) get one fdatasync per interval, not one per sync cycle.
+TEST(ReplayLog, AcksAreSyncedOncePerIntervalNotPerRecord) {
+  TempDir tmp;
+  auto o = Opts(tmp.Log());
+  o.ack_sync_interval = std::chrono::hours(1);
+  auto log = MustOpen(o);
+  for (int i = 0; i < 20; ++i) {
+    auto seq = log->Append(Rec("u" + std::to_string(i), "b"), /*held=*/true);
+    ASSERT_TRUE(seq);
+    ASSERT_TRUE(log->Settle(*seq));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(log->Stats().record_syncs, 20u);  // each Append waited for its own
+  EXPECT_LE(log->Stats().ack_syncs, 1u);      // the first ack only
+  log.reset();                                // Close syncs the rest
+  log = MustOpen(o);
+  EXPECT_EQ(log->Stats().backlog, 0u);
+
+  TempDir tmp2;
+  auto every = Opts(tmp2.Log());
+  every.ack_sync_interval = std::chrono::milliseconds(0);
+  log = MustOpen(every);
+  for (int i = 0; i < 20; ++i) {
+    auto seq = log->Append(Rec("u" + std::to_string(i), "b"), /*held=*/true);
+    ASSERT_TRUE(seq);
+    ASSERT_TRUE(log->Settle(*seq));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(log->Stats().ack_syncs, 10u);
+}
+
 TEST(ReplayLog, ReleasedHeldRecordIsReplayedFirst) {
   TempDir tmp;
   auto log = MustOpen(Opts(tmp.Log()));
