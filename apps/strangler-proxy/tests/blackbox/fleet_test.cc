@@ -304,11 +304,26 @@ TEST_P(FleetOn, ChangesReachEveryReplicaWithinOneSecondAndConcurrentChangesHaveO
   if (GetParam() == 3) {
     // The member every watch is on (the first endpoint) dies: the watches
     // resume on another member from their revision and a change through A
-    // still reaches B and C within 1 s.
+    // still reaches B and C within 1 s. (First every replica has applied
+    // the last change of the rounds above, so A's change is not based on an
+    // older revision: that would be a 409, rightly.)
+    auto rev_of = [](const Replica& x) {
+      return Fleet::Route(x, "w").at("revision").to_number<int64_t>();
+    };
+    ASSERT_GE(WaitMs([&] { return rev_of(a) == rev_of(b) && rev_of(b) == rev_of(c); }, 3s), 0);
     etcd.Kill(0);
-    const auto t0 = Clock::now();
-    auto put = Fleet::Put(a, "r", R"({"mode":"canary","percent":30})");
-    ASSERT_EQ(put.status, 200) << put.body;
+    // If member 0 led, the others elect a leader first: until then a change
+    // gets 503 + Retry-After (correctly); retry as an operator would. A 409
+    // means an attempt that timed out had committed after all.
+    auto t0 = Clock::now();
+    ParsedResponse put;
+    for (int i = 0; i < 25; ++i) {
+      t0 = Clock::now();
+      put = Fleet::Put(a, "r", R"({"mode":"canary","percent":30})");
+      if (put.status != 503) break;
+      std::this_thread::sleep_for(200ms);
+    }
+    ASSERT_TRUE(put.status == 200 || put.status == 409) << put.body;
     for (Replica* r : {&b, &c}) {
       const long ms = WaitMs([&] { return Fleet::Mode(*r, "r") == "canary"; }, 5s);
       const long total =
