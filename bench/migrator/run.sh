@@ -22,6 +22,9 @@
 #      $FICUS_BENCH_WORKERS (default: the migrator's)
 #   3. bulk path, fresh writer: generate the rest, then the same two on all
 #      rows (default workers and batch size)
+#   Between a backfill and its verify the script waits until the writer is idle
+#   (its flushes and compactions done, at most FICUS_BENCH_SETTLE_S = 90 s) and
+#   charges that writer CPU to the backfill.
 #   4. optional worker sweep of the per-update path (FICUS_BENCH_SWEEP, "8 16 32
 #      64 128"), FICUS_BENCH_SWEEP_ROUNDS (0: off) rounds, the second in reverse order (a drift in the machine's load
 #      then shows as disagreeing rounds, not as a trend): backfill --restart for
@@ -53,6 +56,7 @@ ROUNDS=${FICUS_BENCH_SWEEP_ROUNDS:-0}
 WRITER_CPU=${FICUS_BENCH_WRITER_CPU:-1}
 SOURCE_CPU=${FICUS_BENCH_SOURCE_CPU:-0}
 PHASE_TIMEOUT=${FICUS_BENCH_PHASE_TIMEOUT_S:-900}
+SETTLE_S=${FICUS_BENCH_SETTLE_S:-90}
 record=1
 [ "${1:-}" = "--no-record" ] && record=0
 
@@ -212,7 +216,26 @@ phase() {
     --failures "$state/failures-$path.jsonl"
   cat "$state/backfill-$path.out" >&2
   grep -q "state              complete" "$state/backfill-$path.out" || { echo "backfill incomplete" >&2; exit 1; }
-  rows+="| backfill, $path | $(rate_of "$state/backfill-$path.out") profiles/s | $(secs_of "$state/backfill-$path.out") | $mig_us | $w_us | $db_us | $syncs | $batch | $others_cpu | \`$bf_cmd\` |"$'\n'
+  # The writer's flushes and compactions of what the backfill wrote go on after
+  # its last 200: wait until the writer is idle (under 0.05 CPU s per second,
+  # at most SETTLE_S), and count that CPU as the backfill's ("after" column),
+  # so verify is measured on a settled store and not charged for it.
+  local n_done w_before settle_start i c0 c1
+  n_done=$(count_of "$state/backfill-$path.out")
+  w_before=$(cpu_s "$writer_pid")
+  settle_start=$(date +%s)
+  for ((i = 0; i < SETTLE_S; i++)); do
+    c0=$(cpu_s "$writer_pid")
+    sleep 1
+    c1=$(cpu_s "$writer_pid")
+    awk -v a="$c0" -v b="$c1" 'BEGIN { exit !(b - a < 0.05) }' && break
+  done
+  local after_us settle_s
+  after_us=$(awk -v a="$w_before" -v b="$(cpu_s "$writer_pid")" -v n="$n_done" \
+    'BEGIN { if (n > 0) printf "%.1f", (b - a) * 1e6 / n; else print "-" }')
+  settle_s=$(($(date +%s) - settle_start))
+  say "$path: writer settled after ${settle_s}s (${after_us} us/profile of writer CPU after the backfill)"
+  rows+="| backfill, $path | $(rate_of "$state/backfill-$path.out") profiles/s | $(secs_of "$state/backfill-$path.out") | $mig_us | $w_us (+$after_us after, ${settle_s} s) | $db_us | $syncs | $batch | $others_cpu | \`$bf_cmd\` |"$'\n'
   local vf_cmd="taskset -c $SOURCE_CPU profile-migrator verify ${wflag[*]} $* --progress plain"
   say "$path verify: $vf_cmd"
   local rc=0
@@ -287,7 +310,7 @@ if [ "$record" -eq 1 ]; then
 - Stack: MariaDB $(mariadbd --version | awk '{print $3}') (innodb_flush_log_at_trx_commit=1) and the migrator on CPU $SOURCE_CPU; profile-writer (RocksDB, durable: WAL fsync before each 200, group commit) on CPU $WRITER_CPU; all on 127.0.0.1
 - Data: $ROWS profiles x 3 keys (2 distinct stamps, 10% tombstones) = 2 updates per profile; generated in ${gen_s} s. The per-update path ran on the first $PER_UPDATE_ROWS of them (FICUS_BENCH_PER_UPDATE_ROWS), the bulk path on all $ROWS
 - Command: \`BUILD_DIR=$BUILD_DIR bench/migrator/run.sh\` (each phase's command in the table; per-update path first, then the bulk path into a fresh writer; sweep rounds: $ROUNDS)
-- CPU per profile = process CPU seconds over the phase / profiles (or users) done; WAL syncs/s = the writer's group commits per second of the phase
+- CPU per profile = process CPU seconds over the phase / profiles (or users) done; WAL syncs/s = the writer's group commits per second of the phase; "+N after, S s" = writer CPU per profile spent after the backfill's end (flushes, compactions) until it was idle, S seconds later (verify starts then)
 
 $table
 

@@ -123,7 +123,13 @@ Result<std::unique_ptr<RocksDbProfileStore>> RocksDbProfileStore::Open(
   // the hot profiles decoded in memory.
   rocksdb::BlockBasedTableOptions current_table;
   current_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  current_table.block_cache = rocksdb::NewLRUCache(64 << 20);
+  // 4 shards of 16 MiB, not the default 64 of 1 MiB: an entry larger than its
+  // shard is dropped as soon as it is released, and one SST's full bloom
+  // filter is ~1.2 MiB per million users, so with 1 MiB shards every lookup
+  // re-read and re-checksummed it (XXH3 50% + pread copy 24% of the writer's
+  // CPU in perf: bulk verify of 1 M users 13.5k/s at 72 us of writer CPU per
+  // user, 107k/s at 400k users whose filter still fit).
+  current_table.block_cache = rocksdb::NewLRUCache(64 << 20, /*num_shard_bits=*/2);
   current_table.cache_index_and_filter_blocks = true;
   rocksdb::ColumnFamilyOptions current_options;
   current_options.merge_operator = NewProfileLwwMergeOperator();
