@@ -316,7 +316,9 @@ case_live_updates() {
   now=$(($(date +%s) * 1000000))
 
   step "backfill (rate-limited) while live updates reach the writer"
-  M_bg backfill --checkpoint "$STATE/cp" --workers 8 --partitions 2 --rate 3000 \
+  # --rate 1500: the 50 curl updates below must land before the backfill ends,
+  # also on a loaded machine (at 3000/s it ended first in two full-suite runs).
+  M_bg backfill --checkpoint "$STATE/cp" --workers 8 --partitions 2 --rate 1500 \
     >"$STATE/backfill.out" 2>"$STATE/backfill.log"
   local i=0 u
   while read -r u; do
@@ -335,8 +337,8 @@ case_live_updates() {
   grep -q "state              complete" "$STATE/backfill.out" || fail "backfill incomplete"
   local secs
   secs=$(sed -n 's/^  processed (run) *[0-9]* in \([0-9.]*\) s.*/\1/p' "$STATE/backfill.out")
-  # --rate 3000 users/s (burst 300): 20000 users cannot take less than ~6.6 s.
-  awk -v s="$secs" 'BEGIN { exit !(s >= 6.0) }' || fail "--rate 3000 not honoured: $n users in $secs s"
+  # --rate 1500 users/s (burst 150): 20000 users cannot take less than ~13.2 s.
+  awk -v s="$secs" 'BEGIN { exit !(s >= 12.5) }' || fail "--rate 1500 not honoured: $n users in $secs s"
 
   step "every live value survived the stale backfill copy"
   i=0
