@@ -333,6 +333,10 @@ case_faults() {
     kill -0 "$FOLLOW_PID" 2>/dev/null || break
     sleep 0.1
   done
+  if kill -0 "$FOLLOW_PID" 2>/dev/null; then # bounded: never wait for a follower that goes on
+    kill -KILL "$FOLLOW_PID"
+    fail "follower still running after the change that must stop it (expected exit 3)"
+  fi
   wait "$FOLLOW_PID" || rc=$?
   FOLLOW_PID=""
   [ $rc = 3 ] || fail "follower exit $rc, expected 3"
@@ -397,6 +401,10 @@ case_reject() {
     kill -0 "$FOLLOW_PID" 2>/dev/null || break
     sleep 0.1
   done
+  if kill -0 "$FOLLOW_PID" 2>/dev/null; then # bounded: never wait for a follower that goes on
+    kill -KILL "$FOLLOW_PID"
+    fail "follower still running after the change that must stop it (expected exit 3)"
+  fi
   wait "$FOLLOW_PID" || rc=$?
   FOLLOW_PID=""
   [ $rc = 3 ] || fail "follower exit $rc, expected 3"
