@@ -169,6 +169,18 @@ TEST(BinlogStream, TableMapWithoutColumnNamesIsRefusedForProfileTables) {
   EXPECT_NE(r.error().message.find("binlog_row_metadata=FULL"), std::string::npos);
 }
 
+// A bare SQL update of a key is stamped just after the value it replaced,
+// not at the binlog's clock: legacy compares later writes with that old
+// stamp, so an API write stamped before the SQL (by the proxy's clock) but
+// committed after it must win in the writer as it wins in legacy.
+TEST(ProfileChanges, KeyImpliedTimestampIsJustAfterTheOldStamp) {
+  EXPECT_EQ(KeyImpliedTimestamp(100, 5), 6);
+  EXPECT_EQ(KeyImpliedTimestamp(100, 99'990'000), 99'990'001);
+  const std::int64_t api_stamped_before_the_sql = 99'999'000;  // committed after it
+  EXPECT_LT(KeyImpliedTimestamp(100, 99'990'000), api_stamped_before_the_sql);
+  EXPECT_EQ(KeyImpliedTimestamp(100, 0), 100'000'000);  // no old stamp: event time
+}
+
 TEST(ProfileChanges, ImpliedTimestampIsEventTimeButAfterTheOldStamp) {
   EXPECT_EQ(ImpliedTimestamp(100, 5), 100'000'000);
   EXPECT_EQ(ImpliedTimestamp(100, 100'500'000), 100'500'001);

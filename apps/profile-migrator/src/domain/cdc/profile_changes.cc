@@ -68,6 +68,11 @@ std::int64_t ImpliedTimestamp(std::uint32_t event_time_s, std::int64_t old_us) {
   return std::max(event_us, old_us + 1);
 }
 
+std::int64_t KeyImpliedTimestamp(std::uint32_t event_time_s, std::int64_t old_us) {
+  if (old_us > 0) return old_us + 1;
+  return std::int64_t{event_time_s} * 1'000'000;
+}
+
 Result<std::size_t> ChangesFromRows(const RowsEventBody& rows, const TableMap& map, TableRole role,
                                     std::uint32_t event_time_s,
                                     std::vector<AttributeChange>& changes,
@@ -131,15 +136,15 @@ Result<std::size_t> ChangesFromRows(const RowsEventBody& rows, const TableMap& m
         break;
       case RowsKind::kDelete:
         changes.push_back({before_user, before_key, std::nullopt,
-                           ImpliedTimestamp(event_time_s, before_ts), true});
+                           KeyImpliedTimestamp(event_time_s, before_ts), true});
         break;
       case RowsKind::kUpdate: {
         const bool implied = after_ts == before_ts;
         const std::int64_t ts =
-            implied ? ImpliedTimestamp(event_time_s, before_ts) : positive(after_ts);
+            implied ? KeyImpliedTimestamp(event_time_s, before_ts) : positive(after_ts);
         if (before_user != after_user || before_key != after_key) {
           changes.push_back({before_user, before_key, std::nullopt,
-                             ImpliedTimestamp(event_time_s, before_ts), true});
+                             KeyImpliedTimestamp(event_time_s, before_ts), true});
         }
         changes.push_back({after_user, after_key, Value(*rc.after, c.value), ts, implied});
         break;

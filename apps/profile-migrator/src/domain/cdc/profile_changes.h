@@ -9,16 +9,22 @@
 // Timestamp of a change (the X-Ficus-Timestamp the writer gets; LWW per key):
 //   - insert of an attribute row: its updated_us;
 //   - update: the new updated_us if the statement changed it; otherwise
-//     (e.g. a bare `UPDATE ... SET attr_value = ...` by a script) the event
-//     time, but at least the row's old updated_us + 1 us, so the change
-//     beats the value it replaced even when the row's stamp is ahead of the
-//     binlog's clock. The event time has whole seconds only (the binlog
-//     header's resolution), and is rounded down, so a write that reaches
-//     MariaDB after this one (through the proxy, stamped later) still wins;
-//   - delete of an attribute row (a key removed by SQL): a tombstone at
-//     that same "event time, at least old updated_us + 1";
+//     (e.g. a bare `UPDATE ... SET attr_value = ...` by a script) the row's
+//     old updated_us + 1 us (KeyImpliedTimestamp). That is the stamp legacy
+//     itself goes on comparing later writes with (its column did not move),
+//     so both stores order a later API write the same way: an API write
+//     stamped by the proxy a moment before the SQL but committed after it
+//     wins in legacy, and wins in the writer too. (The binlog event time
+//     used before lost that race: found by the cdc `shadow` test, key k1
+//     api419 in legacy vs v382 in the writer.) Successive bare updates of a
+//     key keep binlog order through the stamp sequencer;
+//   - delete of an attribute row (a key removed by SQL): a tombstone at old
+//     updated_us + 1 (legacy has no row left to compare a later write with;
+//     any later write stamped after the deleted value wins in both);
+//   - an implied stamp of a row whose updated_us is <= 0: the event time;
 //   - delete of a profiles row (a whole profile removed): a deletion of the
-//     user's every key at that same stamp (ProfileDeletion);
+//     user's every key at the event time, at least the row's updated_us + 1
+//     (ImpliedTimestamp; per-key stamps may be ahead of profiles.updated_us);
 //   - a stamp <= 0 in a row is replaced by the event time (the API cannot
 //     carry it);
 //   - an update that changes user_id or attr_key is a deletion of the old
@@ -67,9 +73,13 @@ struct ProfileDeletion {
   bool operator==(const ProfileDeletion&) const = default;
 };
 
-// The stamp of an update/delete that did not set one: event time (whole
-// seconds) in us, at least `old_us + 1`.
+// The stamp of a whole-profile deletion: event time (whole seconds) in us,
+// at least `old_us + 1`.
 std::int64_t ImpliedTimestamp(std::uint32_t event_time_s, std::int64_t old_us);
+
+// The stamp of an attribute update/delete that did not set one: `old_us + 1`
+// (what legacy keeps comparing with), or the event time when old_us <= 0.
+std::int64_t KeyImpliedTimestamp(std::uint32_t event_time_s, std::int64_t old_us);
 
 // Appends the meaning of one ROWS event of a profile table (role != kOther);
 // returns the number of rows it had.
