@@ -47,22 +47,38 @@ EtcdCluster::EtcdCluster(int members) {
                   << " (scripts/install-deps.sh db installs Debian's etcd-server)";
     return;
   }
-  for (int i = 0; i < members; ++i) {
-    Member m;
-    m.name = "m" + std::to_string(i);
-    m.client_port = FreeLoopbackPort();
-    m.peer_port = FreeLoopbackPort();
-    members_.push_back(m);
-    if (i) initial_cluster_ += ",";
-    initial_cluster_ += m.name + "=http://127.0.0.1:" + std::to_string(m.peer_port);
-  }
-  for (int i = 0; i < members; ++i) Spawn(i, true);
-  ok_ = true;
-  for (int i = 0; i < members; ++i) ok_ = WaitHealthy(i, 20000) && ok_;
-  if (!ok_) {
+  // Ports are picked free and then bound by etcd: another test running in
+  // parallel can take one in between ("bind: address already in use").
+  // Then the whole cluster starts again on new ports (up to 3 times).
+  for (int attempt = 1;; ++attempt) {
+    members_.clear();
+    initial_cluster_.clear();
+    for (int i = 0; i < members; ++i) {
+      Member m;
+      m.name = "m" + std::to_string(i);
+      m.client_port = FreeLoopbackPort();
+      m.peer_port = FreeLoopbackPort();
+      members_.push_back(m);
+      if (i) initial_cluster_ += ",";
+      initial_cluster_ += m.name + "=http://127.0.0.1:" + std::to_string(m.peer_port);
+    }
+    for (int i = 0; i < members; ++i) Spawn(i, true);
+    ok_ = true;
+    for (int i = 0; i < members; ++i) ok_ = WaitHealthy(i, 20000) && ok_;
+    if (ok_) return;
     std::string logs;
     for (int i = 0; i < members; ++i) logs += Logs(i).substr(0, 4000);
-    ADD_FAILURE() << "etcd did not become healthy: " << logs;
+    const bool port_taken = logs.find("address already in use") != std::string::npos;
+    if (!port_taken || attempt == 3) {
+      ADD_FAILURE() << "etcd did not become healthy: " << logs;
+      return;
+    }
+    for (int i = 0; i < members; ++i) {
+      Kill(i);
+      std::error_code ec;
+      std::filesystem::remove_all(dir_ + "/" + members_[static_cast<size_t>(i)].name, ec);
+      std::filesystem::remove(dir_ + "/" + members_[static_cast<size_t>(i)].name + ".log", ec);
+    }
   }
 }
 
