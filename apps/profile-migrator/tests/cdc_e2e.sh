@@ -67,6 +67,23 @@ start_writer() {
 
 # start_follow [ARGS...]: the follower in the background (FOLLOW_PID), its
 # /metrics port in METRICS.
+# expect_follower_exit3 SECONDS: the follower must exit 3 within SECONDS
+# (bounded: a follower that goes on is killed and the case fails).
+expect_follower_exit3() {
+  local rc=0 i
+  for ((i = 0; i < $1 * 10; i++)); do
+    kill -0 "$FOLLOW_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$FOLLOW_PID" 2>/dev/null; then
+    kill -KILL "$FOLLOW_PID"
+    fail "follower still running $1 s after the change that must stop it (expected exit 3)"
+  fi
+  wait "$FOLLOW_PID" || rc=$?
+  FOLLOW_PID=""
+  [ $rc = 3 ] || fail "follower exit $rc, expected 3"
+}
+
 start_follow() {
   rm -f "$STATE/metrics.port"
   "$MIGRATOR" follow --checkpoint "$STATE/binlog.cp" --metrics-listen 127.0.0.1:0 \
@@ -328,18 +345,7 @@ case_faults() {
 
   step "a statement-logged change to a profile table stops the follower with a clear message"
   sql "SET SESSION tx_isolation = 'REPEATABLE-READ', SESSION binlog_format = 'STATEMENT'; UPDATE profile_attributes SET attr_value = 'stmt' WHERE user_id = '$u'"
-  local rc=0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$FOLLOW_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$FOLLOW_PID" 2>/dev/null; then # bounded: never wait for a follower that goes on
-    kill -KILL "$FOLLOW_PID"
-    fail "follower still running after the change that must stop it (expected exit 3)"
-  fi
-  wait "$FOLLOW_PID" || rc=$?
-  FOLLOW_PID=""
-  [ $rc = 3 ] || fail "follower exit $rc, expected 3"
+  expect_follower_exit3 10
   grep -q "statement-logged change to a profile table cannot be followed" "$STATE/follow.log" ||
     fail "message: $(tail -3 "$STATE/follow.log")"
   [ "$(writer_attrs "$u")" = '{"k":"while-down"}' ] || fail "the statement was applied anyway"
@@ -396,18 +402,7 @@ case_reject() {
   local before
   before=$(jq -r .gtid "$STATE/binlog.cp")
   sql "INSERT INTO profile_attributes VALUES ('$b', 'bad key', 'v', 5); INSERT INTO profile_attributes VALUES ('$b', 'fine', 'yes', 6)"
-  local rc=0 i
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$FOLLOW_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$FOLLOW_PID" 2>/dev/null; then # bounded: never wait for a follower that goes on
-    kill -KILL "$FOLLOW_PID"
-    fail "follower still running after the change that must stop it (expected exit 3)"
-  fi
-  wait "$FOLLOW_PID" || rc=$?
-  FOLLOW_PID=""
-  [ $rc = 3 ] || fail "follower exit $rc, expected 3"
+  expect_follower_exit3 5
   grep -q "the writer rejected 1 update(s) of the batch of GTIDs .*user $b" "$STATE/follow.log" ||
     fail "message: $(tail -2 "$STATE/follow.log")"
   [ "$(jq -r .gtid "$STATE/binlog.cp")" = "$before" ] || fail "checkpoint moved past the rejected change"
