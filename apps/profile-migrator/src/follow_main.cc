@@ -21,6 +21,7 @@
 #include "model/checkpoint_file.h"
 #include "model/http_modern_store.h"
 #include "model/mariadb_binlog_source.h"
+#include "model/stamp_journal.h"
 #include "model/writer_change_applier.h"
 #include "service/clock.h"
 
@@ -108,11 +109,13 @@ int RunFollow(const FollowArgs& a) {
   };
   // Where to start: the checkpoint (written by backfill or an earlier run).
   cdc::GtidPosition start;
+  StampJournalPos stamps;
   auto text = LoadFile(a.checkpoint);
   if (text) {
     auto s = cdc::ParseFollowState(*text, a.checkpoint);
     if (!s) return fatal(s.error().message);
     start = *cdc::GtidPosition::Parse(s->gtid);
+    stamps = {s->stamps_generation, s->stamps_bytes};
     if (a.has_start_gtid) Log("--start-gtid ignored: " + a.checkpoint + " exists");
   } else if (text.error().code == ErrorCode::kNotFound && a.has_start_gtid) {
     start = *cdc::GtidPosition::Parse(a.start_gtid);
@@ -232,7 +235,8 @@ int RunFollow(const FollowArgs& a) {
       });
   Log("following " + source + " from GTID position '" + start.ToString() + "' into " +
       a.writer.ToString() + " (checkpoint " + a.checkpoint + ")");
-  auto result = follower.Run(start);
+  StampJournal journal(a.checkpoint);
+  auto result = follower.Run(start, &journal, stamps);
   sampler_stop.store(true);
   sampler.join();
   if (server) server->Drain(std::chrono::seconds(1));

@@ -245,6 +245,20 @@ case_kill9() {
   start_mysql
   start_writer
   start_follow --start-gtid "$(sql "SELECT @@gtid_binlog_pos")" --max-batch-rows 50
+  step "two bare updates of a key, kill -9 after their checkpoint, then a bare delete of it"
+  local s
+  s=$(uuid 4 1)
+  sql "INSERT INTO profiles VALUES ('$s', 1700000000000100, 1);
+       INSERT INTO profile_attributes VALUES ('$s', 'k', 'v', 1700000000000100), ('$s', 'o', 'x', 1700000000000100)"
+  sql "UPDATE profile_attributes SET attr_value = 'bare1' WHERE user_id = '$s' AND attr_key = 'k'"
+  sql "UPDATE profile_attributes SET attr_value = 'bare2' WHERE user_id = '$s' AND attr_key = 'k'"
+  within_1s "$s" '{"k":"bare2","o":"x"}'
+  caught_up 5
+  kill -KILL "$FOLLOW_PID"
+  wait "$FOLLOW_PID" 2>/dev/null || true
+  start_follow --max-batch-rows 50
+  sql "DELETE FROM profile_attributes WHERE user_id = '$s' AND attr_key = 'k'"
+  within_1s "$s" '{"o":"x"}'
   step "a stream of SQL writes; the follower is killed with SIGKILL 4 times and restarted"
   sql_load 3000 7 >"$STATE/load.sql"
   mariadb -S "$FICUS_MYSQL_SOCKET" -u "$FICUS_MYSQL_USER" -p"$FICUS_MYSQL_PASSWORD" "$FICUS_MYSQL_DB" \

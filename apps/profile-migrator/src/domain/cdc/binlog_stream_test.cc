@@ -229,6 +229,14 @@ TEST(FollowState, RoundTripAndErrorsNameTheField) {
   EXPECT_NE(bad.error().message.find("cp.json: gtid"), std::string::npos);
   EXPECT_FALSE(ParseFollowState(R"({"version":1,"gtid":"","phase":"x"})", "f"));
   EXPECT_FALSE(ParseFollowState("{", "f"));
+  FollowState with_stamps{"0-1-42", "follow", "h:1/db", 123, 2, 4096};
+  auto again = ParseFollowState(SerializeFollowState(with_stamps), "f");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, with_stamps);
+  auto bad_stamps = ParseFollowState(
+      R"({"version":1,"gtid":"0-1-2","phase":"follow","stamps":{"generation":1}})", "cp.json");
+  ASSERT_FALSE(bad_stamps);
+  EXPECT_NE(bad_stamps.error().message.find("cp.json: stamps"), std::string::npos);
 }
 
 }  // namespace

@@ -12,6 +12,10 @@ std::string SerializeFollowState(const FollowState& s) {
                         {"phase", s.phase},
                         {"source", s.source},
                         {"saved_at_us", s.saved_at_us}};
+  if (s.stamps_bytes > 0 || s.stamps_generation > 0) {
+    o["stamps"] =
+        boost::json::object{{"generation", s.stamps_generation}, {"bytes", s.stamps_bytes}};
+  }
   return boost::json::serialize(o) + "\n";
 }
 
@@ -41,6 +45,16 @@ Result<FollowState> ParseFollowState(const std::string& text, const std::string&
   }
   if (const auto* at = o.if_contains("saved_at_us"); at && at->is_int64()) {
     s.saved_at_us = at->as_int64();
+  }
+  if (const auto* st = o.if_contains("stamps")) {
+    const auto* so = st->if_object();
+    const auto* g = so ? so->if_contains("generation") : nullptr;
+    const auto* b = so ? so->if_contains("bytes") : nullptr;
+    if (!g || !g->is_int64() || g->as_int64() < 0 || !b || !b->is_int64() || b->as_int64() < 0) {
+      return bad("stamps: expected {\"generation\": >= 0, \"bytes\": >= 0}");
+    }
+    s.stamps_generation = g->as_int64();
+    s.stamps_bytes = b->as_int64();
   }
   return s;
 }

@@ -50,7 +50,7 @@ Follower::Follower(FollowerOptions options, BinlogSourceFactory source, ChangeAp
       log_(std::move(log)),
       on_rejected_(std::move(on_rejected)) {}
 
-Status Follower::Run(const GtidPosition& start) {
+Status Follower::Run(const GtidPosition& start, StampJournal* journal, StampJournalPos stamps) {
   Impl im;
   std::atomic<bool> halt{false};  // set when Run ends on its own (fatal error)
   auto stopping = [&] { return stop_.load() || halt.load(); };
@@ -191,6 +191,35 @@ Status Follower::Run(const GtidPosition& start) {
   GtidPosition applied = start;
   Status result;
   StampSequencer sequencer;
+  if (journal) {
+    auto text = journal->Load(stamps);
+    if (!text) return tl::unexpected(text.error());
+    auto memos = DecodeStampMemos(*text, journal->FileOf(stamps.generation));
+    if (!memos) return tl::unexpected(memos.error());
+    sequencer.Restore(*memos);
+    if (!memos->empty()) {
+      log_("implied-stamp memory restored: " + std::to_string(sequencer.size()) + " key(s) from " +
+           journal->FileOf(stamps.generation));
+    }
+  }
+  // The journal goes with the checkpoint: appended (or compacted) before it.
+  auto save_stamps = [&]() -> Result<std::optional<std::int64_t>> {
+    if (!journal) return std::optional<std::int64_t>{};
+    const bool cleared = sequencer.TakeCleared();
+    auto memos = sequencer.TakeMemos();
+    const auto live = static_cast<std::int64_t>(sequencer.size());
+    if (cleared || (stamps.bytes > (1 << 20) && stamps.bytes > 4 * 80 * live)) {
+      auto next = journal->Rewrite(stamps, EncodeStampMemos(sequencer.Snapshot()));
+      if (!next) return tl::unexpected(next.error());
+      const std::int64_t old = stamps.generation;
+      stamps = *next;
+      return std::optional<std::int64_t>{old};
+    }
+    auto next = journal->Append(stamps, EncodeStampMemos(memos));
+    if (!next) return tl::unexpected(next.error());
+    stamps = *next;
+    return std::optional<std::int64_t>{};
+  };
   while (true) {
     std::vector<Transaction> batch;
     std::size_t batch_rows = 0;
@@ -256,11 +285,18 @@ Status Follower::Run(const GtidPosition& start) {
       }
     }
     for (const auto& t : batch) applied.Advance(t.gtid);
-    FollowState state{applied.ToString(), "follow", options_.source, clock_.WallUs()};
+    auto replaced = save_stamps();
+    if (!replaced) {
+      result = tl::unexpected(replaced.error());
+      break;
+    }
+    FollowState state{applied.ToString(), "follow",          options_.source,
+                      clock_.WallUs(),    stamps.generation, stamps.bytes};
     if (auto s = save_(state); !s) {
       result = s;
       break;
     }
+    if (*replaced) journal->Forget(**replaced);
     const std::int64_t now = clock_.WallUs();
     for (const auto& c : changes) {
       const std::int64_t age = std::max<std::int64_t>(0, now - c.ts_us);

@@ -39,6 +39,7 @@
 #include "domain/cdc/gtid.h"
 #include "model/binlog_source.h"
 #include "model/change_applier.h"
+#include "model/stamp_journal.h"
 #include "service/clock.h"
 
 namespace ficus::migrator::cdc {
@@ -123,8 +124,12 @@ class Follower {
            StateSaver save, Clock& clock, const std::atomic<bool>& stop, FollowerMetrics& metrics,
            LogSink log, RejectSink on_rejected);
 
-  // Follows from `start` until stop or a fatal error (see above).
-  Status Run(const GtidPosition& start);
+  // Follows from `start` until stop or a fatal error (see above). With a
+  // `journal`, the implied-stamp memory (stamp_sequencer.h) is restored
+  // from it at `stamps` (the checkpoint's) and appended to before each
+  // checkpoint, which then names the journal's new position.
+  Status Run(const GtidPosition& start, StampJournal* journal = nullptr,
+             StampJournalPos stamps = {});
 
  private:
   struct Impl;
