@@ -14,6 +14,8 @@
 #                   copy already landed (replay.durable_to_legacy: true)
 #   canary100-nodur the same without the pre-answer persist
 #                   (replay.durable_to_legacy: false): isolates its cost
+#   *-grace0        the same with replay.persist_grace_ms: 0 (persist at
+#                   once instead of waiting up to 2 ms for the copy to land)
 #   shadow-nodur    shadow without persisting legacy-served writes for
 #                   modern (replay.durable_to_modern: false): isolates that
 #                   persist's cost
@@ -77,7 +79,7 @@ start_writer modern "$modern_port"
 proxy_port=$(free_port)
 admin_port=$(free_port)
 proxy_pid=""
-start_proxy() {  # start_proxy PHASE MODE PERCENT DURABLE [DURABLE_TO_MODERN]
+start_proxy() {  # start_proxy PHASE MODE PERCENT DURABLE [DURABLE_TO_MODERN] [GRACE_MS]
   local d=$state/$1
   mkdir -p "$d"
   cat >"$d/proxy.yaml" <<EOF
@@ -85,7 +87,7 @@ listen: 127.0.0.1:$proxy_port
 admin: {listen: 127.0.0.1:$admin_port}
 workers: 1
 access_log: "off"
-replay: {dir: replay, durable_to_legacy: $4, durable_to_modern: ${5:-true}}
+replay: {dir: replay, durable_to_legacy: $4, durable_to_modern: ${5:-true}, persist_grace_ms: ${6:-2}}
 backends:
   legacy: {url: http://127.0.0.1:$legacy_port}
   modern: {url: http://127.0.0.1:$modern_port}
@@ -117,15 +119,15 @@ proc_cpu_ticks() {  # utime + stime of PID, in clock ticks
 cpu_busy() {  # "busy total" jiffies of CPU N
   awk -v c="cpu$1" '$1 == c {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat
 }
-# run_phase NAME MODE PERCENT DURABLE [DURABLE_TO_MODERN]: prints
+# run_phase NAME MODE PERCENT DURABLE [DURABLE_TO_MODERN] [GRACE_MS]: prints
 # "rps p50 p99 errors us_per_req srv_busy cli_busy extra"
 run_phase() {
   local name=$1 out line m
-  start_proxy "$name" "$2" "$3" "$4" "${5:-true}"
+  start_proxy "$name" "$2" "$3" "$4" "${5:-true}" "${6:-2}"
   export FICUS_BENCH_PATH=/api/v1/profile/update
   taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d2s -s "$ROOT/bench/lua/profile_update.lua" \
     "http://127.0.0.1:$proxy_port" >/dev/null 2>&1 || true
-  say "$name: taskset -c $CLIENT_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency -s bench/lua/profile_update.lua http://127.0.0.1:$proxy_port (mode $2, percent $3, durable_to_legacy $4)"
+  say "$name: taskset -c $CLIENT_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency -s bench/lua/profile_update.lua http://127.0.0.1:$proxy_port (mode $2, percent $3, durable_to_legacy $4, persist_grace_ms ${6:-2})"
   local t0 t1 s0 s1 c0 c1
   t0=$(proc_cpu_ticks "$proxy_pid")
   s0=$(cpu_busy "$SERVER_CPU")
@@ -151,11 +153,12 @@ run_phase() {
   c1=$(cpu_busy "$CLIENT_CPU")
   line=$(grep '^FICUS_BENCH ' <<<"$out")
   m=$(curl -s "http://127.0.0.1:$admin_port/metrics")
-  local compared mism appended mirrors_ok
+  local compared mism appended mirrors_ok graced
   compared=$(awk '/^ficus_proxy_compared\{/ {n += $2} END {print n + 0}' <<<"$m")
   mism=$(awk '/^ficus_proxy_mismatches\{/ {n += $2} END {print n + 0}' <<<"$m")
   appended=$(awk '$1 == "ficus_proxy_replay_appended_total" {n += $2} END {print n + 0}' <<<"$m")
   mirrors_ok=$(awk '/^ficus_proxy_mirror_total\{.*outcome="ok"/ {n += $2} END {print n + 0}' <<<"$m")
+  graced=$(awk '$1 == "ficus_proxy_persist_graced_total" {n += $2} END {print n + 0}' <<<"$m")
   stop_proxy
   local rps p50 p99 errs
   rps=$(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$line")
@@ -168,7 +171,7 @@ run_phase() {
     'BEGIN { if (r > 0) printf "%.1f", (b - a) / hz * 1e6 / (r * d); else print "-" }')
   srv=$(awk -v a="$s0" -v b="$s1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f%%", (y[1] - x[1]) / (y[2] - x[2]) * 100 }')
   cli=$(awk -v a="$c0" -v b="$c1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f%%", (y[1] - x[1]) / (y[2] - x[2]) * 100 }')
-  echo "$rps $p50 $p99 $errs $us $srv $cli mirrors_ok=${mirrors_ok:-0} compared=${compared:-0} mismatches=${mism:-0} persisted=${appended:-0}"
+  echo "$rps $p50 $p99 $errs $us $srv $cli mirrors_ok=${mirrors_ok:-0} compared=${compared:-0} mismatches=${mism:-0} persisted=${appended:-0} graced=${graced:-0}"
 }
 
 # Mirroring phases first: both writers then receive every write from the
@@ -176,11 +179,13 @@ run_phase() {
 # Two rounds, to show the run-to-run noise of a shared machine; "vs legacy"
 # compares with the legacy pass-through of the same round number.
 declare -A R
-phases=(shadow shadow-nodur canary100 canary100-nodur legacy)
+phases=(shadow shadow-grace0 shadow-nodur canary100 canary100-grace0 canary100-nodur legacy)
 for round in 1 2; do
   R[shadow.$round]=$(run_phase "shadow.$round" shadow 0 true)
+  R[shadow-grace0.$round]=$(run_phase "shadow-grace0.$round" shadow 0 true true 0)
   R[shadow-nodur.$round]=$(run_phase "shadow-nodur.$round" shadow 0 true false)
   R[canary100.$round]=$(run_phase "canary100.$round" canary 100 true)
+  R[canary100-grace0.$round]=$(run_phase "canary100-grace0.$round" canary 100 true true 0)
   R[canary100-nodur.$round]=$(run_phase "canary100-nodur.$round" canary 100 false)
 done
 # The baseline last (it writes to legacy only, so the stores diverge after it).
@@ -219,7 +224,10 @@ canary100 = every write served by modern, reverse-mirrored to legacy and
 persisted to the replay log before the answer unless the legacy copy had
 already landed (persisted = records written, fdatasync group-committed);
 canary100-nodur = the same without the pre-answer persist; shadow-nodur =
-shadow without persisting legacy-served writes for modern. proxy CPU µs/req =
+shadow without persisting legacy-served writes for modern; *-grace0 = with
+replay.persist_grace_ms 0 (persist at once; the default waits up to 2 ms for
+the copy to land, graced = writes that needed no record thanks to it).
+proxy CPU µs/req =
 the proxy's utime+stime over the measured run divided by its requests; the
 busy columns say which core was saturated.
 EOF

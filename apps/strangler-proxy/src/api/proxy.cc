@@ -515,6 +515,10 @@ Status Proxy::SetConfig(const std::shared_ptr<const Config>& config) {
     tunnels_total_ =
         &metrics_.GetCounter("ficus_proxy_tunnels_total", "Upgrade tunnels opened (101 relayed).");
     tunnels_active_ = &metrics_.GetGauge("ficus_proxy_tunnels_active", "Upgrade tunnels open now.");
+    persist_graced_ = &metrics_.GetCounter(
+        "ficus_proxy_persist_graced_total",
+        "Writes whose copy landed within replay.persist_grace_ms, so no replay record was "
+        "written before the answer.");
   }
   runtime_.store(std::move(rt), std::memory_order_release);
   return {};
@@ -743,7 +747,18 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
     (void)co_await PersistBeforeAnswer(sink_, *back, false);
   }
   // Lossless rollback: a write the sink wants durable is persisted before the
-  // client hears back, unless its mirror already landed (2xx).
+  // client hears back, unless its mirror already landed (2xx). A copy still
+  // in flight gets replay.persist_grace_ms to land first: cheaper than an
+  // fsync'd record in CPU and usually in latency too (bench/controlplane).
+  if (job && job->exchange.durable_before_answer && !job->mirror_done &&
+      cfg.replay.persist_grace_ms > 0) {
+    asio::steady_timer grace(ex);
+    grace.expires_after(std::chrono::milliseconds(cfg.replay.persist_grace_ms));
+    job->waiter = &grace;
+    co_await grace.async_wait(kUse);
+    job->waiter = nullptr;
+    if (job->mirror_done) persist_graced_->Inc();
+  }
   if (job && job->exchange.durable_before_answer &&
       !(job->mirror_done && job->result.outcome == MirrorOutcome::kOk &&
         job->result.status / 100 == 2)) {

@@ -163,6 +163,7 @@ class Proxy {
   Counter* upgrades_refused_ = nullptr;
   Counter* tunnels_total_ = nullptr;
   Gauge* tunnels_active_ = nullptr;
+  Counter* persist_graced_ = nullptr;
 };
 
 }  // namespace ficus::proxy

@@ -343,7 +343,8 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
   }
   if (root["replay"]) {
     const auto& rp = root["replay"];
-    ExpectMap(rp, "replay", {"dir", "max_mb", "durable_to_legacy", "durable_to_modern"});
+    ExpectMap(rp, "replay",
+              {"dir", "max_mb", "durable_to_legacy", "durable_to_modern", "persist_grace_ms"});
     if (rp["dir"]) cfg->replay.dir = resolve(NonEmpty(rp["dir"], "replay.dir"));
     if (rp["max_mb"])
       cfg->replay.max_bytes = Unsigned(rp["max_mb"], "replay.max_mb", 1, 1 << 20) << 20;
@@ -352,6 +353,10 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
     }
     if (rp["durable_to_modern"]) {
       cfg->replay.durable_to_modern = Bool(rp["durable_to_modern"], "replay.durable_to_modern");
+    }
+    if (rp["persist_grace_ms"]) {
+      cfg->replay.persist_grace_ms = static_cast<uint32_t>(
+          Unsigned(rp["persist_grace_ms"], "replay.persist_grace_ms", 0, 1000));
     }
   }
   if (root["control"]) {

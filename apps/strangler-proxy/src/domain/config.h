@@ -122,6 +122,11 @@ struct Config {
     // Writes served by legacy (shadow, canary outside the cohort) are persisted
     // for modern before the answer unless modern already answered 2xx.
     bool durable_to_modern = true;
+    // Before persisting a write whose copy is still in flight, wait up to
+    // this long for the copy to land (2xx): it usually does within a moment
+    // of the primary's answer, and then no fsync'd record is needed at all.
+    // 0 = persist at once.
+    uint32_t persist_grace_ms = 2;
   } replay;
   // Where the routes' operator state (mode, percent, paused, fleet-wide
   // fallback) lives: the YAML file (default, one box) or etcd shared by a
