@@ -66,28 +66,32 @@ BeastHead ParseWithBeast(std::string_view head) {
   return h;
 }
 
-void ExpectAgreement(const std::string& bytes) {
+// Checks the agreement when the parser takes `bytes` without Beast (a whole
+// head, no body); returns whether it did (false: nothing was compared).
+bool ExpectAgreement(const std::string& bytes) {
   RequestParser parser(ParserLimits{});
   std::size_t consumed = 0;
-  if (parser.ParseHead(bytes, &consumed) != RequestParser::Status::kDone) return;
-  if (!parser.body_done()) return;  // a body: Beast parses it as before
+  if (parser.ParseHead(bytes, &consumed) != RequestParser::Status::kDone) return false;
+  if (!parser.body_done()) return false;  // a body: Beast parses it as before
   // Leading empty lines are skipped by the parser (RFC 9112 2.2) before
   // Beast ever sees the head, on either path.
   std::string_view head = std::string_view(bytes).substr(0, consumed);
   while (head.substr(0, 2) == "\r\n") head.remove_prefix(2);
   const BeastHead b = ParseWithBeast(head);
-  ASSERT_TRUE(b.ok) << "taken without Beast, but Beast rejects:\n" << bytes;
-  ASSERT_FALSE(b.has_body) << bytes;
+  EXPECT_TRUE(b.ok) << "taken without Beast, but Beast rejects:\n" << bytes;
+  EXPECT_FALSE(b.has_body) << bytes;
+  if (!b.ok || b.has_body) return true;
   const Request& r = parser.request();
   EXPECT_EQ(r.method, b.method) << bytes;
   EXPECT_EQ(r.target, b.target) << bytes;
   EXPECT_EQ(static_cast<int>(r.version), b.version) << bytes;
   EXPECT_EQ(r.keep_alive, b.keep_alive) << bytes;
-  ASSERT_EQ(r.headers.size(), b.fields.size()) << bytes;
-  for (std::size_t i = 0; i < b.fields.size(); ++i) {
+  EXPECT_EQ(r.headers.size(), b.fields.size()) << bytes;
+  for (std::size_t i = 0; i < b.fields.size() && i < r.headers.size(); ++i) {
     EXPECT_EQ(r.headers[i].name, b.fields[i].first) << bytes;
     EXPECT_EQ(r.headers[i].value, b.fields[i].second) << bytes;
   }
+  return true;
 }
 
 TEST(RequestFastPath, BodylessRequestsAgreeWithBeast) {
@@ -102,7 +106,9 @@ TEST(RequestFastPath, BodylessRequestsAgreeWithBeast) {
            "DELETE /x HTTP/1.1\r\nHost: t\r\n\r\n",
            "PURGE /x HTTP/1.1\r\nHost: t\r\n\r\n",
        }) {
-    ExpectAgreement(r);
+    // Every one of these is a whole bodyless head: the fast path must take
+    // it (otherwise the comparison below it never ran and proves nothing).
+    EXPECT_TRUE(ExpectAgreement(r)) << "not taken by the fast path:\n" << r;
   }
 }
 
