@@ -10,7 +10,7 @@ target_link_libraries(ficus_writer_api PUBLIC ficus_writer_domain ficus_writer_s
 # http::Response gained its streaming member.
 target_compile_options(ficus_writer_api PUBLIC $<$<CXX_COMPILER_ID:GNU>:-Wno-mismatched-new-delete>)
 
-add_executable(profile-writer src/main.cc src/config.cc)
+add_executable(profile-writer src/main.cc src/config.cc src/store_factory.cc)
 target_include_directories(profile-writer PRIVATE ${src})
 target_link_libraries(profile-writer PRIVATE ficus_writer_api ficus_writer_model CLI11::CLI11)
 ficus_link_tcmalloc(profile-writer)  # cmake/FicusHelpers.cmake

@@ -13,26 +13,23 @@
 #include "domain/profile_service.h"
 #include "domain/validation.h"
 #include "ficus/http/server.h"
-#include "model/rocksdb_profile_store.h"
 #include "model/scylla_store_url.h"
 #include "scylla_cli.h"
 #include "service/clock.h"
 #include "service/logging.h"
 #include "service/metrics.h"
+#include "store_factory.h"
 
 namespace api = ficus::writer::api;
 namespace http = ficus::http;
 using ficus::writer::Config;
 using ficus::writer::GetLogger;
 using ficus::writer::IsScyllaStoreUrl;
-using ficus::writer::LatencyBuckets;
 using ficus::writer::LoadConfig;
 using ficus::writer::MetricsRegistry;
-using ficus::writer::OpenScyllaStore;
+using ficus::writer::OpenStore;
 using ficus::writer::ProfileService;
 using ficus::writer::ProfileStore;
-using ficus::writer::RocksDbProfileStore;
-using ficus::writer::RocksDbStoreOptions;
 using ficus::writer::RunSchemaCommand;
 using ficus::writer::SetLogLevel;
 using ficus::writer::SystemClock;
@@ -60,44 +57,12 @@ int main(int argc, char** argv) {
 
   SystemClock clock;
   MetricsRegistry metrics;
-  std::unique_ptr<ProfileStore> store;
-  if (IsScyllaStoreUrl(cfg.store)) {
-    // Connects in the background; /readyz is 503 until the cluster answers.
-    auto scylla = OpenScyllaStore(cfg.store, metrics);
-    if (!scylla) {
-      log->critical("cannot open store {}: {}", cfg.store, scylla.error().message);
-      return 1;
-    }
-    store = std::move(*scylla);
-  } else {
-    std::vector<double> batch_bounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
-    RocksDbStoreOptions store_options;
-    store_options.path = cfg.data_dir;
-    store_options.queue_capacity = cfg.queue_size;
-    store_options.max_batch = cfg.max_batch;
-    store_options.sync = !cfg.unsafe_no_sync;
-    store_options.clock = &clock;
-    store_options.metrics.batch_size =
-        &metrics.AddHistogram("writer_group_commit_batch_size",
-                              "Updates per synced RocksDB write (group commit).", batch_bounds);
-    store_options.metrics.sync_seconds = &metrics.AddHistogram(
-        "writer_wal_sync_seconds", "Duration of each synced RocksDB write (WAL append + fsync).",
-        LatencyBuckets());
-    store_options.metrics.queue_depth = &metrics.AddGauge(
-        "writer_write_queue_depth", "Updates queued for the group-commit writer.");
-    store_options.metrics.write_errors =
-        &metrics.AddCounter("writer_store_write_errors_total",
-                            "Failed RocksDB batch writes (each fails its requests).");
-    auto rocks = RocksDbProfileStore::Open(store_options);
-    if (!rocks) {
-      log->critical("cannot open store at {}: {}", cfg.data_dir, rocks.error().message);
-      return 1;
-    }
-    store = std::move(*rocks);
-    metrics.AddCallbackGauge("writer_write_queue_capacity",
-                             "Bound of the write queue (503 beyond).",
-                             [&cfg] { return static_cast<double>(cfg.queue_size); });
+  auto opened = OpenStore(cfg, metrics, clock);
+  if (!opened) {
+    log->critical("{}", opened.error().message);
+    return 1;
   }
+  std::unique_ptr<ProfileStore> store = std::move(*opened);
 
   ProfileService service(*store, clock);
   api::RouterOptions router_options;

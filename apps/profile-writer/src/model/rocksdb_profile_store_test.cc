@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "domain/merge.h"
+#include "model/profile_store_conformance.h"
 #include "model/rocksdb_codec.h"
 #include "model/rocksdb_lww_merge.h"
 
@@ -18,6 +19,7 @@ namespace ficus::writer {
 namespace {
 
 namespace fs = std::filesystem;
+using conformance::ProfileStoreConformance;
 
 class TempDir {
  public:
@@ -49,6 +51,33 @@ ApplyRequest Req(Uuid user, std::int64_t ts,
   return r;
 }
 
+// The ProfileStore contract, shared with every store (profile_store_conformance.h).
+struct ConformanceDirs {
+  std::vector<std::unique_ptr<TempDir>> dirs;
+  ManualClock clock{1700000000000000};
+};
+ConformanceDirs& Dirs() {
+  static ConformanceDirs d;
+  return d;
+}
+INSTANTIATE_TEST_SUITE_P(RocksDb, ProfileStoreConformance,
+                         ::testing::Values(conformance::StoreUnderTest{
+                             "rocksdb",
+                             []() -> std::unique_ptr<ProfileStore> {
+                               auto& d = Dirs();
+                               d.dirs.push_back(std::make_unique<TempDir>());
+                               RocksDbStoreOptions o;
+                               o.path = d.dirs.back()->path();
+                               o.clock = &d.clock;
+                               auto s = RocksDbProfileStore::Open(o);
+                               if (!s) {
+                                 ADD_FAILURE() << s.error().ToString();
+                                 return nullptr;
+                               }
+                               return std::move(*s);
+                             }}),
+                         conformance::StoreName);
+
 class WriterStoreTest : public ::testing::Test {
  protected:
   void Open(std::size_t cache_bytes = RocksDbStoreOptions().current_cache_bytes) {
@@ -74,62 +103,6 @@ class WriterStoreTest : public ::testing::Test {
   std::unique_ptr<RocksDbProfileStore> store_;
 };
 
-TEST_F(WriterStoreTest, MergeReturnsMergedProfileAndGetSeesIt) {
-  auto a = ApplySync(Req(U(1), 100, {{"plan", "pro"}, {"nick", "bob"}}));
-  ASSERT_TRUE(a);
-  auto b = ApplySync(Req(U(1), 200, {{"locale", "zh-CN"}}));
-  ASSERT_TRUE(b);
-  std::map<std::string, std::string, std::less<>> want = {
-      {"locale", "zh-CN"}, {"nick", "bob"}, {"plan", "pro"}};
-  EXPECT_EQ(VisibleAttributes(*b), want);
-  EXPECT_EQ(b->updated_us, 200);
-  auto g = store_->Get(U(1));
-  ASSERT_TRUE(g);
-  EXPECT_EQ(*g, *b);
-}
-
-TEST_F(WriterStoreTest, UnknownUserIsNotFound) {
-  auto g = store_->Get(U(9));
-  ASSERT_FALSE(g);
-  EXPECT_EQ(g.error().code, ErrorCode::kNotFound);
-}
-
-TEST_F(WriterStoreTest, DeleteKeepsTombstoneAndProfileExists) {
-  ASSERT_TRUE(ApplySync(Req(U(2), 100, {{"a", "1"}})));
-  auto d = ApplySync(Req(U(2), 200, {{"a", std::nullopt}}));
-  ASSERT_TRUE(d);
-  EXPECT_TRUE(VisibleAttributes(*d).empty());
-  auto g = store_->Get(U(2));
-  ASSERT_TRUE(g);  // exists even with every key deleted
-  EXPECT_TRUE(VisibleAttributes(*g).empty());
-  // An older write arriving late cannot bring the key back.
-  auto late = ApplySync(Req(U(2), 150, {{"a", "late"}}));
-  ASSERT_TRUE(late);
-  EXPECT_TRUE(VisibleAttributes(*late).empty());
-  EXPECT_EQ(late->updated_us, 200);
-}
-
-TEST_F(WriterStoreTest, LastWriteWinsWithOutOfOrderTimestamps) {
-  ASSERT_TRUE(ApplySync(Req(U(3), 300, {{"a", "newest"}})));
-  ASSERT_TRUE(ApplySync(Req(U(3), 100, {{"a", "oldest"}, {"b", "only"}})));
-  ASSERT_TRUE(ApplySync(Req(U(3), 200, {{"a", "middle"}, {"b", std::nullopt}})));
-  auto g = store_->Get(U(3));
-  ASSERT_TRUE(g);
-  std::map<std::string, std::string, std::less<>> want = {{"a", "newest"}};
-  EXPECT_EQ(VisibleAttributes(*g), want);
-  EXPECT_EQ(g->updated_us, 300);
-}
-
-TEST_F(WriterStoreTest, TiesResolveTombstoneThenGreaterValue) {
-  ASSERT_TRUE(ApplySync(Req(U(4), 300, {{"a", "x"}, {"b", "m"}})));
-  ASSERT_TRUE(ApplySync(Req(U(4), 300, {{"a", std::nullopt}, {"b", "z"}})));
-  auto r = ApplySync(Req(U(4), 300, {{"b", "c"}, {"a", "zzz"}}));
-  ASSERT_TRUE(r);
-  std::map<std::string, std::string, std::less<>> want = {{"b", "z"}};
-  EXPECT_EQ(VisibleAttributes(*r), want);
-  EXPECT_EQ(VisibleAttributes(*store_->Get(U(4))), want);
-}
-
 TEST_F(WriterStoreTest, HistoryNewestFirstAndEqualStampsKeptApart) {
   ASSERT_TRUE(ApplySync(Req(U(5), 200, {{"a", "2"}})));
   ASSERT_TRUE(ApplySync(Req(U(5), 100, {{"a", "1"}})));
@@ -145,22 +118,6 @@ TEST_F(WriterStoreTest, HistoryNewestFirstAndEqualStampsKeptApart) {
   EXPECT_EQ((*h)[2].ts_us, 200);
   EXPECT_EQ((*h)[3].ts_us, 100);
   EXPECT_EQ(*(*h)[3].update.cells.at("a").value, "1");
-}
-
-TEST_F(WriterStoreTest, IdempotencyRecordStoredAtomicallyWithUpdate) {
-  ApplyRequest r = Req(U(7), 100, {{"n", "1"}});
-  r.idempotency = IdempotencyWrite{"key-1", Fingerprint{1, 2, 3}, clock_.NowUs()};
-  auto merged = ApplySync(std::move(r));
-  ASSERT_TRUE(merged);
-  auto rec = store_->GetIdempotency(U(7), "key-1");
-  ASSERT_TRUE(rec);
-  ASSERT_TRUE(rec->has_value());
-  EXPECT_EQ((*rec)->profile, *merged);
-  EXPECT_EQ((*rec)->fingerprint, (Fingerprint{1, 2, 3}));
-  EXPECT_EQ((*rec)->created_us, clock_.NowUs());
-  auto none = store_->GetIdempotency(U(8), "key-1");
-  ASSERT_TRUE(none);
-  EXPECT_FALSE(none->has_value());
 }
 
 TEST_F(WriterStoreTest, ExpiredIdempotencyRecordsDroppedByCompaction) {

@@ -1,7 +1,8 @@
 // The ScyllaProfileStore suite against a REAL ScyllaDB or Apache Cassandra
-// cluster (protocol v4): what rocksdb_profile_store_test checks - merge,
-// delete with tombstones, last-write-wins with out-of-order stamps, ties,
-// history order, idempotency records (with their TTL), concurrency, close.
+// cluster (protocol v4): the ProfileStore contract every store keeps
+// (profile_store_conformance.h: merge, tombstones, last-write-wins with
+// out-of-order stamps, ties, idempotency records, bulk import, concurrency,
+// close), plus what is ScyllaDB's own: history rows, idempotency TTLs.
 //
 //   CQL_CONTACT_POINTS=10.0.0.1,10.0.0.2   required; unset: every case is
 //                                          skipped and the binary exits 77
@@ -24,6 +25,7 @@
 
 #include "ficus/cql/session.h"
 #include "ficus/cql/types.h"
+#include "model/profile_store_conformance.h"
 #include "model/scylla_profile_store.h"
 #include "model/scylla_schema.h"
 
@@ -137,6 +139,29 @@ class LiveCluster : public ::testing::Environment {
   }
 };
 
+// The ProfileStore contract, shared with every store (profile_store_conformance.h).
+std::unique_ptr<ProfileStore> OpenLive() {
+  if (!LiveEnabled()) return nullptr;
+  ScyllaStoreOptions o;
+  o.url = LiveUrl();
+  o.password = Env("FICUS_WRITER_SCYLLA_PASSWORD");
+  auto s = ScyllaProfileStore::Open(o);
+  if (!s) {
+    ADD_FAILURE() << s.error().message;
+    return nullptr;
+  }
+  auto ready = (*s)->WaitReady(60s);
+  if (!ready) {
+    ADD_FAILURE() << ready.error().message;
+    return nullptr;
+  }
+  return std::move(*s);
+}
+using conformance::ProfileStoreConformance;
+INSTANTIATE_TEST_SUITE_P(ScyllaLive, ProfileStoreConformance,
+                         ::testing::Values(conformance::StoreUnderTest{"scylla", OpenLive}),
+                         conformance::StoreName);
+
 class ScyllaLiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -159,60 +184,6 @@ class ScyllaLiveTest : public ::testing::Test {
 
   std::unique_ptr<ScyllaProfileStore> store_;
 };
-
-TEST_F(ScyllaLiveTest, MergeReturnsMergedProfileAndGetSeesIt) {
-  Uuid u = RandomUser();
-  ASSERT_TRUE(ApplySync(Req(u, 100, {{"plan", "pro"}, {"nick", "bob"}})));
-  auto b = ApplySync(Req(u, 200, {{"locale", "zh-CN"}}));
-  ASSERT_TRUE(b) << b.error().message;
-  EXPECT_EQ(VisibleAttributes(*b), (Attrs{{"locale", "zh-CN"}, {"nick", "bob"}, {"plan", "pro"}}));
-  EXPECT_EQ(b->updated_us, 200);
-  auto g = store_->Get(u);
-  ASSERT_TRUE(g) << g.error().message;
-  EXPECT_EQ(*g, *b);
-}
-
-TEST_F(ScyllaLiveTest, UnknownUserIsNotFound) {
-  auto g = store_->Get(RandomUser());
-  ASSERT_FALSE(g);
-  EXPECT_EQ(g.error().code, ErrorCode::kNotFound);
-}
-
-TEST_F(ScyllaLiveTest, DeleteKeepsTombstoneAndProfileExists) {
-  Uuid u = RandomUser();
-  ASSERT_TRUE(ApplySync(Req(u, 100, {{"a", "1"}})));
-  auto d = ApplySync(Req(u, 200, {{"a", std::nullopt}}));
-  ASSERT_TRUE(d) << d.error().message;
-  EXPECT_TRUE(VisibleAttributes(*d).empty());
-  auto g = store_->Get(u);
-  ASSERT_TRUE(g);  // exists even with every key deleted
-  EXPECT_TRUE(VisibleAttributes(*g).empty());
-  auto late = ApplySync(Req(u, 150, {{"a", "late"}}));  // older write arriving late
-  ASSERT_TRUE(late);
-  EXPECT_TRUE(VisibleAttributes(*late).empty());
-  EXPECT_EQ(late->updated_us, 200);
-}
-
-TEST_F(ScyllaLiveTest, LastWriteWinsWithOutOfOrderTimestamps) {
-  Uuid u = RandomUser();
-  ASSERT_TRUE(ApplySync(Req(u, 300, {{"a", "newest"}})));
-  ASSERT_TRUE(ApplySync(Req(u, 100, {{"a", "oldest"}, {"b", "only"}})));
-  ASSERT_TRUE(ApplySync(Req(u, 200, {{"a", "middle"}, {"b", std::nullopt}})));
-  auto g = store_->Get(u);
-  ASSERT_TRUE(g);
-  EXPECT_EQ(VisibleAttributes(*g), (Attrs{{"a", "newest"}}));
-  EXPECT_EQ(g->updated_us, 300);
-}
-
-TEST_F(ScyllaLiveTest, TiesResolveTombstoneThenGreaterValue) {
-  Uuid u = RandomUser();
-  ASSERT_TRUE(ApplySync(Req(u, 300, {{"a", "x"}, {"b", "m"}})));
-  ASSERT_TRUE(ApplySync(Req(u, 300, {{"a", std::nullopt}, {"b", "z"}})));
-  auto r = ApplySync(Req(u, 300, {{"b", "c"}, {"a", "zzz"}}));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(VisibleAttributes(*r), (Attrs{{"b", "z"}}));
-  EXPECT_EQ(VisibleAttributes(*store_->Get(u)), (Attrs{{"b", "z"}}));
-}
 
 TEST_F(ScyllaLiveTest, HistoryNewestFirstEqualStampsKeptApartReplaysCollapse) {
   Uuid u = RandomUser();
@@ -239,27 +210,6 @@ TEST_F(ScyllaLiveTest, HistoryNewestFirstEqualStampsKeptApartReplaysCollapse) {
   EXPECT_EQ((*h2)[0].update.cells.at("a"), (Cell{400, std::nullopt}));  // `deleted` set
 }
 
-TEST_F(ScyllaLiveTest, IdempotencyRecordStoredWithTheUpdate) {
-  Uuid u = RandomUser();
-  ApplyRequest r = Req(u, 100, {{"n", "1"}});
-  r.idempotency = IdempotencyWrite{"key-1", Fingerprint{1, 2, 3}, 1700000000000000};
-  auto merged = ApplySync(std::move(r));
-  ASSERT_TRUE(merged) << merged.error().message;
-  auto rec = store_->GetIdempotency(u, "key-1");
-  ASSERT_TRUE(rec) << rec.error().message;
-  ASSERT_TRUE(rec->has_value());
-  EXPECT_EQ((*rec)->profile, *merged);
-  EXPECT_EQ((*rec)->fingerprint, (Fingerprint{1, 2, 3}));
-  EXPECT_EQ((*rec)->created_us, 1700000000000000);
-  EXPECT_EQ((*rec)->user, u);
-  auto none = store_->GetIdempotency(RandomUser(), "key-1");
-  ASSERT_TRUE(none);
-  EXPECT_FALSE(none->has_value());
-  auto other_key = store_->GetIdempotency(u, "key-2");
-  ASSERT_TRUE(other_key);
-  EXPECT_FALSE(other_key->has_value());
-}
-
 TEST_F(ScyllaLiveTest, IdempotencyRecordsCarryA24HourTtl) {
   Uuid u = RandomUser();
   ApplyRequest r = Req(u, 100, {{"n", "1"}});
@@ -278,41 +228,6 @@ TEST_F(ScyllaLiveTest, IdempotencyRecordsCarryA24HourTtl) {
   ASSERT_TRUE(ttl);
   EXPECT_GT(*ttl, 86400 - 120);  // set by this write, counting down
   EXPECT_LE(*ttl, 86400);
-}
-
-TEST_F(ScyllaLiveTest, ConcurrentUpdatesConvergeToLwwState) {
-  constexpr int kThreads = 4, kPerThread = 100;
-  std::vector<Uuid> users = {RandomUser(), RandomUser(), RandomUser(), RandomUser()};
-  std::vector<std::thread> threads;
-  threads.reserve(kThreads);
-  std::atomic<int> ok{0};
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        std::int64_t ts = 1000 + i * kThreads + t;
-        if (ApplySync(Req(users[i % 4], ts, {{"k", std::to_string(ts)}}))) ok++;
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  EXPECT_EQ(ok.load(), kThreads * kPerThread);
-  for (int u = 0; u < 4; ++u) {
-    int last_i = kPerThread - 1;
-    while (last_i % 4 != u) --last_i;
-    std::int64_t want = 1000 + last_i * kThreads + kThreads - 1;
-    auto g = store_->Get(users[u]);
-    ASSERT_TRUE(g);
-    EXPECT_EQ(*g->cells.at("k").value, std::to_string(want));
-    EXPECT_EQ(g->updated_us, want);
-  }
-}
-
-TEST_F(ScyllaLiveTest, ClosedStoreRejects) {
-  ASSERT_TRUE(store_->Close());
-  EXPECT_FALSE(store_->Ready());
-  auto r = ApplySync(Req(RandomUser(), 1, {{"a", "1"}}));
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
 }
 
 }  // namespace
