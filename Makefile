@@ -28,7 +28,7 @@ bench: build-all
 	@bench/run-all.sh
 
 fmt:
-	@git ls-files '*.cc' '*.h' | xargs -r clang-format -i
+	@git ls-files --cached --others --exclude-standard '*.cc' '*.h' | xargs -r clang-format -i
 
 lint: deps $(BUILD_DIR)/build.ninja
 	@scripts/lint.sh $(BUILD_DIR)

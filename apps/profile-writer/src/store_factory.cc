@@ -24,8 +24,8 @@ Result<std::unique_ptr<ProfileStore>> OpenRocksDb(const Config& cfg, MetricsRegi
   o.metrics.sync_seconds = &metrics.AddHistogram(
       "writer_wal_sync_seconds", "Duration of each synced RocksDB write (WAL append + fsync).",
       LatencyBuckets());
-  o.metrics.queue_depth = &metrics.AddGauge("writer_write_queue_depth",
-                                            "Updates queued for the group-commit writer.");
+  o.metrics.queue_depth =
+      &metrics.AddGauge("writer_write_queue_depth", "Updates queued for the group-commit writer.");
   o.metrics.write_errors = &metrics.AddCounter(
       "writer_store_write_errors_total", "Failed RocksDB batch writes (each fails its requests).");
   auto rocks = RocksDbProfileStore::Open(o);
@@ -55,8 +55,7 @@ struct StoreKind {
   Result<std::unique_ptr<ProfileStore>> (*open)(const Config&, MetricsRegistry&, Clock&);
 };
 
-constexpr std::array kStores = {StoreKind{"rocksdb", OpenRocksDb},
-                                StoreKind{"scylla", OpenScylla}};
+constexpr std::array kStores = {StoreKind{"rocksdb", OpenRocksDb}, StoreKind{"scylla", OpenScylla}};
 
 }  // namespace
 
@@ -71,9 +70,9 @@ Result<std::unique_ptr<ProfileStore>> OpenStore(const Config& cfg, MetricsRegist
   for (const auto& kind : kStores) {
     if (kind.scheme == scheme) return kind.open(cfg, metrics, clock);
   }
-  return MakeError(ErrorCode::kInvalidArgument,
-                   "--store: no store for scheme '" + std::string(scheme) +
-                       "' (rocksdb or scylla://...)");
+  return MakeError(
+      ErrorCode::kInvalidArgument,
+      "--store: no store for scheme '" + std::string(scheme) + "' (rocksdb or scylla://...)");
 }
 
 }  // namespace ficus::writer

@@ -23,9 +23,9 @@
 #include <functional>
 #include <future>
 #include <map>
-#include <ostream>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <thread>
@@ -40,7 +40,9 @@ struct StoreUnderTest {
   std::function<std::unique_ptr<ProfileStore>()> open;
 };
 
-inline void PrintTo(const StoreUnderTest& s, std::ostream* os) { *os << s.name; }
+inline void PrintTo(const StoreUnderTest& s, std::ostream* os) {
+  *os << s.name;
+}
 
 inline std::string StoreName(const ::testing::TestParamInfo<StoreUnderTest>& info) {
   return info.param.name;
@@ -170,8 +172,7 @@ TEST_P(ProfileStoreConformance, ApplyBatchKeepsApplysMergeRules) {
   const Uuid a = NewUser(), b = NewUser();
   ASSERT_TRUE(ApplySync(Req(a, 500, {{"k", "stored-newer"}, {"x", "old"}})));
   std::vector<ProfileUpdate> batch;
-  for (auto& [user, ts, changes] :
-       std::vector<std::tuple<Uuid, std::int64_t, Changes>>{
+  for (auto& [user, ts, changes] : std::vector<std::tuple<Uuid, std::int64_t, Changes>>{
            {a, 400, {{"k", "batch-older"}, {"x", "newer"}}},
            {b, 300, {{"k", "b3"}}},
            {b, 100, {{"k", "b1"}, {"y", "only"}}},
