@@ -4,10 +4,10 @@
 # the forwarding core and the control plane can change independently.
 # Targets (link what you wire in main.cc):
 #   ficus_proxy_cp_domain      json_diff, fallback_detector, mismatch_ring, traffic_window,
-#                              control_plane, mode_guard (no I/O)
+#                              control_plane, mode_guard, follower_status (no I/O)
 #   ficus_proxy_cp_model       replay_log (+ journal adapter, HTTP replayer), config_writer,
 #                              yaml_route_store (files, HTTP)
-#   ficus_proxy_cp_service     audit_log
+#   ficus_proxy_cp_service     audit_log, metrics_scraper (binlog follower's /metrics)
 #   ficus_proxy_cp_api         control-plane mirror sink, admin endpoints + dashboard
 #   ficus_proxy_dashboard      embedded dashboard assets (FindEmbeddedAsset)
 # ficus-proxy (defined in CMakeLists.txt) is linked with the control plane here.
@@ -28,7 +28,8 @@ add_library(ficus_proxy_cp_domain STATIC
   ${FICUS_CP_SRC}/domain/route_group.cc
   ${FICUS_CP_SRC}/domain/write_tracker.cc
   ${FICUS_CP_SRC}/domain/control_state.cc
-  ${FICUS_CP_SRC}/domain/fleet_report.cc)
+  ${FICUS_CP_SRC}/domain/fleet_report.cc
+  ${FICUS_CP_SRC}/domain/follower_status.cc)
 target_include_directories(ficus_proxy_cp_domain PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_domain PUBLIC ficus_proxy_domain ficus::common Boost::json
                                                    Threads::Threads)
@@ -43,6 +44,7 @@ ficus_gtest(strangler_proxy_cp_domain_test
           ${FICUS_CP_SRC}/domain/route_group_test.cc
           ${FICUS_CP_SRC}/domain/write_tracker_test.cc
           ${FICUS_CP_SRC}/domain/control_state_test.cc
+          ${FICUS_CP_SRC}/domain/follower_status_test.cc
   LIBS ficus_proxy_cp_domain)
 
 # model: durable replay log, atomic config write-back.
@@ -62,14 +64,17 @@ ficus_gtest(strangler_proxy_cp_model_test
           ${FICUS_CP_SRC}/model/config_writer_test.cc
   LIBS ficus_proxy_cp_model)
 
-# service: audit log.
+# service: audit log, the periodic /metrics scraper (binlog follower).
 add_library(ficus_proxy_cp_service STATIC ${FICUS_CP_SRC}/service/audit_log.cc
-                                          ${FICUS_CP_SRC}/service/json_text.cc)
+                                          ${FICUS_CP_SRC}/service/json_text.cc
+                                          ${FICUS_CP_SRC}/service/metrics_scraper.cc)
 target_include_directories(ficus_proxy_cp_service PUBLIC ${FICUS_CP_SRC})
-target_link_libraries(ficus_proxy_cp_service PUBLIC ficus::common Boost::json)
+target_link_libraries(ficus_proxy_cp_service PUBLIC ficus::common ficus::http Boost::json
+                                                    Threads::Threads)
 
 ficus_gtest(strangler_proxy_cp_service_test
   SOURCES ${FICUS_CP_SRC}/service/audit_log_test.cc ${FICUS_CP_SRC}/service/json_text_test.cc
+          ${FICUS_CP_SRC}/service/metrics_scraper_test.cc
   LIBS ficus_proxy_cp_service)
 
 # dashboard: uPlot from the npm registry (package-lock.json committed), page
@@ -126,7 +131,7 @@ ficus_gtest(strangler_proxy_cp_api_test
 if(TARGET ficus-proxy)
   target_link_libraries(ficus-proxy PRIVATE ficus_proxy_cp_api ficus_proxy_cp_model)
 endif()
-foreach(t ficus_proxy_cp_api ficus_proxy_cp_model)
+foreach(t ficus_proxy_cp_api ficus_proxy_cp_model ficus_proxy_cp_service strangler_proxy_cp_service_test)
   target_compile_options(${t} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-mismatched-new-delete>)
 endforeach()
 

@@ -41,6 +41,7 @@
 #include "domain/control_plane.h"
 #include "domain/control_state.h"
 #include "domain/fleet_report.h"
+#include "domain/follower_status.h"
 #include "ficus/http/server.h"
 #include "model/config_file.h"
 #include "model/etcd_control_store.h"
@@ -52,6 +53,7 @@
 #include "service/audit_log.h"
 #include "service/clock.h"
 #include "service/metrics.h"
+#include "service/metrics_scraper.h"
 
 namespace asio = boost::asio;
 using namespace ficus;         // NOLINT(google-build-using-namespace): main wires everything
@@ -456,6 +458,34 @@ int main(int argc, char** argv) {
           {"replicas", etcd_store->Replicas().size()}};
     };
   }
+  // The binlog follower (cdc.metrics_url): scraped on its own thread, shown
+  // in /admin/status and on the dashboard; follows config reloads.
+  FollowerMonitor follower;
+  PeriodicScraper follower_scraper(
+      [&configured]() -> std::optional<ScrapeTarget> {
+        const auto c = configured();
+        if (c->cdc.metrics_url.empty()) return std::nullopt;
+        return ScrapeTarget{c->cdc.metrics_url, c->cdc.address.host, c->cdc.address.port,
+                            c->cdc.path, std::chrono::milliseconds(c->cdc.interval_ms),
+                            std::chrono::milliseconds(c->cdc.timeout_ms)};
+      },
+      [&follower, &configured](const ScrapeTarget& t, const Result<std::string>& body) {
+        follower.Record(t.url, configured()->cdc.lag_warn_s, body, UnixMs());
+      },
+      [&follower] { follower.Unconfigure(); });
+  admin_deps.cdc_json = [&follower] { return FollowerStatusToJson(follower.Snapshot()); };
+  admin_api.AddCollector([&follower, &metrics] {
+    const auto s = follower.Snapshot();
+    if (s.state == FollowerState::kNotConfigured) return;
+    metrics
+        .GetGauge("ficus_proxy_cdc_follower_up",
+                  "1 while the binlog follower's /metrics (cdc.metrics_url) answers; 0: alert.")
+        .Set(s.state == FollowerState::kUnreachable ? 0 : 1);
+    metrics
+        .GetGauge("ficus_proxy_cdc_lagging",
+                  "1 while the binlog follower's lag is over cdc.lag_warn_s (alert).")
+        .Set(s.state == FollowerState::kLagging ? 1 : 0);
+  });
   AdminRoutes admin_routes(std::move(admin_deps));
   admin_api.AddHandler([&admin_routes](http::Request& r) { return admin_routes.Handle(r); });
   auto admin_opts = ServerOptionsFor(first, first.admin_listen, 1);
@@ -482,6 +512,7 @@ int main(int argc, char** argv) {
 
   HealthChecker health(control.get_executor(), proxy);
   health.Start();
+  follower_scraper.Start();
 
   if (etcd_store) {
     // A change seen through the watch: trips and the route overlay, applied on
@@ -583,6 +614,7 @@ int main(int argc, char** argv) {
 
   control.run();
   if (drainer.joinable()) drainer.join();
+  follower_scraper.Stop();
   if (etcd_store) etcd_store->Stop();  // revokes the lease: leaves the fleet at once
   replayer.Stop();
   spdlog::info("replay log: {} writes pending at exit", journal.Stats().backlog);

@@ -206,6 +206,7 @@ http::Response AdminRoutes::Status() const {
   }
   o["fallbacks"] = std::move(tripped);
   o["control"] = d_.control_json ? d_.control_json() : json::object{{"store", "file"}};
+  o["cdc"] = d_.cdc_json ? d_.cdc_json() : json::object{{"state", "not_configured"}};
   return JsonResponse(200, o);
 }
 

@@ -14,7 +14,9 @@
 // is guarded like the change it is (shadow -> the configured canary/full:
 // modern gains users), 409 with the reason after wait_s.
 //   GET  /admin/mismatches?route=NAME&limit=N   recent mismatches, newest first
-//   GET  /admin/status            replay log, fallbacks, config generation
+//   GET  /admin/status            replay log, fallbacks, config generation, control store,
+//                                 cdc (the binlog follower: state ok|lagging|unreachable|
+//                                 not_configured, lag, events/s, last GTID; follower_status.h)
 //
 // Reads are open. Changes need `Authorization: Bearer <token>` from the token
 // file (401 without one, 403 when not accepted or changes are disabled), are
@@ -75,6 +77,9 @@ struct AdminDeps {
   std::function<boost::json::value(const std::string& route)> fleet_json;
   // The control store's state for /admin/status ("control").
   std::function<boost::json::value()> control_json;
+  // The binlog follower for /admin/status ("cdc"; domain/follower_status.h).
+  // Unset: {"state":"not_configured"}.
+  std::function<boost::json::value()> cdc_json;
 };
 
 class AdminRoutes {

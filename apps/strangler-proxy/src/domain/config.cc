@@ -315,11 +315,44 @@ Route ParseRoute(const YAML::Node& node, const std::string& path, const Config& 
   return r;
 }
 
+Config::Cdc ParseCdc(const YAML::Node& node) {
+  ExpectMap(node, "cdc", {"metrics_url", "lag_warn_s", "interval_ms", "timeout_ms"});
+  Config::Cdc c;
+  if (!node["metrics_url"]) {
+    Fail("cdc.metrics_url", "is required (http://host:port/metrics of profile-migrator follow)");
+  }
+  c.metrics_url = NonEmpty(node["metrics_url"], "cdc.metrics_url");
+  constexpr std::string_view kScheme = "http://";
+  if (!c.metrics_url.starts_with(kScheme)) Fail("cdc.metrics_url", "must start with http://");
+  auto rest = c.metrics_url.substr(kScheme.size());
+  const auto slash = rest.find('/');
+  if (slash != std::string::npos) {
+    c.path = rest.substr(slash);
+    rest.resize(slash);
+    if (c.path.find_first_of("?# \t\r\n") != std::string::npos) {
+      Fail("cdc.metrics_url", "path must be plain (no query, fragment or whitespace)");
+    }
+  }
+  c.address = ParseHostPort(rest, "cdc.metrics_url");
+  if (c.address.port == 0) Fail("cdc.metrics_url", "port must be 1..65535");
+  if (node["lag_warn_s"]) {
+    c.lag_warn_s = static_cast<uint32_t>(Unsigned(node["lag_warn_s"], "cdc.lag_warn_s", 1, 86400));
+  }
+  if (node["interval_ms"]) {
+    c.interval_ms =
+        static_cast<uint32_t>(Unsigned(node["interval_ms"], "cdc.interval_ms", 100, 60000));
+  }
+  if (node["timeout_ms"]) {
+    c.timeout_ms = static_cast<uint32_t>(Unsigned(node["timeout_ms"], "cdc.timeout_ms", 50, 60000));
+  }
+  return c;
+}
+
 std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view base_dir) {
   if (!root || root.IsNull()) Fail("", "config is empty");
   ExpectMap(root, "",
             {"listen", "admin", "workers", "default_backend", "access_log", "drain_timeout_ms",
-             "limits", "backends", "cohorts", "mirror", "routes", "replay", "control"});
+             "limits", "backends", "cohorts", "mirror", "routes", "replay", "control", "cdc"});
   auto cfg = std::make_shared<Config>();
   auto resolve = [&](std::string p) {
     if (!p.empty() && p[0] != '/' && p != "-" && p != "off" && !base_dir.empty()) {
@@ -398,6 +431,7 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
       Fail("control.endpoints", "at least one etcd endpoint (host:port) with store etcd");
     }
   }
+  if (root["cdc"]) cfg->cdc = ParseCdc(root["cdc"]);
   if (root["workers"])
     cfg->workers = static_cast<uint32_t>(Unsigned(root["workers"], "workers", 0, 256));
   if (root["access_log"]) cfg->access_log = resolve(NonEmpty(root["access_log"], "access_log"));

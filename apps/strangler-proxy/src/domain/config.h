@@ -139,6 +139,16 @@ struct Config {
     std::string state_file;  // snapshot to start from while etcd is down ("" = refuse)
     uint32_t timeout_ms = 2000;
   } control;
+  // The binlog follower (`profile-migrator follow --metrics-listen`) whose
+  // lag, events/s and last GTID the admin status and dashboard show.
+  struct Cdc {
+    std::string metrics_url;  // empty: no follower watched
+    HostPort address;         // of metrics_url
+    std::string path = "/metrics";
+    uint32_t lag_warn_s = 5;  // lag above this: state lagging, dashboard warning
+    uint32_t interval_ms = 1000;
+    uint32_t timeout_ms = 1000;
+  } cdc;
   uint32_t workers = 0;  // event loops; 0 = one per core
   std::string default_backend = "legacy";
   std::string access_log = "-";  // file path, "-" (stdout) or "off"

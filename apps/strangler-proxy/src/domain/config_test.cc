@@ -119,6 +119,45 @@ TEST(Config, PercentParsing) {
   }
 }
 
+TEST(Config, CdcFollowerMetricsUrl) {
+  const std::string base = R"(
+backends: {legacy: {url: "http://127.0.0.1:1"}}
+CDC
+)";
+  auto none = ParseConfig(Replace(base, "CDC", ""));
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE((*none)->cdc.metrics_url.empty());
+  auto cfg = ParseConfig(Replace(base, "CDC", "cdc: {metrics_url: http://127.0.0.1:9904/metrics}"));
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ((*cfg)->cdc.metrics_url, "http://127.0.0.1:9904/metrics");
+  EXPECT_EQ((*cfg)->cdc.address.ToString(), "127.0.0.1:9904");
+  EXPECT_EQ((*cfg)->cdc.path, "/metrics");
+  EXPECT_EQ((*cfg)->cdc.lag_warn_s, 5u);
+  EXPECT_EQ((*cfg)->cdc.interval_ms, 1000u);
+  auto bare = ParseConfig(Replace(
+      base, "CDC", "cdc: {metrics_url: \"http://localhost:9\", lag_warn_s: 30, timeout_ms: 200}"));
+  ASSERT_TRUE(bare) << bare.error().message;
+  EXPECT_EQ((*bare)->cdc.path, "/metrics");
+  EXPECT_EQ((*bare)->cdc.lag_warn_s, 30u);
+  EXPECT_EQ((*bare)->cdc.timeout_ms, 200u);
+  EXPECT_EQ(ErrorOf(Replace(base, "CDC", "cdc: {lag_warn_s: 5}")),
+            "cdc.metrics_url: is required (http://host:port/metrics of profile-migrator follow)");
+  EXPECT_EQ(ErrorOf(Replace(base, "CDC", "cdc: {metrics_url: 127.0.0.1:9904}")),
+            "cdc.metrics_url: must start with http://");
+  EXPECT_EQ(ErrorOf(Replace(base, "CDC", "cdc: {metrics_url: \"http://127.0.0.1/metrics\"}")),
+            "cdc.metrics_url: must be host:port");
+  EXPECT_EQ(ErrorOf(Replace(base, "CDC", "cdc: {metrics_url: \"http://127.0.0.1:0/metrics\"}")),
+            "cdc.metrics_url: port must be 1..65535");
+  EXPECT_EQ(ErrorOf(Replace(base, "CDC", "cdc: {metrics_url: \"http://127.0.0.1:1/m?x=1\"}")),
+            "cdc.metrics_url: path must be plain (no query, fragment or whitespace)");
+  EXPECT_EQ(ErrorOf(Replace(base, "CDC",
+                            "cdc: {metrics_url: \"http://127.0.0.1:1/\", lag_warn_s: 0}")),
+            "cdc.lag_warn_s: must be between 1 and 86400");
+  EXPECT_EQ(ErrorOf(Replace(base, "CDC", "cdc: {metrics_url: \"http://127.0.0.1:1/\", lag: 5}"))
+                .rfind("cdc.lag: unknown key (allowed: metrics_url|lag_warn_s|interval_ms|", 0),
+            0u);
+}
+
 TEST(Config, DeployExampleParsesWithEveryKey) {
   // deploy/proxy.example.yaml documents every key; it must stay valid.
   const char* src = std::getenv("FICUS_SOURCE_DIR");
@@ -138,6 +177,8 @@ TEST(Config, DeployExampleParsesWithEveryKey) {
   EXPECT_EQ(legacy->idle_timeout_ms, 60000u);
   EXPECT_EQ(legacy->total_timeout_ms, 0u);
   EXPECT_EQ((*cfg)->routes[0].compare.max_bytes, 1048576u);
+  EXPECT_EQ((*cfg)->cdc.metrics_url, "http://127.0.0.1:9904/metrics");
+  EXPECT_EQ((*cfg)->cdc.lag_warn_s, 5u);
 }
 
 TEST(Config, PerPhaseTimeoutsAndCompareLimit) {
