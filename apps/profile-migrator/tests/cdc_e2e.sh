@@ -10,7 +10,7 @@
 # a case says otherwise (`single`: a writer without the token's file).
 #
 #   cdc_e2e.sh CASE MIGRATOR_BIN BUILD_DIR
-#   CASE: sql | kill9 | backfill | purged | faults | single | reject | reconnect | shadow
+#   CASE: sql | kill9 | backfill | purged | faults | single | reject | reconnect | shadow | proxy
 # Writer binary: $FICUS_WRITER_BIN, else BUILD_DIR/apps/profile-writer/profile-writer.
 set -euo pipefail
 CASE=$1
@@ -66,7 +66,7 @@ start_writer() {
 }
 
 # start_follow [ARGS...]: the follower in the background (FOLLOW_PID), its
-# /metrics port in METRICS.
+# /metrics URL in METRICS (port FOLLOW_METRICS_LISTEN, default any free one).
 # expect_follower_exit3 SECONDS: the follower must exit 3 within SECONDS
 # (bounded: a follower that goes on is killed and the case fails).
 expect_follower_exit3() {
@@ -86,7 +86,7 @@ expect_follower_exit3() {
 
 start_follow() {
   rm -f "$STATE/metrics.port"
-  "$MIGRATOR" follow --checkpoint "$STATE/binlog.cp" --metrics-listen 127.0.0.1:0 \
+  "$MIGRATOR" follow --checkpoint "$STATE/binlog.cp" --metrics-listen "${FOLLOW_METRICS_LISTEN:-127.0.0.1:0}" \
     --metrics-port-file "$STATE/metrics.port" --failures "$STATE/failures.jsonl" "$@" \
     >>"$STATE/follow.out" 2>>"$STATE/follow.log" &
   FOLLOW_PID=$!
@@ -609,6 +609,118 @@ YAML
     fi
     echo "   ($mismatched_upd update mismatches, all of group B users racing SQL writes)"
   fi
+}
+
+# The proxy's view of the follower (its dashboard panel): a real ficus-proxy
+# whose cdc.metrics_url is the real follower's /metrics. /admin/status "cdc"
+# shows the follower's last GTID (the server's position once caught up), its
+# lag and events/s; `lagging` while the writer is down and the lag passes
+# lag_warn_s; `unreachable` (with the reason, the last GTID kept) while the
+# follower is stopped; ok again when it is back; not_configured once a reload
+# drops `cdc:`. A bad cdc key is refused at start naming the key.
+case_proxy() {
+  local proxy_bin=${FICUS_PROXY_BIN:-$BUILD_DIR/apps/strangler-proxy/ficus-proxy}
+  [ -x "$proxy_bin" ] || fail "ficus-proxy not built at $proxy_bin"
+  start_mysql
+  start_writer
+  local wport=${WRITER_URL##*:}
+  start_follow --start-gtid "$(sql "SELECT @@gtid_binlog_pos")"
+  local mlisten=127.0.0.1:${METRICS#http://127.0.0.1:}
+  mlisten=${mlisten%/metrics}
+  mkdir -p "$STATE/proxy"
+  proxy_yaml() {
+    printf 'listen: 127.0.0.1:0\nadmin: {listen: 127.0.0.1:0}\n'
+    printf 'backends:\n  legacy: {url: %s}\n%s\n' "$WRITER_URL" "$1"
+  }
+  step "a bad cdc key is refused at start, naming it"
+  proxy_yaml "cdc: {metrics_url: $METRICS, lag_warn_s: 0}" >"$STATE/proxy/bad.yaml"
+  local rc=0
+  timeout 20 "$proxy_bin" --config "$STATE/proxy/bad.yaml" >"$STATE/proxy-bad.out" 2>&1 || rc=$?
+  [ $rc = 2 ] || fail "proxy with a bad cdc block exited $rc, expected 2"
+  grep -q "cdc.lag_warn_s: must be between 1 and 86400" "$STATE/proxy-bad.out" ||
+    fail "message: $(tail -2 "$STATE/proxy-bad.out")"
+
+  proxy_yaml "cdc: {metrics_url: $METRICS, lag_warn_s: 2, interval_ms: 200}" >"$STATE/proxy/proxy.yaml"
+  "$proxy_bin" --config "$STATE/proxy/proxy.yaml" --ready-file "$STATE/proxy/ready.json" \
+    --replay-dir "$STATE/proxy/replay" >"$STATE/proxy.out" 2>"$STATE/proxy.log" &
+  PROXY_PID=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ -s "$STATE/proxy/ready.json" ] && break
+    kill -0 "$PROXY_PID" 2>/dev/null || fail "ficus-proxy exited at start"
+    sleep 0.1
+  done
+  local admin
+  admin=http://127.0.0.1:$(jq -r .admin "$STATE/proxy/ready.json")
+  cdc() { curl -s --max-time 2 "$admin/admin/status" | jq -c .cdc; }
+  proxy_metric() {  # (whole page first: grep -q ending the pipe early would fail it under pipefail)
+    local page
+    page=$(curl -s --max-time 2 "$admin/metrics")
+    awk -v m="$1" '$1 == m {print $2}' <<<"$page"
+  }
+  # wait_cdc JQ_CONDITION SECONDS: the proxy's cdc object satisfies it in time.
+  wait_cdc() {
+    local j
+    for ((i = 0; i < $2 * 10; i++)); do
+      j=$(cdc)
+      [ "$(jq -r "$1" <<<"$j")" = true ] && return 0
+      sleep 0.1
+    done
+    fail "proxy cdc status: wanted $1 within $2 s, got $j"
+  }
+
+  step "caught up: state ok, the server's GTID position, lag 0"
+  local u
+  u=$(uuid 9 1)
+  sql "INSERT INTO profile_attributes VALUES ('$u', 'k', 'v1', 5)"
+  caught_up 5
+  local pos
+  pos=$(sql "SELECT @@gtid_binlog_pos")
+  wait_cdc ".state == \"ok\" and .last_gtid == \"$pos\"" 3
+  local j now
+  j=$(cdc)
+  now=$(date +%s%3N)
+  jq -e --arg url "$METRICS" --argjson now "$now" '.url == $url and .lag_seconds == 0 and
+    (.events_per_s | type) == "number" and .lag_events == 0 and .writer_up == true and
+    .binlog_connected == true and .lag_warn_s == 2 and .warning == "" and .error == "" and
+    ($now - .last_scrape) < 2000' <<<"$j" >/dev/null || fail "cdc: $j"
+  echo "   $j"
+
+  step "writer down: lag grows past lag_warn_s, state lagging, then ok once it is back"
+  kill -KILL "$WRITER_PID"
+  wait "$WRITER_PID" 2>/dev/null || true
+  WRITER_PID=""
+  sql "INSERT INTO profile_attributes VALUES ('$u', 'k2', 'while-down', 6)"
+  wait_cdc '.state == "lagging" and .lag_seconds > 2 and .writer_up == false and .lag_events == 1' 15
+  j=$(cdc)
+  jq -e '.warning | test("^binlog follower lag [0-9]+\\.[0-9] s is over 2 s \\(the writer is unreachable\\)$")' \
+    <<<"$j" >/dev/null || fail "warning: $j"
+  [ "$(proxy_metric ficus_proxy_cdc_lagging)" = 1 ] || fail "ficus_proxy_cdc_lagging not 1"
+  echo "   $j"
+  start_writer "$wport"
+  caught_up 15
+  pos=$(sql "SELECT @@gtid_binlog_pos")
+  wait_cdc ".state == \"ok\" and .lag_seconds == 0 and .last_gtid == \"$pos\"" 5
+
+  step "follower stopped: unreachable, the reason and the last GTID shown; back: ok"
+  kill -TERM "$FOLLOW_PID"
+  wait "$FOLLOW_PID" || fail "follower did not stop cleanly"
+  FOLLOW_PID=""
+  wait_cdc ".state == \"unreachable\" and .last_gtid == \"$pos\" and (.error | test(\"connect 127.0.0.1:\")) and (.warning | startswith(\"binlog follower unreachable at $METRICS: \"))" 5
+  [ "$(proxy_metric ficus_proxy_cdc_follower_up)" = 0 ] || fail "ficus_proxy_cdc_follower_up not 0"
+  echo "   $(cdc)"
+  FOLLOW_METRICS_LISTEN=$mlisten start_follow
+  sql "INSERT INTO profile_attributes VALUES ('$u', 'k3', 'v3', 7)"
+  caught_up 5
+  pos=$(sql "SELECT @@gtid_binlog_pos")
+  wait_cdc ".state == \"ok\" and .last_gtid == \"$pos\" and .error == \"\"" 5
+  [ "$(proxy_metric ficus_proxy_cdc_follower_up)" = 1 ] || fail "ficus_proxy_cdc_follower_up not 1"
+
+  step "a reload without cdc: not_configured"
+  proxy_yaml "" >"$STATE/proxy/next.yaml"
+  mv "$STATE/proxy/next.yaml" "$STATE/proxy/proxy.yaml"
+  kill -HUP "$PROXY_PID"
+  wait_cdc '. == {"state": "not_configured"}' 5
 }
 
 "case_$CASE"

@@ -212,7 +212,7 @@ boost::json::value FollowerStatusToJson(const FollowerStatus& s) {
   std::string warning;
   if (s.state == FollowerState::kLagging) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "binlog follower lag %.0f s is over %.0f s", l->lag_seconds,
+    std::snprintf(buf, sizeof buf, "binlog follower lag %.1f s is over %.0f s", l->lag_seconds,
                   s.lag_warn_s);
     warning = buf;
     if (l->writer_up && !*l->writer_up) warning += " (the writer is unreachable)";

@@ -106,7 +106,7 @@ TEST(FollowerStatus, OkThenLaggingOverTheThresholdThenOkAgain) {
   const auto j = FollowerStatusToJson(s).as_object();
   EXPECT_EQ(j.at("state").as_string(), "lagging");
   EXPECT_EQ(j.at("warning").as_string(),
-            "binlog follower lag 6 s is over 5 s (the writer is unreachable)");
+            "binlog follower lag 6.0 s is over 5 s (the writer is unreachable)");
   s = NextFollowerStatus(s, kUrl, 10, FollowerText(6, "0-1-2", 11), 4000);
   EXPECT_EQ(s.state, FollowerState::kOk) << "the threshold comes with each scrape (config reload)";
 }
