@@ -1,7 +1,8 @@
 // Ficus strangler-proxy dashboard. Plain JS, no build step; uPlot is loaded
 // from the embedded uPlot.min.js. Talks to the admin API described in
 // ../CONTROL_PLANE.md: polls GET /admin/routes every second, mismatches every
-// 3 s, status every 2 s; changes go through PUT/POST with the bearer token.
+// 3 s, status every 2 s (replay log, control store, the binlog follower's
+// `cdc` object); changes go through PUT/POST with the bearer token.
 'use strict';
 (() => {
   const POLL_MS = 1000;
@@ -197,6 +198,13 @@
           el('tbody', {}, ...rows)));
       }
     }
+    const cdc = state.status && state.status.cdc;
+    if (cdc && (cdc.state === 'lagging' || cdc.state === 'unreachable')) {
+      box.append(el('div', { class: 'banner banner-warn', 'data-testid': 'cdc-banner' },
+        el('strong', { text: cdc.state === 'lagging' ? 'Binlog follower lagging' : 'Binlog follower unreachable' }),
+        el('span', { class: 'grow', text: `${cdc.warning || ''} — writes that bypass the proxy (other endpoints, jobs, SQL) reach the writer late` +
+          (cdc.state === 'unreachable' && cdc.last_ok ? `; last seen ${fmtTime(cdc.last_ok)}` : '') + '.' })));
+    }
     const rp = state.status && state.status.replay;
     if (rp && rp.full) {
       box.append(el('div', { class: 'banner banner-bad', 'data-testid': 'replay-full-banner' },
@@ -220,10 +228,53 @@
       ['mismatches', `${mmCount}`, mismatchClass(compared ? mmCount / compared : 0)],
       ['replay backlog', `${sum((r) => r.backlog)}`, sum((r) => r.backlog) ? 'v-warn' : 'v-ok'],
       ['replay log', replayLog(), 'value-sm ' + (state.status && state.status.replay && state.status.replay.full ? 'v-bad' : '')],
+      ...followerTile(),
       ['fallbacks', `${tripped}`, tripped ? 'v-bad' : 'v-ok'],
     ];
     $('#summary').replaceChildren(...tiles.map(([label, value, cls]) =>
       el('div', { class: 'stat' }, el('div', { class: 'label', text: label }), el('div', { class: 'value ' + cls, text: value }))));
+  }
+
+  // ---------- binlog follower (GET /admin/status .cdc) ----------
+  const fmtLag = (v) => (v == null ? '–' : v < 10 ? v.toFixed(1) + ' s' : Math.round(v).toLocaleString('en-US') + ' s');
+  const CDC_LABEL = { ok: 'ok', lagging: 'lagging', unreachable: 'unreachable', not_configured: 'not configured' };
+
+  function followerTile() {
+    const c = state.status && state.status.cdc;
+    if (!c || c.state === 'not_configured') return [];
+    const cls = c.state === 'ok' ? 'v-ok' : c.state === 'lagging' ? 'v-warn' : 'v-bad';
+    return [['follower lag', c.state === 'unreachable' ? 'down' : fmtLag(num(c.lag_seconds)), cls]];
+  }
+
+  function renderCdc() {
+    const c = state.status && state.status.cdc;
+    const box = $('#cdc');
+    box.hidden = !c;
+    if (!c) { delete box.dataset.state; return; }
+    const warn = c.state === 'lagging' || c.state === 'unreachable';
+    box.classList.toggle('cdc-warn', warn);
+    box.dataset.state = c.state;
+    const badge = $('#cdc-state');
+    badge.textContent = CDC_LABEL[c.state] || c.state;
+    badge.className = 'badge ' + (c.state === 'ok' ? 'badge-ok' : c.state === 'lagging' ? 'badge-warn' : c.state === 'unreachable' ? 'badge-bad' : 'badge-muted');
+    const stat = (label, value, cls, testid, title) => el('div', { class: 'stat' + (testid === 'cdc-gtid' ? ' wide' : ''), title: title || '' },
+      el('div', { class: 'label', text: label }), el('div', { class: 'value ' + (cls || ''), 'data-testid': testid, text: value }));
+    if (c.state === 'not_configured') {
+      $('#cdc-body').replaceChildren(el('div', { class: 'muted small', text: 'No follower configured: set cdc.metrics_url in the proxy config to the /metrics of `profile-migrator follow`.' }));
+      return;
+    }
+    const stale = c.state === 'unreachable';
+    const lag = num(c.lag_seconds);
+    const lagCls = stale ? 'muted' : lag != null && lag > c.lag_warn_s ? 'v-warn' : 'v-ok';
+    const bool = (v, yes, no) => (v == null ? '–' : v ? yes : no);
+    $('#cdc-body').replaceChildren(
+      stat('lag', fmtLag(lag), lagCls, 'cdc-lag', `age of the oldest change read from the binlog and not yet acknowledged by the writer; warning over ${c.lag_warn_s} s` + (stale ? ' (last known value)' : '')),
+      stat('lag events', num(c.lag_events) == null ? '–' : String(c.lag_events), stale ? 'muted' : '', 'cdc-lag-events', 'row changes read, not yet acknowledged'),
+      stat('events / s', fmtRps(num(c.events_per_s)), '', 'cdc-eps', 'profile row changes applied per second'),
+      stat('last GTID', c.last_gtid == null ? '–' : (c.last_gtid || '(none yet)'), 'gtid' + (stale ? ' muted' : ''), 'cdc-gtid', 'last binlog GTID position applied and checkpointed'),
+      stat('binlog · writer', `${bool(c.binlog_connected, 'up', 'down')} · ${bool(c.writer_up, 'up', 'down')}`,
+        c.binlog_connected === false || c.writer_up === false ? 'v-bad' : '', 'cdc-links', 'the follower\'s binlog connection and the writer, as the follower sees them'),
+      stat('scraped', fmtTime(c.last_ok), stale ? 'v-bad' : 'muted', 'cdc-scraped', stale ? `last good scrape; now: ${c.error}` : c.url));
   }
 
   function replayLog() {
@@ -561,6 +612,7 @@
     setConn();
     renderBanners();
     renderSummary();
+    renderCdc();
     renderRoutes();
     drawCharts();
   }

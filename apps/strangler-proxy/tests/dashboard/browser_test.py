@@ -5,12 +5,20 @@
 
 Starts legacy (MariaDB + php-fpm + nginx), the real profile-writer and the
 real ficus-proxy (profile-update in canary 10%, profile-get in shadow), keeps
-live traffic flowing, makes one record diverge (changed in MariaDB) so the
-page has a mismatch to show, then runs dashboard_test.mjs (headless Debian
+live traffic flowing, makes one record diverge (a key written to the writer
+only) so the page has a mismatch to show, then runs dashboard_test.mjs (headless Debian
 Chromium via playwright-core): the page renders, the canary percent of
 profile-update is moved to 30% through the UI (token prompt), and a
 screenshot is saved. Afterwards the proxy's routing must follow: the share
 of fresh users served by modern is measured from the access log.
+
+With --migrator, the real binlog follower (profile-migrator follow) runs
+too and the proxy's `cdc:` watches its /metrics: once the traffic stops and
+the follower has caught up, /admin/status shows the server's GTID position
+and the page's "Binlog follower" panel shows it with the lag and events/s
+and no warning; with the writer killed and one SQL write, the lag passes
+lag_warn_s and the page shows the lagging warning; with the follower
+stopped, the page shows it unreachable (dashboard_test.mjs --cdc-only).
 """
 import argparse
 import json
@@ -25,14 +33,19 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lifecycle"))
-from harness import LegacyStack, Proxy, Writer, free_port, request, wait_for  # noqa: E402
+from harness import Follower, LegacyStack, Proxy, Writer, free_port, request, wait_for  # noqa: E402
 
 UPDATE = "/api/v1/profile/update"
 GET = "/api/v1/profile/get"
 
 
-def config(legacy_port, writer_port, work):
-    return f"""listen: 127.0.0.1:0
+LAG_WARN_S = 3
+
+
+def config(legacy_port, writer_port, work, follower_url=None):
+    cdc = (f"cdc: {{metrics_url: {follower_url}, lag_warn_s: {LAG_WARN_S}, interval_ms: 500}}\n"
+           if follower_url else "")
+    return cdc + f"""listen: 127.0.0.1:0
 admin: {{listen: 127.0.0.1:0, token_file: admin.token}}
 access_log: {work}/access.log
 backends:
@@ -66,12 +79,13 @@ def main():
     ap.add_argument("--screenshot", required=True)
     ap.add_argument("--work", default="")
     ap.add_argument("--node", default="node")
+    ap.add_argument("--migrator", default="", help="profile-migrator binary: also test the binlog follower panel")
     a = ap.parse_args()
     work = a.work or tempfile.mkdtemp(prefix="ficus-dashboard-")
     if os.path.exists(work):
         shutil.rmtree(work)
     os.makedirs(work)
-    stack = writer = proxy = None
+    stack = writer = proxy = follower = None
     stop = threading.Event()
     failures = []
     try:
@@ -79,7 +93,10 @@ def main():
         writer = Writer(a.writer, os.path.join(work, "writer-data"), os.path.join(work, "writer.log"),
                         port=free_port())
         token = uuid.uuid4().hex
-        proxy = Proxy(a.proxy, work, config(stack.port, writer.port, work), token)
+        if a.migrator:
+            follower = Follower(a.migrator, work, stack, writer.port)
+        proxy = Proxy(a.proxy, work, config(stack.port, writer.port, work,
+                                            follower.url if follower else None), token)
         users = [str(uuid.uuid4()) for _ in range(200)]
 
         def traffic(offset):
@@ -97,8 +114,12 @@ def main():
             th.start()
         time.sleep(2)
         victim = users[0]
-        stack.sql(f"UPDATE profile_attributes SET attr_value='edited-in-mysql' "
-                  f"WHERE user_id='{victim}' AND attr_key='plan'")
+        # A key only the writer gets (straight to it, not through the proxy):
+        # the binlog follower cannot undo this divergence, as it would an
+        # edit made in MariaDB.
+        s, _, b = request(writer.port, "POST", "/api/v2/profile/update",
+                          {"user_id": victim, "attributes": {"edited": "in-the-writer-only"}})
+        assert s == 200, (s, b)
         request(proxy.port, "GET", f"{GET}?user_id={victim}")
         wait_for(lambda: proxy.mismatches(), 10, "a mismatch")
         time.sleep(3)  # a few seconds of rates for the charts
@@ -136,11 +157,38 @@ def main():
             last = json.loads(f.read().splitlines()[-1])
         if last["after"]["percent"] != 30 or last["token"] != "lifecycle":
             failures.append(f"audit log: {last}")
+
+        if follower:
+            def page(state):
+                shot = a.screenshot.replace(".png", "") + ".png"
+                rc = subprocess.run([a.node, os.path.join(HERE, "dashboard_test.mjs"), "--url",
+                                     f"http://127.0.0.1:{proxy.admin}/", "--screenshot", shot,
+                                     "--cdc", state, "--cdc-only"], timeout=120).returncode
+                if rc != 0:
+                    failures.append(f"dashboard_test.mjs --cdc {state} exited {rc}")
+
+            # Caught up: the proxy shows the server's GTID position, lag 0.
+            server_pos = stack.sql_value("SELECT @@gtid_binlog_pos")
+            cdc = wait_for(lambda: (lambda c: c if c["state"] == "ok" and c["last_gtid"] == server_pos
+                                    else None)(proxy.status()["cdc"]), 30,
+                           f"the proxy's cdc status at the server's position {server_pos}")
+            print(f"follower caught up: {cdc}")
+            if cdc["lag_seconds"] != 0 or cdc["url"] != follower.url:
+                failures.append(f"cdc when caught up: {cdc}")
+            page("ok")
+            # The writer dies: the follower cannot apply a new SQL write, its lag grows.
+            writer.kill()
+            stack.sql(f"INSERT INTO profile_attributes VALUES ('{uuid.uuid4()}', 'k', 'v', 5)")
+            wait_for(lambda: proxy.status()["cdc"]["state"] == "lagging", 30, "cdc state lagging")
+            page("lagging")
+            follower.stop()
+            wait_for(lambda: proxy.status()["cdc"]["state"] == "unreachable", 15, "cdc state unreachable")
+            page("unreachable")
     except Exception as e:  # noqa: BLE001 - any failure fails the test
         failures.append(repr(e))
     finally:
         stop.set()
-        for p in (proxy, writer):
+        for p in (proxy, follower, writer):
             if p:
                 try:
                     p.stop()

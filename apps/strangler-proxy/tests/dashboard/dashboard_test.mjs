@@ -4,7 +4,7 @@
 //
 //   node dashboard_test.mjs --url http://127.0.0.1:9901/ --screenshot out.png \
 //        [--token T | --token-file F] [--route NAME] [--percent 25] \
-//        [--chromium /usr/bin/chromium] [--timeout-ms 60000]
+//        [--chromium /usr/bin/chromium] [--timeout-ms 60000] [--cdc ok|lagging|unreachable [--cdc-only]]
 //   node dashboard_test.mjs --stub --screenshot out.png    (page development only)
 //
 // Checks: the page renders one card per route of GET /admin/routes; moving
@@ -13,6 +13,11 @@
 // saved. With --stub it serves the dashboard sources and a fake admin API
 // itself (and also checks the "API unreachable" banner); the real test runs
 // against the real proxy's admin listener.
+// --cdc STATE: the binlog follower panel reaches STATE (as GET /admin/status
+// .cdc says) and shows the status's values: ok = lag, events/s and the last
+// GTID, no warning; lagging = the warning banner and the lag over the
+// threshold marked; unreachable = the warning banner, the last GTID kept.
+// --cdc-only skips the route checks (a later phase of the same stack).
 // Exit status 0 = all checks passed. Prints "N passed, M failed".
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -37,6 +42,8 @@ function parseArgs(argv) {
     else if (k === '--chromium') a.chromium = next();
     else if (k === '--timeout-ms') a.timeoutMs = Number(next());
     else if (k === '--stub') a.stub = true;
+    else if (k === '--cdc') a.cdc = next();
+    else if (k === '--cdc-only') a.cdcOnly = true;
     else throw new Error(`unknown argument ${k}`);
   }
   if (!a.screenshot) throw new Error('--screenshot PATH is required');
@@ -115,7 +122,10 @@ function startStub() {
       return send(res, 200, mismatches.filter((m) => !want || m.route === want));
     }
     if (req.method === 'GET' && url.pathname === '/admin/status') {
-      return send(res, 200, { version: 'stub', started_at: t0, replay: { backlog: 12, bytes: 1 << 20, max_bytes: 256 << 20, full: false } });
+      return send(res, 200, { version: 'stub', started_at: t0, replay: { backlog: 12, bytes: 1 << 20, max_bytes: 256 << 20, full: false },
+        cdc: { state: 'lagging', url: 'http://127.0.0.1:9904/metrics', lag_warn_s: 5, lag_seconds: 7.2 + s / 10, lag_events: 40,
+          events_per_s: 1830.5, last_gtid: '0-1-48211', binlog_connected: true, writer_up: false, last_scrape: Date.now(), last_ok: Date.now(),
+          error: '', warning: `binlog follower lag ${(7.2 + s / 10).toFixed(1)} s is over 5 s (the writer is unreachable)` } });
     }
     const m = url.pathname.match(/^\/admin\/routes\/([^/]+)(\/reset-fallback)?$/);
     if (m) {
@@ -165,6 +175,55 @@ async function getRoutes(base) {
   return res.json();
 }
 
+async function getStatus(base) {
+  const res = await fetch(new URL('/admin/status', base));
+  if (!res.ok) throw new Error(`GET /admin/status: HTTP ${res.status}`);
+  return res.json();
+}
+
+// The binlog follower panel against GET /admin/status .cdc (see the header).
+async function checkCdc(page, base, want) {
+  const deadline = Date.now() + 15000;
+  let cdc = null;
+  let shown = null;
+  // Page and status refresh on their own timers: wait until they agree.
+  while (Date.now() < deadline) {
+    cdc = (await getStatus(base)).cdc;
+    shown = await page.evaluate(() => {
+      const t = (id) => { const e = document.querySelector(`[data-testid=${id}]`); return e ? e.textContent : null; };
+      const panel = document.querySelector('[data-testid=cdc-panel]');
+      const banner = document.querySelector('[data-testid=cdc-banner]');
+      const lag = document.querySelector('[data-testid=cdc-lag]');
+      return { visible: !!panel && !panel.hidden, state: t('cdc-state'), panelState: panel && panel.dataset.state,
+        warnFrame: !!panel && panel.classList.contains('cdc-warn'), lag: t('cdc-lag'), lagClass: lag ? lag.className : '',
+        eps: t('cdc-eps'), gtid: t('cdc-gtid'), banner: banner ? banner.textContent : null,
+        tile: [...document.querySelectorAll('#summary .stat')].map((e) => e.textContent).find((x) => x.startsWith('follower lag')) || null };
+    });
+    if (cdc && cdc.state === want && shown.visible && shown.panelState === want &&
+      shown.gtid === (cdc.last_gtid || '(none yet)')) break;
+    await page.waitForTimeout(250);
+  }
+  const detail = JSON.stringify({ status: cdc, shown });
+  check(`binlog follower panel shows state ${want}`, !!cdc && cdc.state === want && shown.visible && shown.panelState === want &&
+    shown.state === (want === 'ok' ? 'ok' : want), detail);
+  check('binlog follower panel shows the last GTID of /admin/status', !!cdc && /^\d+-\d+-\d+/.test(cdc.last_gtid || '') &&
+    shown.gtid === cdc.last_gtid, `${shown.gtid} vs ${cdc && cdc.last_gtid}`);
+  const lagShown = Number.parseFloat((shown.lag || '').replace(/,/g, ''));
+  if (want === 'ok') {
+    check('ok: lag and events/s shown, no warning', Number.isFinite(lagShown) && lagShown <= cdc.lag_warn_s &&
+      /^[0-9.,]+$/.test(shown.eps || '') && shown.banner === null && !shown.warnFrame && /v-ok/.test(shown.lagClass) &&
+      /^follower lag[0-9.]+ s$/.test(shown.tile || ''), detail);
+  } else if (want === 'lagging') {
+    check('lagging: warning banner, lag over the threshold marked', Number.isFinite(lagShown) && lagShown > cdc.lag_warn_s &&
+      /v-warn/.test(shown.lagClass) && shown.warnFrame && (shown.banner || '').startsWith('Binlog follower lagging') &&
+      shown.banner.includes(`is over ${cdc.lag_warn_s} s`), detail);
+  } else {
+    check('unreachable: warning banner with the reason, last GTID kept', shown.warnFrame &&
+      (shown.banner || '').startsWith('Binlog follower unreachable') && shown.banner.includes(cdc.url) &&
+      shown.tile === 'follower lagdown', detail);
+  }
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   let stub = null;
@@ -190,55 +249,12 @@ async function main() {
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
     await page.goto(url, { waitUntil: 'load' });
-
-    const apiRoutes = await getRoutes(url);
-    check('admin API lists routes', Array.isArray(apiRoutes) && apiRoutes.length > 0, `${apiRoutes.length} routes`);
-    await page.waitForSelector('[data-testid=route]', { timeout: 10000 });
-    const shown = await page.$$eval('[data-testid=route]', (els) => els.map((e) => e.dataset.route));
-    check('page renders every route', apiRoutes.every((r) => shown.includes(r.name)), shown.join(', '));
-    const uplots = await page.$$eval('.uplot', (els) => els.length);
-    check('charts are drawn (uPlot loaded)', uplots >= 2 * apiRoutes.length, `${uplots} charts`);
-
-    const name = args.route || apiRoutes[0].name;
-    const before = apiRoutes.find((r) => r.name === name);
-    if (!before) throw new Error(`route ${name} not in /admin/routes`);
-    const target = Number.isFinite(args.percent) ? args.percent : (before.percent === 25 ? 35 : 25);
-    const card = page.locator(`[data-testid=route][data-route="${name}"]`);
-    await card.locator('.percent-input').fill(String(target));
-    await card.locator('.percent-apply').click();
-    const dialog = page.locator('#token-dialog');
-    await dialog.waitFor({ state: 'visible', timeout: 5000 });
-    check('a change asks for the admin token', true);
-    await page.fill('#token-input', token);
-    await page.click('#token-save');
-    let after = null;
-    for (let i = 0; i < 50; i++) {
-      after = (await getRoutes(url)).find((r) => r.name === name);
-      if (after && Math.abs(after.percent - target) < 0.005) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    check(`moving the canary percent of ${name} through the UI changes the proxy`, after && Math.abs(after.percent - target) < 0.005,
-      `${before.percent}% -> ${after && after.percent}% (wanted ${target}%)`);
-    await page.waitForFunction(([n, t]) => {
-      const inp = document.querySelector(`[data-route="${n}"] .percent-input`);
-      return inp && Math.abs(Number(inp.value) - t) < 0.005 && !inp.classList.contains('dirty');
-    }, [name, target], { timeout: 5000 });
-    check('the page shows the new percent', true);
-
-    const mm = await page.$$eval('[data-testid=mismatch]', (els) => els.length);
-    if (stub) check('recent mismatches are listed with highlighted fields', mm > 0 && (await page.$$eval('mark.diff', (e) => e.length)) > 0);
-    // Let the charts collect a few seconds of points before the picture.
-    await page.waitForTimeout(4000);
     fs.mkdirSync(path.dirname(path.resolve(args.screenshot)), { recursive: true });
-    await page.screenshot({ path: args.screenshot, fullPage: true });
-    check('screenshot saved', fs.statSync(args.screenshot).size > 10000, args.screenshot);
 
-    if (stub) {
-      stub.setDown(true);
-      await page.waitForSelector('[data-testid=offline-banner]', { timeout: 8000 });
-      check('API loss shows the unreachable banner and keeps the last state',
-        (await page.$$eval('[data-testid=route]', (els) => els.length)) === apiRoutes.length);
-      await page.screenshot({ path: args.screenshot.replace(/(\.png)?$/, '-offline.png'), fullPage: true });
+    if (!args.cdcOnly) await routeChecks(page, url, args, token, stub);
+    if (args.cdc) {
+      await checkCdc(page, url, args.cdc);
+      await page.screenshot({ path: args.screenshot.replace(/(\.png)?$/, `-cdc-${args.cdc}.png`), fullPage: true });
     }
     check('no JavaScript errors on the page', consoleErrors.filter((e) => !/Failed to load resource|ERR_/.test(e)).length === 0,
       consoleErrors.join(' | '));
@@ -251,6 +267,61 @@ async function main() {
   const failed = results.filter((r) => !r.ok).length;
   console.log(`${results.length - failed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
+}
+
+// Routes render, the canary percent moves through the UI, screenshot (and
+// with the stub: mismatches, the offline banner).
+async function routeChecks(page, url, args, token, stub) {
+  const apiRoutes = await getRoutes(url);
+  check('admin API lists routes', Array.isArray(apiRoutes) && apiRoutes.length > 0, `${apiRoutes.length} routes`);
+  await page.waitForSelector('[data-testid=route]', { timeout: 10000 });
+  const shown = await page.$$eval('[data-testid=route]', (els) => els.map((e) => e.dataset.route));
+  check('page renders every route', apiRoutes.every((r) => shown.includes(r.name)), shown.join(', '));
+  const uplots = await page.$$eval('.uplot', (els) => els.length);
+  check('charts are drawn (uPlot loaded)', uplots >= 2 * apiRoutes.length, `${uplots} charts`);
+
+  const name = args.route || apiRoutes[0].name;
+  const before = apiRoutes.find((r) => r.name === name);
+  if (!before) throw new Error(`route ${name} not in /admin/routes`);
+  const target = Number.isFinite(args.percent) ? args.percent : (before.percent === 25 ? 35 : 25);
+  const card = page.locator(`[data-testid=route][data-route="${name}"]`);
+  await card.locator('.percent-input').fill(String(target));
+  await card.locator('.percent-apply').click();
+  const dialog = page.locator('#token-dialog');
+  await dialog.waitFor({ state: 'visible', timeout: 5000 });
+  check('a change asks for the admin token', true);
+  await page.fill('#token-input', token);
+  await page.click('#token-save');
+  let after = null;
+  for (let i = 0; i < 50; i++) {
+    after = (await getRoutes(url)).find((r) => r.name === name);
+    if (after && Math.abs(after.percent - target) < 0.005) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  check(`moving the canary percent of ${name} through the UI changes the proxy`, after && Math.abs(after.percent - target) < 0.005,
+    `${before.percent}% -> ${after && after.percent}% (wanted ${target}%)`);
+  await page.waitForFunction(([n, t]) => {
+    const inp = document.querySelector(`[data-route="${n}"] .percent-input`);
+    return inp && Math.abs(Number(inp.value) - t) < 0.005 && !inp.classList.contains('dirty');
+  }, [name, target], { timeout: 5000 });
+  check('the page shows the new percent', true);
+
+  const mm = await page.$$eval('[data-testid=mismatch]', (els) => els.length);
+  if (stub) check('recent mismatches are listed with highlighted fields', mm > 0 && (await page.$$eval('mark.diff', (e) => e.length)) > 0);
+  // Let the charts collect a few seconds of points before the picture.
+  await page.waitForTimeout(4000);
+  fs.mkdirSync(path.dirname(path.resolve(args.screenshot)), { recursive: true });
+  await page.screenshot({ path: args.screenshot, fullPage: true });
+  check('screenshot saved', fs.statSync(args.screenshot).size > 10000, args.screenshot);
+
+  if (stub) {
+    stub.setDown(true);
+    await page.waitForSelector('[data-testid=offline-banner]', { timeout: 8000 });
+    check('API loss shows the unreachable banner and keeps the last state',
+      (await page.$$eval('[data-testid=route]', (els) => els.length)) === apiRoutes.length);
+    await page.screenshot({ path: args.screenshot.replace(/(\.png)?$/, '-offline.png'), fullPage: true });
+    stub.setDown(false);
+  }
 }
 
 main().catch((e) => {

@@ -92,6 +92,14 @@ class LegacyStack:
                         self.env["FICUS_MYSQL_USER"], "-p" + self.env["FICUS_MYSQL_PASSWORD"],
                         self.env["FICUS_MYSQL_DB"], "-e", statement], check=True, timeout=30)
 
+    def sql_value(self, query):
+        """The first column of the first row of `query`, as text."""
+        out = subprocess.run(["mariadb", "-S", self.env["FICUS_MYSQL_SOCKET"], "-u",
+                              self.env["FICUS_MYSQL_USER"], "-p" + self.env["FICUS_MYSQL_PASSWORD"],
+                              self.env["FICUS_MYSQL_DB"], "-N", "-B", "-e", query], check=True,
+                             capture_output=True, text=True, timeout=30)
+        return out.stdout.split("\n")[0].split("\t")[0]
+
     def stop(self):
         subprocess.run([self.script, "stop", self.state], capture_output=True, timeout=120)
 
@@ -116,6 +124,42 @@ class Writer:
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Follower:
+    """The binlog follower (`profile-migrator follow`) from the stack's binlog
+    position now into the writer; /metrics on a port kept across restarts."""
+
+    def __init__(self, binary, work, stack, writer_port):
+        self.binary, self.work = binary, work
+        self.env = dict(os.environ)
+        self.env.update(stack.env)
+        self.env["FICUS_WRITER_URL"] = f"http://127.0.0.1:{writer_port}"
+        self.start_gtid = stack.sql_value("SELECT @@gtid_binlog_pos")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/metrics"
+        self.proc = None
+        self.start()
+
+    def start(self):
+        log = open(os.path.join(self.work, "follower.log"), "ab")
+        self.proc = subprocess.Popen(
+            [self.binary, "follow", "--checkpoint", os.path.join(self.work, "binlog.cp"),
+             "--start-gtid", self.start_gtid, "--metrics-listen", f"127.0.0.1:{self.port}",
+             "--failures", os.path.join(self.work, "follower-failures.jsonl")],
+            stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        wait_for(lambda: self.proc.poll() is not None or request(self.port, "GET", "/metrics")[0] == 200,
+                 20, "follower /metrics")
+        assert self.proc.poll() is None, "profile-migrator follow exited at start (see follower.log)"
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
