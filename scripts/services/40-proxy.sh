@@ -6,7 +6,10 @@
 # (legacy answers, the writer gets a copy on /api/v2/..., answers compared).
 # Config $RUN_DIR/proxy/proxy.yaml is written when missing or when the ports
 # changed (its "# ports:" line), so mode changes made through the admin API
-# (written back to that file) survive a restart; delete it for the defaults. Pid file
+# (written back to that file) survive a restart; delete it for the defaults.
+# Its last line, `cdc: {metrics_url: ...}`, points the dashboard's binlog
+# follower panel at 35-follower.sh's /metrics (kept in step with
+# FICUS_FOLLOWER_METRICS_PORT; absent with FICUS_FOLLOWER=off). Pid file
 # $RUN_DIR/proxy/proxy.pid, log $RUN_DIR/logs/proxy.log, access log
 # $RUN_DIR/logs/proxy-access.log. Starting when it already runs does nothing.
 # Extra flags: FICUS_PROXY_ARGS (e.g. "--workers 2").
@@ -25,10 +28,27 @@ proxy_alive() {
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
+# The config's cdc line (empty with FICUS_FOLLOWER=off).
+proxy_cdc_line() {
+  [ "${FICUS_FOLLOWER:-on}" = off ] ||
+    echo "cdc: {metrics_url: http://127.0.0.1:$FICUS_FOLLOWER_METRICS_PORT/metrics}"
+}
+
 proxy_write_config() {
   [ -f "$PROXY_DIR/admin.token" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$PROXY_DIR/admin.token")
   local stamp="# ports: proxy=$FICUS_PROXY_PORT admin=$FICUS_ADMIN_PORT legacy=$FICUS_LEGACY_PORT writer=$FICUS_WRITER_PORT"
-  [ -f "$PROXY_CONF" ] && grep -qxF "$stamp" "$PROXY_CONF" && return 0
+  local cdc
+  cdc=$(proxy_cdc_line)
+  if [ -f "$PROXY_CONF" ] && grep -qxF "$stamp" "$PROXY_CONF"; then
+    # The operator's file stays; only its cdc line follows the follower.
+    local want
+    want=$(grep -v '^cdc:' "$PROXY_CONF"; [ -z "$cdc" ] || echo "$cdc")
+    if [ "$want" != "$(cat "$PROXY_CONF")" ]; then
+      echo "$want" >"$PROXY_CONF.tmp"
+      mv "$PROXY_CONF.tmp" "$PROXY_CONF"
+    fi
+    return 0
+  fi
   cat >"$PROXY_CONF.tmp" <<EOF
 # ficus-proxy config written by scripts/services/40-proxy.sh (make run).
 $stamp
@@ -59,6 +79,7 @@ routes:
     compare: {ignore: [data.updated_at]}
     fallback: {error_rate: 0.05, window_s: 30, min_requests: 50}
 EOF
+  [ -z "$cdc" ] || echo "$cdc" >>"$PROXY_CONF.tmp"
   mv "$PROXY_CONF.tmp" "$PROXY_CONF"
 }
 
@@ -128,5 +149,5 @@ proxy_mode_note() {
 
 svc_urls() {
   echo "  strangler proxy  http://127.0.0.1:$FICUS_PROXY_PORT  ($(proxy_mode_note); config $PROXY_CONF)"
-  echo "  proxy dashboard  http://127.0.0.1:$FICUS_ADMIN_PORT/  (/metrics, /healthz; admin token in $PROXY_DIR/admin.token)"
+  echo "  proxy dashboard  http://127.0.0.1:$FICUS_ADMIN_PORT/  (routes, replay backlog, binlog follower; /metrics, /healthz; admin token in $PROXY_DIR/admin.token)"
 }

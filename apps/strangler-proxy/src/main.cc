@@ -465,8 +465,11 @@ int main(int argc, char** argv) {
       [&configured]() -> std::optional<ScrapeTarget> {
         const auto c = configured();
         if (c->cdc.metrics_url.empty()) return std::nullopt;
-        return ScrapeTarget{c->cdc.metrics_url, c->cdc.address.host, c->cdc.address.port,
-                            c->cdc.path, std::chrono::milliseconds(c->cdc.interval_ms),
+        return ScrapeTarget{c->cdc.metrics_url,
+                            c->cdc.address.host,
+                            c->cdc.address.port,
+                            c->cdc.path,
+                            std::chrono::milliseconds(c->cdc.interval_ms),
                             std::chrono::milliseconds(c->cdc.timeout_ms)};
       },
       [&follower, &configured](const ScrapeTarget& t, const Result<std::string>& body) {

@@ -150,9 +150,9 @@ CDC
             "cdc.metrics_url: port must be 1..65535");
   EXPECT_EQ(ErrorOf(Replace(base, "CDC", "cdc: {metrics_url: \"http://127.0.0.1:1/m?x=1\"}")),
             "cdc.metrics_url: path must be plain (no query, fragment or whitespace)");
-  EXPECT_EQ(ErrorOf(Replace(base, "CDC",
-                            "cdc: {metrics_url: \"http://127.0.0.1:1/\", lag_warn_s: 0}")),
-            "cdc.lag_warn_s: must be between 1 and 86400");
+  EXPECT_EQ(
+      ErrorOf(Replace(base, "CDC", "cdc: {metrics_url: \"http://127.0.0.1:1/\", lag_warn_s: 0}")),
+      "cdc.lag_warn_s: must be between 1 and 86400");
   EXPECT_EQ(ErrorOf(Replace(base, "CDC", "cdc: {metrics_url: \"http://127.0.0.1:1/\", lag: 5}"))
                 .rfind("cdc.lag: unknown key (allowed: metrics_url|lag_warn_s|interval_ms|", 0),
             0u);

@@ -77,8 +77,8 @@ Result<double> Number(const Line& l) {
   const auto* last = first + l.value.size();
   auto [p, ec] = std::from_chars(first, last, v);
   if (ec != std::errc() || p != last || !std::isfinite(v)) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     std::string(l.name) + ": value '" + std::string(l.value) + "' is not a number");
+    return MakeError(ErrorCode::kInvalidArgument, std::string(l.name) + ": value '" +
+                                                      std::string(l.value) + "' is not a number");
   }
   return v;
 }
@@ -139,9 +139,9 @@ Result<FollowerSample> ParseFollowerMetrics(std::string_view text) {
     }
   }
   if (!have_lag || !have_gtid) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "not a binlog follower's /metrics: " +
-                         std::string(!have_lag ? kLag : kGtid) + " missing");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "not a binlog follower's /metrics: " + std::string(!have_lag ? kLag : kGtid) + " missing");
   }
   return s;
 }
@@ -168,8 +168,8 @@ FollowerStatus NextFollowerStatus(const FollowerStatus& prev, const std::string&
   next.url = url;
   next.lag_warn_s = lag_warn_s;
   next.last_scrape_ms = now_ms;
-  Result<FollowerSample> sample =
-      scrape ? ParseFollowerMetrics(*scrape) : Result<FollowerSample>(tl::unexpected(scrape.error()));
+  Result<FollowerSample> sample = scrape ? ParseFollowerMetrics(*scrape)
+                                         : Result<FollowerSample>(tl::unexpected(scrape.error()));
   if (!sample) {
     next.state = FollowerState::kUnreachable;
     next.error = sample.error().message;
@@ -186,8 +186,7 @@ FollowerStatus NextFollowerStatus(const FollowerStatus& prev, const std::string&
     next.events_per_s = (*sample->rows_applied_total - *next.last->rows_applied_total) * 1000.0 /
                         static_cast<double>(now_ms - next.last_ok_ms);
   }
-  next.state =
-      sample->lag_seconds > lag_warn_s ? FollowerState::kLagging : FollowerState::kOk;
+  next.state = sample->lag_seconds > lag_warn_s ? FollowerState::kLagging : FollowerState::kOk;
   next.last = std::move(*sample);
   next.last_ok_ms = now_ms;
   return next;

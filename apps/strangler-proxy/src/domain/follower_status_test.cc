@@ -61,8 +61,9 @@ TEST(FollowerMetrics, EmptyGtidAndEscapesInLabels) {
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->last_gtid, "");
   EXPECT_FALSE(s->rows_per_s);
-  auto t = ParseFollowerMetrics("ficus_cdc_lag_seconds 1 1700000000000\n"
-                                "ficus_cdc_last_applied_gtid{gtid=\"a\\\\b\\\"c\"} 1\n");
+  auto t = ParseFollowerMetrics(
+      "ficus_cdc_lag_seconds 1 1700000000000\n"
+      "ficus_cdc_last_applied_gtid{gtid=\"a\\\\b\\\"c\"} 1\n");
   ASSERT_TRUE(t) << t.error().message;
   EXPECT_EQ(t->last_gtid, "a\\b\"c");
   EXPECT_EQ(t->lag_seconds, 1);
@@ -70,8 +71,9 @@ TEST(FollowerMetrics, EmptyGtidAndEscapesInLabels) {
 
 TEST(FollowerMetrics, NotAFollowerNamesTheMissingMetric) {
   // e.g. the writer's /metrics given by mistake.
-  auto s = ParseFollowerMetrics("# TYPE ficus_writer_requests_total counter\n"
-                                "ficus_writer_requests_total{route=\"x\"} 5\n");
+  auto s = ParseFollowerMetrics(
+      "# TYPE ficus_writer_requests_total counter\n"
+      "ficus_writer_requests_total{route=\"x\"} 5\n");
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("ficus_cdc_lag_seconds missing"), std::string::npos)
       << s.error().message;
@@ -81,10 +83,10 @@ TEST(FollowerMetrics, NotAFollowerNamesTheMissingMetric) {
 }
 
 TEST(FollowerMetrics, MalformedLinesAreErrorsNamingTheMetric) {
-  for (const char* bad : {"ficus_cdc_lag_seconds abc\nficus_cdc_last_applied_gtid{gtid=\"x\"} 1\n",
-                          "ficus_cdc_lag_seconds\n", "ficus_cdc_lag_seconds NaN\n",
-                          "ficus_cdc_last_applied_gtid{gtid=\"x} 1\n",
-                          "ficus_cdc_last_applied_gtid{gtid} 1\n"}) {
+  for (const char* bad :
+       {"ficus_cdc_lag_seconds abc\nficus_cdc_last_applied_gtid{gtid=\"x\"} 1\n",
+        "ficus_cdc_lag_seconds\n", "ficus_cdc_lag_seconds NaN\n",
+        "ficus_cdc_last_applied_gtid{gtid=\"x} 1\n", "ficus_cdc_last_applied_gtid{gtid} 1\n"}) {
     auto s = ParseFollowerMetrics(bad);
     ASSERT_FALSE(s) << bad;
     EXPECT_EQ(s.error().message.rfind("ficus_cdc_", 0), 0u) << s.error().message;
