@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/detached.hpp>
 
 #include "ficus/cql/types.h"
@@ -132,10 +133,16 @@ TEST(CqlConnection, ManyInFlightAnsweredOutOfOrderReachTheirOwnRequests) {
   std::set<std::int16_t> streams;
   for (auto& q : queries) streams.insert(q.stream);
   EXPECT_EQ(streams.size(), static_cast<std::size_t>(kN));
+  // Roughly reversed: the first query (answered ~130 ms after the last one)
+  // comes in the last quarter. Not exactly: a loaded machine may wake the
+  // peer's timers a few ms late (a CI run saw queries 0 and 1 swap).
   auto order = peer.AnswerOrder();
   std::vector<std::int16_t> answered(order.end() - kN, order.end());
-  EXPECT_EQ(answered.front(), queries.back().stream);
-  EXPECT_EQ(answered.back(), queries.front().stream);
+  const auto first_at = std::find(answered.begin(), answered.end(), queries.front().stream);
+  ASSERT_NE(first_at, answered.end());
+  EXPECT_GE(first_at - answered.begin(), kN * 3 / 4);
+  const auto last_at = std::find(answered.begin(), answered.end(), queries.back().stream);
+  EXPECT_LT(last_at - answered.begin(), kN / 4);
   EXPECT_EQ(c->in_flight(), 0u);
   c->Close();
 }

@@ -1,9 +1,9 @@
 #include "api/bulk_response.h"
 
 #include "api/envelope.h"
-#include "api/json_text.h"
 #include "api/status_map.h"
 #include "domain/validation.h"
+#include "ficus/json_text.h"
 
 namespace ficus::writer::api {
 namespace {

@@ -1,8 +1,8 @@
 #include "api/envelope.h"
 
-#include "api/json_text.h"
 #include "domain/timestamp.h"
 #include "domain/validation.h"
+#include "ficus/json_text.h"
 
 namespace ficus::writer::api {
 

@@ -2,17 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include "api/json_text.h"
 #include "domain/validation.h"
 
 namespace ficus::writer::api {
 namespace {
-
-TEST(WriterJsonText, EscapesLikePhpUnescapedSlashesAndUnicode) {
-  std::string out;
-  AppendJsonString(out, "\xE6\x9D\x8E \"q\" \\ / \x01\b\f\n\r\t\x1f\x7f\xE2\x80\xA8");
-  EXPECT_EQ(out, "\"\xE6\x9D\x8E \\\"q\\\" \\\\ / \\u0001\\b\\f\\n\\r\\t\\u001f\x7f\xE2\x80\xA8\"");
-}
 
 TEST(WriterEnvelope, ErrorAndOkBodies) {
   EXPECT_EQ(ErrorBody(400, "attributes.\"x: bad"),

@@ -86,10 +86,4 @@ void AccessLog::Flush() {
   if (fd_ >= 0) WriteOutLocked();
 }
 
-void AppendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  http::AppendJsonEscaped(out, s);
-  out.push_back('"');
-}
-
 }  // namespace ficus::proxy

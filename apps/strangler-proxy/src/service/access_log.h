@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "ficus/json_text.h"
 #include "ficus/result.h"
 
 namespace ficus::proxy {
@@ -49,7 +50,7 @@ class AccessLog {
   std::atomic<uint64_t> dropped_{0};
 };
 
-// Appends `s` as a JSON string literal (with quotes).
-void AppendJsonString(std::string& out, std::string_view s);
+// Appends `s` as a JSON string literal (with quotes): ficus/json_text.h.
+using ficus::AppendJsonString;
 
 }  // namespace ficus::proxy

@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ficus/json_text.h"
+
 namespace ficus::http {
 
 class BodyStream;    // body_stream.h
@@ -171,9 +173,9 @@ struct Response {
                        std::string_view content_type = "text/plain; charset=utf-8");
 };
 
-// Appends `s` JSON-escaped (quotes, backslash, control characters; non-ASCII
-// and '/' are written as-is, per the contract) to `out`.
-void AppendJsonEscaped(std::string& out, std::string_view s);
+// JSON-escapes `s` onto `out` (ficus/json_text.h: as PHP's json_encode does
+// for the contract's envelope).
+using ficus::AppendJsonEscaped;
 
 // Percent-decodes `s` ('+' becomes a space). Invalid escapes are kept as-is.
 std::string PercentDecode(std::string_view s);
