@@ -29,7 +29,8 @@ add_library(ficus_proxy_cp_domain STATIC
   ${FICUS_CP_SRC}/domain/write_tracker.cc
   ${FICUS_CP_SRC}/domain/control_state.cc
   ${FICUS_CP_SRC}/domain/fleet_report.cc
-  ${FICUS_CP_SRC}/domain/follower_status.cc)
+  ${FICUS_CP_SRC}/domain/follower_status.cc
+  ${FICUS_CP_SRC}/domain/autopilot.cc)
 target_include_directories(ficus_proxy_cp_domain PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_domain PUBLIC ficus_proxy_domain ficus::common Boost::json
                                                    Threads::Threads)
@@ -45,6 +46,7 @@ ficus_gtest(strangler_proxy_cp_domain_test
           ${FICUS_CP_SRC}/domain/write_tracker_test.cc
           ${FICUS_CP_SRC}/domain/control_state_test.cc
           ${FICUS_CP_SRC}/domain/follower_status_test.cc
+          ${FICUS_CP_SRC}/domain/autopilot_test.cc
   LIBS ficus_proxy_cp_domain)
 
 # model: durable replay log, atomic config write-back.

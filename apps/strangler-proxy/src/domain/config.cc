@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
 #include <initializer_list>
@@ -21,6 +22,32 @@ struct ConfigError {
 
 [[noreturn]] void Fail(const std::string& path, const std::string& message) {
   throw ConfigError{path, message};
+}
+
+// A YAML subtree as JSON (plain scalars that read as numbers or booleans
+// become numbers or booleans; quoted ones stay strings), for the parts of the
+// config that the admin API also takes as JSON (the autopilot plan).
+boost::json::value YamlToJson(const YAML::Node& node) {
+  if (node.IsMap()) {
+    boost::json::object o;
+    for (const auto& kv : node) o[kv.first.as<std::string>()] = YamlToJson(kv.second);
+    return o;
+  }
+  if (node.IsSequence()) {
+    boost::json::array a;
+    for (const auto& x : node) a.push_back(YamlToJson(x));
+    return a;
+  }
+  if (!node.IsScalar()) return nullptr;
+  const std::string& s = node.Scalar();
+  if (node.Tag() == "?") {
+    if (s == "true") return true;
+    if (s == "false") return false;
+    double d = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (!s.empty() && ec == std::errc() && p == s.data() + s.size()) return d;
+  }
+  return boost::json::string(s);
 }
 
 std::string Join(const std::string& path, const std::string& key) {
@@ -205,7 +232,7 @@ Route ParseRoute(const YAML::Node& node, const std::string& path, const Config& 
                  const MirrorPolicy& mirror_defaults) {
   ExpectMap(node, path,
             {"name", "match", "backends", "rewrite", "cohort", "mode", "percent", "paused",
-             "mirror", "compare", "fallback", "upgrade"});
+             "mirror", "compare", "fallback", "upgrade", "autopilot"});
   Route r;
   if (!node["name"]) Fail(Join(path, "name"), "is required");
   r.name = NonEmpty(node["name"], Join(path, "name"));
@@ -296,6 +323,11 @@ Route ParseRoute(const YAML::Node& node, const std::string& path, const Config& 
     }
   }
   if (node["upgrade"]) r.upgrade = Bool(node["upgrade"], Join(path, "upgrade"));
+  if (node["autopilot"]) {
+    auto plan = ParseAutopilotPlan(YamlToJson(node["autopilot"]), Join(path, "autopilot"));
+    if (!plan) throw ConfigError{"", plan.error().message};
+    r.autopilot = std::move(*plan);
+  }
   if (node["fallback"]) {
     const auto fp = Join(path, "fallback");
     ExpectMap(node["fallback"], fp, {"enabled", "error_rate", "window_s", "min_requests"});
@@ -497,6 +529,24 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
       if (!names.insert(r.name).second)
         Fail(path + ".name", "duplicate route name '" + r.name + "'");
       cfg->routes.push_back(std::move(r));
+    }
+    // Autopilot: one plan per route group (routes sharing a cohort move together).
+    std::map<std::string, std::string> plan_of_cohort;
+    for (std::size_t i = 0; i < cfg->routes.size(); ++i) {
+      const Route& r = cfg->routes[i];
+      if (!r.autopilot) continue;
+      const auto ap = "routes[" + std::to_string(i) + "].autopilot";
+      if (r.cohort.empty() && !r.autopilot->canary_steps_bp.empty()) {
+        Fail(ap + ".canary.steps",
+             "route has no cohort, so a canary sends no users to modern (add a cohort or set "
+             "steps: [])");
+      }
+      if (r.cohort.empty()) continue;
+      auto [it, fresh] = plan_of_cohort.emplace(r.cohort, r.name);
+      if (!fresh) {
+        Fail(ap, "route group " + r.cohort + " already has a plan (route " + it->second +
+                     "): one plan per group");
+      }
     }
   }
   return cfg;

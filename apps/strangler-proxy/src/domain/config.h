@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/autopilot_plan.h"
 #include "ficus/result.h"
 
 namespace ficus::proxy {
@@ -97,6 +98,9 @@ struct Route {
   MirrorPolicy mirror;
   ComparePolicy compare;
   FallbackPolicy fallback;
+  // Autopilot plan for this route's group (domain/autopilot_plan.h); at most
+  // one route of a group has one.
+  std::optional<AutopilotPlan> autopilot;
 };
 
 struct Limits {

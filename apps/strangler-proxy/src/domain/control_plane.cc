@@ -111,6 +111,9 @@ void ControlPlane::RecordPrimary(std::string_view route, bool modern, int64_t la
   std::shared_lock lock(mu_);
   if (RouteCtl* c = Find(route)) {
     (modern ? c->modern : c->legacy).Record(latency_us, error, mirrored);
+    if (!mirrored) c->served.fetch_add(1, std::memory_order_relaxed);
+    c->answers[modern].fetch_add(1, std::memory_order_relaxed);
+    if (error) c->errors[modern].fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -132,6 +135,11 @@ std::optional<RouteLive> ControlPlane::Live(std::string_view route) const {
   l.fallback_params = c->detector.Params();
   l.mismatch = ring_.Counters(route);
   l.compare_skipped = c->skipped.load(std::memory_order_relaxed);
+  l.totals.served = c->served.load(std::memory_order_relaxed);
+  l.totals.legacy_answers = c->answers[0].load(std::memory_order_relaxed);
+  l.totals.legacy_errors = c->errors[0].load(std::memory_order_relaxed);
+  l.totals.modern_answers = c->answers[1].load(std::memory_order_relaxed);
+  l.totals.modern_errors = c->errors[1].load(std::memory_order_relaxed);
   return l;
 }
 

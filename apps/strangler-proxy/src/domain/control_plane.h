@@ -45,7 +45,18 @@
 
 namespace ficus::proxy {
 
+// Cumulative answers since the process started (the autopilot's gate window
+// is built from differences of these).
+struct RouteTotals {
+  uint64_t served = 0;  // answers that served the client (either backend)
+  uint64_t legacy_answers = 0;
+  uint64_t legacy_errors = 0;
+  uint64_t modern_answers = 0;  // served + mirrored
+  uint64_t modern_errors = 0;
+};
+
 struct RouteLive {
+  RouteTotals totals;
   TrafficSnapshot legacy;
   TrafficSnapshot modern;
   MismatchCounters mismatch;
@@ -101,6 +112,9 @@ class ControlPlane {
     std::atomic<std::shared_ptr<const JsonDiffer>> differ;
     std::atomic<bool> watch_modern{false};
     std::atomic<uint64_t> skipped{0};
+    std::atomic<uint64_t> served{0};
+    std::atomic<uint64_t> answers[2] = {0, 0};  // [modern]
+    std::atomic<uint64_t> errors[2] = {0, 0};
     FallbackDetector detector;
     TrafficWindow legacy;
     TrafficWindow modern;
