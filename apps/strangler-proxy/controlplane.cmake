@@ -69,10 +69,11 @@ ficus_gtest(strangler_proxy_cp_model_test
 # service: audit log, the periodic /metrics scraper (binlog follower).
 add_library(ficus_proxy_cp_service STATIC ${FICUS_CP_SRC}/service/audit_log.cc
                                           ${FICUS_CP_SRC}/service/json_text.cc
-                                          ${FICUS_CP_SRC}/service/metrics_scraper.cc)
+                                          ${FICUS_CP_SRC}/service/metrics_scraper.cc
+                                          ${FICUS_CP_SRC}/service/webhook.cc)
 target_include_directories(ficus_proxy_cp_service PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_service PUBLIC ficus::common ficus::http Boost::json
-                                                    Threads::Threads)
+                                                    Threads::Threads spdlog::spdlog)
 
 ficus_gtest(strangler_proxy_cp_service_test
   SOURCES ${FICUS_CP_SRC}/service/audit_log_test.cc ${FICUS_CP_SRC}/service/json_text_test.cc
@@ -120,7 +121,9 @@ add_library(ficus_proxy_cp_api STATIC
   ${FICUS_CP_SRC}/api/control_plane_sink.cc
   ${FICUS_CP_SRC}/api/admin_auth.cc
   ${FICUS_CP_SRC}/api/admin_request.cc
-  ${FICUS_CP_SRC}/api/admin_routes.cc)
+  ${FICUS_CP_SRC}/api/admin_routes.cc
+  ${FICUS_CP_SRC}/api/autopilot_driver.cc
+  ${FICUS_CP_SRC}/api/admin_autopilot.cc)
 target_link_libraries(ficus_proxy_cp_api PUBLIC ficus_proxy_api ficus_proxy_cp_domain
                       ficus_proxy_cp_service ficus_proxy_dashboard)
 

@@ -34,7 +34,9 @@
 #include <thread>
 
 #include "api/admin.h"
+#include "api/admin_autopilot.h"
 #include "api/admin_routes.h"
+#include "api/autopilot_driver.h"
 #include "api/control_plane_sink.h"
 #include "api/health.h"
 #include "api/proxy.h"
@@ -489,8 +491,63 @@ int main(int argc, char** argv) {
                   "1 while the binlog follower's lag is over cdc.lag_warn_s (alert).")
         .Set(s.state == FollowerState::kLagging ? 1 : 0);
   });
+  // Autopilot (issue 15): plans that walk a route group through the
+  // migration; changes go through admin_routes like an operator's.
+  AutopilotDriver* autopilot_ptr = nullptr;
+  admin_deps.on_manual_change = [&autopilot_ptr](const std::string& route,
+                                                 const std::string& actor) {
+    if (autopilot_ptr) autopilot_ptr->OnManualChange(route, actor);
+  };
+  auto fleet_backlog = admin_deps.fleet_backlog;
   AdminRoutes admin_routes(std::move(admin_deps));
+  AutopilotDriverDeps autopilot_deps;
+  autopilot_deps.admin = &admin_routes;
+  autopilot_deps.control = &control_plane;
+  autopilot_deps.journal = &journal;
+  autopilot_deps.audit = audit->get();
+  autopilot_deps.configured = configured;
+  autopilot_deps.fleet_backlog = fleet_backlog;
+  AutopilotDriver autopilot(std::move(autopilot_deps));
+  autopilot_ptr = &autopilot;
+  AdminAutopilot admin_autopilot(autopilot, configured);
+  admin_api.AddHandler([&admin_autopilot](http::Request& r) { return admin_autopilot.Handle(r); });
   admin_api.AddHandler([&admin_routes](http::Request& r) { return admin_routes.Handle(r); });
+  admin_api.AddCollector([&autopilot, &metrics] {
+    for (const auto& g : autopilot.Gauges()) {
+      metrics
+          .GetGauge("ficus_proxy_autopilot_step",
+                    "Autopilot plan step of a route group (0 shadow, 1.. canary steps, last "
+                    "full).",
+                    {{"group", g.group}})
+          .Set(g.step);
+      metrics
+          .GetGauge("ficus_proxy_autopilot_running",
+                    "1 while an autopilot plan drives the route group; 0 paused, done or "
+                    "aborted (a paused plan waits for a human: alert).",
+                    {{"group", g.group}})
+          .Set(g.running ? 1 : 0);
+      metrics
+          .GetGauge("ficus_proxy_autopilot_failures",
+                    "Gate failures of the route group's autopilot run since its last resume.",
+                    {{"group", g.group}})
+          .Set(g.failures);
+    }
+    const auto n = autopilot.notify_counts();
+    metrics
+        .GetGauge("ficus_proxy_autopilot_notifications",
+                  "Autopilot webhook notifications by outcome (cumulative).", {{"outcome", "sent"}})
+        .Set(static_cast<int64_t>(n.sent));
+    metrics
+        .GetGauge("ficus_proxy_autopilot_notifications",
+                  "Autopilot webhook notifications by outcome (cumulative).",
+                  {{"outcome", "failed"}})
+        .Set(static_cast<int64_t>(n.failed));
+    metrics
+        .GetGauge("ficus_proxy_autopilot_notifications",
+                  "Autopilot webhook notifications by outcome (cumulative).",
+                  {{"outcome", "dropped"}})
+        .Set(static_cast<int64_t>(n.dropped));
+  });
   auto admin_opts = ServerOptionsFor(first, first.admin_listen, 1);
   http::Server admin(admin_opts, [&admin_api](http::Request& r) { return admin_api.Handle(r); });
 
@@ -516,6 +573,7 @@ int main(int argc, char** argv) {
   HealthChecker health(control.get_executor(), proxy);
   health.Start();
   follower_scraper.Start();
+  autopilot.Start();
 
   if (etcd_store) {
     // A change seen through the watch: trips and the route overlay, applied on
@@ -618,6 +676,7 @@ int main(int argc, char** argv) {
   control.run();
   if (drainer.joinable()) drainer.join();
   follower_scraper.Stop();
+  autopilot.Stop();
   if (etcd_store) etcd_store->Stop();  // revokes the lease: leaves the fleet at once
   replayer.Stop();
   spdlog::info("replay log: {} writes pending at exit", journal.Stats().backlog);

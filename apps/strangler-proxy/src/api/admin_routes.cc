@@ -247,8 +247,7 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
     }
     co_return r;
   }
-  const Route* before = FindRoute(*cfg, name);
-  if (!before) co_return Fail(404, "route: no route named '" + name + "'");
+  if (!FindRoute(*cfg, name)) co_return Fail(404, "route: no route named '" + name + "'");
   auto parsed = ParseRouteChangeRequest(req.body);
   if (!parsed) co_return Fail(400, parsed.error().message);
   RouteChange ch = parsed->change;
@@ -264,6 +263,24 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
     }
     ch.expect_revision = rev;
   }
+  const json::value no_extra;
+  auto out = co_await ApplyChange(name, ch, parsed->wait_ms, no_extra);
+  if (out.status != 200) {
+    auto r = Fail(out.status, out.error);
+    if (out.status == 503) r.headers.Set("Retry-After", "5");
+    co_return r;
+  }
+  // A manual change of a group an autopilot drives pauses it.
+  if (d_.on_manual_change) d_.on_manual_change(name, auth.token_name);
+  co_return JsonResponse(200, out.route);
+}
+
+asio::awaitable<AdminRoutes::ChangeOutcome> AdminRoutes::ApplyChange(
+    const std::string& name, const RouteChange& ch, uint32_t wait_ms,
+    const json::value& audit_extra) {
+  auto cfg = d_.configured();
+  const Route* before = FindRoute(*cfg, name);
+  if (!before) co_return ChangeOutcome{404, "route: no route named '" + name + "'", nullptr};
   // The whole group moves: routes sharing a cohort (domain/route_group.h).
   const std::vector<std::string> group = *GroupOf(*cfg, name);
   std::vector<std::pair<RouteShape, RouteShape>> moves;
@@ -279,29 +296,27 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
   }
 
   // Guard: wait (up to wait_s) for the group's backlog towards the gaining backend.
-  const auto reason = co_await Guard(*cfg, group, moves, parsed->wait_ms);
+  const auto reason = co_await Guard(*cfg, group, moves, wait_ms);
   if (reason) {
-    spdlog::warn("admin: change of route {} by {} refused: {}", name, auth.token_name, *reason);
-    co_return Fail(409, *reason);
+    spdlog::warn("admin: change of route {} by {} refused: {}", name, ch.actor, *reason);
+    co_return ChangeOutcome{409, *reason, nullptr};
   }
 
   if (auto st = d_.store->Apply(group, ch); !st) {
     const auto code = st.error().code;
-    auto r = Fail(code == ErrorCode::kInvalidArgument ? 400
-                  : code == ErrorCode::kNotFound      ? 404
-                  : code == ErrorCode::kConflict      ? 409
-                  : code == ErrorCode::kUnavailable   ? 503
-                                                      : 500,
-                  st.error().message);
-    if (code == ErrorCode::kUnavailable) r.headers.Set("Retry-After", "5");
-    co_return r;
+    co_return ChangeOutcome{code == ErrorCode::kInvalidArgument ? 400u
+                            : code == ErrorCode::kNotFound      ? 404u
+                            : code == ErrorCode::kConflict      ? 409u
+                            : code == ErrorCode::kUnavailable   ? 503u
+                                                                : 500u,
+                            st.error().message, nullptr};
   }
   if (auto st = d_.reload(); !st) {
-    co_return Fail(500, "config written but not applied: " + st.error().message);
+    co_return ChangeOutcome{500, "config written but not applied: " + st.error().message, nullptr};
   }
   cfg = d_.configured();
   const Route* after = FindRoute(*cfg, name);
-  if (!after) co_return Fail(500, "route vanished after the change");
+  if (!after) co_return ChangeOutcome{500, "route vanished after the change", nullptr};
   AuditEntry e;
   e.what = "route group " + GroupName(*after) + " (via route " + name + ")";
   e.before = Shape(*before);
@@ -312,19 +327,21 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
     if (const Route* r = FindRoute(*cfg, member)) after_json[member] = Shape(*r);
   }
   e.after.as_object()["routes"] = after_json;
-  e.token_name = auth.token_name;
+  if (!audit_extra.is_null()) e.after.as_object()["autopilot"] = audit_extra;
+  e.token_name = ch.actor;
   if (const int64_t rev = d_.store->Revision(name); rev > 0) {
     e.after.as_object()["revision"] = rev;  // the control store's revision of this change
   }
-  spdlog::info("admin: route group {} changed by {}: {} -> {}", GroupName(*after), auth.token_name,
+  spdlog::info("admin: route group {} changed by {}: {} -> {}", GroupName(*after), ch.actor,
                JsonText(e.before), JsonText(e.after));
   if (d_.audit) {
     if (auto st = d_.audit->Append(e); !st) {
       spdlog::error("admin: audit log: {}", st.error().message);
-      co_return Fail(500, "change applied but the audit log failed: " + st.error().message);
+      co_return ChangeOutcome{500, "change applied but the audit log failed: " + st.error().message,
+                              nullptr};
     }
   }
-  co_return JsonResponse(200, RouteJson(*after));
+  co_return ChangeOutcome{200, "", RouteJson(*after)};
 }
 
 asio::awaitable<http::Response> AdminRoutes::ResetFallback(http::Request& req,
@@ -379,6 +396,7 @@ asio::awaitable<http::Response> AdminRoutes::ResetFallback(http::Request& req,
       co_return Fail(500, "fallback reset but the audit log failed: " + st.error().message);
     }
   }
+  if (d_.on_manual_change) d_.on_manual_change(name, auth.token_name);
   co_return JsonResponse(200, RouteJson(*r));
 }
 

@@ -80,6 +80,9 @@ struct AdminDeps {
   // The binlog follower for /admin/status ("cdc"; domain/follower_status.h).
   // Unset: {"state":"not_configured"}.
   std::function<boost::json::value()> cdc_json;
+  // Called after an operator's change or fallback reset of `route` succeeded
+  // (the autopilot pauses a plan driving its group).
+  std::function<void(const std::string& route, const std::string& actor)> on_manual_change;
 };
 
 class AdminRoutes {
@@ -88,6 +91,21 @@ class AdminRoutes {
   boost::asio::awaitable<std::optional<http::Response>> Handle(http::Request& req);
 
   [[nodiscard]] boost::json::value RouteJson(const Route& configured) const;
+
+  // The one path of every route change (PUT and the autopilot): moves the
+  // route's group to `change` after the lossless-switch guard (waits up to
+  // wait_ms for the backlog towards the gaining backend, then 409 with the
+  // reason; never forces), writes the store, reloads and audit-logs it with
+  // change.actor (and `audit_extra` under after.autopilot when not null).
+  // status 200 with the route's JSON, or the HTTP status and the message.
+  struct ChangeOutcome {
+    unsigned status = 200;
+    std::string error;
+    boost::json::value route;
+  };
+  boost::asio::awaitable<ChangeOutcome> ApplyChange(const std::string& name,
+                                                    const RouteChange& change, uint32_t wait_ms,
+                                                    const boost::json::value& audit_extra);
 
  private:
   boost::asio::awaitable<http::Response> Change(http::Request& req, const std::string& name);
