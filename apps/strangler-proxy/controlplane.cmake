@@ -181,3 +181,18 @@ if(TARGET ficus-proxy AND TARGET ficus-test-upstream AND TARGET ficus_etcd_testi
     FICUS_TEST_UPSTREAM_BIN="$<TARGET_FILE:ficus-test-upstream>")
   add_dependencies(strangler_proxy_fleet_test ficus-proxy ficus-test-upstream)
 endif()
+
+# Autopilot (issue 15): plans walking a route group on the real proxy in
+# front of real upstream processes, time-compressed.
+if(TARGET ficus-proxy AND TARGET ficus-test-upstream)
+  ficus_gtest(strangler_proxy_autopilot_test
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/tests/blackbox/harness.cc
+            ${CMAKE_CURRENT_LIST_DIR}/tests/blackbox/autopilot_test.cc
+    LIBS Boost::json Threads::Threads
+    LABELS blackbox
+    TIMEOUT 300)
+  target_compile_definitions(strangler_proxy_autopilot_test PRIVATE
+    FICUS_PROXY_BIN="$<TARGET_FILE:ficus-proxy>"
+    FICUS_TEST_UPSTREAM_BIN="$<TARGET_FILE:ficus-test-upstream>")
+  add_dependencies(strangler_proxy_autopilot_test ficus-proxy ficus-test-upstream)
+endif()

@@ -359,9 +359,11 @@ Result<json::value> AutopilotDriver::Begin(const std::string& name,
   {
     std::lock_guard lock(mu_);
     auto& slot = entries_[t->group];
-    if (slot && slot->run.status == RunStatus::kRunning) {
-      return MakeError(ErrorCode::kConflict, "autopilot: a plan already runs for route group " +
-                                                 t->group + " (pause or abort it first)");
+    if (slot &&
+        (slot->run.status == RunStatus::kRunning || slot->run.status == RunStatus::kPaused)) {
+      return MakeError(ErrorCode::kConflict, "autopilot: route group " + t->group + " has a " +
+                                                 std::string(RunStatusName(slot->run.status)) +
+                                                 " plan (resume or abort it first)");
     }
     if (slot && slot->check_future.valid()) slot->check_future.wait();
     auto e = std::make_unique<Entry>();
@@ -418,7 +420,11 @@ Result<json::value> AutopilotDriver::Resume(const std::string& name, const std::
                        "autopilot: no paused plan for route group " + t->group);
     }
     Entry& en = *it->second;
-    ResumeRun(en.plan, en.run, SnapshotOf(en), actor);
+    const AutopilotSnapshot snap = SnapshotOf(en);
+    ResumeRun(en.plan, en.run, snap, actor);
+    // Moved by hand meanwhile (e.g. 10% between the 5% and 25% steps): the
+    // route goes onto the step first, through the guard.
+    en.pending_align = !AtStep(en.plan, en.run.step, snap.shape);
     en.next_due_ms = 0;
     e = en.run.timeline.back();
     notify = en.plan.notify_url;

@@ -136,6 +136,10 @@ static bool SameShape(const RouteShape& a, const RouteShape& b) {
   return a.mode != Mode::kCanary || a.percent_bp == b.percent_bp;
 }
 
+bool AtStep(const AutopilotPlan& plan, int step, const RouteShape& shape) {
+  return SameShape(shape, StepShape(plan, step));
+}
+
 AutopilotRun StartRun(const AutopilotPlan& plan, const AutopilotSnapshot& snap,
                       AutopilotDecision* first, const std::string& actor) {
   AutopilotRun run;

@@ -161,6 +161,8 @@ std::string StepLabel(const AutopilotPlan& plan, int step);  // "shadow", "canar
 // canary p -> the highest canary step <= p (shadow below the first), full ->
 // the last.
 int Locate(const AutopilotPlan& plan, const RouteShape& shape);
+// True when a route in `shape` is exactly at `step` (percent matters in canary).
+bool AtStep(const AutopilotPlan& plan, int step, const RouteShape& shape);
 
 // A new run at Locate(shape); the decision applies that step's shape when the
 // route is not in it yet (kAdvance) else kHold.

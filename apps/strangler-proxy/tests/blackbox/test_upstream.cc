@@ -21,6 +21,11 @@
 //                        (large-body tests)
 // --delay-ms / --status set the defaults for every request. GET /healthz
 // answers 200 {"ok":true} (it is logged like any request).
+// --answer JSON: answer every request with this body instead of the echo
+// (the request is still logged), so two upstreams can answer alike.
+// POST /__test/control {"status"?: N, "answer"?: "JSON text"} changes the
+// defaults at run time (not logged): a backend that starts failing or
+// answering wrong data in the middle of a test.
 // The response always carries "X-Upstream: NAME" and a hop-by-hop
 // "Proxy-Authenticate: Basic" field (which a proxy must not pass on).
 #include <CLI/CLI.hpp>
@@ -29,6 +34,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
@@ -65,7 +71,8 @@ std::string Fnv1aHex(std::string_view s) {
 struct Upstream {
   std::string name;
   unsigned delay_ms = 0;
-  unsigned status = 200;
+  std::atomic<unsigned> status{200};
+  std::string answer;  // guarded by log_mu; empty: echo
   bool small = false;
   std::FILE* log = nullptr;
   std::mutex log_mu;
@@ -81,6 +88,19 @@ struct Upstream {
       Response r = Response::Json(200, R"({"ret":200,"data":null,"msg":""})");
       r.headers.Set("X-Upstream", name);
       co_return r;
+    }
+    if (req.Path() == "/__test/control") {
+      boost::system::error_code ec;
+      json::value v = json::parse(req.body, ec);
+      if (ec || !v.is_object()) co_return Response::Json(400, R"({"error":"body"})");
+      if (auto* st = v.as_object().if_contains("status"); st && st->is_int64()) {
+        status = static_cast<unsigned>(st->as_int64());
+      }
+      if (auto* a = v.as_object().if_contains("answer"); a && a->is_string()) {
+        std::lock_guard lk(log_mu);
+        answer = std::string(a->as_string());
+      }
+      co_return Response::Json(200, R"({"ok":true})");
     }
     const uint64_t n = ++seq;
     json::object echo;
@@ -98,11 +118,14 @@ struct Upstream {
       echo["body"] = req.body;
     }
     std::string text = json::serialize(echo);
-    if (log) {
+    {
       std::lock_guard lk(log_mu);
-      std::fputs(text.c_str(), log);
-      std::fputc('\n', log);
-      std::fflush(log);
+      if (log) {
+        std::fputs(text.c_str(), log);
+        std::fputc('\n', log);
+        std::fflush(log);
+      }
+      if (!answer.empty()) text = answer;
     }
     const unsigned delay = ParseUnsigned(req.headers.Get("X-Test-Delay-Ms"), delay_ms);
     if (delay > 0) {
@@ -139,9 +162,12 @@ int main(int argc, char** argv) {
   app.add_option("--ready-file", ready_file, "write {\"port\":N} here once listening");
   app.add_option("--log", log_path, "append one JSON line per request here");
   app.add_option("--delay-ms", up.delay_ms, "answer every request after this delay");
-  app.add_option("--status", up.status, "default status");
+  unsigned status_flag = 200;
+  app.add_option("--status", status_flag, "default status");
+  app.add_option("--answer", up.answer, "answer this JSON body instead of the echo");
   app.add_flag("--small", up.small, "tiny fixed answer, no echo, no log (benchmarks)");
   CLI11_PARSE(app, argc, argv);
+  up.status = status_flag;
   std::signal(SIGPIPE, SIG_IGN);
 
   if (!log_path.empty()) {
