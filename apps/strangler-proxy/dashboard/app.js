@@ -2,7 +2,8 @@
 // from the embedded uPlot.min.js. Talks to the admin API described in
 // ../CONTROL_PLANE.md: polls GET /admin/routes every second, mismatches every
 // 3 s, status every 2 s (replay log, control store, the binlog follower's
-// `cdc` object); changes go through PUT/POST with the bearer token.
+// `cdc` object), autopilot plans every 2 s (timeline, "why it stopped");
+// changes go through PUT/POST with the bearer token.
 'use strict';
 (() => {
   const POLL_MS = 1000;
@@ -275,6 +276,72 @@
       stat('binlog · writer', `${bool(c.binlog_connected, 'up', 'down')} · ${bool(c.writer_up, 'up', 'down')}`,
         c.binlog_connected === false || c.writer_up === false ? 'v-bad' : '', 'cdc-links', 'the follower\'s binlog connection and the writer, as the follower sees them'),
       stat('scraped', fmtTime(c.last_ok), stale ? 'v-bad' : 'muted', 'cdc-scraped', stale ? `last good scrape; now: ${c.error}` : c.url));
+  }
+
+  // ---------- autopilot (GET /admin/autopilot) ----------
+  const AP_BADGE = { running: 'badge-ok', paused: 'badge-warn', done: 'badge-ok', aborted: 'badge-muted', 'not started': 'badge-muted' };
+  function renderAutopilot() {
+    const plans = state.autopilot || [];
+    const box = $('#autopilot');
+    box.hidden = plans.length === 0;
+    const blocks = plans.map((p) => {
+      const run = p.run || null;
+      const status = p.status || 'not started';
+      const steps = (run && run.steps) || [];
+      const bar = el('ol', { class: 'ap-steps', 'data-testid': 'ap-steps' }, ...steps.map((label, i) => el('li', {
+        class: run && i < run.step ? 'ap-step ap-step-past' : run && i === run.step ? 'ap-step ap-step-now' : 'ap-step',
+        text: label,
+      })));
+      const act = (action, label, cls) => el('button', {
+        class: 'btn ' + (cls || 'btn-ghost'), type: 'button', 'data-testid': 'ap-' + action, text: label,
+        onclick: () => change('POST', `/admin/autopilot/${encodeURIComponent(p.group)}/${action}`, null, `autopilot ${p.group}: ${action}`).then(pollAutopilot),
+      });
+      const actions = el('div', { class: 'ap-actions' },
+        status === 'running' ? act('pause', 'Pause') : null,
+        status === 'paused' ? act('resume', 'Resume', 'btn-primary') : null,
+        status === 'running' || status === 'paused' ? act('abort', 'Abort') : null,
+        status !== 'running' && status !== 'paused' && p.plan ? act('start', 'Start plan', 'btn-primary') : null);
+      const last = run && run.timeline.length ? run.timeline[run.timeline.length - 1] : null;
+      const gates = last && last.gates && last.gates.gates && last.gates.gates.length ? last.gates.gates
+        : (run && run.timeline.slice().reverse().find((e) => e.gates && e.gates.gates && e.gates.gates.length) || { gates: { gates: [] } }).gates.gates;
+      const chips = el('div', { class: 'ap-gates', 'data-testid': 'ap-gates' }, ...gates.map((g) => el('span', {
+        class: 'ap-gate ap-gate-' + g.state, title: g.detail, text: `${g.name}: ${g.state}`,
+      })));
+      const rows = (run ? run.timeline : []).slice().reverse().map((e) => {
+        const v = e.gates || {};
+        return el('tr', { 'data-kind': e.kind },
+          el('td', { text: fmtTime(e.at) + (e.count > 1 ? ` ×${e.count}` : '') }),
+          el('td', { class: 'ap-kind ap-kind-' + e.kind, text: e.kind }),
+          el('td', { text: e.from === e.to ? e.to : `${e.from} → ${e.to}` }),
+          el('td', { class: errorClass(num(v.modern_error_rate)), text: fmtPct(num(v.modern_error_rate)) }),
+          el('td', { text: fmtPct(num(v.legacy_error_rate)) }),
+          el('td', { class: mismatchClass(num(v.mismatch_rate)), text: fmtPct(num(v.mismatch_rate)) }),
+          el('td', { text: `${fmtMs(num(v.modern_p99_ms))} / ${fmtMs(num(v.legacy_p99_ms))}` }),
+          el('td', { class: 'ap-reason', text: `${e.reason}${e.actor && e.actor !== 'autopilot' ? ' (' + e.actor + ')' : ''}` }));
+      });
+      const table = el('table', { class: 'ap-timeline', 'data-testid': 'ap-timeline' },
+        el('thead', {}, el('tr', {}, ...['time', 'event', 'step', 'modern err', 'legacy err', 'mismatch', 'p99 modern / legacy ms', 'why'].map((h) => el('th', { text: h })))),
+        el('tbody', {}, ...rows));
+      return el('div', { class: 'ap-plan ap-' + status.replace(' ', '-'), 'data-testid': 'autopilot-' + p.group, 'data-status': status },
+        el('div', { class: 'ap-head' },
+          el('strong', { text: `route group ${p.group}` }),
+          el('span', { class: 'badge ' + (AP_BADGE[status] || 'badge-muted'), 'data-testid': 'ap-status', text: status }),
+          el('span', { class: 'muted small', text: run ? `at ${run.step_label} · ${run.failures} failure(s) · plan from ${p.source}` : `plan from ${p.source}` }),
+          el('span', { class: 'grow' }), actions),
+        bar,
+        el('div', { class: 'ap-why' + (status === 'paused' ? ' warn' : ''), 'data-testid': 'ap-why' },
+          el('span', { class: 'muted', text: status === 'running' ? 'now: ' : 'why it stopped: ' }), el('span', { text: p.why || '' })),
+        chips, table);
+    });
+    $('#autopilot-body').replaceChildren(...blocks);
+  }
+
+  async function pollAutopilot() {
+    try {
+      const res = await api('/admin/autopilot');
+      state.autopilot = res.ok && Array.isArray(res.body) ? res.body : [];
+    } catch { /* shown by the connection pill */ }
+    renderAutopilot();
   }
 
   function replayLog() {
@@ -646,6 +713,8 @@
   poll();
   pollMismatches();
   pollStatus();
+  pollAutopilot();
+  setInterval(pollAutopilot, STATUS_POLL_MS);
   setInterval(poll, POLL_MS);
   setInterval(pollMismatches, MM_POLL_MS);
   setInterval(pollStatus, STATUS_POLL_MS);

@@ -19,6 +19,11 @@ and the page's "Binlog follower" panel shows it with the lag and events/s
 and no warning; with the writer killed and one SQL write, the lag passes
 lag_warn_s and the page shows the lagging warning; with the follower
 stopped, the page shows it unreachable (dashboard_test.mjs --cdc-only).
+
+Autopilot: a plan started on the profiles group through the admin API is
+shown in the page's Autopilot panel (status, current step, "why" line,
+timeline with gate values) and paused with the page's Pause button; the
+audit log then has the pause by the token's name.
 """
 import argparse
 import json
@@ -157,6 +162,29 @@ def main():
             last = json.loads(f.read().splitlines()[-1])
         if last["after"]["percent"] != 30 or last["token"] != "lifecycle":
             failures.append(f"audit log: {last}")
+
+        # Autopilot: a plan on the group (held at canary 30% for 10 minutes)
+        # shown with its timeline; paused through the page.
+        s, _, b = request(proxy.admin, "POST", "/admin/autopilot/profile-update/start",
+                          {"canary": {"steps": [30, 100], "min_s": 600, "min_requests": 1},
+                           "gates": {"window_s": 5}},
+                          {"Authorization": "Bearer " + token})
+        if s != 200:
+            failures.append(f"autopilot start: {s} {b}")
+        else:
+            time.sleep(1)  # a few ticks: the first hold in the timeline
+            rc = subprocess.run([a.node, os.path.join(HERE, "dashboard_test.mjs"), "--url",
+                                 f"http://127.0.0.1:{proxy.admin}/", "--token-file",
+                                 os.path.join(work, "admin.token"), "--screenshot", a.screenshot,
+                                 "--autopilot", "profiles", "--autopilot-only"],
+                                timeout=120).returncode
+            if rc != 0:
+                failures.append(f"dashboard_test.mjs --autopilot exited {rc}")
+            with open(os.path.join(work, "audit.log")) as f:
+                last = json.loads(f.read().splitlines()[-1])
+            if last["what"] != "autopilot profiles (route profile-update): pause" or \
+                    last["token"] != "lifecycle":
+                failures.append(f"audit log after the page's pause: {last}")
 
         if follower:
             def page(state):

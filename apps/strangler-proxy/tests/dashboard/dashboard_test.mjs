@@ -5,6 +5,7 @@
 //   node dashboard_test.mjs --url http://127.0.0.1:9901/ --screenshot out.png \
 //        [--token T | --token-file F] [--route NAME] [--percent 25] \
 //        [--chromium /usr/bin/chromium] [--timeout-ms 60000] [--cdc ok|lagging|unreachable [--cdc-only]]
+//        [--autopilot GROUP [--autopilot-only]]
 //   node dashboard_test.mjs --stub --screenshot out.png    (page development only)
 //
 // Checks: the page renders one card per route of GET /admin/routes; moving
@@ -18,6 +19,11 @@
 // GTID, no warning; lagging = the warning banner and the lag over the
 // threshold marked; unreachable = the warning banner, the last GTID kept.
 // --cdc-only skips the route checks (a later phase of the same stack).
+// --autopilot GROUP: the autopilot panel shows GROUP's running plan as GET
+// /admin/autopilot/GROUP says (status, current step, the "why" line, the
+// timeline with its gate values); the page's Pause button (token prompt)
+// pauses it, and the page then says why it stopped ("paused by NAME").
+// --autopilot-only skips the route checks.
 // Exit status 0 = all checks passed. Prints "N passed, M failed".
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -44,6 +50,8 @@ function parseArgs(argv) {
     else if (k === '--stub') a.stub = true;
     else if (k === '--cdc') a.cdc = next();
     else if (k === '--cdc-only') a.cdcOnly = true;
+    else if (k === '--autopilot') a.autopilot = next();
+    else if (k === '--autopilot-only') a.autopilotOnly = true;
     else throw new Error(`unknown argument ${k}`);
   }
   if (!a.screenshot) throw new Error('--screenshot PATH is required');
@@ -224,6 +232,65 @@ async function checkCdc(page, base, want) {
   }
 }
 
+async function getPlan(base, group) {
+  const res = await fetch(new URL(`/admin/autopilot/${group}`, base), { cache: 'no-store' });
+  if (!res.ok) throw new Error(`GET /admin/autopilot/${group}: HTTP ${res.status}`);
+  return res.json();
+}
+
+// What the page shows of one plan.
+async function shownPlan(page, group) {
+  return page.evaluate((g) => {
+    const box = document.querySelector(`[data-testid=autopilot-${g}]`);
+    const panel = document.querySelector('[data-testid=autopilot-panel]');
+    if (!box) return { visible: !!panel && !panel.hidden, found: false };
+    const t = (id) => { const e = box.querySelector(`[data-testid=${id}]`); return e ? e.textContent : null; };
+    return {
+      visible: !!panel && !panel.hidden, found: true, status: t('ap-status'), why: t('ap-why'),
+      now: (box.querySelector('.ap-step-now') || {}).textContent || null,
+      steps: [...box.querySelectorAll('.ap-step')].map((e) => e.textContent),
+      rows: [...box.querySelectorAll('[data-testid=ap-timeline] tbody tr')].map((r) => [...r.cells].map((c) => c.textContent)),
+      gates: [...box.querySelectorAll('.ap-gate')].map((e) => e.textContent),
+    };
+  }, group);
+}
+
+// The autopilot panel against GET /admin/autopilot/GROUP (see the header).
+async function checkAutopilot(page, base, group, token) {
+  let plan = null;
+  let shown = null;
+  // The why line of a hold counts seconds: compare it with the numbers masked.
+  const mask = (t) => String(t).replace(/[0-9.]+/g, '#');
+  const agree = (want) => plan && plan.status === want && shown.found && shown.status === want &&
+    mask(shown.why) === mask((want === 'running' ? 'now: ' : 'why it stopped: ') + plan.why);
+  for (const deadline = Date.now() + 15000; Date.now() < deadline; await page.waitForTimeout(250)) {
+    plan = await getPlan(base, group);
+    shown = await shownPlan(page, group);
+    if (agree('running')) break;
+  }
+  const detail = () => JSON.stringify({ api: plan && { status: plan.status, why: plan.why, step: plan.run && plan.run.step_label }, shown });
+  check(`autopilot panel shows route group ${group} running with the API's why line`, agree('running'), detail());
+  check('autopilot panel marks the current step', shown.now === plan.run.step_label &&
+    JSON.stringify(shown.steps) === JSON.stringify(plan.run.steps), detail());
+  check('autopilot timeline lists the plan\'s decisions with gate values', shown.rows.length >= 2 &&
+    shown.rows.some((r) => r[1] === 'start') && shown.rows.some((r) => r[1] === 'hold' && /held/.test(r[7])) &&
+    shown.gates.some((g) => g.startsWith('hold: wait')), detail());
+  // Pause through the page (token prompt when the tab has none yet).
+  await page.click(`[data-testid=autopilot-${group}] [data-testid=ap-pause]`);
+  const dialog = page.locator('#token-dialog');
+  if (await dialog.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) {
+    await page.fill('#token-input', token);
+    await page.click('#token-save');
+  }
+  for (const deadline = Date.now() + 15000; Date.now() < deadline; await page.waitForTimeout(250)) {
+    plan = await getPlan(base, group);
+    shown = await shownPlan(page, group);
+    if (agree('paused')) break;
+  }
+  check('Pause in the page pauses the plan and the page says why it stopped', agree('paused') &&
+    /^why it stopped: paused by /.test(shown.why) && shown.rows[0][1] === 'pause', detail());
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   let stub = null;
@@ -251,7 +318,11 @@ async function main() {
     await page.goto(url, { waitUntil: 'load' });
     fs.mkdirSync(path.dirname(path.resolve(args.screenshot)), { recursive: true });
 
-    if (!args.cdcOnly) await routeChecks(page, url, args, token, stub);
+    if (!args.cdcOnly && !args.autopilotOnly) await routeChecks(page, url, args, token, stub);
+    if (args.autopilot) {
+      await checkAutopilot(page, url, args.autopilot, token);
+      await page.screenshot({ path: args.screenshot.replace(/(\.png)?$/, '-autopilot.png'), fullPage: true });
+    }
     if (args.cdc) {
       await checkCdc(page, url, args.cdc);
       await page.screenshot({ path: args.screenshot.replace(/(\.png)?$/, `-cdc-${args.cdc}.png`), fullPage: true });
