@@ -356,6 +356,7 @@ Result<json::value> AutopilotDriver::Begin(const std::string& name,
   TimelineEntry first;
   std::string status;
   std::string notify;
+  std::unique_ptr<Entry> replaced;
   {
     std::lock_guard lock(mu_);
     auto& slot = entries_[t->group];
@@ -365,7 +366,9 @@ Result<json::value> AutopilotDriver::Begin(const std::string& name,
                                                  std::string(RunStatusName(slot->run.status)) +
                                                  " plan (resume or abort it first)");
     }
-    if (slot && slot->check_future.valid()) slot->check_future.wait();
+    // A check of the replaced run may still be in flight: its future is
+    // waited for below, outside the lock (the check takes it to finish).
+    replaced = std::move(slot);
     auto e = std::make_unique<Entry>();
     e->group = t->group;
     e->route = t->route;
@@ -383,6 +386,7 @@ Result<json::value> AutopilotDriver::Begin(const std::string& name,
     notify = e->plan.notify_url;
     slot = std::move(e);
   }
+  if (replaced && replaced->check_future.valid()) replaced->check_future.wait();
   Record(t->group, t->route, first, status, notify, true);
   return Get(t->group, 50);
 }

@@ -64,7 +64,7 @@ TEST(Config, BadModeNamesItsPath) {
 TEST(Config, UnknownKeysAreRejectedWithTheirPath) {
   EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "percent: 0", "percnt: 0")),
             "routes[0].percnt: unknown key (allowed: name|match|backends|rewrite|cohort|mode|"
-            "percent|paused|mirror|compare|fallback|upgrade)");
+            "percent|paused|mirror|compare|fallback|upgrade|autopilot)");
   EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "health: /healthz", "helth: /healthz"))
                 .rfind("backends.modern.helth: unknown key", 0),
             0u);

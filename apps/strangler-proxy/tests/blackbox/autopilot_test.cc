@@ -57,7 +57,9 @@ routes:
       shadow: {min_compared: 30, max_mismatch_rate: 0.02}
       canary: {steps: [5, 25, 100], min_s: 1, min_requests: 40}
       full: {min_s: 1, min_requests: 40}
-      gates: {window_s: 2, min_samples: 10, min_compared: 10}
+      # p99 is unit-tested; two identical upstreams on a loaded 2-core box
+      # differ by scheduling noise only, so its slack is wide here.
+      gates: {window_s: 2, min_samples: 10, min_compared: 10, p99: {slack_ms: 250}}
       tick_ms: 100
 )" + plan_extra;
 }
@@ -420,7 +422,7 @@ TEST(Autopilot, ManualChangePausesAndResumePutsItBackOnAStep) {
   f.StartPlan();
   auto plan = WaitPlan(
       f.s, [](const json::object& p) { return StepLabel(p) == "canary 5%"; }, milliseconds(30000));
-  ASSERT_EQ(StepLabel(plan), "canary 5%");
+  ASSERT_EQ(StepLabel(plan), "canary 5%") << json::serialize(plan);
   auto put = AdminCall(f.s, "PUT", "/admin/routes/get", R"({"percent":10})");
   ASSERT_EQ(put.status, 200) << put.body;
   plan = Plan(f.s);
