@@ -56,7 +56,8 @@ add_library(ficus_proxy_cp_model STATIC
   ${FICUS_CP_SRC}/model/replay_journal.cc
   ${FICUS_CP_SRC}/model/http_replay_sender.cc
   ${FICUS_CP_SRC}/model/yaml_route_store.cc
-  ${FICUS_CP_SRC}/model/etcd_control_store.cc)
+  ${FICUS_CP_SRC}/model/etcd_control_store.cc
+  ${FICUS_CP_SRC}/model/etcd_client_options.cc)
 target_include_directories(ficus_proxy_cp_model PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_model PUBLIC ficus_proxy_cp_domain ficus_proxy_domain
                       ficus_proxy_service ficus::common ficus::etcd yaml-cpp Threads::Threads)

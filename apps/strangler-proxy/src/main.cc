@@ -46,6 +46,7 @@
 #include "domain/follower_status.h"
 #include "ficus/http/server.h"
 #include "model/config_file.h"
+#include "model/etcd_client_options.h"
 #include "model/etcd_control_store.h"
 #include "model/http_replay_sender.h"
 #include "model/replay_journal.h"
@@ -149,9 +150,13 @@ int main(int argc, char** argv) {
                                  : !first.control.replica_id.empty() ? first.control.replica_id
                                                                      : HostName();
   if (first.control.store == Config::Control::Store::kEtcd) {
+    auto client = EtcdClientOptionsFor(first.control);
+    if (!client) {
+      spdlog::error("control store: {}", client.error().message);
+      return 2;
+    }
     EtcdControlOptions o;
-    o.client.endpoints = first.control.endpoints;
-    o.client.timeout = std::chrono::milliseconds(first.control.timeout_ms);
+    o.client = std::move(*client);
     o.prefix = first.control.prefix;
     o.replica_id = replica_id;
     o.state_file = first.control.state_file;
@@ -163,9 +168,10 @@ int main(int argc, char** argv) {
       return store.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
     }
     etcd_store = std::move(*store);
-    spdlog::info("control store: etcd {} prefix {} as replica {} (revision {})",
+    spdlog::info("control store: etcd {} prefix {} as replica {} (revision {}{}{})",
                  fmt::join(first.control.endpoints, ","), first.control.prefix, replica_id,
-                 etcd_store->State().revision);
+                 etcd_store->State().revision, first.control.tls.enabled ? ", tls" : "",
+                 first.control.auth_user.empty() ? "" : ", user " + first.control.auth_user);
   }
   auto overlay = [&](const std::shared_ptr<const Config>& c) -> std::shared_ptr<const Config> {
     return etcd_store ? OverlayControlState(c, etcd_store->State()) : c;

@@ -29,6 +29,7 @@ Result<std::pair<std::string, uint16_t>> ParseEndpoint(std::string_view s, std::
                                                       "')");
   };
   if (s.starts_with("http://")) s.remove_prefix(7);
+  if (s.starts_with("https://")) s.remove_prefix(8);
   const auto colon = s.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return bad("no port");
   const auto port_text = s.substr(colon + 1);
@@ -47,8 +48,22 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
     return MakeError(ErrorCode::kInvalidArgument, "endpoints: at least one host:port");
   }
   for (size_t i = 0; i < options.endpoints.size(); ++i) {
-    auto e = ParseEndpoint(options.endpoints[i], "endpoints[" + std::to_string(i) + "]");
+    const std::string field = "endpoints[" + std::to_string(i) + "]";
+    auto e = ParseEndpoint(options.endpoints[i], field);
     if (!e) return tl::unexpected(e.error());
+    if (options.endpoints[i].starts_with("https://") && !options.tls) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       field + ": https:// needs tls (a CA to verify the member)");
+    }
+    if (options.endpoints[i].starts_with("http://") && options.tls) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       field + ": http:// while tls is set (use https:// or host:port)");
+    }
+  }
+  if (options.user.empty() != options.password.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     options.user.empty() ? "user: missing (password given)"
+                                          : "password: missing for user '" + options.user + "'");
   }
   return std::unique_ptr<Client>(new Client(std::move(options)));
 }
@@ -83,6 +98,10 @@ Error FromGateway(unsigned status, const std::string& body, const std::string& e
     case 5:
       ours = ErrorCode::kNotFound;
       break;
+    case 7:  // permission denied (RBAC): a setup error, not an outage
+      ours = ErrorCode::kInvalidArgument;
+      msg += " (etcd auth: this user's role does not grant it)";
+      break;
     case 9:
       ours = ErrorCode::kPreconditionFailed;
       break;
@@ -107,37 +126,110 @@ bool NotSent(const Error& e) {
   return e.message.find("(not sent)") != std::string::npos;
 }
 
+// etcd refused the token (expired, or the member forgot it): authenticate
+// again. The request was not applied.
+bool TokenRefused(const std::string& message) {
+  return message.find("invalid auth token") != std::string::npos;
+}
+
+http::Request Post(const std::string& path, const std::string& body, const std::string& token) {
+  http::Request req;
+  req.method = "POST";
+  req.verb = boost::beast::http::verb::post;
+  req.target = path;
+  req.headers.Add("Content-Type", "application/json");
+  if (!token.empty()) req.headers.Add("Authorization", token);
+  req.body = body;
+  return req;
+}
+
+std::string Scheme(const ClientOptions& o) {
+  return o.tls ? "https://" : "";
+}
+
+std::string Bare(const std::string& ep) {
+  if (ep.starts_with("http://")) return ep.substr(7);
+  if (ep.starts_with("https://")) return ep.substr(8);
+  return ep;
+}
+
 }  // namespace
+
+Result<std::string> Authenticate(http::SyncClient& conn, const ClientOptions& o,
+                                 const std::string& endpoint) {
+  const std::string where = "etcd " + Scheme(o) + Bare(endpoint);
+  auto req = Post("/v3/auth/authenticate",
+                  json::serialize(json::object{{"name", o.user}, {"password", o.password}}), "");
+  auto r = conn.Send(req);
+  if (!r) return tl::unexpected(Error(r.error().code, where + ": " + r.error().message));
+  if (r->status != 200) {
+    auto e = FromGateway(r->status, r->body, Scheme(o) + Bare(endpoint));
+    if (e.message.find("authentication failed") != std::string::npos ||
+        e.message.find("not enabled") != std::string::npos) {
+      e.code = ErrorCode::kInvalidArgument;
+    }
+    e.message += " (authenticating as user '" + o.user + "')";
+    return tl::unexpected(e);
+  }
+  boost::system::error_code ec;
+  auto v = json::parse(r->body, ec);
+  if (!ec && v.is_object()) {
+    if (const auto* t = v.get_object().if_contains("token"); t && t->is_string()) {
+      if (!t->get_string().empty()) return std::string(t->get_string());
+    }
+  }
+  return MakeError(ErrorCode::kInternal,
+                   where + ": authenticate answered no token: " + r->body.substr(0, 200));
+}
 
 Result<std::string> Client::Call(const std::string& path, const std::string& body,
                                  bool safe_to_retry) {
   std::lock_guard lock(mu_);
   Error last{ErrorCode::kUnavailable, "etcd: no endpoint"};
   for (size_t tried = 0; tried < options_.endpoints.size(); ++tried) {
-    const std::string& ep = options_.endpoints[current_];
+    const std::string ep = Scheme(options_) + Bare(options_.endpoints[current_]);
     if (!conn_) {
       auto hp = ParseEndpoint(ep, "endpoint");
       http::SyncClientOptions o;
       o.host = hp->first;
       o.port = hp->second;
       o.timeout = options_.timeout;
+      o.tls = options_.tls;
       conn_ = std::make_unique<http::SyncClient>(std::move(o));
+      token_.clear();
     }
-    http::Request req;
-    req.method = "POST";
-    req.verb = boost::beast::http::verb::post;
-    req.target = path;
-    req.headers.Add("Content-Type", "application/json");
-    req.body = body;
-    auto r = conn_->Send(req);
+    Result<http::Response> r = MakeError(ErrorCode::kInternal, "not sent");
+    for (int auth_try = 0; auth_try < 2; ++auth_try) {
+      if (!options_.user.empty() && token_.empty()) {
+        auto t = Authenticate(*conn_, options_, ep);
+        if (!t) {
+          r = tl::unexpected(t.error());
+          break;
+        }
+        token_ = std::move(*t);
+      }
+      auto req = Post(path, body, token_);
+      r = conn_->Send(req);
+      if (r && r->status != 200 && !options_.user.empty() && TokenRefused(r->body)) {
+        token_.clear();  // expired or unknown to this member: once more with a new one
+        continue;
+      }
+      break;
+    }
     bool move_on = false;
-    if (!r) {
+    if (!r && r.error().message.starts_with("etcd ")) {
+      last = r.error();  // from Authenticate, already names the member
+      move_on = last.code == ErrorCode::kUnavailable && (safe_to_retry || NotSent(last));
+    } else if (!r) {
       last = Error(r.error().code, "etcd " + ep + ": " + r.error().message);
       move_on = safe_to_retry || NotSent(r.error());
     } else if (r->status == 200) {
       return std::move(r->body);
     } else {
       last = FromGateway(r->status, r->body, ep);
+      if (last.message.find("user name is empty") != std::string::npos) {
+        last.message += " (etcd has auth enabled: configure a user and password)";
+      }
       const bool no_leader = last.message.find("no leader") != std::string::npos ||
                              last.message.find("not capable") != std::string::npos;
       move_on = last.code == ErrorCode::kUnavailable && (safe_to_retry || no_leader);

@@ -61,11 +61,29 @@ void Watcher::RunOnce(const std::string& endpoint) {
   o.host = hp->first;
   o.port = hp->second;
   o.timeout = client_.timeout;
+  o.tls = client_.tls;
   http::SyncClient conn(o);
   {
     std::lock_guard lock(conn_mu_);
     if (stop_.load()) return;
     conn_ = &conn;
+  }
+  std::string token;
+  if (!client_.user.empty()) {  // a fresh token per stream: the old one may have expired
+    auto t = Authenticate(conn, client_, endpoint);
+    if (!t) {
+      // Said once per new reason (not every retry); connectedness is lost.
+      connected_.store(false);
+      if (t.error().message != last_auth_error_ && cb_.on_state) {
+        cb_.on_state(false, t.error().message);
+      }
+      last_auth_error_ = t.error().message;
+      std::lock_guard lock(conn_mu_);
+      conn_ = nullptr;
+      return;
+    }
+    token = std::move(*t);
+    last_auth_error_.clear();
   }
   json::object create{{"key", codec::Base64Encode(watch_.key)}};
   if (!watch_.range_end.empty()) create["range_end"] = codec::Base64Encode(watch_.range_end);
@@ -77,6 +95,7 @@ void Watcher::RunOnce(const std::string& endpoint) {
   req.verb = boost::beast::http::verb::post;
   req.target = "/v3/watch";
   req.headers.Add("Content-Type", "application/json");
+  if (!token.empty()) req.headers.Add("Authorization", token);
   req.body = json::serialize(json::object{{"create_request", std::move(create)}});
   std::string pending;
   bool ok = true;

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ficus/etcd/client.h"
 #include "ficus/http/sync_client.h"
 
 namespace ficus::etcd::testing {
@@ -33,15 +34,86 @@ uint16_t FreeLoopbackPort() {
 }
 
 namespace {
+
+// Runs argv (no shell), output appended to `log`; true when it exits 0.
+bool RunTool(std::vector<std::string> args, const std::string& log) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+bool MakeTestPki(const std::string& dir, TestPki* out) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  out->dir = dir;
+  const std::string log = dir + "/openssl.log";
+  const std::string ec_key = "ec";
+  auto new_ca = [&](const std::string& name) {
+    return RunTool(
+        {"openssl", "req", "-x509", "-newkey", ec_key, "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", dir + "/" + name + ".key", "-out", dir + "/" + name + ".crt", "-days",
+         "2", "-subj", "/CN=ficus test " + name},
+        log);
+  };
+  // The client certificate has no CommonName: with auth enabled etcd
+  // refuses gateway requests from a certificate with a CN ("CommonName of
+  // client sending a request against gateway will be ignored...").
+  auto leaf = [&](const std::string& name, const std::string& ext) {
+    const std::string subject =
+        name == "client" ? "/O=ficus test client" : "/CN=ficus test " + name;
+    {
+      std::ofstream e(dir + "/" + name + ".ext");
+      e << ext << "\n";
+    }
+    return RunTool({"openssl", "req", "-newkey", ec_key, "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", dir + "/" + name + ".key", "-out",
+                    dir + "/" + name + ".csr", "-subj", subject},
+                   log) &&
+           RunTool({"openssl", "x509", "-req", "-in", dir + "/" + name + ".csr", "-CA",
+                    dir + "/ca.crt", "-CAkey", dir + "/ca.key", "-CAcreateserial", "-out",
+                    dir + "/" + name + ".crt", "-days", "2", "-extfile", dir + "/" + name + ".ext"},
+                   log);
+  };
+  const bool ok =
+      new_ca("ca") && new_ca("other-ca") &&
+      leaf("server",
+           "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth") &&
+      leaf("client", "subjectAltName=DNS:ficus-proxy\nextendedKeyUsage=clientAuth");
+  if (!ok) ADD_FAILURE() << "openssl failed making the test PKI: " << Slurp(log);
+  return ok;
+}
+
+namespace {
 std::string EtcdBin() {
   if (const char* e = std::getenv("FICUS_ETCD_BIN"); e && *e) return e;
   return "/usr/bin/etcd";
 }
 }  // namespace
 
-EtcdCluster::EtcdCluster(int members) {
+EtcdCluster::EtcdCluster(int members, EtcdOptions options) : options_(options) {
   char tmpl[] = "/tmp/ficus-etcd-XXXXXX";
   dir_ = ::mkdtemp(tmpl);
+  if (options_.tls && !MakeTestPki(dir_ + "/pki", &pki_)) return;
   if (::access(EtcdBin().c_str(), X_OK) != 0) {
     ADD_FAILURE() << "etcd not installed at " << EtcdBin()
                   << " (scripts/install-deps.sh db installs Debian's etcd-server)";
@@ -100,7 +172,8 @@ std::string EtcdCluster::endpoint(int i) const {
 
 void EtcdCluster::Spawn(int i, bool initial) {
   Member& m = members_[i];
-  const std::string client = "http://127.0.0.1:" + std::to_string(m.client_port);
+  const std::string client = std::string(options_.tls ? "https" : "http") +
+                             "://127.0.0.1:" + std::to_string(m.client_port);
   const std::string peer = "http://127.0.0.1:" + std::to_string(m.peer_port);
   std::vector<std::string> args = {EtcdBin(),
                                    "--name",
@@ -127,6 +200,17 @@ void EtcdCluster::Spawn(int i, bool initial) {
                                    "500",
                                    "--log-outputs",
                                    "stderr"};
+  if (options_.tls) {
+    args.insert(args.end(), {"--cert-file", pki_.server_cert(), "--key-file", pki_.server_key()});
+    // etcd asks for client certificates whenever it has a trusted CA.
+    if (options_.client_cert_auth) {
+      args.insert(args.end(), {"--trusted-ca-file", pki_.ca(), "--client-cert-auth"});
+    }
+  }
+  if (options_.auth_token_ttl_s > 0) {
+    args.push_back("--auth-token-ttl");
+    args.push_back(std::to_string(options_.auth_token_ttl_s));
+  }
   (void)initial;
   const std::string log = dir_ + "/" + m.name + ".log";
   pid_t pid = ::fork();
@@ -149,6 +233,14 @@ bool EtcdCluster::WaitHealthy(int i, int timeout_ms) const {
   http::SyncClientOptions o;
   o.port = members_[i].client_port;
   o.timeout = std::chrono::milliseconds(1000);
+  if (options_.tls) {
+    auto ctx = http::MakeClientTlsContext({pki_.ca(), pki_.client_cert(), pki_.client_key()});
+    if (!ctx) {
+      ADD_FAILURE() << ctx.error().message;
+      return false;
+    }
+    o.tls = *ctx;
+  }
   while (std::chrono::steady_clock::now() < until) {
     http::SyncClient c(o);
     http::Request req;
@@ -156,6 +248,7 @@ bool EtcdCluster::WaitHealthy(int i, int timeout_ms) const {
     req.verb = boost::beast::http::verb::get;
     req.target = "/health";
     auto r = c.Send(req);
+    // With auth on, /health of a healthy member says {"health":"true"} too.
     if (r && r->status == 200 && r->body.find("true") != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -175,6 +268,54 @@ bool EtcdCluster::Restart(int i) {
   if (members_[i].pid > 0) return true;
   Spawn(i, false);
   return WaitHealthy(i, 20000);
+}
+
+std::string EtcdCluster::EnableAuth(const std::string& prefix, const std::string& user,
+                                    const std::string& password) {
+  ClientOptions o;
+  o.endpoints = endpoints();
+  if (options_.tls) {
+    auto ctx = http::MakeClientTlsContext({pki_.ca(), pki_.client_cert(), pki_.client_key()});
+    if (!ctx) return ctx.error().message;
+    o.tls = *ctx;
+  }
+  auto c = Client::Create(o);
+  if (!c) return c.error().message;
+  auto b64 = [](const std::string& s) {
+    static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    size_t i = 0;
+    for (; i + 2 < s.size(); i += 3) {
+      const unsigned v = (uint8_t(s[i]) << 16) | (uint8_t(s[i + 1]) << 8) | uint8_t(s[i + 2]);
+      out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63], k[v & 63]};
+    }
+    if (i + 1 == s.size()) {
+      const unsigned v = uint8_t(s[i]) << 16;
+      out += {k[v >> 18], k[(v >> 12) & 63], '=', '='};
+    } else if (i + 2 == s.size()) {
+      const unsigned v = (uint8_t(s[i]) << 16) | (uint8_t(s[i + 1]) << 8);
+      out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63], '='};
+    }
+    return out;
+  };
+  const std::string role = user + "-rw";
+  const std::vector<std::pair<std::string, std::string>> steps = {
+      {"/v3/auth/role/add", R"({"name":"root"})"},
+      {"/v3/auth/user/add", R"({"name":"root","password":"root-pw"})"},
+      {"/v3/auth/user/grant", R"({"user":"root","role":"root"})"},
+      {"/v3/auth/role/add", R"({"name":")" + role + R"("})"},
+      {"/v3/auth/role/grant", R"({"name":")" + role +
+                                  R"(","perm":{"permType":"READWRITE","key":")" + b64(prefix) +
+                                  R"(","range_end":")" + b64(PrefixEnd(prefix)) + R"("}})"},
+      {"/v3/auth/user/add", R"({"name":")" + user + R"(","password":")" + password + R"("})"},
+      {"/v3/auth/user/grant", R"({"user":")" + user + R"(","role":")" + role + R"("})"},
+      {"/v3/auth/enable", "{}"},
+  };
+  for (const auto& [path, body] : steps) {
+    auto r = (*c)->Call(path, body, false);
+    if (!r) return path + " " + body + ": " + r.error().message;
+  }
+  return "";
 }
 
 std::string EtcdCluster::Logs(int i) const {

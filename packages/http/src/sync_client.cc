@@ -4,11 +4,15 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <optional>
+#include <vector>
 
 namespace ficus::http {
 namespace asio = boost::asio;
@@ -22,22 +26,39 @@ constexpr auto kSlice = std::chrono::milliseconds(50);
 
 bool Stale(const error_code& ec) {
   return ec == bh::error::end_of_stream || ec == asio::error::eof ||
-         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::ssl::error::stream_truncated;
 }
 }  // namespace
 
 struct SyncClient::Impl {
   asio::io_context ioc{1};
   tcp::socket sock{ioc};
+  std::optional<asio::ssl::stream<tcp::socket&>> tls;  // set per connection when TLS is on
   boost::beast::flat_buffer buf;
   bool open = false;
 
   void Close() {
     error_code ignored;
     sock.close(ignored);
+    tls.reset();
     open = false;
     buf.clear();
   }
+
+  // Runs `f` on the connection's stream: the TLS stream, else the socket.
+  template <class F>
+  void Io(F&& f) {
+    if (tls) {
+      f(*tls);
+    } else {
+      f(sock);
+    }
+  }
+
+  // Connects (and with TLS, handshakes) within `deadline`.
+  Result<void> Connect(const SyncClientOptions& o, Clock::time_point deadline,
+                       const std::atomic<bool>& cancelled);
 
   // Runs the loop until `done`. At `deadline` (or when cancelled) the socket
   // is closed, which completes the pending operation with an error; returns
@@ -96,6 +117,67 @@ bh::request<bh::string_body> ToBeast(const Request& req, const SyncClientOptions
 
 }  // namespace
 
+Result<void> SyncClient::Impl::Connect(const SyncClientOptions& o, Clock::time_point deadline,
+                                       const std::atomic<bool>& cancelled) {
+  const std::string where = (o.tls ? "https://" : "") + o.host + ":" + std::to_string(o.port);
+  error_code aec;
+  auto addr = asio::ip::make_address(o.host == "localhost" ? "127.0.0.1" : o.host, aec);
+  std::vector<tcp::endpoint> targets;
+  error_code ec;
+  bool done = false;
+  if (!aec) {
+    targets.emplace_back(addr, o.port);
+  } else {  // a DNS name (e.g. etcd-0.etcd in Kubernetes): resolved within the deadline
+    tcp::resolver resolver(ioc);
+    resolver.async_resolve(o.host, std::to_string(o.port),
+                           [&](const error_code& e, const tcp::resolver::results_type& rs) {
+                             ec = e;
+                             for (const auto& r : rs) targets.push_back(r.endpoint());
+                             done = true;
+                           });
+    const bool late = Run(done, deadline, cancelled);
+    if (late) resolver.cancel();
+    if (ec || late || targets.empty()) {
+      return MakeError(
+          late ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+          "resolve " + where + ": " + (late ? "deadline passed" : ec.message()) + " (not sent)");
+    }
+  }
+  buf.clear();
+  done = false;
+  asio::async_connect(sock, targets, [&](const error_code& e, const tcp::endpoint&) {
+    ec = e;
+    done = true;
+  });
+  bool late = Run(done, deadline, cancelled);
+  if (ec || late) {
+    Close();
+    return tl::unexpected(IoError("connect " + where, ec, late && !cancelled.load(), false));
+  }
+  if (o.tls) {
+    tls.emplace(sock, *o.tls);
+    tls->set_verify_callback(asio::ssl::host_name_verification(o.host));
+    done = false;
+    tls->async_handshake(asio::ssl::stream_base::client, [&](const error_code& e) {
+      ec = e;
+      done = true;
+    });
+    late = Run(done, deadline, cancelled);
+    if (ec || late) {
+      std::string why = ec.message();
+      if (ec.category() == asio::error::get_ssl_category()) why = TlsErrorText(ec.value());
+      Close();
+      if (late && !cancelled.load()) {
+        return MakeError(ErrorCode::kTimeout, "TLS handshake with " + where + ": deadline passed");
+      }
+      return MakeError(ErrorCode::kUnavailable,
+                       "TLS handshake with " + where + ": " + why + " (not sent)");
+    }
+  }
+  open = true;
+  return {};
+}
+
 Result<Response> SyncClient::Send(const Request& req) {
   if (cancelled_.load()) return MakeError(ErrorCode::kUnavailable, "cancelled (not sent)");
   Impl& im = *impl_;
@@ -106,29 +188,15 @@ Result<Response> SyncClient::Send(const Request& req) {
     bool done = false;
     error_code ec;
     if (!im.open) {
-      error_code aec;
-      auto addr =
-          asio::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host, aec);
-      if (aec)
-        return MakeError(ErrorCode::kInvalidArgument, "host: not an IP address: " + options_.host);
-      im.buf.clear();
-      im.sock.async_connect(tcp::endpoint(addr, options_.port), [&](const error_code& e) {
+      auto c = im.Connect(options_, deadline, cancelled_);
+      if (!c) return tl::unexpected(c.error());
+    }
+    done = false;
+    im.Io([&](auto& stream) {
+      bh::async_write(stream, br, [&](const error_code& e, std::size_t) {
         ec = e;
         done = true;
       });
-      const bool late = im.Run(done, deadline, cancelled_);
-      if (ec || late) {
-        im.Close();
-        return tl::unexpected(
-            IoError("connect " + options_.host + ":" + std::to_string(options_.port), ec,
-                    late && !cancelled_.load(), false));
-      }
-      im.open = true;
-    }
-    done = false;
-    bh::async_write(im.sock, br, [&](const error_code& e, std::size_t) {
-      ec = e;
-      done = true;
     });
     bool late = im.Run(done, deadline, cancelled_);
     if (ec || late) {
@@ -140,9 +208,11 @@ Result<Response> SyncClient::Send(const Request& req) {
     p.body_limit(options_.max_body_bytes);
     p.header_limit(64 * 1024);
     done = false;
-    bh::async_read(im.sock, im.buf, p, [&](const error_code& e, std::size_t) {
-      ec = e;
-      done = true;
+    im.Io([&](auto& stream) {
+      bh::async_read(stream, im.buf, p, [&](const error_code& e, std::size_t) {
+        ec = e;
+        done = true;
+      });
     });
     late = im.Run(done, deadline, cancelled_);
     if (ec || late) {
@@ -174,29 +244,15 @@ Result<unsigned> SyncClient::Stream(const Request& req,
   auto deadline = Clock::now() + options_.timeout;
   error_code ec;
   bool done = false;
-  error_code aec;
-  auto addr =
-      asio::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host, aec);
-  if (aec)
-    return MakeError(ErrorCode::kInvalidArgument, "host: not an IP address: " + options_.host);
-  im.sock.async_connect(tcp::endpoint(addr, options_.port), [&](const error_code& e) {
-    ec = e;
-    done = true;
+  if (auto c = im.Connect(options_, deadline, cancelled_); !c) return tl::unexpected(c.error());
+  auto br = ToBeast(req, options_);
+  im.Io([&](auto& stream) {
+    bh::async_write(stream, br, [&](const error_code& e, std::size_t) {
+      ec = e;
+      done = true;
+    });
   });
   bool late = im.Run(done, deadline, cancelled_);
-  if (ec || late) {
-    im.Close();
-    return tl::unexpected(IoError("connect " + options_.host + ":" + std::to_string(options_.port),
-                                  ec, late && !cancelled_.load(), false));
-  }
-  im.open = true;
-  auto br = ToBeast(req, options_);
-  done = false;
-  bh::async_write(im.sock, br, [&](const error_code& e, std::size_t) {
-    ec = e;
-    done = true;
-  });
-  late = im.Run(done, deadline, cancelled_);
   if (ec || late) {
     im.Close();
     return tl::unexpected(IoError("write", ec, late && !cancelled_.load(), true));
@@ -211,9 +267,11 @@ Result<unsigned> SyncClient::Stream(const Request& req,
   };
   p.on_chunk_body(on_chunk);  // held by reference: outlives the parser's reads
   done = false;
-  bh::async_read_header(im.sock, im.buf, p, [&](const error_code& e, std::size_t) {
-    ec = e;
-    done = true;
+  im.Io([&](auto& stream) {
+    bh::async_read_header(stream, im.buf, p, [&](const error_code& e, std::size_t) {
+      ec = e;
+      done = true;
+    });
   });
   late = im.Run(done, deadline, cancelled_);
   if (ec || late) {
@@ -223,9 +281,11 @@ Result<unsigned> SyncClient::Stream(const Request& req,
   const unsigned status = p.get().result_int();
   while (!p.is_done() && !stop) {
     done = false;
-    bh::async_read_some(im.sock, im.buf, p, [&](const error_code& e, std::size_t) {
-      ec = e;
-      done = true;
+    im.Io([&](auto& stream) {
+      bh::async_read_some(stream, im.buf, p, [&](const error_code& e, std::size_t) {
+        ec = e;
+        done = true;
+      });
     });
     deadline = idle_timeout.count() > 0 ? Clock::now() + idle_timeout : Clock::time_point::max();
     late = im.Run(done, deadline, cancelled_);

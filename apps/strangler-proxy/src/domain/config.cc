@@ -426,8 +426,9 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
   }
   if (root["control"]) {
     const auto& c = root["control"];
-    ExpectMap(c, "control",
-              {"store", "endpoints", "prefix", "replica_id", "state_file", "timeout_ms"});
+    ExpectMap(
+        c, "control",
+        {"store", "endpoints", "prefix", "replica_id", "state_file", "timeout_ms", "tls", "auth"});
     auto& ctl = cfg->control;
     if (c["store"]) {
       const auto st = NonEmpty(c["store"], "control.store");
@@ -444,7 +445,8 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
       for (size_t i = 0; i < c["endpoints"].size(); ++i) {
         const std::string ep_path = "control.endpoints[" + std::to_string(i) + "]";
         const auto ep = NonEmpty(c["endpoints"][i], ep_path);
-        (void)ParseHostPort(ep.starts_with("http://") ? ep.substr(7) : ep, ep_path);
+        const size_t scheme = ep.starts_with("http://") ? 7 : ep.starts_with("https://") ? 8 : 0;
+        (void)ParseHostPort(ep.substr(scheme), ep_path);
         ctl.endpoints.push_back(ep);
       }
     }
@@ -458,6 +460,40 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
     if (c["timeout_ms"]) {
       ctl.timeout_ms =
           static_cast<uint32_t>(Unsigned(c["timeout_ms"], "control.timeout_ms", 100, 60000));
+    }
+    if (c["tls"]) {
+      ExpectMap(c["tls"], "control.tls", {"ca_file", "cert_file", "key_file"});
+      const auto& t = c["tls"];
+      ctl.tls.enabled = true;
+      if (t["ca_file"]) ctl.tls.ca_file = resolve(NonEmpty(t["ca_file"], "control.tls.ca_file"));
+      if (t["cert_file"]) {
+        ctl.tls.cert_file = resolve(NonEmpty(t["cert_file"], "control.tls.cert_file"));
+      }
+      if (t["key_file"])
+        ctl.tls.key_file = resolve(NonEmpty(t["key_file"], "control.tls.key_file"));
+      if (ctl.tls.cert_file.empty() != ctl.tls.key_file.empty()) {
+        Fail(ctl.tls.cert_file.empty() ? "control.tls.cert_file" : "control.tls.key_file",
+             "cert_file and key_file go together (the client certificate and its key)");
+      }
+    }
+    for (size_t i = 0; i < ctl.endpoints.size(); ++i) {
+      const bool https = ctl.endpoints[i].starts_with("https://");
+      if (https && !ctl.tls.enabled) {
+        Fail("control.endpoints[" + std::to_string(i) + "]",
+             "https:// needs control.tls (at least {} for the system's CAs)");
+      }
+      if (ctl.endpoints[i].starts_with("http://") && ctl.tls.enabled) {
+        Fail("control.endpoints[" + std::to_string(i) + "]", "http:// while control.tls is set");
+      }
+    }
+    if (c["auth"]) {
+      ExpectMap(c["auth"], "control.auth", {"user", "password_file"});
+      const auto& a = c["auth"];
+      if (!a["user"]) Fail("control.auth.user", "required (the etcd user)");
+      if (!a["password_file"])
+        Fail("control.auth.password_file", "required (a file with the password)");
+      ctl.auth_user = NonEmpty(a["user"], "control.auth.user");
+      ctl.auth_password_file = resolve(NonEmpty(a["password_file"], "control.auth.password_file"));
     }
     if (ctl.store == Config::Control::Store::kEtcd && ctl.endpoints.empty()) {
       Fail("control.endpoints", "at least one etcd endpoint (host:port) with store etcd");

@@ -142,6 +142,16 @@ struct Config {
     std::string replica_id;  // empty: --replica-id, else the host name
     std::string state_file;  // snapshot to start from while etcd is down ("" = refuse)
     uint32_t timeout_ms = 2000;
+    // `tls:` https to etcd: the CA that signed the members' certificates
+    // ("" = the system's), and the client certificate for
+    // --client-cert-auth (both or neither).
+    struct Tls {
+      bool enabled = false;
+      std::string ca_file, cert_file, key_file;
+    } tls;
+    // `auth:` etcd's RBAC user; the password is read from password_file.
+    std::string auth_user;
+    std::string auth_password_file;
   } control;
   // The binlog follower (`profile-migrator follow --metrics-listen`) whose
   // lag, events/s and last GTID the admin status and dashboard show.

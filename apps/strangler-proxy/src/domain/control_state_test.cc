@@ -29,8 +29,42 @@ TEST(ControlConfig, EtcdStoreKeysAreValidatedByPath) {
   EXPECT_EQ(ErrorOf(base + "control: {store: etcd, endpoints: [nohost]}\n")
                 .rfind("control.endpoints[0]", 0),
             0u);
-  EXPECT_EQ(ErrorOf(base + "control: {store: etcd, endpoints: [h:1], tls: {}}\n")
-                .rfind("control.tls: unknown key", 0),
+  EXPECT_EQ(ErrorOf(base + "control: {store: etcd, endpoints: [h:1], tls: {ca: x}}\n")
+                .rfind("control.tls.ca: unknown key", 0),
+            0u);
+}
+
+TEST(ControlConfig, TlsAndAuthKeys) {
+  const std::string base = std::string(testing::kValidYaml) + "control: {store: etcd, ";
+  auto ok = ParseConfig(base +
+                        "endpoints: ['https://127.0.0.1:2379'], tls: {ca_file: /p/ca.pem, "
+                        "cert_file: c.pem, key_file: /p/c.key}, auth: {user: proxy, "
+                        "password_file: /p/pw}}\n");
+  ASSERT_TRUE(ok) << ok.error().message;
+  const auto& c = (*ok)->control;
+  EXPECT_TRUE(c.tls.enabled);
+  EXPECT_EQ(c.tls.ca_file, "/p/ca.pem");
+  EXPECT_EQ(c.tls.key_file, "/p/c.key");
+  EXPECT_EQ(c.auth_user, "proxy");
+  EXPECT_EQ(c.auth_password_file, "/p/pw");
+  EXPECT_FALSE((*ParseConfig(base + "endpoints: [h:1]}\n"))->control.tls.enabled);
+  EXPECT_TRUE((*ParseConfig(base + "endpoints: [h:1], tls: {}}\n"))->control.tls.enabled);
+  EXPECT_EQ(ErrorOf(base + "endpoints: ['https://h:1']}\n").rfind("control.endpoints[0]: https", 0),
+            0u);
+  EXPECT_EQ(ErrorOf(base + "endpoints: ['http://h:1'], tls: {}}\n")
+                .rfind("control.endpoints[0]: http://", 0),
+            0u);
+  EXPECT_EQ(
+      ErrorOf(base + "endpoints: [h:1], tls: {cert_file: c}}\n").rfind("control.tls.key_file:", 0),
+      0u);
+  EXPECT_EQ(ErrorOf(base + "endpoints: [h:1], auth: {user: u}}\n")
+                .rfind("control.auth.password_file: required", 0),
+            0u);
+  EXPECT_EQ(ErrorOf(base + "endpoints: [h:1], auth: {password_file: p}}\n")
+                .rfind("control.auth.user: required", 0),
+            0u);
+  EXPECT_EQ(ErrorOf(base + "endpoints: [h:1], auth: {user: u, password: p}}\n")
+                .rfind("control.auth.password: unknown key", 0),
             0u);
 }
 

@@ -88,6 +88,10 @@ Result<std::unique_ptr<EtcdControlStore>> EtcdControlStore::Open(EtcdControlOpti
   std::unique_ptr<EtcdControlStore> s(new EtcdControlStore(
       std::move(options), std::move(*client), std::move(current), std::move(on_change)));
   if (auto st = s->Load(); !st) {
+    if (st.error().code == ErrorCode::kInvalidArgument) {  // e.g. auth refused: not an outage
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "control store etcd refused this replica: " + st.error().message);
+    }
     if (s->options_.state_file.empty()) {
       return MakeError(ErrorCode::kUnavailable,
                        "control store etcd unreachable at start and no control.state_file "

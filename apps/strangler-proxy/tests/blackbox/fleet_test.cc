@@ -29,7 +29,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kToken = "fleet-ops-secret";
 
-std::string FleetYaml(const std::vector<std::string>& endpoints, const std::string& state_file) {
+std::string FleetYaml(const std::vector<std::string>& endpoints, const std::string& state_file,
+                      const std::string& control_extra = "") {
   std::string eps;
   for (const auto& e : endpoints) eps += (eps.empty() ? "" : ", ") + e;
   return R"(
@@ -39,7 +40,7 @@ workers: 1
 access_log: off
 control: {store: etcd, endpoints: [)" +
          eps + "], prefix: /fleet-test/, timeout_ms: 500" +
-         (state_file.empty() ? "" : ", state_file: " + state_file) + R"(}
+         (state_file.empty() ? "" : ", state_file: " + state_file) + control_extra + R"(}
 backends:
   legacy: {url: http://127.0.0.1:${legacy}}
   modern: {url: http://127.0.0.1:${modern}, response_timeout_ms: 2000}
@@ -68,7 +69,9 @@ struct Replica {
 
 class Fleet {
  public:
-  Fleet(Stack& stack, std::vector<std::string> endpoints) : s_(stack), eps_(std::move(endpoints)) {
+  // control_extra: more keys of the control block (", tls: {...}").
+  Fleet(Stack& stack, std::vector<std::string> endpoints, std::string control_extra = "")
+      : s_(stack), eps_(std::move(endpoints)), control_extra_(std::move(control_extra)) {
     std::ofstream(s_.dir() + "/admin.token") << "ops:" << kToken << ":operate\n";
   }
   // Starts (or restarts) replica `id`; returns nullptr when it did not become ready.
@@ -78,8 +81,8 @@ class Fleet {
     const std::string cfg = s_.dir() + "/proxy-" + id + ".yaml";
     const std::string ready = s_.dir() + "/ready-" + id;
     ::unlink(ready.c_str());
-    std::ofstream(cfg) << s_.Expand(
-        FleetYaml(eps_, with_state_file ? s_.dir() + "/state-" + id + ".json" : ""));
+    std::ofstream(cfg) << s_.Expand(FleetYaml(
+        eps_, with_state_file ? s_.dir() + "/state-" + id + ".json" : "", control_extra_));
     r.process = std::make_unique<Process>(
         std::vector<std::string>{FICUS_PROXY_BIN, "--config", cfg, "--ready-file", ready,
                                  "--replay-dir", s_.dir() + "/replay-" + id, "--replica-id", id},
@@ -134,6 +137,7 @@ class Fleet {
  private:
   Stack& s_;
   std::vector<std::string> eps_;
+  std::string control_extra_;
   std::map<std::string, Replica> replicas_;
 };
 
@@ -504,7 +508,8 @@ TEST(Fleet, ModeSwitchGuardSumsEveryReplicasBacklog) {
   s.StartUpstream("legacy");
   auto& modern = s.StartUpstream("modern");
   Fleet fleet(s, etcd.endpoints());
-  for (const char* id : {"a", "b"}) ASSERT_NE(fleet.Start(id), nullptr) << id;
+  for (const char* id : {"a", "b"})
+    ASSERT_NE(fleet.Start(id), nullptr) << id << fleet[id].process->Logs();
   Replica &a = fleet["a"], &b = fleet["b"];
   // Modern is gone: writes through B in shadow are served by legacy and their
   // copies for modern wait in B's replay log. A's own log is empty.
@@ -625,6 +630,71 @@ TEST(Fleet, KilledReplicaRejoinsAndRollingRestartLosesNoAcknowledgedWrite) {
               acked.size(), ms);
   EXPECT_GT(acked.size(), 100u);
   EXPECT_GE(ms, 0) << "an acknowledged write never reached legacy";
+}
+
+// etcd with TLS (server certificate, --client-cert-auth: the proxy presents a
+// client certificate) and auth enabled (a role with read-write on the
+// fleet's prefix only): the fleet works as without; a wrong CA, a wrong
+// password or a missing client certificate make a replica refuse to start
+// with an error naming the key and the endpoint.
+TEST(Fleet, TlsAndAuthToEtcd) {
+  etcd::testing::EtcdCluster etcd(1,
+                                  {.tls = true, .client_cert_auth = true, .auth_token_ttl_s = 2});
+  ASSERT_TRUE(etcd.ok());
+  ASSERT_EQ(etcd.EnableAuth("/fleet-test/", "proxy", "pw-123"), "");
+  Stack s;
+  s.StartUpstream("legacy");
+  s.StartUpstream("modern");
+  const auto& pki = etcd.pki();
+  std::ofstream(s.dir() + "/etcd.pw") << "pw-123\n";
+  std::ofstream(s.dir() + "/etcd-wrong.pw") << "nope\n";
+  const std::string tls = ", tls: {ca_file: " + pki.ca() + ", cert_file: " + pki.client_cert() +
+                          ", key_file: " + pki.client_key() + "}";
+  const std::string auth = ", auth: {user: proxy, password_file: " + s.dir() + "/etcd.pw}";
+  std::vector<std::string> https;
+  for (const auto& e : etcd.endpoints()) https.push_back("https://" + e);
+  Fleet fleet(s, https, tls + auth);
+  for (const char* id : {"a", "b"})
+    ASSERT_NE(fleet.Start(id), nullptr) << id << fleet[id].process->Logs();
+  Replica &a = fleet["a"], &b = fleet["b"];
+  ASSERT_EQ(Fleet::Put(a, "r", R"({"mode":"full"})").status, 200);
+  EXPECT_GE(WaitMs([&] { return Fleet::Mode(b, "r") == "full"; }, 1s), 0);
+  std::this_thread::sleep_for(3s);  // tokens expire (ttl 2 s); heartbeats keep some alive
+  auto put = Fleet::Put(b, "r", R"({"mode":"canary","percent":50})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_GE(WaitMs([&] { return Fleet::Mode(a, "r") == "canary"; }, 1s), 0);
+  EXPECT_EQ(Fleet::Status(a).at("control").at("replicas"), json::value(2));
+  EXPECT_EQ(Fleet::Status(b).at("control").at("connected"), json::value(true));
+
+  struct Bad {
+    std::string id, extra, want;
+  };
+  const std::vector<Bad> bad = {
+      {"wrong-ca",
+       ", tls: {ca_file: " + pki.other_ca() + ", cert_file: " + pki.client_cert() +
+           ", key_file: " + pki.client_key() + "}" + auth,
+       "certificate verify failed"},
+      {"no-client-cert", ", tls: {ca_file: " + pki.ca() + "}" + auth, https[0]},
+      {"wrong-password",
+       tls + ", auth: {user: proxy, password_file: " + s.dir() + "/etcd-wrong.pw}",
+       "authentication failed"},
+      {"no-auth", tls, "permission denied"},
+      {"missing-ca", ", tls: {ca_file: " + s.dir() + "/nope.pem}" + auth,
+       "control.tls.ca_file " + s.dir() + "/nope.pem: no such file"},
+  };
+  for (const auto& c : bad) {
+    Fleet f(s, https, c.extra);
+    int code = 0;
+    EXPECT_EQ(f.Start(c.id, /*with_state_file=*/false, &code), nullptr) << c.id;
+    EXPECT_NE(code, 0) << c.id;
+    const auto logs = f[c.id].process->Logs();
+    EXPECT_NE(logs.find(c.want), std::string::npos) << c.id << ": " << logs;
+    if (c.id == "wrong-ca") {
+      EXPECT_NE(logs.find(https[0]), std::string::npos) << logs;
+    }
+  }
+  // The fleet is untouched by the refused replicas.
+  EXPECT_EQ(Fleet::Mode(a, "r"), "canary");
 }
 
 }  // namespace

@@ -14,6 +14,17 @@
 //   unknown), kTimeout (deadline), kInvalidArgument (bad argument or etcd
 //   said so), kNotFound (lease not found), kPreconditionFailed (revision
 //   compacted), kInternal (unparseable answer). Messages name the endpoint.
+// - TLS: with options.tls (http::MakeClientTlsContext: CA, client cert/key)
+//   every member is spoken to over https and must present a certificate
+//   for its IP signed by that CA; an endpoint may be written
+//   "https://host:port" (then tls is required). A failed handshake fails
+//   the call with kUnavailable naming the endpoint and OpenSSL's reason.
+// - Auth (etcd's RBAC, `auth enable`): with options.user the client gets a
+//   token from /v3/auth/authenticate (on first use, per member) and sends
+//   it as the Authorization header. When etcd answers "invalid auth token"
+//   (expired: --auth-token-ttl, or the member restarted) it authenticates
+//   again and repeats the call once (etcd refused it before doing
+//   anything). Wrong user/password: kInvalidArgument naming the user.
 // - Threads: every method is thread-safe (one connection, serialised by a
 //   mutex); a slow call blocks the others for at most `timeout` per member.
 #pragma once
@@ -26,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "ficus/http/tls.h"
 #include "ficus/result.h"
 
 namespace ficus::http {
@@ -37,6 +49,9 @@ namespace ficus::etcd {
 struct ClientOptions {
   std::vector<std::string> endpoints;  // "127.0.0.1:2379"
   std::chrono::milliseconds timeout{2000};
+  std::shared_ptr<http::TlsContext> tls;  // null: plain http
+  std::string user;                       // "": etcd auth off
+  std::string password;
 };
 
 struct KeyValue {
@@ -91,7 +106,13 @@ struct Lease {
 // The range_end that makes [prefix, end) every key with that prefix.
 std::string PrefixEnd(std::string_view prefix);
 
-// Parses "host:port" (kInvalidArgument naming `field` when malformed).
+// Gets an auth token from the member `conn` talks to (POST
+// /v3/auth/authenticate with options.user/password).
+Result<std::string> Authenticate(http::SyncClient& conn, const ClientOptions& options,
+                                 const std::string& endpoint);
+
+// Parses "host:port", "http://host:port" or "https://host:port"
+// (kInvalidArgument naming `field` when malformed).
 Result<std::pair<std::string, uint16_t>> ParseEndpoint(std::string_view s, std::string_view field);
 
 class Client {
@@ -126,6 +147,7 @@ class Client {
   mutable std::mutex mu_;
   size_t current_ = 0;
   std::unique_ptr<http::SyncClient> conn_;
+  std::string token_;  // etcd auth token for conn_'s member ("" = none yet)
 };
 
 }  // namespace ficus::etcd

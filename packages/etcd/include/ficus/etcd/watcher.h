@@ -13,6 +13,9 @@
 // - If etcd compacted past the revision to resume from, on_compacted(rev)
 //   is called and the watcher stops: the owner must read the range again
 //   and start a new watcher (events in between are gone).
+// - TLS and auth as the Client (client.h): a token is fetched for each
+//   stream; an authentication failure is reported through on_state(false,
+//   why) once per distinct reason and retried with the backoff.
 // - Callbacks run on the watcher's thread, one at a time; they must not call
 //   Stop(). Stop() (or the destructor) joins the thread within ~200 ms.
 #pragma once
@@ -80,6 +83,7 @@ class Watcher {
   std::mutex conn_mu_;
   http::SyncClient* conn_ = nullptr;  // the stream in progress (for Stop)
   std::thread thread_;
+  std::string last_auth_error_;  // watcher thread only
 };
 
 }  // namespace ficus::etcd

@@ -3,6 +3,8 @@
 // proxy's own pooled async upstream client).
 //
 // Contract:
+// - host: an IP address, "localhost" (127.0.0.1) or a DNS name (resolved
+//   at each connect, within `timeout`; every address is tried in turn).
 // - One connection to one host:port, kept alive between requests and
 //   reopened when the server closed it. One request at a time: the caller
 //   serialises (the class is not thread-safe; Cancel() is the one exception).
@@ -20,6 +22,11 @@
 // - Cancel(): from any thread, makes a running Stream() return kUnavailable
 //   ("cancelled") within ~100 ms and makes the next calls fail fast until
 //   the object is destroyed.
+// - TLS (options.tls set, tls.h): every connection is TLS; the server's
+//   certificate must chain to the context's CA and name `host` (an IP SAN
+//   for an IP). A failed handshake is kUnavailable "(not sent)" with
+//   OpenSSL's reason (e.g. "certificate verify failed"). tls unset: plain
+//   TCP, no TLS code on the path.
 #pragma once
 
 #include <atomic>
@@ -31,6 +38,7 @@
 #include <string_view>
 
 #include "ficus/http/message.h"
+#include "ficus/http/tls.h"
 #include "ficus/result.h"
 
 namespace ficus::http {
@@ -40,6 +48,7 @@ struct SyncClientOptions {
   uint16_t port = 0;
   std::chrono::milliseconds timeout{2000};
   std::size_t max_body_bytes = 64u << 20;
+  std::shared_ptr<TlsContext> tls;  // null: plain TCP
 };
 
 class SyncClient {
