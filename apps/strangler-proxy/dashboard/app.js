@@ -178,24 +178,43 @@
       box.append(el('div', { class: 'banner', 'data-testid': 'fleet-banner' },
         el('span', { class: 'grow', text: `Fleet: ${fleet.replicas} replicas live (this one: ${cs.replica}); ` +
           state.routes.map((r) => r.fleet ? `${r.name} ${(num(r.fleet.totals.legacy_rps + r.fleet.totals.modern_rps) || 0).toFixed(1)} req/s, backlog ${r.fleet.totals.backlog_to_legacy + r.fleet.totals.backlog_to_modern}` : '').filter(Boolean).join(' · ') })));
-      // Per-replica rows (each replica's last published report, ~1 s old).
+      // Per-replica rows (each replica's last published report, ~1 s old),
+      // then per route the fleet's totals: sums, and p50/p99 of the merged
+      // latency histograms (every replica's answers together).
+      const ms = (v) => (v === null || v === undefined ? '–' : `${num(v).toFixed(1)} ms`);
       const rows = [];
       for (const r of state.routes) {
         for (const x of (r.fleet && r.fleet.replicas) || []) {
-          rows.push(el('tr', {},
+          rows.push(el('tr', { 'data-testid': 'fleet-replica-row', 'data-replica': x.replica },
             el('td', { text: x.replica + (x.replica === cs.replica ? ' (this)' : '') }),
             el('td', { text: r.name }),
             el('td', { text: (num(x.legacy_rps) || 0).toFixed(1) }),
             el('td', { text: (num(x.modern_rps) || 0).toFixed(1) }),
+            el('td', { text: `${ms(x.legacy_p50_ms)} / ${ms(x.legacy_p99_ms)}` }),
+            el('td', { text: `${ms(x.modern_p50_ms)} / ${ms(x.modern_p99_ms)}` }),
             el('td', { text: String(x.compared) }),
             el('td', { text: String(x.mismatched) }),
             el('td', { text: `${x.backlog_to_legacy} / ${x.backlog_to_modern}` })));
+        }
+        const t = r.fleet && r.fleet.totals;
+        if (t && (r.fleet.replicas || []).length) {
+          rows.push(el('tr', { class: 'fleet-total', 'data-testid': 'fleet-total-row', 'data-route': r.name },
+            el('td', { text: `fleet (${t.replicas})` }),
+            el('td', { text: r.name }),
+            el('td', { text: (num(t.legacy_rps) || 0).toFixed(1) }),
+            el('td', { text: (num(t.modern_rps) || 0).toFixed(1) }),
+            el('td', { 'data-testid': 'fleet-legacy-latency', text: `${ms(t.legacy_p50_ms)} / ${ms(t.legacy_p99_ms)}` }),
+            el('td', { 'data-testid': 'fleet-modern-latency', text: `${ms(t.modern_p50_ms)} / ${ms(t.modern_p99_ms)}` }),
+            el('td', { text: String(t.compared) }),
+            el('td', { text: String(t.mismatched) }),
+            el('td', { text: `${t.backlog_to_legacy} / ${t.backlog_to_modern}` })));
         }
       }
       if (rows.length) {
         box.append(el('table', { class: 'kpi-table', 'data-testid': 'fleet-replicas' },
           el('thead', {}, el('tr', {}, ...['replica', 'route', 'legacy req/s', 'modern req/s',
-            'compared', 'mismatched', 'backlog to legacy / modern'].map((h) => el('th', { text: h })))),
+            'legacy p50 / p99', 'modern p50 / p99', 'compared', 'mismatched',
+            'backlog to legacy / modern'].map((h) => el('th', { text: h })))),
           el('tbody', {}, ...rows)));
       }
     }

@@ -64,6 +64,12 @@ using namespace ficus::proxy;  // NOLINT(google-build-using-namespace)
 
 namespace {
 
+// A percentile of a latency histogram for the admin JSON (null: no answers).
+boost::json::value Ms(const LatencySketch& sketch, double q) {
+  auto v = TrafficWindow::PercentileMs(sketch, q);
+  return v ? boost::json::value(*v) : boost::json::value(nullptr);
+}
+
 http::ServerOptions ServerOptionsFor(const Config& cfg, const HostPort& listen, unsigned threads) {
   http::ServerOptions o;
   o.address = listen.host == "localhost" ? "127.0.0.1" : listen.host;
@@ -442,7 +448,11 @@ int main(int argc, char** argv) {
                                            {"compared", x.compared},
                                            {"mismatched", x.mismatched},
                                            {"backlog_to_legacy", x.backlog_to_legacy},
-                                           {"backlog_to_modern", x.backlog_to_modern}});
+                                           {"backlog_to_modern", x.backlog_to_modern},
+                                           {"legacy_p50_ms", Ms(x.legacy_latency, 0.50)},
+                                           {"legacy_p99_ms", Ms(x.legacy_latency, 0.99)},
+                                           {"modern_p50_ms", Ms(x.modern_latency, 0.50)},
+                                           {"modern_p99_ms", Ms(x.modern_latency, 0.99)}});
       }
       const auto t = FleetTotal(reps, route);
       return boost::json::object{
@@ -453,7 +463,12 @@ int main(int argc, char** argv) {
                                          {"compared", t.compared},
                                          {"mismatched", t.mismatched},
                                          {"backlog_to_legacy", t.backlog_to_legacy},
-                                         {"backlog_to_modern", t.backlog_to_modern}}}};
+                                         {"backlog_to_modern", t.backlog_to_modern},
+                                         // Of the merged histograms: every replica's answers.
+                                         {"legacy_p50_ms", Ms(t.legacy_latency, 0.50)},
+                                         {"legacy_p99_ms", Ms(t.legacy_latency, 0.99)},
+                                         {"modern_p50_ms", Ms(t.modern_latency, 0.50)},
+                                         {"modern_p99_ms", Ms(t.modern_latency, 0.99)}}}};
     };
     admin_deps.control_json = [&]() -> boost::json::value {
       const int64_t down = etcd_store->down_since_ms();
@@ -626,6 +641,8 @@ int main(int argc, char** argv) {
           x.modern_errors = live->modern.errors;
           x.compared = live->mismatch.compared;
           x.mismatched = live->mismatch.mismatched;
+          x.legacy_latency = std::move(live->legacy.latency);
+          x.modern_latency = std::move(live->modern.latency);
         }
         x.backlog_to_legacy = journal.Queued(r.name, r.legacy_backend);
         x.backlog_to_modern = journal.Queued(r.name, r.modern_backend);

@@ -137,5 +137,47 @@ TEST(FleetReport, RoundTripAndTotals) {
   EXPECT_FALSE(DecodeReplicaReport(R"({"routes":{"r":5}})", "k"));
 }
 
+TEST(FleetReport, LatencyHistogramsMergeToThePercentilesOfAllAnswers) {
+  int64_t now = 1'000'000;
+  auto clock = [&] { return now; };
+  TrafficWindow a(clock), b(clock), all(clock);
+  // Replica a: fast (1-3 ms); replica b: slow (40-80 ms) with a tail at 900 ms.
+  for (int i = 0; i < 300; ++i) {
+    const int64_t us = 1000 + (i % 3) * 1000;
+    a.Record(us, false);
+    all.Record(us, false);
+  }
+  for (int i = 0; i < 100; ++i) {
+    const int64_t us = i < 95 ? 40'000 + (i % 5) * 10'000 : 900'000;
+    b.Record(us, false);
+    all.Record(us, false);
+  }
+  ReplicaReport ra, rb;
+  ra.routes["r"].legacy_latency = a.Snapshot().latency;
+  rb.routes["r"].legacy_latency = b.Snapshot().latency;
+  auto da = DecodeReplicaReport(EncodeReplicaReport(ra), "k");
+  auto db = DecodeReplicaReport(EncodeReplicaReport(rb), "k");
+  ASSERT_TRUE(da && db);
+  const auto t = FleetTotal({*da, *db}, "r");
+  const auto whole = all.Snapshot();
+  for (double q : {0.5, 0.75, 0.9, 0.99}) {
+    EXPECT_EQ(TrafficWindow::PercentileMs(t.legacy_latency, q),
+              TrafficWindow::PercentileMs(whole.latency, q))
+        << q;
+  }
+  EXPECT_EQ(TrafficWindow::PercentileMs(t.legacy_latency, 0.99), whole.p99_ms);
+  EXPECT_EQ(TrafficWindow::PercentileMs(t.legacy_latency, 0.5), whole.p50_ms);
+  // p50 of all is a fast answer (300 of 400 are), p99 is b's tail: neither
+  // replica's own p50/p99 nor their mean is.
+  EXPECT_LT(*whole.p50_ms, 4.0);
+  EXPECT_GT(*whole.p99_ms, 800.0);
+  EXPECT_FALSE(TrafficWindow::PercentileMs(t.modern_latency, 0.99).has_value());
+  // Malformed histograms are refused naming the key.
+  auto bad = DecodeReplicaReport(R"({"routes":{"r":{"legacy_latency":[[5,1],[3,1]]}}})", "k");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("k.routes.r.legacy_latency"), std::string::npos);
+  EXPECT_FALSE(DecodeReplicaReport(R"({"routes":{"r":{"modern_latency":[[9999,1]]}}})", "k"));
+}
+
 }  // namespace
 }  // namespace ficus::proxy

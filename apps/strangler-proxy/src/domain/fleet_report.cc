@@ -21,6 +21,38 @@ uint64_t Count(const json::object& o, std::string_view f) {
   return d > 0 ? static_cast<uint64_t>(d) : 0;
 }
 
+json::array EncodeSketch(const LatencySketch& s) {
+  json::array a;
+  a.reserve(s.size());
+  for (const auto& [b, n] : s) a.push_back(json::array{b, n});
+  return a;
+}
+
+// [[bucket,count],...]; pairs out of range or malformed are an error naming the key.
+Result<LatencySketch> DecodeSketch(const json::object& o, std::string_view f,
+                                   const std::string& where) {
+  LatencySketch out;
+  const auto* v = o.if_contains(f);
+  if (!v || v->is_null()) return out;
+  auto bad = [&] {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     where + "." + std::string(f) + ": want [[bucket,count],...]");
+  };
+  if (!v->is_array()) return bad();
+  for (const auto& p : v->get_array()) {
+    if (!p.is_array() || p.get_array().size() != 2) return bad();
+    const auto& a = p.get_array();
+    if (!a[0].is_number() || !a[1].is_number()) return bad();
+    boost::system::error_code ec1, ec2;
+    const auto b = a[0].to_number<int64_t>(ec1);
+    const auto n = a[1].to_number<uint64_t>(ec2);
+    if (ec1 || ec2 || b < 0 || b >= TrafficWindow::kBuckets) return bad();
+    if (!out.empty() && out.back().first >= b) return bad();  // ascending, no repeats
+    if (n) out.emplace_back(static_cast<uint16_t>(b), n);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string EncodeReplicaReport(const ReplicaReport& r) {
@@ -35,7 +67,9 @@ std::string EncodeReplicaReport(const ReplicaReport& r) {
                                 {"compared", s.compared},
                                 {"mismatched", s.mismatched},
                                 {"backlog_to_legacy", s.backlog_to_legacy},
-                                {"backlog_to_modern", s.backlog_to_modern}};
+                                {"backlog_to_modern", s.backlog_to_modern},
+                                {"legacy_latency", EncodeSketch(s.legacy_latency)},
+                                {"modern_latency", EncodeSketch(s.modern_latency)}};
   }
   return json::serialize(json::object{
       {"id", r.id}, {"admin", r.admin}, {"at", r.at_ms}, {"routes", std::move(routes)}});
@@ -70,6 +104,13 @@ Result<ReplicaReport> DecodeReplicaReport(std::string_view text, std::string_vie
       s.mismatched = Count(x, "mismatched");
       s.backlog_to_legacy = Count(x, "backlog_to_legacy");
       s.backlog_to_modern = Count(x, "backlog_to_modern");
+      const std::string where = std::string(key) + ".routes." + std::string(kv.key());
+      auto ll = DecodeSketch(x, "legacy_latency", where);
+      if (!ll) return tl::unexpected(ll.error());
+      auto ml = DecodeSketch(x, "modern_latency", where);
+      if (!ml) return tl::unexpected(ml.error());
+      s.legacy_latency = std::move(*ll);
+      s.modern_latency = std::move(*ml);
       r.routes.emplace(std::string(kv.key()), s);
     }
   }
@@ -92,6 +133,8 @@ ReplicaRouteStats FleetTotal(const std::vector<ReplicaReport>& reports, std::str
     t.mismatched += s.mismatched;
     t.backlog_to_legacy += s.backlog_to_legacy;
     t.backlog_to_modern += s.backlog_to_modern;
+    t.legacy_latency = TrafficWindow::Merge(t.legacy_latency, s.legacy_latency);
+    t.modern_latency = TrafficWindow::Merge(t.modern_latency, s.modern_latency);
   }
   return t;
 }

@@ -5,9 +5,12 @@
 // Encoding: compact JSON {"id","admin","at","routes":{NAME:{"legacy_rps",
 // "modern_rps","legacy_requests","legacy_errors","modern_requests",
 // "modern_errors","compared","mismatched","backlog_to_legacy",
-// "backlog_to_modern"}}}. Decoding is lenient (missing numbers are 0) but an
-// unparseable value is an error naming the key. Latencies are not merged
-// across replicas (p99s do not add up): each replica's row keeps its own.
+// "backlog_to_modern","legacy_latency","modern_latency"}}}, the latencies
+// as [[bucket,count],...] (TrafficWindow's buckets over its window).
+// Decoding is lenient (missing numbers are 0) but an unparseable value is an
+// error naming the key. FleetTotal merges the latency histograms (p99s do
+// not add up; histograms do), so the fleet's percentiles are those of every
+// replica's answers together.
 // No I/O; thread-compatible.
 #pragma once
 
@@ -17,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/traffic_window.h"
 #include "ficus/result.h"
 
 namespace ficus::proxy {
@@ -32,6 +36,8 @@ struct ReplicaRouteStats {
   uint64_t mismatched = 0;
   uint64_t backlog_to_legacy = 0;
   uint64_t backlog_to_modern = 0;
+  LatencySketch legacy_latency;
+  LatencySketch modern_latency;
 };
 
 struct ReplicaReport {

@@ -64,17 +64,45 @@ TrafficSnapshot TrafficWindow::Snapshot() const {
   out.mirrored_rps = static_cast<double>(complete_mirrored) / (seconds_ - 1);
   if (out.requests == 0) return out;
   out.error_rate = static_cast<double>(out.errors) / static_cast<double>(out.requests);
-  auto pct = [&](double q) {
-    const auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(out.requests)));
-    uint64_t seen = 0;
-    for (int i = 0; i < kBuckets; ++i) {
-      seen += hist[static_cast<size_t>(i)];
-      if (seen >= rank && seen > 0) return BucketMidUs(i) / 1000.0;
+  for (int i = 0; i < kBuckets; ++i) {
+    if (hist[static_cast<size_t>(i)]) {
+      out.latency.emplace_back(static_cast<uint16_t>(i), hist[static_cast<size_t>(i)]);
     }
-    return BucketMidUs(kBuckets - 1) / 1000.0;
-  };
-  out.p50_ms = pct(0.50);
-  out.p99_ms = pct(0.99);
+  }
+  out.p50_ms = PercentileMs(out.latency, 0.50);
+  out.p99_ms = PercentileMs(out.latency, 0.99);
+  return out;
+}
+
+std::optional<double> TrafficWindow::PercentileMs(const LatencySketch& sketch, double q) {
+  uint64_t total = 0;
+  for (const auto& [b, n] : sketch) total += n;
+  if (total == 0) return std::nullopt;
+  auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(total)));
+  if (rank == 0) rank = 1;
+  uint64_t seen = 0;
+  for (const auto& [b, n] : sketch) {
+    seen += n;
+    if (seen >= rank) return BucketMidUs(b < kBuckets ? b : kBuckets - 1) / 1000.0;
+  }
+  return BucketMidUs(kBuckets - 1) / 1000.0;
+}
+
+LatencySketch TrafficWindow::Merge(const LatencySketch& a, const LatencySketch& b) {
+  LatencySketch out;
+  out.reserve(a.size() + b.size());
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (j == b.size() || (i < a.size() && a[i].first < b[j].first)) {
+      out.push_back(a[i++]);
+    } else if (i == a.size() || b[j].first < a[i].first) {
+      out.push_back(b[j++]);
+    } else {
+      out.emplace_back(a[i].first, a[i].second + b[j].second);
+      ++i;
+      ++j;
+    }
+  }
   return out;
 }
 

@@ -23,9 +23,16 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace ficus::proxy {
+
+// A latency histogram in TrafficWindow's buckets: (bucket, count) pairs,
+// ascending by bucket, zero counts left out. Histograms of several windows
+// (replicas) merge by adding counts per bucket; percentiles of the merge are
+// those of all their samples together (within the bucket precision).
+using LatencySketch = std::vector<std::pair<uint16_t, uint64_t>>;
 
 struct TrafficSnapshot {
   std::optional<double> rps;           // answers that served the client, per second
@@ -35,6 +42,7 @@ struct TrafficSnapshot {
   std::optional<double> p99_ms;
   uint64_t requests = 0;  // in the window
   uint64_t errors = 0;
+  LatencySketch latency;  // every answer of the window
 };
 
 class TrafficWindow {
@@ -45,6 +53,12 @@ class TrafficWindow {
   explicit TrafficWindow(ClockMs clock, int seconds = 10);
   void Record(int64_t latency_us, bool error, bool mirrored = false);
   [[nodiscard]] TrafficSnapshot Snapshot() const;
+
+  // The q-quantile (0..1) of a sketch in ms (the bucket's midpoint);
+  // nullopt when it is empty.
+  static std::optional<double> PercentileMs(const LatencySketch& sketch, double q);
+  // Sum of two sketches.
+  static LatencySketch Merge(const LatencySketch& a, const LatencySketch& b);
 
   // Bucket index of a latency and the value a bucket reports (exposed for tests).
   static int BucketOf(int64_t latency_us);

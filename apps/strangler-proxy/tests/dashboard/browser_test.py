@@ -24,6 +24,13 @@ Autopilot: a plan started on the profiles group through the admin API is
 shown in the page's Autopilot panel (status, current step, "why" line,
 timeline with gate values) and paused with the page's Pause button; the
 audit log then has the pause by the token's name.
+
+The fleet (before the follower phase, which kills the writer): a real etcd
+and two more replicas (ids dash-a, dash-b) sharing their control state in
+it (control.store: etcd), traffic through both; the page on dash-a must
+show a row per replica and the fleet's merged p50/p99 (dashboard_test.mjs
+--fleet), a percent moved in dash-a's page must reach dash-b, and the merged
+p99 must lie between the two replicas' own.
 """
 import argparse
 import json
@@ -38,7 +45,7 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lifecycle"))
-from harness import Follower, LegacyStack, Proxy, Writer, free_port, request, wait_for  # noqa: E402
+from harness import Etcd, Follower, LegacyStack, Proxy, Writer, free_port, request, wait_for  # noqa: E402
 
 UPDATE = "/api/v1/profile/update"
 GET = "/api/v1/profile/get"
@@ -74,6 +81,86 @@ routes:
     mode: shadow
     compare: {{ignore: [data.updated_at]}}
 """
+
+
+def fleet_phase(a, stack, writer, work, earlier):
+    """Two replicas on one real etcd; the page shows both and the merged
+    percentiles. Returns the failures."""
+    failures = []
+    fleet_work = os.path.join(work, "fleet")
+    os.makedirs(fleet_work)
+    etcd = replica_a = replica_b = None
+    stop = threading.Event()
+    threads = []
+    try:
+        etcd = Etcd(fleet_work)
+        cfg = config(stack.port, writer.port, fleet_work).replace(
+            f"access_log: {fleet_work}/access.log\n",
+            f"access_log: off\ncontrol: {{store: etcd, endpoints: [{etcd.endpoint()}], "
+            f"prefix: /dashboard-test/}}\n")
+        token = uuid.uuid4().hex
+        replica_a = Proxy(a.proxy, fleet_work, cfg, token, name="dash-a",
+                          args=["--replica-id", "dash-a"])
+        replica_b = Proxy(a.proxy, fleet_work, cfg, token, replica_of=replica_a, name="dash-b",
+                          args=["--replica-id", "dash-b"])
+        users = [str(uuid.uuid4()) for _ in range(100)]
+
+        def traffic(p, offset, delay):
+            i = offset
+            while not stop.is_set():
+                u = users[i % len(users)]
+                request(p.port, "POST", UPDATE, {"user_id": u, "attributes": {"n": str(i)}})
+                request(p.port, "GET", f"{GET}?user_id={u}")
+                i += 3
+                time.sleep(delay)
+
+        threads = [threading.Thread(target=traffic, args=(replica_a, 0, 0.01), daemon=True),
+                   threading.Thread(target=traffic, args=(replica_b, 1, 0.01), daemon=True)]
+        for th in threads:
+            th.start()
+        # Both replicas have published a report with answers (every second).
+        wait_for(lambda: len([x for x in replica_a.route("profile-update")["fleet"]["replicas"]
+                              if x["legacy_p99_ms"] is not None]) == 2, 15, "both replicas' reports")
+        shot = os.path.join(os.path.dirname(os.path.abspath(a.screenshot)),
+                            "dashboard-fleet-screenshot.png")
+        cmd = [a.node, os.path.join(HERE, "dashboard_test.mjs"), "--url",
+               f"http://127.0.0.1:{replica_a.admin}/", "--token-file",
+               os.path.join(fleet_work, "admin.token"), "--route", "profile-update", "--percent", "20",
+               "--fleet", "dash-a,dash-b", "--screenshot", shot]
+        rc = subprocess.run(cmd, timeout=180).returncode
+        if rc != 0:
+            failures.append(f"fleet: dashboard_test.mjs exited {rc}")
+        # The change made in dash-a's page reached dash-b through etcd.
+        try:
+            wait_for(lambda: abs(replica_b.route("profile-update")["percent"] - 20) < 0.001, 2,
+                     "dash-b follows the percent set in dash-a's page")
+        except AssertionError as e:
+            failures.append(f"fleet: {e}")
+        # The fleet's p99 comes from the merged histograms (exact merge:
+        # strangler_proxy_cp_domain_test FleetReport.*); here it must lie
+        # between the two replicas' own, as a quantile of their union does.
+        fleet = replica_a.route("profile-update")["fleet"]
+        rows = {x["replica"]: x for x in fleet["replicas"]}
+        t = fleet["totals"]
+        print(f"fleet: p99 legacy a={rows['dash-a']['legacy_p99_ms']} b={rows['dash-b']['legacy_p99_ms']} "
+              f"merged={t['legacy_p99_ms']} (p50 merged {t['legacy_p50_ms']})")
+        lo = min(rows["dash-a"]["legacy_p99_ms"], rows["dash-b"]["legacy_p99_ms"])
+        hi = max(rows["dash-a"]["legacy_p99_ms"], rows["dash-b"]["legacy_p99_ms"])
+        if t["legacy_p99_ms"] is None or not lo <= t["legacy_p99_ms"] <= hi:
+            failures.append(f"fleet: merged legacy p99 {t['legacy_p99_ms']} outside [{lo}, {hi}]")
+    except Exception as e:  # noqa: BLE001 - any failure fails the test
+        failures.append(f"fleet: {e!r}")
+    finally:
+        stop.set()
+        for th in threads:
+            th.join()
+        for p in (replica_b, replica_a, etcd):
+            if p:
+                try:
+                    p.stop()
+                except Exception as e:  # noqa: BLE001
+                    print(f"cleanup: {e}")
+    return failures
 
 
 def main():
@@ -185,6 +272,9 @@ def main():
             if last["what"] != "autopilot profiles (route profile-update): pause" or \
                     last["token"] != "lifecycle":
                 failures.append(f"audit log after the page's pause: {last}")
+
+        # --- the fleet: two more replicas, on one real etcd ---
+        failures.extend(fleet_phase(a, stack, writer, work, failures))
 
         if follower:
             def page(state):

@@ -6,6 +6,7 @@
 //        [--token T | --token-file F] [--route NAME] [--percent 25] \
 //        [--chromium /usr/bin/chromium] [--timeout-ms 60000] [--cdc ok|lagging|unreachable [--cdc-only]]
 //        [--autopilot GROUP [--autopilot-only]]
+//        [--fleet ID,ID]
 //   node dashboard_test.mjs --stub --screenshot out.png    (page development only)
 //
 // Checks: the page renders one card per route of GET /admin/routes; moving
@@ -24,6 +25,8 @@
 // timeline with its gate values); the page's Pause button (token prompt)
 // pauses it, and the page then says why it stopped ("paused by NAME").
 // --autopilot-only skips the route checks.
+// --fleet ID,ID (control.store etcd): the fleet table has a row for each
+// replica id given and a totals row with the merged p50/p99.
 // Exit status 0 = all checks passed. Prints "N passed, M failed".
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -52,6 +55,7 @@ function parseArgs(argv) {
     else if (k === '--cdc-only') a.cdcOnly = true;
     else if (k === '--autopilot') a.autopilot = next();
     else if (k === '--autopilot-only') a.autopilotOnly = true;
+    else if (k === '--fleet') a.fleet = next().split(',').filter(Boolean);
     else throw new Error(`unknown argument ${k}`);
   }
   if (!a.screenshot) throw new Error('--screenshot PATH is required');
@@ -350,6 +354,22 @@ async function routeChecks(page, url, args, token, stub) {
   check('page renders every route', apiRoutes.every((r) => shown.includes(r.name)), shown.join(', '));
   const uplots = await page.$$eval('.uplot', (els) => els.length);
   check('charts are drawn (uPlot loaded)', uplots >= 2 * apiRoutes.length, `${uplots} charts`);
+
+  if (args.fleet) {
+    const want = args.fleet;
+    await page.waitForFunction((ids) => {
+      const rows = [...document.querySelectorAll('[data-testid=fleet-replica-row]')].map((r) => r.dataset.replica);
+      return ids.every((i) => rows.includes(i));
+    }, want, { timeout: 10000 }).catch(() => {});
+    const rows = await page.$$eval('[data-testid=fleet-replica-row]', (els) => els.map((e) => e.dataset.replica));
+    check('the fleet table has a row for every replica', want.every((i) => rows.includes(i)), rows.join(', '));
+    const r0 = args.route || apiRoutes[0].name;
+    const total = page.locator(`[data-testid=fleet-total-row][data-route="${r0}"]`);
+    const replicasCell = (await total.count()) ? await total.locator('td').first().textContent() : '';
+    check('the fleet totals row counts the replicas', replicasCell === `fleet (${want.length})`, replicasCell);
+    const lat = (await total.count()) ? await total.locator('[data-testid=fleet-legacy-latency]').textContent() : '';
+    check('the fleet totals show merged p50 / p99', /^\d+\.\d ms \/ \d+\.\d ms$/.test(lat), lat);
+  }
 
   const name = args.route || apiRoutes[0].name;
   const before = apiRoutes.find((r) => r.name === name);

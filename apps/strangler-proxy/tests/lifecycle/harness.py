@@ -171,16 +171,50 @@ class Follower:
                 self.proc.wait()
 
 
+class Etcd:
+    """One real etcd member (Debian etcd-server, /usr/bin/etcd) on free
+    loopback ports, data under work/etcd; stopped by PID."""
+
+    def __init__(self, work, binary="/usr/bin/etcd"):
+        d = os.path.join(work, "etcd")
+        os.makedirs(d, exist_ok=True)
+        self.port, peer = free_port(), free_port()
+        client = f"http://127.0.0.1:{self.port}"
+        peer_url = f"http://127.0.0.1:{peer}"
+        self.proc = subprocess.Popen(
+            [binary, "--name", "m0", "--data-dir", os.path.join(d, "data"),
+             "--listen-client-urls", client, "--advertise-client-urls", client,
+             "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+             "--initial-cluster", f"m0={peer_url}", "--log-outputs", "stderr"],
+            stdout=open(os.path.join(d, "etcd.log"), "ab"), stderr=subprocess.STDOUT)
+        wait_for(lambda: self.proc.poll() is not None or
+                 request(self.port, "GET", "/health", timeout=1)[0] == 200, 20, "etcd healthy")
+        assert self.proc.poll() is None, f"etcd exited at start (see {d}/etcd.log)"
+
+    def endpoint(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 class Proxy:
     """A ficus-proxy process. With `replica_of`, a second replica watching the
-    same config file (own replay dir and ready file)."""
+    same config file (own replay dir and ready file). `args`: more flags
+    (e.g. ["--replica-id", "a"])."""
 
-    def __init__(self, binary, work, config_text, token, replica_of=None, name="proxy"):
+    def __init__(self, binary, work, config_text, token, replica_of=None, name="proxy", args=()):
         self.binary, self.work, self.token, self.name = binary, work, token, name
-        self.extra = []
+        self.extra = list(args)
         if replica_of:
             self.config = replica_of.config
-            self.extra = ["--replay-dir", os.path.join(work, name + "-replay")]
+            self.extra += ["--replay-dir", os.path.join(work, name + "-replay")]
         else:
             self.config = os.path.join(work, "proxy.yaml")
             with open(os.path.join(work, "admin.token"), "w") as f:
