@@ -45,6 +45,8 @@
 #include "domain/fleet_report.h"
 #include "domain/follower_status.h"
 #include "ficus/http/server.h"
+#include "ficus/http/tls.h"
+#include "ficus/http/tls_front.h"
 #include "model/config_file.h"
 #include "model/etcd_client_options.h"
 #include "model/etcd_control_store.h"
@@ -570,7 +572,22 @@ int main(int argc, char** argv) {
         .Set(static_cast<int64_t>(n.dropped));
   });
   auto admin_opts = ServerOptionsFor(first, first.admin_listen, 1);
+  // admin.tls: a TlsFront takes admin.listen and relays to the plain admin
+  // server on a loopback port of its own.
+  std::shared_ptr<http::TlsContext> admin_tls;
+  if (first.admin_tls.enabled) {
+    auto ctx = http::MakeServerTlsContext(
+        {first.admin_tls.cert_file, first.admin_tls.key_file, first.admin_tls.client_ca_file});
+    if (!ctx) {
+      spdlog::error("admin.tls.{}", ctx.error().message);
+      return 2;
+    }
+    admin_tls = std::move(*ctx);
+    admin_opts.address = "127.0.0.1";
+    admin_opts.port = 0;
+  }
   http::Server admin(admin_opts, [&admin_api](http::Request& r) { return admin_api.Handle(r); });
+  std::unique_ptr<http::TlsFront> admin_front;
 
   auto port = server.Start();
   if (!port) {
@@ -582,6 +599,25 @@ int main(int argc, char** argv) {
     spdlog::error("admin listen {}: {}", first.admin_listen.ToString(), admin_port.error().message);
     server.Drain(std::chrono::seconds(0));
     return 1;
+  }
+  if (admin_tls) {
+    http::TlsFrontOptions fo;
+    fo.address = first.admin_listen.host;
+    fo.port = first.admin_listen.port;
+    fo.tls = admin_tls;
+    fo.backend_port = *admin_port;
+    admin_front = std::make_unique<http::TlsFront>(std::move(fo));
+    auto fp = admin_front->Start();
+    if (!fp) {
+      spdlog::error("admin listen {} (tls): {}", first.admin_listen.ToString(), fp.error().message);
+      admin.Drain(std::chrono::seconds(0));
+      server.Drain(std::chrono::seconds(0));
+      return 1;
+    }
+    spdlog::info("admin: https on {}:{} (relayed to 127.0.0.1:{}){}", first.admin_listen.host, *fp,
+                 *admin_port,
+                 first.admin_tls.client_ca_file.empty() ? "" : ", client certificates required");
+    admin_port = *fp;
   }
   spdlog::info("serving on {}:{} with {} event loops; admin on {}:{}; config generation 1",
                first.listen.host, *port, threads, first.admin_listen.host, *admin_port);
@@ -672,6 +708,7 @@ int main(int argc, char** argv) {
       drainer = std::thread([&, deadline] {
         const bool clean = server.Drain(deadline);
         admin.Drain(std::chrono::milliseconds(500));
+        if (admin_front) admin_front->Stop();
         access_log.Flush();
         spdlog::info("drained ({}); mirrors still in flight: {}", clean ? "clean" : "forced",
                      proxy.MirrorsInFlight());

@@ -394,7 +394,19 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
   };
   if (root["listen"]) cfg->listen = ParseHostPort(NonEmpty(root["listen"], "listen"), "listen");
   if (root["admin"]) {
-    ExpectMap(root["admin"], "admin", {"listen", "token_file", "audit_log"});
+    ExpectMap(root["admin"], "admin", {"listen", "token_file", "audit_log", "tls"});
+    if (const auto& t = root["admin"]["tls"]) {
+      ExpectMap(t, "admin.tls", {"cert_file", "key_file", "client_ca_file"});
+      auto& at = cfg->admin_tls;
+      at.enabled = true;
+      if (!t["cert_file"]) Fail("admin.tls.cert_file", "required (the listener's certificate)");
+      if (!t["key_file"]) Fail("admin.tls.key_file", "required (its private key)");
+      at.cert_file = resolve(NonEmpty(t["cert_file"], "admin.tls.cert_file"));
+      at.key_file = resolve(NonEmpty(t["key_file"], "admin.tls.key_file"));
+      if (t["client_ca_file"]) {
+        at.client_ca_file = resolve(NonEmpty(t["client_ca_file"], "admin.tls.client_ca_file"));
+      }
+    }
     if (root["admin"]["audit_log"]) {
       cfg->admin_audit_log = resolve(NonEmpty(root["admin"]["audit_log"], "admin.audit_log"));
     }

@@ -118,6 +118,13 @@ struct Config {
   HostPort admin_listen{"127.0.0.1", 9901};
   std::string admin_token_file;
   std::string admin_audit_log;  // empty: <config dir>/audit.log
+  // `admin.tls`: the admin listener speaks HTTPS (http::TlsFront in front of
+  // the plain admin Server, which then listens on 127.0.0.1:ephemeral).
+  struct AdminTls {
+    bool enabled = false;
+    std::string cert_file, key_file;
+    std::string client_ca_file;  // "": no client certificate asked for
+  } admin_tls;
   // Durable replay of mirrored writes (control plane).
   struct Replay {
     std::string dir;  // empty: <config dir>/replay

@@ -5,13 +5,18 @@
 // concurrent changes have one winner (409 for the other); etcd down = fail
 // static (serve, /readyz up, admin 503) and convergence after it returns; a
 // fallback tripped on one replica moves all; kill -9 + restart rejoins; a
-// rolling restart under write load loses no acknowledged write.
+// rolling restart under write load loses no acknowledged write. Also TLS and
+// auth to etcd, and the admin listener over TLS (curl as the client).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -695,6 +700,111 @@ TEST(Fleet, TlsAndAuthToEtcd) {
   }
   // The fleet is untouched by the refused replicas.
   EXPECT_EQ(Fleet::Mode(a, "r"), "canary");
+}
+
+// The admin listener over TLS (admin.tls): curl with the right CA gets the
+// API (reads, a change with a token, /metrics); a CA that did not sign the
+// certificate fails the handshake; plain HTTP to the TLS port gets no HTTP
+// answer; with client_ca_file a client certificate is required; a missing
+// certificate file refuses the start naming the key.
+std::pair<int, std::string> Curl(const std::vector<std::string>& args) {
+  std::string cmd = "curl -sS --max-time 5 -o /dev/stdout -w ' HTTP=%{http_code}'";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " 2>&1";
+  std::string out;
+  FILE* f = ::popen(cmd.c_str(), "r");
+  if (!f) return {-1, "popen failed"};
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  const int st = ::pclose(f);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+TEST(AdminTls, HttpsWithTheRightCaOnlyAndClientCertificatesWhenAsked) {
+  char tmpl[] = "/tmp/ficus-admin-pki-XXXXXX";
+  const std::string pki_dir = ::mkdtemp(tmpl);
+  etcd::testing::TestPki pki;
+  ASSERT_TRUE(etcd::testing::MakeTestPki(pki_dir, &pki));
+  Stack s;
+  s.StartUpstream("legacy");
+  std::ofstream(s.dir() + "/admin.token") << "ops:" << kToken << ":operate\n";
+  const std::string yaml_tail = R"(
+access_log: off
+backends:
+  legacy: {url: http://127.0.0.1:${legacy}}
+routes:
+  - name: r
+    match: {method: GET, path: /r}
+    mode: legacy
+)";
+  s.StartProxy(
+      "listen: 127.0.0.1:0\nadmin: {listen: 127.0.0.1:0, token_file: ${DIR}/admin.token, "
+      "tls: {cert_file: " +
+      pki.server_cert() + ", key_file: " + pki.server_key() + "}}" + yaml_tail);
+  const std::string base = "https://127.0.0.1:" + std::to_string(s.admin_port());
+  auto routes = Curl({"--cacert", pki.ca(), base + "/admin/routes"});
+  EXPECT_EQ(routes.first, 0) << routes.second;
+  EXPECT_NE(routes.second.find("\"name\":\"r\""), std::string::npos) << routes.second;
+  EXPECT_NE(routes.second.find("HTTP=200"), std::string::npos) << routes.second;
+  auto metrics = Curl({"--cacert", pki.ca(), base + "/metrics"});
+  EXPECT_NE(metrics.second.find("HTTP=200"), std::string::npos) << metrics.second.substr(0, 300);
+  // By name too (the certificate has DNS:localhost).
+  auto by_name = Curl(
+      {"--cacert", pki.ca(), "https://localhost:" + std::to_string(s.admin_port()) + "/readyz"});
+  EXPECT_NE(by_name.second.find("HTTP=200"), std::string::npos) << by_name.second;
+  auto put =
+      Curl({"--cacert", pki.ca(), "-X", "PUT", "-H", std::string("Authorization: Bearer ") + kToken,
+            "--data", R"({"mode":"shadow"})", base + "/admin/routes/r"});
+  EXPECT_NE(put.second.find("HTTP="), std::string::npos) << put.second;
+  EXPECT_EQ(put.second.find("HTTP=000"), std::string::npos) << put.second;
+  // A wrong CA: curl refuses the certificate (exit 60), nothing is served.
+  auto wrong = Curl({"--cacert", pki.other_ca(), base + "/admin/routes"});
+  EXPECT_EQ(wrong.first, 60) << wrong.second;
+  EXPECT_NE(wrong.second.find("certificate"), std::string::npos) << wrong.second;
+  // Plain HTTP to the TLS port: no HTTP answer.
+  EXPECT_EQ(s.Admin("/admin/routes").status, -1);
+  auto plain = Curl({"http://127.0.0.1:" + std::to_string(s.admin_port()) + "/admin/routes"});
+  EXPECT_NE(plain.first, 0) << plain.second;
+  // The proxy still serves after the failed handshakes.
+  auto again = Curl({"--cacert", pki.ca(), base + "/healthz"});
+  EXPECT_NE(again.second.find("HTTP=200"), std::string::npos) << again.second;
+
+  // client_ca_file: a client certificate signed by it is required.
+  Stack s2;
+  s2.StartUpstream("legacy");
+  std::ofstream(s2.dir() + "/admin.token") << "ops:" << kToken << ":operate\n";
+  s2.StartProxy(
+      "listen: 127.0.0.1:0\nadmin: {listen: 127.0.0.1:0, token_file: ${DIR}/admin.token, "
+      "tls: {cert_file: " +
+      pki.server_cert() + ", key_file: " + pki.server_key() + ", client_ca_file: " + pki.ca() +
+      "}}" + yaml_tail);
+  const std::string base2 = "https://127.0.0.1:" + std::to_string(s2.admin_port());
+  auto no_cert = Curl({"--cacert", pki.ca(), base2 + "/admin/routes"});
+  EXPECT_EQ(no_cert.second.find("HTTP=200"), std::string::npos) << no_cert.second;
+  auto with_cert = Curl({"--cacert", pki.ca(), "--cert", pki.client_cert(), "--key",
+                         pki.client_key(), base2 + "/admin/routes"});
+  EXPECT_NE(with_cert.second.find("HTTP=200"), std::string::npos) << with_cert.second;
+
+  // A missing certificate file: the proxy refuses to start, naming the key.
+  Stack s3;
+  s3.StartUpstream("legacy");
+  EXPECT_THROW(
+      {
+        try {
+          s3.StartProxy("listen: 127.0.0.1:0\nadmin: {listen: 127.0.0.1:0, tls: {cert_file: " +
+                        s3.dir() + "/nope.pem, key_file: " + pki.server_key() + "}}" + yaml_tail);
+        } catch (const std::runtime_error& e) {
+          EXPECT_NE(std::string(e.what()).find("admin.tls.cert_file " + s3.dir() +
+                                               "/nope.pem: no such file"),
+                    std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      std::runtime_error);
+  std::error_code ec;
+  std::filesystem::remove_all(pki_dir, ec);
 }
 
 }  // namespace
