@@ -28,13 +28,39 @@ std::string_view TrimOws(std::string_view v) {
 bool DroppedRequestField(std::string_view name) {
   if (http::FramingRole(name) != http::FieldRole::kEndToEnd) return true;
   // The proxy's own fields, and Expect (the proxy answers 100-continue itself).
-  static constexpr std::string_view kOwn[] = {"expect", "x-ficus-timestamp", "x-ficus-mirror",
-                                              "x-forwarded-proto"};
+  static constexpr std::string_view kOwn[] = {"expect", "x-ficus-timestamp", "x-ficus-mirror"};
   for (auto d : kOwn) {
     if (d.size() == name.size() && http::IEquals(d, name)) return true;
   }
   return false;
 }
+
+// One of the forwarding fields as the client sent it: several fields of the
+// name are one list joined with ", " (a view while there is only one).
+struct SentList {
+  std::optional<std::string_view> value;
+  std::string joined;
+  void Add(std::string_view v) {
+    if (!value) {
+      value = v;
+      return;
+    }
+    if (joined.empty()) joined.assign(*value);
+    joined.append(", ").append(v);
+    value = joined;
+  }
+};
+
+void AddIfAny(http::Headers& h, std::string_view name, const std::string& value, bool scan) {
+  if (value.empty()) return;
+  if (scan) {
+    h.Add(name, value);
+  } else {
+    h.AddParsed(name, value);
+  }
+}
+
+const ForwardedPolicy kDefaultForwarded;
 
 }  // namespace
 
@@ -46,6 +72,7 @@ std::string PrepareUpstreamHeaders(http::Headers& h, const ForwardFacts& facts) 
   bool many_listed = false;
   std::size_t request_ids = 0;
   std::string_view request_id;
+  std::optional<std::string_view> host;
   for (auto f : h) {
     if (http::IEquals(f.name, "connection")) {
       std::string_view v = f.value;
@@ -65,6 +92,8 @@ std::string PrepareUpstreamHeaders(http::Headers& h, const ForwardFacts& facts) 
     } else if (http::IEquals(f.name, kRequestIdHeader)) {
       ++request_ids;
       request_id = f.value;
+    } else if (!host && http::IEquals(f.name, "host")) {
+      host = f.value;
     }
   }
   if (many_listed) {  // pathological: fall back to the library's general strip
@@ -75,32 +104,45 @@ std::string PrepareUpstreamHeaders(http::Headers& h, const ForwardFacts& facts) 
       request_ids == 1 && ValidRequestId(request_id) ? std::string(request_id) : std::string();
   // In place (no rebuilt list, no allocation once the buffers have grown):
   // removing fields leaves the bytes, and the views above, where they are.
-  std::string xff;
+  SentList xff, xfp, xfh, fwd;
   h.RemoveIf([&](http::Headers::Field f) {
     if (DroppedRequestField(f.name)) return true;
     for (std::size_t i = 0; i < n_listed; ++i) {
       if (http::IEquals(f.name, listed[i])) return true;
     }
-    if (http::IEquals(f.name, "x-forwarded-for")) {
-      if (!xff.empty()) xff += ", ";
-      xff.append(f.value);
+    if (f.name.size() > 9 && (f.name[0] == 'x' || f.name[0] == 'X')) {
+      if (http::IEquals(f.name, "x-forwarded-for")) {
+        xff.Add(f.value);
+        return true;
+      }
+      if (http::IEquals(f.name, "x-forwarded-proto")) {
+        xfp.Add(f.value);
+        return true;
+      }
+      if (http::IEquals(f.name, "x-forwarded-host")) {
+        xfh.Add(f.value);
+        return true;
+      }
+    } else if (http::IEquals(f.name, "forwarded")) {
+      fwd.Add(f.value);
       return true;
     }
     return http::IEquals(f.name, kRequestIdHeader);  // re-added below
   });
-  if (!xff.empty()) xff += ", ";
-  xff.append(facts.client_ip);
   if (id.empty()) id = std::string(facts.generated_request_id);
   assert(ValidRequestId(id));
-  // Appending may move the buffer: nothing below reads a view into it.
-  // X-Forwarded-For joins the request's own values (CR/LF-free unless the
-  // list says otherwise) and the client address; the id is a valid id.
-  if (h.MayContainCrLf() || http::ContainsCrLf(facts.client_ip)) {
-    h.Add("X-Forwarded-For", xff);
-  } else {
-    h.AddParsed("X-Forwarded-For", xff);
-  }
-  h.AddParsed("X-Forwarded-Proto", "http");
+  // Decided before any Add: the views above point into h's buffer.
+  const ForwardedFields fields =
+      DecideForwarded(facts.forwarded ? *facts.forwarded : kDefaultForwarded,
+                      ForwardedRequest{facts.client_ip, facts.proto, host, xff.value, xfp.value,
+                                       xfh.value, fwd.value});
+  // The values come from the request's own fields (CR/LF-free unless the
+  // list says otherwise) and the client address.
+  const bool scan = h.MayContainCrLf() || http::ContainsCrLf(facts.client_ip);
+  AddIfAny(h, "X-Forwarded-For", fields.x_forwarded_for, scan);
+  AddIfAny(h, "X-Forwarded-Proto", fields.x_forwarded_proto, scan);
+  AddIfAny(h, "X-Forwarded-Host", fields.x_forwarded_host, scan);
+  AddIfAny(h, "Forwarded", fields.forwarded, scan);
   h.AddParsed(kRequestIdHeader, id);
   if (facts.timestamp_us != 0) {
     char ts[24];

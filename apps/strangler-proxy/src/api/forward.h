@@ -4,8 +4,9 @@
 //   - hop-by-hop fields removed (Connection and the fields it names,
 //     Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-*), and
 //     Expect (the proxy has the whole body) and Content-Length (recomputed);
-//   - X-Forwarded-For: the client's address appended to any existing list;
-//     X-Forwarded-Proto: http (overwritten);
+//   - X-Forwarded-For/-Proto/-Host and Forwarded as DecideForwarded()
+//     (domain/forwarded.h) says for the policy and the TCP peer: replaced
+//     when the peer is not a trusted hop, appended to when it is;
 //   - X-Request-Id kept when the client sent a sane one (1..128 visible
 //     ASCII), otherwise replaced by a generated id;
 //   - X-Ficus-Timestamp: always removed from the client's request, and set
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "domain/forwarded.h"
 #include "ficus/http/message.h"
 
 namespace ficus::proxy {
@@ -32,7 +34,9 @@ struct ForwardFacts {
   std::string_view client_ip;
   // Used when the client's is absent/invalid; must pass ValidRequestId().
   std::string_view generated_request_id;
-  int64_t timestamp_us = 0;  // 0: no stamp (reads, unrouted requests)
+  int64_t timestamp_us = 0;                    // 0: no stamp (reads, unrouted requests)
+  const ForwardedPolicy* forwarded = nullptr;  // nullptr: the default policy (trust nobody)
+  std::string_view proto = "http";             // how the client reached the proxy
 };
 
 // Rewrites `h` in place for the upstream request; returns the request id in force.

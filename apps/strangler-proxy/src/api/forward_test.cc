@@ -36,24 +36,44 @@ TEST(Forward, StripsHopByHopAndFraming) {
   EXPECT_EQ(h.Get("Content-Type"), "application/json");
 }
 
-TEST(Forward, ForwardedForAppendsAndProtoIsSet) {
+TEST(Forward, ForwardedFieldsAreReplacedFromAnUntrustedPeer) {
   auto h = ClientHeaders();
   PrepareUpstreamHeaders(h, {"10.0.0.7", "gen-id", 0});
   EXPECT_EQ(h.Get("X-Forwarded-For"), "10.0.0.7");
   EXPECT_EQ(h.Get("X-Forwarded-Proto"), "http");
+  EXPECT_EQ(h.Get("X-Forwarded-Host"), "example.test");
   http::Headers h2;
   h2.Add("X-Forwarded-For", "1.2.3.4");
   h2.Add("X-Forwarded-Proto", "https-lie");
-  PrepareUpstreamHeaders(h2, {"10.0.0.7", "gen-id", 0});
-  EXPECT_EQ(h2.Get("X-Forwarded-For"), "1.2.3.4, 10.0.0.7");
+  h2.Add("x-forwarded-host", "bank.test");
+  h2.Add("Forwarded", "for=1.2.3.4");
+  PrepareUpstreamHeaders(h2, {"10.0.0.7", "gen-id", 0});  // default policy: trust nobody
+  EXPECT_EQ(h2.Get("X-Forwarded-For"), "10.0.0.7");
   EXPECT_EQ(h2.Get("X-Forwarded-Proto"), "http");
   EXPECT_EQ(h2.Count("X-Forwarded-For"), 1u);
+  EXPECT_FALSE(h2.Contains("X-Forwarded-Host"));  // no Host: none
+  EXPECT_FALSE(h2.Contains("Forwarded"));         // off by default, and never the client's
+}
+
+TEST(Forward, ForwardedFieldsAreAppendedToFromATrustedPeer) {
+  ForwardedPolicy policy;
+  policy.trusted.push_back(*ParseCidr("10.0.0.0/8"));
+  policy.forwarded = true;
   // Several X-Forwarded-For fields are one list, in order.
-  http::Headers h3;
-  h3.Add("X-Forwarded-For", "1.1.1.1");
-  h3.Add("x-forwarded-for", "2.2.2.2, 3.3.3.3");
-  PrepareUpstreamHeaders(h3, {"10.0.0.7", "gen-id", 0});
-  EXPECT_EQ(h3.Get("X-Forwarded-For"), "1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.7");
+  http::Headers h;
+  h.Add("Host", "app");
+  h.Add("X-Forwarded-For", "1.1.1.1");
+  h.Add("x-forwarded-for", "2.2.2.2, 3.3.3.3");
+  h.Add("X-Forwarded-Proto", "https");
+  h.Add("Forwarded", "for=1.1.1.1");
+  h.Add("Forwarded", "for=2.2.2.2");
+  PrepareUpstreamHeaders(h, {"10.0.0.7", "gen-id", 0, &policy});
+  EXPECT_EQ(h.Get("X-Forwarded-For"), "1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.7");
+  EXPECT_EQ(h.Count("X-Forwarded-For"), 1u);
+  EXPECT_EQ(h.Get("X-Forwarded-Proto"), "https");
+  EXPECT_EQ(h.Get("X-Forwarded-Host"), "app");
+  EXPECT_EQ(h.Get("Forwarded"), R"(for=1.1.1.1, for=2.2.2.2, for=10.0.0.7;host="app";proto=http)");
+  EXPECT_EQ(h.Count("Forwarded"), 1u);
 }
 
 TEST(Forward, ConnectionCannotStripHostAndManyTokensStillStrip) {

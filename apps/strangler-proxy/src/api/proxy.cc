@@ -601,8 +601,8 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
     generated_id = NewRequestId(generated);
   }
   const std::string client_ip = AddressText(req.remote.address());
-  const std::string request_id =
-      PrepareUpstreamHeaders(req.headers, ForwardFacts{client_ip, generated_id, ts});
+  const std::string request_id = PrepareUpstreamHeaders(
+      req.headers, ForwardFacts{client_ip, generated_id, ts, &cfg.forwarded});
 
   std::shared_ptr<const std::string> shared_body;
   std::string_view body = req.body;

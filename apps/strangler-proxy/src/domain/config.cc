@@ -382,9 +382,10 @@ Config::Cdc ParseCdc(const YAML::Node& node) {
 
 std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view base_dir) {
   if (!root || root.IsNull()) Fail("", "config is empty");
-  ExpectMap(root, "",
-            {"listen", "admin", "workers", "default_backend", "access_log", "drain_timeout_ms",
-             "limits", "backends", "cohorts", "mirror", "routes", "replay", "control", "cdc"});
+  ExpectMap(
+      root, "",
+      {"listen", "admin", "workers", "default_backend", "access_log", "drain_timeout_ms", "limits",
+       "backends", "cohorts", "mirror", "routes", "replay", "control", "cdc", "forwarded"});
   auto cfg = std::make_shared<Config>();
   auto resolve = [&](std::string p) {
     if (!p.empty() && p[0] != '/' && p != "-" && p != "off" && !base_dir.empty()) {
@@ -544,6 +545,22 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
       lim.body_timeout_ms = Ms(l["body_timeout_ms"], "limits.body_timeout_ms");
     if (l["idle_timeout_ms"])
       lim.idle_timeout_ms = Ms(l["idle_timeout_ms"], "limits.idle_timeout_ms");
+  }
+  if (root["forwarded"]) {
+    const auto& f = root["forwarded"];
+    ExpectMap(f, "forwarded", {"trusted", "x_forwarded", "forwarded"});
+    auto& fw = cfg->forwarded;
+    if (f["trusted"]) {
+      if (!f["trusted"].IsSequence()) Fail("forwarded.trusted", "must be a list of CIDRs");
+      for (std::size_t i = 0; i < f["trusted"].size(); ++i) {
+        const auto item = "forwarded.trusted[" + std::to_string(i) + "]";
+        auto cidr = ParseCidr(NonEmpty(f["trusted"][i], item));
+        if (!cidr) Fail(item, cidr.error().message);
+        fw.trusted.push_back(*cidr);
+      }
+    }
+    if (f["x_forwarded"]) fw.x_forwarded = Bool(f["x_forwarded"], "forwarded.x_forwarded");
+    if (f["forwarded"]) fw.forwarded = Bool(f["forwarded"], "forwarded.forwarded");
   }
   if (!root["backends"]) Fail("backends", "is required");
   if (!root["backends"].IsMap() || root["backends"].size() == 0) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "domain/autopilot_plan.h"
+#include "domain/forwarded.h"
 #include "ficus/result.h"
 
 namespace ficus::proxy {
@@ -175,6 +176,8 @@ struct Config {
   std::string access_log = "-";  // file path, "-" (stdout) or "off"
   uint32_t drain_timeout_ms = 10000;
   Limits limits;
+  // X-Forwarded-* / Forwarded towards backends, trusted hops (forwarded.h).
+  ForwardedPolicy forwarded;
   std::map<std::string, Backend> backends;
   std::map<std::string, Cohort> cohorts;
   std::vector<Route> routes;

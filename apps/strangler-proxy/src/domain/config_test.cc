@@ -204,5 +204,30 @@ routes:
             "routes[0].compare.max_bytes: must be an unsigned integer");
 }
 
+TEST(Config, ForwardedTrustedHopsAreValidatedNamingTheItem) {
+  const std::string base = R"(
+backends: {legacy: {url: "http://127.0.0.1:1"}}
+forwarded: {trusted: [10.0.0.0/8, "::1"], forwarded: true}
+)";
+  auto cfg = ParseConfig(base);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ((*cfg)->forwarded.trusted.size(), 2u);
+  EXPECT_TRUE((*cfg)->forwarded.forwarded);
+  EXPECT_TRUE((*cfg)->forwarded.x_forwarded);
+  auto defaults = ParseConfig(R"(backends: {legacy: {url: "http://127.0.0.1:1"}})");
+  ASSERT_TRUE(defaults);
+  EXPECT_TRUE((*defaults)->forwarded.trusted.empty());  // trust nobody
+  EXPECT_FALSE((*defaults)->forwarded.forwarded);
+  EXPECT_EQ(ErrorOf(Replace(base, "10.0.0.0/8", "10.0.0.1/8")),
+            "forwarded.trusted[0]: host bits set past the prefix length in '10.0.0.1/8'");
+  EXPECT_EQ(ErrorOf(Replace(base, "\"::1\"", "nope")),
+            "forwarded.trusted[1]: must be an IP address or CIDR (10.0.0.0/8, ::1/128), got "
+            "'nope'");
+  EXPECT_EQ(ErrorOf(Replace(base, "forwarded: true", "forwarded: yes")),
+            "forwarded.forwarded: must be true or false");
+  EXPECT_EQ(ErrorOf(Replace(base, "trusted:", "trust:")),
+            "forwarded.trust: unknown key (allowed: trusted|x_forwarded|forwarded)");
+}
+
 }  // namespace
 }  // namespace ficus::proxy

@@ -18,6 +18,11 @@ namespace ficus::proxy::blackbox {
 struct NginxOptions {
   uint32_t connect_timeout_ms = 1000;
   uint32_t read_timeout_ms = 60000;  // proxy_read_timeout (between reads)
+  // Non-empty: send X-Forwarded-For/-Proto/-Host and Forwarded, appended to
+  // from peers in this CIDR and replaced from any other (geo + map, the
+  // nginx wiki's Forwarded recipe), the behaviour ficus-proxy's
+  // `forwarded:` block documents.
+  std::string forwarded_trusted;
 };
 
 class NginxFront {

@@ -35,7 +35,9 @@ struct WireAnswer {
 
 class WireClient {
  public:
-  explicit WireClient(uint16_t port);
+  // `source`: the local address to connect from (any 127.0.0.0/8 address
+  // is loopback on Linux: tests play clients of different addresses).
+  explicit WireClient(uint16_t port, const char* source = nullptr);
   ~WireClient();
   WireClient(const WireClient&) = delete;
   WireClient& operator=(const WireClient&) = delete;
