@@ -332,6 +332,16 @@ int main(int argc, char** argv) {
           .GetGauge("ficus_proxy_mismatches", "Compared answers that differed (cumulative).",
                     {{"route", r.name}})
           .Set(static_cast<int64_t>(live->mismatch.mismatched));
+      for (const bool too_large : {true, false}) {
+        metrics
+            .GetGauge("ficus_proxy_not_compared",
+                      "Mirrored answers not compared (cumulative): too_large = the primary's "
+                      "answer exceeded compare.max_bytes; write_race = raced with a write or "
+                      "replay of the same user.",
+                      {{"route", r.name}, {"reason", too_large ? "too_large" : "write_race"}})
+            .Set(static_cast<int64_t>(too_large ? live->compare_too_large
+                                                : live->compare_skipped - live->compare_too_large));
+      }
       metrics
           .GetGauge("ficus_proxy_fallback_active",
                     "1 while the route is auto-fallen back to legacy (until an operator resets).",

@@ -103,7 +103,8 @@ json::value AdminRoutes::RouteJson(const Route& c) const {
     o["mismatch"] = json::object{{"rate", live->mismatch.Rate()},
                                  {"count", live->mismatch.mismatched},
                                  {"compared", live->mismatch.compared},
-                                 {"skipped", live->compare_skipped}};
+                                 {"skipped", live->compare_skipped},
+                                 {"too_large", live->compare_too_large}};
     const auto& f = live->fallback;
     const auto& p = live->fallback_params;
     // A trip of any route of the group runs the whole group as shadow: a

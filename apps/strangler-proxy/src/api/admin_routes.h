@@ -29,7 +29,7 @@
 // fallen-back route runs shadow), configured_mode, percent, paused,
 // rates.{legacy,modern}.{rps (served), mirrored_rps, p50_ms, p99_ms,
 // error_rate, requests} (latency and errors over served + mirrored answers),
-// mismatch.{rate,count,compared,skipped}, backlog, backlog_to.{legacy,modern},
+// mismatch.{rate,count,compared,skipped,too_large}, backlog, backlog_to.{legacy,modern},
 // mirror_inflight, fallback.{enabled,tripped,since,reason,error_rate,
 // window_s,min_requests,window_total,window_errors}.
 // Errors: {"ret":status,"data":null,"msg":m,"error":m}.

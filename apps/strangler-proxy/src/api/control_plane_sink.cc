@@ -158,7 +158,8 @@ void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult&
   const bool comparable = (ex.mode == "shadow" || ex.mode == "canary") &&
                           result.outcome == MirrorOutcome::kOk && ex.primary_status != 0;
   if (comparable && (raced || ex.primary_too_large || ReplayPending(ex))) {
-    cp_.RecordSkipped(ex.route);  // not compared: raced with a write, or too large
+    // Not compared: too large, or raced with a write of the user.
+    cp_.RecordSkipped(ex.route, ex.primary_too_large);
   } else if (comparable) {
     const HttpAnswer primary{ex.primary_status, ex.primary_body};
     const HttpAnswer mirror{result.status, result.body};

@@ -215,6 +215,29 @@ TEST(ControlPlaneSink, ComparesAnswersButSkipsOnesThatRacedAWrite) {
   EXPECT_EQ(live->compare_skipped, 1u);
 }
 
+TEST(ControlPlaneSink, ATooLargePrimaryIsCountedAsNotComparedTooLarge) {
+  Fixture f;
+  MirrorExchange read = Write(false, "u10");
+  read.write = false;
+  read.method = "GET";
+  read.primary_status = 200;
+  read.primary_too_large = true;  // over compare.max_bytes: its body was not kept
+  f.sink.OnCompleted(read, Answer(200));
+  auto live = f.cp.Live("upd");
+  EXPECT_EQ(live->mismatch.compared, 0u);
+  EXPECT_EQ(live->mismatch.mismatched, 0u) << "an uncompared answer reported as a mismatch";
+  EXPECT_EQ(live->compare_skipped, 1u);
+  EXPECT_EQ(live->compare_too_large, 1u);
+  // A write race is skipped but not "too large".
+  MirrorExchange w = Write(false, "u10");
+  f.sink.OnDispatched(w);
+  read.primary_too_large = false;
+  f.sink.OnCompleted(read, Answer(200));
+  live = f.cp.Live("upd");
+  EXPECT_EQ(live->compare_skipped, 2u);
+  EXPECT_EQ(live->compare_too_large, 1u);
+}
+
 TEST(ControlPlaneSink, ComparisonsOfAUserWithReplayPendingAreSkippedHoweverLong) {
   Fixture f;
   // A write of u7 waits in the replay log for modern (an outage long ago:

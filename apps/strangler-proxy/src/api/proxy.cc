@@ -476,6 +476,7 @@ Status Proxy::SetConfig(const std::shared_ptr<const Config>& config) {
     br.target.connect_timeout_ms = b.connect_timeout_ms;
     br.target.response_timeout_ms = b.response_timeout_ms;
     br.target.idle_timeout_ms = b.idle_timeout_ms;
+    br.target.send_timeout_ms = b.send_timeout_ms;
     br.target.total_timeout_ms = b.total_timeout_ms;
     br.target.max_idle = b.max_idle;
     br.target.host = b.address.ToString();
@@ -497,6 +498,21 @@ Status Proxy::SetConfig(const std::shared_ptr<const Config>& config) {
     rr.modern = backend(r.modern_backend);
     assert(rr.legacy && "validated by ParseConfig");
     if (!rr.modern) rr.modern = rr.legacy;  // mode legacy without a modern backend
+    if (r.timeouts.any()) {                 // this route's own timeouts, on the same pools
+      auto with_route_timeouts = [&](const BackendRuntime* b) {
+        BackendRuntime copy = *b;
+        const Backend t = WithTimeouts(*b->config, r.timeouts);
+        copy.target.connect_timeout_ms = t.connect_timeout_ms;
+        copy.target.response_timeout_ms = t.response_timeout_ms;
+        copy.target.idle_timeout_ms = t.idle_timeout_ms;
+        copy.target.send_timeout_ms = t.send_timeout_ms;
+        copy.target.total_timeout_ms = t.total_timeout_ms;
+        return &rt->route_backends.emplace_back(std::move(copy));
+      };
+      const bool same = rr.modern == rr.legacy;
+      rr.legacy = with_route_timeouts(rr.legacy);
+      rr.modern = same ? rr.legacy : with_route_timeouts(rr.modern);
+    }
     FillRouteMetrics(rr);
     rt->routes.push_back(std::move(rr));
   }
@@ -711,7 +727,10 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   }
   // A compared answer is kept up to compare.max_bytes while the rest streams.
   bool primary_too_large = false;
-  if (job && want_bodies && r.ok() && r.response.rest) {
+  if (job && want_bodies && r.ok() && !r.response.rest) {
+    // Whole with its head: kept only when within the limit too.
+    primary_too_large = r.response.body_.size() > route->compare.max_bytes;
+  } else if (job && want_bodies && r.ok() && r.response.rest) {
     auto whole =
         co_await ReadForCompare(r.response.rest, r.response.body_, route->compare.max_bytes);
     if (!whole) {

@@ -37,6 +37,7 @@
 
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -100,7 +101,11 @@ struct Runtime {
   std::shared_ptr<const Config> config;
   std::map<std::string, BackendRuntime, std::less<>> backends;
   std::vector<RouteRuntime> routes;  // same order as config->routes
-  RouteRuntime default_route;        // legacy = the default backend
+  // Copies of backends with a route's `timeouts:` applied (same pool key,
+  // state and config): what RouteRuntime::legacy/modern point to for such
+  // a route. A deque: addresses stay put.
+  std::deque<BackendRuntime> route_backends;
+  RouteRuntime default_route;  // legacy = the default backend
   uint64_t generation = 0;
 };
 

@@ -134,11 +134,42 @@ uint32_t Ms(const YAML::Node& node, const std::string& path) {
   return static_cast<uint32_t>(Unsigned(node, path, 1, 3600UL * 1000));
 }
 
-Backend ParseBackend(const std::string& name, const YAML::Node& node, const std::string& path) {
+// Reads the timeout keys present in `node` (a backend, a route's or the
+// top-level `timeouts:` block).
+TimeoutOverrides ParseTimeoutKeys(const YAML::Node& node, const std::string& path) {
+  TimeoutOverrides o;
+  if (node["connect_timeout_ms"]) {
+    o.connect_timeout_ms = Ms(node["connect_timeout_ms"], Join(path, "connect_timeout_ms"));
+  }
+  if (node["response_timeout_ms"]) {
+    o.response_timeout_ms = Ms(node["response_timeout_ms"], Join(path, "response_timeout_ms"));
+  }
+  if (node["idle_timeout_ms"]) {
+    o.idle_timeout_ms = Ms(node["idle_timeout_ms"], Join(path, "idle_timeout_ms"));
+  }
+  if (node["send_timeout_ms"]) {
+    o.send_timeout_ms = Ms(node["send_timeout_ms"], Join(path, "send_timeout_ms"));
+  }
+  if (node["total_timeout_ms"]) {  // 0: no cap
+    o.total_timeout_ms = static_cast<uint32_t>(
+        Unsigned(node["total_timeout_ms"], Join(path, "total_timeout_ms"), 0, 24UL * 3600 * 1000));
+  }
+  return o;
+}
+
+TimeoutOverrides ParseTimeouts(const YAML::Node& node, const std::string& path) {
+  ExpectMap(node, path,
+            {"connect_timeout_ms", "response_timeout_ms", "idle_timeout_ms", "send_timeout_ms",
+             "total_timeout_ms"});
+  return ParseTimeoutKeys(node, path);
+}
+
+Backend ParseBackend(const std::string& name, const YAML::Node& node, const std::string& path,
+                     const TimeoutOverrides& defaults) {
   ExpectMap(node, path,
             {"url", "health", "health_interval_ms", "connect_timeout_ms", "response_timeout_ms",
-             "idle_timeout_ms", "total_timeout_ms", "max_idle"});
-  Backend b;
+             "idle_timeout_ms", "send_timeout_ms", "total_timeout_ms", "max_idle"});
+  Backend b = WithTimeouts(Backend{}, defaults);
   b.name = name;
   if (!node["url"]) Fail(Join(path, "url"), "is required");
   b.url = NonEmpty(node["url"], Join(path, "url"));
@@ -153,19 +184,7 @@ Backend ParseBackend(const std::string& name, const YAML::Node& node, const std:
   if (node["health_interval_ms"]) {
     b.health_interval_ms = Ms(node["health_interval_ms"], Join(path, "health_interval_ms"));
   }
-  if (node["connect_timeout_ms"]) {
-    b.connect_timeout_ms = Ms(node["connect_timeout_ms"], Join(path, "connect_timeout_ms"));
-  }
-  if (node["response_timeout_ms"]) {
-    b.response_timeout_ms = Ms(node["response_timeout_ms"], Join(path, "response_timeout_ms"));
-  }
-  if (node["idle_timeout_ms"]) {
-    b.idle_timeout_ms = Ms(node["idle_timeout_ms"], Join(path, "idle_timeout_ms"));
-  }
-  if (node["total_timeout_ms"]) {  // 0: no cap
-    b.total_timeout_ms = static_cast<uint32_t>(
-        Unsigned(node["total_timeout_ms"], Join(path, "total_timeout_ms"), 0, 24UL * 3600 * 1000));
-  }
+  b = WithTimeouts(std::move(b), ParseTimeoutKeys(node, path));
   if (node["max_idle"]) {
     b.max_idle =
         static_cast<uint32_t>(Unsigned(node["max_idle"], Join(path, "max_idle"), 0, 65536));
@@ -232,7 +251,7 @@ Route ParseRoute(const YAML::Node& node, const std::string& path, const Config& 
                  const MirrorPolicy& mirror_defaults) {
   ExpectMap(node, path,
             {"name", "match", "backends", "rewrite", "cohort", "mode", "percent", "paused",
-             "mirror", "compare", "fallback", "upgrade", "autopilot"});
+             "mirror", "compare", "fallback", "upgrade", "autopilot", "timeouts"});
   Route r;
   if (!node["name"]) Fail(Join(path, "name"), "is required");
   r.name = NonEmpty(node["name"], Join(path, "name"));
@@ -328,6 +347,7 @@ Route ParseRoute(const YAML::Node& node, const std::string& path, const Config& 
     if (!plan) throw ConfigError{"", plan.error().message};
     r.autopilot = std::move(*plan);
   }
+  if (node["timeouts"]) r.timeouts = ParseTimeouts(node["timeouts"], Join(path, "timeouts"));
   if (node["fallback"]) {
     const auto fp = Join(path, "fallback");
     ExpectMap(node["fallback"], fp, {"enabled", "error_rate", "window_s", "min_requests"});
@@ -382,10 +402,10 @@ Config::Cdc ParseCdc(const YAML::Node& node) {
 
 std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view base_dir) {
   if (!root || root.IsNull()) Fail("", "config is empty");
-  ExpectMap(
-      root, "",
-      {"listen", "admin", "workers", "default_backend", "access_log", "drain_timeout_ms", "limits",
-       "backends", "cohorts", "mirror", "routes", "replay", "control", "cdc", "forwarded"});
+  ExpectMap(root, "",
+            {"listen", "admin", "workers", "default_backend", "access_log", "drain_timeout_ms",
+             "limits", "backends", "cohorts", "mirror", "routes", "replay", "control", "cdc",
+             "forwarded", "timeouts"});
   auto cfg = std::make_shared<Config>();
   auto resolve = [&](std::string p) {
     if (!p.empty() && p[0] != '/' && p != "-" && p != "off" && !base_dir.empty()) {
@@ -566,9 +586,10 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
   if (!root["backends"].IsMap() || root["backends"].size() == 0) {
     Fail("backends", "must be a non-empty mapping");
   }
+  if (root["timeouts"]) cfg->timeouts = ParseTimeouts(root["timeouts"], "timeouts");
   for (const auto& kv : root["backends"]) {
     const auto name = kv.first.as<std::string>();
-    cfg->backends.emplace(name, ParseBackend(name, kv.second, "backends." + name));
+    cfg->backends.emplace(name, ParseBackend(name, kv.second, "backends." + name, cfg->timeouts));
   }
   if (root["default_backend"])
     cfg->default_backend = NonEmpty(root["default_backend"], "default_backend");
@@ -635,6 +656,15 @@ std::string_view ModeName(Mode mode) {
 
 std::string HostPort::ToString() const {
   return host + ":" + std::to_string(port);
+}
+
+Backend WithTimeouts(Backend b, const TimeoutOverrides& o) {
+  if (o.connect_timeout_ms) b.connect_timeout_ms = *o.connect_timeout_ms;
+  if (o.response_timeout_ms) b.response_timeout_ms = *o.response_timeout_ms;
+  if (o.idle_timeout_ms) b.idle_timeout_ms = *o.idle_timeout_ms;
+  if (o.send_timeout_ms) b.send_timeout_ms = *o.send_timeout_ms;
+  if (o.total_timeout_ms) b.total_timeout_ms = *o.total_timeout_ms;
+  return b;
 }
 
 bool Cohort::NeedsBody() const {

@@ -31,6 +31,19 @@ struct HostPort {
   [[nodiscard]] std::string ToString() const;
 };
 
+// Upstream timeouts, each optional: the top-level `timeouts:` block (the
+// defaults of every backend) and a route's `timeouts:` block (overriding
+// its backends' for that route) use the backend keys' names; an unset key
+// inherits.
+struct TimeoutOverrides {
+  std::optional<uint32_t> connect_timeout_ms, response_timeout_ms, idle_timeout_ms, send_timeout_ms,
+      total_timeout_ms;
+  [[nodiscard]] bool any() const {
+    return connect_timeout_ms || response_timeout_ms || idle_timeout_ms || send_timeout_ms ||
+           total_timeout_ms;
+  }
+};
+
 struct Backend {
   std::string name;
   std::string url;  // as configured, http://host:port
@@ -40,11 +53,15 @@ struct Backend {
   uint32_t connect_timeout_ms = 1000;
   uint32_t response_timeout_ms = 30000;  // request sent -> first byte of the answer
   uint32_t idle_timeout_ms = 60000;      // between reads of a streamed answer body
+  uint32_t send_timeout_ms = 0;          // each write of the request; 0 = response_timeout_ms
   uint32_t total_timeout_ms = 0;         // whole exchange cap; 0 = none
   uint32_t max_idle = 256;               // idle keep-alive connections per event loop
 };
 
 // Where the cohort key comes from, tried in order.
+// `b` with the keys set in `o` replacing its timeouts (pure).
+Backend WithTimeouts(Backend b, const TimeoutOverrides& o);
+
 struct KeySource {
   enum class Kind { kHeader, kQuery, kJson };
   Kind kind = Kind::kHeader;
@@ -93,9 +110,10 @@ struct Route {
   std::string modern_rewrite;
   std::string cohort;  // empty: no cohort (canary then sends only forced requests to modern)
   Mode mode = Mode::kLegacy;
-  uint32_t percent_bp = 0;  // canary share in basis points, 0..10000 (percent * 100)
-  bool paused = false;      // operator pause: the route behaves as mode legacy
-  bool upgrade = true;      // Upgrade requests (WebSocket...) tunnelled; false: 403
+  uint32_t percent_bp = 0;    // canary share in basis points, 0..10000 (percent * 100)
+  bool paused = false;        // operator pause: the route behaves as mode legacy
+  bool upgrade = true;        // Upgrade requests (WebSocket...) tunnelled; false: 403
+  TimeoutOverrides timeouts;  // override both backends' timeouts on this route
   MirrorPolicy mirror;
   ComparePolicy compare;
   FallbackPolicy fallback;
@@ -176,6 +194,7 @@ struct Config {
   std::string access_log = "-";  // file path, "-" (stdout) or "off"
   uint32_t drain_timeout_ms = 10000;
   Limits limits;
+  TimeoutOverrides timeouts;  // defaults of every backend (its own keys win)
   // X-Forwarded-* / Forwarded towards backends, trusted hops (forwarded.h).
   ForwardedPolicy forwarded;
   std::map<std::string, Backend> backends;

@@ -64,7 +64,7 @@ TEST(Config, BadModeNamesItsPath) {
 TEST(Config, UnknownKeysAreRejectedWithTheirPath) {
   EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "percent: 0", "percnt: 0")),
             "routes[0].percnt: unknown key (allowed: name|match|backends|rewrite|cohort|mode|"
-            "percent|paused|mirror|compare|fallback|upgrade|autopilot)");
+            "percent|paused|mirror|compare|fallback|upgrade|autopilot|timeouts)");
   EXPECT_EQ(ErrorOf(Replace(testing::kValidYaml, "health: /healthz", "helth: /healthz"))
                 .rfind("backends.modern.helth: unknown key", 0),
             0u);
@@ -227,6 +227,53 @@ forwarded: {trusted: [10.0.0.0/8, "::1"], forwarded: true}
             "forwarded.forwarded: must be true or false");
   EXPECT_EQ(ErrorOf(Replace(base, "trusted:", "trust:")),
             "forwarded.trust: unknown key (allowed: trusted|x_forwarded|forwarded)");
+}
+
+TEST(Config, TimeoutsGlobalThenBackendThenRoute) {
+  const std::string base = R"(
+timeouts: {connect_timeout_ms: 500, idle_timeout_ms: 9000, send_timeout_ms: 7000}
+backends:
+  legacy: {url: "http://127.0.0.1:1", idle_timeout_ms: 1500}
+  modern: {url: "http://127.0.0.1:2"}
+routes:
+  - name: slow-report
+    match: {path: /r}
+    mode: shadow
+    timeouts: {response_timeout_ms: 120000, idle_timeout_ms: 300000, total_timeout_ms: 0}
+)";
+  auto cfg = ParseConfig(base);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const Backend& legacy = *(*cfg)->FindBackend("legacy");
+  const Backend& modern = *(*cfg)->FindBackend("modern");
+  EXPECT_EQ(legacy.connect_timeout_ms, 500u);     // global
+  EXPECT_EQ(legacy.idle_timeout_ms, 1500u);       // backend wins over global
+  EXPECT_EQ(legacy.send_timeout_ms, 7000u);       // global
+  EXPECT_EQ(legacy.response_timeout_ms, 30000u);  // built-in default
+  EXPECT_EQ(modern.idle_timeout_ms, 9000u);
+  const Route& r = (*cfg)->routes[0];
+  ASSERT_TRUE(r.timeouts.any());
+  const Backend on_route = WithTimeouts(legacy, r.timeouts);  // route wins over backend
+  EXPECT_EQ(on_route.response_timeout_ms, 120000u);
+  EXPECT_EQ(on_route.idle_timeout_ms, 300000u);
+  EXPECT_EQ(on_route.connect_timeout_ms, 500u);  // not overridden: the backend's
+  EXPECT_EQ(on_route.send_timeout_ms, 7000u);
+  EXPECT_EQ(on_route.total_timeout_ms, 0u);
+  EXPECT_FALSE(ParseConfig(R"(backends: {legacy: {url: "http://127.0.0.1:1"}})")
+                   .value()
+                   ->FindBackend("legacy")
+                   ->send_timeout_ms);  // 0: the response timeout bounds writes
+  EXPECT_EQ(ErrorOf(Replace(base, "response_timeout_ms: 120000", "response_timeout_ms: 0")),
+            "routes[0].timeouts.response_timeout_ms: must be between 1 and 3600000");
+  EXPECT_EQ(ErrorOf(Replace(base, "response_timeout_ms: 120000", "read_timeout_ms: 5")),
+            "routes[0].timeouts.read_timeout_ms: unknown key (allowed: connect_timeout_ms|"
+            "response_timeout_ms|idle_timeout_ms|send_timeout_ms|total_timeout_ms)");
+  EXPECT_EQ(ErrorOf(Replace(base, "send_timeout_ms: 7000", "send_timeout_ms: soon")),
+            "timeouts.send_timeout_ms: must be an unsigned integer");
+  EXPECT_EQ(ErrorOf(Replace(base, "idle_timeout_ms: 1500", "send_timeout_ms: 99999999")),
+            "backends.legacy.send_timeout_ms: must be between 1 and 3600000");
+  EXPECT_EQ(ErrorOf(Replace(base, "timeouts: {connect", "timeouts: {max_idle: 1, connect")),
+            "timeouts.max_idle: unknown key (allowed: connect_timeout_ms|response_timeout_ms|"
+            "idle_timeout_ms|send_timeout_ms|total_timeout_ms)");
 }
 
 }  // namespace

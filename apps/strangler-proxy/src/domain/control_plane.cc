@@ -101,9 +101,12 @@ bool ControlPlane::Compare(const CompareInput& in) {
   return true;
 }
 
-void ControlPlane::RecordSkipped(std::string_view route) {
+void ControlPlane::RecordSkipped(std::string_view route, bool too_large) {
   std::shared_lock lock(mu_);
-  if (RouteCtl* c = Find(route)) c->skipped.fetch_add(1, std::memory_order_relaxed);
+  if (RouteCtl* c = Find(route)) {
+    c->skipped.fetch_add(1, std::memory_order_relaxed);
+    if (too_large) c->too_large.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void ControlPlane::RecordPrimary(std::string_view route, bool modern, int64_t latency_us,
@@ -140,6 +143,7 @@ std::optional<RouteLive> ControlPlane::Live(std::string_view route) const {
   l.totals.legacy_errors = c->errors[0].load(std::memory_order_relaxed);
   l.totals.modern_answers = c->answers[1].load(std::memory_order_relaxed);
   l.totals.modern_errors = c->errors[1].load(std::memory_order_relaxed);
+  l.compare_too_large = c->too_large.load(std::memory_order_relaxed);
   return l;
 }
 

@@ -60,7 +60,10 @@ struct RouteLive {
   TrafficSnapshot legacy;
   TrafficSnapshot modern;
   MismatchCounters mismatch;
-  uint64_t compare_skipped = 0;  // not compared: raced with a write of the same user
+  uint64_t compare_skipped = 0;  // not compared: raced with a write of the user, or too large
+  // Of those, not compared because the primary's answer was larger than the
+  // route's compare.max_bytes ("not compared: too large").
+  uint64_t compare_too_large = 0;
   FallbackState fallback;
   FallbackParams fallback_params;
 };
@@ -85,8 +88,9 @@ class ControlPlane {
 
   // True when the answers differ (the mismatch is then counted and kept).
   bool Compare(const CompareInput& in);
-  // A comparison left out because it raced with a write (see WriteTracker).
-  void RecordSkipped(std::string_view route);
+  // A comparison left out because it raced with a write (see WriteTracker),
+  // or (`too_large`) because the primary's answer exceeded compare.max_bytes.
+  void RecordSkipped(std::string_view route, bool too_large = false);
   // One answer of a backend: served the client (primary) or a mirrored copy.
   void RecordPrimary(std::string_view route, bool modern, int64_t latency_us, bool error,
                      bool mirrored = false);
@@ -115,6 +119,7 @@ class ControlPlane {
     std::atomic<uint64_t> served{0};
     std::atomic<uint64_t> answers[2] = {0, 0};  // [modern]
     std::atomic<uint64_t> errors[2] = {0, 0};
+    std::atomic<uint64_t> too_large{0};
     FallbackDetector detector;
     TrafficWindow legacy;
     TrafficWindow modern;

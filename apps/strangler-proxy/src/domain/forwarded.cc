@@ -99,9 +99,9 @@ Result<Cidr> ParseCidr(std::string_view text) {
   const auto slash = text.find('/');
   Cidr c;
   if (!ParseAddress(text.substr(0, slash), c.addr, c.v4)) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "must be an IP address or CIDR (10.0.0.0/8, ::1/128), got '" +
-                         std::string(text) + "'");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "must be an IP address or CIDR (10.0.0.0/8, ::1/128), got '" + std::string(text) + "'");
   }
   const unsigned max = c.v4 ? 32 : 128;
   unsigned bits = max;
@@ -109,9 +109,9 @@ Result<Cidr> ParseCidr(std::string_view text) {
     const auto b = text.substr(slash + 1);
     auto [p, ec] = std::from_chars(b.data(), b.data() + b.size(), bits);
     if (b.empty() || ec != std::errc() || p != b.data() + b.size() || bits > max) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "prefix length must be 0.." + std::to_string(max) + ", got '" +
-                           std::string(text) + "'");
+      return MakeError(
+          ErrorCode::kInvalidArgument,
+          "prefix length must be 0.." + std::to_string(max) + ", got '" + std::string(text) + "'");
     }
   }
   c.bits = static_cast<uint8_t>(bits);

@@ -54,12 +54,11 @@ struct ForwardedPolicy {
 };
 
 struct ForwardedRequest {
-  std::string_view peer_ip;  // the TCP peer's address
-  std::string_view proto;    // how the client reached this proxy: "http" or "https"
+  std::string_view peer_ip;              // the TCP peer's address
+  std::string_view proto;                // how the client reached this proxy: "http" or "https"
   std::optional<std::string_view> host;  // the Host field
   // The client's fields, several of a name joined with ", "; nullopt: absent.
-  std::optional<std::string_view> x_forwarded_for, x_forwarded_proto, x_forwarded_host,
-      forwarded;
+  std::optional<std::string_view> x_forwarded_for, x_forwarded_proto, x_forwarded_host, forwarded;
 };
 
 struct ForwardedFields {

@@ -66,7 +66,8 @@ TEST(Forwarded, ATrustedPeerIsAppendedTo) {
   EXPECT_EQ(f.x_forwarded_for, "6.6.6.6, 10.1.2.3");
   EXPECT_EQ(f.x_forwarded_proto, "https");
   EXPECT_EQ(f.x_forwarded_host, "bank.test");
-  EXPECT_EQ(f.forwarded, R"(for=6.6.6.6;proto=https, for=10.1.2.3;host="app.test:8080";proto=http)");
+  EXPECT_EQ(f.forwarded,
+            R"(for=6.6.6.6;proto=https, for=10.1.2.3;host="app.test:8080";proto=http)");
 }
 
 TEST(Forwarded, ATrustedPeerWithoutFieldsGetsOurs) {

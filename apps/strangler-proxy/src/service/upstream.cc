@@ -117,26 +117,53 @@ class ResponseParser final : public bhttp::basic_parser<false> {
   bool header_done_ = false;
 };
 
-// "HTTP/1.1 422\r\n" (no SP after the code: what nginx + php-fpm send for
-// a status PHP has no phrase for) becomes "HTTP/1.1 422 \r\n" in place,
-// which Beast accepts as an empty reason. `buf` starts at a status line;
-// true once the line is complete (rewritten or not).
-bool NormalizeStatusLine(beast::flat_buffer& buf) {
+// Lenient where the real world is (what a backend sends; clients stay
+// strict): the answer head at the start of `buf` is made what Beast parses.
+//  - Lines ending in a bare LF end in CRLF (nginx accepts LF-only lines
+//    from an upstream, RFC 9112 2.2 allows a recipient to).
+//  - "HTTP/1.1 422" (no SP after the code: what nginx + php-fpm send for a
+//    status PHP has no phrase for) gets the SP, an empty reason.
+// False while the head (through its empty line) is not all in `buf`: the
+// parser then waits for more. A head past kMaxHeadBytes is left to the
+// parser's own limit.
+bool NormalizeHead(beast::flat_buffer& buf) {
   const std::string_view data(static_cast<const char*>(buf.data().data()), buf.size());
-  const std::size_t eol = data.find('\n');
-  if (eol == std::string_view::npos) return false;
-  const std::size_t end = eol > 0 && data[eol - 1] == '\r' ? eol - 1 : eol;
+  bool bare_lf = false;
+  std::size_t p = 0;
+  std::size_t status_end = std::string_view::npos;  // the status line's length
+  for (;;) {
+    const std::size_t nl = data.find('\n', p);
+    if (nl == std::string_view::npos) return data.size() > kMaxHeadBytes;
+    const bool cr = nl > p && data[nl - 1] == '\r';
+    bare_lf = bare_lf || !cr;
+    const std::size_t len = nl - p - (cr ? 1 : 0);
+    if (status_end == std::string_view::npos) {
+      status_end = len;
+    } else if (len == 0) {
+      p = nl + 1;
+      break;
+    }
+    p = nl + 1;
+  }
   auto digit = [&](std::size_t i) { return data[i] >= '0' && data[i] <= '9'; };
   // "HTTP/d.d SP DDD" and nothing after the code.
-  if (end != 12 || data.substr(0, 5) != "HTTP/" || data[8] != ' ' || !digit(9) || !digit(10) ||
-      !digit(11)) {
-    return true;
+  const bool add_sp = status_end == 12 && data.substr(0, 5) == "HTTP/" && data[8] == ' ' &&
+                      digit(9) && digit(10) && digit(11);
+  if (!bare_lf && !add_sp) return true;
+  std::string head;
+  head.reserve(p + 64);
+  for (std::size_t q = 0; q < p;) {
+    const std::size_t nl = data.find('\n', q);
+    const std::size_t len = nl - q - (nl > q && data[nl - 1] == '\r' ? 1 : 0);
+    head.append(data.substr(q, len));
+    if (q == 0 && add_sp) head.push_back(' ');
+    head.append("\r\n");
+    q = nl + 1;
   }
-  const std::size_t size = buf.size();
-  buf.commit(boost::asio::buffer_copy(buf.prepare(1), boost::asio::buffer(" ", 1)));
-  char* p = static_cast<char*>(buf.data().data());
-  std::memmove(p + 13, p + 12, size - 12);
-  p[12] = ' ';
+  std::string rest(data.substr(p));
+  buf.consume(buf.size());
+  buf.commit(boost::asio::buffer_copy(buf.prepare(head.size()), boost::asio::buffer(head)));
+  buf.commit(boost::asio::buffer_copy(buf.prepare(rest.size()), boost::asio::buffer(rest)));
   return true;
 }
 
@@ -276,7 +303,7 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(
   };
   // One allocation per buffer for a typical response head, not one per doubling.
   result.response.headers.reserve(16, 512);
-  bool status_line_checked = false;
+  bool head_checked = false;  // NormalizeHead() done for the head being parsed
   int interims = 0;
   auto& buf = conn.buffer;
   bool got_bytes = buf.size() > 0;
@@ -312,9 +339,8 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(
         try_fast = false;
       }
     }
-    if (!try_fast && buf.size() > 0) {
+    if (!try_fast && buf.size() > 0 && (head_checked || (head_checked = NormalizeHead(buf)))) {
       if (!parser) start_parser();
-      if (!status_line_checked) status_line_checked = NormalizeStatusLine(buf);
       const std::size_t used = parser->put(buf.data(), perr);
       buf.consume(used);
       if (perr == bhttp::error::need_more) {
@@ -334,7 +360,7 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(
         }
         result.response = UpstreamResponse{};
         parser.reset();
-        status_line_checked = false;
+        head_checked = false;
         try_fast = !head_request;
         continue;
       }
@@ -611,6 +637,15 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
     response_timeout =
         std::min(response_timeout, std::chrono::milliseconds(target.total_timeout_ms));
   }
+  // The writes get the send timeout when one is set (a mirror's own
+  // timeout, response_timeout_ms, bounds them too).
+  auto send_timeout = response_timeout;
+  if (target.send_timeout_ms && !response_timeout_ms) {
+    send_timeout = std::chrono::milliseconds(target.send_timeout_ms);
+    if (target.total_timeout_ms) {
+      send_timeout = std::min(send_timeout, std::chrono::milliseconds(target.total_timeout_ms));
+    }
+  }
   bool sent_notified = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     UpstreamResult result;
@@ -639,7 +674,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
       conn->socket.non_blocking(true, ignored);  // write_some below must not block
     }
     guard.c = conn.get();
-    Arm(conn.get(), response_timeout);
+    Arm(conn.get(), send_timeout);
     // One non-blocking send first: a request head fits the socket buffer,
     // and a write that completes at once then costs no asynchronous
     // operation (no op, no posted completion, no coroutine resumption).
@@ -661,6 +696,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
       result.detail = "write: " + (conn->timed_out ? std::string("timeout") : wec.message());
       co_return result;
     }
+    if (send_timeout != response_timeout) Arm(conn.get(), response_timeout);
     if (on_sent && !sent_notified) {
       sent_notified = true;
       (*on_sent)();
@@ -696,6 +732,8 @@ asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(
     bool head_request, uint64_t max_response_bytes, bool stream) {
   const auto started = SteadyClock::now();
   const auto response_timeout = std::chrono::milliseconds(target.response_timeout_ms);
+  const auto send_timeout =
+      target.send_timeout_ms ? std::chrono::milliseconds(target.send_timeout_ms) : response_timeout;
   UpstreamResult result;
   auto client_failed = [&](const Error& e) {
     result.error = UpstreamErrorKind::kIo;
@@ -732,7 +770,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(
     result.error = conn->timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
     result.detail = "write: " + (conn->timed_out ? std::string("timeout") : ec.message());
   };
-  Arm(conn.get(), response_timeout);
+  Arm(conn.get(), send_timeout);
   auto [hec, hn] =
       co_await asio::async_write(conn->socket, asio::buffer(head.data(), head.size()), kUse);
   (void)hn;
@@ -743,7 +781,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(
   static constexpr std::string_view kCrLf = "\r\n";
   static constexpr std::string_view kLastChunk = "0\r\n\r\n";
   for (;;) {
-    Arm(conn.get(), response_timeout);
+    Arm(conn.get(), send_timeout);
     boost::system::error_code wec;
     if (piece->empty()) {
       if (chunked) {
@@ -786,6 +824,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(
       co_return result;  // the connection is dropped: the backend sees a cut request
     }
   }
+  Arm(conn.get(), response_timeout);  // request sent: now the wait for the answer
   StreamSlot slot;
   const auto read = co_await ReadResponse(*conn, result, head_request, max_response_bytes,
                                           stream ? &slot : nullptr);

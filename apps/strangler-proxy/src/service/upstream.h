@@ -69,6 +69,10 @@ struct UpstreamTarget {
   uint32_t response_timeout_ms = 30000;
   // Between two reads of a streamed answer body (a stalled stream is cut).
   uint32_t idle_timeout_ms = 60000;
+  // Each write of the request (a backend that stops reading it); 0: the
+  // response timeout bounds the writes too. With it set, the response
+  // timeout runs from the end of the request.
+  uint32_t send_timeout_ms = 0;
   // The whole exchange, connect to the last body byte; 0 = no cap.
   uint32_t total_timeout_ms = 0;
   uint32_t max_idle = 256;

@@ -142,6 +142,52 @@ TEST(Upstream, ChunkedAnswerIsDecoded) {
   EXPECT_EQ(l.pool.IdleCount(), 1u);
 }
 
+TEST(Upstream, LfOnlyHeadLinesAreAcceptedAsNginxDoes) {
+  struct Case {
+    const char* name;
+    std::string answer;  // sent in two segments, split at `split`
+    std::size_t split;
+    unsigned status;
+    const char* reason;
+    const char* body;
+  };
+  const std::vector<Case> cases = {
+      {"lf-only", "HTTP/1.1 200 OK\nX-A: 1\nContent-Length: 2\n\nok", 9999, 200, "OK", "ok"},
+      {"lf-only, head split", "HTTP/1.1 201 Created\nX-A: 1\nContent-Length: 2\n\nok", 20, 201,
+       "Created", "ok"},
+      {"mixed", "HTTP/1.1 200 OK\r\nX-A: 1\nContent-Length: 2\r\n\nok", 9999, 200, "OK", "ok"},
+      {"lf-only, no reason", "HTTP/1.1 422\nX-A: 1\nContent-Length: 2\n\nok", 9999, 422, "", "ok"},
+      {"lf-only head, chunked body",
+       "HTTP/1.1 200 OK\nX-A: 1\nTransfer-Encoding: chunked\n\n2\r\nok\r\n0\r\n\r\n", 9999, 200,
+       "OK", "ok"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    ScriptedBackend b([&](int fd) {
+      for (int i = 0; i < 2; ++i) {  // twice: the connection is pooled and reused
+        if (ScriptedBackend::ReadHead(fd).empty()) return;
+        const std::string_view a = c.answer;
+        ScriptedBackend::Send(fd, a.substr(0, std::min(c.split, a.size())));
+        if (c.split < a.size()) {
+          std::this_thread::sleep_for(20ms);
+          ScriptedBackend::Send(fd, a.substr(c.split));
+        }
+      }
+      ScriptedBackend::ReadHead(fd);
+    });
+    Loop l;
+    for (int i = 0; i < 2; ++i) {
+      auto r = l.Run(Target(b.port()));
+      ASSERT_TRUE(r.ok()) << r.detail;
+      EXPECT_EQ(r.response.status, c.status);
+      EXPECT_EQ(r.response.reason, c.reason);
+      EXPECT_EQ(r.response.headers.Get("X-A"), "1");
+      EXPECT_EQ(r.response.body(), c.body);
+    }
+    EXPECT_EQ(b.accepted(), 1);
+  }
+}
+
 TEST(Upstream, CloseDelimitedAnswerIsReadToEofAndNotPooled) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
@@ -375,6 +421,28 @@ TEST(Upstream, SlowAnswerTimesOutAtTheResponseTimeout) {
   EXPECT_GE(took, 195ms);
   EXPECT_LT(took, 600ms);
   EXPECT_EQ(l.pool.IdleCount(), 0u);
+}
+
+TEST(Upstream, BackendThatStopsReadingTheRequestTimesOutAtTheSendTimeout) {
+  ScriptedBackend b([](int fd) {
+    std::this_thread::sleep_for(2500ms);  // accepts, never reads
+    (void)fd;
+  });
+  Loop l;
+  auto t = Target(b.port(), 5000);         // the answer may take 5 s...
+  t.send_timeout_ms = 300;                 // ...but each write only 300 ms
+  const std::string body(64u << 20, 'x');  // more than the socket buffers hold
+  const std::string head =
+      "POST /x HTTP/1.1\r\nHost: b\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  const auto t0 = std::chrono::steady_clock::now();
+  auto f = asio::co_spawn(l.io, l.pool.Exchange(t, head, body, false, 1 << 20), asio::use_future);
+  l.io.run();
+  auto r = f.get();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.error, UpstreamErrorKind::kTimeout) << r.detail;
+  EXPECT_EQ(r.detail, "write: timeout");
+  EXPECT_GE(took, 295ms);
+  EXPECT_LT(took, 1500ms) << "the writes were not bounded by the send timeout";
 }
 
 TEST(Upstream, RefusedConnectIsAConnectError) {

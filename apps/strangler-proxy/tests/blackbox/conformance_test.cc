@@ -188,6 +188,40 @@ std::vector<Case> MakeCases() {
                  EXPECT_EQ(a.body, "all of it");
                },
                {}});
+  // -- LF-only line endings from the upstream: accepted as nginx does
+  // (RFC 9112 2.2: a recipient MAY take a bare LF as a line terminator);
+  // what clients send stays strict (hardening_test.cc).
+  auto lf_case = [&v](const std::string& name, std::string raw, int status, std::string reason,
+                      std::string body) {
+    v.push_back({name,
+                 [raw](RawExchange& x) {
+                   if (x.request().target.ends_with("/next")) return EchoTarget(x);
+                   x.Send(raw);
+                 },
+                 Get(),
+                 false,
+                 [status, reason, body, name](const WireAnswer& a, const Front&, WireClient& c) {
+                   EXPECT_EQ(a.status, status) << a.Describe();
+                   // No reason sent: both fronts send the standard phrase.
+                   if (!reason.empty()) {
+                     EXPECT_EQ(a.reason, reason);
+                   }
+                   EXPECT_TRUE(a.complete) << a.Describe();
+                   EXPECT_EQ(a.body, body);
+                   EXPECT_EQ(a.Field("X-Legacy").value_or(""), "yes") << a.Describe();
+                   ExpectFollowUpWorks(c, "/c/" + name);  // the pooled connection is sound
+                 },
+                 {}});
+  };
+  lf_case("LfOnlyHead", "HTTP/1.1 200 OK\nX-Legacy: yes\nContent-Length: 2\n\nok", 200, "OK", "ok");
+  lf_case("LfOnlyHeadNoReason", "HTTP/1.1 422\nX-Legacy: yes\nContent-Length: 2\n\nno", 422, "",
+          "no");
+  lf_case("LfMixedLineEndings", "HTTP/1.1 200 OK\r\nX-Legacy: yes\nContent-Length: 2\r\n\nok", 200,
+          "OK", "ok");
+  lf_case(
+      "LfOnlyHeadChunkedBody",
+      "HTTP/1.1 200 OK\nX-Legacy: yes\nTransfer-Encoding: chunked\n\n" + Chunk("ok") + "0\r\n\r\n",
+      200, "OK", "ok");
   // -- framing
   v.push_back({"ContentLengthZero",
                [](RawExchange& x) {

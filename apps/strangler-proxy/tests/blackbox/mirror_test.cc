@@ -180,5 +180,53 @@ TEST(Mirror, ActiveHealthCheckMarksATargetDownAndItGetsNoMirrors) {
   EXPECT_GE(sick.Requests().size(), before);
 }
 
+// A primary answer over the route's compare.max_bytes streams to the client
+// whole and is counted as "not compared: too large" (admin and /metrics),
+// never a 502 and never a mismatch.
+TEST(Mirror, AnswerOverCompareMaxBytesIsCountedNotComparedTooLarge) {
+  Stack stack;
+  stack.StartUpstream("legacy");
+  stack.StartUpstream("modern");
+  stack.StartProxy(R"(
+listen: 127.0.0.1:0
+admin: {listen: 127.0.0.1:0}
+workers: 1
+access_log: "off"
+backends:
+  legacy: {url: http://127.0.0.1:${legacy}}
+  modern: {url: http://127.0.0.1:${modern}}
+replay: {durable_to_modern: false}
+routes:
+  - {name: small, match: {prefix: /small}, mode: shadow, compare: {max_bytes: 1048576}}
+  - {name: big, match: {prefix: /big}, mode: shadow, compare: {max_bytes: 16}}
+)");
+  Client c(stack.port());
+  ASSERT_TRUE(c.connected());
+  for (int i = 0; i < 3; ++i) {
+    for (const char* p : {"/big/x", "/small/x"}) {
+      auto r = c.RoundTrip(std::string("GET ") + p + " HTTP/1.1\r\nHost: t\r\n\r\n");
+      ASSERT_EQ(r.status, 200) << r.raw;
+      EXPECT_GT(r.body.size(), 16u);  // the echo answer, whole
+    }
+  }
+  const std::string big = R"(ficus_proxy_not_compared{route="big",reason="too_large"})";
+  const std::string small = R"(ficus_proxy_not_compared{route="small",reason="too_large"})";
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (stack.Metric(big) < 3 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(stack.Metric(big), 3);
+  EXPECT_EQ(stack.Metric(small), 0);
+  auto route = stack.Admin("/admin/routes/big").Json();
+  ASSERT_TRUE(route.is_object()) << stack.Admin("/admin/routes/big").raw;
+  const auto& mm = route.at("mismatch");
+  EXPECT_EQ(mm.at("too_large").to_number<int64_t>(), 3);
+  EXPECT_EQ(mm.at("compared").to_number<int64_t>(), 0);
+  EXPECT_EQ(mm.at("count").to_number<int64_t>(), 0);
+  auto other = stack.Admin("/admin/routes/small").Json();
+  EXPECT_EQ(other.at("mismatch").at("too_large").to_number<int64_t>(), 0);
+  EXPECT_EQ(other.at("mismatch").at("compared").to_number<int64_t>(), 3);
+}
+
 }  // namespace
 }  // namespace ficus::proxy::blackbox
