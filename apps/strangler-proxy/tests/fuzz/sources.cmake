@@ -9,6 +9,7 @@ set(FICUS_PROXY_FUZZ_SOURCES
   ${FICUS_FUZZ_ROOT}/apps/strangler-proxy/src/domain/routing.cc
   ${FICUS_FUZZ_ROOT}/apps/strangler-proxy/src/domain/cohort.cc
   ${FICUS_FUZZ_ROOT}/apps/strangler-proxy/src/domain/forwarded.cc
+  ${FICUS_FUZZ_ROOT}/apps/strangler-proxy/src/domain/autopilot_plan.cc
   ${FICUS_FUZZ_ROOT}/apps/strangler-proxy/src/api/forward.cc)
 set(FICUS_PROXY_FUZZ_INCLUDES
   ${FICUS_FUZZ_ROOT}/packages/http/include
