@@ -1,7 +1,7 @@
 # The api layer and the binary need ficus::http (packages/http).
 add_library(ficus_writer_api STATIC
   src/api/bulk_request.cc src/api/bulk_response.cc src/api/envelope.cc
-  src/api/router.cc src/api/status_map.cc src/api/update_fields.cc src/api/update_request.cc)
+  src/api/router.cc src/api/update_fields.cc src/api/update_request.cc)
 target_include_directories(ficus_writer_api PUBLIC ${inc}/api)
 target_link_libraries(ficus_writer_api PUBLIC ficus_writer_domain ficus_writer_service ficus::http
   Boost::json)

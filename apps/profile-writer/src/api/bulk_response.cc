@@ -1,8 +1,8 @@
 #include "api/bulk_response.h"
 
 #include "api/envelope.h"
-#include "api/status_map.h"
 #include "domain/validation.h"
+#include "ficus/http/message.h"
 #include "ficus/json_text.h"
 
 namespace ficus::writer::api {
@@ -10,7 +10,7 @@ namespace {
 
 void AppendError(std::string& out, const Error& e) {
   out += "{\"ret\":";
-  out += std::to_string(HttpStatusFor(e.code));
+  out += std::to_string(http::HttpStatusFor(e.code));
   out += ",\"msg\":";
   AppendJsonString(out, e.message);
   out.push_back('}');
@@ -57,7 +57,7 @@ std::string ReadResultsBody(const std::vector<ReadItem>& items) {
       out.insert(at + 1, "\"ret\":200,");  // {"ret":200,"user_id":...
     } else {
       out += "{\"ret\":";
-      out += std::to_string(HttpStatusFor(it.profile.error().code));
+      out += std::to_string(http::HttpStatusFor(it.profile.error().code));
       out += ",\"user_id\":\"";
       out += FormatUuid(*it.user);
       out += "\",\"msg\":";

@@ -12,7 +12,6 @@
 #include "api/bulk_request.h"
 #include "api/bulk_response.h"
 #include "api/envelope.h"
-#include "api/status_map.h"
 #include "api/update_request.h"
 #include "domain/validation.h"
 #include "ficus/http/bearer_auth.h"
@@ -207,7 +206,7 @@ boost::asio::awaitable<http::Response> Router::Handle(http::Request& request) {
 }
 
 http::Response Router::UpdateError(const Error& error) {
-  int status = HttpStatusFor(error.code);
+  int status = http::HttpStatusFor(error.code);
   if (status == 500) GetLogger("writer.api")->error("update failed: {}", error.message);
   return ErrorResponse(status, error.message);
 }

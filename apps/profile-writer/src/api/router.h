@@ -22,7 +22,7 @@
 // over 413 as the contract's check order wants. The HTTP layer's
 // ParserLimits::max_body_bytes must be BodyLimit() (the largest route's).
 // Handle runs the remaining checks through ParseUpdateRequest/ParseGetQuery,
-// calls the domain, and maps errors through HttpStatusFor (status_map.h),
+// calls the domain, and maps errors through http::HttpStatusFor (ficus/http/message.h),
 // the one code -> status function.
 //
 // Threads: HeadCheck and Handle run on a server loop thread; an update

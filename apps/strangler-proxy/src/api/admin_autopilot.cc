@@ -21,23 +21,9 @@ http::Response Fail(unsigned status, const std::string& msg) {
   return JsonResponse(status, o);
 }
 
-unsigned StatusOf(ErrorCode c) {
-  switch (c) {
-    case ErrorCode::kInvalidArgument:
-      return 400;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kConflict:
-      return 409;
-    case ErrorCode::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 http::Response From(const Result<json::value>& r) {
-  if (!r) return Fail(StatusOf(r.error().code), r.error().message);
+  if (!r)
+    return Fail(static_cast<unsigned>(http::HttpStatusFor(r.error().code)), r.error().message);
   return JsonResponse(200, *r);
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ficus/json_text.h"
+#include "ficus/result.h"
 
 namespace ficus::http {
 
@@ -172,6 +173,11 @@ struct Response {
   static Response Text(unsigned status, std::string body,
                        std::string_view content_type = "text/plain; charset=utf-8");
 };
+
+// THE mapping from error codes to HTTP statuses (STYLE.md: one function):
+// InvalidArgument 400, NotFound 404, Conflict 409, PreconditionFailed 422,
+// TooLarge 413, Unsupported 415, Unavailable 503, Timeout 504, Internal 500.
+int HttpStatusFor(ErrorCode code);
 
 // JSON-escapes `s` onto `out` (ficus/json_text.h: as PHP's json_encode does
 // for the contract's envelope).
