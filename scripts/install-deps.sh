@@ -12,7 +12,7 @@ declare -A groups=(
            libgoogle-perftools-dev"
   [php]="php8.2-fpm php8.2-cli php8.2-mysql php8.2-apcu php8.2-mbstring php8.2-xml phpunit nginx-light"
   [db]="mariadb-server mariadb-client etcd-server"
-  [tools]="wrk haproxy curl procps psmisc python3 jq strace"
+  [tools]="wrk haproxy curl procps psmisc python3 jq strace openssl"
   [browser]="chromium"
   [cql]="python3-cassandra"
 )
