@@ -28,7 +28,6 @@ namespace ficus::proxy {
 inline constexpr std::string_view kTimestampHeader = "X-Ficus-Timestamp";
 inline constexpr std::string_view kRequestIdHeader = "X-Request-Id";
 inline constexpr std::string_view kMirrorHeader = "X-Ficus-Mirror";
-inline constexpr std::string_view kCanaryHeader = "X-Canary-User";
 
 struct ForwardFacts {
   std::string_view client_ip;

@@ -15,7 +15,7 @@
 #include <optional>
 
 #include "api/forward.h"
-#include "domain/cohort.h"
+#include "domain/route_plan.h"
 #include "domain/routing.h"
 #include "ficus/http/response_body.h"
 
@@ -149,33 +149,21 @@ void NoteMirrorConnect(BackendState& s, MirrorOutcome outcome) {
 // write to the backend, and a reused pooled connection).
 constexpr uint64_t kStreamBodyThreshold = 64UL * 1024;
 
-// True when the request's body must be read whole before it is forwarded:
-// the request is mirrored (the copy and the sink need the bytes), or its
-// cohort key may come from the JSON body. The same cohort rule as Handle().
-bool NeedsWholeBody(const Route* route, const RouteRuntime& rr, const http::Request& req,
-                    bool want_bodies) {
-  if (!route) return false;  // default backend, untouched: never mirrored
-  const bool canary = route->mode == Mode::kCanary && !route->paused;
-  CohortState cohort = CohortState::kNone;
-  if (canary) {
-    if (auto h = req.headers.Get(kCanaryHeader); h && http::IEquals(*h, "true")) {
-      cohort = CohortState::kForced;
-    }
-  }
-  if (rr.cohort && cohort != CohortState::kForced &&
-      (canary || (want_bodies && route->mode != Mode::kLegacy))) {
-    for (const auto& source : rr.cohort->key) {
-      if (source.kind == KeySource::Kind::kJson) return true;
-    }
-    KeyInputs in;
-    in.header = [&req](std::string_view n) { return req.headers.Get(n); };
-    in.query = req.Query();
-    if (auto k = ExtractCohortKey(*rr.cohort, in)) {
-      cohort = InCanary(CohortBucket(rr.cohort->salt, *k), route->percent_bp) ? CohortState::kIn
-                                                                              : CohortState::kOut;
-    }
-  }
-  return Decide(*route, req.method, req.Path(), req.Query(), cohort).mirror.has_value();
+// The request facts the route plan reads; `with_body`: the body is read.
+RequestFacts FactsOf(const http::Request& req, bool with_body) {
+  RequestFacts f;
+  f.method = req.method;
+  f.target = req.target;
+  f.path = req.Path();
+  f.query = req.Query();
+  f.header = [&req](std::string_view n) { return req.headers.Get(n); };
+  if (with_body) f.body = req.body;
+  return f;
+}
+
+const RouteRuntime& RouteRuntimeOf(const Runtime& rt, const Route* route) {
+  return route ? rt.routes[static_cast<std::size_t>(route - rt.config->routes.data())]
+               : rt.default_route;
 }
 
 // Reads a streamed body whole into `out` (bounded by the server's body limit).
@@ -287,18 +275,6 @@ asio::awaitable<Result<bool>> ReadForCompare(std::shared_ptr<http::ResponseBody>
   co_return false;
 }
 
-// Where a matched request goes: cohort, primary backend and path, mirror.
-// A plain function, not part of Handle(): GCC keeps every local of a
-// coroutine in its heap frame, and a frame over 2 KiB misses Asio's
-// per-thread frame cache (one malloc per request).
-struct RoutePlan {
-  CohortState cohort = CohortState::kNone;
-  std::string cohort_key;
-  Role primary_role = Role::kLegacy;
-  std::string primary_target;
-  std::optional<Target> mirror;
-};
-
 // Per-user read-your-writes across every switch: when a write of this user
 // may not have reached the side that would serve the request (a record in
 // the replay log towards it, or a copy still in flight), and the other side
@@ -340,33 +316,6 @@ void ServeWhereTheWritesAre(const Route& route, const RouteRuntime& rr, const ht
 bool PrimaryOutcomeUnsure(const UpstreamResult& r, unsigned status) {
   if (r.client_body_error) return false;
   return !r.ok() || status >= 500 || status == 408 || status == 429;
-}
-
-void PlanRoute(const Route& route, const RouteRuntime& rr, const http::Request& req,
-               bool want_bodies, RoutePlan& plan) {
-  const bool canary = route.mode == Mode::kCanary && !route.paused;
-  if (canary) {
-    if (auto h = req.headers.Get(kCanaryHeader); h && http::IEquals(*h, "true")) {
-      plan.cohort = CohortState::kForced;
-    }
-  }
-  if (rr.cohort && plan.cohort != CohortState::kForced &&
-      (canary || (want_bodies && route.mode != Mode::kLegacy))) {
-    KeyInputs in;
-    in.header = [&req](std::string_view n) { return req.headers.Get(n); };
-    in.query = req.Query();
-    in.body = req.body;
-    if (auto k = ExtractCohortKey(*rr.cohort, in)) {
-      plan.cohort_key = std::move(*k);
-      plan.cohort = InCanary(CohortBucket(rr.cohort->salt, plan.cohort_key), route.percent_bp)
-                        ? CohortState::kIn
-                        : CohortState::kOut;
-    }
-  }
-  auto d = Decide(route, req.method, req.Path(), req.Query(), plan.cohort);
-  plan.primary_role = d.primary.role;
-  plan.primary_target = std::move(d.primary.path);
-  plan.mirror = std::move(d.mirror);
 }
 
 }  // namespace
@@ -549,10 +498,9 @@ bool Proxy::StreamBody(const http::Request& head) {
   }
   const std::shared_ptr<const Runtime> rt = runtime_.load(std::memory_order_acquire);
   const Route* route = Match(*rt->config, head.method, head.Path());
-  const RouteRuntime& rr =
-      route ? rt->routes[static_cast<std::size_t>(route - rt->config->routes.data())]
-            : rt->default_route;
-  return !NeedsWholeBody(route, rr, head, sink_.WantsBodies());
+  return !PlanRoute(route, RouteRuntimeOf(*rt, route).cohort, FactsOf(head, false),
+                    sink_.WantsBodies())
+              .needs_whole_body;
 }
 
 asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
@@ -561,27 +509,18 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   const std::shared_ptr<const Runtime> rt = runtime_.load(std::memory_order_acquire);
   const Config& cfg = *rt->config;
   const Route* route = Match(cfg, req.method, req.Path());
-  const RouteRuntime* rr = &rt->default_route;
-  RoutePlan plan;
+  const RouteRuntime* rr = &RouteRuntimeOf(*rt, route);
   const bool want_bodies = sink_.WantsBodies();
+  RoutePlan plan = PlanRoute(route, rr->cohort, FactsOf(req, !req.body_stream), want_bodies);
   // A streamed body (see StreamBody) is read whole after all when this
   // runtime needs it (e.g. a reload since the head was parsed).
-  if (req.body_stream &&
-      NeedsWholeBody(route,
-                     route ? rt->routes[static_cast<std::size_t>(route - cfg.routes.data())]
-                           : rt->default_route,
-                     req, want_bodies)) {
+  if (req.body_stream && plan.needs_whole_body) {
     auto whole = co_await ReadWholeBody(*req.body_stream, req.body);
     if (!whole) co_return http::Response::Error(400, whole.error().message);
     req.body_stream = nullptr;
+    plan = PlanRoute(route, rr->cohort, FactsOf(req, true), want_bodies);
   }
-  if (route) {
-    rr = &rt->routes[static_cast<std::size_t>(route - cfg.routes.data())];
-    PlanRoute(*route, *rr, req, want_bodies, plan);
-    ServeWhereTheWritesAre(*route, *rr, req, sink_, plan);
-  } else {
-    plan.primary_target = req.target;
-  }
+  if (route) ServeWhereTheWritesAre(*route, *rr, req, sink_, plan);
   const CohortState cohort = plan.cohort;
   const std::string& cohort_key = plan.cohort_key;
   const Role primary_role = plan.primary_role;
@@ -629,7 +568,7 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   std::string head;
   head.reserve(256 + primary_target.size());
   if (req.body_stream) {
-    assert(!mirror_backend && "NeedsWholeBody() buffers every mirrored body");
+    assert(!mirror_backend && "PlanRoute(): a mirrored body is read whole");
     AppendStreamedHead(head, req.method, primary_target, req.headers,
                        req.body_stream->content_length(), primary->target.host);
   } else {

@@ -2,14 +2,18 @@
 // client sends go through exactly the code the proxy runs before it talks
 // to a backend:
 //   RequestParser (packages/http: strict head checks, Beast body decoding)
-//   -> Match (route table) -> ExtractCohortKey (header/query/JSON body)
-//   -> CohortBucket / InCanary -> Decide (primary + mirror, rewrite)
+//   -> Match (route table) -> PlanRoute (the proxy's one cohort rule:
+//      X-Canary-User, mode gate, header/query/JSON key, bucket, Decide)
 //   -> PrepareUpstreamHeaders -> AppendRequestHead (the bytes sent upstream).
 //
 // Invariants checked (abort = finding):
 //   - the parser either rejects with a 4xx status or yields a request whose
 //     consumed length is within the input;
-//   - the cohort bucket is < 10000, and the key is non-empty;
+//   - a found cohort key is non-empty with a bucket < 10000; a mirror goes
+//     to the other side; an unrouted request goes out untouched, unmirrored;
+//   - planned from the head alone (as the proxy does before it decides to
+//     stream a body), a plan that says the body is not needed is the plan
+//     the whole request gets (with and without a body-keeping sink);
 //   - the upstream head the proxy would send parses back with our own strict
 //     parser as ONE request with the same method, the routed target and the
 //     same body length: the proxy can never turn a request it accepted into
@@ -31,6 +35,7 @@
 #include "api/forward.h"
 #include "domain/cohort.h"
 #include "domain/config.h"
+#include "domain/route_plan.h"
 #include "domain/routing.h"
 #include "ficus/http/request_parser.h"
 
@@ -57,6 +62,12 @@ routes:
     rewrite: {modern: /api/v2/profile/get}
     cohort: profiles
     mode: shadow
+  - name: profile-paused
+    match: {method: POST, path: /api/v1/profile/paused}
+    cohort: profiles
+    mode: canary
+    percent: 100
+    paused: true
   - name: things
     match: {prefix: /api/v1/things/}
     rewrite: {modern: /api/v2/things/}
@@ -109,24 +120,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto path = req.Path();
   const auto query = req.Query();
   const Route* route = Match(cfg, req.method, path);
-  std::string target = req.target;
-  CohortState cohort = CohortState::kNone;
-  if (route) {
-    if (const Cohort* c = cfg.FindCohort(route->cohort)) {
-      KeyInputs in;
-      in.header = [&req](std::string_view n) { return req.headers.Get(n); };
-      in.query = query;
-      in.body = req.body;
-      if (auto key = ExtractCohortKey(*c, in)) {
-        Check(!key->empty(), "cohort key non-empty");
-        const auto bucket = CohortBucket(c->salt, *key);
-        Check(bucket < 10000, "bucket < 10000");
-        cohort = InCanary(bucket, route->percent_bp) ? CohortState::kIn : CohortState::kOut;
-      }
+  const Cohort* cohort = route ? cfg.FindCohort(route->cohort) : nullptr;
+  RequestFacts facts;
+  facts.method = req.method;
+  facts.target = req.target;
+  facts.path = path;
+  facts.query = query;
+  facts.header = [&req](std::string_view n) { return req.headers.Get(n); };
+  std::string target;
+  for (const bool want_bodies : {false, true}) {
+    facts.body = std::nullopt;
+    const RoutePlan from_head = PlanRoute(route, cohort, facts, want_bodies);
+    facts.body = req.body;
+    const RoutePlan plan = PlanRoute(route, cohort, facts, want_bodies);
+    if (!from_head.needs_whole_body) {
+      Check(from_head.cohort == plan.cohort && from_head.cohort_key == plan.cohort_key &&
+                from_head.primary_role == plan.primary_role &&
+                from_head.primary_target == plan.primary_target && !plan.mirror,
+            "a body the plan does not need does not change the plan");
     }
-    auto d = Decide(*route, req.method, path, query, cohort);
-    target = d.primary.path;
-    if (d.mirror) Check(d.mirror->role != d.primary.role, "mirror goes to the other side");
+    if (!plan.cohort_key.empty()) {
+      Check(cohort != nullptr, "a cohort key only from the route's cohort");
+      Check(CohortBucket(cohort->salt, plan.cohort_key) < 10000, "bucket < 10000");
+    }
+    if (plan.mirror) Check(plan.mirror->role != plan.primary_role, "mirror goes to the other side");
+    if (!route) {
+      Check(plan.primary_target == req.target && !plan.mirror && !plan.needs_whole_body,
+            "an unrouted request goes out untouched");
+    }
+    if (!want_bodies) target = plan.primary_target;
   }
 
   const int64_t ts = route && IsWrite(req.method) ? 1700000000000000 : 0;

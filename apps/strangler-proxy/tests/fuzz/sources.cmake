@@ -7,6 +7,7 @@ set(FICUS_PROXY_FUZZ_SOURCES
   ${FICUS_FUZZ_ROOT}/packages/http/src/message.cc
   ${FICUS_FUZZ_ROOT}/apps/strangler-proxy/src/domain/config.cc
   ${FICUS_FUZZ_ROOT}/apps/strangler-proxy/src/domain/routing.cc
+  ${FICUS_FUZZ_ROOT}/apps/strangler-proxy/src/domain/route_plan.cc
   ${FICUS_FUZZ_ROOT}/apps/strangler-proxy/src/domain/cohort.cc
   ${FICUS_FUZZ_ROOT}/apps/strangler-proxy/src/domain/forwarded.cc
   ${FICUS_FUZZ_ROOT}/apps/strangler-proxy/src/domain/autopilot_plan.cc
