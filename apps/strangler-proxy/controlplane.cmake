@@ -30,7 +30,8 @@ add_library(ficus_proxy_cp_domain STATIC
   ${FICUS_CP_SRC}/domain/control_state.cc
   ${FICUS_CP_SRC}/domain/fleet_report.cc
   ${FICUS_CP_SRC}/domain/follower_status.cc
-  ${FICUS_CP_SRC}/domain/autopilot.cc)
+  ${FICUS_CP_SRC}/domain/autopilot.cc
+  ${FICUS_CP_SRC}/domain/autopilot_state.cc)
 target_include_directories(ficus_proxy_cp_domain PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_domain PUBLIC ficus_proxy_domain ficus::common Boost::json
                                                    Threads::Threads)
@@ -47,6 +48,7 @@ ficus_gtest(strangler_proxy_cp_domain_test
           ${FICUS_CP_SRC}/domain/control_state_test.cc
           ${FICUS_CP_SRC}/domain/follower_status_test.cc
           ${FICUS_CP_SRC}/domain/autopilot_test.cc
+          ${FICUS_CP_SRC}/domain/autopilot_state_test.cc
   LIBS ficus_proxy_cp_domain)
 
 # model: durable replay log, atomic config write-back.
@@ -57,6 +59,8 @@ add_library(ficus_proxy_cp_model STATIC
   ${FICUS_CP_SRC}/model/http_replay_sender.cc
   ${FICUS_CP_SRC}/model/yaml_route_store.cc
   ${FICUS_CP_SRC}/model/etcd_control_store.cc
+  ${FICUS_CP_SRC}/model/autopilot_file_store.cc
+  ${FICUS_CP_SRC}/model/etcd_autopilot_store.cc
   ${FICUS_CP_SRC}/model/etcd_client_options.cc)
 target_include_directories(ficus_proxy_cp_model PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_model PUBLIC ficus_proxy_cp_domain ficus_proxy_domain

@@ -47,7 +47,9 @@
 #include "ficus/http/server.h"
 #include "ficus/http/tls.h"
 #include "ficus/http/tls_front.h"
+#include "model/autopilot_file_store.h"
 #include "model/config_file.h"
+#include "model/etcd_autopilot_store.h"
 #include "model/etcd_client_options.h"
 #include "model/etcd_control_store.h"
 #include "model/http_replay_sender.h"
@@ -540,6 +542,29 @@ int main(int argc, char** argv) {
   autopilot_deps.audit = audit->get();
   autopilot_deps.configured = configured;
   autopilot_deps.fleet_backlog = fleet_backlog;
+  // Runs are kept beside the config (one proxy) or in etcd, where a lease
+  // elects the one replica that drives them (a fleet).
+  std::unique_ptr<AutopilotStore> autopilot_store;
+  EtcdAutopilotStore* autopilot_lease = nullptr;
+  if (etcd_store) {
+    EtcdAutopilotOptions ao;
+    ao.client = *EtcdClientOptionsFor(first.control);
+    ao.prefix = first.control.prefix;
+    ao.replica_id = replica_id;
+    auto st = EtcdAutopilotStore::Open(std::move(ao));
+    if (!st) {
+      spdlog::error("autopilot: {}", st.error().message);
+      return 2;
+    }
+    autopilot_lease = st->get();
+    autopilot_store = std::move(*st);
+    autopilot_deps.fleet = [&](const std::string& route) -> std::optional<FleetRouteNumbers> {
+      return FleetNumbersOf(FleetTotal(etcd_store->Replicas(), route, replica_id));
+    };
+  } else {
+    autopilot_store = std::make_unique<AutopilotFileStore>(config_dir + "/autopilot-state.json");
+  }
+  autopilot_deps.store = autopilot_store.get();
   AutopilotDriver autopilot(std::move(autopilot_deps));
   autopilot_ptr = &autopilot;
   AdminAutopilot admin_autopilot(autopilot, configured);
@@ -599,6 +624,12 @@ int main(int argc, char** argv) {
   http::Server admin(admin_opts, [&admin_api](http::Request& r) { return admin_api.Handle(r); });
   std::unique_ptr<http::TlsFront> admin_front;
 
+  // Kept plans are read back before anything is served (an admin GET right
+  // after the ready file sees them).
+  if (auto st = autopilot.Start(); !st) {
+    spdlog::error("autopilot: {}", st.error().message);
+    return 2;
+  }
   auto port = server.Start();
   if (!port) {
     spdlog::error("listen {}: {}", first.listen.ToString(), port.error().message);
@@ -640,7 +671,7 @@ int main(int argc, char** argv) {
   HealthChecker health(control.get_executor(), proxy);
   health.Start();
   follower_scraper.Start();
-  autopilot.Start();
+  if (autopilot_lease) autopilot_lease->Start();
 
   if (etcd_store) {
     // A change seen through the watch: trips and the route overlay, applied on
@@ -687,6 +718,12 @@ int main(int argc, char** argv) {
           x.modern_errors = live->modern.errors;
           x.compared = live->mismatch.compared;
           x.mismatched = live->mismatch.mismatched;
+          x.served = live->totals.served;
+          x.legacy_answers = live->totals.legacy_answers;
+          x.legacy_answer_errors = live->totals.legacy_errors;
+          x.modern_answers = live->totals.modern_answers;
+          x.modern_answer_errors = live->totals.modern_errors;
+          x.skipped = live->compare_skipped;
           x.legacy_latency = std::move(live->legacy.latency);
           x.modern_latency = std::move(live->modern.latency);
         }
@@ -747,7 +784,8 @@ int main(int argc, char** argv) {
   if (drainer.joinable()) drainer.join();
   follower_scraper.Stop();
   autopilot.Stop();
-  if (etcd_store) etcd_store->Stop();  // revokes the lease: leaves the fleet at once
+  if (autopilot_lease) autopilot_lease->Stop();  // hands the plans over at once
+  if (etcd_store) etcd_store->Stop();            // revokes the lease: leaves the fleet at once
   replayer.Stop();
   spdlog::info("replay log: {} writes pending at exit", journal.Stats().backlog);
   access_log.Flush();

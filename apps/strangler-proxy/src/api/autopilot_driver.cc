@@ -51,12 +51,16 @@ int64_t AutopilotDriver::Now() const {
       .count();
 }
 
-void AutopilotDriver::Start() {
+Status AutopilotDriver::Start() {
+  if (d_.store && Leads()) {
+    if (auto st = Restore("restart"); !st) return st;
+  }
   thread_ = std::thread([this] {
     asio::io_context io(1);
     asio::co_spawn(io, Loop(), asio::detached);
     io.run();
   });
+  return {};
 }
 
 void AutopilotDriver::Stop() {
@@ -79,7 +83,20 @@ asio::awaitable<void> AutopilotDriver::Loop() {
   while (!stopping_) {
     t.expires_after(std::chrono::milliseconds(50));
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (d_.drives && !d_.drives()) continue;
+    if (!Leads()) {
+      restored_ = false;
+      if (d_.store && Now() - refreshed_ms_ >= 1000) Refresh();
+      continue;
+    }
+    if (!restored_) {
+      const std::string who = d_.store && !d_.store->Leader().empty()
+                                  ? "takeover by replica " + d_.store->Leader()
+                                  : std::string("restart");
+      if (auto st = Restore(who); !st) {
+        spdlog::warn("autopilot: cannot read the kept plans yet: {}", st.error().message);
+        continue;
+      }
+    }
     std::vector<std::string> due;
     {
       std::lock_guard lock(mu_);
@@ -136,8 +153,27 @@ AutopilotSnapshot AutopilotDriver::SnapshotOf(const Entry& e) const {
   const auto group = GroupOf(*cfg, e.route);
   if (!group) return s;
   for (const auto& member : *group) {
+    std::optional<FleetRouteNumbers> others;
+    if (d_.fleet) others = d_.fleet(member);
     auto live = d_.control->Live(member);
     if (!live) continue;
+    if (others) {
+      // The fleet's numbers: every replica's counters, one histogram.
+      const auto& o = others->counters;
+      auto& c = s.counters;
+      c.requests += o.requests;
+      c.legacy_answers += o.legacy_answers;
+      c.legacy_errors += o.legacy_errors;
+      c.modern_answers += o.modern_answers;
+      c.modern_errors += o.modern_errors;
+      c.compared += o.compared;
+      c.mismatched += o.mismatched;
+      c.skipped += o.skipped;
+      live->legacy.p99_ms = TrafficWindow::PercentileMs(
+          TrafficWindow::Merge(live->legacy.latency, others->legacy_latency), 0.99);
+      live->modern.p99_ms = TrafficWindow::PercentileMs(
+          TrafficWindow::Merge(live->modern.latency, others->modern_latency), 0.99);
+    }
     auto& c = s.counters;
     c.requests += live->totals.served;
     c.legacy_answers += live->totals.legacy_answers;
@@ -275,8 +311,18 @@ asio::awaitable<void> AutopilotDriver::TickOne(const std::string& group) {
       const bool moves = d.kind == Kind::kAdvance || d.kind == Kind::kRollback ||
                          (d.kind == Kind::kPause && d.target != e.run.step);
       if (moves) {
-        apply = true;
-        target_shape = StepShape(e.plan, d.target);
+        // Recorded as pending before it goes out: whoever drives next knows
+        // whether it went through (RecoverRun).
+        e.pending = AutopilotPending{d.kind, d.target, d.failure, d.reason, d.values};
+        if (auto st = Persist(e); !st) {
+          e.pending.reset();
+          if (Refused(e.run, d, "its state could not be recorded: " + st.error().message, snap)) {
+            record = e.run.timeline.back();
+          }
+        } else {
+          apply = true;
+          target_shape = StepShape(e.plan, d.target);
+        }
       } else if (d.kind == Kind::kHold && !d.failure) {
         TimelineEntry t;
         t.at_ms = snap.now_ms;
@@ -287,10 +333,14 @@ asio::awaitable<void> AutopilotDriver::TickOne(const std::string& group) {
         t.actor = "autopilot";
         t.values = d.values;
         e.run.why = d.reason;
-        if (AddTimeline(e.run, t)) record = t;  // else the same hold as before: folded
+        if (AddTimeline(e.run, t)) {
+          record = t;
+          (void)Persist(e);
+        }  // else the same hold as before: folded
       } else {
         Commit(e.plan, e.run, d, snap);
         record = e.run.timeline.back();
+        (void)Persist(e);
       }
     }
     status = std::string(RunStatusName(e.run.status));
@@ -328,6 +378,8 @@ asio::awaitable<void> AutopilotDriver::TickOne(const std::string& group) {
     } else {
       fresh = Refused(e.run, d, out.error, snap);  // a repeated refusal is folded
     }
+    e.pending.reset();
+    (void)Persist(e);
     record = e.run.timeline.back();
     status = std::string(RunStatusName(e.run.status));
   }
@@ -335,11 +387,108 @@ asio::awaitable<void> AutopilotDriver::TickOne(const std::string& group) {
   if (fresh) Record(group, route, *record, status, notify, out.status != 200);
 }
 
+AutopilotRecord AutopilotDriver::RecordOf(const Entry& e) const {
+  AutopilotRecord r;
+  r.group = e.group;
+  r.route = e.route;
+  r.source = e.source;
+  r.plan = e.plan;
+  r.run = e.run;
+  r.pending_align = e.pending_align;
+  r.pending = e.pending;
+  return r;
+}
+
+Status AutopilotDriver::Persist(const Entry& e) {
+  if (!d_.store) return {};
+  auto st = d_.store->Save(RecordOf(e));
+  if (!st) spdlog::error("autopilot {}: state not recorded: {}", e.group, st.error().message);
+  return st;
+}
+
+Status AutopilotDriver::RequireLead() const {
+  if (Leads()) return {};
+  const std::string leader = d_.store ? d_.store->Leader() : "";
+  return MakeError(ErrorCode::kConflict,
+                   "autopilot: this replica does not drive the plans" +
+                       (leader.empty() ? std::string(" (no leader yet: retry in a few seconds)")
+                                       : "; replica " + leader + " does: send this there"));
+}
+
+Status AutopilotDriver::Restore(const std::string& who) {
+  auto records = d_.store->Load();
+  if (!records) return tl::unexpected(records.error());
+  struct Note {
+    std::string group, route, status, notify;
+    TimelineEntry entry;
+  };
+  std::vector<Note> notes;
+  std::vector<std::unique_ptr<Entry>> replaced;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& r : *records) {
+      auto e = std::make_unique<Entry>();
+      e->group = r.group;
+      e->route = r.route;
+      e->source = r.source;
+      e->plan = r.plan;
+      e->id = next_id_++;
+      AutopilotSnapshot snap = SnapshotOf(*e);
+      auto added = RecoverRun(r, snap, who);
+      e->run = std::move(r.run);
+      e->pending_align = r.pending_align;
+      e->pending = r.pending;
+      if (added) {
+        (void)Persist(*e);
+        notes.push_back({e->group, e->route, std::string(RunStatusName(e->run.status)),
+                         e->plan.notify_url, *added});
+      }
+      auto& slot = entries_[e->group];
+      if (slot) replaced.push_back(std::move(slot));
+      slot = std::move(e);
+    }
+  }
+  for (auto& old : replaced) {
+    if (old->check_future.valid()) old->check_future.wait();
+  }
+  for (const auto& n : notes) Record(n.group, n.route, n.entry, n.status, n.notify, true);
+  restored_ = true;
+  return {};
+}
+
+void AutopilotDriver::Refresh() {
+  refreshed_ms_ = Now();
+  auto records = d_.store->Load();
+  if (!records) return;
+  std::vector<std::unique_ptr<Entry>> replaced;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& r : *records) {
+      auto e = std::make_unique<Entry>();
+      e->group = r.group;
+      e->route = r.route;
+      e->source = r.source;
+      e->plan = std::move(r.plan);
+      e->run = std::move(r.run);
+      e->pending_align = r.pending_align;
+      e->pending = r.pending;
+      e->id = next_id_++;
+      auto& slot = entries_[e->group];
+      if (slot) replaced.push_back(std::move(slot));
+      slot = std::move(e);
+    }
+  }
+  for (auto& old : replaced) {
+    if (old->check_future.valid()) old->check_future.wait();
+  }
+}
+
 Result<json::value> AutopilotDriver::Begin(const std::string& name,
                                            const std::optional<AutopilotPlan>& plan,
                                            const std::string& actor) {
   auto t = Resolve(name);
   if (!t) return tl::unexpected(t.error());
+  if (auto st = RequireLead(); !st) return tl::unexpected(st.error());
   std::optional<AutopilotPlan> p = plan ? plan : t->config_plan;
   if (!p) {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -384,6 +533,11 @@ Result<json::value> AutopilotDriver::Begin(const std::string& name,
     first = e->run.timeline.back();
     status = "running";
     notify = e->plan.notify_url;
+    if (auto st = Persist(*e); !st) {
+      slot = std::move(replaced);
+      if (!slot) entries_.erase(t->group);
+      return tl::unexpected(st.error());
+    }
     slot = std::move(e);
   }
   if (replaced && replaced->check_future.valid()) replaced->check_future.wait();
@@ -394,6 +548,7 @@ Result<json::value> AutopilotDriver::Begin(const std::string& name,
 Result<json::value> AutopilotDriver::Pause(const std::string& name, const std::string& actor) {
   auto t = Resolve(name);
   if (!t) return tl::unexpected(t.error());
+  if (auto st = RequireLead(); !st) return tl::unexpected(st.error());
   TimelineEntry e;
   std::string notify;
   {
@@ -405,6 +560,7 @@ Result<json::value> AutopilotDriver::Pause(const std::string& name, const std::s
     }
     PauseRun(it->second->run, "paused by " + actor, actor, Now());
     e = it->second->run.timeline.back();
+    (void)Persist(*it->second);
     notify = it->second->plan.notify_url;
   }
   Record(t->group, t->route, e, "paused", notify, true);
@@ -414,6 +570,7 @@ Result<json::value> AutopilotDriver::Pause(const std::string& name, const std::s
 Result<json::value> AutopilotDriver::Resume(const std::string& name, const std::string& actor) {
   auto t = Resolve(name);
   if (!t) return tl::unexpected(t.error());
+  if (auto st = RequireLead(); !st) return tl::unexpected(st.error());
   TimelineEntry e;
   std::string notify;
   {
@@ -431,6 +588,7 @@ Result<json::value> AutopilotDriver::Resume(const std::string& name, const std::
     en.pending_align = !AtStep(en.plan, en.run.step, snap.shape);
     en.next_due_ms = 0;
     e = en.run.timeline.back();
+    (void)Persist(en);
     notify = en.plan.notify_url;
   }
   Record(t->group, t->route, e, "running", notify, true);
@@ -440,6 +598,7 @@ Result<json::value> AutopilotDriver::Resume(const std::string& name, const std::
 Result<json::value> AutopilotDriver::Abort(const std::string& name, const std::string& actor) {
   auto t = Resolve(name);
   if (!t) return tl::unexpected(t.error());
+  if (auto st = RequireLead(); !st) return tl::unexpected(st.error());
   TimelineEntry e;
   std::string notify;
   {
@@ -452,6 +611,7 @@ Result<json::value> AutopilotDriver::Abort(const std::string& name, const std::s
     }
     AbortRun(it->second->run, actor, Now());
     e = it->second->run.timeline.back();
+    (void)Persist(*it->second);
     notify = it->second->plan.notify_url;
   }
   Record(t->group, t->route, e, "aborted", notify, true);
@@ -461,6 +621,7 @@ Result<json::value> AutopilotDriver::Abort(const std::string& name, const std::s
 void AutopilotDriver::OnManualChange(const std::string& route, const std::string& actor) {
   auto t = Resolve(route);
   if (!t) return;
+  if (!Leads()) return;  // the leader sees the route off its step and pauses
   TimelineEntry e;
   std::string notify;
   {
@@ -472,8 +633,15 @@ void AutopilotDriver::OnManualChange(const std::string& route, const std::string
              actor, Now());
     e = it->second->run.timeline.back();
     notify = it->second->plan.notify_url;
+    (void)Persist(*it->second);
   }
   Record(t->group, t->route, e, "paused", notify, true);
+}
+
+json::value AutopilotDriver::DriverJson() const {
+  // Which replica drives (a fleet); a single proxy always does.
+  return json::object{{"leads", Leads()},
+                      {"leader", d_.store ? json::value(d_.store->Leader()) : json::value()}};
 }
 
 json::value AutopilotDriver::EntryJson(const Entry& e, size_t timeline) const {
@@ -493,6 +661,7 @@ json::value AutopilotDriver::EntryJson(const Entry& e, size_t timeline) const {
                                               {"at", e.check.at_ms},
                                               {"detail", e.check.detail},
                                               {"in_flight", e.check_inflight}});
+  o["driver"] = DriverJson();
   return o;
 }
 
@@ -509,7 +678,8 @@ Result<json::value> AutopilotDriver::Get(const std::string& name, size_t timelin
                  {"status", "not started"},
                  {"why", t->config_plan ? "not started yet (POST .../start)"
                                         : "no plan (config autopilot block or POST .../start)"},
-                 {"run", nullptr}};
+                 {"run", nullptr},
+                 {"driver", DriverJson()}};
   return o;
 }
 

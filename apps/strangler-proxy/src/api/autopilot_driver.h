@@ -23,11 +23,21 @@
 // Operator calls (Begin/Pause/Resume/Abort) and OnManualChange() are
 // thread-safe; a manual change of a driven group pauses its plan, as does a
 // route shape the plan did not set (seen on the next tick).
-// Run state lives in memory: after a restart a plan is started again and
-// resumes from the route's shape (Locate), the route itself never moves by
-// a restart.
-// Fleet (control.store etcd): `drives` says whether this replica leads; the
-// others evaluate nothing (see CONTROL_PLANE.md).
+// Run state is kept in `store` (domain/autopilot_store.h) at every change:
+// a state file beside the config for a single proxy, etcd for a fleet. A
+// step change is recorded as pending BEFORE it goes out and committed after,
+// so a restarted proxy (or the replica taking over from a dead leader) knows
+// whether it went through (domain/autopilot_state.h RecoverRun): a running
+// plan carries on where it was, never entering a step twice; a route found
+// elsewhere pauses the plan with the reason. A change whose pending state
+// cannot be recorded is not made (the plan holds).
+// Fleet (control.store etcd): only the replica whose store Leads() drives;
+// the others show the leader's state (re-read every second) and refuse
+// start/pause/resume/abort with 409 naming the leader. On becoming leader a
+// replica reads every run from the store and recovers it first.
+// Numbers: with `fleet` set (a fleet) the gates judge the sum of every
+// replica's counters and the merged latency histograms, as the fleet
+// dashboard does (domain/fleet_report.h), not this replica's alone.
 #pragma once
 
 #include <atomic>
@@ -44,12 +54,39 @@
 
 #include "api/admin_routes.h"
 #include "domain/autopilot.h"
+#include "domain/autopilot_state.h"
+#include "domain/autopilot_store.h"
 #include "domain/control_plane.h"
+#include "domain/fleet_report.h"
+#include "domain/traffic_window.h"
 #include "domain/write_journal.h"
 #include "service/audit_log.h"
 #include "service/webhook.h"
 
 namespace ficus::proxy {
+
+// Other replicas' numbers of one route (a fleet): summed counters and
+// merged latency histograms.
+struct FleetRouteNumbers {
+  AutopilotCounters counters;
+  LatencySketch legacy_latency;
+  LatencySketch modern_latency;
+};
+
+inline FleetRouteNumbers FleetNumbersOf(const ReplicaRouteStats& t) {
+  FleetRouteNumbers n;
+  n.counters = {t.served,
+                t.legacy_answers,
+                t.legacy_answer_errors,
+                t.modern_answers,
+                t.modern_answer_errors,
+                t.compared,
+                t.mismatched,
+                t.skipped};
+  n.legacy_latency = t.legacy_latency;
+  n.modern_latency = t.modern_latency;
+  return n;
+}
 
 struct AutopilotDriverDeps {
   AdminRoutes* admin = nullptr;
@@ -61,8 +98,11 @@ struct AutopilotDriverDeps {
   std::function<uint64_t(const std::string& route, const std::string& backend)> fleet_backlog;
   // Unix ms; unset: the system clock.
   std::function<int64_t()> now_ms;
-  // Fleet: true while this replica drives the plans; unset: always.
-  std::function<bool()> drives;
+  // Where runs are kept and who leads; nullptr: memory only, always leads.
+  AutopilotStore* store = nullptr;
+  // A fleet: the OTHER replicas' numbers of one route (cumulative counters,
+  // latency histograms); unset: this replica's alone.
+  std::function<std::optional<FleetRouteNumbers>(const std::string& route)> fleet;
 };
 
 class AutopilotDriver {
@@ -72,7 +112,11 @@ class AutopilotDriver {
   AutopilotDriver(const AutopilotDriver&) = delete;
   AutopilotDriver& operator=(const AutopilotDriver&) = delete;
 
-  void Start();
+  // Recovers the kept runs when this process leads now (a single proxy;
+  // a fleet replica does it when it becomes leader), then starts the thread.
+  // An unreadable store is an error naming it (the caller refuses to start
+  // rather than forget a running plan).
+  Status Start();
   void Stop();
 
   // `name`: a route or route group name. `plan`: nullopt = the config's
@@ -114,6 +158,7 @@ class AutopilotDriver {
     std::future<void> check_future;
     int64_t next_due_ms = 0;
     uint64_t id = 0;
+    std::optional<AutopilotPending> pending;  // a step change sent, not yet committed
   };
   struct Target {
     std::string group;
@@ -130,12 +175,25 @@ class AutopilotDriver {
               const std::string& status, const std::string& notify_url, bool audit);
   void LaunchCheck(Entry& e, const AutopilotDecision& d);  // caller holds mu_
   boost::json::value EntryJson(const Entry& e, size_t timeline) const;
+  AutopilotRecord RecordOf(const Entry& e) const;
+  boost::json::value DriverJson() const;
+  // Writes e's record to the store (caller holds mu_).
+  Status Persist(const Entry& e);
+  bool Leads() const { return !d_.store || d_.store->Leads(); }
+  // kConflict naming the leader when this replica does not drive.
+  Status RequireLead() const;
+  // Leader: read every kept run and recover it (who: "restart", "takeover").
+  Status Restore(const std::string& who);
+  // Follower: show the leader's state.
+  void Refresh();
 
   AutopilotDriverDeps d_;
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Entry>, std::less<>> entries_;  // by group
   uint64_t next_id_ = 1;
   Notifier notifier_;
+  bool restored_ = false;  // loop thread only (and Start before it)
+  int64_t refreshed_ms_ = 0;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -137,6 +137,35 @@ TEST(FleetReport, RoundTripAndTotals) {
   EXPECT_FALSE(DecodeReplicaReport(R"({"routes":{"r":5}})", "k"));
 }
 
+TEST(FleetReport, CumulativeCountersTravelAndSumWithoutTheAskingReplica) {
+  ReplicaReport a;
+  a.id = "a";
+  auto& x = a.routes["r"];
+  x.served = 100;
+  x.legacy_answers = 60;
+  x.legacy_answer_errors = 1;
+  x.modern_answers = 90;
+  x.modern_answer_errors = 7;
+  x.skipped = 3;
+  x.compared = 50;
+  ReplicaReport b = a;
+  b.id = "b";
+  auto da = DecodeReplicaReport(EncodeReplicaReport(a), "k");
+  auto db = DecodeReplicaReport(EncodeReplicaReport(b), "k");
+  ASSERT_TRUE(da && db);
+  EXPECT_EQ(da->routes.at("r").modern_answer_errors, 7u);
+  const auto all = FleetTotal({*da, *db}, "r");
+  EXPECT_EQ(all.served, 200u);
+  EXPECT_EQ(all.modern_answers, 180u);
+  EXPECT_EQ(all.modern_answer_errors, 14u);
+  EXPECT_EQ(all.legacy_answer_errors, 2u);
+  EXPECT_EQ(all.skipped, 6u);
+  EXPECT_EQ(all.compared, 100u);
+  const auto others = FleetTotal({*da, *db}, "r", "a");
+  EXPECT_EQ(others.served, 100u);
+  EXPECT_EQ(others.modern_answer_errors, 7u);
+}
+
 TEST(FleetReport, LatencyHistogramsMergeToThePercentilesOfAllAnswers) {
   int64_t now = 1'000'000;
   auto clock = [&] { return now; };

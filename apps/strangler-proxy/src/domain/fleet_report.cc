@@ -68,6 +68,12 @@ std::string EncodeReplicaReport(const ReplicaReport& r) {
                                 {"mismatched", s.mismatched},
                                 {"backlog_to_legacy", s.backlog_to_legacy},
                                 {"backlog_to_modern", s.backlog_to_modern},
+                                {"served", s.served},
+                                {"legacy_answers", s.legacy_answers},
+                                {"legacy_answer_errors", s.legacy_answer_errors},
+                                {"modern_answers", s.modern_answers},
+                                {"modern_answer_errors", s.modern_answer_errors},
+                                {"skipped", s.skipped},
                                 {"legacy_latency", EncodeSketch(s.legacy_latency)},
                                 {"modern_latency", EncodeSketch(s.modern_latency)}};
   }
@@ -104,6 +110,12 @@ Result<ReplicaReport> DecodeReplicaReport(std::string_view text, std::string_vie
       s.mismatched = Count(x, "mismatched");
       s.backlog_to_legacy = Count(x, "backlog_to_legacy");
       s.backlog_to_modern = Count(x, "backlog_to_modern");
+      s.served = Count(x, "served");
+      s.legacy_answers = Count(x, "legacy_answers");
+      s.legacy_answer_errors = Count(x, "legacy_answer_errors");
+      s.modern_answers = Count(x, "modern_answers");
+      s.modern_answer_errors = Count(x, "modern_answer_errors");
+      s.skipped = Count(x, "skipped");
       const std::string where = std::string(key) + ".routes." + std::string(kv.key());
       auto ll = DecodeSketch(x, "legacy_latency", where);
       if (!ll) return tl::unexpected(ll.error());
@@ -117,9 +129,11 @@ Result<ReplicaReport> DecodeReplicaReport(std::string_view text, std::string_vie
   return r;
 }
 
-ReplicaRouteStats FleetTotal(const std::vector<ReplicaReport>& reports, std::string_view route) {
+ReplicaRouteStats FleetTotal(const std::vector<ReplicaReport>& reports, std::string_view route,
+                             std::string_view except_id) {
   ReplicaRouteStats t;
   for (const auto& r : reports) {
+    if (!except_id.empty() && r.id == except_id) continue;
     auto it = r.routes.find(route);
     if (it == r.routes.end()) continue;
     const auto& s = it->second;
@@ -133,6 +147,12 @@ ReplicaRouteStats FleetTotal(const std::vector<ReplicaReport>& reports, std::str
     t.mismatched += s.mismatched;
     t.backlog_to_legacy += s.backlog_to_legacy;
     t.backlog_to_modern += s.backlog_to_modern;
+    t.served += s.served;
+    t.legacy_answers += s.legacy_answers;
+    t.legacy_answer_errors += s.legacy_answer_errors;
+    t.modern_answers += s.modern_answers;
+    t.modern_answer_errors += s.modern_answer_errors;
+    t.skipped += s.skipped;
     t.legacy_latency = TrafficWindow::Merge(t.legacy_latency, s.legacy_latency);
     t.modern_latency = TrafficWindow::Merge(t.modern_latency, s.modern_latency);
   }

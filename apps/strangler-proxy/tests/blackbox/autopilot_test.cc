@@ -8,12 +8,16 @@
 //     gate window, then further, then the plan pauses for a human;
 //   - a modern answering wrong data is stopped in shadow (mismatches);
 //   - an external check answering 500 holds the plan; 200 lets it go on;
-//   - an operator's change pauses the plan; resume puts it back on a step.
+//   - an operator's change pauses the plan; resume puts it back on a step;
+//   - a proxy killed with -9 mid-plan finds its run again in the state file
+//     beside the config when it starts: the plan carries on where it was
+//     and reaches full, every step entered once.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -306,7 +310,17 @@ TEST(Autopilot, HealthyModernReachesFullWithNoLostWrite) {
     }
   }
   EXPECT_GT(total, 500u);
-  std::printf("acknowledged writes checked on both backends: %zu\n", total);
+  // Per user, the last acknowledged write is the last one each backend got
+  // (a replayed older write arriving after it would leave the stores apart).
+  size_t users = 0;
+  for (const auto& [user, ids] : acked) {
+    ++users;
+    ASSERT_TRUE(on_legacy.count(user) && on_modern.count(user)) << user;
+    EXPECT_EQ(on_legacy.at(user).back(), ids.back()) << "user " << user << " on legacy";
+    EXPECT_EQ(on_modern.at(user).back(), ids.back()) << "user " << user << " on modern";
+  }
+  std::printf("acknowledged writes checked on both backends: %zu (last write of %zu users)\n",
+              total, users);
 
   // Notifications reached the (Slack-compatible) hook: a "text" field.
   auto note = hook->WaitFor(
@@ -438,6 +452,86 @@ TEST(Autopilot, ManualChangePausesAndResumePutsItBackOnAStep) {
   EXPECT_EQ(StepLabel(plan), "canary 25%") << json::serialize(plan);
   EXPECT_EQ(AdminCall(f.s, "POST", "/admin/autopilot/users/abort").status, 200);
   EXPECT_EQ(Str(Plan(f.s), "status"), "aborted");
+}
+
+std::vector<std::string> Entered(const json::object& plan) {
+  std::vector<std::string> out;
+  for (const auto& e : plan.at("run").at("timeline").as_array()) {
+    const auto& o = e.as_object();
+    if (Str(o, "kind") == "advance") out.push_back(Str(o, "to"));
+  }
+  return out;
+}
+
+TEST(Autopilot, KilledProxyCarriesOnWithThePlanItWasRunning) {
+  Fixture f("");
+  {
+    Traffic traffic(f.s.port());
+    f.StartPlan();
+    auto at25 = WaitPlan(
+        f.s, [](const json::object& p) { return StepLabel(p) == "canary 25%"; },
+        milliseconds(60000));
+    ASSERT_EQ(StepLabel(at25), "canary 25%") << json::serialize(at25);
+  }
+  f.s.proxy().Signal(SIGKILL);
+  ASSERT_TRUE(f.s.proxy().Wait(milliseconds(5000)).has_value());
+  std::ifstream state(f.s.dir() + "/autopilot-state.json");
+  ASSERT_TRUE(state.good()) << "no autopilot state beside the config";
+  f.s.RestartProxy();
+  auto plan = Plan(f.s);
+  EXPECT_EQ(Str(plan, "status"), "running") << json::serialize(plan);
+  EXPECT_EQ(StepLabel(plan), "canary 25%");
+  EXPECT_NE(Str(plan, "why").find("restart: the plan carries on at canary 25%"), std::string::npos)
+      << Str(plan, "why");
+  Traffic traffic(f.s.port());
+  plan = WaitPlan(
+      f.s, [](const json::object& p) { return Str(p, "status") != "running"; },
+      milliseconds(60000));
+  traffic.Stop();
+  ASSERT_EQ(Str(plan, "status"), "done") << json::serialize(plan);
+  EXPECT_EQ(Entered(plan),
+            (std::vector<std::string>{"shadow", "canary 5%", "canary 25%", "canary 100%", "full"}))
+      << json::serialize(plan);
+  EXPECT_EQ(traffic.errors(), 0u);
+  // Restarted once more, a finished plan stays finished (nothing moves).
+  f.s.proxy().Signal(SIGKILL);
+  ASSERT_TRUE(f.s.proxy().Wait(milliseconds(5000)).has_value());
+  f.s.RestartProxy();
+  plan = Plan(f.s);
+  EXPECT_EQ(Str(plan, "status"), "done");
+  EXPECT_EQ(Str(Route(f.s, "put"), "mode"), "full");
+}
+
+TEST(Autopilot, RouteMovedWhileTheProxyWasDownPausesThePlanWithTheReason) {
+  Fixture f("");
+  {
+    Traffic traffic(f.s.port());
+    f.StartPlan();
+    auto at5 = WaitPlan(
+        f.s, [](const json::object& p) { return StepLabel(p) == "canary 5%"; },
+        milliseconds(60000));
+    ASSERT_EQ(StepLabel(at5), "canary 5%") << json::serialize(at5);
+  }
+  f.s.proxy().Signal(SIGKILL);
+  ASSERT_TRUE(f.s.proxy().Wait(milliseconds(5000)).has_value());
+  // Someone edits the file while the proxy is down: both routes to shadow.
+  std::ifstream in(f.s.config_path());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t n = 0;
+  for (size_t at = text.find("mode: canary"); at != std::string::npos;
+       at = text.find("mode: canary", at)) {
+    text.replace(at, 12, "mode: shadow");
+    ++n;
+  }
+  ASSERT_EQ(n, 2u) << text;
+  std::ofstream(f.s.config_path()) << text;
+  f.s.RestartProxy();
+  auto plan = Plan(f.s);
+  EXPECT_EQ(Str(plan, "status"), "paused") << json::serialize(plan);
+  EXPECT_EQ(Str(plan, "why"),
+            "restart: the route is shadow but the plan was at canary 5% (resume or abort)");
+  std::this_thread::sleep_for(milliseconds(1000));
+  EXPECT_EQ(Str(Route(f.s, "put"), "mode"), "shadow");  // left alone while paused
 }
 
 }  // namespace

@@ -7,6 +7,10 @@
 // fallback tripped on one replica moves all; kill -9 + restart rejoins; a
 // rolling restart under write load loses no acknowledged write. Also TLS and
 // auth to etcd, and the admin listener over TLS (curl as the client).
+// Issue 15: one replica (the etcd lease's holder) drives an autopilot plan on
+// the fleet's numbers (the traffic goes through the other replicas only); kill -9 of it mid-plan
+// hands the plan to another within the lease TTL, which finishes it without entering any step
+// twice.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -635,6 +639,162 @@ TEST(Fleet, KilledReplicaRejoinsAndRollingRestartLosesNoAcknowledgedWrite) {
               acked.size(), ms);
   EXPECT_GT(acked.size(), 100u);
   EXPECT_GE(ms, 0) << "an acknowledged write never reached legacy";
+}
+
+json::object Autopilot(const Replica& r) {
+  auto v = Fleet::Call(r.admin, "GET", "/admin/autopilot/users?timeline=200").Json();
+  return v.is_object() ? v.as_object() : json::object{};
+}
+
+bool LeadsPlans(const Replica& r) {
+  auto o = Autopilot(r);
+  auto* d = o.if_contains("driver");
+  return d && d->is_object() && d->as_object().at("leads") == json::value(true);
+}
+
+std::string RunField(const json::object& plan, const char* key) {
+  auto* run = plan.if_contains("run");
+  if (!run || !run->is_object() || !run->as_object().contains(key)) return "";
+  const auto& v = run->as_object().at(key);
+  return v.is_string() ? std::string(v.as_string()) : "";
+}
+
+TEST(Fleet, AutopilotLeaderKilledMidPlanHandsOverWithoutADoubleStep) {
+  etcd::testing::EtcdCluster etcd(1);
+  ASSERT_TRUE(etcd.ok());
+  Stack s;
+  const char* answer = R"({"ret":200,"data":{"v":1},"msg":""})";
+  s.StartUpstream("legacy", {"--answer", answer});
+  s.StartUpstream("modern", {"--answer", answer});
+  Fleet fleet(s, etcd.endpoints());
+  const std::vector<std::string> ids = {"a", "b", "c"};
+  for (const auto& id : ids) ASSERT_NE(fleet.Start(id), nullptr) << id;
+  // Exactly one replica leads.
+  std::string leader;
+  ASSERT_GE(WaitMs(
+                [&] {
+                  for (const auto& id : ids) {
+                    if (LeadsPlans(fleet[id])) leader = id;
+                  }
+                  return !leader.empty();
+                },
+                8s),
+            0);
+  int leading = 0;
+  for (const auto& id : ids) leading += LeadsPlans(fleet[id]);
+  EXPECT_EQ(leading, 1);
+  // A follower does not start plans: it names the leader.
+  const std::string plan =
+      R"({"shadow":{"min_compared":20,"max_mismatch_rate":0.02},)"
+      R"("canary":{"steps":[5,25,50,100],"min_s":1,"min_requests":40},)"
+      R"("full":{"min_s":1,"min_requests":40},)"
+      R"("gates":{"window_s":2,"min_samples":10,"min_compared":10,"p99":{"slack_ms":250}},)"
+      R"("tick_ms":100})";
+  const std::string auth = "Authorization: Bearer " + std::string(kToken) + "\r\n";
+  const std::string follower = leader == "a" ? "b" : "a";
+  auto refused =
+      Fleet::Call(fleet[follower].admin, "POST", "/admin/autopilot/users/start", plan, auth);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("replica " + leader + " does"), std::string::npos) << refused.body;
+  auto started =
+      Fleet::Call(fleet[leader].admin, "POST", "/admin/autopilot/users/start", plan, auth);
+  ASSERT_EQ(started.status, 200) << started.body;
+
+  // Writes and reads through the followers only: the leader sees none of the
+  // traffic itself, so the plan moves only if it judges the fleet's numbers.
+  std::mutex mu;
+  std::set<uint16_t> ports;
+  for (const auto& id : ids) {
+    if (id != leader) ports.insert(fleet[id].port);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::thread traffic([&] {
+    for (int i = 0; i < 200000 && !stop.load(); ++i) {
+      std::vector<uint16_t> live;
+      {
+        std::lock_guard lock(mu);
+        live.assign(ports.begin(), ports.end());
+      }
+      const uint16_t p = live[static_cast<size_t>(i) % live.size()];
+      const std::string user = "u" + std::to_string(i % 300);
+      auto w = Fleet::Call(p, "POST", "/w?user_id=" + user, R"({"user_id":")" + user + R"("})",
+                           "Content-Type: application/json\r\n");
+      auto r = Fleet::Call(p, "GET", "/r?user_id=" + user);
+      (w.status == 200 && r.status == 200 ? ok : failed)++;
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  // The plan walks on the fleet's numbers; the leader is killed at 25%.
+  ASSERT_GE(
+      WaitMs([&] { return RunField(Autopilot(fleet[leader]), "step_label") == "canary 25%"; }, 60s),
+      0)
+      << json::serialize(Autopilot(fleet[leader]));
+  fleet[leader].process->Signal(SIGKILL);
+  fleet[leader].process->Wait(5s);
+  std::string next;
+  const long took = WaitMs(
+      [&] {
+        for (const auto& id : ids) {
+          if (id != leader && LeadsPlans(fleet[id])) next = id;
+        }
+        return !next.empty();
+      },
+      10s);
+  std::printf("autopilot: leader %s killed at canary 25%%; replica %s took over after %ld ms\n",
+              leader.c_str(), next.c_str(), took);
+  ASSERT_GE(took, 0) << "no replica took the plans over";
+  EXPECT_LT(took, 3000 + 1500) << "lease TTL 3 s + one campaign period + a poll";
+  json::object done;
+  WaitMs(
+      [&] {
+        done = Autopilot(fleet[next]);
+        return done.contains("status") && done.at("status") != json::value("running");
+      },
+      60s);
+  stop = true;
+  traffic.join();
+  ASSERT_EQ(done.at("status"), json::value("done")) << json::serialize(done);
+  // Each step entered once, in order, across both leaders.
+  std::vector<std::string> entered;
+  std::string handover;
+  for (const auto& e : done.at("run").at("timeline").as_array()) {
+    const auto& o = e.as_object();
+    if (o.at("kind") == json::value("advance"))
+      entered.push_back(std::string(o.at("to").as_string()));
+    const std::string reason(o.at("reason").as_string());
+    if (reason.find("takeover by replica " + next) != std::string::npos) handover = reason;
+  }
+  EXPECT_EQ(entered, (std::vector<std::string>{"canary 5%", "canary 25%", "canary 50%",
+                                               "canary 100%", "full"}))
+      << json::serialize(done);
+  EXPECT_FALSE(handover.empty()) << json::serialize(done);
+  std::printf("autopilot: handover: %s\n", handover.c_str());
+  // The audit logs of every replica: one step change per step.
+  std::map<std::string, int> changes;
+  std::ifstream audit(s.dir() + "/audit.log");
+  std::string line;
+  while (std::getline(audit, line)) {
+    boost::system::error_code ec;
+    auto v = json::parse(line, ec);
+    if (ec || !v.is_object() || v.at("token") != json::value("autopilot")) continue;
+    const auto& after = v.at("after").as_object();
+    if (!after.contains("autopilot") || !after.contains("routes")) continue;
+    const auto& w = after.at("routes").at("w").as_object();
+    changes[json::serialize(w.at("mode")) + " " + json::serialize(w.at("percent"))]++;
+  }
+  EXPECT_EQ(changes.size(), 5u);
+  for (const auto& [shape, n] : changes) EXPECT_EQ(n, 1) << shape << " entered " << n << " times";
+  // The followers show the leader's state.
+  for (const auto& id : ids) {
+    if (id == leader || id == next) continue;
+    EXPECT_GE(WaitMs([&] { return Autopilot(fleet[id]).at("status") == json::value("done"); }, 3s),
+              0)
+        << id;
+  }
+  EXPECT_GT(ok.load(), 200);
+  std::printf("autopilot fleet traffic (followers only): %d ok, %d failed\n", ok.load(),
+              failed.load());
 }
 
 // etcd with TLS (server certificate, --client-cert-auth: the proxy presents a

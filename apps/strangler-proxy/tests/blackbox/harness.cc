@@ -343,7 +343,12 @@ void Stack::WriteConfig(const std::string& yaml, bool atomic) {
 
 void Stack::StartProxy(const std::string& yaml) {
   WriteConfig(yaml);
+  RestartProxy();
+}
+
+void Stack::RestartProxy() {
   const std::string ready = dir_ + "/proxy.ready";
+  ::unlink(ready.c_str());
   proxy_ = std::make_unique<Process>(
       std::vector<std::string>{ProxyBinary(), "--config", config_path(), "--ready-file", ready},
       dir_ + "/proxy");

@@ -80,6 +80,9 @@ class Stack {
   // port of the started upstream NAME, ${DEAD} by a port nobody listens on),
   // starts ficus-proxy and waits until it is ready.
   void StartProxy(const std::string& yaml);
+  // Starts ficus-proxy again on the config file as it is now (e.g. after a
+  // kill: changes written back are kept); new ports.
+  void RestartProxy();
   // Rewrites dir/proxy.yaml (same placeholders), atomically when `atomic`.
   void WriteConfig(const std::string& yaml, bool atomic = true);
   std::string Expand(const std::string& yaml) const;
