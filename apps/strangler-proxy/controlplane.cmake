@@ -31,7 +31,8 @@ add_library(ficus_proxy_cp_domain STATIC
   ${FICUS_CP_SRC}/domain/fleet_report.cc
   ${FICUS_CP_SRC}/domain/follower_status.cc
   ${FICUS_CP_SRC}/domain/autopilot.cc
-  ${FICUS_CP_SRC}/domain/autopilot_state.cc)
+  ${FICUS_CP_SRC}/domain/autopilot_state.cc
+  ${FICUS_CP_SRC}/domain/recheck.cc)
 target_include_directories(ficus_proxy_cp_domain PUBLIC ${FICUS_CP_SRC})
 target_link_libraries(ficus_proxy_cp_domain PUBLIC ficus_proxy_domain ficus::common Boost::json
                                                    Threads::Threads)
@@ -49,6 +50,7 @@ ficus_gtest(strangler_proxy_cp_domain_test
           ${FICUS_CP_SRC}/domain/follower_status_test.cc
           ${FICUS_CP_SRC}/domain/autopilot_test.cc
           ${FICUS_CP_SRC}/domain/autopilot_state_test.cc
+          ${FICUS_CP_SRC}/domain/recheck_test.cc
   LIBS ficus_proxy_cp_domain)
 
 # model: durable replay log, atomic config write-back.
@@ -124,6 +126,7 @@ ficus_gtest(strangler_proxy_dashboard_test
 # api: the control plane's MirrorSink, admin endpoints and dashboard serving.
 add_library(ficus_proxy_cp_api STATIC
   ${FICUS_CP_SRC}/api/control_plane_sink.cc
+  ${FICUS_CP_SRC}/api/mismatch_recheck.cc
   ${FICUS_CP_SRC}/api/admin_auth.cc
   ${FICUS_CP_SRC}/api/admin_request.cc
   ${FICUS_CP_SRC}/api/admin_routes.cc
@@ -136,6 +139,7 @@ ficus_gtest(strangler_proxy_cp_api_test
   SOURCES ${FICUS_CP_SRC}/api/admin_auth_test.cc
           ${FICUS_CP_SRC}/api/admin_request_test.cc
           ${FICUS_CP_SRC}/api/control_plane_sink_test.cc
+          ${FICUS_CP_SRC}/api/mismatch_recheck_test.cc
   LIBS ficus_proxy_cp_api)
 
 if(TARGET ficus-proxy)

@@ -477,8 +477,10 @@ case_reconnect() {
 # of the binlog (the API writes too, with the stamps the proxy gave them).
 # Group A users get API writes only (reads are compared all along), group B
 # users get API and SQL writes. Checks: verify exit 0 (no divergence), no
-# mismatch on any read, and no update mismatch for a group A user (a
-# follower replaying a mirrored write must change nothing visible).
+# mismatch on any read or update: an update of a group B user that races an
+# SQL write differs for a moment (the follower not there yet); the proxy
+# re-reads the user from both sides before reporting and counts it as
+# transient instead.
 case_shadow() {
   local proxy_bin=${FICUS_PROXY_BIN:-$BUILD_DIR/apps/strangler-proxy/ficus-proxy}
   [ -x "$proxy_bin" ] || fail "ficus-proxy not built at $proxy_bin"
@@ -581,7 +583,15 @@ YAML
   } >"$STATE/final.curl"
   curl -sS --no-progress-meter --parallel --parallel-max 4 --config "$STATE/final.curl" ||
     fail "final reads failed"
-  sleep 0.5  # the last comparisons finish after the answers
+  # The last comparisons finish after the answers, and a difference is held
+  # for its re-read (up to recheck_tries x recheck_ms) before it counts.
+  local held=1
+  for ((i = 0; i < 100; i++)); do
+    sleep 0.1
+    held=$(curl -s "$admin/metrics" | awk '/^ficus_proxy_recheck_held / {print $2}')
+    [ "$held" = 0 ] && break
+  done
+  [ "$held" = 0 ] || fail "re-checks still held after 10 s: $held"
   verify
   local m
   m=$(curl -s "$admin/metrics")
@@ -597,18 +607,14 @@ YAML
     curl -s -H "Authorization: Bearer cdc-e2e-admin-token" "$admin/admin/mismatches?route=profile-get&limit=3" >&2
     fail "$mismatched_get read mismatches"
   }
-  if [ "$mismatched_upd" != 0 ]; then
-    # Only an update of a group B user racing an SQL write of the same user
-    # (the follower not there yet) may differ: a real, momentary difference.
+  [ "$mismatched_upd" = 0 ] || {
     curl -s -H "Authorization: Bearer cdc-e2e-admin-token" \
-      "$admin/admin/mismatches?route=profile-update&limit=100" >"$STATE/upd-mismatches.json"
-    grep -q -- '-0000-4000-8000-' "$STATE/upd-mismatches.json" || fail "no mismatch details"
-    if grep -o '00000008-0000-4000-8000-[0-9a-f]*' "$STATE/upd-mismatches.json" | grep -q .; then
-      head -c 2000 "$STATE/upd-mismatches.json" >&2
-      fail "an update of an API-only user mismatched"
-    fi
-    echo "   ($mismatched_upd update mismatches, all of group B users racing SQL writes)"
-  fi
+      "$admin/admin/mismatches?route=profile-update&limit=3" >&2
+    fail "$mismatched_upd update mismatches (a difference the follower explains must be re-checked away)"
+  }
+  # Updates of group B users racing an SQL write of the same user differ
+  # for a moment (the follower not there yet): held, read again, gone.
+  echo "   transient differences re-checked away: updates $(awk '/^ficus_proxy_not_compared\{route="profile-update",reason="transient"\}/ {print $2}' <<<"$m"), reads $(awk '/^ficus_proxy_not_compared\{route="profile-get",reason="transient"\}/ {print $2}' <<<"$m")"
 }
 
 # The proxy's view of the follower (its dashboard panel): a real ficus-proxy

@@ -39,6 +39,7 @@
 #include "api/autopilot_driver.h"
 #include "api/control_plane_sink.h"
 #include "api/health.h"
+#include "api/mismatch_recheck.h"
 #include "api/proxy.h"
 #include "domain/control_plane.h"
 #include "domain/control_state.h"
@@ -255,14 +256,23 @@ int main(int argc, char** argv) {
                  proxy.runtime()->generation);
   };
 
-  HttpReplaySender replay_sender(
-      [&proxy](const std::string& backend) -> std::optional<UpstreamTarget> {
-        auto rt = proxy.runtime();
-        auto it = rt->backends.find(backend);
-        if (it == rt->backends.end() || !it->second.state->up.load()) return std::nullopt;
-        return it->second.target;
-      },
-      5000, [&sink](const ReplayRecord& r) { sink.OnReplayed(r.user_key); });
+  auto resolve_up = [&proxy](const std::string& backend) -> std::optional<UpstreamTarget> {
+    auto rt = proxy.runtime();
+    auto it = rt->backends.find(backend);
+    if (it == rt->backends.end() || !it->second.state->up.load()) return std::nullopt;
+    return it->second.target;
+  };
+  HttpReplaySender replay_sender(resolve_up, 5000,
+                                 [&sink](const ReplayRecord& r) { sink.OnReplayed(r.user_key); });
+  MismatchRechecker rechecker(
+      control_plane,
+      {[&proxy] { return proxy.runtime()->config; }, resolve_up,
+       [&sink](std::string_view user, const std::string& legacy, const std::string& modern) {
+         return sink.UserBusy(user, legacy, modern);
+       },
+       nullptr},
+      metrics);
+  sink.SetRechecker(&rechecker);
   ReplayConsumer replayer(**replay_log, replay_sender, 2);
   replayer.Start();
   YamlRouteStore yaml_store(config_path);
@@ -334,15 +344,20 @@ int main(int argc, char** argv) {
           .GetGauge("ficus_proxy_mismatches", "Compared answers that differed (cumulative).",
                     {{"route", r.name}})
           .Set(static_cast<int64_t>(live->mismatch.mismatched));
-      for (const bool too_large : {true, false}) {
+      const std::pair<const char*, uint64_t> not_compared[] = {
+          {"too_large", live->compare_too_large},
+          {"transient", live->compare_transient},
+          {"write_race",
+           live->compare_skipped - live->compare_too_large - live->compare_transient}};
+      for (const auto& [reason, count] : not_compared) {
         metrics
             .GetGauge("ficus_proxy_not_compared",
                       "Mirrored answers not compared (cumulative): too_large = the primary's "
-                      "answer exceeded compare.max_bytes; write_race = raced with a write or "
-                      "replay of the same user.",
-                      {{"route", r.name}, {"reason", too_large ? "too_large" : "write_race"}})
-            .Set(static_cast<int64_t>(too_large ? live->compare_too_large
-                                                : live->compare_skipped - live->compare_too_large));
+                      "answer exceeded compare.max_bytes; transient = the answers differed but "
+                      "both sides agreed when the user was read again (a write in transit to "
+                      "one side); write_race = raced with a write or replay of the same user.",
+                      {{"route", r.name}, {"reason", reason}})
+            .Set(static_cast<int64_t>(count));
       }
       metrics
           .GetGauge("ficus_proxy_fallback_active",
@@ -787,6 +802,7 @@ int main(int argc, char** argv) {
   if (autopilot_lease) autopilot_lease->Stop();  // hands the plans over at once
   if (etcd_store) etcd_store->Stop();            // revokes the lease: leaves the fleet at once
   replayer.Stop();
+  rechecker.Stop();
   spdlog::info("replay log: {} writes pending at exit", journal.Stats().backlog);
   access_log.Flush();
   return 0;

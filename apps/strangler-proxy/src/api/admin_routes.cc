@@ -100,11 +100,10 @@ json::value AdminRoutes::RouteJson(const Route& c) const {
   const auto live = d_.control->Live(c.name);
   if (live) {
     o["rates"] = json::object{{"legacy", Traffic(live->legacy)}, {"modern", Traffic(live->modern)}};
-    o["mismatch"] = json::object{{"rate", live->mismatch.Rate()},
-                                 {"count", live->mismatch.mismatched},
-                                 {"compared", live->mismatch.compared},
-                                 {"skipped", live->compare_skipped},
-                                 {"too_large", live->compare_too_large}};
+    o["mismatch"] = json::object{
+        {"rate", live->mismatch.Rate()},        {"count", live->mismatch.mismatched},
+        {"compared", live->mismatch.compared},  {"skipped", live->compare_skipped},
+        {"too_large", live->compare_too_large}, {"transient", live->compare_transient}};
     const auto& f = live->fallback;
     const auto& p = live->fallback_params;
     // A trip of any route of the group runs the whole group as shadow: a

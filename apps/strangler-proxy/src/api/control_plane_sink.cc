@@ -143,6 +143,14 @@ bool ControlPlaneSink::PendingTowards(std::string_view user, const std::string& 
   return journal_ && journal_->PendingFor(std::string(user), backend) > 0;
 }
 
+bool ControlPlaneSink::UserBusy(std::string_view user, const std::string& legacy,
+                                const std::string& modern) const {
+  if (user.empty()) return false;
+  if (writes_.MayRace(user, NowUs(), 1000)) return true;
+  return journal_ && (journal_->PendingFor(std::string(user), legacy) > 0 ||
+                      journal_->PendingFor(std::string(user), modern) > 0);
+}
+
 void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult& result) {
   const int64_t now = NowUs();
   // Any write of the user that completed after this copy was sent may have
@@ -165,8 +173,14 @@ void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult&
     const HttpAnswer mirror{result.status, result.body};
     const bool legacy_primary = !ex.mirror_to_legacy;
     const std::string_view path(ex.target.data(), std::min(ex.target.size(), ex.target.find('?')));
-    cp_.Compare({ex.route, ex.request_id, ex.cohort_key, ex.method, path,
-                 legacy_primary ? primary : mirror, legacy_primary ? mirror : primary});
+    auto mismatch =
+        cp_.Diff({ex.route, ex.request_id, ex.cohort_key, ex.method, path,
+                  legacy_primary ? primary : mirror, legacy_primary ? mirror : primary});
+    if (mismatch) {
+      MismatchRechecker::Job job{std::move(*mismatch), {}};
+      if (rechecker_) job.headers = ex.headers;
+      if (!rechecker_ || !rechecker_->Submit(std::move(job))) cp_.Report(std::move(job.record));
+    }
   }
   if (!ex.write) return;
   if (ex.durable_before_answer && ex.journal_id != 0) {

@@ -10,7 +10,11 @@
 //   this copy's round trip, or waiting in the replay log) is not compared
 //   but counted as skipped: it would be a false mismatch. "Waiting in the
 //   replay log" is asked of the log itself (WriteJournal::PendingFor, per
-//   user and side), however long the backlog lasts.
+//   user and side), however long the backlog lasts. A difference is held
+//   for a re-read of the user from both sides before it is reported
+//   (SetRechecker, api/mismatch_recheck.h): one that is gone by then was a
+//   write in transit to one side (e.g. a SQL write the binlog follower had
+//   not applied yet), counted as not compared (transient).
 // - Durable replay: a mirrored write whose copy was dropped (overflow,
 //   target unhealthy) or failed (connect/IO error, timeout, 5xx, 408, 409,
 //   429) is appended to the WriteJournal for the replayer.
@@ -43,6 +47,7 @@
 #include <functional>
 #include <string>
 
+#include "api/mismatch_recheck.h"
 #include "domain/control_plane.h"
 #include "domain/mirror_sink.h"
 #include "domain/write_journal.h"
@@ -73,6 +78,13 @@ class ControlPlaneSink final : public MirrorSink {
   // round trip spans this moment may have overtaken it (not compared).
   void OnReplayed(std::string_view user);
 
+  // Differences go through `rechecker` (nullptr: reported at once). Set
+  // before traffic flows; the rechecker must outlive the traffic.
+  void SetRechecker(MismatchRechecker* rechecker) { rechecker_ = rechecker; }
+  // A write of `user` in flight, completed within the last millisecond, or
+  // pending in the replay log towards `legacy` or `modern` (backend names).
+  [[nodiscard]] bool UserBusy(std::string_view user, const std::string& legacy,
+                              const std::string& modern) const;
   // A mirror answer with this outcome/status did not land on the target.
   static bool Landed(const MirrorResult& r);
 
@@ -87,6 +99,7 @@ class ControlPlaneSink final : public MirrorSink {
   const bool durable_to_modern_;
   OnTrip on_trip_;
   WriteTracker writes_;
+  MismatchRechecker* rechecker_ = nullptr;
   Counter& journaled_;
   Counter& journal_failures_;
   Counter& unprotected_;

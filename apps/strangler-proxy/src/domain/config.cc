@@ -327,7 +327,19 @@ Route ParseRoute(const YAML::Node& node, const std::string& path, const Config& 
   if (node["mirror"]) r.mirror = ParseMirror(node["mirror"], Join(path, "mirror"), mirror_defaults);
   if (node["compare"]) {
     const auto cp = Join(path, "compare");
-    ExpectMap(node["compare"], cp, {"ignore", "max_bytes"});
+    ExpectMap(node["compare"], cp,
+              {"ignore", "max_bytes", "recheck_ms", "recheck_tries", "recheck_via"});
+    if (node["compare"]["recheck_ms"]) {
+      r.compare.recheck_ms = static_cast<uint32_t>(
+          Unsigned(node["compare"]["recheck_ms"], Join(cp, "recheck_ms"), 0, 60000));
+    }
+    if (node["compare"]["recheck_tries"]) {
+      r.compare.recheck_tries = static_cast<uint32_t>(
+          Unsigned(node["compare"]["recheck_tries"], Join(cp, "recheck_tries"), 1, 10));
+    }
+    if (node["compare"]["recheck_via"]) {
+      r.compare.recheck_via = NonEmpty(node["compare"]["recheck_via"], Join(cp, "recheck_via"));
+    }
     if (node["compare"]["max_bytes"]) {
       r.compare.max_bytes =
           Unsigned(node["compare"]["max_bytes"], Join(cp, "max_bytes"), 0, 1ull << 30);
@@ -616,6 +628,19 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
         Fail(path + ".name", "duplicate route name '" + r.name + "'");
       cfg->routes.push_back(std::move(r));
     }
+    for (std::size_t i = 0; i < cfg->routes.size(); ++i) {
+      const Route& r = cfg->routes[i];
+      if (r.compare.recheck_via.empty()) continue;
+      const auto at = "routes[" + std::to_string(i) + "].compare.recheck_via";
+      const Route* via = cfg->FindRoute(r.compare.recheck_via);
+      if (!via) Fail(at, "unknown route '" + r.compare.recheck_via + "'");
+      if (via->method != "GET" || via->prefix) {
+        Fail(at, "route '" + via->name + "' must match method GET and an exact path");
+      }
+      if (r.cohort.empty() || via->cohort != r.cohort) {
+        Fail(at, "route '" + via->name + "' must have this route's cohort");
+      }
+    }
     // Autopilot: one plan per route group (routes sharing a cohort move together).
     std::map<std::string, std::string> plan_of_cohort;
     for (std::size_t i = 0; i < cfg->routes.size(); ++i) {
@@ -675,6 +700,13 @@ bool Cohort::NeedsBody() const {
 const Backend* Config::FindBackend(std::string_view name) const {
   auto it = backends.find(std::string(name));
   return it == backends.end() ? nullptr : &it->second;
+}
+
+const Route* Config::FindRoute(std::string_view name) const {
+  for (const auto& r : routes) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
 }
 
 const Cohort* Config::FindCohort(std::string_view name) const {

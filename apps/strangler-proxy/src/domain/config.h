@@ -89,6 +89,14 @@ struct ComparePolicy {
   // The primary's answer is kept for comparison up to this size while it
   // streams to the client; a larger one is not compared ("too large").
   uint64_t max_bytes = 1ull << 20;
+  // A difference is reported only if it is still there when the user is
+  // read again from both sides this long after (domain/recheck.h); up to
+  // `recheck_tries` reads, one every recheck_ms. 0 = report at once.
+  uint32_t recheck_ms = 1000;
+  uint32_t recheck_tries = 3;
+  // The read route that re-checks a write route's difference; empty: the
+  // first GET route of the same cohort.
+  std::string recheck_via;
 };
 // Auto-fallback is on for every route unless `fallback: {enabled: false}`:
 // with modern dead, reads must fall back as writes do (one default for all).
@@ -203,6 +211,7 @@ struct Config {
 
   [[nodiscard]] const Backend* FindBackend(std::string_view name) const;
   [[nodiscard]] const Cohort* FindCohort(std::string_view name) const;
+  [[nodiscard]] const Route* FindRoute(std::string_view name) const;
 };
 
 // Parses and validates. `base_dir` resolves relative paths (token file, log).

@@ -72,18 +72,25 @@ bool ControlPlane::GroupTrippedLocked(std::string_view route) const {
 }
 
 bool ControlPlane::Compare(const CompareInput& in) {
+  auto rec = Diff(in);
+  if (!rec) return false;
+  Report(std::move(*rec));
+  return true;
+}
+
+std::optional<MismatchRecord> ControlPlane::Diff(const CompareInput& in) {
   std::shared_ptr<const JsonDiffer> differ;
   {
     std::shared_lock lock(mu_);
     RouteCtl* c = Find(in.route);
-    if (!c) return false;
+    if (!c) return std::nullopt;
     differ = c->differ.load();
   }
-  if (!differ) return false;
+  if (!differ) return std::nullopt;
   DiffResult d = differ->Compare(in.legacy, in.modern);
   if (d.equal) {
     ring_.RecordMatch(in.route);
-    return false;
+    return std::nullopt;
   }
   MismatchRecord rec;
   rec.time_ms = clock_();
@@ -97,8 +104,31 @@ bool ControlPlane::Compare(const CompareInput& in) {
   rec.legacy_body = std::string(in.legacy.body);
   rec.modern_body = std::string(in.modern.body);
   rec.diffs = std::move(d.diffs);
-  ring_.RecordMismatch(std::move(rec));
-  return true;
+  return rec;
+}
+
+void ControlPlane::Report(MismatchRecord record) {
+  ring_.RecordMismatch(std::move(record));
+}
+
+void ControlPlane::RecordTransient(std::string_view route) {
+  std::shared_lock lock(mu_);
+  if (RouteCtl* c = Find(route)) {
+    c->skipped.fetch_add(1, std::memory_order_relaxed);
+    c->transient.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+bool ControlPlane::Differs(std::string_view route, const HttpAnswer& legacy,
+                           const HttpAnswer& modern) const {
+  std::shared_ptr<const JsonDiffer> differ;
+  {
+    std::shared_lock lock(mu_);
+    RouteCtl* c = Find(route);
+    if (!c) return false;
+    differ = c->differ.load();
+  }
+  return differ && !differ->Compare(legacy, modern).equal;
 }
 
 void ControlPlane::RecordSkipped(std::string_view route, bool too_large) {
@@ -144,6 +174,7 @@ std::optional<RouteLive> ControlPlane::Live(std::string_view route) const {
   l.totals.modern_answers = c->answers[1].load(std::memory_order_relaxed);
   l.totals.modern_errors = c->errors[1].load(std::memory_order_relaxed);
   l.compare_too_large = c->too_large.load(std::memory_order_relaxed);
+  l.compare_transient = c->transient.load(std::memory_order_relaxed);
   return l;
 }
 

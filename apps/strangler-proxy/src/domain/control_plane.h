@@ -20,6 +20,12 @@
 //   group: a user's reads never stay on modern while its writes fall back.
 // - Tripped(route) is true when any route of its group tripped;
 //   ResetFallback(route) resets the whole group.
+// - Compare() = Diff() then Report(): Diff() counts an equal pair as
+//   compared and returns the mismatch record of an unequal pair WITHOUT
+//   counting it, so the caller can hold it for a re-check
+//   (domain/recheck.h) and then Report() it (counted and kept) or
+//   RecordTransient() it (counted as not compared, reason transient).
+//   Differs() compares two answers under a route's rules, counting nothing.
 // - Unknown route names are ignored by the Record*/Compare calls.
 // No I/O, no logging. Threads: every method is thread-safe; the Record*
 // calls take a shared lock plus the route's own short locks.
@@ -64,6 +70,9 @@ struct RouteLive {
   // Of those, not compared because the primary's answer was larger than the
   // route's compare.max_bytes ("not compared: too large").
   uint64_t compare_too_large = 0;
+  // Of those, differences that were gone when the user was read again from
+  // both sides (a write still in transit to one side: RecordTransient).
+  uint64_t compare_transient = 0;
   FallbackState fallback;
   FallbackParams fallback_params;
 };
@@ -88,6 +97,11 @@ class ControlPlane {
 
   // True when the answers differ (the mismatch is then counted and kept).
   bool Compare(const CompareInput& in);
+  std::optional<MismatchRecord> Diff(const CompareInput& in);
+  void Report(MismatchRecord record);
+  void RecordTransient(std::string_view route);
+  [[nodiscard]] bool Differs(std::string_view route, const HttpAnswer& legacy,
+                             const HttpAnswer& modern) const;
   // A comparison left out because it raced with a write (see WriteTracker),
   // or (`too_large`) because the primary's answer exceeded compare.max_bytes.
   void RecordSkipped(std::string_view route, bool too_large = false);
@@ -120,6 +134,7 @@ class ControlPlane {
     std::atomic<uint64_t> answers[2] = {0, 0};  // [modern]
     std::atomic<uint64_t> errors[2] = {0, 0};
     std::atomic<uint64_t> too_large{0};
+    std::atomic<uint64_t> transient{0};
     FallbackDetector detector;
     TrafficWindow legacy;
     TrafficWindow modern;

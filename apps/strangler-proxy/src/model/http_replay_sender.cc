@@ -2,15 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <memory>
+#include "service/blocking_exchange.h"
 
 namespace ficus::proxy {
 namespace {
-
-namespace asio = boost::asio;
 
 bool IEq(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -22,12 +17,6 @@ bool IEq(std::string_view a, std::string_view b) {
   }
   return true;
 }
-
-struct ThreadClient {
-  asio::io_context ioc{1};
-  UpstreamPool pool{ioc.get_executor()};
-};
-thread_local std::unique_ptr<ThreadClient> tl_client;
 
 std::shared_ptr<spdlog::logger> Log() {
   static auto l = [] {
@@ -59,7 +48,6 @@ ReplayOutcome HttpReplaySender::OutcomeFor(int status) {
 ReplayOutcome HttpReplaySender::Send(const ReplayRecord& r) {
   auto target = resolve_(r.backend);
   if (!target) return ReplayOutcome::kRetry;
-  if (!tl_client) tl_client = std::make_unique<ThreadClient>();
   std::string head;
   head.reserve(256 + r.target.size());
   head.append(r.method).append(" ").append(r.target).append(" HTTP/1.1\r\n");
@@ -76,17 +64,7 @@ ReplayOutcome HttpReplaySender::Send(const ReplayRecord& r) {
   }
   head += "Content-Length: " + std::to_string(r.body.size()) + "\r\nX-Ficus-Replay: 1\r\n\r\n";
 
-  UpstreamResult result;
-  auto& c = *tl_client;
-  asio::co_spawn(
-      c.ioc,
-      [&]() -> asio::awaitable<void> {
-        result =
-            co_await c.pool.Exchange(*target, head, r.body, false, 16u << 20, response_timeout_ms_);
-      },
-      asio::detached);
-  c.ioc.restart();
-  c.ioc.run();
+  const UpstreamResult result = BlockingExchange(*target, head, r.body, response_timeout_ms_);
   const int status = result.ok() ? static_cast<int>(result.response.result_int()) : 0;
   const ReplayOutcome outcome = OutcomeFor(status);
   if (outcome == ReplayOutcome::kDelivered && delivered_) delivered_(r);
