@@ -181,6 +181,21 @@ TEST(ProfileChanges, KeyImpliedTimestampIsJustAfterTheOldStamp) {
   EXPECT_EQ(KeyImpliedTimestamp(100, 0), 100'000'000);  // no old stamp: event time
 }
 
+TEST(ProfileChanges, AnUpdateWhoseStampMovedBackwardsStillWins) {
+  // Moved forward: the row's own stamp.
+  EXPECT_EQ(UpdateTimestamp(100, 5, 9).ts_us, 9);
+  EXPECT_FALSE(UpdateTimestamp(100, 5, 9).implied);
+  // Unchanged (a bare UPDATE): just after the old stamp.
+  EXPECT_EQ(UpdateTimestamp(100, 5, 5).ts_us, 6);
+  EXPECT_TRUE(UpdateTimestamp(100, 5, 5).implied);
+  // Moved backwards: legacy overwrote a newer value (the monolith's write
+  // stamped 48.171088 s racing an SQL upsert stamped 48.175488 s). Legacy
+  // now holds it, so it must beat the value it overwrote in the writer too.
+  const auto back = UpdateTimestamp(100, 48'175'488, 48'171'088);
+  EXPECT_EQ(back.ts_us, 48'175'489);
+  EXPECT_TRUE(back.implied);
+}
+
 TEST(ProfileChanges, ImpliedTimestampIsEventTimeButAfterTheOldStamp) {
   EXPECT_EQ(ImpliedTimestamp(100, 5), 100'000'000);
   EXPECT_EQ(ImpliedTimestamp(100, 100'500'000), 100'500'001);

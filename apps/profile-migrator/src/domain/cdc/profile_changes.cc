@@ -68,6 +68,14 @@ std::int64_t ImpliedTimestamp(std::uint32_t event_time_s, std::int64_t old_us) {
   return std::max(event_us, old_us + 1);
 }
 
+UpdateStamp UpdateTimestamp(std::uint32_t event_time_s, std::int64_t before_us,
+                            std::int64_t after_us) {
+  if (after_us == before_us || after_us < before_us) {
+    return {KeyImpliedTimestamp(event_time_s, before_us), true};
+  }
+  return {after_us, false};
+}
+
 std::int64_t KeyImpliedTimestamp(std::uint32_t event_time_s, std::int64_t old_us) {
   if (old_us > 0) return old_us + 1;
   return std::int64_t{event_time_s} * 1'000'000;
@@ -139,9 +147,7 @@ Result<std::size_t> ChangesFromRows(const RowsEventBody& rows, const TableMap& m
                            KeyImpliedTimestamp(event_time_s, before_ts), true});
         break;
       case RowsKind::kUpdate: {
-        const bool implied = after_ts == before_ts;
-        const std::int64_t ts =
-            implied ? KeyImpliedTimestamp(event_time_s, before_ts) : positive(after_ts);
+        const auto [ts, implied] = UpdateTimestamp(event_time_s, before_ts, positive(after_ts));
         if (before_user != after_user || before_key != after_key) {
           changes.push_back({before_user, before_key, std::nullopt,
                              KeyImpliedTimestamp(event_time_s, before_ts), true});

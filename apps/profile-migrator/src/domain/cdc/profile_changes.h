@@ -18,6 +18,12 @@
 //     used before lost that race: found by the cdc `shadow` test, key k1
 //     api419 in legacy vs v382 in the writer.) Successive bare updates of a
 //     key keep binlog order through the stamp sequencer;
+//   - an update whose new updated_us is LOWER than the old one (a writer
+//     overwrote a newer value without comparing stamps: e.g. the monolith's
+//     read-decide-write racing an SQL upsert of the same key, which does not
+//     take the profile's row lock) is treated like a bare update: old + 1.
+//     The value is legacy's now, so it must win in the writer too; taken
+//     as stamped it lost there to the value it overwrote (UpdateTimestamp);
 //   - delete of an attribute row (a key removed by SQL): a tombstone at old
 //     updated_us + 1 (legacy has no row left to compare a later write with;
 //     any later write stamped after the deleted value wins in both);
@@ -80,6 +86,16 @@ std::int64_t ImpliedTimestamp(std::uint32_t event_time_s, std::int64_t old_us);
 // The stamp of an attribute update/delete that did not set one: `old_us + 1`
 // (what legacy keeps comparing with), or the event time when old_us <= 0.
 std::int64_t KeyImpliedTimestamp(std::uint32_t event_time_s, std::int64_t old_us);
+
+// The stamp of an attribute row update from its old and new updated_us
+// (after_us already made positive): the new one when it moved forward, else
+// implied (KeyImpliedTimestamp of the old one).
+struct UpdateStamp {
+  std::int64_t ts_us = 0;
+  bool implied = false;
+};
+UpdateStamp UpdateTimestamp(std::uint32_t event_time_s, std::int64_t before_us,
+                            std::int64_t after_us);
 
 // Appends the meaning of one ROWS event of a profile table (role != kOther);
 // returns the number of rows it had.
