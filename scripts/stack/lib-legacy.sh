@@ -49,14 +49,20 @@ legacy_mysql_start() {
   [ "$(id -u)" -eq 0 ] && userflag=(--user=root)
   if ! legacy_pid_alive "$mdir/mysqld.pid"; then
     if [ ! -d "$mdir/data/mysql" ]; then
-      rm -rf "$mdir/data"
-      mariadb-install-db --no-defaults --datadir="$mdir/data" "${userflag[@]}" \
-        --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
-        --innodb-log-file-size=${LEGACY_INNODB_LOG_SIZE:-128M} --innodb-buffer-pool-size=32M \
-        >"$logdir/mariadb-install.log" 2>&1 || {
-        echo "mariadb-install-db failed; see $logdir/mariadb-install.log" >&2
-        return 1
-      }
+      # Twice at most: on a machine under heavy load the bootstrap has been
+      # seen to fail once (the second attempt starts from an empty datadir).
+      for i in 1 2; do
+        rm -rf "$mdir/data"
+        if mariadb-install-db --no-defaults --datadir="$mdir/data" "${userflag[@]}" \
+          --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+          --innodb-log-file-size=${LEGACY_INNODB_LOG_SIZE:-128M} --innodb-buffer-pool-size=32M \
+          >"$logdir/mariadb-install.log" 2>&1; then
+          break
+        fi
+        echo "mariadb-install-db failed (attempt $i); last lines of $logdir/mariadb-install.log:" >&2
+        tail -n 15 "$logdir/mariadb-install.log" >&2
+        [ "$i" = 2 ] && return 1
+      done
     fi
     cat >"$mdir/my.cnf" <<EOF
 [mariadbd]
