@@ -19,7 +19,7 @@
 #include <optional>
 #include <string>
 
-#include "model/replay_log.h"
+#include "model/replay_consumer.h"
 #include "service/upstream.h"
 
 namespace ficus::proxy {

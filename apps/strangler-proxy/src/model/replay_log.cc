@@ -14,135 +14,16 @@
 #include <iterator>
 #include <optional>
 
+#include "model/replay_format.h"
+
 namespace ficus::proxy {
+
+using namespace replay_format;  // NOLINT(google-build-using-namespace): the format's names
+
 namespace {
-
-constexpr char kSegMagic[4] = {'F', 'R', 'L', '1'};
-constexpr char kAckMagic[4] = {'F', 'A', 'K', '1'};
-constexpr uint32_t kVersion = 1;
-constexpr size_t kSegHeader = 16;
-constexpr size_t kAckHeader = 16;  // magic, u64 floor, u32 crc
-constexpr size_t kAckEntry = 12;   // u64 seq, u32 crc
-constexpr size_t kFrameHeader = 8;
-
-// CRC32C (Castagnoli), table driven; records are small, this is not hot.
-const std::array<uint32_t, 256>& CrcTable() {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  return table;
-}
-
-uint32_t Crc32c(const char* data, size_t n) {
-  const auto& t = CrcTable();
-  uint32_t c = 0xFFFFFFFFu;
-  for (size_t i = 0; i < n; ++i) c = t[(c ^ static_cast<uint8_t>(data[i])) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
-
-void PutU32(std::string& s, uint32_t v) {
-  for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-void PutU64(std::string& s, uint64_t v) {
-  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-uint32_t GetU32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
-uint64_t GetU64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
-void PutStr(std::string& s, const std::string& v) {
-  PutU32(s, static_cast<uint32_t>(v.size()));
-  s += v;
-}
-
-std::string EncodePayload(const ReplayRecord& r) {
-  std::string p;
-  p.reserve(64 + r.route.size() + r.target.size() + r.body.size());
-  PutU64(p, r.seq);
-  PutU64(p, static_cast<uint64_t>(r.appended_ms));
-  PutStr(p, r.route);
-  PutStr(p, r.backend);
-  PutStr(p, r.user_key);
-  PutStr(p, r.method);
-  PutStr(p, r.target);
-  PutU32(p, static_cast<uint32_t>(r.headers.size()));
-  for (const auto& [k, v] : r.headers) {
-    PutStr(p, k);
-    PutStr(p, v);
-  }
-  PutStr(p, r.body);
-  return p;
-}
-
-class Reader {
- public:
-  Reader(const char* p, size_t n) : p_(p), n_(n) {}
-  bool U32(uint32_t& v) {
-    if (n_ - i_ < 4) return false;
-    v = GetU32(p_ + i_);
-    i_ += 4;
-    return true;
-  }
-  bool U64(uint64_t& v) {
-    if (n_ - i_ < 8) return false;
-    v = GetU64(p_ + i_);
-    i_ += 8;
-    return true;
-  }
-  bool Str(std::string& v) {
-    uint32_t len = 0;
-    if (!U32(len) || n_ - i_ < len) return false;
-    v.assign(p_ + i_, len);
-    i_ += len;
-    return true;
-  }
-  [[nodiscard]] bool Done() const { return i_ == n_; }
-
- private:
-  const char* p_;
-  size_t n_;
-  size_t i_ = 0;
-};
-
-bool DecodePayload(const char* p, size_t n, ReplayRecord& r) {
-  Reader rd(p, n);
-  uint64_t appended = 0;
-  uint32_t headers = 0;
-  if (!rd.U64(r.seq) || !rd.U64(appended) || !rd.Str(r.route) || !rd.Str(r.backend) ||
-      !rd.Str(r.user_key) || !rd.Str(r.method) || !rd.Str(r.target) || !rd.U32(headers)) {
-    return false;
-  }
-  r.appended_ms = static_cast<int64_t>(appended);
-  if (headers > 10000) return false;
-  r.headers.clear();
-  for (uint32_t i = 0; i < headers; ++i) {
-    std::string k, v;
-    if (!rd.Str(k) || !rd.Str(v)) return false;
-    r.headers.emplace_back(std::move(k), std::move(v));
-  }
-  return rd.Str(r.body) && rd.Done();
-}
 
 tl::unexpected<Error> Errno(const std::string& what) {
   return MakeError(ErrorCode::kInternal, what + ": " + std::strerror(errno));
-}
-
-std::string SegmentName(uint64_t first_seq) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "seg-%020llu.log", static_cast<unsigned long long>(first_seq));
-  return buf;
 }
 
 int64_t NowMs() {
@@ -379,37 +260,6 @@ Status ReplayLog::RewriteAcksLocked(const std::set<uint64_t>& acked) {
   return {};
 }
 
-void ReplayLog::AddPendingLocked(const std::string& user, Entry entry) {
-  Lane& lane = lanes_[user];
-  bool was_empty = lane.queue.empty();
-  const bool held = entry.held;
-  lane.queue.push_back(std::move(entry));
-  if (was_empty && !lane.claimed && !held) {
-    lane.attempts = 0;
-    ScheduleLocked(user, std::chrono::steady_clock::now());
-  }
-}
-
-void ReplayLog::ScheduleLocked(const std::string& user,
-                               std::chrono::steady_clock::time_point when) {
-  Lane& lane = lanes_[user];
-  lane.not_before = when;
-  ready_.emplace(when, user);
-  ready_cv_.notify_one();
-}
-
-ReplayLog::~ReplayLog() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  sync_cv_.notify_all();
-  ready_cv_.notify_all();
-  if (sync_thread_.joinable()) sync_thread_.join();
-  if (lock_fd_ >= 0) ::close(lock_fd_);
-  if (dir_fd_ >= 0) ::close(dir_fd_);
-}
-
 void ReplayLog::AppendAsync(ReplayRecord record, AppendDone done, bool held) {
   std::unique_lock<std::mutex> lock(mu_);
   if (has_failed_) {
@@ -632,56 +482,6 @@ Result<std::optional<ReplayRecord>> ReplayLog::Claim(std::chrono::milliseconds m
   }
 }
 
-Status ReplayLog::Complete(uint64_t seq, ReplayOutcome outcome) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto cit = claimed_.find(seq);
-  if (cit == claimed_.end()) {
-    return MakeError(ErrorCode::kNotFound,
-                     "replay log: seq " + std::to_string(seq) + " is not claimed");
-  }
-  std::string user = std::move(cit->second);
-  claimed_.erase(cit);
-  Lane& lane = lanes_[user];
-  lane.claimed = false;
-  assert(!lane.queue.empty() && lane.queue.front().seq == seq);
-  if (outcome == ReplayOutcome::kRetry) {
-    stats_.retries++;
-    auto backoff = options_.initial_backoff * (1ll << std::min<uint32_t>(lane.attempts, 20));
-    backoff = std::min<std::chrono::milliseconds>(backoff, options_.max_backoff);
-    lane.attempts++;
-    ScheduleLocked(user, std::chrono::steady_clock::now() + backoff);
-    return {};
-  }
-  (outcome == ReplayOutcome::kDelivered ? stats_.delivered : stats_.rejected)++;
-  Entry entry = std::move(lane.queue.front());
-  lane.queue.pop_front();
-  AckLocked(entry);
-  lane.attempts = 0;
-  ResumeLaneLocked(user);
-  // Keep the acks file from growing without bound: once most entries are
-  // about records whose segment is gone, rewrite it with only the acked
-  // records still on disk (each live segment holds a contiguous seq range).
-  uint64_t on_disk = 0;
-  for (const auto& [first, sg] : segments_) on_disk += sg.records;
-  uint64_t acked_on_disk = on_disk - stats_.backlog;
-  if (ack_entries_ > 4096 && ack_entries_ > 2 * acked_on_disk + 1024) {
-    std::set<uint64_t> pending;
-    for (const auto& [u, l] : lanes_) {
-      for (const Entry& en : l.queue) pending.insert(en.seq);
-    }
-    std::set<uint64_t> acked;
-    for (auto it = segments_.begin(); it != segments_.end(); ++it) {
-      auto nx = std::next(it);
-      uint64_t end = nx == segments_.end() ? next_seq_ : nx->first;
-      for (uint64_t q = it->first; q < end; ++q) {
-        if (!pending.contains(q)) acked.insert(q);
-      }
-    }
-    (void)RewriteAcksLocked(acked);
-  }
-  return {};
-}
-
 void ReplayLog::AckLocked(const Entry& entry) {
   // Ack: written now, synced lazily by the sync thread.
   if (acks_) {
@@ -707,70 +507,6 @@ void ReplayLog::AckLocked(const Entry& entry) {
   }
 }
 
-// The lane's front changed (settled, released or acked): schedule it unless
-// it is claimed or held; drop the lane when empty.
-void ReplayLog::ResumeLaneLocked(const std::string& user) {
-  auto it = lanes_.find(user);
-  if (it == lanes_.end()) return;
-  Lane& lane = it->second;
-  if (lane.queue.empty()) {
-    if (!lane.claimed) lanes_.erase(it);
-    return;
-  }
-  if (!lane.claimed && !lane.queue.front().held) {
-    ScheduleLocked(user, std::chrono::steady_clock::now());
-  }
-}
-
-void ReplayLog::UnholdLocked(const Entry& entry) {
-  const auto target = std::make_pair(entry.route, entry.backend);
-  auto it = held_by_target_.find(target);
-  if (it != held_by_target_.end() && --it->second == 0) held_by_target_.erase(it);
-}
-
-Status ReplayLog::Settle(uint64_t seq) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto hit = held_.find(seq);
-  if (hit == held_.end()) {
-    return MakeError(ErrorCode::kNotFound, "replay log: seq " + std::to_string(seq) + " not held");
-  }
-  std::string user = std::move(hit->second);
-  held_.erase(hit);
-  stats_.held--;
-  stats_.delivered++;
-  Lane& lane = lanes_[user];
-  auto eit = std::find_if(lane.queue.begin(), lane.queue.end(),
-                          [seq](const Entry& e) { return e.seq == seq; });
-  assert(eit != lane.queue.end());
-  const bool was_front = eit == lane.queue.begin();
-  Entry entry = std::move(*eit);
-  lane.queue.erase(eit);
-  UnholdLocked(entry);
-  AckLocked(entry);
-  if (was_front) ResumeLaneLocked(user);
-  return {};
-}
-
-Status ReplayLog::Release(uint64_t seq) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto hit = held_.find(seq);
-  if (hit == held_.end()) {
-    return MakeError(ErrorCode::kNotFound, "replay log: seq " + std::to_string(seq) + " not held");
-  }
-  std::string user = std::move(hit->second);
-  held_.erase(hit);
-  stats_.held--;
-  Lane& lane = lanes_[user];
-  for (Entry& e : lane.queue) {
-    if (e.seq == seq) {
-      e.held = false;
-      UnholdLocked(e);
-    }
-  }
-  if (!lane.queue.empty() && lane.queue.front().seq == seq) ResumeLaneLocked(user);
-  return {};
-}
-
 void ReplayLog::MaybeDropSegmentLocked(uint64_t first_seq) {
   auto it = segments_.find(first_seq);
   if (it == segments_.end() || it->second.live != 0) return;
@@ -780,77 +516,6 @@ void ReplayLog::MaybeDropSegmentLocked(uint64_t first_seq) {
   full_flag_.store(false, std::memory_order_relaxed);
   ::unlink(it->second.path.c_str());
   segments_.erase(it);
-}
-
-void ReplayLog::WakeAll() {
-  std::lock_guard<std::mutex> lock(mu_);
-  ready_cv_.notify_all();
-}
-
-ReplayLogStats ReplayLog::Stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  ReplayLogStats s = stats_;
-  s.segments = static_cast<uint32_t>(segments_.size());
-  return s;
-}
-
-uint64_t ReplayLog::Backlog(const std::string& route, const std::string& backend) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = stats_.backlog_by_target.find({route, backend});
-  return it == stats_.backlog_by_target.end() ? 0 : it->second;
-}
-
-uint64_t ReplayLog::Queued(const std::string& route, const std::string& backend) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = stats_.backlog_by_target.find({route, backend});
-  const uint64_t all = it == stats_.backlog_by_target.end() ? 0 : it->second;
-  auto h = held_by_target_.find({route, backend});
-  return all - (h == held_by_target_.end() ? 0 : h->second);
-}
-
-uint64_t ReplayLog::PendingFor(const std::string& user_key, const std::string& backend) const {
-  if (backlog_flag_.load(std::memory_order_relaxed) == 0) return 0;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = lanes_.find(user_key);
-  if (it == lanes_.end()) return 0;
-  uint64_t n = 0;
-  for (const auto& e : it->second.queue) n += e.backend == backend ? 1 : 0;
-  return n;
-}
-
-uint64_t ReplayLog::Backlog(const std::string& route) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = stats_.backlog_by_route.find(route);
-  return it == stats_.backlog_by_route.end() ? 0 : it->second;
-}
-
-ReplayConsumer::ReplayConsumer(ReplayLog& log, ReplaySender& sender, int threads)
-    : log_(log), sender_(sender), threads_count_(std::max(1, threads)) {}
-
-ReplayConsumer::~ReplayConsumer() {
-  Stop();
-}
-
-void ReplayConsumer::Start() {
-  if (running_.exchange(true)) return;
-  for (int i = 0; i < threads_count_; ++i) threads_.emplace_back([this] { Run(); });
-}
-
-void ReplayConsumer::Stop() {
-  if (!running_.exchange(false)) return;
-  log_.WakeAll();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
-}
-
-void ReplayConsumer::Run() {
-  while (running_.load()) {
-    auto claimed = log_.Claim(std::chrono::milliseconds(200));
-    if (!claimed || !claimed->has_value()) continue;
-    const ReplayRecord& r = **claimed;
-    ReplayOutcome outcome = sender_.Send(r);
-    (void)log_.Complete(r.seq, outcome);
-  }
 }
 
 }  // namespace ficus::proxy

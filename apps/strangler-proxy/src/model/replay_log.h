@@ -36,6 +36,11 @@
 // user only after Complete() reported the previous one delivered or rejected.
 // Different users are independent (parallel consumers, own backoff each).
 //
+// Files: replay_record.h (the record), replay_format.h (its encoding and the
+// frames on disk), replay_log.cc (segments, recovery, appends, group commit,
+// acks), replay_lanes.cc (per-user lanes, backoff, held records, counts),
+// replay_consumer.h (the worker threads that deliver).
+//
 // Threads: every method is thread-safe. `done` callbacks run on the sync
 // thread (or inline on immediate failure) and must not block.
 #pragma once
@@ -58,20 +63,9 @@
 #include <vector>
 
 #include "ficus/result.h"
+#include "model/replay_record.h"
 
 namespace ficus::proxy {
-
-struct ReplayRecord {
-  uint64_t seq = 0;         // assigned by Append
-  int64_t appended_ms = 0;  // Unix ms, assigned by Append
-  std::string route;
-  std::string backend;   // where it must go: "legacy" | "modern"
-  std::string user_key;  // order key (cohort key); "" = one shared lane
-  std::string method;
-  std::string target;                                        // path + query as sent to the backend
-  std::vector<std::pair<std::string, std::string>> headers;  // incl. X-Ficus-Timestamp
-  std::string body;
-};
 
 struct ReplayLogOptions {
   std::string dir;
@@ -103,12 +97,6 @@ struct ReplayLogStats {
   uint32_t segments = 0;
   uint64_t record_syncs = 0;  // fdatasyncs of segments by the sync thread
   uint64_t ack_syncs = 0;     // fdatasyncs of acks.log by the sync thread
-};
-
-enum class ReplayOutcome {
-  kDelivered,  // target accepted it (2xx): acknowledged, next record of the user
-  kRejected,   // target refused for good (4xx other than 408/429): acked, counted
-  kRetry,      // target unavailable (5xx, 408, 429, timeout, connect): back off
 };
 
 class ReplayLog {
@@ -231,30 +219,6 @@ class ReplayLog {
   std::atomic<bool> full_flag_{false};
   std::atomic<uint64_t> backlog_flag_{0};  // == stats_.backlog, readable without mu_
   std::thread sync_thread_;
-};
-
-// Sends claimed records with a few worker threads until stopped.
-class ReplaySender {
- public:
-  virtual ~ReplaySender() = default;
-  // Blocking send of one record to record.backend; thread-safe.
-  virtual ReplayOutcome Send(const ReplayRecord& record) = 0;
-};
-
-class ReplayConsumer {
- public:
-  ReplayConsumer(ReplayLog& log, ReplaySender& sender, int threads = 2);
-  ~ReplayConsumer();  // Stop()
-  void Start();
-  void Stop();  // waits for in-flight sends to finish
-
- private:
-  void Run();
-  ReplayLog& log_;
-  ReplaySender& sender_;
-  int threads_count_;
-  std::atomic<bool> running_{false};
-  std::vector<std::thread> threads_;
 };
 
 }  // namespace ficus::proxy

@@ -13,6 +13,8 @@
 #include <random>
 #include <thread>
 
+#include "model/replay_consumer.h"
+
 namespace ficus::proxy {
 namespace {
 
