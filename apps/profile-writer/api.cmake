@@ -15,6 +15,16 @@ target_include_directories(profile-writer PRIVATE ${src})
 target_link_libraries(profile-writer PRIVATE ficus_writer_api ficus_writer_model CLI11::CLI11)
 ficus_link_tcmalloc(profile-writer)  # cmake/FicusHelpers.cmake
 
+# The same writer with test fault injection (src/api/test_faults.h:
+# POST /__test/faults makes it answer errors or wrong data), for the proxy's
+# autopilot tests. A separate binary: the production one has no such code.
+add_executable(profile-writer-test-faults src/main.cc src/config.cc src/store_factory.cc
+                                          src/api/test_faults.cc)
+target_include_directories(profile-writer-test-faults PRIVATE ${src})
+target_compile_definitions(profile-writer-test-faults PRIVATE FICUS_WRITER_TEST_FAULTS=1)
+target_link_libraries(profile-writer-test-faults PRIVATE ficus_writer_api ficus_writer_model
+                                                         CLI11::CLI11)
+
 ficus_gtest(profile_writer_api_test
   SOURCES src/api/update_request_test.cc src/api/envelope_test.cc src/api/bulk_request_test.cc
   LIBS ficus_writer_api)

@@ -39,6 +39,10 @@ target_compile_definitions(ficus_writer_scylla PRIVATE
 if(TARGET profile-writer)
   target_sources(profile-writer PRIVATE src/scylla_cli.cc)
   target_link_libraries(profile-writer PRIVATE ficus_writer_scylla)
+  if(TARGET profile-writer-test-faults)
+    target_sources(profile-writer-test-faults PRIVATE src/scylla_cli.cc)
+    target_link_libraries(profile-writer-test-faults PRIVATE ficus_writer_scylla)
+  endif()
   # The binary with --store scylla:// against ScriptedCqlPeer (a TEST DOUBLE):
   # flag wiring, /readyz following connectivity, one update end to end.
   ficus_gtest(profile_writer_scylla_blackbox_test

@@ -168,6 +168,21 @@ if(FICUS_PYTHON3 AND TARGET profile-writer AND TARGET ficus-proxy)
             --proxy $<TARGET_FILE:ficus-proxy> --writer $<TARGET_FILE:profile-writer>
             --repo ${PROJECT_SOURCE_DIR} --work ${CMAKE_CURRENT_BINARY_DIR}/faults-work)
   set_tests_properties(strangler_proxy_faults_test PROPERTIES LABELS blackbox TIMEOUT 400)
+  # Autopilot on the real stack (issue 15), one test per scenario (each well
+  # under 3 minutes): the writer built with test fault injection.
+  if(TARGET profile-writer-test-faults)
+    foreach(scenario healthy failing wrong webhook)
+      add_test(NAME strangler_proxy_autopilot_stack_${scenario}_test
+        COMMAND ${FICUS_PYTHON3} ${FICUS_CP_DIR}/tests/lifecycle/autopilot_stack_test.py
+                --proxy $<TARGET_FILE:ficus-proxy>
+                --writer $<TARGET_FILE:profile-writer-test-faults>
+                --prod-writer $<TARGET_FILE:profile-writer>
+                --repo ${PROJECT_SOURCE_DIR} --scenario ${scenario}
+                --work ${CMAKE_CURRENT_BINARY_DIR}/autopilot-${scenario}-work)
+      set_tests_properties(strangler_proxy_autopilot_stack_${scenario}_test PROPERTIES
+                           LABELS blackbox TIMEOUT 300)
+    endforeach()
+  endif()
   # With the binlog follower (its panel) when the migrator is built (a later
   # subdirectory: checked at generate time).
   set(FICUS_DASH_MIGRATOR

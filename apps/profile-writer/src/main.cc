@@ -19,6 +19,9 @@
 #include "service/logging.h"
 #include "service/metrics.h"
 #include "store_factory.h"
+#ifdef FICUS_WRITER_TEST_FAULTS
+#include "api/test_faults.h"  // test binary only (profile-writer-test-faults)
+#endif
 
 namespace api = ficus::writer::api;
 namespace http = ficus::http;
@@ -79,7 +82,13 @@ int main(int argc, char** argv) {
   server_options.max_connections = cfg.max_connections;
   server_options.head_check = [&router](const http::Request& r) { return router.HeadCheck(r); };
   server_options.stream_body = [&router](const http::Request& r) { return router.StreamBody(r); };
-  http::Server server(server_options, [&router](http::Request& r) { return router.Handle(r); });
+  http::Handler handler = [&router](http::Request& r) { return router.Handle(r); };
+#ifdef FICUS_WRITER_TEST_FAULTS
+  api::TestFaults faults;
+  server_options.head_check = faults.WrapHead(std::move(server_options.head_check));
+  handler = faults.Wrap(std::move(handler));
+#endif
+  http::Server server(server_options, std::move(handler));
   metrics.AddCallbackGauge("writer_http_connections_active", "Open client connections.", [&server] {
     return static_cast<double>(server.Counters().connections_active);
   });

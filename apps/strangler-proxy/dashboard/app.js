@@ -345,7 +345,8 @@
         el('div', { class: 'ap-head' },
           el('strong', { text: `route group ${p.group}` }),
           el('span', { class: 'badge ' + (AP_BADGE[status] || 'badge-muted'), 'data-testid': 'ap-status', text: status }),
-          el('span', { class: 'muted small', text: run ? `at ${run.step_label} · ${run.failures} failure(s) · plan from ${p.source}` : `plan from ${p.source}` }),
+          el('span', { class: 'muted small', text: (run ? `at ${run.step_label} · ${run.failures} failure(s) · plan from ${p.source}` : `plan from ${p.source}`)
+            + (p.driver && p.driver.leader != null ? (p.driver.leads ? ' · driven by this replica' : ` · driven by replica ${p.driver.leader || '(none yet)'}`) : '') }),
           el('span', { class: 'grow' }), actions),
         bar,
         el('div', { class: 'ap-why' + (status === 'paused' ? ' warn' : ''), 'data-testid': 'ap-why' },
