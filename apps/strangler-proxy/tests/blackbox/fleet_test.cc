@@ -709,7 +709,18 @@ TEST(Fleet, AutopilotLeaderKilledMidPlanHandsOverWithoutADoubleStep) {
   }
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, failed{0};
-  std::thread traffic([&] {
+  std::thread traffic;
+  // A failed ASSERT returns early: the thread is stopped and joined (a
+  // joinable std::thread destroyed would abort and leave the replicas running).
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Joiner() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } joiner{stop, traffic};
+  traffic = std::thread([&] {
     for (int i = 0; i < 200000 && !stop.load(); ++i) {
       std::vector<uint16_t> live;
       {
@@ -753,7 +764,7 @@ TEST(Fleet, AutopilotLeaderKilledMidPlanHandsOverWithoutADoubleStep) {
       },
       60s);
   stop = true;
-  traffic.join();
+  if (traffic.joinable()) traffic.join();
   ASSERT_EQ(done.at("status"), json::value("done")) << json::serialize(done);
   // Each step entered once, in order, across both leaders.
   std::vector<std::string> entered;
