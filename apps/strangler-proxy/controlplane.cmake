@@ -20,6 +20,7 @@ find_package(Threads REQUIRED)
 
 add_library(ficus_proxy_cp_domain STATIC
   ${FICUS_CP_SRC}/domain/json_diff.cc
+  ${FICUS_CP_SRC}/domain/mirror_verdict.cc
   ${FICUS_CP_SRC}/domain/fallback_detector.cc
   ${FICUS_CP_SRC}/domain/mismatch_ring.cc
   ${FICUS_CP_SRC}/domain/traffic_window.cc
@@ -39,6 +40,7 @@ target_link_libraries(ficus_proxy_cp_domain PUBLIC ficus_proxy_domain ficus::com
 
 ficus_gtest(strangler_proxy_cp_domain_test
   SOURCES ${FICUS_CP_SRC}/domain/json_diff_test.cc
+          ${FICUS_CP_SRC}/domain/mirror_verdict_test.cc
           ${FICUS_CP_SRC}/domain/fallback_detector_test.cc
           ${FICUS_CP_SRC}/domain/mismatch_ring_test.cc
           ${FICUS_CP_SRC}/domain/traffic_window_test.cc

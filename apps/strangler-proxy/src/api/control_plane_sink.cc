@@ -46,10 +46,6 @@ int64_t NowUs() {
 // usually faster; a backlog that lasts longer shows up as mismatches).
 constexpr int64_t kReplayRaceUs = 5'000'000;
 
-bool Retryable(int status) {
-  return status >= 500 || status == 408 || status == 409 || status == 429;
-}
-
 }  // namespace
 
 ControlPlaneSink::ControlPlaneSink(ControlPlane& cp, WriteJournal* journal,
@@ -75,11 +71,7 @@ ControlPlaneSink::ControlPlaneSink(ControlPlane& cp, WriteJournal* journal,
           "Writes answered 503 up front because the replay log is full and could not keep "
           "their copy for legacy.")) {}
 
-bool ControlPlaneSink::Landed(const MirrorResult& r) {
-  return r.outcome == MirrorOutcome::kOk && !Retryable(r.status);
-}
-
-void ControlPlaneSink::Journal(const MirrorExchange& ex, const char* why) {
+void ControlPlaneSink::Append(const MirrorExchange& ex, const char* why) {
   writes_.Pending(ex.cohort_key, NowUs() + kReplayRaceUs);
   if (!journal_) {
     unprotected_.Inc();
@@ -111,13 +103,9 @@ void ControlPlaneSink::RecordModern(const std::string& route, bool error) {
 }
 
 void ControlPlaneSink::OnDropped(const MirrorExchange& ex, MirrorOutcome why) {
-  // A copy not sent because modern is down (health check or the mirror
-  // breaker) is a modern failure like an unanswered one: without it, a
-  // group whose users moved off a dead modern (read-your-writes) may never
-  // trip.
-  if (!ex.mirror_to_legacy && why == MirrorOutcome::kUnhealthy) RecordModern(ex.route, true);
-  if (!ex.write || ex.durable_before_answer) return;  // reads are dropped; durable ones later
-  Journal(ex, MirrorOutcomeName(why));
+  const MirrorVerdict v = JudgeDropped(ex, why);
+  FeedFallback(ex, v);
+  ApplyJournal(ex, v, MirrorOutcomeName(why));
 }
 
 void ControlPlaneSink::OnDispatched(const MirrorExchange& ex) {
@@ -158,42 +146,62 @@ void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult&
   const int64_t window = (ex.dispatched_us ? now - ex.dispatched_us : result.latency_us) + 1000;
   const bool raced = ex.write ? writes_.End(ex.cohort_key, now, window, ex.mirror_to_legacy)
                               : writes_.MayRace(ex.cohort_key, now, window);
-  const bool failed = result.outcome != MirrorOutcome::kOk || result.status >= 500;
+  const MirrorVerdict v = JudgeCompleted(ex, result, raced || ReplayPending(ex));
   // Live figures count what each backend answered, mirrors included (in
   // shadow that is how modern's latency shows next to legacy's).
-  cp_.RecordPrimary(ex.route, !ex.mirror_to_legacy, result.latency_us, failed, true);
-  if (!ex.mirror_to_legacy) RecordModern(ex.route, failed);
-  const bool comparable = (ex.mode == "shadow" || ex.mode == "canary") &&
-                          result.outcome == MirrorOutcome::kOk && ex.primary_status != 0;
-  if (comparable && (raced || ex.primary_too_large || ReplayPending(ex))) {
-    // Not compared: too large, or raced with a write of the user.
-    cp_.RecordSkipped(ex.route, ex.primary_too_large);
-  } else if (comparable) {
-    const HttpAnswer primary{ex.primary_status, ex.primary_body};
-    const HttpAnswer mirror{result.status, result.body};
-    const bool legacy_primary = !ex.mirror_to_legacy;
-    const std::string_view path(ex.target.data(), std::min(ex.target.size(), ex.target.find('?')));
-    auto mismatch =
-        cp_.Diff({ex.route, ex.request_id, ex.cohort_key, ex.method, path,
-                  legacy_primary ? primary : mirror, legacy_primary ? mirror : primary});
-    if (mismatch) {
-      MismatchRechecker::Job job{std::move(*mismatch), {}};
-      if (rechecker_) job.headers = ex.headers;
-      if (!rechecker_ || !rechecker_->Submit(std::move(job))) cp_.Report(std::move(job.record));
+  cp_.RecordPrimary(ex.route, !ex.mirror_to_legacy, result.latency_us, v.failed, true);
+  FeedFallback(ex, v);
+  switch (v.comparison) {
+    case MirrorVerdict::Comparison::kNone:
+      break;
+    case MirrorVerdict::Comparison::kSkipTooLarge:
+    case MirrorVerdict::Comparison::kSkipRaced:
+      cp_.RecordSkipped(ex.route, v.comparison == MirrorVerdict::Comparison::kSkipTooLarge);
+      break;
+    case MirrorVerdict::Comparison::kCompare: {
+      const HttpAnswer primary{ex.primary_status, ex.primary_body};
+      const HttpAnswer mirror{result.status, result.body};
+      const bool legacy_primary = !ex.mirror_to_legacy;
+      const std::string_view path(ex.target.data(),
+                                  std::min(ex.target.size(), ex.target.find('?')));
+      auto mismatch =
+          cp_.Diff({ex.route, ex.request_id, ex.cohort_key, ex.method, path,
+                    legacy_primary ? primary : mirror, legacy_primary ? mirror : primary});
+      if (mismatch) {
+        // Held for a re-read of the user from both sides (mismatch_recheck.h).
+        MismatchRechecker::Job job{std::move(*mismatch), {}};
+        if (rechecker_) job.headers = ex.headers;
+        if (!rechecker_ || !rechecker_->Submit(std::move(job))) cp_.Report(std::move(job.record));
+      }
+      break;
     }
   }
-  if (!ex.write) return;
-  if (ex.durable_before_answer && ex.journal_id != 0) {
+  ApplyJournal(ex, v, MirrorOutcomeName(result.outcome));
+}
+
+void ControlPlaneSink::FeedFallback(const MirrorExchange& ex, const MirrorVerdict& v) {
+  if (v.modern != MirrorVerdict::Modern::kNone) {
+    RecordModern(ex.route, v.modern == MirrorVerdict::Modern::kError);
+  }
+}
+
+void ControlPlaneSink::ApplyJournal(const MirrorExchange& ex, const MirrorVerdict& v,
+                                    const char* why) {
+  switch (v.journal) {
+    case MirrorVerdict::Journal::kNone:
+      break;
+    case MirrorVerdict::Journal::kAppend:
+      Append(ex, why);
+      break;
     // Held while in flight: settle or hand to the replayer. (Persisted with
     // in_flight = false it is already queued; both calls then say NotFound.)
-    if (Landed(result)) {
+    case MirrorVerdict::Journal::kSettle:
       (void)journal_->Settle(ex.journal_id);
-    } else {
+      break;
+    case MirrorVerdict::Journal::kRelease:
       (void)journal_->Release(ex.journal_id);
-    }
-    return;
+      break;
   }
-  if (!Landed(result)) Journal(ex, MirrorOutcomeName(result.outcome));
 }
 
 void ControlPlaneSink::OnPrimary(const PrimaryObservation& obs) {

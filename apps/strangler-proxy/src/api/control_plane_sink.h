@@ -50,6 +50,7 @@
 #include "api/mismatch_recheck.h"
 #include "domain/control_plane.h"
 #include "domain/mirror_sink.h"
+#include "domain/mirror_verdict.h"
 #include "domain/write_journal.h"
 #include "domain/write_tracker.h"
 #include "service/metrics.h"
@@ -85,11 +86,11 @@ class ControlPlaneSink final : public MirrorSink {
   // pending in the replay log towards `legacy` or `modern` (backend names).
   [[nodiscard]] bool UserBusy(std::string_view user, const std::string& legacy,
                               const std::string& modern) const;
-  // A mirror answer with this outcome/status did not land on the target.
-  static bool Landed(const MirrorResult& r);
 
  private:
-  void Journal(const MirrorExchange& ex, const char* why);
+  void FeedFallback(const MirrorExchange& ex, const MirrorVerdict& v);
+  void ApplyJournal(const MirrorExchange& ex, const MirrorVerdict& v, const char* why);
+  void Append(const MirrorExchange& ex, const char* why);
   void RecordModern(const std::string& route, bool error);
   [[nodiscard]] bool ReplayPending(const MirrorExchange& ex) const;
 

@@ -95,7 +95,7 @@ struct Fixture {
 MirrorExchange Write(bool to_legacy, const std::string& user = "u1") {
   MirrorExchange x;
   x.route = "upd";
-  x.mode = "canary";
+  x.mode = Mode::kCanary;
   x.primary_backend = to_legacy ? "modern" : "legacy";
   x.mirror_backend = to_legacy ? "legacy" : "modern";
   x.request_id = "r1";
@@ -283,7 +283,7 @@ TEST(ControlPlaneSink, AnAnswerThatSpannedAReplayedWriteIsNotCompared) {
 TEST(ControlPlaneSink, AWritesOwnHeldRecordDoesNotSkipItsComparison) {
   Fixture f;
   MirrorExchange x = Write(true, "u8");
-  x.mode = "canary";
+  x.mode = Mode::kCanary;
   x.durable_before_answer = true;
   f.sink.Persist(x, true, [&](uint64_t v) { x.journal_id = v; });
   x.primary_status = 200;

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "api/forward.h"
+#include "domain/mirror_admission.h"
 #include "domain/route_plan.h"
 #include "domain/routing.h"
 #include "ficus/http/response_body.h"
@@ -120,28 +121,6 @@ int64_t SteadyNowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              SteadyClock::now().time_since_epoch())
       .count();
-}
-
-// Mirror circuit breaker: after a mirror could not connect, mirrors to that
-// backend are dropped (outcome "unhealthy") for a backoff that doubles from
-// 50 ms to 1 s while connects keep failing; one success resets it. A dead
-// mirror target then costs no connect() per request.
-bool MirrorBlocked(const BackendState& s) {
-  const int64_t until = s.mirror_blocked_until_us.load(std::memory_order_relaxed);
-  return until != 0 && SteadyNowUs() < until;
-}
-
-void NoteMirrorConnect(BackendState& s, MirrorOutcome outcome) {
-  if (outcome == MirrorOutcome::kConnectError) {
-    const uint32_t prev = s.mirror_backoff_ms.load(std::memory_order_relaxed);
-    const uint32_t next = std::min<uint32_t>(1000, prev == 0 ? 50 : prev * 2);
-    s.mirror_backoff_ms.store(next, std::memory_order_relaxed);
-    s.mirror_blocked_until_us.store(SteadyNowUs() + int64_t{next} * 1000,
-                                    std::memory_order_relaxed);
-  } else if (s.mirror_backoff_ms.load(std::memory_order_relaxed) != 0) {
-    s.mirror_backoff_ms.store(0, std::memory_order_relaxed);
-    s.mirror_blocked_until_us.store(0, std::memory_order_relaxed);
-  }
 }
 
 // Bodies from this size on (and every chunked body) are streamed to the
@@ -585,7 +564,7 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   std::function<void()> on_sent;
   auto make_exchange = [&](MirrorExchange& x) {
     x.route = rr->name;
-    x.mode = std::string(ModeName(route->mode));
+    x.mode = route->mode;
     x.primary_backend = primary->target.name;
     x.mirror_backend = mirror_backend->target.name;
     x.request_id = request_id;
@@ -616,13 +595,12 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
           dropped_durable = std::make_unique<MirrorExchange>(std::move(x));
         mirror_note = MirrorOutcomeName(why);
       };
-      if (!mirror_backend->state->up.load(std::memory_order_relaxed) ||
-          MirrorBlocked(*mirror_backend->state)) {
-        return drop(MirrorOutcome::kUnhealthy);
-      }
       auto& inflight = rr->state->mirror_inflight;
-      if (inflight.load(std::memory_order_relaxed) >= policy.max_inflight) {
-        return drop(MirrorOutcome::kOverflow);
+      const auto& target = *mirror_backend->state;
+      if (auto why = AdmitMirror({target.up.load(std::memory_order_relaxed),
+                                  target.mirror_breaker.Open(SteadyNowUs()),
+                                  inflight.load(std::memory_order_relaxed), policy.max_inflight})) {
+        return drop(*why);
       }
       inflight.fetch_add(1, std::memory_order_relaxed);
       rr->state->mirror_inflight_gauge->Add(1);
@@ -800,7 +778,7 @@ asio::awaitable<void> Proxy::RunMirror(std::shared_ptr<MirrorJob> job) {
   auto r = co_await LoopPool(ex).Exchange(job->target, job->head, *job->body, false,
                                           job->max_response_bytes, job->timeout_ms);
   const auto outcome = OutcomeOf(r);
-  NoteMirrorConnect(*job->backend->state, outcome);
+  job->backend->state->mirror_breaker.Note(outcome, SteadyNowUs());
   job->result.outcome = outcome;
   job->result.latency_us = ElapsedUs(t0);
   if (r.ok()) {

@@ -44,6 +44,7 @@
 #include <string>
 
 #include "domain/config.h"
+#include "domain/mirror_admission.h"
 #include "domain/mirror_sink.h"
 #include "domain/routing.h"
 #include "ficus/http/message.h"
@@ -59,10 +60,7 @@ namespace ficus::proxy {
 struct BackendState {
   std::atomic<bool> up{true};
   Gauge* up_gauge = nullptr;
-  // Mirror circuit breaker (proxy.cc): while now < mirror_blocked_until_us
-  // (steady clock), mirrors to this backend are dropped as "unhealthy".
-  std::atomic<int64_t> mirror_blocked_until_us{0};
-  std::atomic<uint32_t> mirror_backoff_ms{0};
+  MirrorBreaker mirror_breaker;  // steady clock; see domain/mirror_admission.h
 };
 
 // Per-route state that outlives config reloads.

@@ -38,6 +38,8 @@
 #include <utility>
 #include <vector>
 
+#include "domain/config.h"
+
 namespace ficus::proxy {
 
 enum class MirrorOutcome {
@@ -54,7 +56,7 @@ const char* MirrorOutcomeName(MirrorOutcome o);
 // primary answered. Bodies are kept only when the sink asked for them.
 struct MirrorExchange {
   std::string route;
-  std::string mode;  // legacy|shadow|canary|full
+  Mode mode = Mode::kLegacy;  // the route's configured mode
   std::string primary_backend;
   std::string mirror_backend;
   std::string request_id;
