@@ -241,7 +241,7 @@ int main(int argc, char** argv) {
         });
       },
       first.replay.durable_to_modern);
-  Proxy proxy(metrics, sink, clock, access_log);
+  Proxy proxy(metrics, ProxyHooks{&sink, &sink, &sink, &sink}, clock, access_log);
   if (auto s = proxy.SetConfig(control_plane.Effective(configured())); !s) {
     spdlog::error("config rejected: {}: {}", config_path, s.error().message);
     return 2;

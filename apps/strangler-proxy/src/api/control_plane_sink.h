@@ -49,15 +49,21 @@
 
 #include "api/mismatch_recheck.h"
 #include "domain/control_plane.h"
+#include "domain/durable_writes.h"
 #include "domain/mirror_sink.h"
 #include "domain/mirror_verdict.h"
+#include "domain/pending_writes.h"
+#include "domain/primary_observer.h"
 #include "domain/write_journal.h"
 #include "domain/write_tracker.h"
 #include "service/metrics.h"
 
 namespace ficus::proxy {
 
-class ControlPlaneSink final : public MirrorSink {
+class ControlPlaneSink final : public MirrorSink,
+                               public DurableWrites,
+                               public PrimaryObserver,
+                               public PendingWrites {
  public:
   using OnTrip = std::function<void(const std::string& route, const std::string& reason)>;
   ControlPlaneSink(ControlPlane& cp, WriteJournal* journal, MetricsRegistry& metrics,

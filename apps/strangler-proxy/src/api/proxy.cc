@@ -84,8 +84,8 @@ MirrorOutcome OutcomeOf(const UpstreamResult& r) {
 }
 
 // Lossless rollback: waits until the sink has persisted the mirrored write
-// (see MirrorSink::Persist); returns its journal id, 0 when it could not.
-asio::awaitable<uint64_t> PersistBeforeAnswer(MirrorSink& sink, const MirrorExchange& x,
+// (see DurableWrites::Persist); returns its journal id, 0 when it could not.
+asio::awaitable<uint64_t> PersistBeforeAnswer(DurableWrites& sink, const MirrorExchange& x,
                                               bool in_flight) {
   auto ex = co_await asio::this_coro::executor;
   auto timer = std::make_shared<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
@@ -263,7 +263,7 @@ asio::awaitable<Result<bool>> ReadForCompare(std::shared_ptr<http::ResponseBody>
 // (the skipped side would never get them). Ends by itself once the user's
 // backlog drained.
 void ServeWhereTheWritesAre(const Route& route, const RouteRuntime& rr, const http::Request& req,
-                            const MirrorSink& sink, RoutePlan& plan) {
+                            const PendingWrites& sink, RoutePlan& plan) {
   if (plan.cohort_key.empty() || (route.paused ? Mode::kLegacy : route.mode) == Mode::kLegacy) {
     return;
   }
@@ -316,8 +316,28 @@ struct Proxy::MirrorJob {
   asio::steady_timer* waiter = nullptr;  // a draining handler waiting for this mirror
 };
 
-Proxy::Proxy(MetricsRegistry& metrics, MirrorSink& sink, const Clock& clock, AccessLog& access_log)
-    : metrics_(metrics), sink_(sink), clock_(clock), access_log_(access_log) {}
+namespace {
+NullMirrorSink g_no_mirrors;
+NoDurableWrites g_no_durable;
+NoPrimaryObserver g_no_primaries;
+const NoPendingWrites g_no_pending;
+}  // namespace
+
+Proxy::Proxy(MetricsRegistry& metrics, const ProxyHooks& hooks, const Clock& clock,
+             AccessLog& access_log, UpstreamsFor upstreams)
+    : metrics_(metrics),
+      mirrors_(hooks.mirrors ? *hooks.mirrors : g_no_mirrors),
+      durable_(hooks.durable ? *hooks.durable : g_no_durable),
+      primaries_(hooks.primaries ? *hooks.primaries : g_no_primaries),
+      pending_(hooks.pending ? *hooks.pending : g_no_pending),
+      clock_(clock),
+      access_log_(access_log),
+      upstreams_(std::move(upstreams)) {}
+
+Upstreams& Proxy::UpstreamsOf(const asio::any_io_executor& ex) const {
+  if (upstreams_) return upstreams_(ex);
+  return LoopPool(ex, tunnels_total_, tunnels_active_);
+}
 
 Proxy::~Proxy() = default;
 
@@ -478,218 +498,293 @@ bool Proxy::StreamBody(const http::Request& head) {
   const std::shared_ptr<const Runtime> rt = runtime_.load(std::memory_order_acquire);
   const Route* route = Match(*rt->config, head.method, head.Path());
   return !PlanRoute(route, RouteRuntimeOf(*rt, route).cohort, FactsOf(head, false),
-                    sink_.WantsBodies())
+                    mirrors_.WantsBodies())
               .needs_whole_body;
 }
 
+// One request on its way through Handle(): what each step decides and the
+// next one reads. Lives in Handle()'s coroutine frame.
+struct Proxy::Call {
+  Call(http::Request& r, std::shared_ptr<const Runtime> runtime, asio::any_io_executor executor)
+      : req(r), rt(std::move(runtime)), cfg(*rt->config), ex(std::move(executor)) {}
+
+  http::Request& req;
+  const std::shared_ptr<const Runtime> rt;
+  const Config& cfg;
+  const asio::any_io_executor ex;
+  const SteadyClock::time_point t0 = SteadyClock::now();
+  const Route* route = nullptr;  // nullptr: the default backend, untouched
+  const RouteRuntime* rr = nullptr;
+  bool want_bodies = false;
+  RoutePlan plan;
+  const BackendRuntime* primary = nullptr;
+  const BackendRuntime* mirror_backend = nullptr;  // nullptr: not mirrored
+  std::string upgrade;                             // the protocol asked for, or empty
+  int64_t ts = 0;                                  // X-Ficus-Timestamp of a routed write
+  std::string client_ip;
+  std::string request_id;
+  std::shared_ptr<const std::string> shared_body;  // the body, shared with the mirror
+  std::string_view body;
+  std::string head;                  // the primary's request head
+  const char* mirror_note = "none";  // for the access log
+  std::shared_ptr<MirrorJob> job;    // the copy, once dispatched
+  // A dropped copy the sink must persist before the answer (heap: rare, and
+  // the coroutine frame stays small).
+  std::unique_ptr<MirrorExchange> dropped_durable;
+  UpstreamResult result;
+  bool primary_too_large = false;
+};
+
 asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
-  const auto t0 = SteadyClock::now();
-  auto ex = co_await asio::this_coro::executor;
-  const std::shared_ptr<const Runtime> rt = runtime_.load(std::memory_order_acquire);
-  const Config& cfg = *rt->config;
-  const Route* route = Match(cfg, req.method, req.Path());
-  const RouteRuntime* rr = &RouteRuntimeOf(*rt, route);
-  const bool want_bodies = sink_.WantsBodies();
-  RoutePlan plan = PlanRoute(route, rr->cohort, FactsOf(req, !req.body_stream), want_bodies);
-  // A streamed body (see StreamBody) is read whole after all when this
-  // runtime needs it (e.g. a reload since the head was parsed).
-  if (req.body_stream && plan.needs_whole_body) {
-    auto whole = co_await ReadWholeBody(*req.body_stream, req.body);
-    if (!whole) co_return http::Response::Error(400, whole.error().message);
-    req.body_stream = nullptr;
-    plan = PlanRoute(route, rr->cohort, FactsOf(req, true), want_bodies);
+  auto ex = co_await asio::this_coro::executor;  // named first: GCC 12 (STYLE)
+  Call c(req, runtime_.load(std::memory_order_acquire), ex);
+  Plan(c);
+  if (req.body_stream && c.plan.needs_whole_body) {
+    if (auto bad = co_await ReadWholeBodyAndReplan(c)) co_return std::move(*bad);
   }
-  if (route) ServeWhereTheWritesAre(*route, *rr, req, sink_, plan);
-  const CohortState cohort = plan.cohort;
-  const std::string& cohort_key = plan.cohort_key;
-  const Role primary_role = plan.primary_role;
-  const std::string& primary_target = plan.primary_target;
-  const std::optional<Target>& mirror = plan.mirror;
-  const BackendRuntime* primary = primary_role == Role::kLegacy ? rr->legacy : rr->modern;
-  const BackendRuntime* mirror_backend =
-      mirror ? (mirror->role == Role::kLegacy ? rr->legacy : rr->modern) : nullptr;
-  // A write whose copy for legacy could not be kept durably is refused before
-  // anything is sent (lossless rollback; see MirrorSink::RefuseWrite).
-  if (route && mirror && mirror->role == Role::kLegacy && IsWrite(req.method)) {
-    if (auto why = sink_.RefuseWrite(rr->name)) {
+  FollowTheWrites(c);
+  if (auto refused = Refuse(c)) co_return std::move(*refused);
+  PrepareUpstream(c);
+  co_await SendPrimary(c);  // the mirror goes out once the primary request is on the wire
+  if (c.job && c.want_bodies && c.result.ok() && c.result.response.rest) {
+    co_await KeepAnswerForCompare(c);
+  } else if (c.job && c.want_bodies && c.result.ok()) {
+    c.primary_too_large = c.result.response.body_.size() > c.route->compare.max_bytes;
+  }
+  http::Response resp = Answer(c);
+  if (c.mirror_backend) co_await KeepWriteDurable(c, resp.status);
+  FinishPrimary(c, resp);
+  if (c.job && !c.job->mirror_done && draining_.load(std::memory_order_relaxed)) {
+    co_await WaitForMirror(c);  // shutting down: the drain does not cut the mirror
+  }
+  co_return resp;
+}
+
+// Route match and plan (domain/route_plan.h), from the head alone when the
+// body is still streaming.
+void Proxy::Plan(Call& c) const {
+  c.route = Match(c.cfg, c.req.method, c.req.Path());
+  c.rr = &RouteRuntimeOf(*c.rt, c.route);
+  c.want_bodies = mirrors_.WantsBodies();
+  c.plan = PlanRoute(c.route, c.rr->cohort, FactsOf(c.req, !c.req.body_stream), c.want_bodies);
+}
+
+// A streamed body (see StreamBody) is read whole after all when this
+// runtime needs it (e.g. a reload since the head was parsed). An answer: the
+// body could not be read.
+asio::awaitable<std::optional<http::Response>> Proxy::ReadWholeBodyAndReplan(Call& c) const {
+  auto whole = co_await ReadWholeBody(*c.req.body_stream, c.req.body);
+  if (!whole) co_return http::Response::Error(400, whole.error().message);
+  c.req.body_stream = nullptr;
+  c.plan = PlanRoute(c.route, c.rr->cohort, FactsOf(c.req, true), c.want_bodies);
+  co_return std::nullopt;
+}
+
+// Read-your-writes (ServeWhereTheWritesAre) may swap the sides; then the
+// backends the plan names.
+void Proxy::FollowTheWrites(Call& c) const {
+  if (c.route) ServeWhereTheWritesAre(*c.route, *c.rr, c.req, pending_, c.plan);
+  const auto& plan = c.plan;
+  c.primary = plan.primary_role == Role::kLegacy ? c.rr->legacy : c.rr->modern;
+  c.mirror_backend =
+      plan.mirror ? (plan.mirror->role == Role::kLegacy ? c.rr->legacy : c.rr->modern) : nullptr;
+}
+
+// Refused before anything is sent: a write whose copy for legacy could not
+// be kept durably (503; lossless rollback, see DurableWrites::RefuseWrite),
+// an upgrade on a route that forbids it (403).
+std::optional<http::Response> Proxy::Refuse(Call& c) {
+  const auto& mirror = c.plan.mirror;
+  if (c.route && mirror && mirror->role == Role::kLegacy && IsWrite(c.req.method)) {
+    if (auto why = durable_.RefuseWrite(c.rr->name)) {
       auto refused = http::Response::Error(503, *why);
       refused.headers.Set("Retry-After", "5");
-      co_return refused;
+      return refused;
     }
   }
-
   // Upgrade (WebSocket and others): the hop-by-hop Upgrade is forwarded on
   // purpose; a 101 turns the exchange into a tunnel (UpstreamTunnel).
-  std::string upgrade = UpgradeAsked(req);
-  if (!upgrade.empty() && route && !route->upgrade) {
+  c.upgrade = UpgradeAsked(c.req);
+  if (!c.upgrade.empty() && c.route && !c.route->upgrade) {
     upgrades_refused_->Inc();
-    co_return http::Response::Error(403, "forbidden: route " + rr->name + " refuses upgrades");
+    return http::Response::Error(403, "forbidden: route " + c.rr->name + " refuses upgrades");
   }
+  return std::nullopt;
+}
 
-  // Headers, shared by primary and mirror.
-  const int64_t ts = route && IsWrite(req.method) ? clock_.NowUs() : 0;
+// Headers shared by primary and mirror (forward.h), the write's timestamp,
+// the request id, and the primary's request head.
+void Proxy::PrepareUpstream(Call& c) const {
+  auto& req = c.req;
+  c.ts = c.route && IsWrite(req.method) ? clock_.NowUs() : 0;
   char generated[kRequestIdLength];
   std::string_view generated_id;
   if (auto cur = req.headers.Get(kRequestIdHeader);
       !cur || !ValidRequestId(*cur) || req.headers.Count(kRequestIdHeader) != 1) {
     generated_id = NewRequestId(generated);
   }
-  const std::string client_ip = AddressText(req.remote.address());
-  const std::string request_id = PrepareUpstreamHeaders(
-      req.headers, ForwardFacts{client_ip, generated_id, ts, &cfg.forwarded});
-
-  std::shared_ptr<const std::string> shared_body;
-  std::string_view body = req.body;
-  if (mirror_backend) {
-    shared_body = std::make_shared<const std::string>(std::move(req.body));
-    body = *shared_body;
+  c.client_ip = AddressText(req.remote.address());
+  c.request_id = PrepareUpstreamHeaders(
+      req.headers, ForwardFacts{c.client_ip, generated_id, c.ts, &c.cfg.forwarded});
+  c.body = req.body;
+  if (c.mirror_backend) {
+    c.shared_body = std::make_shared<const std::string>(std::move(req.body));
+    c.body = *c.shared_body;
   }
-  std::string head;
-  head.reserve(256 + primary_target.size());
+  const std::string& target = c.plan.primary_target;
+  c.head.reserve(256 + target.size());
   if (req.body_stream) {
-    assert(!mirror_backend && "PlanRoute(): a mirrored body is read whole");
-    AppendStreamedHead(head, req.method, primary_target, req.headers,
-                       req.body_stream->content_length(), primary->target.host);
+    assert(!c.mirror_backend && "PlanRoute(): a mirrored body is read whole");
+    AppendStreamedHead(c.head, req.method, target, req.headers, req.body_stream->content_length(),
+                       c.primary->target.host);
   } else {
-    AppendRequestHead(head, req.method, primary_target, req.headers, body.size(),
-                      primary->target.host);
+    AppendRequestHead(c.head, req.method, target, req.headers, c.body.size(),
+                      c.primary->target.host);
   }
-  if (!upgrade.empty()) {
-    head.insert(head.size() - 2, "Upgrade: " + upgrade + "\r\nConnection: upgrade\r\n");
+  if (!c.upgrade.empty()) {
+    c.head.insert(c.head.size() - 2, "Upgrade: " + c.upgrade + "\r\nConnection: upgrade\r\n");
   }
+  if (c.mirror_backend) c.mirror_note = "pending";
+}
 
-  // The mirror goes out once the primary request is on the wire.
-  const char* mirror_note = mirror_backend ? "pending" : "none";
-  std::shared_ptr<MirrorJob> job;
-  std::function<void()> on_sent;
-  auto make_exchange = [&](MirrorExchange& x) {
-    x.route = rr->name;
-    x.mode = route->mode;
-    x.primary_backend = primary->target.name;
-    x.mirror_backend = mirror_backend->target.name;
-    x.request_id = request_id;
-    x.cohort_key = cohort_key;
-    x.method = req.method;
-    x.target = mirror->path;
-    x.timestamp_us = ts;
-    x.write = ts != 0;
-    x.mirror_to_legacy = mirror->role == Role::kLegacy;
-    if (want_bodies) {
-      for (auto f : req.headers) x.headers.emplace_back(f.name, f.value);
-      x.body = *shared_body;
-    }
-    x.durable_before_answer = sink_.NeedsDurableBeforeAnswer(x);
-  };
-  // A dropped copy the sink must persist before the answer (heap: rare, and
-  // the coroutine frame stays small).
-  std::unique_ptr<MirrorExchange> dropped_durable;
-  if (mirror_backend) {
-    on_sent = [&] {
-      const auto& policy = route->mirror;
-      auto drop = [&](MirrorOutcome why) {
-        rr->mirror_outcome[static_cast<int>(why)]->Inc();
-        MirrorExchange x;
-        make_exchange(x);
-        sink_.OnDropped(x, why);
-        if (x.durable_before_answer)
-          dropped_durable = std::make_unique<MirrorExchange>(std::move(x));
-        mirror_note = MirrorOutcomeName(why);
-      };
-      auto& inflight = rr->state->mirror_inflight;
-      const auto& target = *mirror_backend->state;
-      if (auto why = AdmitMirror({target.up.load(std::memory_order_relaxed),
-                                  target.mirror_breaker.Open(SteadyNowUs()),
-                                  inflight.load(std::memory_order_relaxed), policy.max_inflight})) {
-        return drop(*why);
-      }
-      inflight.fetch_add(1, std::memory_order_relaxed);
-      rr->state->mirror_inflight_gauge->Add(1);
-      mirrors_inflight_.fetch_add(1, std::memory_order_relaxed);
-      job = std::make_shared<MirrorJob>();
-      job->runtime = rt;
-      job->route = rr;
-      job->backend = mirror_backend;
-      job->target = mirror_backend->target;
-      job->target.connect_timeout_ms = std::min(job->target.connect_timeout_ms, policy.timeout_ms);
-      job->timeout_ms = policy.timeout_ms;
-      job->max_response_bytes = cfg.limits.max_response_bytes;
-      job->head.reserve(head.size() + 64);
-      AppendRequestHead(job->head, req.method, mirror->path, req.headers, body.size(),
-                        mirror_backend->target.host);
-      job->head.insert(job->head.size() - 2, "X-Ficus-Mirror: 1\r\n");
-      job->body = shared_body;
-      job->want_bodies = want_bodies;
-      make_exchange(job->exchange);
-      job->exchange.dispatched_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                        SteadyClock::now().time_since_epoch())
-                                        .count();
-      sink_.OnDispatched(job->exchange);
-      asio::co_spawn(ex, RunMirror(job), asio::detached);
-      mirror_note = "dispatched";
-    };
-  }
-
-  UpstreamResult r;
+// The primary exchange on this loop's keep-alive pool (streamed bodies on a
+// new connection); DispatchMirror runs once its request is on the wire.
+asio::awaitable<void> Proxy::SendPrimary(Call& c) {
+  auto& req = c.req;
+  const uint64_t max_response = c.cfg.limits.max_response_bytes;
   if (req.body_stream) {
     const bool chunked = !req.body_stream->content_length().has_value();
-    r = co_await LoopPool(ex).ExchangeStreamed(primary->target, head, *req.body_stream, chunked,
-                                               req.method == "HEAD", cfg.limits.max_response_bytes,
-                                               /*stream=*/true);
+    c.result = co_await UpstreamsOf(c.ex).ExchangeStreamed(
+        c.primary->target, c.head, *req.body_stream, chunked, req.method == "HEAD", max_response,
+        /*stream=*/true);
+    co_return;
+  }
+  std::function<void()> on_sent;
+  if (c.mirror_backend) on_sent = [this, &c] { DispatchMirror(c); };
+  c.result =
+      co_await UpstreamsOf(c.ex).Exchange(c.primary->target, c.head, c.body, req.method == "HEAD",
+                                          max_response, 0, c.mirror_backend ? &on_sent : nullptr,
+                                          /*stream=*/true,
+                                          /*upgrade=*/!c.upgrade.empty());
+}
+
+// The copy, per mirror admission (domain/mirror_admission.h): dispatched as
+// a detached coroutine with its own timeout, or dropped and reported.
+void Proxy::DispatchMirror(Call& c) {
+  const auto& policy = c.route->mirror;
+  auto& inflight = c.rr->state->mirror_inflight;
+  const auto& target = *c.mirror_backend->state;
+  if (auto why = AdmitMirror({target.up.load(std::memory_order_relaxed),
+                              target.mirror_breaker.Open(SteadyNowUs()),
+                              inflight.load(std::memory_order_relaxed), policy.max_inflight})) {
+    c.rr->mirror_outcome[static_cast<int>(*why)]->Inc();
+    MirrorExchange x;
+    FillExchange(c, x);
+    mirrors_.OnDropped(x, *why);
+    if (x.durable_before_answer) c.dropped_durable = std::make_unique<MirrorExchange>(std::move(x));
+    c.mirror_note = MirrorOutcomeName(*why);
+    return;
+  }
+  inflight.fetch_add(1, std::memory_order_relaxed);
+  c.rr->state->mirror_inflight_gauge->Add(1);
+  mirrors_inflight_.fetch_add(1, std::memory_order_relaxed);
+  auto job = std::make_shared<MirrorJob>();
+  job->runtime = c.rt;
+  job->route = c.rr;
+  job->backend = c.mirror_backend;
+  job->target = c.mirror_backend->target;
+  job->target.connect_timeout_ms = std::min(job->target.connect_timeout_ms, policy.timeout_ms);
+  job->timeout_ms = policy.timeout_ms;
+  job->max_response_bytes = c.cfg.limits.max_response_bytes;
+  job->head.reserve(c.head.size() + 64);
+  AppendRequestHead(job->head, c.req.method, c.plan.mirror->path, c.req.headers, c.body.size(),
+                    c.mirror_backend->target.host);
+  job->head.insert(job->head.size() - 2, "X-Ficus-Mirror: 1\r\n");
+  job->body = c.shared_body;
+  job->want_bodies = c.want_bodies;
+  FillExchange(c, job->exchange);
+  job->exchange.dispatched_us = SteadyNowUs();
+  mirrors_.OnDispatched(job->exchange);
+  asio::co_spawn(c.ex, RunMirror(job), asio::detached);
+  c.job = std::move(job);
+  c.mirror_note = "dispatched";
+}
+
+void Proxy::FillExchange(const Call& c, MirrorExchange& x) const {
+  x.route = c.rr->name;
+  x.mode = c.route->mode;
+  x.primary_backend = c.primary->target.name;
+  x.mirror_backend = c.mirror_backend->target.name;
+  x.request_id = c.request_id;
+  x.cohort_key = c.plan.cohort_key;
+  x.method = c.req.method;
+  x.target = c.plan.mirror->path;
+  x.timestamp_us = c.ts;
+  x.write = c.ts != 0;
+  x.mirror_to_legacy = c.plan.mirror->role == Role::kLegacy;
+  if (c.want_bodies) {
+    for (auto f : c.req.headers) x.headers.emplace_back(f.name, f.value);
+    x.body = *c.shared_body;
+  }
+  x.durable_before_answer = durable_.NeedsDurableBeforeAnswer(x);
+}
+
+// A compared answer is kept up to compare.max_bytes while the rest streams.
+asio::awaitable<void> Proxy::KeepAnswerForCompare(Call& c) const {
+  auto& r = c.result;
+  auto whole =
+      co_await ReadForCompare(r.response.rest, r.response.body_, c.route->compare.max_bytes);
+  if (!whole) {
+    r.error = whole.error().code == ErrorCode::kTimeout ? UpstreamErrorKind::kTimeout
+                                                        : UpstreamErrorKind::kIo;
+    r.detail = whole.error().message;
   } else {
-    r = co_await LoopPool(ex, tunnels_total_, tunnels_active_)
-            .Exchange(primary->target, head, body, req.method == "HEAD",
-                      cfg.limits.max_response_bytes, 0, mirror_backend ? &on_sent : nullptr,
-                      /*stream=*/true,
-                      /*upgrade=*/!upgrade.empty());
+    c.primary_too_large = !*whole;
   }
-  // A compared answer is kept up to compare.max_bytes while the rest streams.
-  bool primary_too_large = false;
-  if (job && want_bodies && r.ok() && !r.response.rest) {
-    // Whole with its head: kept only when within the limit too.
-    primary_too_large = r.response.body_.size() > route->compare.max_bytes;
-  } else if (job && want_bodies && r.ok() && r.response.rest) {
-    auto whole =
-        co_await ReadForCompare(r.response.rest, r.response.body_, route->compare.max_bytes);
-    if (!whole) {
-      r.error = whole.error().code == ErrorCode::kTimeout ? UpstreamErrorKind::kTimeout
-                                                          : UpstreamErrorKind::kIo;
-      r.detail = whole.error().message;
-    } else {
-      primary_too_large = !*whole;
-    }
-  }
-  auto& m = rr->metrics[primary_role == Role::kLegacy ? 0 : 1];
-  http::Response resp = ResponseFrom(r, primary->target.name, m, req.method == "HEAD");
+}
+
+// The client's answer (or the 502/504 envelope), reported to the observer.
+http::Response Proxy::Answer(Call& c) {
+  auto& r = c.result;
+  auto& m = c.rr->metrics[c.plan.primary_role == Role::kLegacy ? 0 : 1];
+  http::Response resp = ResponseFrom(r, c.primary->target.name, m, c.req.method == "HEAD");
   resp.headers.Remove(kRequestIdHeader);
-  resp.headers.AddParsed(kRequestIdHeader, request_id);  // a valid id (PrepareUpstreamHeaders)
-  if (route && !r.client_body_error) {
-    sink_.OnPrimary(PrimaryObservation{rr->name, primary_role == Role::kModern,
-                                       r.ok() ? static_cast<int>(resp.status) : 0,
-                                       r.error == UpstreamErrorKind::kTimeout, ElapsedUs(t0)});
+  resp.headers.AddParsed(kRequestIdHeader, c.request_id);  // valid (PrepareUpstreamHeaders)
+  if (c.route && !r.client_body_error) {
+    primaries_.OnPrimary(PrimaryObservation{c.rr->name, c.plan.primary_role == Role::kModern,
+                                            r.ok() ? static_cast<int>(resp.status) : 0,
+                                            r.error == UpstreamErrorKind::kTimeout,
+                                            ElapsedUs(c.t0)});
   }
-  // A write that reached either side reaches both: when its copy went out
-  // (or was kept for the replayer) but the primary's outcome is unknown or
-  // failed, the write is also put in the replay log towards the primary,
-  // before the client hears back, with the same X-Ficus-Timestamp (a repeat
-  // is a no-op under per-key last-write-wins).
-  if (ts != 0 && mirror_backend && std::string_view(mirror_note) != "pending" &&
-      PrimaryOutcomeUnsure(r, resp.status)) {
+  return resp;
+}
+
+// Before the client hears back (lossless rollback, DurableWrites):
+//  - a write that reached either side reaches both: when its copy went out
+//    (or was kept for the replayer) but the primary's outcome is unknown or
+//    failed, the write is also put in the replay log towards the primary,
+//    with the same X-Ficus-Timestamp (a repeat is a no-op under per-key
+//    last-write-wins);
+//  - a write the sink wants durable is persisted, unless its mirror already
+//    landed (2xx). A copy still in flight gets replay.persist_grace_ms to
+//    land first: cheaper than an fsync'd record in CPU and usually in latency
+//    too (bench/controlplane).
+asio::awaitable<void> Proxy::KeepWriteDurable(Call& c, unsigned status) {
+  if (c.ts != 0 && c.mirror_backend && std::string_view(c.mirror_note) != "pending" &&
+      PrimaryOutcomeUnsure(c.result, status)) {
     auto back = std::make_unique<MirrorExchange>();
-    make_exchange(*back);
-    back->mirror_backend = primary->target.name;
-    back->target = primary_target;
-    back->mirror_to_legacy = primary_role == Role::kLegacy;
+    FillExchange(c, *back);
+    back->mirror_backend = c.primary->target.name;
+    back->target = c.plan.primary_target;
+    back->mirror_to_legacy = c.plan.primary_role == Role::kLegacy;
     back->durable_before_answer = true;
-    (void)co_await PersistBeforeAnswer(sink_, *back, false);
+    (void)co_await PersistBeforeAnswer(durable_, *back, false);
   }
-  // Lossless rollback: a write the sink wants durable is persisted before the
-  // client hears back, unless its mirror already landed (2xx). A copy still
-  // in flight gets replay.persist_grace_ms to land first: cheaper than an
-  // fsync'd record in CPU and usually in latency too (bench/controlplane).
+  auto& job = c.job;
   if (job && job->exchange.durable_before_answer && !job->mirror_done &&
-      cfg.replay.persist_grace_ms > 0) {
-    asio::steady_timer grace(ex);
-    grace.expires_after(std::chrono::milliseconds(cfg.replay.persist_grace_ms));
+      c.cfg.replay.persist_grace_ms > 0) {
+    asio::steady_timer grace(c.ex);
+    grace.expires_after(std::chrono::milliseconds(c.cfg.replay.persist_grace_ms));
     job->waiter = &grace;
     co_await grace.async_wait(kUse);
     job->waiter = nullptr;
@@ -699,40 +794,45 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
       !(job->mirror_done && job->result.outcome == MirrorOutcome::kOk &&
         job->result.status / 100 == 2)) {
     job->exchange.journal_id =
-        co_await PersistBeforeAnswer(sink_, job->exchange, !job->mirror_done);
-  } else if (!job && dropped_durable) {
-    (void)co_await PersistBeforeAnswer(sink_, *dropped_durable, false);
+        co_await PersistBeforeAnswer(durable_, job->exchange, !job->mirror_done);
+  } else if (!job && c.dropped_durable) {
+    (void)co_await PersistBeforeAnswer(durable_, *c.dropped_durable, false);
   }
-  if (job) {
-    job->primary_done = true;
-    job->exchange.primary_status = r.ok() ? static_cast<int>(resp.status) : 0;
-    job->exchange.primary_too_large = primary_too_large;
-    if (want_bodies && !primary_too_large) job->exchange.primary_body = resp.body;
-    if (job->mirror_done) FinishMirror(*job);
+}
+
+// The primary's part is done: the mirror may report; metrics, access log.
+void Proxy::FinishPrimary(Call& c, const http::Response& resp) {
+  if (c.job) {
+    auto& job = *c.job;
+    job.primary_done = true;
+    job.exchange.primary_status = c.result.ok() ? static_cast<int>(resp.status) : 0;
+    job.exchange.primary_too_large = c.primary_too_large;
+    if (c.want_bodies && !c.primary_too_large) job.exchange.primary_body = resp.body;
+    if (job.mirror_done) FinishMirror(job);
   }
-  const int64_t latency_us = ElapsedUs(t0);
+  const int64_t latency_us = ElapsedUs(c.t0);
+  auto& m = c.rr->metrics[c.plan.primary_role == Role::kLegacy ? 0 : 1];
   m.by_class[resp.status / 100 < 6 ? resp.status / 100 : 5]->Inc();
   m.latency->ObserveUs(latency_us);
   requests_total_->Inc();
-
   if (access_log_.enabled()) {
-    LogAccess(req,
-              AccessEntry{request_id, client_ip, rr->name, primary->target.name, primary_target,
-                          route ? ModeName(route->paused ? Mode::kLegacy : route->mode)
-                                : std::string_view("default"),
-                          r.ok() ? std::string_view() : std::string_view(r.detail), mirror_note,
-                          cohort, resp.status, latency_us});
+    const auto& r = c.result;
+    LogAccess(c.req, AccessEntry{c.request_id, c.client_ip, c.rr->name, c.primary->target.name,
+                                 c.plan.primary_target,
+                                 c.route ? ModeName(c.route->paused ? Mode::kLegacy : c.route->mode)
+                                         : std::string_view("default"),
+                                 r.ok() ? std::string_view() : std::string_view(r.detail),
+                                 c.mirror_note, c.plan.cohort, resp.status, latency_us});
   }
+}
 
-  if (job && !job->mirror_done && draining_.load(std::memory_order_relaxed)) {
-    // Shutting down: give the mirror its time so the drain does not cut it.
-    asio::steady_timer t(ex);
-    t.expires_after(std::chrono::milliseconds(job->timeout_ms + job->target.connect_timeout_ms));
-    job->waiter = &t;
-    co_await t.async_wait(kUse);
-    job->waiter = nullptr;
-  }
-  co_return resp;
+// Shutting down: give the mirror its time so the drain does not cut it.
+asio::awaitable<void> Proxy::WaitForMirror(Call& c) {
+  asio::steady_timer t(c.ex);
+  t.expires_after(std::chrono::milliseconds(c.job->timeout_ms + c.job->target.connect_timeout_ms));
+  c.job->waiter = &t;
+  co_await t.async_wait(kUse);
+  c.job->waiter = nullptr;
 }
 
 void Proxy::LogAccess(const http::Request& req, const AccessEntry& e) {
@@ -775,8 +875,9 @@ void Proxy::LogAccess(const http::Request& req, const AccessEntry& e) {
 asio::awaitable<void> Proxy::RunMirror(std::shared_ptr<MirrorJob> job) {
   auto ex = co_await asio::this_coro::executor;
   const auto t0 = SteadyClock::now();
-  auto r = co_await LoopPool(ex).Exchange(job->target, job->head, *job->body, false,
-                                          job->max_response_bytes, job->timeout_ms);
+  auto r = co_await UpstreamsOf(ex).Exchange(job->target, job->head, *job->body, false,
+                                             job->max_response_bytes, job->timeout_ms, nullptr,
+                                             false, false);
   const auto outcome = OutcomeOf(r);
   job->backend->state->mirror_breaker.Note(outcome, SteadyNowUs());
   job->result.outcome = outcome;
@@ -821,7 +922,7 @@ asio::awaitable<void> Proxy::RunMirror(std::shared_ptr<MirrorJob> job) {
 }
 
 void Proxy::FinishMirror(MirrorJob& job) {
-  sink_.OnCompleted(job.exchange, job.result);
+  mirrors_.OnCompleted(job.exchange, job.result);
 }
 
 }  // namespace ficus::proxy

@@ -3,30 +3,30 @@
 // delays or alters that answer.
 //
 // Flow of Handle() (runs on the connection's event loop, see
-// ficus/http/server.h for the handler contract):
-//   1. match the route (method + exact/prefix path); unmatched requests go
-//      to the default backend with path and body untouched;
-//   2. cohort (canary mode, or when the mirror sink wants the user key):
-//      X-Canary-User: true forces the canary, else the key from the cohort's
-//      sources decides; no key -> legacy;
-//   3. Decide() gives the primary and optional mirror target; headers are
-//      rewritten (forward.h), writes are stamped with X-Ficus-Timestamp
-//      (the same stamp for primary and mirror);
-//   4. the primary goes out on this loop's keep-alive pool; once its request
-//      is on the wire the mirror is dispatched as a detached coroutine with
-//      its own timeout, if the route's in-flight bound and the target's
-//      health allow it (else counted as overflow/unhealthy and reported to
-//      the MirrorSink as dropped); a mirror that could not connect blocks
-//      further mirrors to that backend for 50 ms, doubling to 1 s while it
-//      stays unreachable (dropped as unhealthy), so a dead mirror target
-//      costs no connect() per request;
-//   4b. bodies are buffered (bounded by max_body_bytes) unless StreamBody()
-//      let the server stream them: then they go to the backend piece by
-//      piece as they arrive (Content-Length kept, or chunked), on a new
-//      upstream connection;
-//   5. backend failure -> 502 (connect/io) or 504 (timeout) in the JSON
-//      envelope; metrics and one JSON access-log line per request (plus one
-//      per finished mirror).
+// ficus/http/server.h for the handler contract), one named step each:
+//   Plan             match the route and plan it (domain/route_plan.h:
+//                    cohort, primary, mirror, whether the body is needed);
+//                    unmatched requests go to the default backend untouched;
+//   ReadWholeBodyAndReplan  a streamed body the plan needs after all;
+//   FollowTheWrites  read-your-writes may swap primary and mirror
+//                    (PendingWrites); the backends the plan names;
+//   Refuse           503 for a write that cannot be kept durably
+//                    (DurableWrites::RefuseWrite), 403 for a refused upgrade;
+//   PrepareUpstream  headers (forward.h), X-Ficus-Timestamp on writes (the
+//                    same stamp for primary and mirror), the request head;
+//   SendPrimary      on this loop's keep-alive pool (a streamed body on a new
+//                    connection, piece by piece); once the request is on the
+//                    wire, DispatchMirror sends the copy as a detached
+//                    coroutine with its own timeout when mirror admission
+//                    (domain/mirror_admission.h: health, breaker, in-flight
+//                    bound) lets it, else reports it dropped;
+//   KeepAnswerForCompare  a compared answer is kept up to compare.max_bytes;
+//   Answer           the client's answer, or 502 (connect/io) / 504
+//                    (timeout) in the JSON envelope; PrimaryObserver;
+//   KeepWriteDurable lossless rollback: persist before the answer;
+//   FinishPrimary    the mirror may report (MirrorSink), metrics, one JSON
+//                    access-log line (plus one per finished mirror);
+//   WaitForMirror    when draining, a mirror still in flight is waited for.
 //
 // Config: SetConfig() builds an immutable Runtime (config + resolved
 // backends + metric handles) and swaps it atomically; requests in flight
@@ -38,14 +38,19 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "domain/config.h"
+#include "domain/durable_writes.h"
 #include "domain/mirror_admission.h"
 #include "domain/mirror_sink.h"
+#include "domain/pending_writes.h"
+#include "domain/primary_observer.h"
 #include "domain/routing.h"
 #include "ficus/http/message.h"
 #include "ficus/result.h"
@@ -107,9 +112,23 @@ struct Runtime {
   uint64_t generation = 0;
 };
 
+// What the proxy reports to and asks of the control plane; each nullptr:
+// nothing (NullMirrorSink, NoDurableWrites, ...). Must outlive the Proxy.
+struct ProxyHooks {
+  MirrorSink* mirrors = nullptr;
+  DurableWrites* durable = nullptr;
+  PrimaryObserver* primaries = nullptr;
+  const PendingWrites* pending = nullptr;
+};
+
+// The upstream connections of the calling event loop. Default: one
+// UpstreamPool per loop (thread-local). Tests pass scripted ones.
+using UpstreamsFor = std::function<Upstreams&(const boost::asio::any_io_executor&)>;
+
 class Proxy {
  public:
-  Proxy(MetricsRegistry& metrics, MirrorSink& sink, const Clock& clock, AccessLog& access_log);
+  Proxy(MetricsRegistry& metrics, const ProxyHooks& hooks, const Clock& clock,
+        AccessLog& access_log, UpstreamsFor upstreams = nullptr);
   ~Proxy();
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
@@ -134,6 +153,22 @@ class Proxy {
 
  private:
   struct MirrorJob;
+  struct Call;
+  Upstreams& UpstreamsOf(const boost::asio::any_io_executor& ex) const;
+  // The steps of Handle(), in order (proxy.cc).
+  void Plan(Call& c) const;
+  boost::asio::awaitable<std::optional<http::Response>> ReadWholeBodyAndReplan(Call& c) const;
+  void FollowTheWrites(Call& c) const;
+  std::optional<http::Response> Refuse(Call& c);
+  void PrepareUpstream(Call& c) const;
+  boost::asio::awaitable<void> SendPrimary(Call& c);
+  void DispatchMirror(Call& c);
+  void FillExchange(const Call& c, MirrorExchange& x) const;
+  boost::asio::awaitable<void> KeepAnswerForCompare(Call& c) const;
+  http::Response Answer(Call& c);
+  boost::asio::awaitable<void> KeepWriteDurable(Call& c, unsigned status);
+  void FinishPrimary(Call& c, const http::Response& resp);
+  boost::asio::awaitable<void> WaitForMirror(Call& c);
   // One access-log line's fields (views valid for the call).
   struct AccessEntry {
     std::string_view request_id, client_ip, route, backend, upstream_target, mode, upstream_error,
@@ -150,9 +185,13 @@ class Proxy {
   void FillRouteMetrics(RouteRuntime& rr);
 
   MetricsRegistry& metrics_;
-  MirrorSink& sink_;
+  MirrorSink& mirrors_;
+  DurableWrites& durable_;
+  PrimaryObserver& primaries_;
+  const PendingWrites& pending_;
   const Clock& clock_;
   AccessLog& access_log_;
+  UpstreamsFor upstreams_;
 
   std::mutex mu_;  // guards the state maps and serializes SetConfig
   std::map<std::string, std::unique_ptr<BackendState>> backend_states_;

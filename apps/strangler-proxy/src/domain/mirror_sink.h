@@ -9,32 +9,21 @@
 //
 // Threads and order: callbacks run on the event-loop thread that served the
 // request, must not block, and must be thread-safe across loops (one sink
-// instance is shared by all loops). For one exchange exactly one of
-// OnDropped / OnCompleted is called, and OnCompleted is called only after
-// both the mirror outcome and the primary response are known.
+// instance is shared by all loops). For one exchange OnDispatched precedes
+// OnCompleted; exactly one of OnDropped / OnCompleted is called, and
+// OnCompleted only after both the mirror outcome and the primary response
+// are known.
 //
-// Durable mirroring (lossless rollback): when the proxy builds an exchange it
-// asks NeedsDurableBeforeAnswer(); if true (the sink's choice, e.g. a write
-// mirrored to legacy) the exchange carries durable_before_answer = true and,
-// after the primary answered and BEFORE the client gets the answer, the proxy
-// calls Persist(ex, in_flight, done) unless the mirror already finished with
-// a 2xx. It waits for done(id) (id 0: could not persist; the answer still
-// goes out, the sink counts it). in_flight = true: the mirror is still
-// running; the sink keeps the record held and OnCompleted (ex.journal_id set)
-// settles it. in_flight = false: the copy was dropped or failed; the record
-// goes to replay at once. For such exchanges OnDropped/OnCompleted must not
-// persist the write again.
-//
-// Every primary outcome of a routed request is reported to OnPrimary() (for
-// live rates, latencies and auto-fallback), on the request's loop.
+// The proxy's other hooks, each its own small interface:
+//   durable_writes.h   persist a write's copy before the answer (lossless
+//                      rollback) and refuse writes that cannot be kept;
+//   primary_observer.h every primary answer of a routed request;
+//   pending_writes.h   read-your-writes: a user's writes not yet on a side.
+#pragma once
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <memory>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -80,15 +69,6 @@ struct MirrorExchange {
   int64_t dispatched_us = 0;           // steady clock (µs since its epoch) when the copy was sent
 };
 
-// One primary answer of a routed request.
-struct PrimaryObservation {
-  std::string_view route;
-  bool modern = false;  // served by the modern backend
-  int status = 0;       // HTTP status from the backend; 0 = no answer (proxy sent 502/504)
-  bool timeout = false;
-  int64_t latency_us = 0;
-};
-
 struct MirrorResult {
   MirrorOutcome outcome = MirrorOutcome::kOk;
   int status = 0;
@@ -99,37 +79,15 @@ struct MirrorResult {
 class MirrorSink {
  public:
   virtual ~MirrorSink() = default;
-  // True: the proxy keeps request/primary/mirror bodies for the callbacks.
+  // True: the proxy keeps request/primary/mirror bodies for the callbacks
+  // (and, for the user key, consults the cohort outside canary too).
   [[nodiscard]] virtual bool WantsBodies() const = 0;
+  // The copy is about to be sent (OnCompleted follows); not called for drops.
+  virtual void OnDispatched(const MirrorExchange&) {}
   // The copy was never sent (overflow, target unhealthy).
   virtual void OnDropped(const MirrorExchange& ex, MirrorOutcome why) = 0;
   // The copy was sent; `result` tells how it went.
   virtual void OnCompleted(const MirrorExchange& ex, const MirrorResult& result) = 0;
-
-  virtual void OnPrimary(const PrimaryObservation&) {}
-  // The copy is about to be sent (OnCompleted follows); not called for drops.
-  virtual void OnDispatched(const MirrorExchange&) {}
-  [[nodiscard]] virtual bool NeedsDurableBeforeAnswer(const MirrorExchange&) const { return false; }
-  // Admission: a write whose copy goes to legacy and must be persisted is
-  // refused (503 + Retry-After, nothing sent anywhere) while this returns a
-  // reason, e.g. the replay log is full and could not keep the copy.
-  [[nodiscard]] virtual std::optional<std::string> RefuseWrite(std::string_view /*route*/) {
-    return std::nullopt;
-  }
-  // Read-your-writes: true when a write of `user` may not have reached
-  // `backend` yet (`legacy`: it is the route's legacy side), i.e. a request
-  // of that user served there could miss it. The proxy then serves the user
-  // from the other side, while that side has nothing pending for the user.
-  [[nodiscard]] virtual bool PendingTowards(std::string_view /*user*/,
-                                            const std::string& /*backend*/, bool /*legacy*/) const {
-    return false;
-  }
-  // `done` may run on any thread, exactly once.
-  virtual void Persist(
-      const MirrorExchange&, bool /*in_flight*/,
-      std::function<void(uint64_t id)> done) {  // NOLINT(performance-unnecessary-value-param)
-    done(0);
-  }
 };
 
 // Default sink: nothing beyond the proxy's own counters.

@@ -124,7 +124,22 @@ struct UpstreamResult {
   [[nodiscard]] bool ok() const { return error == UpstreamErrorKind::kNone; }
 };
 
-class UpstreamPool {
+// What the proxy's request path needs of its upstream connections: the
+// two exchanges below, with UpstreamPool's contract. UpstreamPool is the one
+// implementation; Proxy's unit tests put a scripted one in its place.
+class Upstreams {
+ public:
+  virtual ~Upstreams() = default;
+  virtual boost::asio::awaitable<UpstreamResult> Exchange(
+      const UpstreamTarget& target, std::string_view head, std::string_view body, bool head_request,
+      uint64_t max_response_bytes, uint32_t response_timeout_ms,
+      const std::function<void()>* on_sent, bool stream, bool upgrade) = 0;
+  virtual boost::asio::awaitable<UpstreamResult> ExchangeStreamed(
+      const UpstreamTarget& target, std::string_view head, http::BodyStream& body, bool chunked,
+      bool head_request, uint64_t max_response_bytes, bool stream) = 0;
+};
+
+class UpstreamPool final : public Upstreams {
  public:
   explicit UpstreamPool(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
   UpstreamPool(const UpstreamPool&) = delete;
@@ -141,7 +156,8 @@ class UpstreamPool {
                                                   bool head_request, uint64_t max_response_bytes,
                                                   uint32_t response_timeout_ms = 0,
                                                   const std::function<void()>* on_sent = nullptr,
-                                                  bool stream = false, bool upgrade = false);
+                                                  bool stream = false,
+                                                  bool upgrade = false) override;
 
   // Like Exchange(), but the body is read piece by piece from the client's
   // stream and written as it comes (never held whole): framed with
@@ -155,7 +171,7 @@ class UpstreamPool {
   // connection closed mid-request.
   boost::asio::awaitable<UpstreamResult> ExchangeStreamed(
       const UpstreamTarget& target, std::string_view head, http::BodyStream& body, bool chunked,
-      bool head_request, uint64_t max_response_bytes, bool stream = false);
+      bool head_request, uint64_t max_response_bytes, bool stream = false) override;
 
   // Called with +1 when an upgrade tunnel starts piping, -1 when it ends
   // (metrics); set once, before use.
