@@ -133,6 +133,8 @@ ficus_gtest(strangler_proxy_dashboard_test
 add_library(ficus_proxy_cp_api STATIC
   ${FICUS_CP_SRC}/api/control_plane_sink.cc
   ${FICUS_CP_SRC}/api/mismatch_recheck.cc
+  ${FICUS_CP_SRC}/api/live_config.cc
+  ${FICUS_CP_SRC}/api/fleet_admin.cc
   ${FICUS_CP_SRC}/api/admin_auth.cc
   ${FICUS_CP_SRC}/api/admin_request.cc
   ${FICUS_CP_SRC}/api/admin_routes.cc
@@ -146,6 +148,7 @@ ficus_gtest(strangler_proxy_cp_api_test
           ${FICUS_CP_SRC}/api/admin_request_test.cc
           ${FICUS_CP_SRC}/api/control_plane_sink_test.cc
           ${FICUS_CP_SRC}/api/mismatch_recheck_test.cc
+          ${FICUS_CP_SRC}/api/live_config_test.cc
   LIBS ficus_proxy_cp_api)
 
 if(TARGET ficus-proxy)

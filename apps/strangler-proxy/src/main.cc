@@ -38,7 +38,9 @@
 #include "api/admin_routes.h"
 #include "api/autopilot_driver.h"
 #include "api/control_plane_sink.h"
+#include "api/fleet_admin.h"
 #include "api/health.h"
+#include "api/live_config.h"
 #include "api/mismatch_recheck.h"
 #include "api/proxy.h"
 #include "domain/control_plane.h"
@@ -68,12 +70,6 @@ using namespace ficus;         // NOLINT(google-build-using-namespace): main wir
 using namespace ficus::proxy;  // NOLINT(google-build-using-namespace)
 
 namespace {
-
-// A percentile of a latency histogram for the admin JSON (null: no answers).
-boost::json::value Ms(const LatencySketch& sketch, double q) {
-  auto v = TrafficWindow::PercentileMs(sketch, q);
-  return v ? boost::json::value(*v) : boost::json::value(nullptr);
-}
 
 http::ServerOptions ServerOptionsFor(const Config& cfg, const HostPort& listen, unsigned threads) {
   http::ServerOptions o;
@@ -106,6 +102,25 @@ int64_t UnixMs() {
       .count();
 }
 
+// The etcd control store as the fleet LiveConfig follows.
+class EtcdFleet final : public FleetControl {
+ public:
+  explicit EtcdFleet(EtcdControlStore& store) : store_(store) {}
+  [[nodiscard]] ControlState State() const override { return store_.State(); }
+  Status PublishTrip(const std::string& route, const FleetTrip& trip) override {
+    return store_.PublishTrip(route, trip);
+  }
+  Status ClearTrips(const std::vector<std::string>& routes) override {
+    return store_.ClearTrips(routes);
+  }
+  [[nodiscard]] std::vector<ReplicaReport> Replicas() const override { return store_.Replicas(); }
+  [[nodiscard]] bool connected() const override { return store_.connected(); }
+  [[nodiscard]] int64_t down_since_ms() const override { return store_.down_since_ms(); }
+
+ private:
+  EtcdControlStore& store_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,7 +145,8 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ proxy %v", spdlog::pattern_time_type::utc);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto cfg = LoadConfigFile(config_path);
+  ConfigFile config_file(config_path);
+  auto cfg = config_file.Load();
   if (!cfg) {
     spdlog::error("config rejected: {}", cfg.error().message);
     return 2;
@@ -149,14 +165,12 @@ int main(int argc, char** argv) {
 
   // The config as the file says, with the control store's route state laid
   // over it (etcd); the proxy runs it with fallback overrides.
-  std::mutex config_mu;
-  std::shared_ptr<const Config> file_config = *cfg;
-  auto configured = [&]() -> std::shared_ptr<const Config> {
-    std::lock_guard lock(config_mu);
-    return file_config;
-  };
+  asio::io_context control(1);  // control loop (main thread)
+  ControlPlane control_plane;
+  LiveConfig live_config(config_file, *cfg, control_plane, metrics, control.get_executor());
+  auto configured = [&live_config] { return live_config.Configured(); };
   std::unique_ptr<EtcdControlStore> etcd_store;
-  std::function<void()> on_store_change;  // set once the control loop exists
+  std::unique_ptr<EtcdFleet> fleet;
   const std::string replica_id = !replica_id_flag.empty()            ? replica_id_flag
                                  : !first.control.replica_id.empty() ? first.control.replica_id
                                                                      : HostName();
@@ -171,9 +185,8 @@ int main(int argc, char** argv) {
     o.prefix = first.control.prefix;
     o.replica_id = replica_id;
     o.state_file = first.control.state_file;
-    auto store = EtcdControlStore::Open(std::move(o), configured, [&on_store_change] {
-      if (on_store_change) on_store_change();
-    });
+    auto store = EtcdControlStore::Open(std::move(o), configured,
+                                        [&live_config] { live_config.OnFleetChange(); });
     if (!store) {
       spdlog::error("control store: {}", store.error().message);
       return store.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
@@ -184,17 +197,12 @@ int main(int argc, char** argv) {
                  etcd_store->State().revision, first.control.tls.enabled ? ", tls" : "",
                  first.control.auth_user.empty() ? "" : ", user " + first.control.auth_user);
   }
-  auto overlay = [&](const std::shared_ptr<const Config>& c) -> std::shared_ptr<const Config> {
-    return etcd_store ? OverlayControlState(c, etcd_store->State()) : c;
-  };
-  file_config = overlay(*cfg);
+  if (etcd_store) {
+    fleet = std::make_unique<EtcdFleet>(*etcd_store);
+    live_config.AttachFleet(fleet.get(), replica_id);
+  }
 
   // Control plane: live route state, durable replay log and its replayer.
-  ControlPlane control_plane;
-  if (auto s = control_plane.Configure(*file_config); !s) {
-    spdlog::error("config rejected: {}: {}", config_path, s.error().message);
-    return 2;
-  }
   ReplayLogOptions replay_opts;
   replay_opts.dir = !replay_dir_flag.empty()   ? replay_dir_flag
                     : first.replay.dir.empty() ? config_dir + "/replay"
@@ -222,39 +230,17 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Control loop (main thread): signals, reload, health checks, log flush.
-  asio::io_context control(1);
-  std::function<void()> reapply;  // set below, once the proxy exists
   ControlPlaneSink sink(
       control_plane, &journal, metrics, first.replay.durable_to_legacy,
-      [&](const std::string& route, const std::string& reason) {
-        asio::post(control, [&, route, reason] {
-          reapply();
-          if (!etcd_store) return;
-          // Fleet-wide: every replica follows this trip (published when etcd
-          // returns if it is down now).
-          FleetTrip trip{UnixMs(), reason, replica_id, 0};
-          if (auto st = etcd_store->PublishTrip(route, trip); !st) {
-            spdlog::warn("control: fallback of {} not yet published to the fleet: {}", route,
-                         st.error().message);
-          }
-        });
+      [&live_config](const std::string& route, const std::string& reason) {
+        live_config.OnTrip(route, reason);
       },
       first.replay.durable_to_modern);
   Proxy proxy(metrics, ProxyHooks{&sink, &sink, &sink, &sink}, clock, access_log);
-  if (auto s = proxy.SetConfig(control_plane.Effective(configured())); !s) {
+  if (auto s = live_config.Start(proxy); !s) {
     spdlog::error("config rejected: {}: {}", config_path, s.error().message);
     return 2;
   }
-  reapply = [&] {
-    std::lock_guard lock(config_mu);
-    if (auto s = proxy.SetConfig(control_plane.Effective(file_config)); !s) {
-      spdlog::error("re-applying config generation failed: {}", s.error().message);
-      return;
-    }
-    spdlog::info("config re-applied (fallback state changed): generation {}",
-                 proxy.runtime()->generation);
-  };
 
   auto resolve_up = [&proxy](const std::string& backend) -> std::optional<UpstreamTarget> {
     auto rt = proxy.runtime();
@@ -385,130 +371,18 @@ int main(int argc, char** argv) {
           .Set(static_cast<int64_t>(etcd_store->Replicas().size()));
     });
   }
-  auto reload_counter = [&metrics](const char* result) -> Counter& {
-    return metrics.GetCounter("ficus_proxy_config_reloads_total",
-                              "Config reload attempts by result (ok, rejected).",
-                              {{"result", result}});
-  };
-  reload_counter("ok");
-  reload_counter("rejected");
-  FileStamp stamp = StatFile(config_path).value_or(FileStamp{});
-  std::mutex reload_mu;  // reloads come from the control loop and the admin loop
-  auto reload = [&](const char* why) -> Status {
-    std::lock_guard reload_lock(reload_mu);
-    stamp = StatFile(config_path).value_or(FileStamp{});
-    auto next = LoadConfigFile(config_path);
-    if (next) next = overlay(*next);
-    if (!next) {
-      reload_counter("rejected").Inc();
-      spdlog::error("reload ({}) rejected, keeping generation {}: {}", why,
-                    proxy.runtime()->generation, next.error().message);
-      return tl::unexpected(next.error());
-    }
-    const auto& old_cfg = *proxy.runtime()->config;
-    if ((*next)->listen.ToString() != old_cfg.listen.ToString() ||
-        (*next)->admin_listen.ToString() != old_cfg.admin_listen.ToString()) {
-      spdlog::warn("reload ({}): listen addresses change only on restart", why);
-    }
-    if (auto s = control_plane.Configure(**next); !s) {
-      reload_counter("rejected").Inc();
-      spdlog::error("reload ({}) rejected, keeping generation {}: {}", why,
-                    proxy.runtime()->generation, s.error().message);
-      return s;
-    }
-    {
-      std::lock_guard lock(config_mu);
-      if (auto s = proxy.SetConfig(control_plane.Effective(*next)); !s) {
-        reload_counter("rejected").Inc();
-        spdlog::error("reload ({}) rejected, keeping generation {}: {}", why,
-                      proxy.runtime()->generation, s.error().message);
-        return s;
-      }
-      file_config = *next;
-    }
-    reload_counter("ok").Inc();
-    spdlog::info("reload ({}): config generation {} in force ({} routes)", why,
-                 proxy.runtime()->generation, (*next)->routes.size());
-    return {};
-  };
   AdminDeps admin_deps;
   admin_deps.proxy = &proxy;
   admin_deps.control = &control_plane;
   admin_deps.journal = &journal;
   admin_deps.store = &route_store;
   admin_deps.audit = audit->get();
-  admin_deps.configured = configured;
-  admin_deps.reload = [&reload] { return reload("admin change"); };
-  admin_deps.reapply = [&reapply] { reapply(); };
+  admin_deps.config = &live_config;
   admin_deps.started_ms = started_ms;
-  if (etcd_store) {
-    admin_deps.reset_fallback_fleet = [&](const std::vector<std::string>& group) {
-      return etcd_store->ClearTrips(group);
-    };
-    admin_deps.fleet_backlog = [&](const std::string& route, const std::string& backend) {
-      uint64_t sum = 0;
-      const auto cfg_now = configured();
-      const Route* r = nullptr;
-      for (const auto& x : cfg_now->routes) {
-        if (x.name == route) r = &x;
-      }
-      if (!r) return sum;
-      for (const auto& rep : etcd_store->Replicas()) {
-        if (rep.id == replica_id) continue;  // this replica's own backlog is counted live
-        auto it = rep.routes.find(route);
-        if (it == rep.routes.end()) continue;
-        if (backend == r->legacy_backend) sum += it->second.backlog_to_legacy;
-        if (backend == r->modern_backend) sum += it->second.backlog_to_modern;
-      }
-      return sum;
-    };
-    admin_deps.fleet_json = [&](const std::string& route) -> boost::json::value {
-      auto reps = etcd_store->Replicas();
-      boost::json::array rows;
-      for (const auto& rep : reps) {
-        auto it = rep.routes.find(route);
-        if (it == rep.routes.end()) continue;
-        const auto& x = it->second;
-        rows.push_back(boost::json::object{{"replica", rep.id},
-                                           {"admin", rep.admin},
-                                           {"at", rep.at_ms},
-                                           {"legacy_rps", x.legacy_rps},
-                                           {"modern_rps", x.modern_rps},
-                                           {"compared", x.compared},
-                                           {"mismatched", x.mismatched},
-                                           {"backlog_to_legacy", x.backlog_to_legacy},
-                                           {"backlog_to_modern", x.backlog_to_modern},
-                                           {"legacy_p50_ms", Ms(x.legacy_latency, 0.50)},
-                                           {"legacy_p99_ms", Ms(x.legacy_latency, 0.99)},
-                                           {"modern_p50_ms", Ms(x.modern_latency, 0.50)},
-                                           {"modern_p99_ms", Ms(x.modern_latency, 0.99)}});
-      }
-      const auto t = FleetTotal(reps, route);
-      return boost::json::object{
-          {"replicas", std::move(rows)},
-          {"totals", boost::json::object{{"replicas", reps.size()},
-                                         {"legacy_rps", t.legacy_rps},
-                                         {"modern_rps", t.modern_rps},
-                                         {"compared", t.compared},
-                                         {"mismatched", t.mismatched},
-                                         {"backlog_to_legacy", t.backlog_to_legacy},
-                                         {"backlog_to_modern", t.backlog_to_modern},
-                                         // Of the merged histograms: every replica's answers.
-                                         {"legacy_p50_ms", Ms(t.legacy_latency, 0.50)},
-                                         {"legacy_p99_ms", Ms(t.legacy_latency, 0.99)},
-                                         {"modern_p50_ms", Ms(t.modern_latency, 0.50)},
-                                         {"modern_p99_ms", Ms(t.modern_latency, 0.99)}}}};
-    };
-    admin_deps.control_json = [&]() -> boost::json::value {
-      const int64_t down = etcd_store->down_since_ms();
-      return boost::json::object{
-          {"store", "etcd"},
-          {"replica", replica_id},
-          {"connected", etcd_store->connected()},
-          {"down_since", down ? boost::json::value(down) : boost::json::value(nullptr)},
-          {"revision", etcd_store->State().revision},
-          {"replicas", etcd_store->Replicas().size()}};
-    };
+  std::unique_ptr<FleetAdmin> fleet_admin;
+  if (fleet) {
+    fleet_admin = std::make_unique<FleetAdmin>(*fleet, replica_id, live_config);
+    admin_deps.fleet = fleet_admin.get();
   }
   // The binlog follower (cdc.metrics_url): scraped on its own thread, shown
   // in /admin/status and on the dashboard; follows config reloads.
@@ -548,7 +422,6 @@ int main(int argc, char** argv) {
                                                  const std::string& actor) {
     if (autopilot_ptr) autopilot_ptr->OnManualChange(route, actor);
   };
-  auto fleet_backlog = admin_deps.fleet_backlog;
   AdminRoutes admin_routes(std::move(admin_deps));
   AutopilotDriverDeps autopilot_deps;
   autopilot_deps.admin = &admin_routes;
@@ -556,7 +429,12 @@ int main(int argc, char** argv) {
   autopilot_deps.journal = &journal;
   autopilot_deps.audit = audit->get();
   autopilot_deps.configured = configured;
-  autopilot_deps.fleet_backlog = fleet_backlog;
+  if (fleet_admin) {
+    autopilot_deps.fleet_backlog = [&fleet_admin](const std::string& route,
+                                                  const std::string& backend) {
+      return fleet_admin->Backlog(route, backend);
+    };
+  }
   // Runs are kept beside the config (one proxy) or in etcd, where a lease
   // elects the one replica that drives them (a fleet).
   std::unique_ptr<AutopilotStore> autopilot_store;
@@ -689,36 +567,6 @@ int main(int argc, char** argv) {
   if (autopilot_lease) autopilot_lease->Start();
 
   if (etcd_store) {
-    // A change seen through the watch: trips and the route overlay, applied on
-    // the control loop (reload re-reads the file and lays the state over it).
-    std::set<std::string> fleet_trips;
-    for (const auto& [name, t] : etcd_store->State().trips) {
-      control_plane.Trip(name, t.since_ms, "fleet: " + t.reason + " (replica " + t.replica + ")");
-      fleet_trips.insert(name);
-    }
-    if (!fleet_trips.empty()) reapply();
-    on_store_change = [&, fleet_trips]() mutable {
-      asio::post(control, [&] {
-        const auto st = etcd_store->State();
-        std::set<std::string> now;
-        for (const auto& [name, t] : st.trips) {
-          now.insert(name);
-          if (control_plane.Trip(name, t.since_ms,
-                                 "fleet: " + t.reason + " (replica " + t.replica + ")")) {
-            spdlog::warn("AUTO-FALLBACK route {} (fleet, tripped by replica {}): {}", name,
-                         t.replica, t.reason);
-          }
-        }
-        for (const auto& name : fleet_trips) {
-          if (!now.count(name) && control_plane.Tripped(name)) {
-            (void)control_plane.ResetFallback(name);
-            spdlog::info("route {}: fleet-wide fallback reset", name);
-          }
-        }
-        fleet_trips = std::move(now);
-        (void)reload(("control store revision " + std::to_string(st.revision)).c_str());
-      });
-    };
     etcd_store->Start([&]() {
       ReplicaReport rep;
       rep.admin = first.admin_listen.host + ":" + std::to_string(*admin_port);
@@ -756,7 +604,7 @@ int main(int argc, char** argv) {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        (void)reload("SIGHUP");
+        (void)live_config.Reload("SIGHUP");
         arm_signals();
         return;
       }
@@ -789,7 +637,7 @@ int main(int argc, char** argv) {
           t.expires_after(std::chrono::milliseconds(500));
           co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
           if (stopping) break;
-          if (auto s = StatFile(config_path); s && !(*s == stamp)) (void)reload("file changed");
+          live_config.PollSource();
           if (++ticks % 2 == 0) access_log.Flush();
         }
       },

@@ -111,7 +111,7 @@ json::value AdminRoutes::RouteJson(const Route& c) const {
     const bool group_tripped = d_.control->Tripped(c.name);
     FallbackState shown = f;
     if (!f.tripped && group_tripped) {
-      if (auto group = GroupOf(*d_.configured(), c.name)) {
+      if (auto group = GroupOf(*d_.config->Configured(), c.name)) {
         for (const auto& other : *group) {
           auto ol = d_.control->Live(other);
           if (ol && ol->fallback.tripped) {
@@ -147,12 +147,12 @@ json::value AdminRoutes::RouteJson(const Route& c) const {
   }
   o["generation"] = rt->generation;
   o["revision"] = d_.store ? d_.store->Revision(c.name) : 0;
-  if (d_.fleet_json) o["fleet"] = d_.fleet_json(c.name);
+  if (d_.fleet) o["fleet"] = d_.fleet->RouteJson(c.name);
   return o;
 }
 
 http::Response AdminRoutes::Routes() const {
-  auto cfg = d_.configured();
+  auto cfg = d_.config->Configured();
   json::array a;
   for (const auto& r : cfg->routes) a.push_back(RouteJson(r));
   return JsonResponse(200, a);
@@ -169,7 +169,7 @@ http::Response AdminRoutes::Mismatches(const http::Request& req) const {
     }
     limit = static_cast<size_t>(v);
   }
-  if (!route.empty() && !FindRoute(*d_.configured(), route)) {
+  if (!route.empty() && !FindRoute(*d_.config->Configured(), route)) {
     return Fail(404, "route: no route named '" + route + "'");
   }
   json::array a;
@@ -201,11 +201,11 @@ http::Response AdminRoutes::Status() const {
     o["replay"] = json::object{{"enabled", false}};
   }
   json::array tripped;
-  for (const auto& r : d_.configured()->routes) {
+  for (const auto& r : d_.config->Configured()->routes) {
     if (d_.control->Tripped(r.name)) tripped.push_back(json::string(r.name));
   }
   o["fallbacks"] = std::move(tripped);
-  o["control"] = d_.control_json ? d_.control_json() : json::object{{"store", "file"}};
+  o["control"] = d_.fleet ? d_.fleet->ControlJson() : json::object{{"store", "file"}};
   o["cdc"] = d_.cdc_json ? d_.cdc_json() : json::object{{"state", "not_configured"}};
   return JsonResponse(200, o);
 }
@@ -224,7 +224,7 @@ asio::awaitable<std::optional<std::string>> AdminRoutes::Guard(
     const GuardBacklog b =
         SumBacklog(cfg, group, [this](const std::string& route, const std::string& backend) {
           uint64_t n = d_.journal ? d_.journal->Queued(route, backend) : 0;
-          if (d_.fleet_backlog) n += d_.fleet_backlog(route, backend);
+          if (d_.fleet) n += d_.fleet->Backlog(route, backend);
           return n;
         });
     std::optional<std::string> reason;
@@ -238,7 +238,7 @@ asio::awaitable<std::optional<std::string>> AdminRoutes::Guard(
 }
 
 asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const std::string& name) {
-  auto cfg = d_.configured();
+  auto cfg = d_.config->Configured();
   const AuthResult auth = Authorize(cfg->admin_token_file, req.headers.Get("Authorization"));
   if (auth.kind != AuthResult::Kind::kOk) {
     auto r = Fail(auth.kind == AuthResult::Kind::kMissing ? 401 : 403, auth.message);
@@ -278,7 +278,7 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
 asio::awaitable<AdminRoutes::ChangeOutcome> AdminRoutes::ApplyChange(
     const std::string& name, const RouteChange& ch, uint32_t wait_ms,
     const json::value& audit_extra) {
-  auto cfg = d_.configured();
+  auto cfg = d_.config->Configured();
   const Route* before = FindRoute(*cfg, name);
   if (!before) co_return ChangeOutcome{404, "route: no route named '" + name + "'", nullptr};
   // The whole group moves: routes sharing a cohort (domain/route_group.h).
@@ -311,10 +311,10 @@ asio::awaitable<AdminRoutes::ChangeOutcome> AdminRoutes::ApplyChange(
                                                                 : 500u,
                             st.error().message, nullptr};
   }
-  if (auto st = d_.reload(); !st) {
+  if (auto st = d_.config->Reload("admin change"); !st) {
     co_return ChangeOutcome{500, "config written but not applied: " + st.error().message, nullptr};
   }
-  cfg = d_.configured();
+  cfg = d_.config->Configured();
   const Route* after = FindRoute(*cfg, name);
   if (!after) co_return ChangeOutcome{500, "route vanished after the change", nullptr};
   AuditEntry e;
@@ -346,7 +346,7 @@ asio::awaitable<AdminRoutes::ChangeOutcome> AdminRoutes::ApplyChange(
 
 asio::awaitable<http::Response> AdminRoutes::ResetFallback(http::Request& req,
                                                            const std::string& name) {
-  auto cfg = d_.configured();
+  auto cfg = d_.config->Configured();
   const AuthResult auth = Authorize(cfg->admin_token_file, req.headers.Get("Authorization"));
   if (auth.kind != AuthResult::Kind::kOk) {
     co_return Fail(auth.kind == AuthResult::Kind::kMissing ? 401 : 403, auth.message);
@@ -374,16 +374,16 @@ asio::awaitable<http::Response> AdminRoutes::ResetFallback(http::Request& req,
       co_return Fail(409, *reason);
     }
   }
-  if (d_.reset_fallback_fleet) {
+  if (d_.fleet) {
     // Fleet-wide: every replica follows (the store drops the group's trips).
-    if (auto st = d_.reset_fallback_fleet(group); !st) {
+    if (auto st = d_.fleet->ResetFallback(group); !st) {
       auto resp = Fail(st.error().code == ErrorCode::kUnavailable ? 503 : 500, st.error().message);
       resp.headers.Set("Retry-After", "5");
       co_return resp;
     }
   }
   (void)d_.control->ResetFallback(name);
-  d_.reapply();
+  d_.config->Reapply();
   AuditEntry e;
   e.what = "route group " + GroupName(*r) + " fallback (via route " + name + ")";
   e.before = json::object{{"tripped", was}};
@@ -423,7 +423,7 @@ asio::awaitable<std::optional<http::Response>> AdminRoutes::Handle(http::Request
   if (path == "/admin/mismatches") {
     if (!get) co_return Fail(405, "method: only GET is allowed");
     // Both stores' answers: users' profile data. A read (or operate) token.
-    const AuthResult auth = Authorize(d_.configured()->admin_token_file,
+    const AuthResult auth = Authorize(d_.config->Configured()->admin_token_file,
                                       req.headers.Get("Authorization"), AdminRole::kRead);
     if (auth.kind != AuthResult::Kind::kOk) co_return Denied(auth);
     co_return Mismatches(req);
@@ -442,7 +442,7 @@ asio::awaitable<std::optional<http::Response>> AdminRoutes::Handle(http::Request
     }
     if (req.method == "PUT") co_return co_await Change(req, rest);
     if (!get) co_return Fail(405, "method: only GET and PUT are allowed");
-    auto cfg = d_.configured();
+    auto cfg = d_.config->Configured();
     const Route* r = FindRoute(*cfg, rest);
     if (!r) co_return Fail(404, "route: no route named '" + rest + "'");
     co_return JsonResponse(200, RouteJson(*r));

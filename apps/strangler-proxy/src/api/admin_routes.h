@@ -43,6 +43,8 @@
 #include <memory>
 #include <optional>
 
+#include "api/fleet_admin.h"
+#include "api/live_config.h"
 #include "api/proxy.h"
 #include "domain/control_plane.h"
 #include "domain/mode_guard.h"
@@ -59,24 +61,12 @@ struct AdminDeps {
   WriteJournal* journal = nullptr;  // nullptr: no replay log
   RouteStore* store = nullptr;
   AuditLog* audit = nullptr;  // nullptr: changes are not audited (logged only)
-  // The config as the file says (before fallback overrides).
-  std::function<std::shared_ptr<const Config>()> configured;
-  // Re-read the file and apply it now (after a change); error = rejected.
-  std::function<Status()> reload;
-  // Apply the current file config again (fallback state changed).
-  std::function<void()> reapply;
+  // The config as configured (Configured()), reloaded after a change and
+  // re-applied after a fallback reset.
+  LiveConfig* config = nullptr;
   int64_t started_ms = 0;
-  // Fleet hooks (control.store: etcd; unset with the file store):
-  // reset a fleet-wide fallback of a route group (every route of it) in the
-  // store before the local reset.
-  std::function<Status(const std::vector<std::string>& group)> reset_fallback_fleet;
-  // Backlog towards `backend` that the OTHER replicas report for the route
-  // (the 409 guard sums the fleet).
-  std::function<uint64_t(const std::string& route, const std::string& backend)> fleet_backlog;
-  // Fleet totals and per-replica rows of one route (null: none).
-  std::function<boost::json::value(const std::string& route)> fleet_json;
-  // The control store's state for /admin/status ("control").
-  std::function<boost::json::value()> control_json;
+  // The fleet (control.store: etcd); nullptr with the file store.
+  FleetAdmin* fleet = nullptr;
   // The binlog follower for /admin/status ("cdc"; domain/follower_status.h).
   // Unset: {"state":"not_configured"}.
   std::function<boost::json::value()> cdc_json;

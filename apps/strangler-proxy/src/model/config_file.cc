@@ -36,4 +36,14 @@ Result<FileStamp> StatFile(const std::string& path) {
   return s;
 }
 
+Result<std::shared_ptr<const Config>> ConfigFile::Load() {
+  stamp_ = StatFile(path_).value_or(FileStamp{});
+  return LoadConfigFile(path_);
+}
+
+bool ConfigFile::Changed() const {
+  auto now = StatFile(path_);
+  return now && !(*now == stamp_);
+}
+
 }  // namespace ficus::proxy

@@ -1,5 +1,5 @@
 // The proxy's config file: load (read + parse + validate) and change
-// detection for hot reload.
+// detection for hot reload (ConfigFile: the ConfigSource of LiveConfig).
 //
 // LoadConfigFile(): Error kNotFound/kUnavailable when the file cannot be
 // read, kInvalidArgument (message = "<path>: <key path>: <reason>") when it
@@ -13,6 +13,7 @@
 #include <string>
 
 #include "domain/config.h"
+#include "domain/config_source.h"
 #include "ficus/result.h"
 
 namespace ficus::proxy {
@@ -26,5 +27,19 @@ struct FileStamp {
   bool operator==(const FileStamp&) const = default;
 };
 Result<FileStamp> StatFile(const std::string& path);
+
+// The config file as a ConfigSource: Changed() compares the file's stamp
+// with the one Load() last read.
+class ConfigFile final : public ConfigSource {
+ public:
+  explicit ConfigFile(std::string path) : path_(std::move(path)) {}
+  Result<std::shared_ptr<const Config>> Load() override;
+  [[nodiscard]] bool Changed() const override;
+  [[nodiscard]] const std::string& name() const override { return path_; }
+
+ private:
+  std::string path_;
+  FileStamp stamp_;
+};
 
 }  // namespace ficus::proxy
