@@ -23,7 +23,7 @@
 #include "model/mariadb_binlog_source.h"
 #include "model/stamp_journal.h"
 #include "model/writer_change_applier.h"
-#include "service/clock.h"
+#include "ficus/clock.h"
 
 namespace ficus::migrator {
 
@@ -67,7 +67,7 @@ struct MetricsContext {
 boost::asio::awaitable<http::Response> ServeMetrics(MetricsContext* ctx, http::Request& req) {
   if (req.Path() == "/metrics") {
     co_return http::Response::Text(
-        200, RenderFollowerMetrics(*ctx->metrics, ctx->clock->WallUs(), ctx->rows_per_s->load()),
+        200, RenderFollowerMetrics(*ctx->metrics, UnixMicros(ctx->clock->Wall()), ctx->rows_per_s->load()),
         "text/plain; version=0.0.4; charset=utf-8");
   }
   if (req.Path() == "/healthz") co_return http::Response::Json(200, R"({"status":"ok"})");
@@ -92,7 +92,7 @@ int RunStatus(const StatusArgs& a) {
   auto server = ServerGtidPosition(ToMySql(a.db));
   std::optional<std::string> pos;
   if (server) pos = *server;
-  std::fputs(FormatStatus(state, a.checkpoint, pos, Describe(a.db), clock.WallUs()).c_str(),
+  std::fputs(FormatStatus(state, a.checkpoint, pos, Describe(a.db), UnixMicros(clock.Wall())).c_str(),
              stdout);
   if (!server) {
     std::fprintf(stderr, "profile-migrator status: error: %s\n", server.error().message.c_str());
@@ -120,7 +120,7 @@ int RunFollow(const FollowArgs& a) {
   } else if (text.error().code == ErrorCode::kNotFound && a.has_start_gtid) {
     start = *cdc::GtidPosition::Parse(a.start_gtid);
     // Durable before the first event: a restart (even after kill -9) resumes here.
-    cdc::FollowState initial{start.ToString(), "follow", Describe(a.repl), clock.WallUs()};
+    cdc::FollowState initial{start.ToString(), "follow", Describe(a.repl), UnixMicros(clock.Wall())};
     if (auto s = SaveFileAtomic(a.checkpoint, cdc::SerializeFollowState(initial)); !s) {
       return fatal(s.error().message);
     }
@@ -279,7 +279,7 @@ void RecordBackfillPosition(const CommonArgs& c, const std::string& path) {
     return;
   }
   SystemClock clock;
-  cdc::FollowState s{*pos, "backfill", Describe(c.db), clock.WallUs()};
+  cdc::FollowState s{*pos, "backfill", Describe(c.db), UnixMicros(clock.Wall())};
   if (auto saved = SaveFileAtomic(path, cdc::SerializeFollowState(s)); !saved) {
     std::fprintf(stderr, "profile-migrator backfill: warning: no binlog position recorded: %s\n",
                  saved.error().message.c_str());
@@ -296,7 +296,7 @@ void MarkBackfilled(const std::string& path) {
   if (!s || s->phase != "backfill") return;
   s->phase = "backfilled";
   SystemClock clock;
-  s->saved_at_us = clock.WallUs();
+  s->saved_at_us = UnixMicros(clock.Wall());
   (void)SaveFileAtomic(path, cdc::SerializeFollowState(*s));
 }
 

@@ -22,7 +22,7 @@
 #include "model/checkpoint_file.h"
 #include "model/http_modern_store.h"
 #include "model/mariadb_legacy_store.h"
-#include "service/clock.h"
+#include "ficus/clock.h"
 #include "service/progress.h"
 #include "service/rate_limiter.h"
 
@@ -46,7 +46,7 @@ void InstallSignals() {
 }
 
 struct Wiring {
-  fm::SystemClock clock;
+  ficus::SystemClock clock;
   fm::LegacyStoreFactory legacy;
   fm::ModernStoreFactory modern;
 };
@@ -82,7 +82,7 @@ ficus::Status Wire(Wiring& w, const fm::CommonArgs& c) {
   auto token = ReadWriterToken(c);
   if (!token) return tl::unexpected(token.error());
   http.bulk_token = *token;
-  fm::Clock* clock = &w.clock;
+  ficus::Clock* clock = &w.clock;
   w.modern = [http, clock]() -> ficus::Result<std::unique_ptr<fm::ModernStore>> {
     return fm::MakeHttpModernStore(http, *clock);
   };
@@ -94,7 +94,7 @@ int Usage(const ficus::Error& e) {
   return fm::kExitUsage;
 }
 
-std::unique_ptr<fm::Progress> MakeProgress(fm::Clock& clock, const fm::CommonArgs& c,
+std::unique_ptr<fm::Progress> MakeProgress(ficus::Clock& clock, const fm::CommonArgs& c,
                                            const char* label, const char* unit) {
   using P = fm::CommonArgs::ProgressMode;
   const bool tty = ::isatty(STDERR_FILENO) != 0;
@@ -196,7 +196,7 @@ int RunVerify(const fm::VerifyArgs& a) {
     http.api_prefix = "/api/v1/profile";
     http.request_timeout_ms = a.common.request_timeout_ms;
     http.retry_deadline_ms = a.common.retry_deadline_ms;
-    fm::Clock* clock = &w.clock;
+    ficus::Clock* clock = &w.clock;
     legacy_api = [http, clock]() -> ficus::Result<std::unique_ptr<fm::ModernStore>> {
       return fm::MakeHttpModernStore(http, *clock);
     };
@@ -224,9 +224,7 @@ int RunCheck(const fm::CheckArgs& a) {
   LineSink findings(a.findings);
   fm::CheckOptions o;
   o.chunk_size = a.common.chunk_size;
-  o.now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
+  o.now_us = ficus::UnixMicros(w.clock.Wall());
   fm::Check check(o, w.legacy, w.clock, *progress, g_stop,
                   [&](const std::string& line) { findings.Write(line); });
   auto r = check.Run();

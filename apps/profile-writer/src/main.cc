@@ -15,7 +15,7 @@
 #include "ficus/http/server.h"
 #include "model/scylla_store_url.h"
 #include "scylla_cli.h"
-#include "service/clock.h"
+#include "ficus/clock.h"
 #include "service/logging.h"
 #include "service/metrics.h"
 #include "store_factory.h"
@@ -35,7 +35,7 @@ using ficus::writer::ProfileService;
 using ficus::writer::ProfileStore;
 using ficus::writer::RunSchemaCommand;
 using ficus::writer::SetLogLevel;
-using ficus::writer::SystemClock;
+using ficus::SystemClock;
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "schema") {

@@ -16,7 +16,7 @@
 #include "config.h"
 #include "ficus/result.h"
 #include "model/profile_store.h"
-#include "service/clock.h"
+#include "ficus/clock.h"
 #include "service/metrics.h"
 
 namespace ficus::writer {

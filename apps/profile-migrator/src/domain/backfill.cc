@@ -44,7 +44,7 @@ Backfill::Backfill(BackfillOptions options, LegacyStoreFactory legacy, ModernSto
       on_failure_(std::move(on_failure)) {}
 
 Result<BackfillSummary> Backfill::Run() {
-  const std::int64_t start_us = clock_.NowUs();
+  const MonoTime start = clock_.Mono();
   auto ranges = SplitUserIdSpace(options_.partitions);
   if (!ranges) return tl::unexpected(ranges.error());
   auto counter = legacy_();
@@ -129,7 +129,7 @@ Result<BackfillSummary> Backfill::Run() {
         auto c = legacy_();
         if (!c) {
           if (++failures > 3) return set_fatal(c.error());
-          clock_.SleepUs(1'000'000);
+          clock_.Sleep(std::chrono::seconds(1));
           continue;
         }
         db = std::move(*c);
@@ -140,7 +140,7 @@ Result<BackfillSummary> Backfill::Run() {
         if (rows.error().code != ErrorCode::kUnavailable || ++failures > 3) {
           return set_fatal(rows.error());
         }
-        clock_.SleepUs(1'000'000);
+        clock_.Sleep(std::chrono::seconds(1));
         continue;
       }
       failures = 0;
@@ -324,14 +324,14 @@ Result<BackfillSummary> Backfill::Run() {
       --workers_left;
     });
   }
-  std::int64_t last_save = clock_.NowUs();
+  MonoTime last_save = clock_.Mono();
   std::optional<Error> save_error;
   while (workers_left > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (stop_ || abort) queue.Close();
     progress_.Tick();
-    if (clock_.NowUs() - last_save >= options_.checkpoint_interval_us) {
-      last_save = clock_.NowUs();
+    if (clock_.Mono() - last_save >= Micros{options_.checkpoint_interval_us}) {
+      last_save = clock_.Mono();
       if (auto s = checkpoint_.save(snapshot()); !s) {
         set_fatal(s.error());
         queue.Close();
@@ -351,7 +351,7 @@ Result<BackfillSummary> Backfill::Run() {
   summary_.failed = failed;
   summary_.complete = cp.finished();
   summary_.interrupted = stop_.load();
-  summary_.seconds = double(clock_.NowUs() - start_us) / 1e6;
+  summary_.seconds = Seconds(clock_.Mono() - start);
   if (fatal) return tl::unexpected(*fatal);
   return summary_;
 }

@@ -33,7 +33,7 @@
 #include "ficus/result.h"
 #include "model/legacy_store.h"
 #include "model/modern_store.h"
-#include "service/clock.h"
+#include "ficus/clock.h"
 #include "service/progress.h"
 #include "service/rate_limiter.h"
 

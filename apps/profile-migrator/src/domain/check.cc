@@ -17,7 +17,7 @@ Check::Check(CheckOptions options, LegacyStoreFactory legacy, Clock& clock, Prog
 
 Result<CheckSummary> Check::Run() {
   CheckSummary s;
-  const std::int64_t start_us = clock_.NowUs();
+  const MonoTime start = clock_.Mono();
   auto db = legacy_();
   if (!db) return tl::unexpected(db.error());
   auto total = (*db)->CountProfiles(KeyRange{});
@@ -68,7 +68,7 @@ Result<CheckSummary> Check::Run() {
   }
   progress_.Finish();
   s.interrupted = stop_.load();
-  s.seconds = double(clock_.NowUs() - start_us) / 1e6;
+  s.seconds = Seconds(clock_.Mono() - start);
   return s;
 }
 

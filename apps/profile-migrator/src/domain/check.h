@@ -17,7 +17,7 @@
 
 #include "ficus/result.h"
 #include "model/legacy_store.h"
-#include "service/clock.h"
+#include "ficus/clock.h"
 #include "service/progress.h"
 
 namespace ficus::migrator {

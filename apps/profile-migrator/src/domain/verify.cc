@@ -66,7 +66,7 @@ class Worker {
     ProfileDiff diff = CompareProfiles(legacy, *modern);
     bool settled = diff.equal();
     for (int attempt = 0; !settled && attempt < options_.reread_attempts; ++attempt) {
-      if (attempt > 0) clock_.SleepUs(options_.reread_delay_us);
+      if (attempt > 0) clock_.Sleep(Micros{options_.reread_delay_us});
       auto l2 = GetLegacy(id);
       if (!l2) return Fail(l2.error());
       auto m2 = GetModern(id);
@@ -339,7 +339,7 @@ Verify::Verify(VerifyOptions options, LegacyStoreFactory legacy, ModernStoreFact
       on_mismatch_(std::move(on_mismatch)) {}
 
 Result<VerifySummary> Verify::Run() {
-  const std::int64_t start_us = clock_.NowUs();
+  const MonoTime start = clock_.Mono();
   auto ranges = SplitUserIdSpace(options_.partitions);
   if (!ranges) return tl::unexpected(ranges.error());
   auto db = legacy_();
@@ -509,7 +509,7 @@ Result<VerifySummary> Verify::Run() {
   summary_.repair_failed = counters.repair_failed;
   summary_.errors = counters.errors;
   summary_.interrupted = stop_.load();
-  summary_.seconds = double(clock_.NowUs() - start_us) / 1e6;
+  summary_.seconds = Seconds(clock_.Mono() - start);
   if (fatal) return tl::unexpected(*fatal);
   return summary_;
 }

@@ -242,7 +242,7 @@ class HttpModernStore final : public ModernStore {
   Result<Response> Send(http::verb verb, const std::string& target, const std::string& body,
                         std::int64_t ts_us, std::string_view content_type = "application/json",
                         bool bulk = false) {
-    const std::int64_t deadline = clock_.NowUs() + std::int64_t{options_.retry_deadline_ms} * 1000;
+    const MonoTime deadline = clock_.Mono() + std::chrono::milliseconds{options_.retry_deadline_ms};
     std::int64_t backoff_us = 20'000;
     std::string last_error;
     for (int attempt = 0;; ++attempt) {
@@ -259,12 +259,12 @@ class HttpModernStore final : public ModernStore {
       } else {
         last_error = r.error();
       }
-      if (clock_.NowUs() + wait_us > deadline) {
+      if (clock_.Mono() + Micros{wait_us} > deadline) {
         return MakeError(ErrorCode::kUnavailable, "writer " + Describe() + ": " + last_error +
                                                       " (gave up after " +
                                                       std::to_string(attempt + 1) + " attempts)");
       }
-      clock_.SleepUs(wait_us);
+      clock_.Sleep(Micros{wait_us});
       backoff_us = std::min<std::int64_t>(backoff_us * 2, 1'000'000);
     }
   }

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "model/modern_store.h"
-#include "service/clock.h"
+#include "ficus/clock.h"
 #include "service/url.h"
 
 namespace ficus::migrator {

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "ficus/clock.h"
 #include "model/lww.h"
 
 namespace ficus::migrator {
@@ -151,9 +152,7 @@ class MariaDbLegacyStore final : public LegacyStore {
     if (!types) return tl::unexpected(types.error());
     auto prof = Query("SELECT updated_us FROM profiles WHERE user_id = " + uid + " FOR UPDATE");
     if (!prof) return tl::unexpected(prof.error());
-    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    const std::int64_t now_us = UnixMicros(SystemClock::WallNow());
     std::int64_t max_ts = 0;
     for (const auto& u : updates) max_ts = std::max(max_ts, u.ts_us);
     if (prof->empty()) {

@@ -47,37 +47,37 @@ Progress::Progress(Clock& clock, std::FILE* out, bool tty, std::string label, st
       tty_(tty),
       label_(std::move(label)),
       unit_(std::move(unit)),
-      interval_us_(interval_us),
-      start_us_(clock.NowUs()),
-      last_render_us_(start_us_) {
-  window_.emplace_back(start_us_, 0);
+      interval_(interval_us),
+      start_(clock.Mono()),
+      last_render_(start_) {
+  window_.emplace_back(start_, 0);
 }
 
 void Progress::Resume(std::int64_t done) {
   done_.store(done);
   window_.clear();
-  window_.emplace_back(clock_.NowUs(), done);
+  window_.emplace_back(clock_.Mono(), done);
 }
 
 ProgressSnapshot Progress::Snapshot() {
-  const std::int64_t now = clock_.NowUs();
+  const MonoTime now = clock_.Mono();
   ProgressSnapshot s;
   s.done = done_.load();
   s.total = total_.load();
   s.errors = errors_.load();
-  s.elapsed_us = now - start_us_;
+  s.elapsed_us = (now - start_).count();
   window_.emplace_back(now, s.done);
   // Keep about ten seconds of samples for the rate.
-  while (window_.size() > 2 && now - window_[1].first >= 10'000'000) window_.pop_front();
+  while (window_.size() > 2 && now - window_[1].first >= std::chrono::seconds(10)) window_.pop_front();
   const auto& [t0, d0] = window_.front();
-  if (now > t0) s.rate = double(s.done - d0) * 1e6 / double(now - t0);
+  if (now > t0) s.rate = double(s.done - d0) / Seconds(now - t0);
   return s;
 }
 
 void Progress::Tick() {
-  const std::int64_t now = clock_.NowUs();
-  if (now - last_render_us_ < interval_us_) return;
-  last_render_us_ = now;
+  const MonoTime now = clock_.Mono();
+  if (now - last_render_ < interval_) return;
+  last_render_ = now;
   Render(Snapshot());
 }
 

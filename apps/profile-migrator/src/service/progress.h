@@ -15,7 +15,7 @@
 #include <string>
 #include <utility>
 
-#include "service/clock.h"
+#include "ficus/clock.h"
 
 namespace ficus::migrator {
 
@@ -57,11 +57,11 @@ class Progress {
   std::FILE* out_;
   const bool tty_;
   const std::string label_, unit_;
-  const std::int64_t interval_us_;
-  const std::int64_t start_us_;
+  const Micros interval_;
+  const MonoTime start_;
   std::atomic<std::int64_t> done_{0}, total_{0}, errors_{0};
-  std::int64_t last_render_us_ = 0;
-  std::deque<std::pair<std::int64_t, std::int64_t>> window_;  // (time, done)
+  MonoTime last_render_;
+  std::deque<std::pair<MonoTime, std::int64_t>> window_;  // (time, done)
 };
 
 }  // namespace ficus::migrator

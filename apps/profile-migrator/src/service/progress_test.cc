@@ -34,11 +34,11 @@ TEST(Progress, RateComesFromTheClockAndTicksRespectTheInterval) {
   Progress p(clock, out, false, "backfill", "profiles", 1'000'000);
   p.SetTotal(1000);
   p.Add(100);
-  clock.Advance(500'000);
+  clock.Advance(std::chrono::milliseconds(500));
   p.Tick();  // before the interval: nothing
   std::fflush(out);
   EXPECT_EQ(std::string(buf), "");
-  clock.Advance(500'000);
+  clock.Advance(std::chrono::milliseconds(500));
   p.Tick();
   std::fflush(out);
   EXPECT_NE(std::string(buf).find("100/1000 (10.0%) profiles 100 profiles/s"), std::string::npos)
@@ -51,7 +51,7 @@ TEST(Progress, ResumeDoesNotInflateTheRate) {
   Progress p(clock, nullptr, false, "b", "p", 1);
   p.Resume(5000);
   p.Add(10);
-  clock.Advance(1'000'000);
+  clock.Advance(std::chrono::seconds(1));
   auto s = p.Snapshot();
   EXPECT_EQ(s.done, 5010);
   EXPECT_DOUBLE_EQ(s.rate, 10);

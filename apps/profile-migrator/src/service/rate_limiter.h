@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "service/clock.h"
+#include "ficus/clock.h"
 
 namespace ficus::migrator {
 
@@ -30,7 +30,7 @@ class RateLimiter {
   const double burst_;
   std::mutex mu_;
   double tokens_;
-  std::int64_t last_us_;
+  MonoTime last_;
 };
 
 }  // namespace ficus::migrator

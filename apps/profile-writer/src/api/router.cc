@@ -14,6 +14,7 @@
 #include "api/envelope.h"
 #include "api/update_request.h"
 #include "domain/validation.h"
+#include "ficus/clock.h"
 #include "ficus/http/bearer_auth.h"
 #include "ficus/http/body_stream.h"
 #include "service/logging.h"
@@ -153,7 +154,7 @@ std::optional<http::Response> Router::HeadCheck(const http::Request& request) {
 }
 
 boost::asio::awaitable<http::Response> Router::Handle(http::Request& request) {
-  auto start = std::chrono::steady_clock::now();
+  const Stopwatch watch;
   Route route = RouteOf(request.Path());
   // HeadCheck already answered wrong paths and methods; this is a safety net
   // for servers wired without it.
@@ -201,8 +202,7 @@ boost::asio::awaitable<http::Response> Router::Handle(http::Request& request) {
       response = ErrorResponse(404, msg::kNoEndpoint);
   }
   in_flight_->Add(-1);
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  co_return Finish(route, std::move(response), secs);
+  co_return Finish(route, std::move(response), watch.ElapsedSeconds());
 }
 
 http::Response Router::UpdateError(const Error& error) {

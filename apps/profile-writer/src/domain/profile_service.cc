@@ -25,7 +25,7 @@ Error ContractError(Error e) {
 void ProfileService::Update(UpdateCommand command, UpdateDone done) {
   ApplyRequest request;
   request.update = std::move(command.update);
-  if (request.update.ts_us == 0) request.update.ts_us = clock_.NowUs();
+  if (request.update.ts_us == 0) request.update.ts_us = UnixMicros(clock_.Wall());
   if (!command.idempotency_key) {
     store_.Apply(std::move(request), [done = std::move(done)](Result<Profile> r) {
       done(r ? std::move(r) : tl::unexpected(ContractError(std::move(r.error()))));
@@ -43,7 +43,7 @@ void ProfileService::Update(UpdateCommand command, UpdateDone done) {
     return;
   }
   Fingerprint fp = Sha256(command.raw_body);
-  std::int64_t now = clock_.NowUs();
+  std::int64_t now = UnixMicros(clock_.Wall());
   auto existing = store_.GetIdempotency(request.update.user, key);
   if (!existing) {
     in_flight_.Release(scope);

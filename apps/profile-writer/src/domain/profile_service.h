@@ -23,7 +23,7 @@
 #include "domain/profile.h"
 #include "ficus/result.h"
 #include "model/profile_store.h"
-#include "service/clock.h"
+#include "ficus/clock.h"
 #include "service/inflight_keys.h"
 
 namespace ficus::writer {

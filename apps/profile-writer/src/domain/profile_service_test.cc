@@ -47,7 +47,7 @@ class WriterProfileServiceTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  ManualClock clock_{1700000000000000};
+  ManualClock clock_{FromUnixMicros(1700000000000000)};
   Uuid user_{1, 2, 3};
   std::unique_ptr<RocksDbProfileStore> store_;
   std::unique_ptr<ProfileService> service_;
@@ -62,9 +62,9 @@ TEST_F(WriterProfileServiceTest, StampsWithClockWhenNoTimestamp) {
 TEST_F(WriterProfileServiceTest, ReplayReturnsFirstResultAndAppliesNothing) {
   auto first = Update({{"n", "1"}}, "k", "body-1");
   ASSERT_TRUE(first);
-  clock_.Advance(10);
+  clock_.Advance(Micros{10});
   ASSERT_TRUE(Update({{"m", "2"}}, std::nullopt, "other"));
-  clock_.Advance(10);
+  clock_.Advance(Micros{10});
   auto replay = Update({{"n", "1"}}, "k", "body-1");
   ASSERT_TRUE(replay);
   EXPECT_EQ(*replay, *first);
@@ -82,7 +82,7 @@ TEST_F(WriterProfileServiceTest, OtherBodySameKeyIs422AndWritesNothing) {
 
 TEST_F(WriterProfileServiceTest, ExpiredKeyIsProcessedAgain) {
   ASSERT_TRUE(Update({{"n", "1"}}, "k", "body-1"));
-  clock_.Advance(kIdempotencyRetentionUs);
+  clock_.Advance(Micros{kIdempotencyRetentionUs});
   auto r = Update({{"n", "2"}}, "k", "body-2");
   ASSERT_TRUE(r);
   EXPECT_EQ(*r->cells.at("n").value, "2");

@@ -37,7 +37,7 @@ class ExpiredIdempotencyFilter final : public rocksdb::CompactionFilter {
               bool*) const override {
     auto created = IdempotencyCreatedUs(std::string_view(value.data(), value.size()));
     if (!created) return false;
-    return clock_->NowUs() - *created > kIdempotencyRetentionUs + 3600LL * 1000000;
+    return UnixMicros(clock_->Wall()) - *created > kIdempotencyRetentionUs + 3600LL * 1000000;
   }
   const char* Name() const override { return "ficus.ExpiredIdempotency.v1"; }
 
@@ -367,9 +367,9 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
   if (accepted > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
-    auto start = std::chrono::steady_clock::now();
+    const Stopwatch watch;
     rocksdb::Status s = db_->Write(wo, &batch);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double secs = watch.ElapsedSeconds();
     if (options_.metrics.sync_seconds) options_.metrics.sync_seconds->Observe(secs);
     if (options_.metrics.batch_size)
       options_.metrics.batch_size->Observe(static_cast<double>(accepted));

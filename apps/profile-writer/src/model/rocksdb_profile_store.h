@@ -60,7 +60,7 @@
 #include <vector>
 
 #include "model/profile_store.h"
-#include "service/clock.h"
+#include "ficus/clock.h"
 #include "service/metrics.h"
 
 namespace rocksdb {

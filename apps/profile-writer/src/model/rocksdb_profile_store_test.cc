@@ -54,7 +54,7 @@ ApplyRequest Req(Uuid user, std::int64_t ts,
 // The ProfileStore contract, shared with every store (profile_store_conformance.h).
 struct ConformanceDirs {
   std::vector<std::unique_ptr<TempDir>> dirs;
-  ManualClock clock{1700000000000000};
+  ManualClock clock{FromUnixMicros(1700000000000000)};
 };
 ConformanceDirs& Dirs() {
   static ConformanceDirs d;
@@ -99,7 +99,7 @@ class WriterStoreTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  ManualClock clock_{1700000000000000};
+  ManualClock clock_{FromUnixMicros(1700000000000000)};
   std::unique_ptr<RocksDbProfileStore> store_;
 };
 
@@ -122,13 +122,13 @@ TEST_F(WriterStoreTest, HistoryNewestFirstAndEqualStampsKeptApart) {
 
 TEST_F(WriterStoreTest, ExpiredIdempotencyRecordsDroppedByCompaction) {
   ApplyRequest r = Req(U(7), 100, {{"n", "1"}});
-  r.idempotency = IdempotencyWrite{"old", Fingerprint{}, clock_.NowUs()};
+  r.idempotency = IdempotencyWrite{"old", Fingerprint{}, UnixMicros(clock_.Wall())};
   ASSERT_TRUE(ApplySync(std::move(r)));
-  clock_.Advance(kIdempotencyRetentionUs / 2);
+  clock_.Advance(Micros{kIdempotencyRetentionUs / 2});
   ApplyRequest r2 = Req(U(7), 200, {{"n", "2"}});
-  r2.idempotency = IdempotencyWrite{"new", Fingerprint{}, clock_.NowUs()};
+  r2.idempotency = IdempotencyWrite{"new", Fingerprint{}, UnixMicros(clock_.Wall())};
   ASSERT_TRUE(ApplySync(std::move(r2)));
-  clock_.Advance(kIdempotencyRetentionUs / 2 + 2 * 3600LL * 1000000);  // "old" well past 24 h
+  clock_.Advance(Micros{kIdempotencyRetentionUs / 2 + 2 * 3600LL * 1000000});  // "old" well past 24 h
   ASSERT_TRUE(store_->Close());
   Open();  // flushed on close, so compaction sees SST files
   ASSERT_TRUE(store_->CompactIdempotency());

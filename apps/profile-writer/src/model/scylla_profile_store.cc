@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 
+#include "ficus/clock.h"
 #include "ficus/cql/backoff.h"
 #include "ficus/cql/session.h"
 #include "service/logging.h"
@@ -134,7 +135,7 @@ struct ScyllaProfileStore::State {
     }
     log->info("connected to {} host(s), keyspace {}, consistency {}", session->Hosts().size(),
               options.url.keyspace, cql::ConsistencyName(options.url.consistency));
-    auto last_refresh = std::chrono::steady_clock::now();
+    Stopwatch since_refresh;
     bool was_ready = false;
     while (!closing) {
       RefreshHealth();
@@ -147,8 +148,8 @@ struct ScyllaProfileStore::State {
           log->info("cluster connection ready");
         }
       }
-      if (std::chrono::steady_clock::now() - last_refresh >= options.topology_refresh) {
-        last_refresh = std::chrono::steady_clock::now();
+      if (since_refresh.Elapsed() >= options.topology_refresh) {
+        since_refresh.Restart();
         auto st = co_await session->RefreshTopology();
         if (!st) log->warn("topology refresh failed: {}", st.error().message);
       }
@@ -284,12 +285,9 @@ struct ScyllaProfileStore::State {
   awaitable<void> ApplyPartitionAndFinish(std::vector<ProfileUpdate> group,
                                           std::vector<std::size_t> idx,
                                           std::shared_ptr<BatchGather> gather) {
-    auto start = std::chrono::steady_clock::now();
+    const Stopwatch watch;
     Status r = co_await ApplyPartition(std::move(group));
-    if (options.metrics.apply_seconds) {
-      options.metrics.apply_seconds->Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
+    if (options.metrics.apply_seconds) options.metrics.apply_seconds->Observe(watch.ElapsedSeconds());
     if (!r && options.metrics.errors) options.metrics.errors->Inc();
     if (options.metrics.in_flight) options.metrics.in_flight->Add(-1);
     bool last = false;
@@ -309,12 +307,9 @@ struct ScyllaProfileStore::State {
   }
 
   awaitable<void> ApplyAndFinish(ApplyRequest request, ApplyCallback done) {
-    auto start = std::chrono::steady_clock::now();
+    const Stopwatch watch;
     auto r = co_await ApplyOnce(std::move(request));
-    if (options.metrics.apply_seconds) {
-      options.metrics.apply_seconds->Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
+    if (options.metrics.apply_seconds) options.metrics.apply_seconds->Observe(watch.ElapsedSeconds());
     if (!r && options.metrics.errors) options.metrics.errors->Inc();
     if (options.metrics.in_flight) options.metrics.in_flight->Add(-1);
     done(std::move(r));
@@ -505,10 +500,10 @@ bool ScyllaProfileStore::Ready() const {
 }
 
 Status ScyllaProfileStore::WaitReady(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  const MonoTime deadline = SystemClock::MonoNow() + timeout;
   while (!Ready()) {
     if (state_->closing) return MakeError(ErrorCode::kUnavailable, "scylla: store is closing");
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (SystemClock::MonoNow() >= deadline) {
       return MakeError(ErrorCode::kUnavailable, "scylla: cluster not ready after " +
                                                     std::to_string(timeout.count()) +
                                                     " ms: " + state_->LastError());

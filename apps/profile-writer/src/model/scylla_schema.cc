@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "ficus/clock.h"
 #include "ficus/cql/connection.h"
 #include "ficus/cql/types.h"
 
@@ -166,14 +167,14 @@ awaitable<Status> ApplyOver(const ApplySchemaOptions& o, const std::vector<std::
     }
     if (o.progress) o.progress(fmt::format("{} -> {}", FirstLine(stmt), outcome));
   }
-  auto deadline = std::chrono::steady_clock::now() + o.agreement_timeout;
+  const MonoTime deadline = SystemClock::MonoNow() + o.agreement_timeout;
   for (;;) {
     auto versions = co_await SchemaVersions(*conn, o.url.timeout);
     if (versions && versions->size() <= 1) {
       if (o.progress) o.progress("schema agreement reached");
       break;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (SystemClock::MonoNow() >= deadline) {
       std::string why = versions ? fmt::format("{} distinct schema versions", versions->size())
                                  : versions.error().message;
       conn->Close();

@@ -58,7 +58,7 @@ Status Follower::Run(const GtidPosition& start, StampJournal* journal, StampJour
   auto nap = [&](std::int64_t ms) {
     for (std::int64_t left = ms; left > 0; left -= 50) {
       if (stopping()) return false;
-      clock_.SleepUs(std::min<std::int64_t>(left, 50) * 1000);
+      clock_.Sleep(std::chrono::milliseconds(std::min<std::int64_t>(left, 50)));
     }
     return !stopping();
   };
@@ -291,13 +291,13 @@ Status Follower::Run(const GtidPosition& start, StampJournal* journal, StampJour
       break;
     }
     FollowState state{applied.ToString(), "follow",          options_.source,
-                      clock_.WallUs(),    stamps.generation, stamps.bytes};
+                      UnixMicros(clock_.Wall()),    stamps.generation, stamps.bytes};
     if (auto s = save_(state); !s) {
       result = s;
       break;
     }
     if (*replaced) journal->Forget(**replaced);
-    const std::int64_t now = clock_.WallUs();
+    const std::int64_t now = UnixMicros(clock_.Wall());
     for (const auto& c : changes) {
       const std::int64_t age = std::max<std::int64_t>(0, now - c.ts_us);
       std::size_t b = 0;

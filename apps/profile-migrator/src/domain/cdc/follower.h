@@ -40,7 +40,7 @@
 #include "model/binlog_source.h"
 #include "model/change_applier.h"
 #include "model/stamp_journal.h"
-#include "service/clock.h"
+#include "ficus/clock.h"
 
 namespace ficus::migrator::cdc {
 
