@@ -17,13 +17,13 @@
 #include "api/report.h"
 #include "domain/cdc/follow_state.h"
 #include "domain/cdc/follower.h"
+#include "ficus/clock.h"
 #include "ficus/http/server.h"
 #include "model/checkpoint_file.h"
 #include "model/http_modern_store.h"
 #include "model/mariadb_binlog_source.h"
 #include "model/stamp_journal.h"
 #include "model/writer_change_applier.h"
-#include "ficus/clock.h"
 
 namespace ficus::migrator {
 
@@ -67,7 +67,9 @@ struct MetricsContext {
 boost::asio::awaitable<http::Response> ServeMetrics(MetricsContext* ctx, http::Request& req) {
   if (req.Path() == "/metrics") {
     co_return http::Response::Text(
-        200, RenderFollowerMetrics(*ctx->metrics, UnixMicros(ctx->clock->Wall()), ctx->rows_per_s->load()),
+        200,
+        RenderFollowerMetrics(*ctx->metrics, UnixMicros(ctx->clock->Wall()),
+                              ctx->rows_per_s->load()),
         "text/plain; version=0.0.4; charset=utf-8");
   }
   if (req.Path() == "/healthz") co_return http::Response::Json(200, R"({"status":"ok"})");
@@ -92,8 +94,9 @@ int RunStatus(const StatusArgs& a) {
   auto server = ServerGtidPosition(ToMySql(a.db));
   std::optional<std::string> pos;
   if (server) pos = *server;
-  std::fputs(FormatStatus(state, a.checkpoint, pos, Describe(a.db), UnixMicros(clock.Wall())).c_str(),
-             stdout);
+  std::fputs(
+      FormatStatus(state, a.checkpoint, pos, Describe(a.db), UnixMicros(clock.Wall())).c_str(),
+      stdout);
   if (!server) {
     std::fprintf(stderr, "profile-migrator status: error: %s\n", server.error().message.c_str());
     return kExitFatal;
@@ -120,7 +123,8 @@ int RunFollow(const FollowArgs& a) {
   } else if (text.error().code == ErrorCode::kNotFound && a.has_start_gtid) {
     start = *cdc::GtidPosition::Parse(a.start_gtid);
     // Durable before the first event: a restart (even after kill -9) resumes here.
-    cdc::FollowState initial{start.ToString(), "follow", Describe(a.repl), UnixMicros(clock.Wall())};
+    cdc::FollowState initial{start.ToString(), "follow", Describe(a.repl),
+                             UnixMicros(clock.Wall())};
     if (auto s = SaveFileAtomic(a.checkpoint, cdc::SerializeFollowState(initial)); !s) {
       return fatal(s.error().message);
     }

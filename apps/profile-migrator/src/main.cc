@@ -18,11 +18,11 @@
 #include "domain/backfill.h"
 #include "domain/check.h"
 #include "domain/verify.h"
+#include "ficus/clock.h"
 #include "follow_main.h"
 #include "model/checkpoint_file.h"
 #include "model/http_modern_store.h"
 #include "model/mariadb_legacy_store.h"
-#include "ficus/clock.h"
 #include "service/progress.h"
 #include "service/rate_limiter.h"
 

@@ -12,10 +12,10 @@
 #include "config.h"
 #include "domain/profile_service.h"
 #include "domain/validation.h"
+#include "ficus/clock.h"
 #include "ficus/http/server.h"
 #include "model/scylla_store_url.h"
 #include "scylla_cli.h"
-#include "ficus/clock.h"
 #include "service/logging.h"
 #include "service/metrics.h"
 #include "store_factory.h"
@@ -25,6 +25,7 @@
 
 namespace api = ficus::writer::api;
 namespace http = ficus::http;
+using ficus::SystemClock;
 using ficus::writer::Config;
 using ficus::writer::GetLogger;
 using ficus::writer::IsScyllaStoreUrl;
@@ -35,7 +36,6 @@ using ficus::writer::ProfileService;
 using ficus::writer::ProfileStore;
 using ficus::writer::RunSchemaCommand;
 using ficus::writer::SetLogLevel;
-using ficus::SystemClock;
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "schema") {

@@ -14,9 +14,9 @@
 #include <string_view>
 
 #include "config.h"
+#include "ficus/clock.h"
 #include "ficus/result.h"
 #include "model/profile_store.h"
-#include "ficus/clock.h"
 #include "service/metrics.h"
 
 namespace ficus::writer {

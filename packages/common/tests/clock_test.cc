@@ -16,9 +16,13 @@ using std::chrono::seconds;
 static_assert(!std::convertible_to<WallTime, MonoTime>);
 static_assert(!std::convertible_to<MonoTime, WallTime>);
 template <class A, class B>
-concept Subtractable = requires(A a, B b) { a - b; };
+concept Subtractable = requires(A a, B b) {
+  a - b;
+};
 template <class A, class B>
-concept Comparable = requires(A a, B b) { a < b; };
+concept Comparable = requires(A a, B b) {
+  a < b;
+};
 static_assert(Subtractable<MonoTime, MonoTime> && Comparable<WallTime, WallTime>);
 static_assert(!Subtractable<WallTime, MonoTime> && !Subtractable<MonoTime, WallTime>);
 static_assert(!Comparable<WallTime, MonoTime>);

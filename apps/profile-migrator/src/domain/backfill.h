@@ -30,10 +30,10 @@
 #include <functional>
 #include <string>
 
+#include "ficus/clock.h"
 #include "ficus/result.h"
 #include "model/legacy_store.h"
 #include "model/modern_store.h"
-#include "ficus/clock.h"
 #include "service/progress.h"
 #include "service/rate_limiter.h"
 

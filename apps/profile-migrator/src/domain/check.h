@@ -15,9 +15,9 @@
 #include <map>
 #include <string>
 
+#include "ficus/clock.h"
 #include "ficus/result.h"
 #include "model/legacy_store.h"
-#include "ficus/clock.h"
 #include "service/progress.h"
 
 namespace ficus::migrator {

@@ -40,10 +40,10 @@
 #include <string>
 
 #include "domain/sampler.h"
+#include "ficus/clock.h"
 #include "ficus/result.h"
 #include "model/legacy_store.h"
 #include "model/modern_store.h"
-#include "ficus/clock.h"
 #include "service/progress.h"
 #include "service/rate_limiter.h"
 

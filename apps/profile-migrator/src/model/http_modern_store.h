@@ -14,8 +14,8 @@
 #include <memory>
 #include <string_view>
 
-#include "model/modern_store.h"
 #include "ficus/clock.h"
+#include "model/modern_store.h"
 #include "service/url.h"
 
 namespace ficus::migrator {

@@ -68,7 +68,8 @@ ProgressSnapshot Progress::Snapshot() {
   s.elapsed_us = (now - start_).count();
   window_.emplace_back(now, s.done);
   // Keep about ten seconds of samples for the rate.
-  while (window_.size() > 2 && now - window_[1].first >= std::chrono::seconds(10)) window_.pop_front();
+  while (window_.size() > 2 && now - window_[1].first >= std::chrono::seconds(10))
+    window_.pop_front();
   const auto& [t0, d0] = window_.front();
   if (now > t0) s.rate = double(s.done - d0) / Seconds(now - t0);
   return s;

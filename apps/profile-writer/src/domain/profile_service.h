@@ -21,9 +21,9 @@
 #include "domain/bulk_import.h"
 #include "domain/idempotency.h"
 #include "domain/profile.h"
+#include "ficus/clock.h"
 #include "ficus/result.h"
 #include "model/profile_store.h"
-#include "ficus/clock.h"
 #include "service/inflight_keys.h"
 
 namespace ficus::writer {

@@ -59,8 +59,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "model/profile_store.h"
 #include "ficus/clock.h"
+#include "model/profile_store.h"
 #include "service/metrics.h"
 
 namespace rocksdb {

@@ -128,7 +128,8 @@ TEST_F(WriterStoreTest, ExpiredIdempotencyRecordsDroppedByCompaction) {
   ApplyRequest r2 = Req(U(7), 200, {{"n", "2"}});
   r2.idempotency = IdempotencyWrite{"new", Fingerprint{}, UnixMicros(clock_.Wall())};
   ASSERT_TRUE(ApplySync(std::move(r2)));
-  clock_.Advance(Micros{kIdempotencyRetentionUs / 2 + 2 * 3600LL * 1000000});  // "old" well past 24 h
+  clock_.Advance(
+      Micros{kIdempotencyRetentionUs / 2 + 2 * 3600LL * 1000000});  // "old" well past 24 h
   ASSERT_TRUE(store_->Close());
   Open();  // flushed on close, so compaction sees SST files
   ASSERT_TRUE(store_->CompactIdempotency());

@@ -287,7 +287,8 @@ struct ScyllaProfileStore::State {
                                           std::shared_ptr<BatchGather> gather) {
     const Stopwatch watch;
     Status r = co_await ApplyPartition(std::move(group));
-    if (options.metrics.apply_seconds) options.metrics.apply_seconds->Observe(watch.ElapsedSeconds());
+    if (options.metrics.apply_seconds)
+      options.metrics.apply_seconds->Observe(watch.ElapsedSeconds());
     if (!r && options.metrics.errors) options.metrics.errors->Inc();
     if (options.metrics.in_flight) options.metrics.in_flight->Add(-1);
     bool last = false;
@@ -309,7 +310,8 @@ struct ScyllaProfileStore::State {
   awaitable<void> ApplyAndFinish(ApplyRequest request, ApplyCallback done) {
     const Stopwatch watch;
     auto r = co_await ApplyOnce(std::move(request));
-    if (options.metrics.apply_seconds) options.metrics.apply_seconds->Observe(watch.ElapsedSeconds());
+    if (options.metrics.apply_seconds)
+      options.metrics.apply_seconds->Observe(watch.ElapsedSeconds());
     if (!r && options.metrics.errors) options.metrics.errors->Inc();
     if (options.metrics.in_flight) options.metrics.in_flight->Add(-1);
     done(std::move(r));

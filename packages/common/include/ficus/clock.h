@@ -28,14 +28,20 @@ using WallTime = std::chrono::sys_time<Micros>;
 using MonoTime = std::chrono::time_point<std::chrono::steady_clock, Micros>;
 
 // Microseconds / milliseconds since the Unix epoch, for the wire and for disk.
-[[nodiscard]] constexpr std::int64_t UnixMicros(WallTime t) { return t.time_since_epoch().count(); }
+[[nodiscard]] constexpr std::int64_t UnixMicros(WallTime t) {
+  return t.time_since_epoch().count();
+}
 [[nodiscard]] constexpr std::int64_t UnixMillis(WallTime t) {
   return std::chrono::floor<std::chrono::milliseconds>(t).time_since_epoch().count();
 }
-[[nodiscard]] constexpr WallTime FromUnixMicros(std::int64_t us) { return WallTime{Micros{us}}; }
+[[nodiscard]] constexpr WallTime FromUnixMicros(std::int64_t us) {
+  return WallTime{Micros{us}};
+}
 
 // A duration as seconds, for rates and for the *_seconds metrics.
-[[nodiscard]] constexpr double Seconds(Micros d) { return static_cast<double>(d.count()) / 1e6; }
+[[nodiscard]] constexpr double Seconds(Micros d) {
+  return static_cast<double>(d.count()) / 1e6;
+}
 
 class Clock {
  public:

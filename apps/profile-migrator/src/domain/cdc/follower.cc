@@ -290,8 +290,8 @@ Status Follower::Run(const GtidPosition& start, StampJournal* journal, StampJour
       result = tl::unexpected(replaced.error());
       break;
     }
-    FollowState state{applied.ToString(), "follow",          options_.source,
-                      UnixMicros(clock_.Wall()),    stamps.generation, stamps.bytes};
+    FollowState state{applied.ToString(),        "follow",          options_.source,
+                      UnixMicros(clock_.Wall()), stamps.generation, stamps.bytes};
     if (auto s = save_(state); !s) {
       result = s;
       break;

@@ -37,10 +37,10 @@
 #include "domain/cdc/binlog_stream.h"
 #include "domain/cdc/follow_state.h"
 #include "domain/cdc/gtid.h"
+#include "ficus/clock.h"
 #include "model/binlog_source.h"
 #include "model/change_applier.h"
 #include "model/stamp_journal.h"
-#include "ficus/clock.h"
 
 namespace ficus::migrator::cdc {
 
