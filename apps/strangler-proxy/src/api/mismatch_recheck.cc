@@ -1,21 +1,14 @@
 #include "api/mismatch_recheck.h"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 
 #include "domain/recheck.h"
+#include "ficus/http/message.h"
 #include "service/blocking_exchange.h"
 
 namespace ficus::proxy {
 namespace {
-
-bool IEq(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // Fields of the original request that do not belong on a bodiless re-read
 // (framing, hop-by-hop, the proxy's own), or that the read sets itself.
@@ -25,11 +18,11 @@ bool Dropped(std::string_view name, const RecheckRead& read) {
       "keep-alive",     "te",           "trailer",           "upgrade",
       "expect",         "host",         "content-encoding"};
   for (auto d : kDrop) {
-    if (IEq(name, d)) return true;
+    if (http::IEquals(name, d)) return true;
   }
-  if (name.size() >= 8 && IEq(name.substr(0, 8), "x-ficus-")) return true;
+  if (name.size() >= 8 && http::IEquals(name.substr(0, 8), "x-ficus-")) return true;
   for (const auto& [key, value] : read.headers) {
-    if (IEq(name, key)) return true;
+    if (http::IEquals(name, key)) return true;
   }
   return name.find_first_of("\r\n") != std::string_view::npos;
 }

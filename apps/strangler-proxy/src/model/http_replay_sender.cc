@@ -2,21 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ficus/http/message.h"
 #include "service/blocking_exchange.h"
 
 namespace ficus::proxy {
 namespace {
-
-bool IEq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::shared_ptr<spdlog::logger> Log() {
   static auto l = [] {
@@ -52,8 +42,9 @@ ReplayOutcome HttpReplaySender::Send(const ReplayRecord& r) {
   head.reserve(256 + r.target.size());
   head.append(r.method).append(" ").append(r.target).append(" HTTP/1.1\r\n");
   for (const auto& [name, value] : r.headers) {
-    if (IEq(name, "content-length") || IEq(name, "transfer-encoding") || IEq(name, "connection") ||
-        IEq(name, "x-ficus-mirror") || IEq(name, "x-ficus-replay")) {
+    if (http::IEquals(name, "content-length") || http::IEquals(name, "transfer-encoding") ||
+        http::IEquals(name, "connection") || http::IEquals(name, "x-ficus-mirror") ||
+        http::IEquals(name, "x-ficus-replay")) {
       continue;
     }
     if (name.find_first_of("\r\n") != std::string::npos ||
