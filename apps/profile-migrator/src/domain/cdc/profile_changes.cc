@@ -70,7 +70,7 @@ std::int64_t ImpliedTimestamp(std::uint32_t event_time_s, std::int64_t old_us) {
 
 UpdateStamp UpdateTimestamp(std::uint32_t event_time_s, std::int64_t before_us,
                             std::int64_t after_us) {
-  if (after_us == before_us || after_us < before_us) {
+  if (after_us <= before_us) {
     return {KeyImpliedTimestamp(event_time_s, before_us), true};
   }
   return {after_us, false};
