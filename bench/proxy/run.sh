@@ -20,13 +20,22 @@
 # Access logs are off everywhere. Figures: requests/s, p50/p99 (wrk
 # --latency), non-2xx; for ficus-proxy in shadow also the mirror outcome
 # counters. FICUS_BENCH_PERF=1 adds a `perf record` of ficus-proxy during an
-# extra pass-through run and prints the top symbols. Appends a dated section
-# to bench/RESULTS.md unless --no-record.
+# extra pass-through run and prints the top symbols.
+# Open loop (latency at a given rate, no coordinated omission): after the
+# rounds, every case once more under `ficus-loadgen` (Poisson arrivals,
+# latency from each request's intended send time) at one rate for all,
+# FICUS_BENCH_OPEN_RATE (default: FICUS_BENCH_OPEN_PCT (60) % of the
+# slowest pass-through peak of the rounds), FICUS_BENCH_OPEN_S (10) s after a
+# 2 s warm-up: p50/p99/p99.9/max and errors per case. FICUS_BENCH_OPEN_S=0
+# skips it. Appends a dated section to bench/RESULTS.md unless --no-record.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PROXY_BIN=${FICUS_PROXY_BIN:-$BUILD_DIR/apps/strangler-proxy/ficus-proxy}
 UPSTREAM_BIN=${FICUS_TEST_UPSTREAM_BIN:-$BUILD_DIR/apps/strangler-proxy/ficus-test-upstream}
+LOADGEN_BIN=${FICUS_LOADGEN_BIN:-$BUILD_DIR/bench/loadgen/ficus-loadgen}
+OPEN_S=${FICUS_BENCH_OPEN_S:-10}
+OPEN_PCT=${FICUS_BENCH_OPEN_PCT:-60}
 DURATION=${FICUS_BENCH_DURATION_S:-5}
 ROUNDS=${FICUS_BENCH_ROUNDS:-3}
 CONNS=${FICUS_BENCH_CONNS:-64}
@@ -36,11 +45,12 @@ record=1
 [ "${1:-}" = "--no-record" ] && record=0
 
 "$ROOT/scripts/install-deps.sh" tools >/dev/null 2>&1 || true
-for b in wrk nginx haproxy taskset curl; do
+for b in wrk nginx haproxy taskset curl jq; do
   command -v "$b" >/dev/null || [ -x "/usr/sbin/$b" ] || { echo "bench/proxy: $b missing (apt-get install $b)" >&2; exit 1; }
 done
 [ -x "$PROXY_BIN" ] || { echo "bench/proxy: no binary at $PROXY_BIN (make build-all)" >&2; exit 1; }
 [ -x "$UPSTREAM_BIN" ] || { echo "bench/proxy: no binary at $UPSTREAM_BIN (make build-all)" >&2; exit 1; }
+[ "$OPEN_S" = 0 ] || [ -x "$LOADGEN_BIN" ] || { echo "bench/proxy: no binary at $LOADGEN_BIN (make build-all, or FICUS_BENCH_OPEN_S=0)" >&2; exit 1; }
 source "$ROOT/scripts/lib.sh"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -253,6 +263,34 @@ for key in "${!S[@]}"; do
 done
 mirror_totals=$(mirror_counts)
 
+# --- open loop: every case at one offered rate
+open_table=""
+open_rate=""
+if [ "$OPEN_S" != 0 ]; then
+  open_rate=${FICUS_BENCH_OPEN_RATE:-$(for k in ficus nginx haproxy; do echo "${R[$k]}" | awk '{print $1}'; done |
+    sort -g | head -1 | awk -v p="$OPEN_PCT" '{printf "%d", $1 * p / 100}')}
+  open_run() {  # open_run LABEL PORT: one table row
+    local json
+    say "$1: taskset -c $CLIENT_CPU ficus-loadgen --rate $open_rate --arrival poisson -c $CONNS --warmup-s 2 --duration-s $OPEN_S"
+    json=$(taskset -c "$CLIENT_CPU" "$LOADGEN_BIN" --url "http://127.0.0.1:$2$path" --rate "$open_rate" \
+      --arrival poisson -c "$CONNS" --warmup-s 2 --duration-s "$OPEN_S" --label "$1" 2>/dev/null) || json='{}'
+    jq -r --arg l "$1" '"| \($l) | \(.achieved_rate // 0 | floor) | \(.latency_ms.p50) | \(.latency_ms.p99) | \(.latency_ms.p99_9) | \(.latency_ms.max) | \(.send_lag_ms.p99) | \(.errors.total) |"' <<<"$json"
+  }
+  open_table="| case (offered $open_rate req/s, Poisson) | achieved/s | p50 ms | p99 ms | p99.9 ms | max ms | send lag p99 ms | errors |
+|---|---:|---:|---:|---:|---:|---:|---:|"
+  reload_ficus legacy "$fast_port"
+  open_table+=$'\n'$(open_run "ficus-proxy pass-through" "$ficus_port")
+  open_table+=$'\n'$(open_run "nginx proxy_pass" "$nginx_port")
+  open_table+=$'\n'$(open_run "HAProxy" "$haproxy_port")
+  for m in fast slow dead; do
+    case $m in fast) mp=$fast_port np=$nm_fast ;; slow) mp=$slow_port np=$nm_slow ;; dead) mp=$dead_port np=$nm_dead ;; esac
+    reload_ficus shadow "$mp"
+    open_table+=$'\n'$(open_run "ficus-proxy shadow, $m mirror" "$ficus_port")
+    open_table+=$'\n'$(open_run "nginx mirror, $m" "$np")
+  done
+  echo "$open_table"
+fi
+
 perf_top=""
 if [ "${FICUS_BENCH_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
   reload_ficus legacy "$fast_port"
@@ -317,6 +355,9 @@ $mirrors
 $rounds
 EOF
 )
+  if [ -n "$open_table" ]; then
+    section+=$'\n\n'"Open loop at one rate for every case (\`taskset -c $CLIENT_CPU ficus-loadgen --url http://127.0.0.1:PORT$path --rate $open_rate --arrival poisson -c $CONNS --warmup-s 2 --duration-s $OPEN_S\`; $OPEN_PCT% of the slowest pass-through peak above unless FICUS_BENCH_OPEN_RATE; latency from each request's intended send time; send lag = wait for a free connection or the client's CPU):"$'\n\n'"$open_table"
+  fi
   if [ -n "$perf_top" ]; then
     section+=$'\n\nperf (ficus-proxy, pass-through, self time):\n```\n'"$perf_top"$'\n```'
   fi
