@@ -34,6 +34,12 @@
 # in a fresh directory under /tmp for every phase. Appends a dated section to
 # bench/RESULTS.md unless --no-record. FICUS_BENCH_PERF=1 adds a perf profile
 # (self time, top symbols) of the proxy in each phase of round 1.
+# Open loop (latency at a given rate, no coordinated omission): after the
+# rounds, shadow, canary100 and legacy once more under `ficus-loadgen`
+# (Poisson, latency from each request's intended send time) at one rate,
+# FICUS_BENCH_OPEN_RATE (default FICUS_BENCH_OPEN_PCT (60) % of the slowest
+# of the three in round 1), FICUS_BENCH_OPEN_S (10) s after a 2 s warm-up;
+# FICUS_BENCH_OPEN_S=0 skips it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
@@ -43,14 +49,18 @@ DURATION=${FICUS_BENCH_DURATION_S:-10}
 CONNS=${FICUS_BENCH_CONNS:-16}
 SERVER_CPU=${FICUS_BENCH_SERVER_CPU:-1}
 CLIENT_CPU=${FICUS_BENCH_CLIENT_CPU:-0}
+LOADGEN_BIN=${FICUS_LOADGEN_BIN:-$BUILD_DIR/bench/loadgen/ficus-loadgen}
+OPEN_S=${FICUS_BENCH_OPEN_S:-10}
+OPEN_PCT=${FICUS_BENCH_OPEN_PCT:-60}
 record=1
 [ "${1:-}" = "--no-record" ] && record=0
-for b in wrk taskset curl; do
+for b in wrk taskset curl jq; do
   command -v "$b" >/dev/null || { echo "bench/controlplane: $b missing" >&2; exit 1; }
 done
 for b in "$PROXY_BIN" "$WRITER_BIN"; do
   [ -x "$b" ] || { echo "bench/controlplane: no binary at $b (make build-all)" >&2; exit 1; }
 done
+[ "$OPEN_S" = 0 ] || [ -x "$LOADGEN_BIN" ] || { echo "bench/controlplane: no binary at $LOADGEN_BIN (make build-all, or FICUS_BENCH_OPEN_S=0)" >&2; exit 1; }
 source "$ROOT/scripts/lib.sh"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -206,6 +216,36 @@ for round in 1 2; do
 done
 echo "$table"
 
+# --- open loop: shadow, canary100, legacy at one offered rate (legacy last:
+# it writes to one store only)
+open_table=""
+open_rate=""
+if [ "$OPEN_S" != 0 ]; then
+  open_rate=${FICUS_BENCH_OPEN_RATE:-$(for k in shadow canary100 legacy; do echo "${R[$k.1]}" | awk '{print $1}'; done |
+    sort -g | head -1 | awk -v p="$OPEN_PCT" '{printf "%d", $1 * p / 100}')}
+  open_phase() {  # open_phase NAME MODE PERCENT: one table row
+    local json t0 t1 us
+    start_proxy "open-$1" "$2" "$3" true
+    say "open loop $1: taskset -c $CLIENT_CPU ficus-loadgen --rate $open_rate --arrival poisson -c $CONNS --warmup-s 2 --duration-s $OPEN_S"
+    t0=$(proc_cpu_ticks "$proxy_pid")
+    json=$(taskset -c "$CLIENT_CPU" "$LOADGEN_BIN" --url "http://127.0.0.1:$proxy_port/api/v1/profile/update" \
+      --rate "$open_rate" --arrival poisson -c "$CONNS" --warmup-s 2 --duration-s "$OPEN_S" \
+      --method POST -H 'Content-Type: application/json' \
+      --body '{"user_id":"{user}","attributes":{{attrs:3}}}' --label "cp-$1" 2>/dev/null) || json='{}'
+    t1=$(proc_cpu_ticks "$proxy_pid")
+    stop_proxy
+    us=$(jq -r --arg a "$t0" --arg b "$t1" --arg hz "$(getconf CLK_TCK)" --arg d "$OPEN_S" \
+      'if (.achieved_rate // 0) > 0 then (($b|tonumber) - ($a|tonumber)) / ($hz|tonumber) * 1e6 / (.achieved_rate * (($d|tonumber) + 2)) | . * 10 | floor / 10 else "-" end' <<<"$json")
+    jq -r --arg l "$1" --arg us "$us" '"| \($l) | \(.achieved_rate // 0 | floor) | \(.latency_ms.p50) | \(.latency_ms.p99) | \(.latency_ms.p99_9) | \(.latency_ms.max) | \(.send_lag_ms.p99) | \(.errors.total) | \($us) |"' <<<"$json"
+  }
+  open_table="| phase (offered $open_rate updates/s, Poisson) | achieved/s | p50 ms | p99 ms | p99.9 ms | max ms | send lag p99 ms | errors | proxy CPU µs/req (warm-up included, at the achieved rate) |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  open_table+=$'\n'$(open_phase shadow shadow 0)
+  open_table+=$'\n'$(open_phase canary100 canary 100)
+  open_table+=$'\n'$(open_phase legacy legacy 0)
+  echo "$open_table"
+fi
+
 if [ "$record" = 1 ]; then
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   cat >>"$ROOT/bench/RESULTS.md" <<EOF
@@ -231,6 +271,12 @@ proxy CPU µs/req =
 the proxy's utime+stime over the measured run divided by its requests; the
 busy columns say which core was saturated.
 EOF
+  if [ -n "$open_table" ]; then
+    { echo
+      echo "Open loop at one rate (\`taskset -c $CLIENT_CPU ficus-loadgen --url http://127.0.0.1:PORT/api/v1/profile/update --rate $open_rate --arrival poisson -c $CONNS --warmup-s 2 --duration-s $OPEN_S --method POST --body '{\"user_id\":\"{user}\",\"attributes\":{{attrs:3}}}'\`; $OPEN_PCT% of the slowest of shadow/canary100/legacy in round 1 unless FICUS_BENCH_OPEN_RATE; latency from each request's intended send time):"
+      echo
+      echo "$open_table"; } >>"$ROOT/bench/RESULTS.md"
+  fi
   [ -f "$state/perf.txt" ] && { echo; cat "$state/perf.txt"; } >>"$ROOT/bench/RESULTS.md"
   say "appended to bench/RESULTS.md"
 fi
