@@ -47,6 +47,7 @@
 #include "domain/control_state.h"
 #include "domain/fleet_report.h"
 #include "domain/follower_status.h"
+#include "ficus/clock.h"
 #include "ficus/http/server.h"
 #include "ficus/http/tls.h"
 #include "ficus/http/tls_front.h"
@@ -61,7 +62,6 @@
 #include "model/yaml_route_store.h"
 #include "service/access_log.h"
 #include "service/audit_log.h"
-#include "service/clock.h"
 #include "service/metrics.h"
 #include "service/metrics_scraper.h"
 
@@ -97,9 +97,7 @@ std::string HostName() {
 }
 
 int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return UnixMillis(SystemClock::WallNow());
 }
 
 // The etcd control store as the fleet LiveConfig follows.
@@ -166,7 +164,7 @@ int main(int argc, char** argv) {
   // The config as the file says, with the control store's route state laid
   // over it (etcd); the proxy runs it with fallback overrides.
   asio::io_context control(1);  // control loop (main thread)
-  ControlPlane control_plane;
+  ControlPlane control_plane(clock);
   LiveConfig live_config(config_file, *cfg, control_plane, metrics, control.get_executor());
   auto configured = [&live_config] { return live_config.Configured(); };
   std::unique_ptr<EtcdControlStore> etcd_store;

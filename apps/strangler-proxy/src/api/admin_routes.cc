@@ -14,6 +14,7 @@
 #include "dashboard/embedded_assets.h"
 #include "domain/mode_guard.h"
 #include "domain/route_group.h"
+#include "ficus/clock.h"
 #include "service/json_text.h"
 
 namespace ficus::proxy {
@@ -217,7 +218,7 @@ asio::awaitable<std::optional<std::string>> AdminRoutes::Guard(
     const Config& cfg, const std::vector<std::string>& group,
     const std::vector<std::pair<RouteShape, RouteShape>>& moves, uint32_t wait_ms) const {
   auto ex = co_await asio::this_coro::executor;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  const MonoTime deadline = SystemClock::MonoNow() + std::chrono::milliseconds(wait_ms);
   for (;;) {
     // This replica's queue, plus what every other replica of the fleet
     // reported (control.store etcd): the guard sees the fleet's backlog.
@@ -231,7 +232,7 @@ asio::awaitable<std::optional<std::string>> AdminRoutes::Guard(
     for (const auto& [from, to] : moves) {
       if (!reason) reason = CheckRouteChange(from, to, b);
     }
-    if (!reason || std::chrono::steady_clock::now() >= deadline) co_return reason;
+    if (!reason || SystemClock::MonoNow() >= deadline) co_return reason;
     asio::steady_timer t(ex, std::chrono::milliseconds(100));
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   }

@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "domain/route_group.h"
+#include "ficus/clock.h"
 #include "service/json_text.h"
 
 namespace ficus::proxy {
@@ -46,9 +47,7 @@ AutopilotDriver::~AutopilotDriver() {
 
 int64_t AutopilotDriver::Now() const {
   if (d_.now_ms) return d_.now_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return UnixMillis(SystemClock::WallNow());
 }
 
 Status AutopilotDriver::Start() {

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 
+#include "ficus/clock.h"
+
 namespace ficus::proxy {
 namespace {
 
@@ -36,10 +38,8 @@ JournalWrite ToWrite(const MirrorExchange& ex) {
   return w;
 }
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+int64_t MonoNowUs() {
+  return MonoMicros(SystemClock::MonoNow());
 }
 
 // A write sent to the replay log counts as racing this long (replay is
@@ -72,7 +72,7 @@ ControlPlaneSink::ControlPlaneSink(ControlPlane& cp, WriteJournal* journal,
           "their copy for legacy.")) {}
 
 void ControlPlaneSink::Append(const MirrorExchange& ex, const char* why) {
-  writes_.Pending(ex.cohort_key, NowUs() + kReplayRaceUs);
+  writes_.Pending(ex.cohort_key, MonoNowUs() + kReplayRaceUs);
   if (!journal_) {
     unprotected_.Inc();
     return;
@@ -113,7 +113,7 @@ void ControlPlaneSink::OnDispatched(const MirrorExchange& ex) {
 }
 
 void ControlPlaneSink::OnReplayed(std::string_view user) {
-  writes_.Pending(user, NowUs());
+  writes_.Pending(user, MonoNowUs());
 }
 
 bool ControlPlaneSink::ReplayPending(const MirrorExchange& ex) const {
@@ -134,13 +134,13 @@ bool ControlPlaneSink::PendingTowards(std::string_view user, const std::string& 
 bool ControlPlaneSink::UserBusy(std::string_view user, const std::string& legacy,
                                 const std::string& modern) const {
   if (user.empty()) return false;
-  if (writes_.MayRace(user, NowUs(), 1000)) return true;
+  if (writes_.MayRace(user, MonoNowUs(), 1000)) return true;
   return journal_ && (journal_->PendingFor(std::string(user), legacy) > 0 ||
                       journal_->PendingFor(std::string(user), modern) > 0);
 }
 
 void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult& result) {
-  const int64_t now = NowUs();
+  const int64_t now = MonoNowUs();
   // Any write of the user that completed after this copy was sent may have
   // reached the target after it.
   const int64_t window = (ex.dispatched_us ? now - ex.dispatched_us : result.latency_us) + 1000;

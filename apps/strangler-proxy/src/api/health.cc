@@ -24,7 +24,7 @@ asio::awaitable<void> HealthChecker::Loop() {
   asio::steady_timer timer(executor_);
   while (!stopped_) {
     auto rt = proxy_.runtime();
-    const auto now = std::chrono::steady_clock::now();
+    const MonoTime now = SystemClock::MonoNow();
     for (const auto& [name, b] : rt->backends) {
       if (b.config->health_path.empty()) continue;
       auto& t = tracks_[name];

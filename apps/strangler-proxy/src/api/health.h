@@ -16,6 +16,7 @@
 #include <string>
 
 #include "api/proxy.h"
+#include "ficus/clock.h"
 #include "service/upstream.h"
 
 namespace ficus::proxy {
@@ -28,7 +29,7 @@ class HealthChecker {
 
  private:
   struct Track {
-    std::chrono::steady_clock::time_point next{};
+    MonoTime next{};
     int failures = 0;
     bool running = false;
   };

@@ -5,14 +5,14 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "ficus/clock.h"
+
 namespace ficus::proxy {
 
 namespace {
 
 int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return UnixMillis(SystemClock::WallNow());
 }
 
 }  // namespace

@@ -55,11 +55,6 @@ class FakeFleet final : public FleetControl {
   [[nodiscard]] int64_t down_since_ms() const override { return 0; }
 };
 
-class FixedClock final : public Clock {
- public:
-  [[nodiscard]] int64_t NowUs() const override { return 0; }
-};
-
 class LiveConfigTest : public ::testing::Test {
  protected:
   LiveConfigTest() : proxy_(metrics_, ProxyHooks{}, clock_, access_log_) {}
@@ -79,7 +74,7 @@ class LiveConfigTest : public ::testing::Test {
 
   boost::asio::io_context ioc_;
   MetricsRegistry metrics_;
-  FixedClock clock_;
+  ManualClock clock_;
   AccessLog access_log_;
   Proxy proxy_;
   ControlPlane control_;

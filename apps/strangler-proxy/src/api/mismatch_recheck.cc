@@ -83,9 +83,8 @@ MismatchRechecker::~MismatchRechecker() {
 }
 
 int64_t MismatchRechecker::NowMs() const {
-  if (deps_.now_ms) return deps_.now_ms();
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
+             deps_.clock->Mono().time_since_epoch())
       .count();
 }
 

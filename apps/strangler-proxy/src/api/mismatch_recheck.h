@@ -40,6 +40,7 @@
 #include "domain/config.h"
 #include "domain/control_plane.h"
 #include "domain/mismatch_ring.h"
+#include "ficus/clock.h"
 #include "service/metrics.h"
 #include "service/upstream.h"
 
@@ -54,7 +55,7 @@ class MismatchRechecker {
     // towards either backend: its answers cannot be compared yet.
     std::function<bool(std::string_view user, const std::string& legacy, const std::string& modern)>
         busy;
-    std::function<int64_t()> now_ms;  // monotonic ms; nullptr = steady clock
+    const Clock* clock = &SystemClock::Instance();  // its monotonic time paces re-checks
   };
   struct Job {
     MismatchRecord record;

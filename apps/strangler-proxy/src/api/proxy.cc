@@ -18,13 +18,14 @@
 #include "domain/mirror_admission.h"
 #include "domain/route_plan.h"
 #include "domain/routing.h"
+#include "ficus/clock.h"
 #include "ficus/http/response_body.h"
+#include "service/request_id.h"
 
 namespace ficus::proxy {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -51,8 +52,8 @@ UpstreamPool& LoopPool(const asio::any_io_executor& ex, Counter* tunnels, Gauge*
   return pool;
 }
 
-int64_t ElapsedUs(SteadyClock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - since).count();
+int64_t ElapsedUs(MonoTime since) {
+  return (SystemClock::MonoNow() - since).count();
 }
 
 Result<asio::ip::address> ResolveHost(const std::string& host) {
@@ -117,10 +118,8 @@ std::string AddressText(const asio::ip::address& a) {
   return {buf, static_cast<std::size_t>(p - buf)};
 }
 
-int64_t SteadyNowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             SteadyClock::now().time_since_epoch())
-      .count();
+int64_t MonoNowUs() {
+  return MonoMicros(SystemClock::MonoNow());
 }
 
 // Bodies from this size on (and every chunked body) are streamed to the
@@ -512,7 +511,7 @@ struct Proxy::Call {
   const std::shared_ptr<const Runtime> rt;
   const Config& cfg;
   const asio::any_io_executor ex;
-  const SteadyClock::time_point t0 = SteadyClock::now();
+  const MonoTime t0 = SystemClock::MonoNow();
   const Route* route = nullptr;  // nullptr: the default backend, untouched
   const RouteRuntime* rr = nullptr;
   bool want_bodies = false;
@@ -616,7 +615,7 @@ std::optional<http::Response> Proxy::Refuse(Call& c) {
 // the request id, and the primary's request head.
 void Proxy::PrepareUpstream(Call& c) const {
   auto& req = c.req;
-  c.ts = c.route && IsWrite(req.method) ? clock_.NowUs() : 0;
+  c.ts = c.route && IsWrite(req.method) ? UnixMicros(clock_.Wall()) : 0;
   char generated[kRequestIdLength];
   std::string_view generated_id;
   if (auto cur = req.headers.Get(kRequestIdHeader);
@@ -675,7 +674,7 @@ void Proxy::DispatchMirror(Call& c) {
   auto& inflight = c.rr->state->mirror_inflight;
   const auto& target = *c.mirror_backend->state;
   if (auto why = AdmitMirror({target.up.load(std::memory_order_relaxed),
-                              target.mirror_breaker.Open(SteadyNowUs()),
+                              target.mirror_breaker.Open(MonoNowUs()),
                               inflight.load(std::memory_order_relaxed), policy.max_inflight})) {
     c.rr->mirror_outcome[static_cast<int>(*why)]->Inc();
     MirrorExchange x;
@@ -703,7 +702,7 @@ void Proxy::DispatchMirror(Call& c) {
   job->body = c.shared_body;
   job->want_bodies = c.want_bodies;
   FillExchange(c, job->exchange);
-  job->exchange.dispatched_us = SteadyNowUs();
+  job->exchange.dispatched_us = MonoNowUs();
   mirrors_.OnDispatched(job->exchange);
   asio::co_spawn(c.ex, RunMirror(job), asio::detached);
   c.job = std::move(job);
@@ -839,7 +838,7 @@ void Proxy::LogAccess(const http::Request& req, const AccessEntry& e) {
   std::string line;
   line.reserve(320);
   line += "{\"ts_us\":";
-  line += std::to_string(clock_.NowUs());
+  line += std::to_string(UnixMicros(clock_.Wall()));
   line += ",\"id\":";
   AppendJsonString(line, e.request_id);
   line += ",\"client\":";
@@ -874,12 +873,12 @@ void Proxy::LogAccess(const http::Request& req, const AccessEntry& e) {
 
 asio::awaitable<void> Proxy::RunMirror(std::shared_ptr<MirrorJob> job) {
   auto ex = co_await asio::this_coro::executor;
-  const auto t0 = SteadyClock::now();
+  const MonoTime t0 = SystemClock::MonoNow();
   auto r = co_await UpstreamsOf(ex).Exchange(job->target, job->head, *job->body, false,
                                              job->max_response_bytes, job->timeout_ms, nullptr,
                                              false, false);
   const auto outcome = OutcomeOf(r);
-  job->backend->state->mirror_breaker.Note(outcome, SteadyNowUs());
+  job->backend->state->mirror_breaker.Note(outcome, MonoNowUs());
   job->result.outcome = outcome;
   job->result.latency_us = ElapsedUs(t0);
   if (r.ok()) {
@@ -896,7 +895,7 @@ asio::awaitable<void> Proxy::RunMirror(std::shared_ptr<MirrorJob> job) {
     std::string line;
     line.reserve(256);
     line += "{\"ts_us\":";
-    line += std::to_string(clock_.NowUs());
+    line += std::to_string(UnixMicros(clock_.Wall()));
     line += ",\"kind\":\"mirror\",\"id\":";
     AppendJsonString(line, job->exchange.request_id);
     line += ",\"route\":";

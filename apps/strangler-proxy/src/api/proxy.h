@@ -52,10 +52,10 @@
 #include "domain/pending_writes.h"
 #include "domain/primary_observer.h"
 #include "domain/routing.h"
+#include "ficus/clock.h"
 #include "ficus/http/message.h"
 #include "ficus/result.h"
 #include "service/access_log.h"
-#include "service/clock.h"
 #include "service/metrics.h"
 #include "service/upstream.h"
 

@@ -135,11 +135,6 @@ struct Hooks final : MirrorSink, DurableWrites, PrimaryObserver, PendingWrites {
   }
 };
 
-class FixedClock final : public Clock {
- public:
-  [[nodiscard]] int64_t NowUs() const override { return 1'700'000'000'000'000; }
-};
-
 class ProxyTest : public ::testing::Test {
  protected:
   ProxyTest()
@@ -174,7 +169,7 @@ class ProxyTest : public ::testing::Test {
 
   asio::io_context ioc_;
   MetricsRegistry metrics_;
-  FixedClock clock_;
+  ManualClock clock_;
   AccessLog access_log_;
   ScriptedUpstreams upstreams_;
   Hooks hooks_;

@@ -1,6 +1,5 @@
 #include "domain/control_plane.h"
 
-#include <chrono>
 #include <mutex>
 
 #include "domain/route_group.h"
@@ -17,16 +16,10 @@ FallbackParams ParamsOf(const Route& r) {
   return p;
 }
 
-int64_t SystemMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
-ControlPlane::ControlPlane(ClockMs clock, size_t mismatch_capacity)
-    : clock_(clock ? std::move(clock) : ClockMs(SystemMs)), ring_(mismatch_capacity) {}
+ControlPlane::ControlPlane(const Clock& clock, size_t mismatch_capacity)
+    : clock_(clock), ring_(mismatch_capacity) {}
 
 Status ControlPlane::Configure(const Config& cfg) {
   std::vector<std::shared_ptr<const JsonDiffer>> differs;
@@ -93,7 +86,7 @@ std::optional<MismatchRecord> ControlPlane::Diff(const CompareInput& in) {
     return std::nullopt;
   }
   MismatchRecord rec;
-  rec.time_ms = clock_();
+  rec.time_ms = UnixMillis(clock_.Wall());
   rec.route = std::string(in.route);
   rec.request_id = std::string(in.request_id);
   rec.user_key = std::string(in.user_key);

@@ -47,6 +47,7 @@
 #include "domain/json_diff.h"
 #include "domain/mismatch_ring.h"
 #include "domain/traffic_window.h"
+#include "ficus/clock.h"
 #include "ficus/result.h"
 
 namespace ficus::proxy {
@@ -89,9 +90,9 @@ struct CompareInput {
 
 class ControlPlane {
  public:
-  using ClockMs = std::function<int64_t()>;
-  // `clock`: Unix ms (nullptr = system clock).
-  explicit ControlPlane(ClockMs clock = nullptr, size_t mismatch_capacity = 100);
+  // `clock` must outlive the control plane.
+  explicit ControlPlane(const Clock& clock = SystemClock::Instance(),
+                        size_t mismatch_capacity = 100);
 
   Status Configure(const Config& cfg);
 
@@ -121,11 +122,11 @@ class ControlPlane {
       const std::shared_ptr<const Config>& cfg) const;
 
   [[nodiscard]] const MismatchRing& mismatches() const { return ring_; }
-  [[nodiscard]] int64_t NowMs() const { return clock_(); }
+  [[nodiscard]] int64_t NowMs() const { return UnixMillis(clock_.Wall()); }
 
  private:
   struct RouteCtl {
-    RouteCtl(const ClockMs& clock, FallbackParams p)
+    RouteCtl(const Clock& clock, FallbackParams p)
         : detector(p, clock), legacy(clock), modern(clock) {}
     std::atomic<std::shared_ptr<const JsonDiffer>> differ;
     std::atomic<bool> watch_modern{false};
@@ -142,7 +143,7 @@ class ControlPlane {
   RouteCtl* Find(std::string_view route) const;  // caller holds mu_ (shared)
   bool GroupTrippedLocked(std::string_view route) const;
 
-  ClockMs clock_;
+  const Clock& clock_;
   MismatchRing ring_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<RouteCtl>, std::less<>> routes_;

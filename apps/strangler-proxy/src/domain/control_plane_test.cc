@@ -28,8 +28,8 @@ routes:
 )";
 
 TEST(ControlPlane, ComparesWithTheRoutesIgnorePathsAndKeepsMismatches) {
-  int64_t now = 1'700'000'000'000;
-  ControlPlane cp([&] { return now; });
+  ManualClock clock;
+  ControlPlane cp(clock);
   ASSERT_TRUE(cp.Configure(*Parse(kYaml)));
   const std::string a = R"({"ret":200,"data":{"updated_at":"x","attributes":{"plan":"pro"}}})";
   const std::string b = R"({"data":{"attributes":{"plan":"pro"},"updated_at":"y"},"ret":200.0})";
@@ -58,8 +58,8 @@ TEST(ControlPlane, BadIgnorePatternNamesItsKeyPath) {
 }
 
 TEST(ControlPlane, TripTurnsTheRouteToShadowUntilReset) {
-  int64_t now = 1'700'000'000'000;
-  ControlPlane cp([&] { return now; });
+  ManualClock clock;
+  ControlPlane cp(clock);
   auto cfg = Parse(kYaml);
   ASSERT_TRUE(cp.Configure(*cfg));
   EXPECT_EQ(cp.Effective(cfg), cfg);  // nothing tripped: the same config
@@ -93,8 +93,8 @@ TEST(ControlPlane, ATripMovesTheWholeRouteGroup) {
     match: {method: GET, path: /o}
     mode: full
 )";
-  int64_t now = 1'700'000'000'000;
-  ControlPlane cp([&] { return now; });
+  ManualClock clock;
+  ControlPlane cp(clock);
   auto cfg = Parse(y);
   ASSERT_TRUE(cp.Configure(*cfg));
   for (int i = 0; i < 4; ++i) (void)cp.RecordModern("upd", true);
@@ -119,12 +119,12 @@ TEST(ControlPlane, ModernErrorsDoNotCountWhileModernServesNobody) {
 }
 
 TEST(ControlPlane, LiveTrafficPerBackend) {
-  int64_t now = 1'700'000'000'000;
-  ControlPlane cp([&] { return now; });
+  ManualClock clock;
+  ControlPlane cp(clock);
   ASSERT_TRUE(cp.Configure(*Parse(kYaml)));
   for (int i = 0; i < 90; ++i) cp.RecordPrimary("upd", false, 4000, false);
   for (int i = 0; i < 10; ++i) cp.RecordPrimary("upd", true, 1000, i == 0);
-  now += 1000;
+  clock.Advance(std::chrono::seconds(1));
   auto live = cp.Live("upd");
   ASSERT_TRUE(live);
   EXPECT_EQ(live->legacy.requests, 90u);

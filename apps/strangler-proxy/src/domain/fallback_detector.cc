@@ -1,20 +1,12 @@
 #include "domain/fallback_detector.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 
 namespace ficus::proxy {
 
-FallbackDetector::FallbackDetector(FallbackParams params, ClockMs clock)
-    : params_(params), clock_(std::move(clock)) {
-  if (!clock_) {
-    clock_ = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
-  }
+FallbackDetector::FallbackDetector(FallbackParams params, const Clock& clock)
+    : params_(params), clock_(clock) {
   std::lock_guard<std::mutex> lock(mu_);
   ResizeLocked();
 }
@@ -27,7 +19,7 @@ void FallbackDetector::ResizeLocked() {
 }
 
 int64_t FallbackDetector::NowLocked() {
-  int64_t now = clock_();
+  int64_t now = UnixMillis(clock_.Wall());
   if (now < last_now_) now = last_now_;  // clock stepped back: hold time still
   last_now_ = now;
   return now;
@@ -80,7 +72,7 @@ bool FallbackDetector::Tripped() const {
 FallbackState FallbackDetector::State() const {
   std::lock_guard<std::mutex> lock(mu_);
   FallbackState s = state_;
-  SumLocked(std::max(last_now_, clock_()), s.window_total, s.window_errors);
+  SumLocked(std::max(last_now_, UnixMillis(clock_.Wall())), s.window_total, s.window_errors);
   return s;
 }
 

@@ -20,10 +20,11 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "ficus/clock.h"
 
 namespace ficus::proxy {
 
@@ -44,10 +45,8 @@ struct FallbackState {
 
 class FallbackDetector {
  public:
-  using ClockMs = std::function<int64_t()>;
-
-  // `clock` defaults to the system clock in Unix milliseconds.
-  explicit FallbackDetector(FallbackParams params, ClockMs clock = nullptr);
+  // Windows follow `clock`'s wall time; it must outlive the detector.
+  explicit FallbackDetector(FallbackParams params, const Clock& clock = SystemClock::Instance());
 
   // Records one modern outcome. Returns true exactly once: on the call that
   // trips the detector (the caller logs and switches the route).
@@ -79,7 +78,7 @@ class FallbackDetector {
 
   mutable std::mutex mu_;
   FallbackParams params_;
-  ClockMs clock_;
+  const Clock& clock_;
   int64_t bucket_ms_ = 100;
   int64_t last_now_ = 0;
   std::vector<Bucket> buckets_;

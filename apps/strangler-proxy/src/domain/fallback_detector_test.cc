@@ -9,23 +9,20 @@
 namespace ficus::proxy {
 namespace {
 
-struct FakeClock {
-  int64_t now = 1'700'000'000'000;
-  FallbackDetector::ClockMs Fn() {
-    return [this] { return now; };
-  }
-};
+int64_t NowMs(const ManualClock& clock) {
+  return UnixMillis(clock.Wall());
+}
 
 FallbackParams Params(double rate = 0.1, uint32_t window_s = 10, uint32_t min_requests = 20) {
   return FallbackParams{true, rate, window_s, min_requests};
 }
 
 TEST(FallbackDetector, TripsOnTheRequestThatCrossesTheThreshold) {
-  FakeClock clock;
-  FallbackDetector d(Params(), clock.Fn());
+  ManualClock clock;
+  FallbackDetector d(Params(), clock);
   for (int i = 0; i < 90; ++i) {
     EXPECT_FALSE(d.Record(false));
-    clock.now += 10;
+    clock.Advance(std::chrono::milliseconds(10));
   }
   // 90 ok; errors: 10/100 = 0.10 is not above 0.10, the 11th error is.
   for (int i = 0; i < 10; ++i) EXPECT_FALSE(d.Record(true));
@@ -33,30 +30,30 @@ TEST(FallbackDetector, TripsOnTheRequestThatCrossesTheThreshold) {
   EXPECT_TRUE(d.Record(true));
   EXPECT_TRUE(d.Tripped());
   auto s = d.State();
-  EXPECT_EQ(s.since_ms, clock.now);
+  EXPECT_EQ(s.since_ms, NowMs(clock));
   EXPECT_NE(s.reason.find("11/101"), std::string::npos) << s.reason;
   EXPECT_FALSE(d.Record(true));  // reports the trip only once
 }
 
 TEST(FallbackDetector, NeedsMinimumRequests) {
-  FakeClock clock;
-  FallbackDetector d(Params(0.05, 10, 20), clock.Fn());
+  ManualClock clock;
+  FallbackDetector d(Params(0.05, 10, 20), clock);
   for (int i = 0; i < 19; ++i) EXPECT_FALSE(d.Record(true));
   EXPECT_FALSE(d.Tripped());
   EXPECT_TRUE(d.Record(true));  // 20th request, 100% errors
 }
 
 TEST(FallbackDetector, OldOutcomesLeaveTheWindow) {
-  FakeClock clock;
-  FallbackDetector d(Params(0.5, 10, 20), clock.Fn());
-  for (int i = 0; i < 15; ++i) d.Record(true);  // errors, but too few to judge
-  clock.now += 11'000;                          // they age out
+  ManualClock clock;
+  FallbackDetector d(Params(0.5, 10, 20), clock);
+  for (int i = 0; i < 15; ++i) d.Record(true);       // errors, but too few to judge
+  clock.Advance(std::chrono::milliseconds(11'000));  // they age out
   for (int i = 0; i < 30; ++i) EXPECT_FALSE(d.Record(false));
   EXPECT_FALSE(d.Tripped());
   EXPECT_EQ(d.State().window_total, 30u);
   // Errors spread over time: only the last 10 s count.
   for (int s = 0; s < 30; ++s) {
-    clock.now += 1000;
+    clock.Advance(std::chrono::milliseconds(1000));
     d.Record(false);
     d.Record(false);
   }
@@ -65,11 +62,11 @@ TEST(FallbackDetector, OldOutcomesLeaveTheWindow) {
 }
 
 TEST(FallbackDetector, StaysTrippedUntilReset) {
-  FakeClock clock;
-  FallbackDetector d(Params(0.1, 5, 10), clock.Fn());
+  ManualClock clock;
+  FallbackDetector d(Params(0.1, 5, 10), clock);
   for (int i = 0; i < 10; ++i) d.Record(true);
   ASSERT_TRUE(d.Tripped());
-  clock.now += 60'000;  // a long healthy period does not clear it
+  clock.Advance(std::chrono::milliseconds(60'000));  // a long healthy period does not clear it
   for (int i = 0; i < 1000; ++i) d.Record(false);
   EXPECT_TRUE(d.Tripped());
   d.Reset();
@@ -81,20 +78,20 @@ TEST(FallbackDetector, StaysTrippedUntilReset) {
 }
 
 TEST(FallbackDetector, DisabledNeverTrips) {
-  FakeClock clock;
+  ManualClock clock;
   FallbackParams p = Params();
   p.enabled = false;
-  FallbackDetector d(p, clock.Fn());
+  FallbackDetector d(p, clock);
   for (int i = 0; i < 1000; ++i) EXPECT_FALSE(d.Record(true));
   d.Configure(Params());
   EXPECT_TRUE(d.Record(true));  // re-enabled by reload: the window still holds the errors
 }
 
 TEST(FallbackDetector, ClockGoingBackwardsIsTolerated) {
-  FakeClock clock;
-  FallbackDetector d(Params(0.5, 10, 10), clock.Fn());
+  ManualClock clock;
+  FallbackDetector d(Params(0.5, 10, 10), clock);
   for (int i = 0; i < 5; ++i) d.Record(false);
-  clock.now -= 100'000;
+  clock.SetWall(clock.Wall() - std::chrono::seconds(100));
   for (int i = 0; i < 5; ++i) d.Record(false);
   EXPECT_EQ(d.State().window_total, 10u);
 }

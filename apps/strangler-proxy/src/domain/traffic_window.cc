@@ -5,8 +5,8 @@
 
 namespace ficus::proxy {
 
-TrafficWindow::TrafficWindow(ClockMs clock, int seconds)
-    : clock_(std::move(clock)), seconds_(seconds < 2 ? 2 : seconds), slots_(seconds_) {}
+TrafficWindow::TrafficWindow(const Clock& clock, int seconds)
+    : clock_(clock), seconds_(seconds < 2 ? 2 : seconds), slots_(seconds_) {}
 
 int TrafficWindow::BucketOf(int64_t latency_us) {
   if (latency_us < 8) return latency_us < 0 ? 0 : static_cast<int>(latency_us);
@@ -27,7 +27,7 @@ double TrafficWindow::BucketMidUs(int bucket) {
 }
 
 void TrafficWindow::Record(int64_t latency_us, bool error, bool mirrored) {
-  const int64_t sec = clock_() / 1000;
+  const int64_t sec = UnixMillis(clock_.Wall()) / 1000;
   std::lock_guard lock(mu_);
   Slot& s = slots_[static_cast<size_t>(sec % seconds_)];
   if (s.second != sec) {
@@ -41,7 +41,7 @@ void TrafficWindow::Record(int64_t latency_us, bool error, bool mirrored) {
 }
 
 TrafficSnapshot TrafficWindow::Snapshot() const {
-  const int64_t now_sec = clock_() / 1000;
+  const int64_t now_sec = UnixMillis(clock_.Wall()) / 1000;
   TrafficSnapshot out;
   std::array<uint64_t, kBuckets> hist{};
   uint64_t complete_requests = 0;

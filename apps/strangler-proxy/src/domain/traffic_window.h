@@ -15,16 +15,17 @@
 // - Latencies land in log-linear buckets (8 per power of two, so a reported
 //   percentile is within ~9% of the true value; the bucket's midpoint is
 //   reported). No samples: percentiles and rates are nullopt.
-// Time: injected clock in Unix ms. Threads: thread-safe (one short mutex).
+// Time: the injected clock's wall time. Threads: thread-safe (one short mutex).
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
+
+#include "ficus/clock.h"
 
 namespace ficus::proxy {
 
@@ -47,10 +48,10 @@ struct TrafficSnapshot {
 
 class TrafficWindow {
  public:
-  using ClockMs = std::function<int64_t()>;
   static constexpr int kBuckets = 8 * 40;
 
-  explicit TrafficWindow(ClockMs clock, int seconds = 10);
+  // Slots follow `clock`'s wall time; it must outlive the window.
+  explicit TrafficWindow(const Clock& clock, int seconds = 10);
   void Record(int64_t latency_us, bool error, bool mirrored = false);
   [[nodiscard]] TrafficSnapshot Snapshot() const;
 
@@ -72,7 +73,7 @@ class TrafficWindow {
     uint64_t mirrored = 0;
     std::array<uint32_t, kBuckets> hist{};
   };
-  ClockMs clock_;
+  const Clock& clock_;
   const int seconds_;
   mutable std::mutex mu_;
   std::vector<Slot> slots_;

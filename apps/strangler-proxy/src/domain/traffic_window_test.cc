@@ -17,8 +17,8 @@ TEST(TrafficWindow, BucketsAreMonotonicAndWithinTenPercent) {
 }
 
 TEST(TrafficWindow, RatesAndPercentilesOverTheWindow) {
-  int64_t now = 1'000'000'000;  // ms
-  TrafficWindow w([&] { return now; }, 10);
+  ManualClock clock(FromUnixMicros(1'000'000'000'000));
+  TrafficWindow w(clock, 10);
   EXPECT_FALSE(w.Snapshot().p50_ms.has_value());
   // 3 complete seconds of 100 served answers each: 98 fast (1 ms), 2 slow
   // (50 ms) errors; plus 50 mirrored answers (1 ms) in the last one.
@@ -27,7 +27,7 @@ TEST(TrafficWindow, RatesAndPercentilesOverTheWindow) {
     if (s == 2) {
       for (int i = 0; i < 50; ++i) w.Record(1000, false, /*mirrored=*/true);
     }
-    now += 1000;
+    clock.Advance(std::chrono::seconds(1));
   }
   w.Record(1000, false);  // the current, partial second: not in the rates
   auto snap = w.Snapshot();
@@ -41,10 +41,10 @@ TEST(TrafficWindow, RatesAndPercentilesOverTheWindow) {
 }
 
 TEST(TrafficWindow, OldSecondsFallOutOfTheWindow) {
-  int64_t now = 5'000'000;
-  TrafficWindow w([&] { return now; }, 5);
+  ManualClock clock(FromUnixMicros(5'000'000'000));
+  TrafficWindow w(clock, 5);
   for (int i = 0; i < 10; ++i) w.Record(100, true);
-  now += 5'000;
+  clock.Advance(std::chrono::seconds(5));
   auto snap = w.Snapshot();
   EXPECT_EQ(snap.requests, 0u);
   EXPECT_FALSE(snap.error_rate.has_value());

@@ -47,7 +47,7 @@ bool EtcdAutopilotStore::Leads() const {
   if (!leading_) return false;
   const auto valid = std::chrono::seconds(options_.lease_ttl_s) -
                      std::chrono::milliseconds(options_.lease_ttl_s * 1000 / 3);
-  return Steady::now() - renewed_at_ < valid;
+  return SystemClock::MonoNow() - renewed_at_ < valid;
 }
 
 std::string EtcdAutopilotStore::Leader() const {
@@ -72,7 +72,7 @@ void EtcdAutopilotStore::Round() {
     lease = lease_;
     leading = leading_;
   }
-  const auto asked = Steady::now();  // a renewal counts from when it was asked
+  const auto asked = SystemClock::MonoNow();  // a renewal counts from when it was asked
   if (lease == 0) {
     auto g = client_->LeaseGrant(options_.lease_ttl_s);
     if (!g) {
@@ -96,7 +96,7 @@ void EtcdAutopilotStore::Round() {
       return;
     } else {
       if (leading_ &&
-          Steady::now() - renewed_at_ > std::chrono::seconds(options_.lease_ttl_s) / 2) {
+          SystemClock::MonoNow() - renewed_at_ > std::chrono::seconds(options_.lease_ttl_s) / 2) {
         spdlog::warn("autopilot: lease not renewed: {}", k.error().message);
       }
       return;

@@ -28,6 +28,7 @@
 #include <string>
 #include <thread>
 
+#include "ficus/clock.h"
 #include "domain/autopilot_store.h"
 #include "ficus/etcd/client.h"
 
@@ -64,13 +65,12 @@ class EtcdAutopilotStore final : public AutopilotStore {
   void Campaign();
   void Round();
 
-  using Steady = std::chrono::steady_clock;
   EtcdAutopilotOptions options_;
   std::unique_ptr<etcd::Client> client_;
   mutable std::mutex mu_;
   std::string leader_;
   bool leading_ = false;
-  Steady::time_point renewed_at_{};
+  MonoTime renewed_at_{};
   int64_t lease_ = 0;
   std::atomic<bool> stop_{false};
   std::mutex stop_mu_;

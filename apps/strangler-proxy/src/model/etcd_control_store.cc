@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ficus/clock.h"
 #include "model/config_writer.h"
 
 namespace ficus::proxy {
@@ -15,9 +16,7 @@ namespace json = boost::json;
 namespace {
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return UnixMillis(SystemClock::WallNow());
 }
 
 // The snapshot file: {"revision":N,"routes":{name:{...,"revision":R}},"trips":{...}}.

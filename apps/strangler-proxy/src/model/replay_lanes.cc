@@ -16,12 +16,11 @@ void ReplayLog::AddPendingLocked(const std::string& user, Entry entry) {
   lane.queue.push_back(std::move(entry));
   if (was_empty && !lane.claimed && !held) {
     lane.attempts = 0;
-    ScheduleLocked(user, std::chrono::steady_clock::now());
+    ScheduleLocked(user, clock_.Mono());
   }
 }
 
-void ReplayLog::ScheduleLocked(const std::string& user,
-                               std::chrono::steady_clock::time_point when) {
+void ReplayLog::ScheduleLocked(const std::string& user, MonoTime when) {
   Lane& lane = lanes_[user];
   lane.not_before = when;
   ready_.emplace(when, user);
@@ -57,7 +56,7 @@ Status ReplayLog::Complete(uint64_t seq, ReplayOutcome outcome) {
     auto backoff = options_.initial_backoff * (1ll << std::min<uint32_t>(lane.attempts, 20));
     backoff = std::min<std::chrono::milliseconds>(backoff, options_.max_backoff);
     lane.attempts++;
-    ScheduleLocked(user, std::chrono::steady_clock::now() + backoff);
+    ScheduleLocked(user, clock_.Mono() + backoff);
     return {};
   }
   (outcome == ReplayOutcome::kDelivered ? stats_.delivered : stats_.rejected)++;
@@ -101,7 +100,7 @@ void ReplayLog::ResumeLaneLocked(const std::string& user) {
     return;
   }
   if (!lane.claimed && !lane.queue.front().held) {
-    ScheduleLocked(user, std::chrono::steady_clock::now());
+    ScheduleLocked(user, clock_.Mono());
   }
 }
 

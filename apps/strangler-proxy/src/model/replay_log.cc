@@ -26,12 +26,6 @@ tl::unexpected<Error> Errno(const std::string& what) {
   return MakeError(ErrorCode::kInternal, what + ": " + std::strerror(errno));
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 bool WriteAll(int fd, const std::string& data, off_t offset) {
   size_t done = 0;
   while (done < data.size()) {
@@ -65,7 +59,9 @@ struct ReplayLog::File {
   }
 };
 
-ReplayLog::ReplayLog(ReplayLogOptions options) : options_(std::move(options)) {
+ReplayLog::ReplayLog(ReplayLogOptions options)
+    : options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Instance()) {
   stats_.max_bytes = options_.max_bytes;
 }
 
@@ -274,7 +270,7 @@ void ReplayLog::AppendAsync(ReplayRecord record, AppendDone done, bool held) {
     return;
   }
   record.seq = next_seq_;
-  record.appended_ms = NowMs();
+  record.appended_ms = UnixMillis(clock_.Wall());
   std::string payload = EncodePayload(record);
   if (payload.size() > options_.max_record_bytes) {
     lock.unlock();
@@ -385,7 +381,7 @@ void ReplayLog::SyncLoop() {
     while (!records_due()) {
       if (!acks_dirty_) {
         sync_cv_.wait(lock);
-      } else if (std::chrono::steady_clock::now() < ack_sync_due_) {
+      } else if (SystemClock::MonoNow() < ack_sync_due_) {
         sync_cv_.wait_until(lock, ack_sync_due_);
       } else {
         break;
@@ -394,7 +390,7 @@ void ReplayLog::SyncLoop() {
     bool stop = stopping_;
     uint64_t ticket = write_ticket_;
     std::shared_ptr<File> seg = segments_.empty() ? nullptr : segments_.rbegin()->second.file;
-    const auto now = std::chrono::steady_clock::now();
+    const MonoTime now = SystemClock::MonoNow();
     std::shared_ptr<File> acks = acks_dirty_ && (stop || now >= ack_sync_due_) ? acks_ : nullptr;
     if (acks) {
       acks_dirty_ = false;
@@ -435,11 +431,12 @@ void ReplayLog::SyncLoop() {
 }
 
 Result<std::optional<ReplayRecord>> ReplayLog::Claim(std::chrono::milliseconds max_wait) {
-  auto deadline = std::chrono::steady_clock::now() + max_wait;
+  // max_wait is real time; whether a lane's backoff has passed is the clock's.
+  const MonoTime deadline = SystemClock::MonoNow() + max_wait;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     if (stopping_) return std::optional<ReplayRecord>{};
-    auto now = std::chrono::steady_clock::now();
+    const MonoTime now = clock_.Mono();
     // Stale schedule entries (lane settled or rescheduled) are skipped.
     while (!ready_.empty()) {
       auto it = ready_.begin();
@@ -475,9 +472,10 @@ Result<std::optional<ReplayRecord>> ReplayLog::Claim(std::chrono::milliseconds m
       }
       return std::optional<ReplayRecord>(std::move(r));
     }
-    auto wake = deadline;
-    if (!ready_.empty()) wake = std::min(wake, ready_.begin()->first);
-    if (now >= deadline) return std::optional<ReplayRecord>{};
+    const MonoTime real_now = SystemClock::MonoNow();
+    if (real_now >= deadline) return std::optional<ReplayRecord>{};
+    MonoTime wake = deadline;
+    if (!ready_.empty()) wake = std::min(wake, real_now + (ready_.begin()->first - now));
     ready_cv_.wait_until(lock, wake);
   }
 }

@@ -62,6 +62,7 @@
 #include <utility>
 #include <vector>
 
+#include "ficus/clock.h"
 #include "ficus/result.h"
 #include "model/replay_record.h"
 
@@ -78,6 +79,10 @@ struct ReplayLogOptions {
   // per interval keeps the repeat window after a machine crash short while
   // the record syncs, which callers wait for, do not pay for acks too.
   std::chrono::milliseconds ack_sync_interval{200};
+  // The clock of the per-user backoff schedule and of appended_ms (nullptr:
+  // the system clock). Claim() still waits its max_wait in real time. Must
+  // outlive the log.
+  Clock* clock = nullptr;
 };
 
 struct ReplayLogStats {
@@ -166,7 +171,7 @@ class ReplayLog {
     std::deque<Entry> queue;
     bool claimed = false;
     uint32_t attempts = 0;
-    std::chrono::steady_clock::time_point not_before;
+    MonoTime not_before;
   };
   struct Waiter {
     uint64_t ticket = 0;
@@ -180,7 +185,7 @@ class ReplayLog {
   Status OpenNewSegmentLocked(uint64_t first_seq);
   Status RewriteAcksLocked(const std::set<uint64_t>& acked);
   void AddPendingLocked(const std::string& user, Entry entry);
-  void ScheduleLocked(const std::string& user, std::chrono::steady_clock::time_point when);
+  void ScheduleLocked(const std::string& user, MonoTime when);
   void SettleLocked(const std::string& user, Lane& lane);
   void MaybeDropSegmentLocked(uint64_t first_seq);
   void AckLocked(const Entry& entry);
@@ -189,6 +194,7 @@ class ReplayLog {
   void SyncLoop();
 
   const ReplayLogOptions options_;
+  Clock& clock_;
   int lock_fd_ = -1;
   int dir_fd_ = -1;
 
@@ -204,10 +210,10 @@ class ReplayLog {
   std::shared_ptr<File> acks_;
   uint64_t ack_entries_ = 0;
   bool acks_dirty_ = false;
-  std::chrono::steady_clock::time_point ack_sync_due_{};  // next lazy ack sync
+  MonoTime ack_sync_due_{};  // next lazy ack sync
 
   std::unordered_map<std::string, Lane> lanes_;
-  std::set<std::pair<std::chrono::steady_clock::time_point, std::string>> ready_;
+  std::set<std::pair<MonoTime, std::string>> ready_;
   std::unordered_map<uint64_t, std::string> claimed_;                       // seq -> user
   std::unordered_map<uint64_t, std::string> held_;                          // seq -> user
   std::map<std::pair<std::string, std::string>, uint64_t> held_by_target_;  // (route, backend)

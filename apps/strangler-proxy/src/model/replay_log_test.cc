@@ -328,21 +328,30 @@ TEST(ReplayLog, PendingIsKnownPerUserAndBackendUntilDeliveredAndAcrossReopen) {
 
 TEST(ReplayLog, RetriesBackOffExponentially) {
   TempDir tmp;
+  ManualClock clock;
   ReplayLogOptions o = Opts(tmp.Log());
   o.initial_backoff = std::chrono::milliseconds(20);
   o.max_backoff = std::chrono::milliseconds(80);
+  o.clock = &clock;
   auto log = MustOpen(o);
   ASSERT_TRUE(log->Append(Rec("u", "x")));
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 4; ++i) {
-    ReplayRecord r = MustClaim(*log);
+  ReplayRecord r = MustClaim(*log);  // the first attempt is due at once
+  // 20, 40, 80, 80 (capped) ms of backoff before attempts 2..5: not a
+  // microsecond earlier, and at once when the clock gets there.
+  for (const int backoff_ms : {20, 40, 80, 80}) {
     ASSERT_TRUE(log->Complete(r.seq, ReplayOutcome::kRetry));
+    auto early = log->Claim(std::chrono::milliseconds(0));
+    ASSERT_TRUE(early.has_value());
+    EXPECT_FALSE(early->has_value()) << "claimed before any backoff of " << backoff_ms << " ms";
+    clock.Advance(std::chrono::milliseconds(backoff_ms) - Micros{1});
+    early = log->Claim(std::chrono::milliseconds(0));
+    ASSERT_TRUE(early.has_value());
+    EXPECT_FALSE(early->has_value()) << "claimed 1 us before the " << backoff_ms << " ms backoff";
+    clock.Advance(Micros{1});
+    auto due = log->Claim(std::chrono::milliseconds(0));
+    ASSERT_TRUE(due.has_value() && due->has_value()) << "not due after " << backoff_ms << " ms";
+    r = **due;
   }
-  ReplayRecord r = MustClaim(*log);
-  auto waited = std::chrono::steady_clock::now() - start;
-  // 20 + 40 + 80 + 80 (capped) ms of backoff before the fifth attempt.
-  EXPECT_GE(waited, std::chrono::milliseconds(215));
-  EXPECT_LT(waited, std::chrono::milliseconds(2000));
   EXPECT_EQ(log->Stats().retries, 4u);
   ASSERT_TRUE(log->Complete(r.seq, ReplayOutcome::kDelivered));
   EXPECT_FALSE(log->Complete(r.seq, ReplayOutcome::kDelivered).has_value());  // not claimed

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "ficus/clock.h"
 #include "service/json_text.h"
 
 namespace ficus::proxy {
@@ -42,9 +43,7 @@ AuditLog::~AuditLog() {
 std::string AuditLog::Render(const AuditEntry& e) {
   int64_t when = e.when_ms;
   if (when == 0) {
-    when = std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
+    when = UnixMillis(SystemClock::WallNow());
   }
   boost::json::object o;
   o["when"] = Iso8601(when);

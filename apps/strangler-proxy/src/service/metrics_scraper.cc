@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "ficus/clock.h"
 #include "ficus/http/sync_client.h"
 
 namespace ficus::proxy {
@@ -34,7 +35,7 @@ void PeriodicScraper::Loop() {
   std::unique_ptr<http::SyncClient> client;
   ScrapeTarget current;
   for (;;) {
-    const auto started = std::chrono::steady_clock::now();
+    const MonoTime started = SystemClock::MonoNow();
     auto wait = std::chrono::milliseconds(1000);
     if (auto t = target_()) {
       if (!client || t->host != current.host || t->port != current.port ||

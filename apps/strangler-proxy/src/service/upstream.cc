@@ -203,8 +203,8 @@ std::size_t UpstreamPool::IdleCount() const {
 }
 
 void UpstreamPool::Arm(Conn* c, std::chrono::milliseconds timeout) {
-  if (c->deadline == SteadyClock::time_point::max()) active_.push_back(c);
-  c->deadline = SteadyClock::now() + timeout;
+  if (c->deadline == MonoTime::max()) active_.push_back(c);
+  c->deadline = SystemClock::MonoNow() + timeout;
   c->timed_out = false;
   if (!watchdog_running_) {
     watchdog_running_ = true;
@@ -214,8 +214,8 @@ void UpstreamPool::Arm(Conn* c, std::chrono::milliseconds timeout) {
 }
 
 void UpstreamPool::Disarm(Conn* c) {
-  if (c->deadline == SteadyClock::time_point::max()) return;
-  c->deadline = SteadyClock::time_point::max();
+  if (c->deadline == MonoTime::max()) return;
+  c->deadline = MonoTime::max();
   for (auto& p : active_) {
     if (p == c) {
       p = active_.back();
@@ -231,7 +231,7 @@ asio::awaitable<void> UpstreamPool::Watchdog() {
     watchdog_timer_->expires_after(kTimeoutTick);
     co_await watchdog_timer_->async_wait(kUse);
     if (!*alive) co_return;
-    const auto now = SteadyClock::now();
+    const auto now = SystemClock::MonoNow();
     for (Conn* c : active_) {
       if (c->deadline <= now && !c->timed_out) {
         c->timed_out = true;
@@ -425,8 +425,7 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(
 class UpstreamBody final : public http::ResponseBody {
  public:
   UpstreamBody(UpstreamPool* pool, std::unique_ptr<UpstreamPool::Conn> conn,
-               UpstreamPool::StreamSlot slot, const UpstreamTarget& target,
-               std::chrono::steady_clock::time_point started)
+               UpstreamPool::StreamSlot slot, const UpstreamTarget& target, MonoTime started)
       : pool_(pool),
         alive_(pool->alive_),
         conn_(std::move(conn)),
@@ -436,7 +435,7 @@ class UpstreamBody final : public http::ResponseBody {
         idle_(std::chrono::milliseconds(target.idle_timeout_ms)),
         deadline_(target.total_timeout_ms
                       ? started + std::chrono::milliseconds(target.total_timeout_ms)
-                      : std::chrono::steady_clock::time_point::max()) {
+                      : MonoTime::max()) {
     if (slot_.parser) slot_.parser->set_body_sink(&piece_);
   }
   ~UpstreamBody() override {
@@ -498,7 +497,7 @@ class UpstreamBody final : public http::ResponseBody {
 
   asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> ReadSome(
       asio::mutable_buffer into) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = SystemClock::MonoNow();
     if (now >= deadline_) {
       conn_->timed_out = true;
       std::tuple<boost::system::error_code, std::size_t> expired(asio::error::timed_out, 0);
@@ -540,7 +539,7 @@ class UpstreamBody final : public http::ResponseBody {
   std::string key_;
   uint32_t max_idle_;
   std::chrono::milliseconds idle_;
-  std::chrono::steady_clock::time_point deadline_;
+  MonoTime deadline_;
   std::string piece_;
   std::optional<Error> error_;
   bool done_ = false;
@@ -559,7 +558,7 @@ class UpstreamTunnel final : public http::ResponseBody {
   }
   asio::awaitable<void> Tunnel(tcp::socket& client, std::string_view client_bytes) override {
     if (on_change_) on_change_(+1);
-    last_ = std::chrono::steady_clock::now();
+    last_ = SystemClock::MonoNow();
     auto& up = conn_->socket;
     bool ok = true;
     if (!client_bytes.empty()) {  // sent by the client right after its request
@@ -592,11 +591,11 @@ class UpstreamTunnel final : public http::ResponseBody {
     for (;;) {
       auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kUse);
       if (ec) break;
-      last_ = std::chrono::steady_clock::now();
+      last_ = SystemClock::MonoNow();
       auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n), kUse);
       (void)wn;
       if (wec) break;
-      last_ = std::chrono::steady_clock::now();
+      last_ = SystemClock::MonoNow();
     }
     boost::system::error_code ignored;
     to.shutdown(tcp::socket::shutdown_send, ignored);
@@ -607,18 +606,18 @@ class UpstreamTunnel final : public http::ResponseBody {
       t.expires_at(last_ + idle_);
       auto [ec] = co_await t.async_wait(kUse);
       if (ec) co_return;  // cancelled: a copy ended
-      if (std::chrono::steady_clock::now() >= last_ + idle_) co_return;
+      if (SystemClock::MonoNow() >= last_ + idle_) co_return;
     }
   }
 
   std::unique_ptr<UpstreamPool::Conn> conn_;
   std::chrono::milliseconds idle_;
   std::function<void(int)> on_change_;
-  std::chrono::steady_clock::time_point last_;
+  MonoTime last_;
 };
 
 void UpstreamPool::StartStream(std::unique_ptr<Conn> conn, StreamSlot& slot,
-                               const UpstreamTarget& target, SteadyClock::time_point started,
+                               const UpstreamTarget& target, MonoTime started,
                                UpstreamResult& result) {
   Disarm(conn.get());
   result.response.rest =
@@ -630,7 +629,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
     uint64_t max_response_bytes, uint32_t response_timeout_ms, const std::function<void()>* on_sent,
     bool stream, bool upgrade) {
   const Key& key = target.key;
-  const auto started = SteadyClock::now();
+  const auto started = SystemClock::MonoNow();
   auto response_timeout = std::chrono::milliseconds(
       response_timeout_ms ? response_timeout_ms : target.response_timeout_ms);
   if (target.total_timeout_ms) {
@@ -730,7 +729,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
 asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(
     const UpstreamTarget& target, std::string_view head, http::BodyStream& body, bool chunked,
     bool head_request, uint64_t max_response_bytes, bool stream) {
-  const auto started = SteadyClock::now();
+  const auto started = SystemClock::MonoNow();
   const auto response_timeout = std::chrono::milliseconds(target.response_timeout_ms);
   const auto send_timeout =
       target.send_timeout_ms ? std::chrono::milliseconds(target.send_timeout_ms) : response_timeout;

@@ -50,6 +50,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ficus/clock.h"
 #include "ficus/http/body_stream.h"
 #include "ficus/http/message.h"
 #include "ficus/http/response_body.h"
@@ -187,13 +188,12 @@ class UpstreamPool final : public Upstreams {
  private:
   friend class UpstreamBody;
   friend class UpstreamTunnel;
-  using SteadyClock = std::chrono::steady_clock;
   struct Conn {
     explicit Conn(const boost::asio::any_io_executor& ex) : socket(ex) {}
     boost::asio::ip::tcp::socket socket;
     http::TrackedReadCache read_cache;
     boost::beast::flat_buffer buffer;
-    SteadyClock::time_point deadline = SteadyClock::time_point::max();
+    MonoTime deadline = MonoTime::max();
     bool timed_out = false;
   };
   using Key = std::string;  // name + "@" + endpoint
@@ -215,7 +215,7 @@ class UpstreamPool final : public Upstreams {
                                                    bool upgrade = false);
   // Wraps the connection of a kStreaming answer into result.response.rest.
   void StartStream(std::unique_ptr<Conn> conn, StreamSlot& slot, const UpstreamTarget& target,
-                   SteadyClock::time_point started, UpstreamResult& result);
+                   MonoTime started, UpstreamResult& result);
   // ReadResponse's fast path (response_head.h): the rest of the body.
   boost::asio::awaitable<ReadOutcome> FinishSimpleResponse(Conn& conn, UpstreamResult& result,
                                                            const SimpleResponseHead& h);

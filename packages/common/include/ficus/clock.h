@@ -9,7 +9,8 @@
 // - MonoTime: the steady clock, microseconds. Never steps back, meaningless
 //   outside this process. For deadlines, durations, rates and backoff.
 // A raw integer leaves a WallTime only through UnixMicros/UnixMillis, at the
-// edge where it is written out.
+// edge where it is written out, and a MonoTime only through MonoMicros, to be
+// held in an atomic.
 //
 // SystemClock reads the real clocks; ManualClock (for tests) moves only when
 // told to (Advance, Set, or a Sleep, which advances instead of blocking).
@@ -36,6 +37,11 @@ using MonoTime = std::chrono::time_point<std::chrono::steady_clock, Micros>;
 }
 [[nodiscard]] constexpr WallTime FromUnixMicros(std::int64_t us) {
   return WallTime{Micros{us}};
+}
+// Monotonic microseconds, for an atomic<int64_t> holding a MonoTime; compare
+// only with other MonoMicros of this process.
+[[nodiscard]] constexpr std::int64_t MonoMicros(MonoTime t) {
+  return t.time_since_epoch().count();
 }
 
 // A duration as seconds, for rates and for the *_seconds metrics.

@@ -1,29 +1,13 @@
-// Clock and request ids, injectable so tests are deterministic.
+// Request ids: 32 hex digits from a per-thread generator seeded from
+// std::random_device. Thread-safe (the generator is thread_local).
 #pragma once
 
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <random>
-#include <string>
 #include <string_view>
 
 namespace ficus::proxy {
-
-class Clock {
- public:
-  virtual ~Clock() = default;
-  // Wall clock, microseconds since the Unix epoch (X-Ficus-Timestamp).
-  [[nodiscard]] virtual int64_t NowUs() const = 0;
-};
-
-class SystemClock final : public Clock {
- public:
-  [[nodiscard]] int64_t NowUs() const override {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
 
 // 32 hex digits from a per-thread generator seeded from std::random_device.
 inline constexpr std::size_t kRequestIdLength = 32;
