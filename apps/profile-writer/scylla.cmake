@@ -1,4 +1,4 @@
-# ScyllaDB store (issue 6): the model-layer library on packages/cql, the
+# ScyllaDB store: the model-layer library on packages/cql, the
 # schema embedded from packages/schema/cql, its tests and the store bench.
 # Included from CMakeLists.txt after the model layer is defined.
 

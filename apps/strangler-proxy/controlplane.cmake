@@ -1,4 +1,4 @@
-# Control plane of the strangler proxy (issue 5): response diffing, auto-fallback,
+# Control plane of the strangler proxy: response diffing, auto-fallback,
 # mismatch ring, durable replay log, config write-back, audit log, embedded
 # dashboard. Included from this folder's CMakeLists.txt; owned separately so
 # the forwarding core and the control plane can change independently.
@@ -167,7 +167,7 @@ if(FICUS_PYTHON3 AND TARGET profile-writer AND TARGET ficus-proxy)
             --proxy $<TARGET_FILE:ficus-proxy> --writer $<TARGET_FILE:profile-writer>
             --repo ${PROJECT_SOURCE_DIR} --work ${CMAKE_CURRENT_BINARY_DIR}/lifecycle-work)
   set_tests_properties(strangler_proxy_lifecycle_test PROPERTIES LABELS blackbox TIMEOUT 900)
-  # The whole migration under steady traffic with crashes injected (issue 12).
+  # The whole migration under steady traffic with crashes injected.
   add_test(NAME strangler_proxy_faults_test
     COMMAND ${FICUS_PYTHON3} ${FICUS_CP_DIR}/tests/lifecycle/faults_test.py
             --proxy $<TARGET_FILE:ficus-proxy> --writer $<TARGET_FILE:profile-writer>
@@ -200,7 +200,7 @@ if(FICUS_PYTHON3 AND TARGET profile-writer AND TARGET ficus-proxy)
                        TIMEOUT 600)
 endif()
 
-# Fleet (issue 14): three ficus-proxy replicas on one control state in real
+# Fleet: three ficus-proxy replicas on one control state in real
 # etcd (packages/etcd's harness starts the members), under load.
 if(TARGET ficus-proxy AND TARGET ficus-test-upstream AND TARGET ficus_etcd_testing)
   ficus_gtest(strangler_proxy_fleet_test
@@ -215,7 +215,7 @@ if(TARGET ficus-proxy AND TARGET ficus-test-upstream AND TARGET ficus_etcd_testi
   add_dependencies(strangler_proxy_fleet_test ficus-proxy ficus-test-upstream)
 endif()
 
-# Autopilot (issue 15): plans walking a route group on the real proxy in
+# Autopilot: plans walking a route group on the real proxy in
 # front of real upstream processes, time-compressed.
 if(TARGET ficus-proxy AND TARGET ficus-test-upstream)
   ficus_gtest(strangler_proxy_autopilot_test

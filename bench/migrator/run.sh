@@ -134,8 +134,8 @@ run_migrator() {
   busy0=$(busy_s)
   w0=$(cpu_s "$writer_pid")
   d0=$(cpu_s "$mysql_pid")
-  b_sum0=$(metric writer_group_commit_batch_size_sum)
-  b_cnt0=$(metric writer_group_commit_batch_size_count)
+  b_sum0=$(metric ficus_writer_group_commit_batch_size_sum)
+  b_cnt0=$(metric ficus_writer_group_commit_batch_size_count)
   local rc=0
   # `times` in the subshell: CPU of its waited-for descendants (timeout + migrator).
   (
@@ -152,8 +152,8 @@ run_migrator() {
   others_cpu=$(awk -v b="$(sub "$(busy_s)" "$busy0")" -v m="$mig_cpu" -v w="$w_cpu" -v d="$db_cpu" \
     'BEGIN { o = b - m - w - d; printf "%.1f", o < 0 ? 0 : o }')
   local bs bc
-  bs=$(sub "$(metric writer_group_commit_batch_size_sum)" "$b_sum0")
-  bc=$(sub "$(metric writer_group_commit_batch_size_count)" "$b_cnt0")
+  bs=$(sub "$(metric ficus_writer_group_commit_batch_size_sum)" "$b_sum0")
+  bc=$(sub "$(metric ficus_writer_group_commit_batch_size_count)" "$b_cnt0")
   batch=$(awk -v s="$bs" -v c="$bc" 'BEGIN { if (c > 0) printf "%.1f", s / c; else print "-" }')
   local n secs
   n=$(count_of "$state/$name.out")

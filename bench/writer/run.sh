@@ -183,14 +183,14 @@ fi
 
 fill=$(writer_run "writer fill (users in order)" "$WRITER_CONNS" "$FILL" "$lua/profile_update.lua" \
   FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_SEQUENTIAL=1)
-b_sum0=$(metric writer_group_commit_batch_size_sum)
-b_cnt0=$(metric writer_group_commit_batch_size_count)
-s_sum0=$(metric writer_wal_sync_seconds_sum)
+b_sum0=$(metric ficus_writer_group_commit_batch_size_sum)
+b_cnt0=$(metric ficus_writer_group_commit_batch_size_count)
+s_sum0=$(metric ficus_writer_wal_sync_seconds_sum)
 writes=$(writer_run "writer peak updates" "$WRITER_CONNS" "$DURATION" "$lua/profile_update.lua" \
   FICUS_BENCH_PATH=/api/v2/profile/update FICUS_BENCH_PREGEN=100000)
-b_sum1=$(metric writer_group_commit_batch_size_sum)
-b_cnt1=$(metric writer_group_commit_batch_size_count)
-s_sum1=$(metric writer_wal_sync_seconds_sum)
+b_sum1=$(metric ficus_writer_group_commit_batch_size_sum)
+b_cnt1=$(metric ficus_writer_group_commit_batch_size_count)
+s_sum1=$(metric ficus_writer_wal_sync_seconds_sum)
 peak=$(field "$writes" rps)
 
 # --- open-loop curve (ficus-loadgen), writer only
@@ -208,8 +208,8 @@ paced80=""
 for pct in $CURVE; do
   target=$(awk -v p="$peak" -v f="$pct" 'BEGIN {printf "%d", p * f / 100}')
   load1=$(cut -d' ' -f1 /proc/loadavg)
-  read -r h0le h0n < <(hist writer_http_request_duration_seconds 0.01 'route="update"')
-  read -r s0le s0n < <(hist writer_wal_sync_seconds 0.01)
+  read -r h0le h0n < <(hist ficus_writer_http_request_duration_seconds 0.01 'route="update"')
+  read -r s0le s0n < <(hist ficus_writer_wal_sync_seconds 0.01)
   c0=$(awk '{print $14+$15}' "/proc/$writer_pid/stat"); t0=$(date +%s.%N); q0=$(runq_ns)
   say "open loop $pct% of peak = $target/s ($ARRIVAL, ${PACED_S} s after 2 s warm-up, load $load1)"
   json=$(taskset -c "$CLIENT_CPU" "$LOADGEN_BIN" --url "$writer_url/api/v2/profile/update" \
@@ -218,8 +218,8 @@ for pct in $CURVE; do
     --body '{"user_id":"{user}","attributes":{{attrs:3}}}' --label "writer-$pct" --timeline-ms 100 2>/dev/null)
   c1=$(awk '{print $14+$15}' "/proc/$writer_pid/stat"); t1=$(date +%s.%N); q1=$(runq_ns)
   runq=$(awk -v a="$q0" -v b="$q1" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.0f", (b-a)/1e6/(t1-t0)}')
-  read -r h1le h1n < <(hist writer_http_request_duration_seconds 0.01 'route="update"')
-  read -r s1le s1n < <(hist writer_wal_sync_seconds 0.01)
+  read -r h1le h1n < <(hist ficus_writer_http_request_duration_seconds 0.01 'route="update"')
+  read -r s1le s1n < <(hist ficus_writer_wal_sync_seconds 0.01)
   share=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
     'BEGIN {printf "%.2f", (b-a)/hz/(t1-t0)}')
   srv=$(awk -v a="$h0le" -v b="$h1le" -v c="$h0n" -v d="$h1n" 'BEGIN {n=d-c; printf "%.3f", n ? 100*(n-(b-a))/n : 0}')

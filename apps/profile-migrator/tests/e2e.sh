@@ -8,15 +8,10 @@
 #         writer_down | ids | whole_user | updated_at | bulk_fallback
 # FICUS_E2E_KEEP_GOING=1: a failed check is counted and the case goes on (exit 1
 # at the end), to list everything an older binary gets wrong.
-# Issue 16's fix cases (ids, repair, whole_user, updated_at) pass options that
-# older migrators lack through the environment (FICUS_LEGACY_URL,
-# FICUS_WRITER_BULK_TOKEN_FILE), so they also run against the migrator of
-# 5225e6f (before the fixes), where each fails: ids 19 checks (no `check`;
-# the upper-case row merged into the visible user; repair writes its values
-# into the visible row), repair 7 (direct-SQL repair exits 0 with MISMATCH;
-# the monolith's cache still serves the old profile), whole_user 5 (both
-# users half-migrated), updated_at 8 (a moved updated_us passes as PARITY).
-# See the migrator README, "Tests".
+# The cases ids, repair, whole_user and updated_at pass options that older
+# migrators lack through the environment (FICUS_LEGACY_URL,
+# FICUS_WRITER_BULK_TOKEN_FILE), so they also run against an older migrator
+# binary (see the migrator README, "Tests").
 # The writer runs with a bulk token (FICUS_WRITER_BULK_TOKEN_FILE, which the
 # migrator reads too), so the migrator takes the bulk path unless a case says
 # --bulk off.
@@ -126,7 +121,7 @@ expect_rc() {  # expect_rc WANT CMD... : runs CMD, output in $STATE/last.out/.er
     cat "$STATE/last.out" "$STATE/last.err" >&2
     fail "exit $rc, expected $want: $*"
   fi
-  # Issue 16 fix 2: a summary that says MISMATCH never exits 0 (every run).
+  # A summary that says MISMATCH never exits 0 (every run).
   if [ "$rc" = 0 ] && grep -q "^  result  *MISMATCH" "$STATE/last.out"; then
     fail "the summary says MISMATCH but the exit code is 0: $*"
   fi
@@ -325,7 +320,7 @@ case_live_updates() {
     i=$((i + 1))
     writer_update "$u" $((now + i)) "{\"plan\":\"live-$i\",\"nickname\":null,\"locale\":\"fr-FR\"}"
     # Overlap: the backfill is still running after the first 5 live writes
-    # (at 50, a clean-clone CI run at load 12 failed: curl alone took 0.3 s).
+    # (few, so a loaded machine's slow curl calls do not outlast it).
     if [ $i -eq 5 ]; then
       kill -0 "$MIGRATOR_PID" 2>/dev/null || fail "backfill finished before the live writes: no overlap"
     fi
@@ -722,7 +717,7 @@ case_bulk_resume() {
   expect_err "refused the token from --writer-token-file"
 }
 
-# Issue 16 fix 1: legacy ids in upper or mixed case are invisible through the
+# Legacy ids in upper or mixed case are invisible through the
 # monolith (it lower-cases ids and matches exactly). check reports them (and
 # the other rows the contract cannot carry, and orphans); backfill never
 # migrates them (no merging into the visible row); verify reports them and
@@ -789,7 +784,7 @@ case_ids() {
   [ "$(writer_get "$lo" | jq -c .data.attributes)" = '{"plan":"visible"}' ] || fail "writer row changed"
 }
 
-# Issue 16 fix 3: a user whose later group the contract rejects is not
+# A user whose later group the contract rejects is not
 # half-migrated: nothing of it reaches the writer, on both paths.
 case_whole_user() {
   start_mysql
@@ -820,7 +815,7 @@ case_whole_user() {
   grep -q "value_too_long" "$STATE/f1.jsonl" || fail "failure reason missing: $(cat "$STATE/f1.jsonl")"
 }
 
-# Issue 16 fix 4: profiles.updated_us is compared with the writer's updated_at.
+# profiles.updated_us is compared with the writer's updated_at.
 case_updated_at() {
   start_mysql
   start_writer

@@ -14,10 +14,10 @@
 #include "domain/validation.h"
 #include "ficus/clock.h"
 #include "ficus/http/server.h"
+#include "ficus/metrics.h"
 #include "model/scylla_store_url.h"
 #include "scylla_cli.h"
 #include "service/logging.h"
-#include "service/metrics.h"
 #include "store_factory.h"
 #ifdef FICUS_WRITER_TEST_FAULTS
 #include "api/test_faults.h"  // test binary only (profile-writer-test-faults)
@@ -89,11 +89,11 @@ int main(int argc, char** argv) {
   handler = faults.Wrap(std::move(handler));
 #endif
   http::Server server(server_options, std::move(handler));
-  metrics.AddCallbackGauge("writer_http_connections_active", "Open client connections.", [&server] {
-    return static_cast<double>(server.Counters().connections_active);
-  });
   metrics.AddCallbackGauge(
-      "writer_http_rejected_requests",
+      "ficus_writer_http_connections_active", "Open client connections.",
+      [&server] { return static_cast<double>(server.Counters().connections_active); });
+  metrics.AddCallbackCounter(
+      "ficus_writer_http_rejected_requests_total",
       "Requests rejected by the HTTP layer before routing (400, 408, 413, 414, 431), since start.",
       [&server] {
         double n = 0;

@@ -93,37 +93,29 @@ Result<std::unique_ptr<ProfileStore>> OpenScyllaStore(const std::string& url_tex
   ScyllaStoreOptions o;
   o.url = *url;
   o.password = Password();
-  o.metrics.in_flight = &metrics.AddGauge("writer_scylla_in_flight",
-                                          "Updates being written to ScyllaDB (batch + read).");
-  o.metrics.errors = &metrics.AddCounter("writer_scylla_errors_total",
-                                         "Failed ScyllaDB store operations (writes and reads).");
-  o.metrics.rejected = &metrics.AddCounter(
-      "writer_scylla_rejected_total",
-      "Updates refused before reaching ScyllaDB (not connected, max_in_flight, closing).");
-  o.metrics.apply_seconds = &metrics.AddHistogram(
-      "writer_scylla_apply_seconds", "Duration of one update on ScyllaDB (batch, read, record).",
-      LatencyBuckets());
+  FICUS_REGISTER_METRICS(ALL_SCYLLA_STORE_METRICS, o.metrics, metrics, "ficus_writer_");
   auto store = ScyllaProfileStore::Open(std::move(o));
   if (!store) return tl::unexpected(store.error());
   auto* raw = store->get();
-  metrics.AddCallbackGauge("writer_scylla_connections", "Open CQL connections (all hosts, shards).",
+  metrics.AddCallbackGauge("ficus_writer_scylla_connections",
+                           "Open CQL connections (all hosts, shards).",
                            [raw] { return static_cast<double>(raw->OpenConnections()); });
-  metrics.AddCallbackGauge("writer_scylla_ready", "1 while the ScyllaDB store is usable.",
+  metrics.AddCallbackGauge("ficus_writer_scylla_ready", "1 while the ScyllaDB store is usable.",
                            [raw] { return raw->Ready() ? 1.0 : 0.0; });
-  metrics.AddCallbackGauge(
-      "writer_scylla_cql_retries_total",
+  metrics.AddCallbackCounter(
+      "ficus_writer_scylla_cql_retries_total",
       "CQL attempts retried on another host (idempotent statements), since start.",
       [raw] { return static_cast<double>(raw->CqlCounters().retries); });
-  metrics.AddCallbackGauge("writer_scylla_cql_speculative_executions_total",
-                           "CQL speculative second attempts, since start.", [raw] {
-                             return static_cast<double>(raw->CqlCounters().speculative_executions);
-                           });
-  metrics.AddCallbackGauge("writer_scylla_cql_host_down_total",
-                           "CQL hosts marked down (a connection broke), since start.",
-                           [raw] { return static_cast<double>(raw->CqlCounters().host_down); });
-  metrics.AddCallbackGauge("writer_scylla_cql_host_up_total",
-                           "CQL hosts marked up again (a connection opened), since start.",
-                           [raw] { return static_cast<double>(raw->CqlCounters().host_up); });
+  metrics.AddCallbackCounter(
+      "ficus_writer_scylla_cql_speculative_executions_total",
+      "CQL speculative second attempts, since start.",
+      [raw] { return static_cast<double>(raw->CqlCounters().speculative_executions); });
+  metrics.AddCallbackCounter("ficus_writer_scylla_cql_host_down_total",
+                             "CQL hosts marked down (a connection broke), since start.",
+                             [raw] { return static_cast<double>(raw->CqlCounters().host_down); });
+  metrics.AddCallbackCounter("ficus_writer_scylla_cql_host_up_total",
+                             "CQL hosts marked up again (a connection opened), since start.",
+                             [raw] { return static_cast<double>(raw->CqlCounters().host_up); });
   return std::unique_ptr<ProfileStore>(std::move(*store));
 }
 

@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
+#include "ficus/metrics.h"
 #include "ficus/result.h"
 #include "model/profile_store.h"
-#include "service/metrics.h"
 
 namespace ficus::writer {
 

@@ -11,30 +11,21 @@ namespace {
 
 Result<std::unique_ptr<ProfileStore>> OpenRocksDb(const Config& cfg, MetricsRegistry& metrics,
                                                   Clock& clock) {
-  std::vector<double> batch_bounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
   RocksDbStoreOptions o;
   o.path = cfg.data_dir;
   o.queue_capacity = cfg.queue_size;
   o.max_batch = cfg.max_batch;
   o.sync = !cfg.unsafe_no_sync;
   o.clock = &clock;
-  o.metrics.batch_size =
-      &metrics.AddHistogram("writer_group_commit_batch_size",
-                            "Updates per synced RocksDB write (group commit).", batch_bounds);
-  o.metrics.sync_seconds = &metrics.AddHistogram(
-      "writer_wal_sync_seconds", "Duration of each synced RocksDB write (WAL append + fsync).",
-      LatencyBuckets());
-  o.metrics.queue_depth =
-      &metrics.AddGauge("writer_write_queue_depth", "Updates queued for the group-commit writer.");
-  o.metrics.write_errors = &metrics.AddCounter(
-      "writer_store_write_errors_total", "Failed RocksDB batch writes (each fails its requests).");
+  FICUS_REGISTER_METRICS(ALL_ROCKSDB_STORE_METRICS, o.metrics, metrics, "ficus_writer_");
   auto rocks = RocksDbProfileStore::Open(o);
   if (!rocks) {
     return MakeError(rocks.error().code,
                      "cannot open store at " + cfg.data_dir + ": " + rocks.error().message);
   }
   const auto capacity = static_cast<double>(cfg.queue_size);
-  metrics.AddCallbackGauge("writer_write_queue_capacity", "Bound of the write queue (503 beyond).",
+  metrics.AddCallbackGauge("ficus_writer_write_queue_capacity",
+                           "Bound of the write queue (503 beyond).",
                            [capacity] { return capacity; });
   return std::unique_ptr<ProfileStore>(std::move(*rocks));
 }

@@ -15,9 +15,9 @@
 
 #include "config.h"
 #include "ficus/clock.h"
+#include "ficus/metrics.h"
 #include "ficus/result.h"
 #include "model/profile_store.h"
-#include "service/metrics.h"
 
 namespace ficus::writer {
 

@@ -109,7 +109,7 @@ TEST(BulkEndpoints, AuthenticationAndProxyGuardBeforeAnythingIsRead) {
   EXPECT_EQ(method.headers["allow"], "POST");
   EXPECT_EQ(Http(port, "GET", "/api/v2/profile/get?user_id=" + UserId(1)).status, 404)
       << "a refused import wrote something";
-  EXPECT_EQ(MetricValue(port, "writer_group_commit_batch_size_count"), 0);
+  EXPECT_EQ(MetricValue(port, "ficus_writer_group_commit_batch_size_count"), 0);
 }
 
 // --no-bulk-endpoints: the writer answers as one from before the bulk
@@ -163,7 +163,7 @@ TEST(BulkEndpoints, TooLargeIsRefusedFromTheHead) {
       {{"Content-Type", "application/json"}, {"Authorization", std::string("Bearer ") + kSecret}},
       Record(UserId(1), 1, R"({"a":"1"})"));
   EXPECT_EQ(media.status, 415);
-  EXPECT_EQ(MetricValue(writer.port(), "writer_group_commit_batch_size_count"), 0);
+  EXPECT_EQ(MetricValue(writer.port(), "ficus_writer_group_commit_batch_size_count"), 0);
 }
 
 TEST(BulkEndpoints, BadRecordsAreReportedAndNeverStopTheBatchInOneGroupCommit) {
@@ -193,15 +193,16 @@ TEST(BulkEndpoints, BadRecordsAreReportedAndNeverStopTheBatchInOneGroupCommit) {
       R"({"ret":200},{"ret":200},{"ret":200},{"ret":400,"msg":"ts: required"},)"
       R"({"ret":400,"msg":"attributes.v: value longer than 1024 bytes"}])");
   // One synced write for the whole request.
-  EXPECT_EQ(MetricValue(writer.port(), "writer_group_commit_batch_size_count"), 1);
-  EXPECT_EQ(MetricValue(writer.port(), "writer_group_commit_batch_size_sum"), 4);
+  EXPECT_EQ(MetricValue(writer.port(), "ficus_writer_group_commit_batch_size_count"), 1);
+  EXPECT_EQ(MetricValue(writer.port(), "ficus_writer_group_commit_batch_size_sum"), 4);
   HttpResult g1 = Http(writer.port(), "GET", "/api/v2/profile/get?user_id=" + UserId(1));
   EXPECT_EQ(
       g1.body,
       "{\"ret\":200,\"data\":{\"user_id\":\"" + UserId(1) +
           R"(","updated_at":"1970-01-01T00:00:00.000200Z","attributes":{"a":"1","c":"3"}},"msg":""})");
   EXPECT_EQ(Http(writer.port(), "GET", "/api/v2/profile/get?user_id=" + UserId(3)).status, 404);
-  EXPECT_EQ(MetricValue(writer.port(), "writer_bulk_import_records_total{result=\"rejected\"}"), 4);
+  EXPECT_EQ(
+      MetricValue(writer.port(), "ficus_writer_bulk_import_records_total{result=\"rejected\"}"), 4);
 }
 
 TEST(BulkEndpoints, SameRecordsThroughBulkAndSingleUpdatesGiveIdenticalProfiles) {

@@ -183,7 +183,7 @@ TEST(WriterBlackBox, RejectedRequestsLeaveTheStoreUnchanged) {
                 .status,
             200);
   std::string before = GetProfile(writer.port(), u).body;
-  double batches = MetricValue(writer.port(), "writer_group_commit_batch_size_count");
+  double batches = MetricValue(writer.port(), "ficus_writer_group_commit_batch_size_count");
   ASSERT_GE(batches, 1);
   struct Bad {
     std::string body;
@@ -209,7 +209,7 @@ TEST(WriterBlackBox, RejectedRequestsLeaveTheStoreUnchanged) {
                                {{"Content-Type", "text/plain"}}, pre + "{\"a\":\"2\"}}");
   EXPECT_EQ(wrong_type.status, 415);
   EXPECT_EQ(GetProfile(writer.port(), u).body, before);
-  EXPECT_EQ(MetricValue(writer.port(), "writer_group_commit_batch_size_count"), batches)
+  EXPECT_EQ(MetricValue(writer.port(), "ficus_writer_group_commit_batch_size_count"), batches)
       << "a rejected request reached the store";
 }
 
@@ -299,11 +299,12 @@ TEST(WriterBlackBox, HealthReadyAndMetricsEndpoints) {
             200);
   std::string m = Http(writer.port(), "GET", "/metrics").body;
   for (const char* want :
-       {"# HELP writer_http_requests_total ",
-        "writer_http_requests_total{route=\"update\",status=\"200\"} 1",
-        "# HELP writer_http_request_duration_seconds ", "# HELP writer_group_commit_batch_size ",
-        "# HELP writer_wal_sync_seconds ", "# HELP writer_http_requests_in_flight ",
-        "# HELP writer_write_queue_depth ", "writer_group_commit_batch_size_count 1"}) {
+       {"# HELP ficus_writer_http_requests_total ",
+        "ficus_writer_http_requests_total{route=\"update\",status=\"200\"} 1",
+        "# HELP ficus_writer_http_request_duration_seconds ",
+        "# HELP ficus_writer_group_commit_batch_size ", "# HELP ficus_writer_wal_sync_seconds ",
+        "# HELP ficus_writer_http_requests_in_flight ", "# HELP ficus_writer_write_queue_depth ",
+        "ficus_writer_group_commit_batch_size_count 1"}) {
     EXPECT_NE(m.find(want), std::string::npos) << want;
   }
 }

@@ -269,7 +269,7 @@ TEST(WriterLifecycle, IdempotencyRecordSurvivesRestart) {
   EXPECT_EQ(replay.body, first) << "a replay after restart must return the first answer";
   HttpResult other = Post(writer.port(), UpdateBody(5, "b"), {{"Idempotency-Key", "restart-1"}});
   EXPECT_EQ(other.status, 422) << other.body;
-  EXPECT_EQ(MetricValue(writer.port(), "writer_group_commit_batch_size_count"), 0)
+  EXPECT_EQ(MetricValue(writer.port(), "ficus_writer_group_commit_batch_size_count"), 0)
       << "the replay or the mismatch reached the store";
 }
 
@@ -308,7 +308,7 @@ TEST(WriterLifecycle, OversizedBodyGets413BeforeItIsSent) {
     EXPECT_EQ(rs[0].status, 413);
     EXPECT_EQ(rs[0].body, want);
   }
-  EXPECT_EQ(MetricValue(writer.port(), "writer_group_commit_batch_size_count"), 0);
+  EXPECT_EQ(MetricValue(writer.port(), "ficus_writer_group_commit_batch_size_count"), 0);
 }
 
 }  // namespace

@@ -51,6 +51,7 @@
 #include "ficus/http/server.h"
 #include "ficus/http/tls.h"
 #include "ficus/http/tls_front.h"
+#include "ficus/metrics.h"
 #include "model/autopilot_file_store.h"
 #include "model/config_file.h"
 #include "model/etcd_autopilot_store.h"
@@ -62,7 +63,6 @@
 #include "model/yaml_route_store.h"
 #include "service/access_log.h"
 #include "service/audit_log.h"
-#include "service/metrics.h"
 #include "service/metrics_scraper.h"
 
 namespace asio = boost::asio;

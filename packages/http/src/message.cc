@@ -29,8 +29,8 @@ std::string_view TrimOws(std::string_view s) {
 namespace {
 
 // Eight bytes at a time (SWAR): header names and framing fields are compared
-// and scanned on every forwarded request and response, and the byte loops
-// were the proxy's top user-space instruction counts (callgrind, 2026-12-01).
+// and scanned on every forwarded request and response, where byte loops are
+// the proxy's top user-space cost (profile in bench/RESULTS.md).
 constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
 constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
 

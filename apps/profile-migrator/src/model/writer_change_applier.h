@@ -38,7 +38,7 @@ struct WriterApplierOptions {
   // Per import request (writer: 10,000). bulk_workers x max_records stays
   // well under the writer's write queue (--queue-size, 8192 by default), which
   // proxy mirrors share: past it the writer answers 503 + Retry-After: 1 and
-  // the batch waits a second (measured: 4 x 5,000 cost ~1 s per batch).
+  // the batch waits a second (bench/RESULTS.md, CDC follower runs).
   std::size_t max_records = 1'000;
   std::size_t max_body_bytes = std::size_t{15} << 20;  // per import request (writer: 16 MiB)
   std::size_t min_records = 500;                // below this a batch is not split over bulk_workers

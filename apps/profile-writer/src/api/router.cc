@@ -41,30 +41,24 @@ http::Response MethodNotAllowed(std::string_view allow) {
 
 Router::Router(ProfileService& service, MetricsRegistry& metrics, RouterOptions options)
     : service_(service), metrics_(metrics), options_(std::move(options)) {
-  import_applied_ = &metrics_.AddCounter("writer_bulk_import_records_total",
-                                         "Bulk import records, by result.", "result=\"applied\"");
-  import_rejected_ = &metrics_.AddCounter("writer_bulk_import_records_total",
-                                          "Bulk import records, by result.", "result=\"rejected\"");
+  // The router's metrics, all of them here.
+  constexpr const char* kImport = "ficus_writer_bulk_import_records_total";
+  constexpr const char* kImportHelp = "Bulk import records, by result.";
+  import_applied_ = &metrics_.GetCounter(kImport, kImportHelp, {{"result", "applied"}});
+  import_rejected_ = &metrics_.GetCounter(kImport, kImportHelp, {{"result", "rejected"}});
   for (int r = 0; r < kRouteCount; ++r) {
-    std::string route = std::string("route=\"") + kRouteNames[r] + "\"";
     for (int s = 0; s <= kStatusCount; ++s) {
-      std::string labels = route;
-      labels += ",status=\"";
-      labels += s < kStatusCount ? std::to_string(kStatuses[s]) : "other";
-      labels += "\"";
-      requests_[r][s] =
-          &metrics_.AddCounter("writer_http_requests_total",
-                               "HTTP requests answered, by route and status.", std::move(labels));
+      const std::string status = s < kStatusCount ? std::to_string(kStatuses[s]) : "other";
+      requests_[r][s] = &metrics_.GetCounter("ficus_writer_http_requests_total",
+                                             "HTTP requests answered, by route and status.",
+                                             {{"route", kRouteNames[r]}, {"status", status}});
     }
-  }
-  for (int r = 0; r < kRouteCount; ++r) {
-    latency_[r] =
-        &metrics_.AddHistogram("writer_http_request_duration_seconds",
-                               "Time from the complete request to the response, by route.",
-                               LatencyBuckets(), std::string("route=\"") + kRouteNames[r] + "\"");
+    latency_[r] = &metrics_.GetHistogram(
+        "ficus_writer_http_request_duration_seconds",
+        "Time from the complete request to the response, by route.", {{"route", kRouteNames[r]}});
   }
   in_flight_ =
-      &metrics_.AddGauge("writer_http_requests_in_flight",
+      &metrics_.GetGauge("ficus_writer_http_requests_in_flight",
                          "Requests being handled (updates waiting for the WAL sync included).");
 }
 
@@ -220,8 +214,7 @@ boost::asio::awaitable<http::Response> Router::Update(http::Request& request) {
   // Resume on this loop when the store's writer thread completes the update.
   // The store calls `done` exactly once, so the handler is always resumed.
   // The initiation is a named object, not a temporary inside the co_await
-  // expression: GCC 12 destroys such temporaries twice (the bug that made
-  // http::Completion report "completion abandoned", fixed there too).
+  // expression: GCC 12 may destroy such temporaries twice.
   auto executor = co_await boost::asio::this_coro::executor;
   auto initiate = [this, executor, &command](auto handler) {
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));

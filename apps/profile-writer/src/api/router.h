@@ -38,7 +38,7 @@
 #include "domain/bulk_import.h"
 #include "domain/profile_service.h"
 #include "ficus/http/message.h"
-#include "service/metrics.h"
+#include "ficus/metrics.h"
 
 namespace ficus::writer::api {
 

@@ -126,9 +126,8 @@ Result<std::unique_ptr<RocksDbProfileStore>> RocksDbProfileStore::Open(
   // 4 shards of 16 MiB, not the default 64 of 1 MiB: an entry larger than its
   // shard is dropped as soon as it is released, and one SST's full bloom
   // filter is ~1.2 MiB per million users, so with 1 MiB shards every lookup
-  // re-read and re-checksummed it (XXH3 50% + pread copy 24% of the writer's
-  // CPU in perf: bulk verify of 1 M users 13.5k/s at 72 us of writer CPU per
-  // user, 107k/s at 400k users whose filter still fit).
+  // re-reads and re-checksums it (perf figures: bench/RESULTS.md, the 1 M
+  // profile-migrator runs).
   current_table.block_cache = rocksdb::NewLRUCache(64 << 20, /*num_shard_bits=*/2);
   current_table.cache_index_and_filter_blocks = true;
   rocksdb::ColumnFamilyOptions current_options;
@@ -229,8 +228,8 @@ void RocksDbProfileStore::Enqueue(Pending pending) {
     if (!closing_ && fits) {
       queue_.push_back(std::move(pending));
       queued_updates_ += weight;
-      if (options_.metrics.queue_depth) {
-        options_.metrics.queue_depth->Set(static_cast<std::int64_t>(queued_updates_));
+      if (options_.metrics.write_queue_depth) {
+        options_.metrics.write_queue_depth->Set(static_cast<std::int64_t>(queued_updates_));
       }
       lock.unlock();
       cv_.notify_one();
@@ -262,8 +261,8 @@ void RocksDbProfileStore::WriterLoop() {
         queue_.pop_front();
       }
       queued_updates_ -= taken;
-      if (options_.metrics.queue_depth) {
-        options_.metrics.queue_depth->Set(static_cast<std::int64_t>(queued_updates_));
+      if (options_.metrics.write_queue_depth) {
+        options_.metrics.write_queue_depth->Set(static_cast<std::int64_t>(queued_updates_));
       }
     }
     WriteBatchOf(items);
@@ -370,14 +369,15 @@ void RocksDbProfileStore::WriteBatchOf(std::vector<Pending>& items) {
     const Stopwatch watch;
     rocksdb::Status s = db_->Write(wo, &batch);
     const double secs = watch.ElapsedSeconds();
-    if (options_.metrics.sync_seconds) options_.metrics.sync_seconds->Observe(secs);
-    if (options_.metrics.batch_size)
-      options_.metrics.batch_size->Observe(static_cast<double>(accepted));
+    if (options_.metrics.wal_sync_seconds) options_.metrics.wal_sync_seconds->Observe(secs);
+    if (options_.metrics.group_commit_batch_size)
+      options_.metrics.group_commit_batch_size->Observe(static_cast<double>(accepted));
     if (s.ok()) {
       for (auto& t : touched) CachePut(t.user, std::move(t.encoded));
     } else {
       CacheClear();  // what a failed write left in RocksDB is not known here
-      if (options_.metrics.write_errors) options_.metrics.write_errors->Inc();
+      if (options_.metrics.store_write_errors_total)
+        options_.metrics.store_write_errors_total->Inc();
       GetLogger("writer.store")
           ->error("batch write of {} updates failed: {}", accepted, s.ToString());
       for (auto& r : results) {

@@ -60,8 +60,8 @@
 #include <vector>
 
 #include "ficus/clock.h"
+#include "ficus/metrics.h"
 #include "model/profile_store.h"
-#include "service/metrics.h"
 
 namespace rocksdb {
 class DB;
@@ -70,12 +70,22 @@ class ColumnFamilyHandle;
 
 namespace ficus::writer {
 
+// The store's metrics, registered as ficus_writer_<name> (store_factory.cc).
 // Optional instrumentation; any pointer may be null.
+#define ALL_ROCKSDB_STORE_METRICS(COUNTER, GAUGE, HISTOGRAM)                                 \
+  HISTOGRAM(group_commit_batch_size, "Updates per synced RocksDB write (group commit).",     \
+            GroupCommitBatchBounds())                                                        \
+  HISTOGRAM(wal_sync_seconds, "Duration of each synced RocksDB write (WAL append + fsync).", \
+            LatencyBuckets())                                                                \
+  GAUGE(write_queue_depth, "Updates queued for the group-commit writer.")                    \
+  COUNTER(store_write_errors_total, "Failed RocksDB batch writes (each fails its requests).")
+
+inline std::vector<double> GroupCommitBatchBounds() {
+  return {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
+}
+
 struct StoreMetrics {
-  Histogram* batch_size = nullptr;    // updates per synced write
-  Histogram* sync_seconds = nullptr;  // duration of each synced write
-  Gauge* queue_depth = nullptr;       // updates waiting for the writer
-  Counter* write_errors = nullptr;    // failed batch writes
+  FICUS_METRIC_FIELDS(ALL_ROCKSDB_STORE_METRICS)
 };
 
 struct RocksDbStoreOptions {

@@ -287,10 +287,10 @@ struct ScyllaProfileStore::State {
                                           std::shared_ptr<BatchGather> gather) {
     const Stopwatch watch;
     Status r = co_await ApplyPartition(std::move(group));
-    if (options.metrics.apply_seconds)
-      options.metrics.apply_seconds->Observe(watch.ElapsedSeconds());
-    if (!r && options.metrics.errors) options.metrics.errors->Inc();
-    if (options.metrics.in_flight) options.metrics.in_flight->Add(-1);
+    if (options.metrics.scylla_apply_seconds)
+      options.metrics.scylla_apply_seconds->Observe(watch.ElapsedSeconds());
+    if (!r && options.metrics.scylla_errors_total) options.metrics.scylla_errors_total->Inc();
+    if (options.metrics.scylla_in_flight) options.metrics.scylla_in_flight->Add(-1);
     bool last = false;
     {
       std::lock_guard lock(gather->mu);
@@ -310,10 +310,10 @@ struct ScyllaProfileStore::State {
   awaitable<void> ApplyAndFinish(ApplyRequest request, ApplyCallback done) {
     const Stopwatch watch;
     auto r = co_await ApplyOnce(std::move(request));
-    if (options.metrics.apply_seconds)
-      options.metrics.apply_seconds->Observe(watch.ElapsedSeconds());
-    if (!r && options.metrics.errors) options.metrics.errors->Inc();
-    if (options.metrics.in_flight) options.metrics.in_flight->Add(-1);
+    if (options.metrics.scylla_apply_seconds)
+      options.metrics.scylla_apply_seconds->Observe(watch.ElapsedSeconds());
+    if (!r && options.metrics.scylla_errors_total) options.metrics.scylla_errors_total->Inc();
+    if (options.metrics.scylla_in_flight) options.metrics.scylla_in_flight->Add(-1);
     done(std::move(r));
     Leave();
   }
@@ -359,8 +359,8 @@ struct ScyllaProfileStore::State {
       return MakeError(ErrorCode::kInternal, "scylla: read did not complete");
     }
     auto r = future.get();
-    if (!r && r.error().code != ErrorCode::kNotFound && options.metrics.errors) {
-      options.metrics.errors->Inc();
+    if (!r && r.error().code != ErrorCode::kNotFound && options.metrics.scylla_errors_total) {
+      options.metrics.scylla_errors_total->Inc();
     }
     return r;
   }
@@ -404,7 +404,7 @@ ScyllaProfileStore::~ScyllaProfileStore() {
 void ScyllaProfileStore::Apply(ApplyRequest request, ApplyCallback done) {
   State* s = state_.get();
   auto reject = [s, &done](std::string why) {
-    if (s->options.metrics.rejected) s->options.metrics.rejected->Inc();
+    if (s->options.metrics.scylla_rejected_total) s->options.metrics.scylla_rejected_total->Inc();
     done(MakeError(ErrorCode::kUnavailable, std::move(why)));
   };
   if (!s->Enter()) return reject("scylla: store is closing");
@@ -417,7 +417,7 @@ void ScyllaProfileStore::Apply(ApplyRequest request, ApplyCallback done) {
     return reject(fmt::format("scylla: more than {} requests in flight (max_in_flight)",
                               s->options.url.max_in_flight));
   }
-  if (s->options.metrics.in_flight) s->options.metrics.in_flight->Add(1);
+  if (s->options.metrics.scylla_in_flight) s->options.metrics.scylla_in_flight->Add(1);
   asio::co_spawn(s->io, s->ApplyAndFinish(std::move(request), std::move(done)), asio::detached);
 }
 
@@ -431,7 +431,7 @@ void ScyllaProfileStore::ApplyBatch(std::vector<ProfileUpdate> updates, ApplyBat
   std::map<Uuid, std::vector<std::size_t>> by_user;
   for (std::size_t i = 0; i < updates.size(); ++i) by_user[updates[i].user].push_back(i);
   auto reject = [s, &done](std::string why) {
-    if (s->options.metrics.rejected) s->options.metrics.rejected->Inc();
+    if (s->options.metrics.scylla_rejected_total) s->options.metrics.scylla_rejected_total->Inc();
     done(MakeError(ErrorCode::kUnavailable, std::move(why)));
   };
   if (!s->Enter()) return reject("scylla: store is closing");
@@ -452,7 +452,7 @@ void ScyllaProfileStore::ApplyBatch(std::vector<ProfileUpdate> updates, ApplyBat
     std::vector<ProfileUpdate> group;
     group.reserve(idx.size());
     for (std::size_t i : idx) group.push_back(std::move(updates[i]));
-    if (s->options.metrics.in_flight) s->options.metrics.in_flight->Add(1);
+    if (s->options.metrics.scylla_in_flight) s->options.metrics.scylla_in_flight->Add(1);
     ++s->in_flight;  // one per partition batch (the outer Enter keeps Close waiting); Leave at its
                      // end
     asio::co_spawn(s->io, s->ApplyPartitionAndFinish(std::move(group), std::move(idx), gather),

@@ -47,10 +47,10 @@
 #include <memory>
 #include <string>
 
+#include "ficus/metrics.h"
 #include "model/profile_store.h"
 #include "model/scylla_statements.h"
 #include "model/scylla_store_url.h"
-#include "service/metrics.h"
 
 namespace ficus::writer {
 
@@ -62,12 +62,18 @@ struct ScyllaCqlCounters {
   std::uint64_t host_up = 0;                 // hosts back up (a connection opened again)
 };
 
+// The store's metrics, registered as ficus_writer_<name> (scylla_cli.cc).
 // Optional instrumentation; any pointer may be null.
+#define ALL_SCYLLA_STORE_METRICS(COUNTER, GAUGE, HISTOGRAM)                                    \
+  GAUGE(scylla_in_flight, "Updates being written to ScyllaDB (batch + read).")                 \
+  COUNTER(scylla_errors_total, "Failed ScyllaDB store operations (writes and reads).")         \
+  COUNTER(scylla_rejected_total,                                                               \
+          "Updates refused before reaching ScyllaDB (not connected, max_in_flight, closing).") \
+  HISTOGRAM(scylla_apply_seconds, "Duration of one update on ScyllaDB (batch, read, record).", \
+            LatencyBuckets())
+
 struct ScyllaStoreMetrics {
-  Gauge* in_flight = nullptr;          // updates being applied
-  Counter* errors = nullptr;           // failed Apply/Get/GetIdempotency
-  Counter* rejected = nullptr;         // Apply refused (over max_in_flight, not ready)
-  Histogram* apply_seconds = nullptr;  // batch + read (+ record) per update
+  FICUS_METRIC_FIELDS(ALL_SCYLLA_STORE_METRICS)
 };
 
 struct ScyllaStoreOptions {

@@ -344,7 +344,7 @@ TEST_F(ScyllaPeerTest, NotReadyUntilTheClusterAnswersThenReadyFollowsConnectivit
   while (store->Ready() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(5ms);
   EXPECT_FALSE(store->Ready());                   // /readyz goes 503
-  EXPECT_EQ(store->CqlCounters().host_down, 1u);  // writer_scylla_cql_host_down_total
+  EXPECT_EQ(store->CqlCounters().host_down, 1u);  // ficus_writer_scylla_cql_host_down_total
   EXPECT_EQ(store->CqlCounters().host_up, 0u);
   peer_.SetRefuse(false);
   EXPECT_TRUE(store->WaitReady(5s)) << store->LastError();  // the session reconnects

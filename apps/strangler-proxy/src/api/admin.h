@@ -15,7 +15,7 @@
 
 #include "api/proxy.h"
 #include "ficus/http/message.h"
-#include "service/metrics.h"
+#include "ficus/metrics.h"
 
 namespace ficus::proxy {
 

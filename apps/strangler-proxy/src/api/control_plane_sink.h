@@ -56,7 +56,7 @@
 #include "domain/primary_observer.h"
 #include "domain/write_journal.h"
 #include "domain/write_tracker.h"
-#include "service/metrics.h"
+#include "ficus/metrics.h"
 
 namespace ficus::proxy {
 

@@ -54,9 +54,9 @@
 #include "domain/routing.h"
 #include "ficus/clock.h"
 #include "ficus/http/message.h"
+#include "ficus/metrics.h"
 #include "ficus/result.h"
 #include "service/access_log.h"
-#include "service/metrics.h"
 #include "service/upstream.h"
 
 namespace ficus::proxy {

@@ -1,4 +1,4 @@
-// AutopilotPlan: how a route group walks its migration by itself (issue 15).
+// AutopilotPlan: how a route group walks its migration by itself.
 //
 // A plan is the `autopilot:` block of a route in the YAML config (it drives
 // that route's group, domain/route_group.h) or the same object as JSON in

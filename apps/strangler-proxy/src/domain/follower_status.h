@@ -1,4 +1,4 @@
-// The binlog follower (`profile-migrator follow`, issue 18) as the proxy's
+// The binlog follower (`profile-migrator follow`) as the proxy's
 // admin status and dashboard show it. Pure: the proxy scrapes the
 // follower's Prometheus /metrics (service/metrics_scraper.h, wired in
 // main.cc) and hands each answer, or the reason there was none, to

@@ -1,9 +1,9 @@
 // The fast path for the common upstream answer: a complete HTTP/1.1 head
 // with one Content-Length and nothing unusual, parsed in one pass.
 //
-// Beast's response parser cost about 4,200 instructions per proxied request
-// (callgrind, 2026-12-01), a fifth of the proxy's user-space work. This
-// parser accepts only a strict subset and says kDecline for everything else
+// Beast's response parser was a fifth of the proxy's user-space work per
+// proxied request (profile in bench/RESULTS.md, "what closed the gap to
+// nginx"). This parser accepts only a strict subset and says kDecline for everything else
 // (HTTP/1.0, 1xx/204/304, Transfer-Encoding, no or repeated Content-Length,
 // obs-fold, a bare CR or LF, any byte outside the field grammar), so the
 // caller hands exactly the same bytes to Beast: whatever it accepts, Beast

@@ -1,4 +1,4 @@
-// Black-box: the autopilot (issue 15) on the real ficus-proxy in front of
+// Black-box: the autopilot on the real ficus-proxy in front of
 // real upstream processes (ficus-test-upstream), time-compressed to about a
 // second per step. Steady traffic of 400 users (writes then reads) runs
 // through the proxy while a plan walks the route group:

@@ -1,7 +1,7 @@
 // Black-box: a fleet of three ficus-proxy replicas sharing one control state
 // in real etcd (Debian etcd-server; a 3-member cluster and a single member,
 // on free 127.0.0.1 ports), in front of real test upstreams, under load.
-// Issue 14: a change through one replica reaches the others within 1 s;
+// A change through one replica reaches the others within 1 s;
 // concurrent changes have one winner (409 for the other); etcd down = fail
 // static (serve, /readyz up, admin 503) and convergence after it returns; a
 // fallback tripped on one replica moves all; kill -9 + restart rejoins; a

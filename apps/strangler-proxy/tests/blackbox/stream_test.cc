@@ -23,8 +23,7 @@ admin: {listen: 127.0.0.1:0}
 workers: 1
 access_log: "off"
 limits: {max_body_bytes: 67108864, body_timeout_ms: 60000}
-# A 20 MiB copy on a loaded CI machine can take longer than the default 1 s
-# (a clean-clone CI run: "the mirror never got the body").
+# A 20 MiB copy on a loaded CI machine can take longer than the default 1 s.
 mirror: {timeout_ms: 30000}
 backends:
   legacy: {url: http://127.0.0.1:${legacy}}

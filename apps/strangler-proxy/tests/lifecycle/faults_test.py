@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A whole migration under steady traffic with faults injected (issue 12).
+"""A whole migration under steady traffic with faults injected.
 
   faults_test.py --proxy BIN --writer BIN --repo DIR [--work DIR] [--keep]
 
@@ -222,7 +222,7 @@ def wait_backlog(proxy, backend, timeout_s):
 def put_group(run, proxy, change, wait_s=30):
     change = dict(change, wait_s=wait_s)
     # --put-each-route: one PUT per route, as a client of a proxy without
-    # route groups has to (used to show the checks failing on older code).
+    # route groups has to.
     for route in ("profile-update", "profile-get") if run.a.put_each_route else ("profile-update",):
         s, body = proxy.put(route, change)
         run.check(s == 200, f"PUT {route} {change}", f"{s} {body if s != 200 else ''}")

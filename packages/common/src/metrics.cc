@@ -1,0 +1,156 @@
+#include "ficus/metrics.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <cstdio>
+
+namespace ficus {
+namespace {
+
+std::string FormatNumber(double v) {
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (std::isnan(v)) return "NaN";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+// Adds le="x" to an already rendered label set.
+std::string WithLe(const std::string& labels, const std::string& le) {
+  if (labels.empty()) return "{le=\"" + le + "\"}";
+  return labels.substr(0, labels.size() - 1) + ",le=\"" + le + "\"}";
+}
+
+const char* TypeName(int type) {
+  static constexpr const char* kNames[] = {"counter", "gauge", "histogram"};
+  return kNames[type];
+}
+
+}  // namespace
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)),
+      buckets_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {
+  assert(std::is_sorted(bounds_.begin(), bounds_.end()));
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0);
+}
+
+void Histogram::Observe(double v) {
+  const auto i = static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) -
+                                          bounds_.begin());
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_micro_.fetch_add(static_cast<std::uint64_t>(std::max(0.0, v) * 1e6),
+                       std::memory_order_relaxed);
+}
+
+double Histogram::Sum() const {
+  return static_cast<double>(sum_micro_.load(std::memory_order_relaxed)) / 1e6;
+}
+
+std::vector<double> LatencyBuckets() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+}
+
+std::string RenderLabels(const Labels& labels) {
+  if (labels.empty()) return {};
+  std::string out = "{";
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += labels[i].first;
+    out += "=\"";
+    for (char c : labels[i].second) {
+      if (c == '\\' || c == '"') {
+        out.push_back('\\');
+        out.push_back(c);
+      } else if (c == '\n') {
+        out += "\\n";
+      } else {
+        out.push_back(c);
+      }
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+MetricsRegistry::Series& MetricsRegistry::SeriesLocked(std::string_view name, std::string_view help,
+                                                       Type type, const Labels& labels) {
+  auto it = families_.find(name);
+  if (it == families_.end()) {
+    it = families_.emplace(std::string(name), Family{type, std::string(help), {}}).first;
+  }
+  assert(it->second.type == type && "metric registered twice with different types");
+  return it->second.series[RenderLabels(labels)];
+}
+
+Counter& MetricsRegistry::GetCounter(std::string_view name, std::string_view help,
+                                     const Labels& labels) {
+  std::lock_guard lock(mu_);
+  Series& s = SeriesLocked(name, help, Type::kCounter, labels);
+  if (!s.counter) s.counter = std::make_unique<Counter>();
+  return *s.counter;
+}
+
+Gauge& MetricsRegistry::GetGauge(std::string_view name, std::string_view help,
+                                 const Labels& labels) {
+  std::lock_guard lock(mu_);
+  Series& s = SeriesLocked(name, help, Type::kGauge, labels);
+  if (!s.gauge) s.gauge = std::make_unique<Gauge>();
+  return *s.gauge;
+}
+
+Histogram& MetricsRegistry::GetHistogram(std::string_view name, std::string_view help,
+                                         const Labels& labels, std::vector<double> bounds) {
+  std::lock_guard lock(mu_);
+  Series& s = SeriesLocked(name, help, Type::kHistogram, labels);
+  if (!s.histogram) s.histogram = std::make_unique<Histogram>(std::move(bounds));
+  return *s.histogram;
+}
+
+void MetricsRegistry::AddCallbackGauge(std::string_view name, std::string_view help,
+                                       std::function<double()> fn, const Labels& labels) {
+  std::lock_guard lock(mu_);
+  SeriesLocked(name, help, Type::kGauge, labels).callback = std::move(fn);
+}
+
+void MetricsRegistry::AddCallbackCounter(std::string_view name, std::string_view help,
+                                         std::function<double()> fn, const Labels& labels) {
+  std::lock_guard lock(mu_);
+  SeriesLocked(name, help, Type::kCounter, labels).callback = std::move(fn);
+}
+
+std::string MetricsRegistry::Render() const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  out.reserve(4096);
+  for (const auto& [name, f] : families_) {
+    out += "# HELP " + name + " " + f.help + "\n";
+    out += "# TYPE " + name + " " + TypeName(static_cast<int>(f.type)) + "\n";
+    for (const auto& [labels, s] : f.series) {
+      if (s.callback) {
+        out += name + labels + " " + FormatNumber(s.callback()) + "\n";
+      } else if (s.counter) {
+        out += name + labels + " " + std::to_string(s.counter->Value()) + "\n";
+      } else if (s.gauge) {
+        out += name + labels + " " + std::to_string(s.gauge->Value()) + "\n";
+      } else if (s.histogram) {
+        const Histogram& h = *s.histogram;
+        std::uint64_t cum = 0;
+        for (std::size_t i = 0; i <= h.bounds().size(); ++i) {
+          cum += h.BucketCount(i);
+          const std::string le = i < h.bounds().size() ? FormatNumber(h.bounds()[i]) : "+Inf";
+          out += name + "_bucket" + WithLe(labels, le) + " " + std::to_string(cum) + "\n";
+        }
+        out += name + "_sum" + labels + " " + FormatNumber(h.Sum()) + "\n";
+        out += name + "_count" + labels + " " + std::to_string(cum) + "\n";
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace ficus
