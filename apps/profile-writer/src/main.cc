@@ -30,7 +30,7 @@ using ficus::writer::Config;
 using ficus::writer::GetLogger;
 using ficus::writer::IsScyllaStoreUrl;
 using ficus::writer::LoadConfig;
-using ficus::writer::MetricsRegistry;
+using ficus::MetricsRegistry;
 using ficus::writer::OpenStore;
 using ficus::writer::ProfileService;
 using ficus::writer::ProfileStore;

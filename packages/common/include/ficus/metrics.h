@@ -19,10 +19,11 @@
 // A module declares its fixed metrics in one place, Envoy's ALL_X_STATS
 // pattern:
 //
-//   #define ALL_STORE_METRICS(COUNTER, GAUGE, HISTOGRAM)                   \
-//     COUNTER(write_errors_total, "Failed batch writes.")                  \
-//     GAUGE(write_queue_depth, "Updates queued.")                          \
+//   #define ALL_STORE_METRICS(COUNTER, GAUGE, HISTOGRAM)
+//     COUNTER(write_errors_total, "Failed batch writes.")
+//     GAUGE(write_queue_depth, "Updates queued.")
 //     HISTOGRAM(wal_sync_seconds, "Each synced write.", LatencyBuckets())
+//   (one macro, its lines joined with backslashes)
 //   struct StoreMetrics {
 //     FICUS_METRIC_FIELDS(ALL_STORE_METRICS)
 //   };
