@@ -34,7 +34,7 @@
 #include "domain/config_source.h"
 #include "domain/control_plane.h"
 #include "domain/fleet_control.h"
-#include "service/metrics.h"
+#include "ficus/metrics.h"
 
 namespace ficus::proxy {
 

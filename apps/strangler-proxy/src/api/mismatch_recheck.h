@@ -41,7 +41,7 @@
 #include "domain/control_plane.h"
 #include "domain/mismatch_ring.h"
 #include "ficus/clock.h"
-#include "service/metrics.h"
+#include "ficus/metrics.h"
 #include "service/upstream.h"
 
 namespace ficus::proxy {
