@@ -25,12 +25,12 @@
 
 namespace api = ficus::writer::api;
 namespace http = ficus::http;
+using ficus::MetricsRegistry;
 using ficus::SystemClock;
 using ficus::writer::Config;
 using ficus::writer::GetLogger;
 using ficus::writer::IsScyllaStoreUrl;
 using ficus::writer::LoadConfig;
-using ficus::MetricsRegistry;
 using ficus::writer::OpenStore;
 using ficus::writer::ProfileService;
 using ficus::writer::ProfileStore;

@@ -28,8 +28,8 @@
 #include <string>
 #include <thread>
 
-#include "ficus/clock.h"
 #include "domain/autopilot_store.h"
+#include "ficus/clock.h"
 #include "ficus/etcd/client.h"
 
 namespace ficus::proxy {
