@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
        [&sink](std::string_view user, const std::string& legacy, const std::string& modern) {
          return sink.UserBusy(user, legacy, modern);
        },
-       nullptr},
+       &clock},
       metrics);
   sink.SetRechecker(&rechecker);
   ReplayConsumer replayer(**replay_log, replay_sender, 2);

@@ -1,6 +1,7 @@
 #include "api/mismatch_recheck.h"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 
 #include "domain/recheck.h"
@@ -76,7 +77,9 @@ MismatchRechecker::MismatchRechecker(ControlPlane& cp, Deps deps, MetricsRegistr
                                   "Re-reads of a user from both sides (pairs of GETs).")),
       held_(metrics.GetGauge("ficus_proxy_recheck_held",
                              "Differences held now, waiting for their re-read.")),
-      worker_([this] { Run(); }) {}
+      worker_([this] { Run(); }) {
+  assert(deps_.clock && "MismatchRechecker::Deps::clock");
+}
 
 MismatchRechecker::~MismatchRechecker() {
   Stop();

@@ -55,7 +55,7 @@ class MismatchRechecker {
     // towards either backend: its answers cannot be compared yet.
     std::function<bool(std::string_view user, const std::string& legacy, const std::string& modern)>
         busy;
-    const Clock* clock = &SystemClock::Instance();  // its monotonic time paces re-checks
+    const Clock* clock = &SystemClock::Instance();  // not null; its monotonic time paces re-checks
   };
   struct Job {
     MismatchRecord record;
