@@ -139,7 +139,8 @@ add_library(ficus_proxy_cp_api STATIC
   ${FICUS_CP_SRC}/api/admin_request.cc
   ${FICUS_CP_SRC}/api/admin_routes.cc
   ${FICUS_CP_SRC}/api/autopilot_driver.cc
-  ${FICUS_CP_SRC}/api/admin_autopilot.cc)
+  ${FICUS_CP_SRC}/api/admin_autopilot.cc
+  ${FICUS_CP_SRC}/api/status_metrics.cc)
 target_link_libraries(ficus_proxy_cp_api PUBLIC ficus_proxy_api ficus_proxy_cp_domain
                       ficus_proxy_cp_service ficus_proxy_dashboard)
 
@@ -149,6 +150,7 @@ ficus_gtest(strangler_proxy_cp_api_test
           ${FICUS_CP_SRC}/api/control_plane_sink_test.cc
           ${FICUS_CP_SRC}/api/mismatch_recheck_test.cc
           ${FICUS_CP_SRC}/api/live_config_test.cc
+          ${FICUS_CP_SRC}/api/status_metrics_test.cc
   LIBS ficus_proxy_cp_api)
 
 if(TARGET ficus-proxy)

@@ -164,8 +164,8 @@ run_phase() {
   line=$(grep '^FICUS_BENCH ' <<<"$out")
   m=$(curl -s "http://127.0.0.1:$admin_port/metrics")
   local compared mism appended mirrors_ok graced
-  compared=$(awk '/^ficus_proxy_compared\{/ {n += $2} END {print n + 0}' <<<"$m")
-  mism=$(awk '/^ficus_proxy_mismatches\{/ {n += $2} END {print n + 0}' <<<"$m")
+  compared=$(awk '/^ficus_proxy_compared_total\{/ {n += $2} END {print n + 0}' <<<"$m")
+  mism=$(awk '/^ficus_proxy_mismatches_total\{/ {n += $2} END {print n + 0}' <<<"$m")
   appended=$(awk '$1 == "ficus_proxy_replay_appended_total" {n += $2} END {print n + 0}' <<<"$m")
   mirrors_ok=$(awk '/^ficus_proxy_mirror_total\{.*outcome="ok"/ {n += $2} END {print n + 0}' <<<"$m")
   graced=$(awk '$1 == "ficus_proxy_persist_graced_total" {n += $2} END {print n + 0}' <<<"$m")

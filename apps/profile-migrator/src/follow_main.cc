@@ -19,6 +19,7 @@
 #include "domain/cdc/follower.h"
 #include "ficus/clock.h"
 #include "ficus/http/server.h"
+#include "ficus/metrics.h"
 #include "model/checkpoint_file.h"
 #include "model/http_modern_store.h"
 #include "model/mariadb_binlog_source.h"
@@ -58,19 +59,11 @@ std::string Describe(const DbArgs& a) {
   return (a.socket.empty() ? a.host + ":" + std::to_string(a.port) : a.socket) + "/" + a.database;
 }
 
-struct MetricsContext {
-  const cdc::FollowerMetrics* metrics;
-  Clock* clock;
-  std::atomic<double>* rows_per_s;
-};
-
-boost::asio::awaitable<http::Response> ServeMetrics(MetricsContext* ctx, http::Request& req) {
+boost::asio::awaitable<http::Response> ServeMetrics(const MetricsRegistry* registry,
+                                                    http::Request& req) {
   if (req.Path() == "/metrics") {
-    co_return http::Response::Text(
-        200,
-        RenderFollowerMetrics(*ctx->metrics, UnixMicros(ctx->clock->Wall()),
-                              ctx->rows_per_s->load()),
-        "text/plain; version=0.0.4; charset=utf-8");
+    co_return http::Response::Text(200, registry->Render(),
+                                   "text/plain; version=0.0.4; charset=utf-8");
   }
   if (req.Path() == "/healthz") co_return http::Response::Json(200, R"({"status":"ok"})");
   co_return http::Response::Error(404, "not found: /metrics and /healthz only");
@@ -174,7 +167,8 @@ int RunFollow(const FollowArgs& a) {
 
   cdc::FollowerMetrics metrics;
   std::atomic<double> rows_per_s{0};
-  MetricsContext ctx{&metrics, &clock, &rows_per_s};
+  MetricsRegistry registry;
+  RegisterFollowerMetrics(registry, metrics, clock, rows_per_s);
   std::unique_ptr<http::Server> server;
   if (!a.metrics_listen.empty()) {
     auto colon = a.metrics_listen.rfind(':');
@@ -184,7 +178,7 @@ int RunFollow(const FollowArgs& a) {
     if (port < 0 || port > 65535) return fatal("--metrics-listen: expected HOST:PORT");
     so.port = static_cast<std::uint16_t>(port);
     server = std::make_unique<http::Server>(
-        so, [c = &ctx](http::Request& r) { return ServeMetrics(c, r); });
+        so, [r = &registry](http::Request& req) { return ServeMetrics(r, req); });
     auto bound = server->Start();
     if (!bound) return fatal("--metrics-listen " + a.metrics_listen + ": " + bound.error().message);
     Log(fmt::format("metrics on http://{}:{}/metrics", so.address, *bound));

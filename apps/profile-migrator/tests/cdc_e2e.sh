@@ -596,10 +596,10 @@ YAML
   local m
   m=$(curl -s "$admin/metrics")
   local compared_get mismatched_get compared_upd mismatched_upd
-  compared_get=$(awk '/^ficus_proxy_compared\{route="profile-get"\}/ {print $2}' <<<"$m")
-  mismatched_get=$(awk '/^ficus_proxy_mismatches\{route="profile-get"\}/ {print $2}' <<<"$m")
-  compared_upd=$(awk '/^ficus_proxy_compared\{route="profile-update"\}/ {print $2}' <<<"$m")
-  mismatched_upd=$(awk '/^ficus_proxy_mismatches\{route="profile-update"\}/ {print $2}' <<<"$m")
+  compared_get=$(awk '/^ficus_proxy_compared_total\{route="profile-get"\}/ {print $2}' <<<"$m")
+  mismatched_get=$(awk '/^ficus_proxy_mismatches_total\{route="profile-get"\}/ {print $2}' <<<"$m")
+  compared_upd=$(awk '/^ficus_proxy_compared_total\{route="profile-update"\}/ {print $2}' <<<"$m")
+  mismatched_upd=$(awk '/^ficus_proxy_mismatches_total\{route="profile-update"\}/ {print $2}' <<<"$m")
   echo "   proxy: reads compared $compared_get, mismatched $mismatched_get; updates compared $compared_upd, mismatched $mismatched_upd"
   [ "${compared_get:-0}" -ge 500 ] || fail "too few reads compared: $compared_get"
   [ "${compared_upd:-0}" -ge 500 ] || fail "too few updates compared: $compared_upd"
@@ -614,7 +614,7 @@ YAML
   }
   # Updates of group B users racing an SQL write of the same user differ
   # for a moment (the follower not there yet): held, read again, gone.
-  echo "   transient differences re-checked away: updates $(awk '/^ficus_proxy_not_compared\{route="profile-update",reason="transient"\}/ {print $2}' <<<"$m"), reads $(awk '/^ficus_proxy_not_compared\{route="profile-get",reason="transient"\}/ {print $2}' <<<"$m")"
+  echo "   transient differences re-checked away: updates $(awk '/^ficus_proxy_not_compared_total\{route="profile-update",reason="transient"\}/ {print $2}' <<<"$m"), reads $(awk '/^ficus_proxy_not_compared_total\{route="profile-get",reason="transient"\}/ {print $2}' <<<"$m")"
 }
 
 # The proxy's view of the follower (its dashboard panel): a real ficus-proxy

@@ -43,6 +43,7 @@
 #include "api/live_config.h"
 #include "api/mismatch_recheck.h"
 #include "api/proxy.h"
+#include "api/status_metrics.h"
 #include "domain/control_plane.h"
 #include "domain/control_state.h"
 #include "domain/fleet_report.h"
@@ -273,102 +274,10 @@ int main(int argc, char** argv) {
   http::Server server(std::move(server_options),
                       [&proxy](http::Request& r) { return proxy.Handle(r); });
   AdminApi admin_api(metrics, proxy);
-  admin_api.AddCollector([&server, &metrics] {
-    const auto c = server.Counters();
-    metrics.GetGauge("ficus_proxy_connections_active", "Client connections open.")
-        .Set(static_cast<int64_t>(c.connections_active));
-    metrics.GetGauge("ficus_proxy_requests_in_flight", "Requests being handled.")
-        .Set(static_cast<int64_t>(c.requests_in_flight));
-    for (std::size_t i = 0; i < http::kRejectReasonCount; ++i) {
-      metrics
-          .GetGauge(
-              "ficus_proxy_rejected_requests",
-              "Requests rejected before routing (smuggling shapes, limits, timeouts); "
-              "cumulative.",
-              {{"reason", std::string(http::RejectReasonName(static_cast<http::RejectReason>(i)))}})
-          .Set(static_cast<int64_t>(c.rejected[i]));
-    }
-  });
-  admin_api.AddCollector([&journal, &control_plane, &metrics, &configured] {
-    const auto s = journal.Stats();
-    metrics
-        .GetGauge("ficus_proxy_replay_backlog_total", "Writes in the replay log not yet delivered.")
-        .Set(static_cast<int64_t>(s.backlog));
-    metrics.GetGauge("ficus_proxy_replay_bytes", "Bytes of replay log segments on disk.")
-        .Set(static_cast<int64_t>(s.bytes));
-    metrics
-        .GetGauge("ficus_proxy_replay_full",
-                  "1 when the replay log reached its size bound and refuses appends: alert.")
-        .Set(s.full ? 1 : 0);
-    for (const char* k : {"delivered", "rejected", "retries"}) {
-      const uint64_t v = std::string_view(k) == "delivered"  ? s.delivered
-                         : std::string_view(k) == "rejected" ? s.rejected
-                                                             : s.retries;
-      metrics
-          .GetGauge("ficus_proxy_replay_events", "Replayer events since start (cumulative).",
-                    {{"event", k}})
-          .Set(static_cast<int64_t>(v));
-    }
-    for (const auto& r : configured()->routes) {
-      for (const auto& backend : {r.legacy_backend, r.modern_backend}) {
-        auto it = s.backlog_by_target.find({r.name, backend});
-        metrics
-            .GetGauge("ficus_proxy_replay_backlog",
-                      "Mirrored writes waiting in the replay log, per route and target backend.",
-                      {{"route", r.name}, {"backend", backend}})
-            .Set(it == s.backlog_by_target.end() ? 0 : static_cast<int64_t>(it->second));
-      }
-      auto live = control_plane.Live(r.name);
-      if (!live) continue;
-      metrics
-          .GetGauge("ficus_proxy_compared", "Primary/mirror answers compared (cumulative).",
-                    {{"route", r.name}})
-          .Set(static_cast<int64_t>(live->mismatch.compared));
-      metrics
-          .GetGauge("ficus_proxy_mismatches", "Compared answers that differed (cumulative).",
-                    {{"route", r.name}})
-          .Set(static_cast<int64_t>(live->mismatch.mismatched));
-      const std::pair<const char*, uint64_t> not_compared[] = {
-          {"too_large", live->compare_too_large},
-          {"transient", live->compare_transient},
-          {"write_race",
-           live->compare_skipped - live->compare_too_large - live->compare_transient}};
-      for (const auto& [reason, count] : not_compared) {
-        metrics
-            .GetGauge("ficus_proxy_not_compared",
-                      "Mirrored answers not compared (cumulative): too_large = the primary's "
-                      "answer exceeded compare.max_bytes; transient = the answers differed but "
-                      "both sides agreed when the user was read again (a write in transit to "
-                      "one side); write_race = raced with a write or replay of the same user.",
-                      {{"route", r.name}, {"reason", reason}})
-            .Set(static_cast<int64_t>(count));
-      }
-      metrics
-          .GetGauge("ficus_proxy_fallback_active",
-                    "1 while the route is auto-fallen back to legacy (until an operator resets).",
-                    {{"route", r.name}})
-          .Set(live->fallback.tripped ? 1 : 0);
-    }
-  });
-  if (etcd_store) {
-    admin_api.AddCollector([&] {
-      metrics
-          .GetGauge("ficus_proxy_control_store_connected",
-                    "1 while the control store (etcd) is reachable; 0: serving the last known "
-                    "state, admin changes refused (alert).")
-          .Set(etcd_store->connected() ? 1 : 0);
-      metrics
-          .GetGauge("ficus_proxy_control_store_down_since_seconds",
-                    "Unix time since when the control store is unreachable; 0 while reachable.")
-          .Set(etcd_store->down_since_ms() / 1000);
-      metrics
-          .GetGauge("ficus_proxy_control_store_revision",
-                    "The control store revision this replica has applied.")
-          .Set(etcd_store->State().revision);
-      metrics.GetGauge("ficus_proxy_fleet_replicas", "Live replicas seen in the control store.")
-          .Set(static_cast<int64_t>(etcd_store->Replicas().size()));
-    });
-  }
+  AddServerMetrics(metrics, server);
+  AddReplayMetrics(metrics, journal, configured);
+  AddRouteMetrics(metrics, control_plane, configured);
+  if (fleet) AddFleetMetrics(metrics, *fleet);
   AdminDeps admin_deps;
   admin_deps.proxy = &proxy;
   admin_deps.control = &control_plane;
@@ -401,18 +310,7 @@ int main(int argc, char** argv) {
       },
       [&follower] { follower.Unconfigure(); });
   admin_deps.cdc_json = [&follower] { return FollowerStatusToJson(follower.Snapshot()); };
-  admin_api.AddCollector([&follower, &metrics] {
-    const auto s = follower.Snapshot();
-    if (s.state == FollowerState::kNotConfigured) return;
-    metrics
-        .GetGauge("ficus_proxy_cdc_follower_up",
-                  "1 while the binlog follower's /metrics (cdc.metrics_url) answers; 0: alert.")
-        .Set(s.state == FollowerState::kUnreachable ? 0 : 1);
-    metrics
-        .GetGauge("ficus_proxy_cdc_lagging",
-                  "1 while the binlog follower's lag is over cdc.lag_warn_s (alert).")
-        .Set(s.state == FollowerState::kLagging ? 1 : 0);
-  });
+  AddFollowerMetrics(metrics, follower);
   // Autopilot (issue 15): plans that walk a route group through the
   // migration; changes go through admin_routes like an operator's.
   AutopilotDriver* autopilot_ptr = nullptr;
@@ -461,42 +359,7 @@ int main(int argc, char** argv) {
   AdminAutopilot admin_autopilot(autopilot, configured);
   admin_api.AddHandler([&admin_autopilot](http::Request& r) { return admin_autopilot.Handle(r); });
   admin_api.AddHandler([&admin_routes](http::Request& r) { return admin_routes.Handle(r); });
-  admin_api.AddCollector([&autopilot, &metrics] {
-    for (const auto& g : autopilot.Gauges()) {
-      metrics
-          .GetGauge("ficus_proxy_autopilot_step",
-                    "Autopilot plan step of a route group (0 shadow, 1.. canary steps, last "
-                    "full).",
-                    {{"group", g.group}})
-          .Set(g.step);
-      metrics
-          .GetGauge("ficus_proxy_autopilot_running",
-                    "1 while an autopilot plan drives the route group; 0 paused, done or "
-                    "aborted (a paused plan waits for a human: alert).",
-                    {{"group", g.group}})
-          .Set(g.running ? 1 : 0);
-      metrics
-          .GetGauge("ficus_proxy_autopilot_failures",
-                    "Gate failures of the route group's autopilot run since its last resume.",
-                    {{"group", g.group}})
-          .Set(g.failures);
-    }
-    const auto n = autopilot.notify_counts();
-    metrics
-        .GetGauge("ficus_proxy_autopilot_notifications",
-                  "Autopilot webhook notifications by outcome (cumulative).", {{"outcome", "sent"}})
-        .Set(static_cast<int64_t>(n.sent));
-    metrics
-        .GetGauge("ficus_proxy_autopilot_notifications",
-                  "Autopilot webhook notifications by outcome (cumulative).",
-                  {{"outcome", "failed"}})
-        .Set(static_cast<int64_t>(n.failed));
-    metrics
-        .GetGauge("ficus_proxy_autopilot_notifications",
-                  "Autopilot webhook notifications by outcome (cumulative).",
-                  {{"outcome", "dropped"}})
-        .Set(static_cast<int64_t>(n.dropped));
-  });
+  AddAutopilotMetrics(metrics, autopilot);
   auto admin_opts = ServerOptionsFor(first, first.admin_listen, 1);
   // admin.tls: a TlsFront takes admin.listen and relays to the plain admin
   // server on a loopback port of its own.

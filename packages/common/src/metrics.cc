@@ -81,9 +81,10 @@ MetricsRegistry::Series& MetricsRegistry::SeriesLocked(std::string_view name, st
                                                        Type type, const Labels& labels) {
   auto it = families_.find(name);
   if (it == families_.end()) {
-    it = families_.emplace(std::string(name), Family{type, std::string(help), {}}).first;
+    it = families_.emplace(std::string(name), Family{type, std::string(help), {}, {}}).first;
   }
   assert(it->second.type == type && "metric registered twice with different types");
+  assert(!it->second.collect && "a computed family has no other series");
   return it->second.series[RenderLabels(labels)];
 }
 
@@ -111,6 +112,14 @@ Histogram& MetricsRegistry::GetHistogram(std::string_view name, std::string_view
   return *s.histogram;
 }
 
+void MetricsRegistry::AddHistogram(std::string_view name, std::string_view help, const Histogram& h,
+                                   const Labels& labels) {
+  std::lock_guard lock(mu_);
+  Series& s = SeriesLocked(name, help, Type::kHistogram, labels);
+  assert(!s.histogram && "a series is either the registry's or shown from elsewhere");
+  s.shown = &h;
+}
+
 void MetricsRegistry::AddCallbackGauge(std::string_view name, std::string_view help,
                                        std::function<double()> fn, const Labels& labels) {
   std::lock_guard lock(mu_);
@@ -123,6 +132,26 @@ void MetricsRegistry::AddCallbackCounter(std::string_view name, std::string_view
   SeriesLocked(name, help, Type::kCounter, labels).callback = std::move(fn);
 }
 
+void MetricsRegistry::AddFamily(std::string_view name, std::string_view help, Type type,
+                                std::function<std::vector<Sample>()> fn) {
+  std::lock_guard lock(mu_);
+  auto [it, added] =
+      families_.emplace(std::string(name), Family{type, std::string(help), {}, std::move(fn)});
+  assert(added && "a computed family is registered once, under a name of its own");
+  (void)it;
+  (void)added;
+}
+
+void MetricsRegistry::AddCounterFamily(std::string_view name, std::string_view help,
+                                       std::function<std::vector<Sample>()> fn) {
+  AddFamily(name, help, Type::kCounter, std::move(fn));
+}
+
+void MetricsRegistry::AddGaugeFamily(std::string_view name, std::string_view help,
+                                     std::function<std::vector<Sample>()> fn) {
+  AddFamily(name, help, Type::kGauge, std::move(fn));
+}
+
 std::string MetricsRegistry::Render() const {
   std::lock_guard lock(mu_);
   std::string out;
@@ -130,6 +159,12 @@ std::string MetricsRegistry::Render() const {
   for (const auto& [name, f] : families_) {
     out += "# HELP " + name + " " + f.help + "\n";
     out += "# TYPE " + name + " " + TypeName(static_cast<int>(f.type)) + "\n";
+    if (f.collect) {
+      for (const Sample& x : f.collect()) {
+        out += name + RenderLabels(x.labels) + " " + FormatNumber(x.value) + "\n";
+      }
+      continue;
+    }
     for (const auto& [labels, s] : f.series) {
       if (s.callback) {
         out += name + labels + " " + FormatNumber(s.callback()) + "\n";
@@ -137,8 +172,8 @@ std::string MetricsRegistry::Render() const {
         out += name + labels + " " + std::to_string(s.counter->Value()) + "\n";
       } else if (s.gauge) {
         out += name + labels + " " + std::to_string(s.gauge->Value()) + "\n";
-      } else if (s.histogram) {
-        const Histogram& h = *s.histogram;
+      } else if (s.histogram || s.shown) {
+        const Histogram& h = s.histogram ? *s.histogram : *s.shown;
         std::uint64_t cum = 0;
         for (std::size_t i = 0; i <= h.bounds().size(); ++i) {
           cum += h.BucketCount(i);

@@ -69,6 +69,26 @@ TEST(MetricsRegistry, CallbacksRunAtScrapeTimeAsGaugeOrCounter) {
   EXPECT_NE(text.find("# TYPE kept_total counter\nkept_total 42\n"), std::string::npos) << text;
 }
 
+TEST(MetricsRegistry, AComputedFamilyShowsTheSeriesOfThisScrapeOnly) {
+  MetricsRegistry r;
+  std::vector<Sample> now = {{{{"route", "a"}}, 3}, {{{"route", "b"}}, 4}};
+  r.AddCounterFamily("done_total", "Done, per route.", [&] { return now; });
+  r.AddGaugeFamily("last_gtid", "Last GTID (label).", [] {
+    return std::vector<Sample>{{{{"gtid", "0-1-7"}}, 1}};
+  });
+  std::string text = r.Render();
+  EXPECT_NE(text.find("# TYPE done_total counter\ndone_total{route=\"a\"} 3\n"
+                      "done_total{route=\"b\"} 4\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE last_gtid gauge\nlast_gtid{gtid=\"0-1-7\"} 1\n"), std::string::npos)
+      << text;
+  now = {{{{"route", "b"}}, 5}};  // route a left the config: its series goes too
+  text = r.Render();
+  EXPECT_EQ(text.find("route=\"a\""), std::string::npos) << text;
+  EXPECT_NE(text.find("done_total{route=\"b\"} 5\n"), std::string::npos) << text;
+}
+
 #define ALL_TEST_METRICS(COUNTER, GAUGE, HISTOGRAM) \
   COUNTER(things_total, "Things done.")             \
   GAUGE(things_queued, "Things waiting.")           \

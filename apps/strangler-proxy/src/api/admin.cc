@@ -15,7 +15,6 @@ boost::asio::awaitable<http::Response> AdminApi::Handle(http::Request& req) {
     }
   }
   if (path == "/metrics") {
-    for (auto& c : collectors_) c();
     co_return http::Response::Text(200, metrics_.Render(),
                                    "text/plain; version=0.0.4; charset=utf-8");
   }

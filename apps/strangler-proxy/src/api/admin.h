@@ -4,7 +4,7 @@
 // while a readiness check names a reason). All three are open. The control
 // plane adds its own endpoints with AddHandler(); handlers are tried in
 // order before the built-ins, the first to return a Response wins.
-// Configure (AddHandler/AddCollector) before the listener starts; Handle()
+// Configure (AddHandler, AddReadinessCheck) before the listener starts; Handle()
 // is then safe from any loop.
 #pragma once
 
@@ -26,8 +26,6 @@ class AdminApi {
  public:
   AdminApi(MetricsRegistry& metrics, Proxy& proxy) : metrics_(metrics), proxy_(proxy) {}
   void AddHandler(AdminHandler h) { handlers_.push_back(std::move(h)); }
-  // Runs before /metrics renders (e.g. copy server counters into gauges).
-  void AddCollector(std::function<void()> c) { collectors_.push_back(std::move(c)); }
   // /readyz answers 503 with the reason while `check` returns one.
   void AddReadinessCheck(std::function<std::optional<std::string>()> check) {
     readiness_.push_back(std::move(check));
@@ -39,7 +37,6 @@ class AdminApi {
   MetricsRegistry& metrics_;
   Proxy& proxy_;
   std::vector<AdminHandler> handlers_;
-  std::vector<std::function<void()>> collectors_;
   std::vector<std::function<std::optional<std::string>()>> readiness_;
 };
 

@@ -55,42 +55,31 @@ ControlPlaneSink::ControlPlaneSink(ControlPlane& cp, WriteJournal* journal,
       journal_(journal),
       durable_to_legacy_(durable_to_legacy),
       durable_to_modern_(durable_to_modern),
-      on_trip_(std::move(on_trip)),
-      journaled_(metrics.GetCounter("ficus_proxy_replay_appended_total",
-                                    "Mirrored writes persisted to the replay log (failed or "
-                                    "dropped copies, and writes persisted before answering).")),
-      journal_failures_(metrics.GetCounter(
-          "ficus_proxy_replay_append_failures_total",
-          "Mirrored writes that could not be persisted (replay log full or failing): alert.")),
-      unprotected_(metrics.GetCounter(
-          "ficus_proxy_unprotected_writes_total",
-          "Writes answered to the client that are neither on the other backend nor in the "
-          "replay log (persisting failed): rollback would lose them. Alert on any.")),
-      refused_(metrics.GetCounter(
-          "ficus_proxy_writes_refused_total",
-          "Writes answered 503 up front because the replay log is full and could not keep "
-          "their copy for legacy.")) {}
+      on_trip_(std::move(on_trip)) {
+  FICUS_REGISTER_METRICS(ALL_CONTROL_PLANE_SINK_METRICS, m_, metrics, "ficus_proxy_");
+}
 
 void ControlPlaneSink::Append(const MirrorExchange& ex, const char* why) {
   writes_.Pending(ex.cohort_key, MonoNowUs() + kReplayRaceUs);
   if (!journal_) {
-    unprotected_.Inc();
+    m_.unprotected_writes_total->Inc();
     return;
   }
-  journaled_.Inc();
-  journal_->Append(ToWrite(ex), false,
-                   // Runs on the replay log's sync thread, possibly while the
-                   // process shuts down: no `this`, only registry-owned counters.
-                   [failures = &journal_failures_, unprotected = &unprotected_, route = ex.route,
-                    id = ex.request_id, why](Result<uint64_t> r) {
-                     if (r) return;
-                     failures->Inc();
-                     unprotected->Inc();
-                     if (LogBudget()) {
-                       Log()->error("route {}: request {} ({}) not replayable: {}", route, id, why,
-                                    r.error().message);
-                     }
-                   });
+  m_.replay_appended_total->Inc();
+  journal_->Append(
+      ToWrite(ex), false,
+      // Runs on the replay log's sync thread, possibly while the
+      // process shuts down: no `this`, only registry-owned counters.
+      [failures = m_.replay_append_failures_total, unprotected = m_.unprotected_writes_total,
+       route = ex.route, id = ex.request_id, why](Result<uint64_t> r) {
+        if (r) return;
+        failures->Inc();
+        unprotected->Inc();
+        if (LogBudget()) {
+          Log()->error("route {}: request {} ({}) not replayable: {}", route, id, why,
+                       r.error().message);
+        }
+      });
 }
 
 void ControlPlaneSink::RecordModern(const std::string& route, bool error) {
@@ -212,7 +201,7 @@ void ControlPlaneSink::OnPrimary(const PrimaryObservation& obs) {
 
 std::optional<std::string> ControlPlaneSink::RefuseWrite(std::string_view route) {
   if (!journal_ || !durable_to_legacy_ || !journal_->Full()) return std::nullopt;
-  refused_.Inc();
+  m_.writes_refused_total->Inc();
   if (LogBudget()) {
     Log()->error("route {}: refusing writes served by modern: the replay log is full", route);
   }
@@ -227,11 +216,11 @@ bool ControlPlaneSink::NeedsDurableBeforeAnswer(const MirrorExchange& ex) const 
 
 void ControlPlaneSink::Persist(const MirrorExchange& ex, bool in_flight,
                                std::function<void(uint64_t)> done) {
-  journaled_.Inc();
+  m_.replay_appended_total->Inc();
   journal_->Append(
       ToWrite(ex), in_flight,
-      [failures = &journal_failures_, unprotected = &unprotected_, done = std::move(done),
-       route = ex.route, id = ex.request_id](Result<uint64_t> r) {
+      [failures = m_.replay_append_failures_total, unprotected = m_.unprotected_writes_total,
+       done = std::move(done), route = ex.route, id = ex.request_id](Result<uint64_t> r) {
         if (!r) {
           failures->Inc();
           unprotected->Inc();

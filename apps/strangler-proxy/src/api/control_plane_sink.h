@@ -60,6 +60,23 @@
 
 namespace ficus::proxy {
 
+// ficus_proxy_*: the sink's metrics, in one place.
+#define ALL_CONTROL_PLANE_SINK_METRICS(COUNTER, GAUGE, HISTOGRAM)                                 \
+  COUNTER(replay_appended_total,                                                                  \
+          "Mirrored writes persisted to the replay log (failed or dropped copies, and writes "    \
+          "persisted before answering).")                                                         \
+  COUNTER(replay_append_failures_total,                                                           \
+          "Mirrored writes that could not be persisted (replay log full or failing): alert.")     \
+  COUNTER(unprotected_writes_total,                                                               \
+          "Writes answered to the client that are neither on the other backend nor in the "       \
+          "replay log (persisting failed): rollback would lose them. Alert on any.")              \
+  COUNTER(writes_refused_total,                                                                   \
+          "Writes answered 503 up front because the replay log is full and could not keep their " \
+          "copy for legacy.")
+struct ControlPlaneSinkMetrics {
+  FICUS_METRIC_FIELDS(ALL_CONTROL_PLANE_SINK_METRICS)
+};
+
 class ControlPlaneSink final : public MirrorSink,
                                public DurableWrites,
                                public PrimaryObserver,
@@ -107,10 +124,7 @@ class ControlPlaneSink final : public MirrorSink,
   OnTrip on_trip_;
   WriteTracker writes_;
   MismatchRechecker* rechecker_ = nullptr;
-  Counter& journaled_;
-  Counter& journal_failures_;
-  Counter& unprotected_;
-  Counter& refused_;
+  ControlPlaneSinkMetrics m_;
 };
 
 }  // namespace ficus::proxy

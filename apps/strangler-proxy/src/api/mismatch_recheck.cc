@@ -60,6 +60,12 @@ Answer Read(const UpstreamTarget& target, const std::string& head) {
   return a;
 }
 
+RecheckMetrics Register(MetricsRegistry& metrics) {
+  RecheckMetrics m;
+  FICUS_REGISTER_METRICS(ALL_RECHECK_METRICS, m, metrics, "ficus_proxy_recheck_");
+  return m;
+}
+
 }  // namespace
 
 MismatchRechecker::MismatchRechecker(ControlPlane& cp, Deps deps, MetricsRegistry& metrics,
@@ -67,16 +73,7 @@ MismatchRechecker::MismatchRechecker(ControlPlane& cp, Deps deps, MetricsRegistr
     : cp_(cp),
       deps_(std::move(deps)),
       max_pending_(max_pending),
-      submitted_(metrics.GetCounter(
-          "ficus_proxy_recheck_submitted_total",
-          "Differences held for a re-read of the user from both sides before reporting.")),
-      overflow_(metrics.GetCounter(
-          "ficus_proxy_recheck_overflow_total",
-          "Differences reported without a re-check because the re-check queue was full.")),
-      rereads_(metrics.GetCounter("ficus_proxy_recheck_reads_total",
-                                  "Re-reads of a user from both sides (pairs of GETs).")),
-      held_(metrics.GetGauge("ficus_proxy_recheck_held",
-                             "Differences held now, waiting for their re-read.")),
+      m_(Register(metrics)),
       worker_([this] { Run(); }) {
   assert(deps_.clock && "MismatchRechecker::Deps::clock");
 }
@@ -101,13 +98,13 @@ bool MismatchRechecker::Submit(Job&& job) {
     std::lock_guard lock(mu_);
     if (stopping_) return false;
     if (due_.size() >= max_pending_) {
-      overflow_.Inc();
+      m_.overflow_total->Inc();
       return false;
     }
     due_.emplace(due, Held{std::move(job), tries});
-    held_.Set(static_cast<int64_t>(due_.size()));
+    m_.held->Set(static_cast<int64_t>(due_.size()));
   }
-  submitted_.Inc();
+  m_.submitted_total->Inc();
   cv_.notify_one();
   return true;
 }
@@ -144,7 +141,7 @@ void MismatchRechecker::Run() {
     lock.unlock();
     Process(std::move(held));  // a retry is back in due_ before the count drops
     lock.lock();
-    held_.Set(static_cast<int64_t>(due_.size()));
+    m_.held->Set(static_cast<int64_t>(due_.size()));
   }
 }
 
@@ -164,7 +161,7 @@ void MismatchRechecker::Process(Held held) {
     auto legacy = deps_.resolve(plan->legacy_backend);
     auto modern = deps_.resolve(plan->modern_backend);
     if (legacy && modern) {
-      rereads_.Inc();
+      m_.reads_total->Inc();
       const Answer l = Read(*legacy, Head(plan->legacy_target, *legacy, held.job.headers, *plan));
       const Answer m = Read(*modern, Head(plan->modern_target, *modern, held.job.headers, *plan));
       o.answered = l.ok && m.ok;

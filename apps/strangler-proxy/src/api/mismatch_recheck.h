@@ -46,6 +46,18 @@
 
 namespace ficus::proxy {
 
+// ficus_proxy_recheck_*: the re-checker's metrics, in one place.
+#define ALL_RECHECK_METRICS(COUNTER, GAUGE, HISTOGRAM)                                    \
+  COUNTER(submitted_total,                                                                \
+          "Differences held for a re-read of the user from both sides before reporting.") \
+  COUNTER(overflow_total,                                                                 \
+          "Differences reported without a re-check because the re-check queue was full.") \
+  COUNTER(reads_total, "Re-reads of a user from both sides (pairs of GETs).")             \
+  GAUGE(held, "Differences held now, waiting for their re-read.")
+struct RecheckMetrics {
+  FICUS_METRIC_FIELDS(ALL_RECHECK_METRICS)
+};
+
 class MismatchRechecker {
  public:
   struct Deps {
@@ -84,10 +96,7 @@ class MismatchRechecker {
   ControlPlane& cp_;
   Deps deps_;
   const size_t max_pending_;
-  Counter& submitted_;
-  Counter& overflow_;
-  Counter& rereads_;
-  Gauge& held_;
+  RecheckMetrics m_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::multimap<int64_t, Held> due_;  // by due time (ms)

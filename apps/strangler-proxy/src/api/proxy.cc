@@ -331,11 +331,13 @@ Proxy::Proxy(MetricsRegistry& metrics, const ProxyHooks& hooks, const Clock& clo
       pending_(hooks.pending ? *hooks.pending : g_no_pending),
       clock_(clock),
       access_log_(access_log),
-      upstreams_(std::move(upstreams)) {}
+      upstreams_(std::move(upstreams)) {
+  FICUS_REGISTER_METRICS(ALL_PROXY_METRICS, m_, metrics_, "ficus_proxy_");
+}
 
 Upstreams& Proxy::UpstreamsOf(const asio::any_io_executor& ex) const {
   if (upstreams_) return upstreams_(ex);
-  return LoopPool(ex, tunnels_total_, tunnels_active_);
+  return LoopPool(ex, m_.tunnels_total, m_.tunnels_active);
 }
 
 Proxy::~Proxy() = default;
@@ -469,20 +471,7 @@ Status Proxy::SetConfig(const std::shared_ptr<const Config>& config) {
   d.legacy = d.modern = backend(config->default_backend);
   FillRouteMetrics(d);
   rt->generation = ++generation_;
-  metrics_.GetGauge("ficus_proxy_config_generation", "Config generation in force (1 = first load).")
-      .Set(static_cast<int64_t>(rt->generation));
-  if (!requests_total_) {
-    requests_total_ = &metrics_.GetCounter("ficus_proxy_handled_total", "Requests handled.");
-    upgrades_refused_ = &metrics_.GetCounter("ficus_proxy_upgrades_refused_total",
-                                             "Upgrade requests refused (403) by route config.");
-    tunnels_total_ =
-        &metrics_.GetCounter("ficus_proxy_tunnels_total", "Upgrade tunnels opened (101 relayed).");
-    tunnels_active_ = &metrics_.GetGauge("ficus_proxy_tunnels_active", "Upgrade tunnels open now.");
-    persist_graced_ = &metrics_.GetCounter(
-        "ficus_proxy_persist_graced_total",
-        "Writes whose copy landed within replay.persist_grace_ms, so no replay record was "
-        "written before the answer.");
-  }
+  m_.config_generation->Set(static_cast<int64_t>(rt->generation));
   runtime_.store(std::move(rt), std::memory_order_release);
   return {};
 }
@@ -605,7 +594,7 @@ std::optional<http::Response> Proxy::Refuse(Call& c) {
   // purpose; a 101 turns the exchange into a tunnel (UpstreamTunnel).
   c.upgrade = UpgradeAsked(c.req);
   if (!c.upgrade.empty() && c.route && !c.route->upgrade) {
-    upgrades_refused_->Inc();
+    m_.upgrades_refused_total->Inc();
     return http::Response::Error(403, "forbidden: route " + c.rr->name + " refuses upgrades");
   }
   return std::nullopt;
@@ -787,7 +776,7 @@ asio::awaitable<void> Proxy::KeepWriteDurable(Call& c, unsigned status) {
     job->waiter = &grace;
     co_await grace.async_wait(kUse);
     job->waiter = nullptr;
-    if (job->mirror_done) persist_graced_->Inc();
+    if (job->mirror_done) m_.persist_graced_total->Inc();
   }
   if (job && job->exchange.durable_before_answer &&
       !(job->mirror_done && job->result.outcome == MirrorOutcome::kOk &&
@@ -813,7 +802,7 @@ void Proxy::FinishPrimary(Call& c, const http::Response& resp) {
   auto& m = c.rr->metrics[c.plan.primary_role == Role::kLegacy ? 0 : 1];
   m.by_class[resp.status / 100 < 6 ? resp.status / 100 : 5]->Inc();
   m.latency->ObserveUs(latency_us);
-  requests_total_->Inc();
+  m_.handled_total->Inc();
   if (access_log_.enabled()) {
     const auto& r = c.result;
     LogAccess(c.req, AccessEntry{c.request_id, c.client_ip, c.rr->name, c.primary->target.name,

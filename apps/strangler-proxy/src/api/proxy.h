@@ -125,6 +125,21 @@ struct ProxyHooks {
 // UpstreamPool per loop (thread-local). Tests pass scripted ones.
 using UpstreamsFor = std::function<Upstreams&(const boost::asio::any_io_executor&)>;
 
+// ficus_proxy_*: the proxy's fixed metrics, in one place (the per-route and
+// per-backend series are registered with each config, FillRouteMetrics).
+#define ALL_PROXY_METRICS(COUNTER, GAUGE, HISTOGRAM)                                          \
+  COUNTER(handled_total, "Requests handled.")                                                 \
+  COUNTER(upgrades_refused_total, "Upgrade requests refused (403) by route config.")          \
+  COUNTER(tunnels_total, "Upgrade tunnels opened (101 relayed).")                             \
+  GAUGE(tunnels_active, "Upgrade tunnels open now.")                                          \
+  COUNTER(persist_graced_total,                                                               \
+          "Writes whose copy landed within replay.persist_grace_ms, so no replay record was " \
+          "written before the answer.")                                                       \
+  GAUGE(config_generation, "Config generation in force (1 = first load).")
+struct ProxyMetrics {
+  FICUS_METRIC_FIELDS(ALL_PROXY_METRICS)
+};
+
 class Proxy {
  public:
   Proxy(MetricsRegistry& metrics, const ProxyHooks& hooks, const Clock& clock,
@@ -201,11 +216,7 @@ class Proxy {
 
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> mirrors_inflight_{0};
-  Counter* requests_total_ = nullptr;
-  Counter* upgrades_refused_ = nullptr;
-  Counter* tunnels_total_ = nullptr;
-  Gauge* tunnels_active_ = nullptr;
-  Counter* persist_graced_ = nullptr;
+  ProxyMetrics m_;
 };
 
 }  // namespace ficus::proxy

@@ -127,7 +127,7 @@ TEST_F(HardeningTest, EverySmugglingShapeIs400AndNeverReachesABackend) {
     EXPECT_EQ(r.Header("Connection"), "close") << s.name;
   }
   ExpectBackendsUntouched("a smuggling shape");
-  EXPECT_GE(stack_.Metric(R"(ficus_proxy_rejected_requests{reason="bad_request"})"),
+  EXPECT_GE(stack_.Metric(R"(ficus_proxy_rejected_requests_total{reason="bad_request"})"),
             static_cast<double>(SmugglingShapes().size()));
   // The proxy still serves well-formed requests afterwards (and they do arrive).
   auto ok = stack_.Request(kLine + "Content-Length: 2\r\n\r\n{}");

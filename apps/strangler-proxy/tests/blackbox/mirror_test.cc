@@ -209,8 +209,8 @@ routes:
       EXPECT_GT(r.body.size(), 16u);  // the echo answer, whole
     }
   }
-  const std::string big = R"(ficus_proxy_not_compared{route="big",reason="too_large"})";
-  const std::string small = R"(ficus_proxy_not_compared{route="small",reason="too_large"})";
+  const std::string big = R"(ficus_proxy_not_compared_total{route="big",reason="too_large"})";
+  const std::string small = R"(ficus_proxy_not_compared_total{route="small",reason="too_large"})";
   const auto until = std::chrono::steady_clock::now() + 5s;
   while (stack.Metric(big) < 3 && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(20ms);

@@ -195,7 +195,7 @@ TEST_F(StreamTest, BadChunkMidStreamGets400AndNoBackendSeesACompleteRequest) {
   // The proxy is fine afterwards.
   auto ok = stack_.Request("POST /upload HTTP/1.1\r\nHost: p\r\nContent-Length: 2\r\n\r\nok");
   EXPECT_EQ(ok.status, 200);
-  EXPECT_GE(stack_.Metric("ficus_proxy_rejected_requests{reason=\"bad_request\"}"), 1);
+  EXPECT_GE(stack_.Metric("ficus_proxy_rejected_requests_total{reason=\"bad_request\"}"), 1);
 }
 
 TEST_F(StreamTest, FullModeWithoutMirrorStreamsToTheModernBackendAtTheRewrittenPath) {
@@ -232,7 +232,7 @@ TEST(StreamTimeout, SlowStreamedBodyGets408AndNoBackendSeesACompleteRequest) {
   EXPECT_LT(waited, 5s);
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(legacy.Requests().size(), 0u) << "a cut body reached the backend as a request";
-  EXPECT_GE(stack.Metric("ficus_proxy_rejected_requests{reason=\"body_timeout\"}"), 1);
+  EXPECT_GE(stack.Metric("ficus_proxy_rejected_requests_total{reason=\"body_timeout\"}"), 1);
 }
 
 }  // namespace

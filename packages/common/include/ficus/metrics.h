@@ -51,6 +51,12 @@ namespace ficus {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+// One series of a family computed at scrape time.
+struct Sample {
+  Labels labels;
+  double value = 0;
+};
+
 class Counter {
  public:
   void Inc(std::uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
@@ -101,12 +107,25 @@ class MetricsRegistry {
   Gauge& GetGauge(std::string_view name, std::string_view help, const Labels& labels = {});
   Histogram& GetHistogram(std::string_view name, std::string_view help, const Labels& labels = {},
                           std::vector<double> bounds = LatencyBuckets());
+  // A histogram kept elsewhere (a module's own figures), rendered as this
+  // series; `h` must outlive the registry.
+  void AddHistogram(std::string_view name, std::string_view help, const Histogram& h,
+                    const Labels& labels = {});
   // Values computed at scrape time: a level, or a running total kept
   // elsewhere (rendered as a counter).
   void AddCallbackGauge(std::string_view name, std::string_view help, std::function<double()> fn,
                         const Labels& labels = {});
   void AddCallbackCounter(std::string_view name, std::string_view help, std::function<double()> fn,
                           const Labels& labels = {});
+  // A whole family computed at scrape time: its series are what `fn` returns
+  // on each scrape, so labels may come and go (per route of the running
+  // config, the last GTID applied). For totals and levels kept elsewhere.
+  // `fn` runs inside Render() with the registry locked: it must not call the
+  // registry. One family per name; a name is either this or Get*()/Add*().
+  void AddCounterFamily(std::string_view name, std::string_view help,
+                        std::function<std::vector<Sample>()> fn);
+  void AddGaugeFamily(std::string_view name, std::string_view help,
+                      std::function<std::vector<Sample>()> fn);
 
   [[nodiscard]] std::string Render() const;
 
@@ -116,13 +135,17 @@ class MetricsRegistry {
     std::unique_ptr<Counter> counter;
     std::unique_ptr<Gauge> gauge;
     std::unique_ptr<Histogram> histogram;
+    const Histogram* shown = nullptr;  // AddHistogram(): owned elsewhere
     std::function<double()> callback;
   };
   struct Family {
     Type type;
     std::string help;
-    std::map<std::string, Series> series;  // key: rendered labels
+    std::map<std::string, Series> series;          // key: rendered labels
+    std::function<std::vector<Sample>()> collect;  // a family computed at scrape time
   };
+  void AddFamily(std::string_view name, std::string_view help, Type type,
+                 std::function<std::vector<Sample>()> fn);
   Series& SeriesLocked(std::string_view name, std::string_view help, Type type,
                        const Labels& labels);
 

@@ -299,15 +299,7 @@ Status Follower::Run(const GtidPosition& start, StampJournal* journal, StampJour
     if (*replaced) journal->Forget(**replaced);
     const std::int64_t now = UnixMicros(clock_.Wall());
     for (const auto& c : changes) {
-      const std::int64_t age = std::max<std::int64_t>(0, now - c.ts_us);
-      std::size_t b = 0;
-      while (b<FollowerMetrics::kAgeBucketCount&& static_cast<double>(age) / 1e6>
-                 FollowerMetrics::kAgeBuckets[b]) {
-        ++b;
-      }
-      metrics_.age_counts[b].fetch_add(1);
-      metrics_.age_total.fetch_add(1);
-      metrics_.age_sum_us.fetch_add(age);
+      metrics_.change_age.ObserveUs(std::max<std::int64_t>(0, now - c.ts_us));
     }
     metrics_.checkpoints_total.fetch_add(1);
     metrics_.rows_applied_total.fetch_add(rows);

@@ -38,6 +38,7 @@
 #include "domain/cdc/follow_state.h"
 #include "domain/cdc/gtid.h"
 #include "ficus/clock.h"
+#include "ficus/metrics.h"
 #include "model/binlog_source.h"
 #include "model/change_applier.h"
 #include "model/stamp_journal.h"
@@ -76,13 +77,8 @@ struct FollowerMetrics {
   std::atomic<std::int64_t> last_applied_event_us{0};
   std::atomic<int> connected{0};
   std::atomic<int> writer_ok{1};
-  // Age of each applied change by its own stamp, at acknowledgement:
-  // buckets (seconds) below, cumulative counts; sum in microseconds.
-  static constexpr double kAgeBuckets[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 60};
-  static constexpr std::size_t kAgeBucketCount = std::size(kAgeBuckets);
-  std::atomic<std::uint64_t> age_counts[kAgeBucketCount + 1] = {};
-  std::atomic<std::uint64_t> age_total{0};
-  std::atomic<std::int64_t> age_sum_us{0};
+  // Age of each applied change by its own stamp, at acknowledgement (s).
+  Histogram change_age{{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 60}};
 
   void SetLastGtid(std::string g) {
     std::lock_guard<std::mutex> lock(mu_);
