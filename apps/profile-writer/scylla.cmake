@@ -67,8 +67,11 @@ target_compile_definitions(profile_writer_scylla_unit_test PRIVATE
 
 # The store's client behaviour against ScriptedCqlPeer, a TEST DOUBLE that
 # speaks the CQL protocol over TCP on 127.0.0.1 (not a database).
+# Its data contract (ProfileStoreConformance) over the peer's in-memory
+# table engine, a test model of the tables with Cassandra's cell rules.
 ficus_gtest(profile_writer_scylla_peer_test
   SOURCES src/model/scylla_profile_store_peer_test.cc
+          src/model/scylla_profile_store_engine_test.cc
   LIBS ficus_writer_scylla ficus_cql_test_peer)
 target_include_directories(profile_writer_scylla_peer_test PRIVATE
   ${PROJECT_SOURCE_DIR}/packages/cql/tests)

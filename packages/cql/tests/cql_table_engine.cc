@@ -98,8 +98,9 @@ struct CqlTableEngine::Impl {
   std::map<Bytes, std::shared_ptr<const Prepared>> prepared;
 
   std::int64_t NowUs() const {
-    using namespace std::chrono;
-    return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count() +
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count() +
            clock_offset_us.load();
   }
 

@@ -46,7 +46,7 @@ class EngineTest : public ::testing::Test {
                              {Big(ts), Value::Of(EncodeTextSet(keys)), Text("u")});
     ASSERT_TRUE(r) << r.error().message;
   }
-  RowsResult Select(const std::string& q, std::vector<Value> v) {
+  RowsResult Select(const std::string& q, const std::vector<Value>& v) {
     auto r = engine_.Execute(q, v);
     EXPECT_TRUE(r) << r.error().message;
     if (!r) return {};

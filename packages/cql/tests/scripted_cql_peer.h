@@ -8,6 +8,11 @@
 // (UNPREPARED for unknown ids), and anything else through a handler that can
 // delay, withhold, corrupt or close.
 //
+// Data: the peer itself stores nothing. CqlTableEngine::Handler()
+// (cql_table_engine.h) answers PREPARE/EXECUTE/BATCH/QUERY from an
+// in-memory model of the tables, so a store's data contract can run over
+// the wire; the handshake and system.* stay the peer's.
+//
 // Runs its own io_context on its own thread; every public member is
 // thread-safe. The handler runs on the peer thread.
 #pragma once

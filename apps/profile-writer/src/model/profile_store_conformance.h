@@ -11,10 +11,25 @@
 // behaviour (RocksDB's reopen and compaction, ScyllaDB's TTLs, history row
 // identity) stays in each store's own test file.
 //
-// Instances: rocksdb_profile_store_test.cc (RocksDB) and
-// scylla_profile_store_live_test.cc (a real ScyllaDB/Cassandra cluster).
-// The scripted CQL peer is a protocol double, not a database: it cannot run
-// these semantics and is not an instance.
+// Instances (every store; all but the live one run in `make test`):
+//   RocksDb/...          rocksdb_profile_store_test.cc
+//   ScyllaOverEngine/... scylla_profile_store_engine_test.cc: ScyllaProfileStore
+//                        over ScriptedCqlPeer backed by CqlTableEngine
+//                        (packages/cql/tests), an in-memory test model of the
+//                        store's tables with Cassandra's per-cell rules - one
+//                        node (scylla_peer) and a three-node ring sharing one
+//                        engine (scylla_peer_ring3)
+//   ScyllaLive/...       scylla_profile_store_live_test.cc, a real ScyllaDB or
+//                        Cassandra cluster (CQL_CONTACT_POINTS; skipped without)
+// The engine models what the store relies on (cell LWW, tie rule, TTLs), not
+// replication or consistency levels: the live instance remains the proof
+// against a real database.
+//
+// Preconditions every case keeps: updates carry 1..64 attributes (the api's
+// check 15). Outside them the stores differ: an update with NO attributes
+// creates the profile and advances updated_us in RocksDB, while the
+// ScyllaDB store writes only its history row (Apply of a new user fails
+// kInternal "update applied, but the merged profile: no profile").
 #pragma once
 
 #include <gtest/gtest.h>
@@ -145,6 +160,19 @@ TEST_P(ProfileStoreConformance, TiesResolveTombstoneThenGreaterValue) {
   EXPECT_EQ(VisibleAttributes(*store_->Get(u)), (Attrs{{"b", "z"}}));
 }
 
+// "Greater" is bytewise and UNSIGNED (memcmp order, as Cassandra and
+// ScyllaDB compare cell values): a UTF-8 "é" (0xC3 0xA9) beats "z", and the
+// empty string loses to any other value.
+TEST_P(ProfileStoreConformance, TiesCompareValuesAsUnsignedBytes) {
+  const Uuid u = NewUser();
+  ASSERT_TRUE(ApplySync(Req(u, 300, {{"a", "z"}, {"b", "a"}, {"c", ""}})));
+  auto r = ApplySync(Req(u, 300, {{"a", "\xC3\xA9"}, {"b", ""}, {"c", ""}}));
+  ASSERT_TRUE(r) << r.error().message;
+  const Attrs want{{"a", "\xC3\xA9"}, {"b", "a"}, {"c", ""}};
+  EXPECT_EQ(VisibleAttributes(*r), want);
+  EXPECT_EQ(VisibleAttributes(*store_->Get(u)), want);
+}
+
 TEST_P(ProfileStoreConformance, IdempotencyRecordIsStoredWithTheUpdate) {
   const Uuid u = NewUser();
   ApplyRequest r = Req(u, 100, {{"n", "1"}});
@@ -192,6 +220,7 @@ TEST_P(ProfileStoreConformance, ConcurrentUpdatesConvergeToTheLwwState) {
   constexpr int kThreads = 4, kPerThread = 100;
   const std::vector<Uuid> users = {NewUser(), NewUser(), NewUser(), NewUser()};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::atomic<int> ok{0};
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {

@@ -32,6 +32,10 @@
 //     update_id is derived from the update's content).
 //   * A write timeout (kInternal) means "may or may not be applied", as with
 //     any quorum write.
+//   * An update with no attributes (the api never sends one) writes only
+//     its history row: updated_us does not advance, and for a new user the
+//     read after the write finds no profile (kInternal). RocksDB creates
+//     the profile and advances updated_us.
 // Errors: kUnavailable when not connected, over max_in_flight, closing, or
 // when the cluster answers Unavailable/Overloaded (nothing applied);
 // kInternal otherwise, message prefixed "scylla: ".

@@ -3,7 +3,9 @@
 // scripts it. It is not ScyllaDB and stores nothing: these tests check what
 // the store sends (statements, stamps, consistency, batch shape), how it
 // turns answers and failures into Results, readiness and overload. The
-// store's data semantics against a real cluster: scylla_profile_store_live_test.
+// store's data semantics: scylla_profile_store_engine_test.cc (the peer
+// backed by an in-memory table model, in `make test`) and
+// scylla_profile_store_live_test.cc (a real cluster).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
