@@ -14,20 +14,24 @@
 //   4. then the greater value wins, bytes compared UNSIGNED (memcmp order,
 //      then the shorter prefix loses).
 // Sources:
-//   - ScyllaDB docs/dev/timestamp-conflict-resolution.md ("dead cells win
-//     over live cells; ... if both cells are deleted, the one with the later
-//     deletion time prevails ... cells that have an expiration time win over
-//     cells with no expiration time ... Finally, if both cells are live and
-//     have no expiration, or have the same expiration time and time-to-live,
-//     the cell with the lexicographically bigger value prevails"), and
-//     scylladb commit 87b4606 "atomic_cell: compare value last" (value after
-//     expiry, for Cassandra compatibility, CASSANDRA-14592);
+//   - ScyllaDB docs/dev/timestamp-conflict-resolution.md: "dead cells win
+//     over live cells; and if both cells are deleted, the one with the later
+//     deletion time prevails", then expiry ("cells that have an expiration
+//     time win over cells with no expiration time"; the later expiration
+//     wins; at equal expiry the one written later), and finally the values;
+//     scylladb commit 87b4606 "atomic_cell: compare value last" moved the
+//     value after the expiry for Cassandra compatibility (CASSANDRA-14592);
 //   - Apache Cassandra org.apache.cassandra.db.Conflicts#resolveRegular:
 //     timestamp, then `leftLive != rightLive` (the dead side wins), then the
-//     values through FastByteOperations (an unsigned byte compare);
-//   - DataStax driver docs, "Query timestamps": "If the operations have the
-//     same timestamp, DELETE has priority over INSERT and UPDATE ... the
-//     lexically larger value of data has priority".
+//     values through FastByteOperations.compareUnsigned. NOTE: older copies of
+//     that method (3.0-era sources) compare with ByteBuffer.compareTo, i.e.
+//     SIGNED bytes - on a cluster running one, a tie between a non-ASCII and an
+//     ASCII value resolves the other way (the conformance case
+//     TiesCompareValuesAsUnsignedBytes would fail in the live instance);
+//   - DataStax driver docs, "Query timestamps"
+//     (docs.datastax.com/en/datastax-drivers/developing/query-timestamps.html):
+//     "If the operations have the same timestamp, DELETE has priority over
+//     INSERT and UPDATE ... the lexically larger value of data has priority".
 // An expired cell is dead at its own write timestamp: it shadows older data
 // like a tombstone (same ScyllaDB page).
 #pragma once
