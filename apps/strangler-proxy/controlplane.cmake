@@ -137,6 +137,7 @@ add_library(ficus_proxy_cp_api STATIC
   ${FICUS_CP_SRC}/api/fleet_admin.cc
   ${FICUS_CP_SRC}/api/admin_auth.cc
   ${FICUS_CP_SRC}/api/admin_request.cc
+  ${FICUS_CP_SRC}/api/admin_reply.cc
   ${FICUS_CP_SRC}/api/admin_routes.cc
   ${FICUS_CP_SRC}/api/autopilot_driver.cc
   ${FICUS_CP_SRC}/api/admin_autopilot.cc

@@ -66,7 +66,7 @@
       const res = await fetch(path, { cache: 'no-store', ...opts, signal: ctl.signal });
       let body = null;
       const text = await res.text();
-      try { body = text ? JSON.parse(text) : null; } catch { body = { error: text }; }
+      try { body = text ? JSON.parse(text) : null; } catch { body = { msg: text }; }
       return { status: res.status, ok: res.ok, body };
     } finally {
       clearTimeout(timer);
@@ -89,12 +89,12 @@
         toast(`${what}: admin API unreachable`, 'bad');
         return null;
       }
-      if (res.status === 401 || (res.status === 403 && !/disabled/.test((res.body && res.body.error) || ''))) {
+      if (res.status === 401 || (res.status === 403 && !/disabled/.test((res.body && res.body.msg) || ''))) {
         setToken('');
         continue;
       }
       if (!res.ok) {
-        toast(`${what}: ${(res.body && res.body.error) || 'HTTP ' + res.status}`, 'bad');
+        toast(`${what}: ${(res.body && res.body.msg) || 'HTTP ' + res.status}`, 'bad');
         return null;
       }
       toast(`${what}: applied`, 'ok');

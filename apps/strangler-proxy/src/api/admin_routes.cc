@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 
-#include "api/admin_auth.h"
+#include "api/admin_reply.h"
 #include "api/admin_request.h"
 #include "dashboard/embedded_assets.h"
 #include "domain/mode_guard.h"
@@ -22,25 +22,6 @@ namespace {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-
-http::Response JsonResponse(unsigned status, const json::value& v) {
-  auto r = http::Response::Json(status, JsonText(v));
-  r.headers.Set("Cache-Control", "no-store");
-  return r;
-}
-
-http::Response Fail(unsigned status, const std::string& msg) {
-  json::object o{{"ret", status}, {"data", nullptr}, {"msg", msg}, {"error", msg}};
-  return JsonResponse(status, o);
-}
-
-http::Response Denied(const AuthResult& auth) {
-  auto r = Fail(auth.kind == AuthResult::Kind::kMissing ? 401 : 403, auth.message);
-  if (auth.kind == AuthResult::Kind::kMissing) {
-    r.headers.Set("WWW-Authenticate", "Bearer realm=\"ficus-admin\"");
-  }
-  return r;
-}
 
 json::value Opt(const std::optional<double>& v) {
   return v ? json::value(*v) : json::value(nullptr);
@@ -156,7 +137,7 @@ http::Response AdminRoutes::Routes() const {
   auto cfg = d_.config->Configured();
   json::array a;
   for (const auto& r : cfg->routes) a.push_back(RouteJson(r));
-  return JsonResponse(200, a);
+  return AdminJson(200, a);
 }
 
 http::Response AdminRoutes::Mismatches(const http::Request& req) const {
@@ -166,17 +147,17 @@ http::Response AdminRoutes::Mismatches(const http::Request& req) const {
     char* end = nullptr;
     const long v = std::strtol(l->c_str(), &end, 10);
     if (l->empty() || *end != '\0' || v < 1 || v > 1000) {
-      return Fail(400, "limit: must be an integer from 1 to 1000");
+      return AdminError(400, "limit: must be an integer from 1 to 1000");
     }
     limit = static_cast<size_t>(v);
   }
   if (!route.empty() && !FindRoute(*d_.config->Configured(), route)) {
-    return Fail(404, "route: no route named '" + route + "'");
+    return AdminError(404, "route: no route named '" + route + "'");
   }
   json::array a;
   for (const auto& m : d_.control->mismatches().Recent(route, limit))
     a.push_back(MismatchToJson(m));
-  return JsonResponse(200, a);
+  return AdminJson(200, a);
 }
 
 http::Response AdminRoutes::Status() const {
@@ -208,7 +189,7 @@ http::Response AdminRoutes::Status() const {
   o["fallbacks"] = std::move(tripped);
   o["control"] = d_.fleet ? d_.fleet->ControlJson() : json::object{{"store", "file"}};
   o["cdc"] = d_.cdc_json ? d_.cdc_json() : json::object{{"state", "not_configured"}};
-  return JsonResponse(200, o);
+  return AdminJson(200, o);
 }
 
 // Waits (up to wait_ms) until every route of the group may move from its
@@ -239,20 +220,15 @@ asio::awaitable<std::optional<std::string>> AdminRoutes::Guard(
 }
 
 asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const std::string& name) {
-  auto cfg = d_.config->Configured();
-  const AuthResult auth = Authorize(cfg->admin_token_file, req.headers.Get("Authorization"));
-  if (auth.kind != AuthResult::Kind::kOk) {
-    auto r = Fail(auth.kind == AuthResult::Kind::kMissing ? 401 : 403, auth.message);
-    if (auth.kind == AuthResult::Kind::kMissing) {
-      r.headers.Set("WWW-Authenticate", "Bearer realm=\"ficus-admin\"");
-    }
-    co_return r;
+  auto caller = AuthorizeAdmin(d_.config->Configured()->admin_token_file, req);
+  if (caller.denied) co_return std::move(*caller.denied);
+  if (!FindRoute(*d_.config->Configured(), name)) {
+    co_return AdminError(404, "route: no route named '" + name + "'");
   }
-  if (!FindRoute(*cfg, name)) co_return Fail(404, "route: no route named '" + name + "'");
   auto parsed = ParseRouteChangeRequest(req.body);
-  if (!parsed) co_return Fail(400, parsed.error().message);
+  if (!parsed) co_return AdminError(parsed.error());
   RouteChange ch = parsed->change;
-  ch.actor = auth.token_name;
+  ch.actor = caller.actor;
   if (auto im = req.headers.Get("If-Match")) {
     // The revision the operator saw (GET .../NAME, field revision), quoted or not.
     std::string v(*im);
@@ -260,28 +236,24 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
     char* end = nullptr;
     const long long rev = std::strtoll(v.c_str(), &end, 10);
     if (v.empty() || *end != '\0' || rev < 0) {
-      co_return Fail(400, "If-Match: must be a route revision (an integer)");
+      co_return AdminError(400, "If-Match: must be a route revision (an integer)");
     }
     ch.expect_revision = rev;
   }
   const json::value no_extra;
   auto out = co_await ApplyChange(name, ch, parsed->wait_ms, no_extra);
-  if (out.status != 200) {
-    auto r = Fail(out.status, out.error);
-    if (out.status == 503) r.headers.Set("Retry-After", "5");
-    co_return r;
-  }
   // A manual change of a group an autopilot drives pauses it.
-  if (d_.on_manual_change) d_.on_manual_change(name, auth.token_name);
-  co_return JsonResponse(200, out.route);
+  if (out && d_.on_manual_change) d_.on_manual_change(name, caller.actor);
+  co_return AdminResult(out);
 }
 
-asio::awaitable<AdminRoutes::ChangeOutcome> AdminRoutes::ApplyChange(
-    const std::string& name, const RouteChange& ch, uint32_t wait_ms,
-    const json::value& audit_extra) {
+asio::awaitable<Result<json::value>> AdminRoutes::ApplyChange(const std::string& name,
+                                                              const RouteChange& ch,
+                                                              uint32_t wait_ms,
+                                                              const json::value& audit_extra) {
   auto cfg = d_.config->Configured();
   const Route* before = FindRoute(*cfg, name);
-  if (!before) co_return ChangeOutcome{404, "route: no route named '" + name + "'", nullptr};
+  if (!before) co_return MakeError(ErrorCode::kNotFound, "route: no route named '" + name + "'");
   // The whole group moves: routes sharing a cohort (domain/route_group.h).
   const std::vector<std::string> group = *GroupOf(*cfg, name);
   std::vector<std::pair<RouteShape, RouteShape>> moves;
@@ -300,24 +272,17 @@ asio::awaitable<AdminRoutes::ChangeOutcome> AdminRoutes::ApplyChange(
   const auto reason = co_await Guard(*cfg, group, moves, wait_ms);
   if (reason) {
     spdlog::warn("admin: change of route {} by {} refused: {}", name, ch.actor, *reason);
-    co_return ChangeOutcome{409, *reason, nullptr};
+    co_return MakeError(ErrorCode::kConflict, *reason);
   }
 
-  if (auto st = d_.store->Apply(group, ch); !st) {
-    const auto code = st.error().code;
-    co_return ChangeOutcome{code == ErrorCode::kInvalidArgument ? 400u
-                            : code == ErrorCode::kNotFound      ? 404u
-                            : code == ErrorCode::kConflict      ? 409u
-                            : code == ErrorCode::kUnavailable   ? 503u
-                                                                : 500u,
-                            st.error().message, nullptr};
-  }
+  if (auto st = d_.store->Apply(group, ch); !st) co_return tl::unexpected(st.error());
   if (auto st = d_.config->Reload("admin change"); !st) {
-    co_return ChangeOutcome{500, "config written but not applied: " + st.error().message, nullptr};
+    co_return MakeError(ErrorCode::kInternal,
+                        "config written but not applied: " + st.error().message);
   }
   cfg = d_.config->Configured();
   const Route* after = FindRoute(*cfg, name);
-  if (!after) co_return ChangeOutcome{500, "route vanished after the change", nullptr};
+  if (!after) co_return MakeError(ErrorCode::kInternal, "route vanished after the change");
   AuditEntry e;
   e.what = "route group " + GroupName(*after) + " (via route " + name + ")";
   e.before = Shape(*before);
@@ -333,29 +298,22 @@ asio::awaitable<AdminRoutes::ChangeOutcome> AdminRoutes::ApplyChange(
   if (const int64_t rev = d_.store->Revision(name); rev > 0) {
     e.after.as_object()["revision"] = rev;  // the control store's revision of this change
   }
-  spdlog::info("admin: route group {} changed by {}: {} -> {}", GroupName(*after), ch.actor,
-               JsonText(e.before), JsonText(e.after));
-  if (d_.audit) {
-    if (auto st = d_.audit->Append(e); !st) {
-      spdlog::error("admin: audit log: {}", st.error().message);
-      co_return ChangeOutcome{500, "change applied but the audit log failed: " + st.error().message,
-                              nullptr};
-    }
+  if (auto st = Audit(e, "route group " + GroupName(*after) + " changed"); !st) {
+    co_return tl::unexpected(st.error());
   }
-  co_return ChangeOutcome{200, "", RouteJson(*after)};
+  co_return RouteJson(*after);
 }
 
 asio::awaitable<http::Response> AdminRoutes::ResetFallback(http::Request& req,
                                                            const std::string& name) {
   auto cfg = d_.config->Configured();
-  const AuthResult auth = Authorize(cfg->admin_token_file, req.headers.Get("Authorization"));
-  if (auth.kind != AuthResult::Kind::kOk) {
-    co_return Fail(auth.kind == AuthResult::Kind::kMissing ? 401 : 403, auth.message);
-  }
+  auto caller = AuthorizeAdmin(cfg->admin_token_file, req);
+  if (caller.denied) co_return std::move(*caller.denied);
+  const std::string& actor = caller.actor;
   const Route* r = FindRoute(*cfg, name);
-  if (!r) co_return Fail(404, "route: no route named '" + name + "'");
+  if (!r) co_return AdminError(404, "route: no route named '" + name + "'");
   auto wait_ms = ParseResetFallbackRequest(req.body);
-  if (!wait_ms) co_return Fail(400, wait_ms.error().message);
+  if (!wait_ms) co_return AdminError(wait_ms.error());
   const bool was = d_.control->Tripped(name);
   const std::vector<std::string> group = *GroupOf(*cfg, name);
   if (was) {
@@ -370,18 +328,13 @@ asio::awaitable<http::Response> AdminRoutes::ResetFallback(http::Request& req,
     }
     const auto reason = co_await Guard(*cfg, group, moves, *wait_ms);
     if (reason) {
-      spdlog::warn("admin: fallback reset of route {} by {} refused: {}", name, auth.token_name,
-                   *reason);
-      co_return Fail(409, *reason);
+      spdlog::warn("admin: fallback reset of route {} by {} refused: {}", name, actor, *reason);
+      co_return AdminError(409, *reason);
     }
   }
   if (d_.fleet) {
     // Fleet-wide: every replica follows (the store drops the group's trips).
-    if (auto st = d_.fleet->ResetFallback(group); !st) {
-      auto resp = Fail(st.error().code == ErrorCode::kUnavailable ? 503 : 500, st.error().message);
-      resp.headers.Set("Retry-After", "5");
-      co_return resp;
-    }
+    if (auto st = d_.fleet->ResetFallback(group); !st) co_return AdminError(st.error());
   }
   (void)d_.control->ResetFallback(name);
   d_.config->Reapply();
@@ -389,16 +342,26 @@ asio::awaitable<http::Response> AdminRoutes::ResetFallback(http::Request& req,
   e.what = "route group " + GroupName(*r) + " fallback (via route " + name + ")";
   e.before = json::object{{"tripped", was}};
   e.after = json::object{{"tripped", false}};
-  e.token_name = auth.token_name;
-  spdlog::info("admin: route group {} fallback reset by {} (was {})", GroupName(*r),
-               auth.token_name, was ? "tripped" : "not tripped");
-  if (d_.audit) {
-    if (auto st = d_.audit->Append(e); !st) {
-      co_return Fail(500, "fallback reset but the audit log failed: " + st.error().message);
-    }
+  e.token_name = actor;
+  if (auto st = Audit(e, "route group " + GroupName(*r) + " fallback reset (was " +
+                             (was ? "tripped" : "not tripped") + ")");
+      !st) {
+    co_return AdminError(st.error());
   }
-  if (d_.on_manual_change) d_.on_manual_change(name, auth.token_name);
-  co_return JsonResponse(200, RouteJson(*r));
+  if (d_.on_manual_change) d_.on_manual_change(name, actor);
+  co_return AdminJson(200, RouteJson(*r));
+}
+
+Status AdminRoutes::Audit(const AuditEntry& e, const std::string& what) const {
+  spdlog::info("admin: {} by {}: {} -> {}", what, e.token_name, JsonText(e.before),
+               JsonText(e.after));
+  if (!d_.audit) return {};
+  if (auto st = d_.audit->Append(e); !st) {
+    spdlog::error("admin: audit log: {}", st.error().message);
+    return MakeError(ErrorCode::kInternal,
+                     what + " but the audit log failed: " + st.error().message);
+  }
+  return {};
 }
 
 asio::awaitable<std::optional<http::Response>> AdminRoutes::Handle(http::Request& req) {
@@ -418,19 +381,18 @@ asio::awaitable<std::optional<http::Response>> AdminRoutes::Handle(http::Request
     co_return std::nullopt;
   }
   if (path == "/admin/routes") {
-    if (!get) co_return Fail(405, "method: only GET is allowed");
+    if (!get) co_return MethodNotAllowed("GET");
     co_return Routes();
   }
   if (path == "/admin/mismatches") {
-    if (!get) co_return Fail(405, "method: only GET is allowed");
+    if (!get) co_return MethodNotAllowed("GET");
     // Both stores' answers: users' profile data. A read (or operate) token.
-    const AuthResult auth = Authorize(d_.config->Configured()->admin_token_file,
-                                      req.headers.Get("Authorization"), AdminRole::kRead);
-    if (auth.kind != AuthResult::Kind::kOk) co_return Denied(auth);
+    auto caller = AuthorizeAdmin(d_.config->Configured()->admin_token_file, req, AdminRole::kRead);
+    if (caller.denied) co_return std::move(*caller.denied);
     co_return Mismatches(req);
   }
   if (path == "/admin/status") {
-    if (!get) co_return Fail(405, "method: only GET is allowed");
+    if (!get) co_return MethodNotAllowed("GET");
     co_return Status();
   }
   constexpr std::string_view kRoutes = "/admin/routes/";
@@ -438,17 +400,17 @@ asio::awaitable<std::optional<http::Response>> AdminRoutes::Handle(http::Request
     std::string rest = http::PercentDecode(std::string_view(path).substr(kRoutes.size()));
     constexpr std::string_view kReset = "/reset-fallback";
     if (rest.ends_with(kReset)) {
-      if (req.method != "POST") co_return Fail(405, "method: only POST is allowed");
+      if (req.method != "POST") co_return MethodNotAllowed("POST");
       co_return co_await ResetFallback(req, rest.substr(0, rest.size() - kReset.size()));
     }
     if (req.method == "PUT") co_return co_await Change(req, rest);
-    if (!get) co_return Fail(405, "method: only GET and PUT are allowed");
+    if (!get) co_return MethodNotAllowed("GET, PUT");
     auto cfg = d_.config->Configured();
     const Route* r = FindRoute(*cfg, rest);
-    if (!r) co_return Fail(404, "route: no route named '" + rest + "'");
-    co_return JsonResponse(200, RouteJson(*r));
+    if (!r) co_return AdminError(404, "route: no route named '" + rest + "'");
+    co_return AdminJson(200, RouteJson(*r));
   }
-  co_return Fail(404, "path: no such admin endpoint");
+  co_return AdminError(404, "path: no such admin endpoint");
 }
 
 }  // namespace ficus::proxy

@@ -32,7 +32,9 @@
 // mismatch.{rate,count,compared,skipped,too_large}, backlog, backlog_to.{legacy,modern},
 // mirror_inflight, fallback.{enabled,tripped,since,reason,error_rate,
 // window_s,min_requests,window_total,window_errors}.
-// Errors: {"ret":status,"data":null,"msg":m,"error":m}.
+// Every handler is authorize -> parse -> apply; answers, the error shape
+// ({"ret":status,"data":null,"msg":m}) and the error-to-status mapping are
+// api/admin_reply.h; the lossless-switch guard is Guard(), the audit Audit().
 // Threads: Handle() runs on the admin loop; everything it touches is
 // thread-safe.
 #pragma once
@@ -87,15 +89,12 @@ class AdminRoutes {
   // wait_ms for the backlog towards the gaining backend, then 409 with the
   // reason; never forces), writes the store, reloads and audit-logs it with
   // change.actor (and `audit_extra` under after.autopilot when not null).
-  // status 200 with the route's JSON, or the HTTP status and the message.
-  struct ChangeOutcome {
-    unsigned status = 200;
-    std::string error;
-    boost::json::value route;
-  };
-  boost::asio::awaitable<ChangeOutcome> ApplyChange(const std::string& name,
-                                                    const RouteChange& change, uint32_t wait_ms,
-                                                    const boost::json::value& audit_extra);
+  // The route's JSON, or kNotFound (no such route), kConflict (the guard's
+  // reason), the store's error (kInvalidArgument, kConflict for a stale
+  // If-Match, kUnavailable), kInternal (not reloaded, audit failed).
+  boost::asio::awaitable<Result<boost::json::value>> ApplyChange(
+      const std::string& name, const RouteChange& change, uint32_t wait_ms,
+      const boost::json::value& audit_extra);
 
  private:
   boost::asio::awaitable<http::Response> Change(http::Request& req, const std::string& name);
@@ -103,6 +102,9 @@ class AdminRoutes {
   boost::asio::awaitable<std::optional<std::string>> Guard(
       const Config& cfg, const std::vector<std::string>& group,
       const std::vector<std::pair<RouteShape, RouteShape>>& moves, uint32_t wait_ms) const;
+  // Logs the change and appends it to the audit log; kInternal when the
+  // audit log failed (the change itself is in force: `what` says so).
+  ::ficus::Status Audit(const AuditEntry& e, const std::string& what) const;
   http::Response Routes() const;
   http::Response Mismatches(const http::Request& req) const;
   http::Response Status() const;

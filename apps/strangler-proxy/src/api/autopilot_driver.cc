@@ -365,7 +365,7 @@ asio::awaitable<void> AutopilotDriver::TickOne(const std::string& group) {
     if (it == entries_.end() || it->second->id != id) co_return;  // aborted and replaced
     Entry& e = *it->second;
     snap.now_ms = Now();
-    if (out.status == 200) {
+    if (out) {
       snap.shape = target_shape;
       if (align) {
         e.pending_align = false;
@@ -375,7 +375,7 @@ asio::awaitable<void> AutopilotDriver::TickOne(const std::string& group) {
       }
       fresh = true;
     } else {
-      fresh = Refused(e.run, d, out.error, snap);  // a repeated refusal is folded
+      fresh = Refused(e.run, d, out.error().message, snap);  // a repeated refusal is folded
     }
     e.pending.reset();
     (void)Persist(e);
@@ -383,7 +383,7 @@ asio::awaitable<void> AutopilotDriver::TickOne(const std::string& group) {
     status = std::string(RunStatusName(e.run.status));
   }
   // A change that went through is audited by ApplyChange (with the gates).
-  if (fresh) Record(group, route, *record, status, notify, out.status != 200);
+  if (fresh) Record(group, route, *record, status, notify, !out);
 }
 
 AutopilotRecord AutopilotDriver::RecordOf(const Entry& e) const {

@@ -71,5 +71,51 @@ TEST(AdminSecurity, RolesGuardDataBearingReadsAndChanges) {
   EXPECT_EQ(AdminCall(s, "GET", "/admin/routes/r", "").Json().at("mode").as_string(), "legacy");
 }
 
+// Every error of the admin listener, from the built-in endpoints, the route
+// admin and the autopilot admin alike: {"ret":status,"data":null,"msg":...}.
+TEST(AdminSecurity, EveryAdminErrorHasTheOneShape) {
+  Stack s;
+  s.StartUpstream("legacy");
+  s.StartUpstream("modern");
+  std::ofstream(s.dir() + "/admin.token") << "ops:o-secret:operate\n";
+  s.StartProxy(kYaml);
+  struct Case {
+    const char* method;
+    const char* target;
+    const char* token;
+    const char* body;
+    int status;
+  };
+  const Case cases[] = {
+      {"GET", "/no-such-thing", "", "", 404},
+      {"POST", "/metrics", "", "", 405},
+      {"GET", "/admin/no-such-thing", "", "", 404},
+      {"POST", "/admin/routes", "", "", 405},
+      {"PUT", "/admin/routes/r", "", R"({"mode":"legacy"})", 401},
+      {"PUT", "/admin/routes/r", "wrong", R"({"mode":"legacy"})", 403},
+      {"PUT", "/admin/routes/r", "o-secret", R"({"percent":"lots"})", 400},
+      {"PUT", "/admin/routes/nope", "o-secret", R"({"mode":"legacy"})", 404},
+      {"GET", "/admin/mismatches?limit=0", "o-secret", "", 400},
+      {"POST", "/admin/autopilot", "", "", 405},
+      {"POST", "/admin/autopilot/r/start", "", "", 401},
+      {"POST", "/admin/autopilot/r/fly", "o-secret", "", 404},
+      {"GET", "/admin/autopilot/r?timeline=many", "", "", 400},
+  };
+  for (const auto& c : cases) {
+    const std::string what = std::string(c.method) + " " + c.target;
+    auto r = AdminCall(s, c.method, c.target, c.token, c.body);
+    EXPECT_EQ(r.status, c.status) << what << ": " << r.body;
+    const auto v = r.Json();
+    ASSERT_TRUE(v.is_object()) << what << ": " << r.body;
+    const auto& o = v.as_object();
+    EXPECT_EQ(o.size(), 3u) << what << ": exactly ret, data, msg: " << r.body;
+    EXPECT_TRUE(o.contains("ret") && o.at("ret").is_int64() && o.at("ret").as_int64() == c.status)
+        << what << ": " << r.body;
+    EXPECT_TRUE(o.contains("data") && o.at("data").is_null()) << what << ": " << r.body;
+    EXPECT_TRUE(o.contains("msg") && o.at("msg").is_string() && !o.at("msg").as_string().empty())
+        << what << ": " << r.body;
+  }
+}
+
 }  // namespace
 }  // namespace ficus::proxy::blackbox

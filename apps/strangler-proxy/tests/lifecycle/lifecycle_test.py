@@ -174,11 +174,11 @@ def main():
         s, body = proxy.put("profile-update", {"mode": "shadow"}, token="wrong")
         check(s == 403, "PUT with a wrong token is 403", str(s))
         s, body = proxy.put("profile-update", {"percent": 250})
-        check(s == 400 and body["error"].startswith("percent:"), "bad percent is 400 naming the field",
-              body["error"])
+        check(s == 400 and body["msg"].startswith("percent:"), "bad percent is 400 naming the field",
+              body["msg"])
         s, body = proxy.put("profile-update", {"mode": "sideways"})
-        check(s == 400 and body["error"].startswith("mode:"), "bad mode is 400 naming the field",
-              body["error"])
+        check(s == 400 and body["msg"].startswith("mode:"), "bad mode is 400 naming the field",
+              body["msg"])
         for r in ROUTES:
             proxy.must_put(r, {"mode": "shadow"})
         with open(proxy.config) as f:
@@ -321,8 +321,8 @@ def main():
         check(line and int(line[0].split()[-1]) >= len(down_users),
               "the backlog per route is a Prometheus metric", line[0] if line else "missing")
         s, body = proxy.put("profile-update", {"mode": "legacy", "wait_s": 0})
-        check(s == 409 and "backlog towards legacy" in body["error"],
-              "rollback refused while legacy lacks writes, with the reason", body["error"])
+        check(s == 409 and "backlog towards legacy" in body["msg"],
+              "rollback refused while legacy lacks writes, with the reason", body["msg"])
         proxy.stop()
         proxy.start()
         st = proxy.status()["replay"]
