@@ -241,7 +241,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  auto resolve_up = [&proxy](const std::string& backend) -> std::optional<UpstreamTarget> {
+  auto resolve_up = [&proxy](const std::string& backend) -> std::optional<http::ClientTarget> {
     auto rt = proxy.runtime();
     auto it = rt->backends.find(backend);
     if (it == rt->backends.end() || !it->second.state->up.load()) return std::nullopt;

@@ -1,23 +1,19 @@
 #include "model/http_modern_store.h"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <memory>
 #include <optional>
 
 #include "ficus/http/bearer_auth.h"
+#include "ficus/http/blocking_client.h"
 #include "service/datetime.h"
 
 namespace ficus::migrator {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace fhttp = ficus::http;
 namespace json = boost::json;
 
 struct Response {
@@ -29,12 +25,12 @@ struct Response {
 class HttpModernStore final : public ModernStore {
  public:
   HttpModernStore(HttpStoreOptions options, Clock& clock)
-      : options_(std::move(options)), clock_(clock), stream_(ioc_) {}
+      : options_(std::move(options)), clock_(clock) {}
 
   std::string Describe() const override { return options_.url.ToString(); }
 
   Result<ModernProfile> Get(const std::string& user_id) override {
-    auto r = Send(http::verb::get, options_.api_prefix + "/get?user_id=" + user_id, "", 0);
+    auto r = Send("GET", options_.api_prefix + "/get?user_id=" + user_id, "", 0);
     if (!r) return tl::unexpected(r.error());
     if (r->status == 404) {
       return MakeError(ErrorCode::kNotFound, "writer: no profile for user " + user_id);
@@ -48,7 +44,7 @@ class HttpModernStore final : public ModernStore {
     if (bulk_) return *bulk_;
     // An empty id list: 400 "body: no user ids" proves the endpoint and the
     // token; an older writer answers 404 "path: no such endpoint".
-    auto r = Send(http::verb::post, options_.bulk_prefix + "/get", "", 0, "text/plain", true);
+    auto r = Send("POST", options_.bulk_prefix + "/get", "", 0, "text/plain", true);
     if (!r) return tl::unexpected(r.error());
     if (r->status == 404) {
       bulk_ = false;
@@ -78,9 +74,8 @@ class HttpModernStore final : public ModernStore {
           json::object{{"user_id", u.user_id}, {"ts", u.ts_us}, {"attributes", std::move(attrs)}});
       body.push_back('\n');
     }
-    auto r = Send(http::verb::post,
-                  options_.bulk_prefix + "/import" + (atomic_user ? "?atomic=user" : ""), body, 0,
-                  "application/x-ndjson", true);
+    auto r = Send("POST", options_.bulk_prefix + "/import" + (atomic_user ? "?atomic=user" : ""),
+                  body, 0, "application/x-ndjson", true);
     if (!r) return tl::unexpected(r.error());
     if (r->status != 200) {
       return Rejected(*r, "import of " + std::to_string(updates.size()) + " updates");
@@ -129,7 +124,7 @@ class HttpModernStore final : public ModernStore {
       body += id;
       body.push_back('\n');
     }
-    auto r = Send(http::verb::post, options_.bulk_prefix + "/get", body, 0, "text/plain", true);
+    auto r = Send("POST", options_.bulk_prefix + "/get", body, 0, "text/plain", true);
     if (!r) return tl::unexpected(r.error());
     if (r->status != 200) {
       return Rejected(*r, "bulk read of " + std::to_string(user_ids.size()) + " users");
@@ -178,7 +173,7 @@ class HttpModernStore final : public ModernStore {
     }
     const std::string body =
         json::serialize(json::object{{"user_id", u.user_id}, {"attributes", std::move(attrs)}});
-    auto r = Send(http::verb::post, options_.api_prefix + "/update", body, u.ts_us);
+    auto r = Send("POST", options_.api_prefix + "/update", body, u.ts_us);
     if (!r) return tl::unexpected(r.error());
     if (r->status != 200) return Rejected(*r, "update of user " + u.user_id);
     return {};
@@ -239,14 +234,14 @@ class HttpModernStore final : public ModernStore {
   }
 
   // One request with retries on transient failures.
-  Result<Response> Send(http::verb verb, const std::string& target, const std::string& body,
+  Result<Response> Send(std::string_view method, const std::string& target, const std::string& body,
                         std::int64_t ts_us, std::string_view content_type = "application/json",
                         bool bulk = false) {
     const MonoTime deadline = clock_.Mono() + std::chrono::milliseconds{options_.retry_deadline_ms};
     std::int64_t backoff_us = 20'000;
     std::string last_error;
     for (int attempt = 0;; ++attempt) {
-      auto r = SendOnce(verb, target, body, ts_us, content_type, bulk);
+      auto r = SendOnce(method, target, body, ts_us, content_type, bulk);
       std::int64_t wait_us = backoff_us;
       if (r && r->status != 503 && r->status != 500 && r->status != 502 && r->status != 504) {
         return std::move(*r);
@@ -269,100 +264,41 @@ class HttpModernStore final : public ModernStore {
     }
   }
 
-  // Runs the io_context until the pending operation completes or times out.
-  bool RunFor(bool& done) {
-    ioc_.restart();
-    ioc_.run_for(std::chrono::milliseconds(options_.request_timeout_ms));
-    if (!done) {
-      stream_.close();
-      ioc_.restart();
-      ioc_.run();  // let the cancelled handlers finish
-      return false;
-    }
-    return true;
-  }
-
-  tl::expected<Response, std::string> SendOnce(http::verb verb, const std::string& target,
+  tl::expected<Response, std::string> SendOnce(std::string_view method, const std::string& target,
                                                const std::string& body, std::int64_t ts_us,
                                                std::string_view content_type, bool bulk) {
-    if (!connected_) {
-      if (auto c = Connect(); !c) return tl::unexpected(c.error());
+    if (!client_) {
+      auto t = fhttp::MakeClientTarget("writer", options_.url.host,
+                                       static_cast<std::uint16_t>(options_.url.port));
+      if (!t) return tl::unexpected("resolve " + options_.url.host + ": " + t.error().message);
+      t->connect_timeout_ms = static_cast<std::uint32_t>(options_.request_timeout_ms);
+      t->response_timeout_ms = static_cast<std::uint32_t>(options_.request_timeout_ms);
+      client_ = std::make_unique<fhttp::BlockingClient>(std::move(*t));
     }
-    http::request<http::string_body> req{verb, options_.url.prefix + target, 11};
-    req.set(http::field::host, options_.url.host + ":" + std::to_string(options_.url.port));
-    req.set(http::field::user_agent, "ficus-profile-migrator");
-    req.keep_alive(true);
-    if (bulk) req.set(http::field::authorization, "Bearer " + options_.bulk_token);
-    if (verb == http::verb::post) {
-      req.set(http::field::content_type, content_type);
-      if (ts_us > 0) req.set("X-Ficus-Timestamp", std::to_string(ts_us));
-      req.body() = body;
+    fhttp::Request req;
+    req.method = std::string(method);
+    req.target = options_.url.prefix + target;
+    req.headers.Add("User-Agent", "ficus-profile-migrator");
+    if (bulk) req.headers.Add("Authorization", "Bearer " + options_.bulk_token);
+    if (method == "POST") {
+      req.headers.Add("Content-Type", content_type);
+      if (ts_us > 0) req.headers.Add("X-Ficus-Timestamp", std::to_string(ts_us));
+      req.body = body;
     }
-    req.prepare_payload();
-    boost::system::error_code ec;
-    bool done = false;
-    http::response<http::string_body> res;
-    http::async_write(stream_, req, [&](boost::system::error_code e, std::size_t) {
-      if (e) {
-        ec = e;
-        done = true;
-        return;
-      }
-      http::async_read(stream_, buffer_, res, [&](boost::system::error_code e2, std::size_t) {
-        ec = e2;
-        done = true;
-      });
-    });
-    if (!RunFor(done)) {
-      connected_ = false;
-      return tl::unexpected("request timed out after " +
-                            std::to_string(options_.request_timeout_ms) + " ms");
-    }
-    if (ec) {
-      connected_ = false;
-      stream_.close();
-      return tl::unexpected(ec.message());
-    }
+    auto res = client_->Send(req);
+    if (!res) return tl::unexpected(res.error().message);
     Response out;
-    out.status = res.result_int();
-    out.body = std::move(res.body());
-    if (auto it = res.find(http::field::retry_after); it != res.end()) {
-      out.retry_after_s = std::atoi(std::string(it->value()).c_str());
-    }
-    if (!res.keep_alive()) {
-      connected_ = false;
-      stream_.close();
-    }
+    out.status = res->status;
+    out.body = std::move(res->body);
+    if (auto ra = res->Header("retry-after"))
+      out.retry_after_s = std::atoi(std::string(*ra).c_str());
     return out;
-  }
-
-  tl::expected<void, std::string> Connect() {
-    buffer_.clear();
-    stream_.close();
-    asio::ip::tcp::resolver resolver(ioc_);
-    boost::system::error_code ec;
-    auto endpoints = resolver.resolve(options_.url.host, std::to_string(options_.url.port), ec);
-    if (ec) return tl::unexpected("resolve " + options_.url.host + ": " + ec.message());
-    bool done = false;
-    stream_.async_connect(endpoints,
-                          [&](boost::system::error_code e, const asio::ip::tcp::endpoint&) {
-                            ec = e;
-                            done = true;
-                          });
-    if (!RunFor(done)) return tl::unexpected(std::string("connect timed out"));
-    if (ec) return tl::unexpected("connect: " + ec.message());
-    stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
-    connected_ = true;
-    return {};
   }
 
   HttpStoreOptions options_;
   Clock& clock_;
-  asio::io_context ioc_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  bool connected_ = false;
-  std::optional<bool> bulk_;  // HasBulk()'s answer, once asked
+  std::unique_ptr<fhttp::BlockingClient> client_;  // made at the first request
+  std::optional<bool> bulk_;                       // HasBulk()'s answer, once asked
 };
 
 }  // namespace

@@ -40,7 +40,7 @@ asio::awaitable<void> HealthChecker::Loop() {
 
 asio::awaitable<void> HealthChecker::Check(std::shared_ptr<const Runtime> rt,
                                            const BackendRuntime* b) {
-  UpstreamTarget target = b->target;
+  http::ClientTarget target = b->target;
   target.key = "health:" + target.key;  // never shares connections with traffic
   target.max_idle = 0;
   const auto timeout = std::min<uint32_t>(b->config->health_interval_ms, 2000);

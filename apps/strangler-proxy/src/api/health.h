@@ -17,7 +17,7 @@
 
 #include "api/proxy.h"
 #include "ficus/clock.h"
-#include "service/upstream.h"
+#include "ficus/http/client.h"
 
 namespace ficus::proxy {
 
@@ -38,7 +38,7 @@ class HealthChecker {
 
   boost::asio::any_io_executor executor_;
   Proxy& proxy_;
-  UpstreamPool pool_;
+  http::Client pool_;
   std::map<std::string, Track> tracks_;
   bool stopped_ = false;
 };

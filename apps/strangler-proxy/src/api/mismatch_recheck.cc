@@ -5,8 +5,8 @@
 #include <chrono>
 
 #include "domain/recheck.h"
+#include "ficus/http/blocking_client.h"
 #include "ficus/http/message.h"
-#include "service/blocking_exchange.h"
 
 namespace ficus::proxy {
 namespace {
@@ -28,7 +28,7 @@ bool Dropped(std::string_view name, const RecheckRead& read) {
   return name.find_first_of("\r\n") != std::string_view::npos;
 }
 
-std::string Head(const std::string& target, const UpstreamTarget& upstream,
+std::string Head(const std::string& target, const http::ClientTarget& upstream,
                  const std::vector<std::pair<std::string, std::string>>& original,
                  const RecheckRead& read) {
   std::string head = "GET " + target + " HTTP/1.1\r\nHost: " + upstream.host + "\r\n";
@@ -50,9 +50,10 @@ struct Answer {
   [[nodiscard]] HttpAnswer View() const { return HttpAnswer{status, body}; }
 };
 
-Answer Read(const UpstreamTarget& target, const std::string& head) {
+Answer Read(const http::ClientTarget& target, const std::string& head) {
   Answer a;
-  auto r = BlockingExchange(target, head, {}, std::min<uint32_t>(target.response_timeout_ms, 5000));
+  auto r = http::BlockingExchange(target, head, {},
+                                  std::min<uint32_t>(target.response_timeout_ms, 5000));
   if (!r.ok()) return a;
   a.ok = true;
   a.status = static_cast<int>(r.response.status);

@@ -41,8 +41,8 @@
 #include "domain/control_plane.h"
 #include "domain/mismatch_ring.h"
 #include "ficus/clock.h"
+#include "ficus/http/client.h"
 #include "ficus/metrics.h"
-#include "service/upstream.h"
 
 namespace ficus::proxy {
 
@@ -62,7 +62,7 @@ class MismatchRechecker {
  public:
   struct Deps {
     std::function<std::shared_ptr<const Config>()> config;  // the running config
-    std::function<std::optional<UpstreamTarget>(const std::string& backend)> resolve;
+    std::function<std::optional<http::ClientTarget>(const std::string& backend)> resolve;
     // A write of the user in flight, just raced, or pending in the replay log
     // towards either backend: its answers cannot be compared yet.
     std::function<bool(std::string_view user, const std::string& legacy, const std::string& modern)>

@@ -83,7 +83,7 @@ struct Backend {
   std::string last_target;
   int reads = 0;
   http::Server server;
-  UpstreamTarget target;
+  http::ClientTarget target;
 };
 
 std::string Profile(const std::string& v) {
@@ -100,7 +100,7 @@ struct Fixture {
   std::unique_ptr<MismatchRechecker> Make(size_t max_pending = 16) {
     MismatchRechecker::Deps deps;
     deps.config = [this] { return cfg; };
-    deps.resolve = [this](const std::string& b) -> std::optional<UpstreamTarget> {
+    deps.resolve = [this](const std::string& b) -> std::optional<http::ClientTarget> {
       if (b == "modern" && modern_down) return std::nullopt;
       return b == "legacy" ? legacy.target : modern.target;
     };

@@ -33,15 +33,15 @@ constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 
 // One keep-alive pool per event loop: every loop is one thread, so a
 // thread_local pool is a per-loop pool and needs no lock.
-thread_local std::unique_ptr<UpstreamPool> tl_pool;
+thread_local std::unique_ptr<http::Client> tl_pool;
 
-UpstreamPool& LoopPool(const asio::any_io_executor& ex) {
-  if (!tl_pool) tl_pool = std::make_unique<UpstreamPool>(ex);
+http::Client& LoopPool(const asio::any_io_executor& ex) {
+  if (!tl_pool) tl_pool = std::make_unique<http::Client>(ex);
   return *tl_pool;
 }
 
 // The loop's pool, with the tunnel metrics wired on first use.
-UpstreamPool& LoopPool(const asio::any_io_executor& ex, Counter* tunnels, Gauge* active) {
+http::Client& LoopPool(const asio::any_io_executor& ex, Counter* tunnels, Gauge* active) {
   auto& pool = LoopPool(ex);
   if (!pool.has_tunnel_observer()) {
     pool.SetTunnelObserver([tunnels, active](int d) {
@@ -56,29 +56,15 @@ int64_t ElapsedUs(MonoTime since) {
   return (SystemClock::MonoNow() - since).count();
 }
 
-Result<asio::ip::address> ResolveHost(const std::string& host) {
-  if (host == "localhost") return asio::ip::make_address("127.0.0.1");
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(host, ec);
-  if (!ec) return addr;
-  asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  auto results = resolver.resolve(host, "", ec);
-  if (ec || results.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "cannot resolve host '" + host + "'");
-  }
-  return results.begin()->endpoint().address();
-}
-
-MirrorOutcome OutcomeOf(const UpstreamResult& r) {
+MirrorOutcome OutcomeOf(const http::ClientResult& r) {
   switch (r.error) {
-    case UpstreamErrorKind::kNone:
+    case http::ClientErrorKind::kNone:
       return MirrorOutcome::kOk;
-    case UpstreamErrorKind::kConnect:
+    case http::ClientErrorKind::kConnect:
       return MirrorOutcome::kConnectError;
-    case UpstreamErrorKind::kTimeout:
+    case http::ClientErrorKind::kTimeout:
       return MirrorOutcome::kTimeout;
-    case UpstreamErrorKind::kIo:
+    case http::ClientErrorKind::kIo:
       return MirrorOutcome::kIoError;
   }
   return MirrorOutcome::kIoError;
@@ -181,7 +167,7 @@ void AppendStreamedHead(std::string& out, std::string_view method, std::string_v
 // A streamed answer (r.response.rest) stays streamed: the client gets the
 // bytes as they come, framed by the backend's Content-Length when it sent
 // one (else chunked, or close-delimited for HTTP/1.0 clients).
-http::Response ResponseFrom(UpstreamResult& r, const std::string& backend, const RoleMetrics& m,
+http::Response ResponseFrom(http::ClientResult& r, const std::string& backend, const RoleMetrics& m,
                             bool head_request) {
   http::Response resp;
   if (r.ok()) {
@@ -203,15 +189,15 @@ http::Response ResponseFrom(UpstreamResult& r, const std::string& backend, const
     // The client's body failed mid-stream; the server answers the client
     // itself (400/413/408) and closes. Not a backend error.
     resp = http::Response::Error(400, r.detail);
-  } else if (r.error == UpstreamErrorKind::kTimeout) {
+  } else if (r.error == http::ClientErrorKind::kTimeout) {
     m.timeouts->Inc();
     resp = http::Response::Error(504,
                                  "gateway timeout: backend " + backend + " did not answer in time");
   } else {
-    (r.error == UpstreamErrorKind::kConnect ? m.connect_errors : m.io_errors)->Inc();
+    (r.error == http::ClientErrorKind::kConnect ? m.connect_errors : m.io_errors)->Inc();
     resp = http::Response::Error(
         502, "bad gateway: backend " + backend + " " +
-                 (r.error == UpstreamErrorKind::kConnect ? "unreachable" : "failed"));
+                 (r.error == http::ClientErrorKind::kConnect ? "unreachable" : "failed"));
   }
   return resp;
 }
@@ -291,7 +277,7 @@ void ServeWhereTheWritesAre(const Route& route, const RouteRuntime& rr, const ht
 
 // The primary's outcome leaves it unknown or unlikely that it applied the
 // write: no answer (connect/IO error, timeout) or a retryable failure status.
-bool PrimaryOutcomeUnsure(const UpstreamResult& r, unsigned status) {
+bool PrimaryOutcomeUnsure(const http::ClientResult& r, unsigned status) {
   if (r.client_body_error) return false;
   return !r.ok() || status >= 500 || status == 408 || status == 429;
 }
@@ -302,7 +288,7 @@ struct Proxy::MirrorJob {
   std::shared_ptr<const Runtime> runtime;  // keeps route and backend alive
   const RouteRuntime* route = nullptr;
   const BackendRuntime* backend = nullptr;
-  UpstreamTarget target;  // the backend's, connect timeout capped by the mirror timeout
+  http::ClientTarget target;  // the backend's, connect timeout capped by the mirror timeout
   uint32_t timeout_ms = 1000;
   uint64_t max_response_bytes = 0;
   std::string head;
@@ -335,7 +321,7 @@ Proxy::Proxy(MetricsRegistry& metrics, const ProxyHooks& hooks, const Clock& clo
   FICUS_REGISTER_METRICS(ALL_PROXY_METRICS, m_, metrics_, "ficus_proxy_");
 }
 
-Upstreams& Proxy::UpstreamsOf(const asio::any_io_executor& ex) const {
+http::Exchanger& Proxy::UpstreamsOf(const asio::any_io_executor& ex) const {
   if (upstreams_) return upstreams_(ex);
   return LoopPool(ex, m_.tunnels_total, m_.tunnels_active);
 }
@@ -412,23 +398,20 @@ Status Proxy::SetConfig(const std::shared_ptr<const Config>& config) {
   auto rt = std::make_shared<Runtime>();
   rt->config = config;
   for (const auto& [name, b] : config->backends) {
-    auto addr = ResolveHost(b.address.host);
-    if (!addr) {
+    auto target = http::MakeClientTarget(name, b.address.host, b.address.port);
+    if (!target) {
       return MakeError(ErrorCode::kInvalidArgument,
-                       "backends." + name + ".url: " + addr.error().message);
+                       "backends." + name + ".url: " + target.error().message);
     }
     BackendRuntime br;
     br.config = &b;
-    br.target.name = name;
-    br.target.endpoint = tcp::endpoint(*addr, b.address.port);
-    br.target.key = name + "@" + addr->to_string() + ":" + std::to_string(b.address.port);
+    br.target = std::move(*target);
     br.target.connect_timeout_ms = b.connect_timeout_ms;
     br.target.response_timeout_ms = b.response_timeout_ms;
     br.target.idle_timeout_ms = b.idle_timeout_ms;
     br.target.send_timeout_ms = b.send_timeout_ms;
     br.target.total_timeout_ms = b.total_timeout_ms;
     br.target.max_idle = b.max_idle;
-    br.target.host = b.address.ToString();
     br.state = BackendStateFor(name);
     rt->backends.emplace(name, std::move(br));
   }
@@ -519,7 +502,7 @@ struct Proxy::Call {
   // A dropped copy the sink must persist before the answer (heap: rare, and
   // the coroutine frame stays small).
   std::unique_ptr<MirrorExchange> dropped_durable;
-  UpstreamResult result;
+  http::ClientResult result;
   bool primary_too_large = false;
 };
 
@@ -723,8 +706,8 @@ asio::awaitable<void> Proxy::KeepAnswerForCompare(Call& c) const {
   auto whole =
       co_await ReadForCompare(r.response.rest, r.response.body_, c.route->compare.max_bytes);
   if (!whole) {
-    r.error = whole.error().code == ErrorCode::kTimeout ? UpstreamErrorKind::kTimeout
-                                                        : UpstreamErrorKind::kIo;
+    r.error = whole.error().code == ErrorCode::kTimeout ? http::ClientErrorKind::kTimeout
+                                                        : http::ClientErrorKind::kIo;
     r.detail = whole.error().message;
   } else {
     c.primary_too_large = !*whole;
@@ -741,7 +724,7 @@ http::Response Proxy::Answer(Call& c) {
   if (c.route && !r.client_body_error) {
     primaries_.OnPrimary(PrimaryObservation{c.rr->name, c.plan.primary_role == Role::kModern,
                                             r.ok() ? static_cast<int>(resp.status) : 0,
-                                            r.error == UpstreamErrorKind::kTimeout,
+                                            r.error == http::ClientErrorKind::kTimeout,
                                             ElapsedUs(c.t0)});
   }
   return resp;

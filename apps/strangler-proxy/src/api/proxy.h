@@ -53,11 +53,11 @@
 #include "domain/primary_observer.h"
 #include "domain/routing.h"
 #include "ficus/clock.h"
+#include "ficus/http/client.h"
 #include "ficus/http/message.h"
 #include "ficus/metrics.h"
 #include "ficus/result.h"
 #include "service/access_log.h"
-#include "service/upstream.h"
 
 namespace ficus::proxy {
 
@@ -84,7 +84,7 @@ struct RoleMetrics {
 
 struct BackendRuntime {
   const Backend* config = nullptr;
-  UpstreamTarget target;
+  http::ClientTarget target;
   BackendState* state = nullptr;
 };
 
@@ -122,8 +122,8 @@ struct ProxyHooks {
 };
 
 // The upstream connections of the calling event loop. Default: one
-// UpstreamPool per loop (thread-local). Tests pass scripted ones.
-using UpstreamsFor = std::function<Upstreams&(const boost::asio::any_io_executor&)>;
+// http::Client per loop (thread-local). Tests pass scripted ones.
+using UpstreamsFor = std::function<http::Exchanger&(const boost::asio::any_io_executor&)>;
 
 // ficus_proxy_*: the proxy's fixed metrics, in one place (the per-route and
 // per-backend series are registered with each config, FillRouteMetrics).
@@ -169,7 +169,7 @@ class Proxy {
  private:
   struct MirrorJob;
   struct Call;
-  Upstreams& UpstreamsOf(const boost::asio::any_io_executor& ex) const;
+  http::Exchanger& UpstreamsOf(const boost::asio::any_io_executor& ex) const;
   // The steps of Handle(), in order (proxy.cc).
   void Plan(Call& c) const;
   boost::asio::awaitable<std::optional<http::Response>> ReadWholeBodyAndReplan(Call& c) const;

@@ -53,47 +53,48 @@ struct Sent {
 // Scripted upstreams: every backend answers `answers[name]` (default 200
 // "{}"); the request is "on the wire" at once (on_sent runs before the
 // answer).
-class ScriptedUpstreams final : public Upstreams {
+class ScriptedUpstreams final : public http::Exchanger {
  public:
-  std::map<std::string, UpstreamResult> answers;
+  std::map<std::string, http::ClientResult> answers;
   std::vector<Sent> sent;
 
-  asio::awaitable<UpstreamResult> Exchange(const UpstreamTarget& target, std::string_view head,
-                                           std::string_view body, bool, uint64_t, uint32_t,
-                                           const std::function<void()>* on_sent, bool,
-                                           bool) override {
+  asio::awaitable<http::ClientResult> Exchange(const http::ClientTarget& target,
+                                               std::string_view head, std::string_view body, bool,
+                                               uint64_t, uint32_t,
+                                               const std::function<void()>* on_sent, bool,
+                                               bool) override {
     sent.push_back({target.name, std::string(head), std::string(body),
                     head.find("X-Ficus-Mirror: 1") != std::string_view::npos});
     if (on_sent) (*on_sent)();
     co_return AnswerOf(target.name);
   }
-  asio::awaitable<UpstreamResult> ExchangeStreamed(const UpstreamTarget& target,
-                                                   std::string_view head, http::BodyStream&, bool,
-                                                   bool, uint64_t, bool) override {
+  asio::awaitable<http::ClientResult> ExchangeStreamed(const http::ClientTarget& target,
+                                                       std::string_view head, http::BodyStream&,
+                                                       bool, bool, uint64_t, bool) override {
     sent.push_back({target.name, std::string(head), "", false});
     co_return AnswerOf(target.name);
   }
 
  private:
-  UpstreamResult AnswerOf(const std::string& name) {
+  http::ClientResult AnswerOf(const std::string& name) {
     auto it = answers.find(name);
     if (it != answers.end()) return it->second;
-    UpstreamResult r;
+    http::ClientResult r;
     r.response.status = 200;
     r.response.body_ = "{\"from\":\"" + name + "\"}";
     return r;
   }
 };
 
-UpstreamResult Failed(UpstreamErrorKind kind) {
-  UpstreamResult r;
+http::ClientResult Failed(http::ClientErrorKind kind) {
+  http::ClientResult r;
   r.error = kind;
   r.detail = "scripted failure";
   return r;
 }
 
-UpstreamResult Status(unsigned status, std::string body = "{}") {
-  UpstreamResult r;
+http::ClientResult Status(unsigned status, std::string body = "{}") {
+  http::ClientResult r;
   r.response.status = status;
   r.response.body_ = std::move(body);
   return r;
@@ -139,7 +140,7 @@ class ProxyTest : public ::testing::Test {
  protected:
   ProxyTest()
       : proxy_(metrics_, ProxyHooks{&hooks_, &hooks_, &hooks_, &hooks_}, clock_, access_log_,
-               [this](const asio::any_io_executor&) -> Upstreams& { return upstreams_; }) {
+               [this](const asio::any_io_executor&) -> http::Exchanger& { return upstreams_; }) {
     auto cfg = ParseConfig(kYaml);
     EXPECT_TRUE(cfg) << cfg.error().message;
     EXPECT_TRUE(proxy_.SetConfig(*cfg));
@@ -230,9 +231,9 @@ TEST_F(ProxyTest, CanaryUserHeaderForcesModernWithTheRewrittenPath) {
 }
 
 TEST_F(ProxyTest, BackendFailuresBecome502And504AndAreObserved) {
-  upstreams_.answers["legacy"] = Failed(UpstreamErrorKind::kTimeout);
+  upstreams_.answers["legacy"] = Failed(http::ClientErrorKind::kTimeout);
   EXPECT_EQ(Run("GET /v1/get HTTP/1.1\r\nHost: x\r\n\r\n").status, 504u);
-  upstreams_.answers["legacy"] = Failed(UpstreamErrorKind::kConnect);
+  upstreams_.answers["legacy"] = Failed(http::ClientErrorKind::kConnect);
   auto resp = Run("GET /v1/get HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(resp.status, 502u);
   EXPECT_NE(resp.body.find("backend legacy unreachable"), std::string::npos) << resp.body;
@@ -243,7 +244,7 @@ TEST_F(ProxyTest, BackendFailuresBecome502And504AndAreObserved) {
 }
 
 TEST_F(ProxyTest, AMirrorThatCannotConnectOpensTheBreakerSoTheNextCopyIsDropped) {
-  upstreams_.answers["modern"] = Failed(UpstreamErrorKind::kConnect);
+  upstreams_.answers["modern"] = Failed(http::ClientErrorKind::kConnect);
   const std::string req =
       "POST /v1/update HTTP/1.1\r\nHost: x\r\nX-User-Id: U1\r\nContent-Length: 2\r\n\r\n{}";
   EXPECT_EQ(Run(req).status, 200u);  // the copy's failure never reaches the client

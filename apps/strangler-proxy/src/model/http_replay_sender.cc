@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ficus/http/blocking_client.h"
 #include "ficus/http/message.h"
-#include "service/blocking_exchange.h"
 
 namespace ficus::proxy {
 namespace {
@@ -55,7 +55,8 @@ ReplayOutcome HttpReplaySender::Send(const ReplayRecord& r) {
   }
   head += "Content-Length: " + std::to_string(r.body.size()) + "\r\nX-Ficus-Replay: 1\r\n\r\n";
 
-  const UpstreamResult result = BlockingExchange(*target, head, r.body, response_timeout_ms_);
+  const http::ClientResult result =
+      http::BlockingExchange(*target, head, r.body, response_timeout_ms_);
   const int status = result.ok() ? static_cast<int>(result.response.result_int()) : 0;
   const ReplayOutcome outcome = OutcomeFor(status);
   if (outcome == ReplayOutcome::kDelivered && delivered_) delivered_(r);

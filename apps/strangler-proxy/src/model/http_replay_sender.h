@@ -19,14 +19,14 @@
 #include <optional>
 #include <string>
 
+#include "ficus/http/client.h"
 #include "model/replay_consumer.h"
-#include "service/upstream.h"
 
 namespace ficus::proxy {
 
 class HttpReplaySender final : public ReplaySender {
  public:
-  using Resolve = std::function<std::optional<UpstreamTarget>(const std::string& backend)>;
+  using Resolve = std::function<std::optional<http::ClientTarget>(const std::string& backend)>;
   using Delivered = std::function<void(const ReplayRecord& record)>;
   explicit HttpReplaySender(Resolve resolve, uint32_t response_timeout_ms = 5000,
                             Delivered delivered = nullptr);

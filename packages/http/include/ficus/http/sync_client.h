@@ -1,6 +1,7 @@
 // SyncClient: a small blocking HTTP/1.1 client for control traffic (the etcd
-// JSON gateway, probes, tests). Not for the proxy's request path (that is the
-// proxy's own pooled async upstream client).
+// JSON gateway, webhooks, scrapes, tests), where TLS, DNS at each connect or a
+// cancellable stream is wanted. Request paths and plain-HTTP peers use the
+// pooled http::Client (client.h) or its blocking form (blocking_client.h).
 //
 // Contract:
 // - host: an IP address, "localhost" (127.0.0.1) or a DNS name (resolved

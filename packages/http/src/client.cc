@@ -1,4 +1,4 @@
-#include "service/upstream.h"
+#include "ficus/http/client.h"
 
 #include <algorithm>
 #include <array>
@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -19,9 +20,9 @@
 #include <optional>
 #include <tuple>
 
-#include "service/response_head.h"
+#include "response_head.h"
 
-namespace ficus::proxy {
+namespace ficus::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -35,28 +36,54 @@ constexpr std::size_t kMaxHeadBytes = 64UL * 1024;
 // Interim (1xx) answers skipped before a final one; more is a broken backend.
 constexpr int kMaxInterims = 64;
 
-const char* UpstreamErrorName(UpstreamErrorKind k) {
+const char* ClientErrorName(ClientErrorKind k) {
   switch (k) {
-    case UpstreamErrorKind::kNone:
+    case ClientErrorKind::kNone:
       return "none";
-    case UpstreamErrorKind::kConnect:
+    case ClientErrorKind::kConnect:
       return "connect";
-    case UpstreamErrorKind::kTimeout:
+    case ClientErrorKind::kTimeout:
       return "timeout";
-    case UpstreamErrorKind::kIo:
+    case ClientErrorKind::kIo:
       return "io";
   }
   return "unknown";
 }
 
+Result<ClientTarget> MakeClientTarget(std::string name, const std::string& host, uint16_t port) {
+  asio::ip::address addr;
+  boost::system::error_code ec;
+  if (host == "localhost") {
+    addr = asio::ip::make_address("127.0.0.1");
+  } else {
+    addr = asio::ip::make_address(host, ec);
+  }
+  if (ec) {
+    asio::io_context ioc;
+    tcp::resolver resolver(ioc);
+    ec = {};
+    auto results = resolver.resolve(host, "", ec);
+    if (ec || results.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument, "cannot resolve host '" + host + "'");
+    }
+    addr = results.begin()->endpoint().address();
+  }
+  ClientTarget t;
+  t.endpoint = tcp::endpoint(addr, port);
+  t.key = name + "@" + addr.to_string() + ":" + std::to_string(port);
+  t.host = host + ":" + std::to_string(port);
+  t.name = std::move(name);
+  return t;
+}
+
 namespace {
 
-// Beast's response parser straight into UpstreamResponse: no basic_fields
+// Beast's response parser straight into ClientResponse: no basic_fields
 // (one allocation per field) and no second copy of the header.
 class ResponseParser final : public bhttp::basic_parser<false> {
  public:
   // One allocation per buffer for a typical response head, not one per doubling.
-  explicit ResponseParser(UpstreamResponse* out) : out_(out), body_(&out->body_) {}
+  explicit ResponseParser(ClientResponse* out) : out_(out), body_(&out->body_) {}
   // Where body bytes go from now on (a streamed body's piece buffer).
   void set_body_sink(std::string* sink) { body_ = sink; }
 
@@ -112,7 +139,7 @@ class ResponseParser final : public bhttp::basic_parser<false> {
   }
   void on_finish_impl(beast::error_code&) override {}
 
-  UpstreamResponse* out_;
+  ClientResponse* out_;
   std::string* body_;
   bool header_done_ = false;
 };
@@ -169,11 +196,11 @@ bool NormalizeHead(beast::flat_buffer& buf) {
 
 }  // namespace
 
-UpstreamPool::~UpstreamPool() {
+Client::~Client() {
   *alive_ = false;
 }
 
-std::unique_ptr<UpstreamPool::Conn> UpstreamPool::TakeIdle(const Key& key) {
+std::unique_ptr<Client::Conn> Client::TakeIdle(const Key& key) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return nullptr;
   auto& v = it->second;
@@ -186,23 +213,23 @@ std::unique_ptr<UpstreamPool::Conn> UpstreamPool::TakeIdle(const Key& key) {
   return c;
 }
 
-void UpstreamPool::GiveBack(const Key& key, std::unique_ptr<Conn> conn, uint32_t max_idle) {
+void Client::GiveBack(const Key& key, std::unique_ptr<Conn> conn, uint32_t max_idle) {
   auto& v = idle_[key];
   if (v.size() >= max_idle) return;  // conn closes on destruction
   v.push_back(std::move(conn));
 }
 
-void UpstreamPool::CloseIdle() {
+void Client::CloseIdle() {
   idle_.clear();
 }
 
-std::size_t UpstreamPool::IdleCount() const {
+std::size_t Client::IdleCount() const {
   std::size_t n = 0;
   for (const auto& [k, v] : idle_) n += v.size();
   return n;
 }
 
-void UpstreamPool::Arm(Conn* c, std::chrono::milliseconds timeout) {
+void Client::Arm(Conn* c, std::chrono::milliseconds timeout) {
   if (c->deadline == MonoTime::max()) active_.push_back(c);
   c->deadline = SystemClock::MonoNow() + timeout;
   c->timed_out = false;
@@ -213,7 +240,7 @@ void UpstreamPool::Arm(Conn* c, std::chrono::milliseconds timeout) {
   }
 }
 
-void UpstreamPool::Disarm(Conn* c) {
+void Client::Disarm(Conn* c) {
   if (c->deadline == MonoTime::max()) return;
   c->deadline = MonoTime::max();
   for (auto& p : active_) {
@@ -225,7 +252,7 @@ void UpstreamPool::Disarm(Conn* c) {
   }
 }
 
-asio::awaitable<void> UpstreamPool::Watchdog() {
+asio::awaitable<void> Client::Watchdog() {
   auto alive = alive_;
   while (*alive && !active_.empty()) {
     watchdog_timer_->expires_after(kTimeoutTick);
@@ -245,8 +272,8 @@ asio::awaitable<void> UpstreamPool::Watchdog() {
 
 // The fast path's answer: reads the rest of the body (the head is in the
 // buffer), then hands the connection back like the Beast path.
-asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::FinishSimpleResponse(
-    Conn& conn, UpstreamResult& result, const SimpleResponseHead& h) {
+asio::awaitable<Client::ReadOutcome> Client::FinishSimpleResponse(Conn& conn, ClientResult& result,
+                                                                  const SimpleResponseHead& h) {
   auto& buf = conn.buffer;
   const std::size_t total = h.head_bytes + static_cast<std::size_t>(h.content_length);
   while (buf.size() < total) {
@@ -256,7 +283,7 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::FinishSimpleResponse(
     buf.commit(rn);
     if (rec) {
       result.response.headers.clear();
-      result.error = conn.timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
+      result.error = conn.timed_out ? ClientErrorKind::kTimeout : ClientErrorKind::kIo;
       result.detail = "read: " + (conn.timed_out ? std::string("timeout") : rec.message());
       co_return ReadOutcome::kFailed;
     }
@@ -264,8 +291,8 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::FinishSimpleResponse(
   co_return CompleteSimpleResponse(conn, result, h);
 }
 
-UpstreamPool::ReadOutcome UpstreamPool::CompleteSimpleResponse(Conn& conn, UpstreamResult& result,
-                                                               const SimpleResponseHead& h) {
+Client::ReadOutcome Client::CompleteSimpleResponse(Conn& conn, ClientResult& result,
+                                                   const SimpleResponseHead& h) {
   auto& buf = conn.buffer;
   const char* data = static_cast<const char*>(buf.data().data());
   result.response.status = h.status;
@@ -277,15 +304,16 @@ UpstreamPool::ReadOutcome UpstreamPool::CompleteSimpleResponse(Conn& conn, Upstr
   return h.keep_alive && buf.size() == 0 ? ReadOutcome::kKeep : ReadOutcome::kDone;
 }
 
-struct UpstreamPool::StreamSlot {
+struct Client::StreamSlot {
   std::unique_ptr<ResponseParser> parser;  // null: raw bytes by length (`remaining`)
   uint64_t remaining = 0;
   bool keep_alive = true;
 };
 
-asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(
-    Conn& conn, UpstreamResult& result, bool head_request, uint64_t max_response_bytes,
-    StreamSlot* slot, bool upgrade) {
+asio::awaitable<Client::ReadOutcome> Client::ReadResponse(Conn& conn, ClientResult& result,
+                                                          bool head_request,
+                                                          uint64_t max_response_bytes,
+                                                          StreamSlot* slot, bool upgrade) {
   // One parser per answer head, made when the fast path declines: an
   // interim answer (1xx) is parsed, dropped, and the next head is parsed by
   // a fresh parser from the following bytes.
@@ -354,11 +382,11 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(
         // Interim (100, 102, 103, ...): never the answer. Dropped (as nginx
         // does); the final answer follows on the same connection.
         if (++interims > kMaxInterims) {
-          result.error = UpstreamErrorKind::kIo;
+          result.error = ClientErrorKind::kIo;
           result.detail = "read: more than " + std::to_string(kMaxInterims) + " interim answers";
           co_return ReadOutcome::kFailed;
         }
-        result.response = UpstreamResponse{};
+        result.response = ClientResponse{};
         parser.reset();
         head_checked = false;
         try_fast = !head_request;
@@ -388,14 +416,14 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(
     }
     if (rec) {
       if (result.reused && !got_bytes && !conn.timed_out) break;  // stale: retry
-      result.error = conn.timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
+      result.error = conn.timed_out ? ClientErrorKind::kTimeout : ClientErrorKind::kIo;
       result.detail = "read: " + (conn.timed_out ? std::string("timeout") : rec.message());
       co_return ReadOutcome::kFailed;
     }
   }
   if (!perr && (!parser || !parser->is_done())) co_return ReadOutcome::kStale;
   if (perr) {
-    result.error = UpstreamErrorKind::kIo;
+    result.error = ClientErrorKind::kIo;
     result.detail = "read: " + perr.message();
     co_return ReadOutcome::kFailed;
   }
@@ -403,7 +431,7 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(
   if (result.response.status == 101) {
     // Switching protocols although no upgrade was forwarded: not an HTTP
     // answer the proxy can relay; the connection is never reused.
-    result.error = UpstreamErrorKind::kIo;
+    result.error = ClientErrorKind::kIo;
     result.detail = "read: unexpected 101 Switching Protocols";
     co_return ReadOutcome::kFailed;
   }
@@ -422,10 +450,10 @@ asio::awaitable<UpstreamPool::ReadOutcome> UpstreamPool::ReadResponse(
 // The rest of a streamed answer: reads the backend connection only when
 // asked (back-pressure), gives the connection back to its pool once the
 // answer is read to its framed end, closes it when dropped early.
-class UpstreamBody final : public http::ResponseBody {
+class ClientBody final : public http::ResponseBody {
  public:
-  UpstreamBody(UpstreamPool* pool, std::unique_ptr<UpstreamPool::Conn> conn,
-               UpstreamPool::StreamSlot slot, const UpstreamTarget& target, MonoTime started)
+  ClientBody(Client* pool, std::unique_ptr<Client::Conn> conn, Client::StreamSlot slot,
+             const ClientTarget& target, MonoTime started)
       : pool_(pool),
         alive_(pool->alive_),
         conn_(std::move(conn)),
@@ -438,11 +466,11 @@ class UpstreamBody final : public http::ResponseBody {
                       : MonoTime::max()) {
     if (slot_.parser) slot_.parser->set_body_sink(&piece_);
   }
-  ~UpstreamBody() override {
+  ~ClientBody() override {
     if (conn_ && *alive_) pool_->Disarm(conn_.get());
   }
-  UpstreamBody(const UpstreamBody&) = delete;
-  UpstreamBody& operator=(const UpstreamBody&) = delete;
+  ClientBody(const ClientBody&) = delete;
+  ClientBody& operator=(const ClientBody&) = delete;
 
   asio::awaitable<Result<std::string_view>> Read() override {
     piece_.clear();
@@ -532,10 +560,10 @@ class UpstreamBody final : public http::ResponseBody {
     return tl::unexpected(*error_);
   }
 
-  UpstreamPool* pool_;
+  Client* pool_;
   std::shared_ptr<bool> alive_;
-  std::unique_ptr<UpstreamPool::Conn> conn_;
-  UpstreamPool::StreamSlot slot_;
+  std::unique_ptr<Client::Conn> conn_;
+  Client::StreamSlot slot_;
   std::string key_;
   uint32_t max_idle_;
   std::chrono::milliseconds idle_;
@@ -548,10 +576,10 @@ class UpstreamBody final : public http::ResponseBody {
 // The backend end of an upgrade tunnel: pipes bytes both ways between the
 // client connection and the backend connection until either side closes or
 // both are silent for the idle timeout.
-class UpstreamTunnel final : public http::ResponseBody {
+class ClientTunnel final : public http::ResponseBody {
  public:
-  UpstreamTunnel(std::unique_ptr<UpstreamPool::Conn> conn, std::chrono::milliseconds idle,
-                 std::function<void(int)> on_change)
+  ClientTunnel(std::unique_ptr<Client::Conn> conn, std::chrono::milliseconds idle,
+               std::function<void(int)> on_change)
       : conn_(std::move(conn)), idle_(idle), on_change_(std::move(on_change)) {}
   asio::awaitable<Result<std::string_view>> Read() override {
     co_return MakeError(ErrorCode::kInternal, "a tunnel has no body");
@@ -610,24 +638,25 @@ class UpstreamTunnel final : public http::ResponseBody {
     }
   }
 
-  std::unique_ptr<UpstreamPool::Conn> conn_;
+  std::unique_ptr<Client::Conn> conn_;
   std::chrono::milliseconds idle_;
   std::function<void(int)> on_change_;
   MonoTime last_;
 };
 
-void UpstreamPool::StartStream(std::unique_ptr<Conn> conn, StreamSlot& slot,
-                               const UpstreamTarget& target, MonoTime started,
-                               UpstreamResult& result) {
+void Client::StartStream(std::unique_ptr<Conn> conn, StreamSlot& slot, const ClientTarget& target,
+                         MonoTime started, ClientResult& result) {
   Disarm(conn.get());
   result.response.rest =
-      std::make_shared<UpstreamBody>(this, std::move(conn), std::move(slot), target, started);
+      std::make_shared<ClientBody>(this, std::move(conn), std::move(slot), target, started);
 }
 
-asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
-    const UpstreamTarget& target, std::string_view head, std::string_view body, bool head_request,
-    uint64_t max_response_bytes, uint32_t response_timeout_ms, const std::function<void()>* on_sent,
-    bool stream, bool upgrade) {
+asio::awaitable<ClientResult> Client::Exchange(const ClientTarget& target, std::string_view head,
+                                               std::string_view body, bool head_request,
+                                               uint64_t max_response_bytes,
+                                               uint32_t response_timeout_ms,
+                                               const std::function<void()>* on_sent, bool stream,
+                                               bool upgrade) {
   const Key& key = target.key;
   const auto started = SystemClock::MonoNow();
   auto response_timeout = std::chrono::milliseconds(
@@ -646,13 +675,15 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
     }
   }
   bool sent_notified = false;
+  bool sent_before = false;  // an earlier attempt wrote (part of) the request
   for (int attempt = 0; attempt < 2; ++attempt) {
-    UpstreamResult result;
+    ClientResult result;
+    result.request_sent = sent_before;
     auto conn = attempt == 0 ? TakeIdle(key) : nullptr;
     result.reused = conn != nullptr;
     // Disarms on every exit path (the Conn may be destroyed right after).
     struct Guard {
-      UpstreamPool* pool;
+      Client* pool;
       Conn* c;
       ~Guard() {
         if (c) pool->Disarm(c);
@@ -664,7 +695,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
       Arm(conn.get(), std::chrono::milliseconds(target.connect_timeout_ms));
       auto [ec] = co_await conn->socket.async_connect(target.endpoint, kUse);
       if (ec) {
-        result.error = UpstreamErrorKind::kConnect;
+        result.error = ClientErrorKind::kConnect;
         result.detail = conn->timed_out ? "connect timeout" : ec.message();
         co_return result;
       }
@@ -681,17 +712,21 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
     std::size_t sent = conn->socket.write_some(
         std::array<asio::const_buffer, 2>{asio::buffer(head), asio::buffer(body)}, wec);
     if (wec == asio::error::would_block || wec == asio::error::try_again) wec = {};
+    result.request_sent = sent_before || sent > 0;
     if (!wec && sent < head.size() + body.size()) {
       const std::size_t in_head = std::min(sent, head.size());
       const std::array<asio::const_buffer, 2> rest = {asio::buffer(head.substr(in_head)),
                                                       asio::buffer(body.substr(sent - in_head))};
       auto [ec, n] = co_await asio::async_write(conn->socket, rest, kUse);
-      (void)n;
+      result.request_sent = result.request_sent || n > 0;
       wec = ec;
     }
     if (wec) {
-      if (result.reused && !conn->timed_out) continue;  // stale keep-alive connection
-      result.error = conn->timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
+      if (result.reused && !conn->timed_out) {  // stale keep-alive connection
+        sent_before = result.request_sent;
+        continue;
+      }
+      result.error = conn->timed_out ? ClientErrorKind::kTimeout : ClientErrorKind::kIo;
       result.detail = "write: " + (conn->timed_out ? std::string("timeout") : wec.message());
       co_return result;
     }
@@ -703,12 +738,15 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
     StreamSlot slot;
     const auto read = co_await ReadResponse(*conn, result, head_request, max_response_bytes,
                                             stream ? &slot : nullptr, upgrade);
-    if (read == ReadOutcome::kStale) continue;  // reused connection closed before any byte
+    if (read == ReadOutcome::kStale) {  // reused connection closed before any byte
+      sent_before = true;
+      continue;
+    }
     if (read == ReadOutcome::kFailed) co_return result;
     guard.c = nullptr;
     if (read == ReadOutcome::kUpgraded) {
       Disarm(conn.get());
-      result.response.rest = std::make_shared<UpstreamTunnel>(
+      result.response.rest = std::make_shared<ClientTunnel>(
           std::move(conn), std::chrono::milliseconds(target.idle_timeout_ms), tunnel_observer_);
       co_return result;
     }
@@ -720,22 +758,25 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(
     if (read == ReadOutcome::kKeep) GiveBack(key, std::move(conn), target.max_idle);
     co_return result;
   }
-  UpstreamResult r;
-  r.error = UpstreamErrorKind::kIo;
+  ClientResult r;
+  r.error = ClientErrorKind::kIo;
   r.detail = "connection closed by backend";
+  r.request_sent = true;  // twice written; the server may have read it before closing
   co_return r;
 }
 
-asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(
-    const UpstreamTarget& target, std::string_view head, http::BodyStream& body, bool chunked,
-    bool head_request, uint64_t max_response_bytes, bool stream) {
+asio::awaitable<ClientResult> Client::ExchangeStreamed(const ClientTarget& target,
+                                                       std::string_view head,
+                                                       http::BodyStream& body, bool chunked,
+                                                       bool head_request,
+                                                       uint64_t max_response_bytes, bool stream) {
   const auto started = SystemClock::MonoNow();
   const auto response_timeout = std::chrono::milliseconds(target.response_timeout_ms);
   const auto send_timeout =
       target.send_timeout_ms ? std::chrono::milliseconds(target.send_timeout_ms) : response_timeout;
-  UpstreamResult result;
+  ClientResult result;
   auto client_failed = [&](const Error& e) {
-    result.error = UpstreamErrorKind::kIo;
+    result.error = ClientErrorKind::kIo;
     result.client_body_error = true;
     result.detail = "client body: " + e.message;
   };
@@ -750,7 +791,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(
   // the stale-keep-alive retry of Exchange() is not possible here.
   auto conn = std::make_unique<Conn>(executor_);
   struct Guard {
-    UpstreamPool* pool;
+    Client* pool;
     Conn* c;
     ~Guard() {
       if (c) pool->Disarm(c);
@@ -759,20 +800,20 @@ asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(
   Arm(conn.get(), std::chrono::milliseconds(target.connect_timeout_ms));
   auto [cec] = co_await conn->socket.async_connect(target.endpoint, kUse);
   if (cec) {
-    result.error = UpstreamErrorKind::kConnect;
+    result.error = ClientErrorKind::kConnect;
     result.detail = conn->timed_out ? "connect timeout" : cec.message();
     co_return result;
   }
   boost::system::error_code ignored;
   conn->socket.set_option(tcp::no_delay(true), ignored);
   auto fail_write = [&](const boost::system::error_code& ec) {
-    result.error = conn->timed_out ? UpstreamErrorKind::kTimeout : UpstreamErrorKind::kIo;
+    result.error = conn->timed_out ? ClientErrorKind::kTimeout : ClientErrorKind::kIo;
     result.detail = "write: " + (conn->timed_out ? std::string("timeout") : ec.message());
   };
   Arm(conn.get(), send_timeout);
   auto [hec, hn] =
       co_await asio::async_write(conn->socket, asio::buffer(head.data(), head.size()), kUse);
-  (void)hn;
+  result.request_sent = hn > 0;
   if (hec) {
     fail_write(hec);
     co_return result;
@@ -828,7 +869,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(
   const auto read = co_await ReadResponse(*conn, result, head_request, max_response_bytes,
                                           stream ? &slot : nullptr);
   if (read == ReadOutcome::kStale) {
-    result.error = UpstreamErrorKind::kIo;
+    result.error = ClientErrorKind::kIo;
     result.detail = "read: connection closed by backend";
     co_return result;
   }
@@ -843,4 +884,4 @@ asio::awaitable<UpstreamResult> UpstreamPool::ExchangeStreamed(
   co_return result;
 }
 
-}  // namespace ficus::proxy
+}  // namespace ficus::http

@@ -1,7 +1,7 @@
 // The fast response-head parser against Beast's: whatever the fast path
 // accepts, Beast accepts with the same status, fields, length and
 // keep-alive; the unusual shapes are declined, never misread.
-#include "service/response_head.h"
+#include "response_head.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace ficus::proxy {
+namespace ficus::http {
 namespace {
 
 namespace beast = boost::beast;
@@ -143,7 +143,7 @@ TEST(ResponseHead, ReasonPhraseIsReportedAsSent) {
     ASSERT_EQ(f.st, HeadParse::kOk) << line;
     EXPECT_EQ(data.substr(SimpleResponseHead::kReasonPos, f.h.reason_len), reason);
   }
-  // No SP after the code: declined here, Beast's path takes it (upstream.cc).
+  // No SP after the code: declined here, Beast's path takes it (client.cc).
   EXPECT_EQ(ParseFast("HTTP/1.1 422\r\nContent-Length: 0\r\n\r\n").st, HeadParse::kDecline);
 }
 
@@ -250,4 +250,4 @@ TEST(ResponseHead, AgreesWithBeastOnMutatedAnswers) {
 }
 
 }  // namespace
-}  // namespace ficus::proxy
+}  // namespace ficus::http

@@ -10,7 +10,7 @@
 // accepts with the same meaning (a differential test checks this).
 //
 // Fields: framing and hop-by-hop fields are consumed, as the Beast path
-// does (see UpstreamResponse); the rest is appended to `headers`.
+// does (see ClientResponse); the rest is appended to `headers`.
 //
 // Threads: pure function.
 #pragma once
@@ -20,7 +20,7 @@
 
 #include "ficus/http/message.h"
 
-namespace ficus::proxy {
+namespace ficus::http {
 
 struct SimpleResponseHead {
   unsigned status = 0;
@@ -42,4 +42,4 @@ enum class HeadParse {
 HeadParse ParseSimpleResponseHead(std::string_view data, std::size_t max_head_bytes,
                                   SimpleResponseHead& out, http::Headers& headers);
 
-}  // namespace ficus::proxy
+}  // namespace ficus::http

@@ -1,9 +1,9 @@
-#include "service/response_head.h"
+#include "response_head.h"
 
 #include <array>
 #include <cstring>
 
-namespace ficus::proxy {
+namespace ficus::http {
 
 namespace {
 
@@ -143,4 +143,4 @@ HeadParse ParseSimpleResponseHead(std::string_view data, std::size_t max_head_by
   return HeadParse::kOk;
 }
 
-}  // namespace ficus::proxy
+}  // namespace ficus::http

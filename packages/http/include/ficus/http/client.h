@@ -1,37 +1,48 @@
-// Upstream HTTP/1.1 client of the proxy: keep-alive connection pools, one
-// pool per event loop, with connect and response timeouts.
+// http::Client: the asynchronous HTTP/1.1 client of Ficus. Pooled
+// keep-alive connections per target, connect / send / response / idle /
+// total timeouts, streamed request and response bodies, upgrades. The
+// proxy's request path (primary, mirror, health checks) runs on it; the
+// blocking form for plain threads (replay sender, re-checker, migrator) is
+// blocking_client.h. (SyncClient, sync_client.h, is the separate small
+// client for TLS and DNS control traffic: etcd, webhooks, scrapes.)
 //
 // Contract:
-//  - UpstreamPool belongs to one io_context and is used only from its thread
-//    (no locks on the request path). Idle connections are kept per backend
-//    up to `max_idle`; a connection goes back to the pool only after a
-//    complete final response that allows keep-alive, read to its framed end
-//    with no byte beyond it, so no part of one answer can reach the next
-//    exchange on that connection.
+//  - A Client belongs to one io_context and is used only from its thread
+//    (no locks on the request path). Idle connections are kept per target
+//    key (ClientTarget::key) up to `max_idle`; a connection goes back to
+//    the pool only after a complete final response that allows keep-alive,
+//    read to its framed end with no byte beyond it, so no part of one
+//    answer can reach the next exchange on that connection.
 //  - Interim answers (1xx other than 101) never end an exchange: they are
 //    read and dropped (as nginx does) and the final answer that follows is
 //    the response. A 101 (no upgrade was asked for) is an error (kIo).
 //  - Exchange() sends one request (head already serialized, body as given)
 //    and reads one response into memory (at most `max_response_bytes`).
 //    A reused connection that fails before any response byte arrives (the
-//    backend closed an idle keep-alive connection) is retried once on a new
+//    server closed an idle keep-alive connection) is retried once on a new
 //    connection; nothing else is retried.
-//  - Streaming (`stream`): the answer's head and the bytes that came with it
-//    are returned at once; the rest is read by UpstreamResponse::rest as its
-//    reader asks (never ahead of it: back-pressure), each read bounded by
-//    the target's idle timeout, the whole exchange by its total timeout (if
-//    set). A body cut by the backend, a malformed chunk, or a stall is an
-//    error of rest->Read() (kUnavailable / kTimeout), never a short body
-//    that looks complete. Interim answers, timeouts to the head and errors
-//    are as for buffered exchanges.
+//  - Streaming response (`stream`): the answer's head and the bytes that
+//    came with it are returned at once; the rest is read by
+//    ClientResponse::rest as its reader asks (never ahead of it:
+//    back-pressure), each read bounded by the target's idle timeout, the
+//    whole exchange by its total timeout (if set). A body cut by the server,
+//    a malformed chunk, or a stall is an error of rest->Read()
+//    (kUnavailable / kTimeout), never a short body that looks complete.
+//  - Streaming request (ExchangeStreamed()): the body is read piece by
+//    piece from a BodyStream and written as it comes, never held whole.
 //  - Upgrades (`upgrade`): the request carries Upgrade; a 101 answer makes
-//    the connection a tunnel end (UpstreamResponse::rest, never pooled);
+//    the connection a tunnel end (ClientResponse::rest, never pooled);
 //    any other answer is handled as usual.
-//  - Errors: kConnect (connect refused/failed or connect timeout), kTimeout
-//    (no complete response within the response timeout), kIo (reset, EOF
-//    mid-response, unparsable or oversized response).
+//  - Errors (ClientResult::error): kConnect (connect refused/failed or
+//    connect timeout: the request was NOT sent), kTimeout (no complete
+//    response within the response timeout, or a write stalled past the
+//    send timeout), kIo (reset, EOF mid-response, unparsable or oversized
+//    response). ClientResult::request_sent says whether any byte of the
+//    request was written: false means the server surely never saw it (safe
+//    to send again); true with an error means it may have been received
+//    and acted on. A non-2xx status is not an error.
 //  - Timeouts have a granularity of kTimeoutTick (5 ms): a coarse watchdog
-//    per pool, not a timer per read and write (hot path).
+//    per Client, not a timer per read and write (hot path).
 //  - Never throws.
 #pragma once
 
@@ -55,12 +66,13 @@
 #include "ficus/http/message.h"
 #include "ficus/http/response_body.h"
 #include "ficus/http/tracked_read.h"
+#include "ficus/result.h"
 
-namespace ficus::proxy {
+namespace ficus::http {
 
 struct SimpleResponseHead;  // response_head.h
 
-struct UpstreamTarget {
+struct ClientTarget {
   std::string name;  // backend name
   std::string key;   // pool key: name@ip:port (set by the builder)
   boost::asio::ip::tcp::endpoint endpoint;
@@ -80,12 +92,18 @@ struct UpstreamTarget {
   std::string host;  // "host:port", sent as Host when the client sent none
 };
 
-enum class UpstreamErrorKind { kNone, kConnect, kTimeout, kIo };
-const char* UpstreamErrorName(UpstreamErrorKind k);
+// A target named `name` for host:port: `host` is an IP address, "localhost"
+// (127.0.0.1) or a DNS name (resolved now, its first address). Sets
+// endpoint, key (name@ip:port) and host ("host:port"); the timeouts keep
+// their defaults. InvalidArgument "cannot resolve host '...'" otherwise.
+Result<ClientTarget> MakeClientTarget(std::string name, const std::string& host, uint16_t port);
+
+enum class ClientErrorKind { kNone, kConnect, kTimeout, kIo };
+const char* ClientErrorName(ClientErrorKind k);
 
 // A backend's answer: status, its end-to-end fields in the order received,
 // and the decoded body.
-struct UpstreamResponse {
+struct ClientResponse {
   unsigned status = 0;
   std::string reason;  // as sent; empty when the backend sent none
   // The declared Content-Length, if any (a HEAD answer's is kept for the
@@ -114,51 +132,53 @@ struct UpstreamResponse {
   std::string& body() { return body_; }
 };
 
-struct UpstreamResult {
-  UpstreamErrorKind error = UpstreamErrorKind::kNone;
+struct ClientResult {
+  ClientErrorKind error = ClientErrorKind::kNone;
   std::string detail;  // for logs
-  UpstreamResponse response;
+  ClientResponse response;
   bool reused = false;  // served on a pooled connection
   // ExchangeStreamed(): the client's body failed (not the backend's fault;
   // error is kIo, detail says why).
   bool client_body_error = false;
-  [[nodiscard]] bool ok() const { return error == UpstreamErrorKind::kNone; }
+  // Some byte of the request was written (see the contract above): with an
+  // error, the server may have received and applied it; false: it did not.
+  bool request_sent = false;
+  [[nodiscard]] bool ok() const { return error == ClientErrorKind::kNone; }
 };
 
-// What the proxy's request path needs of its upstream connections: the
-// two exchanges below, with UpstreamPool's contract. UpstreamPool is the one
-// implementation; Proxy's unit tests put a scripted one in its place.
-class Upstreams {
+// The two exchanges, with Client's contract: Client is the one
+// implementation; users' unit tests may put a scripted one in its place
+// (the proxy's do).
+class Exchanger {
  public:
-  virtual ~Upstreams() = default;
-  virtual boost::asio::awaitable<UpstreamResult> Exchange(
-      const UpstreamTarget& target, std::string_view head, std::string_view body, bool head_request,
+  virtual ~Exchanger() = default;
+  virtual boost::asio::awaitable<ClientResult> Exchange(
+      const ClientTarget& target, std::string_view head, std::string_view body, bool head_request,
       uint64_t max_response_bytes, uint32_t response_timeout_ms,
       const std::function<void()>* on_sent, bool stream, bool upgrade) = 0;
-  virtual boost::asio::awaitable<UpstreamResult> ExchangeStreamed(
-      const UpstreamTarget& target, std::string_view head, http::BodyStream& body, bool chunked,
+  virtual boost::asio::awaitable<ClientResult> ExchangeStreamed(
+      const ClientTarget& target, std::string_view head, http::BodyStream& body, bool chunked,
       bool head_request, uint64_t max_response_bytes, bool stream) = 0;
 };
 
-class UpstreamPool final : public Upstreams {
+class Client final : public Exchanger {
  public:
-  explicit UpstreamPool(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
-  UpstreamPool(const UpstreamPool&) = delete;
-  UpstreamPool& operator=(const UpstreamPool&) = delete;
+  explicit Client(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
 
   // `head` is the full request head (request line, fields, CRLF CRLF).
   // `response_timeout_ms` overrides the target's when non-zero (mirrors).
-  // `on_sent` (optional) runs once the request is fully written: the proxy
-  // dispatches the mirror from there, after the primary is on the wire.
+  // `on_sent` (optional) runs once the request is fully written (the proxy
+  // dispatches its mirror from there, after the primary is on the wire).
   // `stream`: an answer body not complete with its head is not read whole
-  // (and `max_response_bytes` does not apply): see UpstreamResponse::rest.
-  boost::asio::awaitable<UpstreamResult> Exchange(const UpstreamTarget& target,
-                                                  std::string_view head, std::string_view body,
-                                                  bool head_request, uint64_t max_response_bytes,
-                                                  uint32_t response_timeout_ms = 0,
-                                                  const std::function<void()>* on_sent = nullptr,
-                                                  bool stream = false,
-                                                  bool upgrade = false) override;
+  // (and `max_response_bytes` does not apply): see ClientResponse::rest.
+  boost::asio::awaitable<ClientResult> Exchange(const ClientTarget& target, std::string_view head,
+                                                std::string_view body, bool head_request,
+                                                uint64_t max_response_bytes,
+                                                uint32_t response_timeout_ms = 0,
+                                                const std::function<void()>* on_sent = nullptr,
+                                                bool stream = false, bool upgrade = false) override;
 
   // Like Exchange(), but the body is read piece by piece from the client's
   // stream and written as it comes (never held whole): framed with
@@ -170,8 +190,8 @@ class UpstreamPool final : public Upstreams {
   // waits for client bytes (the server's body timeout bounds those). A body
   // error aborts the exchange: client_body_error, kIo, the backend
   // connection closed mid-request.
-  boost::asio::awaitable<UpstreamResult> ExchangeStreamed(
-      const UpstreamTarget& target, std::string_view head, http::BodyStream& body, bool chunked,
+  boost::asio::awaitable<ClientResult> ExchangeStreamed(
+      const ClientTarget& target, std::string_view head, http::BodyStream& body, bool chunked,
       bool head_request, uint64_t max_response_bytes, bool stream = false) override;
 
   // Called with +1 when an upgrade tunnel starts piping, -1 when it ends
@@ -183,11 +203,11 @@ class UpstreamPool final : public Upstreams {
   void CloseIdle();
   [[nodiscard]] std::size_t IdleCount() const;
 
-  struct StreamSlot;  // upstream.cc: how a streamed body continues
+  struct StreamSlot;  // client.cc: how a streamed body continues
 
  private:
-  friend class UpstreamBody;
-  friend class UpstreamTunnel;
+  friend class ClientBody;
+  friend class ClientTunnel;
   struct Conn {
     explicit Conn(const boost::asio::any_io_executor& ex) : socket(ex) {}
     boost::asio::ip::tcp::socket socket;
@@ -208,18 +228,18 @@ class UpstreamPool final : public Upstreams {
   // Reads one response on `conn` into result.response.
   // With `slot`, an answer whose body continues past the bytes read so far
   // ends as kStreaming: the slot says how the body continues, the caller
-  // hands the connection to an UpstreamBody.
-  boost::asio::awaitable<ReadOutcome> ReadResponse(Conn& conn, UpstreamResult& result,
+  // hands the connection to an ClientBody.
+  boost::asio::awaitable<ReadOutcome> ReadResponse(Conn& conn, ClientResult& result,
                                                    bool head_request, uint64_t max_response_bytes,
                                                    StreamSlot* slot = nullptr,
                                                    bool upgrade = false);
   // Wraps the connection of a kStreaming answer into result.response.rest.
-  void StartStream(std::unique_ptr<Conn> conn, StreamSlot& slot, const UpstreamTarget& target,
-                   MonoTime started, UpstreamResult& result);
+  void StartStream(std::unique_ptr<Conn> conn, StreamSlot& slot, const ClientTarget& target,
+                   MonoTime started, ClientResult& result);
   // ReadResponse's fast path (response_head.h): the rest of the body.
-  boost::asio::awaitable<ReadOutcome> FinishSimpleResponse(Conn& conn, UpstreamResult& result,
+  boost::asio::awaitable<ReadOutcome> FinishSimpleResponse(Conn& conn, ClientResult& result,
                                                            const SimpleResponseHead& h);
-  static ReadOutcome CompleteSimpleResponse(Conn& conn, UpstreamResult& result,
+  static ReadOutcome CompleteSimpleResponse(Conn& conn, ClientResult& result,
                                             const SimpleResponseHead& h);
   std::unique_ptr<Conn> TakeIdle(const Key& key);
   void GiveBack(const Key& key, std::unique_ptr<Conn> conn, uint32_t max_idle);
@@ -239,7 +259,7 @@ class UpstreamPool final : public Upstreams {
   std::function<void(int)> tunnel_observer_;
 
  public:
-  ~UpstreamPool();
+  ~Client();
 };
 
-}  // namespace ficus::proxy
+}  // namespace ficus::http

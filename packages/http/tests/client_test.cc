@@ -1,6 +1,6 @@
-// UpstreamPool against a scripted raw-socket backend: exact bytes in, the
+// Client against a scripted raw-socket backend: exact bytes in, the
 // parsed answer (or the error kind) out.
-#include "service/upstream.h"
+#include "ficus/http/client.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -14,12 +14,15 @@
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-namespace ficus::proxy {
+#include "ficus/http/blocking_client.h"
+
+namespace ficus::http {
 namespace {
 
 using namespace std::chrono_literals;
@@ -80,8 +83,8 @@ class ScriptedBackend {
   std::atomic<int> accepted_{0};
 };
 
-UpstreamTarget Target(uint16_t port, uint32_t timeout_ms = 2000) {
-  UpstreamTarget t;
+ClientTarget Target(uint16_t port, uint32_t timeout_ms = 2000) {
+  ClientTarget t;
   t.name = "b";
   t.key = "b@" + std::to_string(port);
   t.endpoint = asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port);
@@ -95,9 +98,9 @@ const std::string kGet = "GET /x HTTP/1.1\r\nHost: b\r\n\r\n";
 
 struct Loop {
   asio::io_context io{1};
-  UpstreamPool pool{io.get_executor()};
-  UpstreamResult Run(const UpstreamTarget& t, std::string_view head = kGet, bool head_req = false,
-                     uint64_t max = 1 << 20) {
+  Client pool{io.get_executor()};
+  ClientResult Run(const ClientTarget& t, std::string_view head = kGet, bool head_req = false,
+                   uint64_t max = 1 << 20) {
     auto f = asio::co_spawn(io, pool.Exchange(t, head, {}, head_req, max), asio::use_future);
     io.restart();
     io.run();
@@ -105,7 +108,7 @@ struct Loop {
   }
 };
 
-TEST(Upstream, ContentLengthAnswerIsPooledAndReused) {
+TEST(Client, ContentLengthAnswerIsPooledAndReused) {
   ScriptedBackend b([](int fd) {
     for (int i = 0; i < 2; ++i) {
       if (ScriptedBackend::ReadHead(fd).empty()) return;
@@ -126,7 +129,7 @@ TEST(Upstream, ContentLengthAnswerIsPooledAndReused) {
   EXPECT_EQ(b.accepted(), 1);
 }
 
-TEST(Upstream, ChunkedAnswerIsDecoded) {
+TEST(Client, ChunkedAnswerIsDecoded) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd,
@@ -142,7 +145,7 @@ TEST(Upstream, ChunkedAnswerIsDecoded) {
   EXPECT_EQ(l.pool.IdleCount(), 1u);
 }
 
-TEST(Upstream, LfOnlyHeadLinesAreAcceptedAsNginxDoes) {
+TEST(Client, LfOnlyHeadLinesAreAcceptedAsNginxDoes) {
   struct Case {
     const char* name;
     std::string answer;  // sent in two segments, split at `split`
@@ -188,7 +191,7 @@ TEST(Upstream, LfOnlyHeadLinesAreAcceptedAsNginxDoes) {
   }
 }
 
-TEST(Upstream, CloseDelimitedAnswerIsReadToEofAndNotPooled) {
+TEST(Client, CloseDelimitedAnswerIsReadToEofAndNotPooled) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it");
@@ -200,7 +203,7 @@ TEST(Upstream, CloseDelimitedAnswerIsReadToEofAndNotPooled) {
   EXPECT_EQ(l.pool.IdleCount(), 0u);
 }
 
-TEST(Upstream, ConnectionCloseIsNotPooled) {
+TEST(Client, ConnectionCloseIsNotPooled) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd,
@@ -212,7 +215,7 @@ TEST(Upstream, ConnectionCloseIsNotPooled) {
   EXPECT_EQ(l.pool.IdleCount(), 0u);
 }
 
-TEST(Upstream, HeadAnswerHasNoBody) {
+TEST(Client, HeadAnswerHasNoBody) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
@@ -228,7 +231,7 @@ TEST(Upstream, HeadAnswerHasNoBody) {
 // An interim answer never ends an exchange: the final answer that follows
 // (here in a later segment) is the response, and the pooled connection then
 // carries the next exchange's own answer.
-TEST(Upstream, InterimAnswersAreSkippedAndNeverLeakIntoTheNextExchange) {
+TEST(Client, InterimAnswersAreSkippedAndNeverLeakIntoTheNextExchange) {
   ScriptedBackend b([](int fd) {
     for (int i = 0; i < 2; ++i) {
       if (ScriptedBackend::ReadHead(fd).empty()) return;
@@ -254,7 +257,7 @@ TEST(Upstream, InterimAnswersAreSkippedAndNeverLeakIntoTheNextExchange) {
   EXPECT_EQ(r2.response.body(), "answer1");
 }
 
-TEST(Upstream, UnaskedSwitchingProtocolsIsAnIoErrorAndNotPooled) {
+TEST(Client, UnaskedSwitchingProtocolsIsAnIoErrorAndNotPooled) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\nraw");
@@ -262,19 +265,19 @@ TEST(Upstream, UnaskedSwitchingProtocolsIsAnIoErrorAndNotPooled) {
   });
   Loop l;
   auto r = l.Run(Target(b.port()));
-  EXPECT_EQ(r.error, UpstreamErrorKind::kIo);
+  EXPECT_EQ(r.error, ClientErrorKind::kIo);
   EXPECT_EQ(l.pool.IdleCount(), 0u);
 }
 
 // Streamed: the head and first bytes come back at once, the rest through
 // `rest`, read as asked; the connection is pooled once read to the end.
 struct Streamed {
-  UpstreamResult head;
+  ClientResult head;
   std::vector<std::string> pieces;
   std::optional<Error> error;
 };
 
-Streamed RunStreamed(Loop& l, const UpstreamTarget& t) {
+Streamed RunStreamed(Loop& l, const ClientTarget& t) {
   auto run = [&]() -> asio::awaitable<Streamed> {
     Streamed out;
     out.head = co_await l.pool.Exchange(t, kGet, {}, false, 1 << 20, 0, nullptr, true);
@@ -297,7 +300,7 @@ Streamed RunStreamed(Loop& l, const UpstreamTarget& t) {
   return f.get();
 }
 
-TEST(Upstream, StreamedAnswerIsReadAsAskedAndPooledAtTheEnd) {
+TEST(Client, StreamedAnswerIsReadAsAskedAndPooledAtTheEnd) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfirst");
@@ -317,7 +320,7 @@ TEST(Upstream, StreamedAnswerIsReadAsAskedAndPooledAtTheEnd) {
   EXPECT_EQ(l.pool.IdleCount(), 1u);
 }
 
-TEST(Upstream, StreamedChunkedAnswerDropsTrailers) {
+TEST(Client, StreamedChunkedAnswerDropsTrailers) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
@@ -337,7 +340,7 @@ TEST(Upstream, StreamedChunkedAnswerDropsTrailers) {
   EXPECT_EQ(l.pool.IdleCount(), 1u);
 }
 
-TEST(Upstream, StreamedBodyCutByTheBackendIsAnErrorNotAnEnd) {
+TEST(Client, StreamedBodyCutByTheBackendIsAnErrorNotAnEnd) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
@@ -351,7 +354,7 @@ TEST(Upstream, StreamedBodyCutByTheBackendIsAnErrorNotAnEnd) {
   EXPECT_EQ(l.pool.IdleCount(), 0u);
 }
 
-TEST(Upstream, StalledStreamedBodyTimesOutAtTheIdleTimeout) {
+TEST(Client, StalledStreamedBodyTimesOutAtTheIdleTimeout) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
@@ -367,7 +370,7 @@ TEST(Upstream, StalledStreamedBodyTimesOutAtTheIdleTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
 }
 
-TEST(Upstream, ResponseKeepsEndToEndFieldsOnly) {
+TEST(Client, ResponseKeepsEndToEndFieldsOnly) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd,
@@ -390,7 +393,7 @@ TEST(Upstream, ResponseKeepsEndToEndFieldsOnly) {
   EXPECT_EQ(r2.response.headers.Get("Connection"), "X-Secret");
 }
 
-TEST(Upstream, StalePooledConnectionIsRetriedOnceOnANewOne) {
+TEST(Client, StalePooledConnectionIsRetriedOnceOnANewOne) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
@@ -406,7 +409,7 @@ TEST(Upstream, StalePooledConnectionIsRetriedOnceOnANewOne) {
   EXPECT_EQ(b.accepted(), 2);
 }
 
-TEST(Upstream, SlowAnswerTimesOutAtTheResponseTimeout) {
+TEST(Client, SlowAnswerTimesOutAtTheResponseTimeout) {
   ScriptedBackend b([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd,
@@ -417,13 +420,13 @@ TEST(Upstream, SlowAnswerTimesOutAtTheResponseTimeout) {
   const auto t0 = std::chrono::steady_clock::now();
   auto r = l.Run(Target(b.port(), 200));
   const auto took = std::chrono::steady_clock::now() - t0;
-  EXPECT_EQ(r.error, UpstreamErrorKind::kTimeout) << r.detail;
+  EXPECT_EQ(r.error, ClientErrorKind::kTimeout) << r.detail;
   EXPECT_GE(took, 195ms);
   EXPECT_LT(took, 600ms);
   EXPECT_EQ(l.pool.IdleCount(), 0u);
 }
 
-TEST(Upstream, BackendThatStopsReadingTheRequestTimesOutAtTheSendTimeout) {
+TEST(Client, BackendThatStopsReadingTheRequestTimesOutAtTheSendTimeout) {
   ScriptedBackend b([](int fd) {
     std::this_thread::sleep_for(2500ms);  // accepts, never reads
     (void)fd;
@@ -439,13 +442,13 @@ TEST(Upstream, BackendThatStopsReadingTheRequestTimesOutAtTheSendTimeout) {
   l.io.run();
   auto r = f.get();
   const auto took = std::chrono::steady_clock::now() - t0;
-  EXPECT_EQ(r.error, UpstreamErrorKind::kTimeout) << r.detail;
+  EXPECT_EQ(r.error, ClientErrorKind::kTimeout) << r.detail;
   EXPECT_EQ(r.detail, "write: timeout");
   EXPECT_GE(took, 295ms);
   EXPECT_LT(took, 1500ms) << "the writes were not bounded by the send timeout";
 }
 
-TEST(Upstream, RefusedConnectIsAConnectError) {
+TEST(Client, RefusedConnectIsAConnectError) {
   uint16_t port;
   {
     ScriptedBackend b([](int) {});
@@ -453,28 +456,168 @@ TEST(Upstream, RefusedConnectIsAConnectError) {
   }
   Loop l;
   auto r = l.Run(Target(port));
-  EXPECT_EQ(r.error, UpstreamErrorKind::kConnect) << r.detail;
+  EXPECT_EQ(r.error, ClientErrorKind::kConnect) << r.detail;
+  EXPECT_FALSE(r.request_sent);
 }
 
-TEST(Upstream, OversizedOrGarbageAnswerIsAnIoError) {
+TEST(Client, AnErrorAfterTheRequestWasWrittenSaysItMayHaveReachedTheServer) {
+  ScriptedBackend b([](int fd) { ScriptedBackend::ReadHead(fd); });  // reads, then closes
+  Loop l;
+  auto r = l.Run(Target(b.port()));
+  EXPECT_EQ(r.error, ClientErrorKind::kIo) << r.detail;
+  EXPECT_TRUE(r.request_sent);
+}
+
+TEST(Client, MakeClientTargetResolvesAndKeysTheTarget) {
+  auto t = MakeClientTarget("writer", "localhost", 8082);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->name, "writer");
+  EXPECT_EQ(t->endpoint, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 8082));
+  EXPECT_EQ(t->key, "writer@127.0.0.1:8082");
+  EXPECT_EQ(t->host, "localhost:8082");
+  auto ip = MakeClientTarget("b", "127.0.0.2", 1);
+  ASSERT_TRUE(ip);
+  EXPECT_EQ(ip->key, "b@127.0.0.2:1");
+  auto bad = MakeClientTarget("b", "", 1);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(bad.error().message, "cannot resolve host ''");
+}
+
+// Reads one request whose body is framed by Content-Length (or absent).
+std::string ReadRequest(int fd) {
+  std::string in = ScriptedBackend::ReadHead(fd);
+  const auto end = in.find("\r\n\r\n");
+  if (end == std::string::npos) return in;
+  std::size_t want = 0;
+  if (auto p = in.find("Content-Length: "); p != std::string::npos && p < end) {
+    want = std::stoul(in.substr(p + 16));
+  }
+  char buf[4096];
+  while (in.size() < end + 4 + want) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  return in;
+}
+
+TEST(BlockingClient, SendsTheRequestAndKeepsTheConnectionAlive) {
+  std::vector<std::string> seen;
+  std::mutex mu;
+  ScriptedBackend b([&](int fd) {
+    for (;;) {
+      std::string req = ReadRequest(fd);
+      if (req.empty()) return;
+      {
+        std::lock_guard lock(mu);
+        seen.push_back(req);
+      }
+      ScriptedBackend::Send(fd,
+                            "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\n"
+                            "Content-Length: 4\r\n\r\nbusy");
+    }
+  });
+  auto t = MakeClientTarget("b", "127.0.0.1", b.port());
+  ASSERT_TRUE(t);
+  BlockingClient c(*t);
+  Request req;
+  req.method = "POST";
+  req.target = "/api/v2/profile/update";
+  req.headers.Add("Content-Type", "application/json");
+  req.body = R"({"user_id":"u"})";
+  for (int i = 0; i < 2; ++i) {
+    auto r = c.Send(req);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, 503u);  // not an error: the caller reads the status
+    EXPECT_EQ(r->Header("retry-after"), "2");
+    EXPECT_EQ(r->body, "busy");
+  }
+  EXPECT_EQ(b.accepted(), 1) << "the connection was not kept alive";
+  std::lock_guard lock(mu);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0],
+            "POST /api/v2/profile/update HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(b.port()) +
+                "\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n"
+                R"({"user_id":"u"})");
+}
+
+TEST(BlockingClient, ErrorsSayWhetherTheRequestWasSent) {
+  uint16_t port;
+  {
+    ScriptedBackend gone([](int) {});
+    port = gone.port();
+  }
+  auto t = MakeClientTarget("b", "127.0.0.1", port);
+  ASSERT_TRUE(t);
+  BlockingClient refused(*t);
+  Request get;
+  auto r = refused.Send(get);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(r.error().message.find("(not sent)"), std::string::npos) << r.error().message;
+
+  ScriptedBackend mute([](int fd) { ScriptedBackend::ReadHead(fd); });  // reads, never answers
+  auto mt = MakeClientTarget("b", "127.0.0.1", mute.port());
+  ASSERT_TRUE(mt);
+  BlockingClient cut(*mt);
+  auto r2 = cut.Send(get);
+  ASSERT_FALSE(r2);
+  EXPECT_EQ(r2.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(r2.error().message.find("(not sent)"), std::string::npos) << r2.error().message;
+
+  ScriptedBackend slow([](int fd) {
+    ScriptedBackend::ReadHead(fd);
+    std::this_thread::sleep_for(600ms);
+  });
+  auto st = MakeClientTarget("b", "127.0.0.1", slow.port());
+  ASSERT_TRUE(st);
+  st->response_timeout_ms = 200;
+  BlockingClient late(*st);
+  auto r3 = late.Send(get);
+  ASSERT_FALSE(r3);
+  EXPECT_EQ(r3.error().code, ErrorCode::kTimeout) << r3.error().message;
+}
+
+TEST(BlockingClient, ReturnsAsSoonAsTheAnswerIsIn) {
+  // Not at the next tick of the timeout watchdog (5 ms): 400 keep-alive
+  // exchanges would then take 2 s or more.
+  ScriptedBackend b([](int fd) {
+    while (!ScriptedBackend::ReadHead(fd).empty()) {
+      ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    }
+  });
+  auto t = MakeClientTarget("b", "127.0.0.1", b.port());
+  ASSERT_TRUE(t);
+  BlockingClient c(*t);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 400; ++i) {
+    auto r = c.Exchange(kGet, {});
+    ASSERT_TRUE(r.ok()) << r.detail;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms);
+  EXPECT_EQ(b.accepted(), 1);
+}
+
+TEST(Client, OversizedOrGarbageAnswerIsAnIoError) {
   ScriptedBackend big([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(
         fd, "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'));
   });
   Loop l;
-  EXPECT_EQ(l.Run(Target(big.port()), kGet, false, 1000).error, UpstreamErrorKind::kIo);
+  EXPECT_EQ(l.Run(Target(big.port()), kGet, false, 1000).error, ClientErrorKind::kIo);
   ScriptedBackend garbage([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd, "SMTP ready\r\n\r\n");
   });
-  EXPECT_EQ(l.Run(Target(garbage.port())).error, UpstreamErrorKind::kIo);
+  EXPECT_EQ(l.Run(Target(garbage.port())).error, ClientErrorKind::kIo);
   ScriptedBackend cut([](int fd) {
     ScriptedBackend::ReadHead(fd);
     ScriptedBackend::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");  // then EOF
   });
-  EXPECT_EQ(l.Run(Target(cut.port())).error, UpstreamErrorKind::kIo);
+  EXPECT_EQ(l.Run(Target(cut.port())).error, ClientErrorKind::kIo);
 }
 
 }  // namespace
-}  // namespace ficus::proxy
+}  // namespace ficus::http
