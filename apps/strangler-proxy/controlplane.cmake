@@ -60,6 +60,7 @@ add_library(ficus_proxy_cp_model STATIC
   ${FICUS_CP_SRC}/model/replay_log.cc
   ${FICUS_CP_SRC}/model/replay_lanes.cc
   ${FICUS_CP_SRC}/model/replay_format.cc
+  ${FICUS_CP_SRC}/model/intent_log.cc
   ${FICUS_CP_SRC}/model/replay_consumer.cc
   ${FICUS_CP_SRC}/model/config_writer.cc
   ${FICUS_CP_SRC}/model/replay_journal.cc
@@ -76,6 +77,7 @@ target_link_libraries(ficus_proxy_cp_model PUBLIC ficus_proxy_cp_domain ficus_pr
 ficus_gtest(strangler_proxy_cp_model_test
   SOURCES ${FICUS_CP_SRC}/model/replay_log_test.cc
           ${FICUS_CP_SRC}/model/replay_format_test.cc
+          ${FICUS_CP_SRC}/model/intent_log_test.cc
           ${FICUS_CP_SRC}/model/config_writer_test.cc
   LIBS ficus_proxy_cp_model)
 

@@ -59,6 +59,7 @@
 #include "model/etcd_client_options.h"
 #include "model/etcd_control_store.h"
 #include "model/http_replay_sender.h"
+#include "model/intent_log.h"
 #include "model/replay_journal.h"
 #include "model/replay_log.h"
 #include "model/yaml_route_store.h"
@@ -216,6 +217,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   ReplayJournal journal(**replay_log);
+  // Writes a killed proxy had sent without settling: to both sides, before serving.
+  if (auto recovered = IntentLog::Recover(replay_opts.dir, **replay_log); !recovered) {
+    spdlog::error("replay log {}: {}", replay_opts.dir, recovered.error().message);
+    return 1;
+  } else if (*recovered > 0) {
+    spdlog::warn("replay log {}: {} writes in flight at the last stop replayed to both sides",
+                 replay_opts.dir, *recovered);
+  }
+  IntentLog intents(replay_opts.dir);
   {
     const auto st = (*replay_log)->Stats();
     spdlog::info("replay log {}: {} writes pending from before ({} bytes)", replay_opts.dir,
@@ -235,7 +245,7 @@ int main(int argc, char** argv) {
         live_config.OnTrip(route, reason);
       },
       first.replay.durable_to_modern);
-  Proxy proxy(metrics, ProxyHooks{&sink, &sink, &sink, &sink}, clock, access_log);
+  Proxy proxy(metrics, ProxyHooks{&sink, &sink, &sink, &sink, &intents}, clock, access_log);
   if (auto s = live_config.Start(proxy); !s) {
     spdlog::error("config rejected: {}: {}", config_path, s.error().message);
     return 2;
@@ -278,6 +288,17 @@ int main(int argc, char** argv) {
   AddReplayMetrics(metrics, journal, configured);
   AddRouteMetrics(metrics, control_plane, configured);
   if (fleet) AddFleetMetrics(metrics, *fleet);
+  metrics.AddCounterFamily(
+      "ficus_proxy_write_intents_total",
+      "Intents of mirrored writes (replay.intents): added before the write left, settled once "
+      "both sides had it; write_failed: flushes not written (alert).",
+      [&intents] {
+        const auto s = intents.Stats();
+        return std::vector<Sample>{
+            {{{"event", "added"}}, static_cast<double>(s.added)},
+            {{{"event", "settled"}}, static_cast<double>(s.settled)},
+            {{{"event", "write_failed"}}, static_cast<double>(s.write_failures)}};
+      });
   AdminDeps admin_deps;
   admin_deps.proxy = &proxy;
   admin_deps.control = &control_plane;
@@ -506,6 +527,7 @@ int main(int argc, char** argv) {
 
   control.run();
   if (drainer.joinable()) drainer.join();
+  intents.FlushAll();  // the loops stopped: their last settles
   follower_scraper.Stop();
   autopilot.Stop();
   if (autopilot_lease) autopilot_lease->Stop();  // hands the plans over at once

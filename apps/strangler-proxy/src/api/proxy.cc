@@ -35,6 +35,14 @@ constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 // thread_local pool is a per-loop pool and needs no lock.
 thread_local std::unique_ptr<http::Client> tl_pool;
 
+// This loop's batch of write intents (see Proxy::RecordIntent): the requests
+// waiting for it to be written wait on `written`, cancelled by the flush.
+struct IntentBatch {
+  std::shared_ptr<asio::steady_timer> written;
+  bool flush_posted = false;
+};
+thread_local IntentBatch tl_intent_batch;
+
 http::Client& LoopPool(const asio::any_io_executor& ex) {
   if (!tl_pool) tl_pool = std::make_unique<http::Client>(ex);
   return *tl_pool;
@@ -298,6 +306,7 @@ struct Proxy::MirrorJob {
   MirrorResult result;
   bool primary_done = false;
   bool mirror_done = false;
+  uint64_t intent_id = 0;                // settled once both sides are done
   asio::steady_timer* waiter = nullptr;  // a draining handler waiting for this mirror
 };
 
@@ -315,6 +324,7 @@ Proxy::Proxy(MetricsRegistry& metrics, const ProxyHooks& hooks, const Clock& clo
       durable_(hooks.durable ? *hooks.durable : g_no_durable),
       primaries_(hooks.primaries ? *hooks.primaries : g_no_primaries),
       pending_(hooks.pending ? *hooks.pending : g_no_pending),
+      intents_(hooks.intents),
       clock_(clock),
       access_log_(access_log),
       upstreams_(std::move(upstreams)) {
@@ -502,6 +512,7 @@ struct Proxy::Call {
   // A dropped copy the sink must persist before the answer (heap: rare, and
   // the coroutine frame stays small).
   std::unique_ptr<MirrorExchange> dropped_durable;
+  uint64_t intent_id = 0;  // the write's intent (WriteIntents), 0: none
   http::ClientResult result;
   bool primary_too_large = false;
 };
@@ -516,6 +527,7 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   FollowTheWrites(c);
   if (auto refused = Refuse(c)) co_return std::move(*refused);
   PrepareUpstream(c);
+  if (intents_ && c.ts != 0 && c.mirror_backend && c.cfg.replay.intents) co_await RecordIntent(c);
   co_await SendPrimary(c);  // the mirror goes out once the primary request is on the wire
   if (c.job && c.want_bodies && c.result.ok() && c.result.response.rest) {
     co_await KeepAnswerForCompare(c);
@@ -525,6 +537,7 @@ asio::awaitable<http::Response> Proxy::Handle(http::Request& req) {
   http::Response resp = Answer(c);
   if (c.mirror_backend) co_await KeepWriteDurable(c, resp.status);
   FinishPrimary(c, resp);
+  if (!c.job && c.intent_id != 0) SettleIntent(c.intent_id, c.ex);  // copy dropped or never sent
   if (c.job && !c.job->mirror_done && draining_.load(std::memory_order_relaxed)) {
     co_await WaitForMirror(c);  // shutting down: the drain does not cut the mirror
   }
@@ -618,6 +631,50 @@ void Proxy::PrepareUpstream(Call& c) const {
   if (c.mirror_backend) c.mirror_note = "pending";
 }
 
+// The write's intent, before it leaves towards either side: added to this
+// loop's batch, which one posted flush writes (one write(2), no fsync) for
+// every request of the turn; the handler goes on once it is written.
+asio::awaitable<void> Proxy::RecordIntent(Call& c) {
+  const bool legacy_primary = c.plan.primary_role == Role::kLegacy;
+  WriteIntent w;
+  w.route = c.rr->name;
+  w.user_key = c.plan.cohort_key;
+  w.method = c.req.method;
+  w.legacy_backend = (legacy_primary ? c.primary : c.mirror_backend)->target.name;
+  w.legacy_target = legacy_primary ? c.plan.primary_target : c.plan.mirror->path;
+  w.modern_backend = (legacy_primary ? c.mirror_backend : c.primary)->target.name;
+  w.modern_target = legacy_primary ? c.plan.mirror->path : c.plan.primary_target;
+  w.headers.reserve(24);
+  for (auto f : c.req.headers) w.headers.emplace_back(f.name, f.value);
+  w.body = c.body;
+  c.intent_id = intents_->Add(w);
+  auto& batch = tl_intent_batch;
+  if (!batch.written) {
+    batch.written =
+        std::make_shared<asio::steady_timer>(c.ex, asio::steady_timer::time_point::max());
+  }
+  auto written = batch.written;
+  ScheduleIntentFlush(c.ex);
+  co_await written->async_wait(kUse);
+}
+
+void Proxy::SettleIntent(uint64_t id, const asio::any_io_executor& ex) {
+  intents_->Settle(id);
+  ScheduleIntentFlush(ex);
+}
+
+void Proxy::ScheduleIntentFlush(const asio::any_io_executor& ex) {
+  auto& batch = tl_intent_batch;
+  if (batch.flush_posted) return;
+  batch.flush_posted = true;
+  asio::post(ex, [this] {
+    auto& b = tl_intent_batch;
+    b.flush_posted = false;
+    intents_->Flush();
+    if (auto written = std::move(b.written)) written->cancel();
+  });
+}
+
 // The primary exchange on this loop's keep-alive pool (streamed bodies on a
 // new connection); DispatchMirror runs once its request is on the wire.
 asio::awaitable<void> Proxy::SendPrimary(Call& c) {
@@ -673,6 +730,7 @@ void Proxy::DispatchMirror(Call& c) {
   job->head.insert(job->head.size() - 2, "X-Ficus-Mirror: 1\r\n");
   job->body = c.shared_body;
   job->want_bodies = c.want_bodies;
+  job->intent_id = c.intent_id;
   FillExchange(c, job->exchange);
   job->exchange.dispatched_us = MonoNowUs();
   mirrors_.OnDispatched(job->exchange);
@@ -779,7 +837,7 @@ void Proxy::FinishPrimary(Call& c, const http::Response& resp) {
     job.exchange.primary_status = c.result.ok() ? static_cast<int>(resp.status) : 0;
     job.exchange.primary_too_large = c.primary_too_large;
     if (c.want_bodies && !c.primary_too_large) job.exchange.primary_body = resp.body;
-    if (job.mirror_done) FinishMirror(job);
+    if (job.mirror_done) FinishMirror(job, c.ex);
   }
   const int64_t latency_us = ElapsedUs(c.t0);
   auto& m = c.rr->metrics[c.plan.primary_role == Role::kLegacy ? 0 : 1];
@@ -889,11 +947,14 @@ asio::awaitable<void> Proxy::RunMirror(std::shared_ptr<MirrorJob> job) {
   }
   job->mirror_done = true;
   if (job->waiter) job->waiter->cancel();
-  if (job->primary_done) FinishMirror(*job);
+  if (job->primary_done) FinishMirror(*job, ex);
 }
 
-void Proxy::FinishMirror(MirrorJob& job) {
+// Both sides are done: the sink compares and journals what did not land;
+// then the write's intent is settled (every side has it or its record).
+void Proxy::FinishMirror(MirrorJob& job, const asio::any_io_executor& ex) {
   mirrors_.OnCompleted(job.exchange, job.result);
+  if (job.intent_id != 0) SettleIntent(job.intent_id, ex);
 }
 
 }  // namespace ficus::proxy

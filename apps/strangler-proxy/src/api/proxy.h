@@ -14,6 +14,10 @@
 //                    (DurableWrites::RefuseWrite), 403 for a refused upgrade;
 //   PrepareUpstream  headers (forward.h), X-Ficus-Timestamp on writes (the
 //                    same stamp for primary and mirror), the request head;
+//   RecordIntent     a mirrored write's intent is written (one write(2)
+//                    per loop turn, WriteIntents) before it leaves towards
+//                    either side, and settled once both sides have it or
+//                    its replay record;
 //   SendPrimary      on this loop's keep-alive pool (a streamed body on a new
 //                    connection, piece by piece); once the request is on the
 //                    wire, DispatchMirror sends the copy as a detached
@@ -52,6 +56,7 @@
 #include "domain/pending_writes.h"
 #include "domain/primary_observer.h"
 #include "domain/routing.h"
+#include "domain/write_intents.h"
 #include "ficus/clock.h"
 #include "ficus/http/client.h"
 #include "ficus/http/message.h"
@@ -119,6 +124,8 @@ struct ProxyHooks {
   DurableWrites* durable = nullptr;
   PrimaryObserver* primaries = nullptr;
   const PendingWrites* pending = nullptr;
+  // Intents of mirrored writes (the kill -9 window; replay.intents).
+  WriteIntents* intents = nullptr;
 };
 
 // The upstream connections of the calling event loop. Default: one
@@ -176,6 +183,9 @@ class Proxy {
   void FollowTheWrites(Call& c) const;
   std::optional<http::Response> Refuse(Call& c);
   void PrepareUpstream(Call& c) const;
+  boost::asio::awaitable<void> RecordIntent(Call& c);
+  void SettleIntent(uint64_t id, const boost::asio::any_io_executor& ex);
+  void ScheduleIntentFlush(const boost::asio::any_io_executor& ex);
   boost::asio::awaitable<void> SendPrimary(Call& c);
   void DispatchMirror(Call& c);
   void FillExchange(const Call& c, MirrorExchange& x) const;
@@ -194,7 +204,7 @@ class Proxy {
   };
   void LogAccess(const http::Request& req, const AccessEntry& e);
   boost::asio::awaitable<void> RunMirror(std::shared_ptr<MirrorJob> job);
-  void FinishMirror(MirrorJob& job);
+  void FinishMirror(MirrorJob& job, const boost::asio::any_io_executor& ex);
   BackendState* BackendStateFor(const std::string& name);
   RouteState* RouteStateFor(const std::string& name);
   void FillRouteMetrics(RouteRuntime& rr);
@@ -204,6 +214,7 @@ class Proxy {
   DurableWrites& durable_;
   PrimaryObserver& primaries_;
   const PendingWrites& pending_;
+  WriteIntents* intents_;
   const Clock& clock_;
   AccessLog& access_log_;
   UpstreamsFor upstreams_;

@@ -453,8 +453,9 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
   }
   if (root["replay"]) {
     const auto& rp = root["replay"];
-    ExpectMap(rp, "replay",
-              {"dir", "max_mb", "durable_to_legacy", "durable_to_modern", "persist_grace_ms"});
+    ExpectMap(
+        rp, "replay",
+        {"dir", "max_mb", "durable_to_legacy", "durable_to_modern", "persist_grace_ms", "intents"});
     if (rp["dir"]) cfg->replay.dir = resolve(NonEmpty(rp["dir"], "replay.dir"));
     if (rp["max_mb"])
       cfg->replay.max_bytes = Unsigned(rp["max_mb"], "replay.max_mb", 1, 1 << 20) << 20;
@@ -468,6 +469,7 @@ std::shared_ptr<const Config> ParseRoot(const YAML::Node& root, std::string_view
       cfg->replay.persist_grace_ms = static_cast<uint32_t>(
           Unsigned(rp["persist_grace_ms"], "replay.persist_grace_ms", 0, 1000));
     }
+    if (rp["intents"]) cfg->replay.intents = Bool(rp["intents"], "replay.intents");
   }
   if (root["control"]) {
     const auto& c = root["control"];

@@ -165,6 +165,11 @@ struct Config {
     // of the primary's answer, and then no fsync'd record is needed at all.
     // 0 = persist at once.
     uint32_t persist_grace_ms = 2;
+    // Record an intent (one write(2) per event-loop turn, no fsync) before a
+    // mirrored write leaves towards either side; replayed to both sides on
+    // start unless settled: closes the window in which a proxy kill -9
+    // leaves a write on one side only.
+    bool intents = true;
   } replay;
   // Where the routes' operator state (mode, percent, paused, fleet-wide
   // fallback) lives: the YAML file (default, one box) or etcd shared by a
