@@ -19,6 +19,11 @@
 #   shadow-nodur    shadow without persisting legacy-served writes for
 #                   modern (replay.durable_to_modern: false): isolates that
 #                   persist's cost
+#   *-nointents     the same without write intents (replay.intents: false):
+#                   isolates the cost of recording each mirrored write
+#                   before it leaves (the proxy kill -9 window)
+# FICUS_BENCH_PHASES="shadow canary100 ..." runs only those phases (and
+# legacy, the baseline).
 # Besides requests/s, each phase reports the proxy's own CPU per request
 # (utime+stime from /proc/PID/stat over the measured run / requests) and how
 # busy each of the two CPUs was (from /proc/stat), so a phase whose client
@@ -89,7 +94,7 @@ start_writer modern "$modern_port"
 proxy_port=$(free_port)
 admin_port=$(free_port)
 proxy_pid=""
-start_proxy() {  # start_proxy PHASE MODE PERCENT DURABLE [DURABLE_TO_MODERN] [GRACE_MS]
+start_proxy() {  # start_proxy PHASE MODE PERCENT DURABLE [DURABLE_TO_MODERN] [GRACE_MS] [INTENTS]
   local d=$state/$1
   mkdir -p "$d"
   cat >"$d/proxy.yaml" <<EOF
@@ -97,7 +102,7 @@ listen: 127.0.0.1:$proxy_port
 admin: {listen: 127.0.0.1:$admin_port}
 workers: 1
 access_log: "off"
-replay: {dir: replay, durable_to_legacy: $4, durable_to_modern: ${5:-true}, persist_grace_ms: ${6:-2}}
+replay: {dir: replay, durable_to_legacy: $4, durable_to_modern: ${5:-true}, persist_grace_ms: ${6:-2}, intents: ${7:-true}}
 backends:
   legacy: {url: http://127.0.0.1:$legacy_port}
   modern: {url: http://127.0.0.1:$modern_port}
@@ -129,15 +134,15 @@ proc_cpu_ticks() {  # utime + stime of PID, in clock ticks
 cpu_busy() {  # "busy total" jiffies of CPU N
   awk -v c="cpu$1" '$1 == c {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat
 }
-# run_phase NAME MODE PERCENT DURABLE [DURABLE_TO_MODERN] [GRACE_MS]: prints
+# run_phase NAME MODE PERCENT DURABLE [DURABLE_TO_MODERN] [GRACE_MS] [INTENTS]: prints
 # "rps p50 p99 errors us_per_req srv_busy cli_busy extra"
 run_phase() {
   local name=$1 out line m
-  start_proxy "$name" "$2" "$3" "$4" "${5:-true}" "${6:-2}"
+  start_proxy "$name" "$2" "$3" "$4" "${5:-true}" "${6:-2}" "${7:-true}"
   export FICUS_BENCH_PATH=/api/v1/profile/update
   taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d2s -s "$ROOT/bench/lua/profile_update.lua" \
     "http://127.0.0.1:$proxy_port" >/dev/null 2>&1 || true
-  say "$name: taskset -c $CLIENT_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency -s bench/lua/profile_update.lua http://127.0.0.1:$proxy_port (mode $2, percent $3, durable_to_legacy $4, persist_grace_ms ${6:-2})"
+  say "$name: taskset -c $CLIENT_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency -s bench/lua/profile_update.lua http://127.0.0.1:$proxy_port (mode $2, percent $3, durable_to_legacy $4, persist_grace_ms ${6:-2}, intents ${7:-true})"
   local t0 t1 s0 s1 c0 c1
   t0=$(proc_cpu_ticks "$proxy_pid")
   s0=$(cpu_busy "$SERVER_CPU")
@@ -188,16 +193,24 @@ run_phase() {
 # start, so their profiles stay identical and a mismatch would be real.
 # Two rounds, to show the run-to-run noise of a shared machine; "vs legacy"
 # compares with the legacy pass-through of the same round number.
-declare -A R
-phases=(shadow shadow-grace0 shadow-nodur canary100 canary100-grace0 canary100-nodur legacy)
+declare -A R SPEC
+SPEC[shadow]="shadow 0 true"
+SPEC[shadow-grace0]="shadow 0 true true 0"
+SPEC[shadow-nodur]="shadow 0 true false"
+SPEC[shadow-nointents]="shadow 0 true true 2 false"
+SPEC[canary100]="canary 100 true"
+SPEC[canary100-grace0]="canary 100 true true 0"
+SPEC[canary100-nodur]="canary 100 false"
+SPEC[canary100-nointents]="canary 100 true true 2 false"
+read -r -a phases <<<"${FICUS_BENCH_PHASES:-shadow shadow-grace0 shadow-nodur shadow-nointents canary100 canary100-grace0 canary100-nodur canary100-nointents}"
 for round in 1 2; do
-  R[shadow.$round]=$(run_phase "shadow.$round" shadow 0 true)
-  R[shadow-grace0.$round]=$(run_phase "shadow-grace0.$round" shadow 0 true true 0)
-  R[shadow-nodur.$round]=$(run_phase "shadow-nodur.$round" shadow 0 true false)
-  R[canary100.$round]=$(run_phase "canary100.$round" canary 100 true)
-  R[canary100-grace0.$round]=$(run_phase "canary100-grace0.$round" canary 100 true true 0)
-  R[canary100-nodur.$round]=$(run_phase "canary100-nodur.$round" canary 100 false)
+  for k in "${phases[@]}"; do
+    [ -n "${SPEC[$k]:-}" ] || { echo "bench/controlplane: unknown phase $k" >&2; exit 2; }
+    # shellcheck disable=SC2086
+    R[$k.$round]=$(run_phase "$k.$round" ${SPEC[$k]})
+  done
 done
+phases+=(legacy)
 # The baseline last (it writes to legacy only, so the stores diverge after it).
 for round in 1 2; do
   R[legacy.$round]=$(run_phase "legacy.$round" legacy 0 true)
@@ -264,7 +277,8 @@ canary100 = every write served by modern, reverse-mirrored to legacy and
 persisted to the replay log before the answer unless the legacy copy had
 already landed (persisted = records written, fdatasync group-committed);
 canary100-nodur = the same without the pre-answer persist; shadow-nodur =
-shadow without persisting legacy-served writes for modern; *-grace0 = with
+shadow without persisting legacy-served writes for modern; *-nointents =
+without write intents (replay.intents: false); *-grace0 = with
 replay.persist_grace_ms 0 (persist at once; the default waits up to 2 ms for
 the copy to land, graced = writes that needed no record thanks to it).
 proxy CPU µs/req =
