@@ -23,7 +23,8 @@
 #                   isolates the cost of recording each mirrored write
 #                   before it leaves (the proxy kill -9 window)
 # FICUS_BENCH_PHASES="shadow canary100 ..." runs only those phases (and
-# legacy, the baseline).
+# legacy, the baseline). A phase named NAME@before runs NAME with the binary
+# $FICUS_PROXY_BIN_BEFORE (an A/B of two builds in one run, interleaved).
 # Besides requests/s, each phase reports the proxy's own CPU per request
 # (utime+stime from /proc/PID/stat over the measured run / requests) and how
 # busy each of the two CPUs was (from /proc/stat), so a phase whose client
@@ -49,6 +50,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PROXY_BIN=${FICUS_PROXY_BIN:-$BUILD_DIR/apps/strangler-proxy/ficus-proxy}
+BEFORE_BIN=${FICUS_PROXY_BIN_BEFORE:-$PROXY_BIN}
 WRITER_BIN=${FICUS_WRITER_BIN:-$BUILD_DIR/apps/profile-writer/profile-writer}
 DURATION=${FICUS_BENCH_DURATION_S:-10}
 CONNS=${FICUS_BENCH_CONNS:-16}
@@ -117,7 +119,9 @@ routes:
     percent: $3
     compare: {ignore: [data.updated_at]}
 EOF
-  taskset -c "$SERVER_CPU" "$PROXY_BIN" --config "$d/proxy.yaml" >"$d/proxy.out" 2>&1 &
+  local bin=$PROXY_BIN
+  [[ "$1" == *@before* ]] && bin=$BEFORE_BIN
+  taskset -c "$SERVER_CPU" "$bin" --config "$d/proxy.yaml" >"$d/proxy.out" 2>&1 &
   proxy_pid=$!
   pids+=("$proxy_pid")
   wait_port 127.0.0.1 "$proxy_port" 20
@@ -205,9 +209,11 @@ SPEC[canary100-nointents]="canary 100 true true 2 false"
 read -r -a phases <<<"${FICUS_BENCH_PHASES:-shadow shadow-grace0 shadow-nodur shadow-nointents canary100 canary100-grace0 canary100-nodur canary100-nointents}"
 for round in 1 2; do
   for k in "${phases[@]}"; do
-    [ -n "${SPEC[$k]:-}" ] || { echo "bench/controlplane: unknown phase $k" >&2; exit 2; }
+    spec=${SPEC[${k%@before}]:-}
+    [ "${k%@before}" = legacy ] && spec="legacy 0 true"
+    [ -n "$spec" ] || { echo "bench/controlplane: unknown phase $k" >&2; exit 2; }
     # shellcheck disable=SC2086
-    R[$k.$round]=$(run_phase "$k.$round" ${SPEC[$k]})
+    R[$k.$round]=$(run_phase "$k.$round" $spec)
   done
 done
 phases+=(legacy)

@@ -299,6 +299,10 @@ bool JsonDiffer::IsIgnored(const std::vector<PathSegment>& path) const {
 
 DiffResult JsonDiffer::Compare(const HttpAnswer& legacy, const HttpAnswer& modern) const {
   DiffResult out;
+  // The usual case of a healthy migration: the same bytes. Equal whatever
+  // the ignore list says, with no parse (the parse and walk of both bodies
+  // were the largest part of a compare's CPU).
+  if (legacy.status == modern.status && legacy.body == modern.body) return out;
   if (legacy.status != modern.status) {
     out.equal = false;
     out.diffs.push_back(

@@ -2,6 +2,8 @@
 //
 // Contract:
 // - Status codes are compared first (difference reported at path "status").
+// - The same status and byte-identical bodies are equal at once, without
+//   parsing (compared_as_json stays false).
 // - Bodies: when both parse as JSON (Boost.JSON) they are compared
 //   structurally: object key order is irrelevant, numbers compare by value
 //   (1 == 1.0 == 1e0; integers beyond 2^53 compare exactly), arrays by index

@@ -20,6 +20,16 @@ TEST(JsonDiff, EqualBodiesAreEqualWhateverTheKeyOrder) {
   EXPECT_TRUE(r.diffs.empty());
 }
 
+TEST(JsonDiff, IdenticalBytesAreEqualWithoutAParse) {
+  auto r = Diff(R"({"ret":200,"data":{"a":"1"}})", R"({"ret":200,"data":{"a":"1"}})");
+  EXPECT_TRUE(r.equal);
+  EXPECT_FALSE(r.compared_as_json) << "identical bytes need no parse";
+  EXPECT_TRUE(r.diffs.empty());
+  // The same bytes with different statuses still differ.
+  auto s = Diff(R"({"a":1})", R"({"a":1})", {}, 200, 500);
+  EXPECT_FALSE(s.equal);
+}
+
 TEST(JsonDiff, NumberFormsCompareByValue) {
   EXPECT_TRUE(Diff(R"({"n":1})", R"({"n":1.0})").equal);
   EXPECT_TRUE(Diff(R"({"n":1})", R"({"n":1e0})").equal);
