@@ -99,12 +99,14 @@ proxy_pid=""
 start_proxy() {  # start_proxy PHASE MODE PERCENT DURABLE [DURABLE_TO_MODERN] [GRACE_MS] [INTENTS]
   local d=$state/$1
   mkdir -p "$d"
+  local intents_key=""  # only when off: a @before binary may not know the key
+  [ "${7:-true}" = false ] && intents_key=", intents: false"
   cat >"$d/proxy.yaml" <<EOF
 listen: 127.0.0.1:$proxy_port
 admin: {listen: 127.0.0.1:$admin_port}
 workers: 1
 access_log: "off"
-replay: {dir: replay, durable_to_legacy: $4, durable_to_modern: ${5:-true}, persist_grace_ms: ${6:-2}, intents: ${7:-true}}
+replay: {dir: replay, durable_to_legacy: $4, durable_to_modern: ${5:-true}, persist_grace_ms: ${6:-2}$intents_key}
 backends:
   legacy: {url: http://127.0.0.1:$legacy_port}
   modern: {url: http://127.0.0.1:$modern_port}
@@ -157,8 +159,24 @@ run_phase() {
       -- sleep "$DURATION" >/dev/null 2>&1 &
     perf_pid=$!
   fi
+  local stat_pid=""
+  if [ "${FICUS_BENCH_SYSCALLS:-0}" = 1 ] && [ "${name##*.}" = 2 ]; then
+    taskset -c "$CLIENT_CPU" perf stat -x, -e raw_syscalls:sys_enter -e context-switches \
+      -p "$proxy_pid" -o "$state/stat.$name" -- sleep "$DURATION" >/dev/null 2>&1 &
+    stat_pid=$!
+  fi
   out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency \
     -s "$ROOT/bench/lua/profile_update.lua" "http://127.0.0.1:$proxy_port")
+  local sys_note=""
+  if [ -n "$stat_pid" ]; then
+    wait "$stat_pid" || true
+    local nsys ncs nreq
+    nsys=$(awk -F, '$3 == "raw_syscalls:sys_enter" {print $1}' "$state/stat.$name")
+    ncs=$(awk -F, '$3 == "context-switches" {print $1}' "$state/stat.$name")
+    nreq=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$(grep '^FICUS_BENCH ' <<<"$out")")
+    sys_note=$(awk -v s="$nsys" -v c="$ncs" -v r="$nreq" \
+      'BEGIN { if (r > 0) printf " syscalls/req=%.2f ctxsw/req=%.3f", s / r, c / r }')
+  fi
   if [ -n "$perf_pid" ]; then
     wait "$perf_pid" || true
     { echo "### ${name%.*}: ficus-proxy self time, top 20 (perf record -e cpu-clock, all its threads)"
@@ -190,7 +208,7 @@ run_phase() {
     'BEGIN { if (r > 0) printf "%.1f", (b - a) / hz * 1e6 / (r * d); else print "-" }')
   srv=$(awk -v a="$s0" -v b="$s1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f%%", (y[1] - x[1]) / (y[2] - x[2]) * 100 }')
   cli=$(awk -v a="$c0" -v b="$c1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f%%", (y[1] - x[1]) / (y[2] - x[2]) * 100 }')
-  echo "$rps $p50 $p99 $errs $us $srv $cli mirrors_ok=${mirrors_ok:-0} compared=${compared:-0} mismatches=${mism:-0} persisted=${appended:-0} graced=${graced:-0}"
+  echo "$rps $p50 $p99 $errs $us $srv $cli mirrors_ok=${mirrors_ok:-0} compared=${compared:-0} mismatches=${mism:-0} persisted=${appended:-0} graced=${graced:-0}$sys_note"
 }
 
 # Mirroring phases first: both writers then receive every write from the
