@@ -7,9 +7,10 @@ namespace ficus::proxy {
 void WriteTracker::Begin(std::string_view user, bool to_legacy) {
   if (user.empty()) return;
   std::lock_guard lock(mu_);
-  auto& s = users_[std::string(user)];
-  s.inflight++;
-  if (to_legacy) s.inflight_to_legacy++;
+  auto it = users_.find(user);  // no std::string (an allocation) for a known user
+  if (it == users_.end()) it = users_.emplace(std::string(user), State{}).first;
+  it->second.inflight++;
+  if (to_legacy) it->second.inflight_to_legacy++;
 }
 
 bool WriteTracker::End(std::string_view user, int64_t now_us, int64_t window_us, bool to_legacy) {
@@ -21,15 +22,21 @@ bool WriteTracker::End(std::string_view user, int64_t now_us, int64_t window_us,
   if (to_legacy && it->second.inflight_to_legacy > 0) it->second.inflight_to_legacy--;
   const bool race = it->second.inflight > 0 || it->second.busy_until_us >= now_us - window_us;
   it->second.busy_until_us = std::max(it->second.busy_until_us, now_us);
-  if (users_.size() > max_users_) SweepLocked(now_us);
+  // At most one sweep a second: when every user was busy within the idle
+  // time a sweep frees nothing, and one per write would scan the whole map.
+  if (users_.size() > max_users_ && now_us >= next_sweep_us_) {
+    SweepLocked(now_us);
+    next_sweep_us_ = now_us + 1'000'000;
+  }
   return race;
 }
 
 void WriteTracker::Pending(std::string_view user, int64_t until_us) {
   if (user.empty()) return;
   std::lock_guard lock(mu_);
-  auto& s = users_[std::string(user)];
-  s.busy_until_us = std::max(s.busy_until_us, until_us);
+  auto it = users_.find(user);
+  if (it == users_.end()) it = users_.emplace(std::string(user), State{}).first;
+  it->second.busy_until_us = std::max(it->second.busy_until_us, until_us);
 }
 
 bool WriteTracker::MayRace(std::string_view user, int64_t now_us, int64_t window_us) const {

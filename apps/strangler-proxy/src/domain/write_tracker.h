@@ -16,7 +16,8 @@
 // - InFlightTo(user, to_legacy): a write copy of the user towards that side
 //   (Begin/End with the same `to_legacy`) is still in flight: that side may
 //   not have the write yet (read-your-writes routes around it).
-// - Entries of idle users are swept once the map passes `max_users`.
+// - Entries of idle users are swept once the map passes `max_users` (at
+//   most once a second).
 // An empty user key never races (no key: nothing to relate). Times in µs.
 // Threads: thread-safe (one mutex). No I/O.
 #pragma once
@@ -56,6 +57,7 @@ class WriteTracker {
   const size_t max_users_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, State, Hash, std::equal_to<>> users_;
+  int64_t next_sweep_us_ = 0;  // guarded by mu_
 };
 
 }  // namespace ficus::proxy
