@@ -39,3 +39,35 @@ function(ficus_link_tcmalloc target)
                     "${target} uses glibc malloc")
   endif()
 endfunction()
+
+# ficus_layer(<target> LAYER <layer> SRC <app src dir> [EXCLUDE <file names...>]
+#             [PUBLIC <libs...>] [PRIVATE <libs...>])
+# One static library per ADSM layer of an app (api, domain, model, service),
+# built from every <SRC>/<layer>/**.cc except *_test.cc, *_fuzz.cc and the
+# EXCLUDEd file names: a new file in the layer's folder is built without a
+# CMake edit. Its headers are seen only through an include root that holds
+# this layer alone (<binary dir>/include/<layer>/<layer> -> <SRC>/<layer>),
+# so a target that does not link the layer cannot include it: a layer
+# violation is a compile error (scripts/layer-check.sh says which rule).
+# Sets <target>_TESTS in the caller's scope to the layer's *_test.cc files.
+function(ficus_layer target)
+  cmake_parse_arguments(ARG "" "LAYER;SRC" "EXCLUDE;PUBLIC;PRIVATE" ${ARGN})
+  set(root ${CMAKE_CURRENT_BINARY_DIR}/include/${ARG_LAYER})
+  file(MAKE_DIRECTORY ${root})
+  file(CREATE_LINK ${ARG_SRC}/${ARG_LAYER} ${root}/${ARG_LAYER} SYMBOLIC)
+  file(GLOB_RECURSE all CONFIGURE_DEPENDS ${ARG_SRC}/${ARG_LAYER}/*.cc)
+  set(sources "")
+  set(tests "")
+  foreach(f IN LISTS all)
+    get_filename_component(name ${f} NAME)
+    if(name MATCHES "_test\\.cc$")
+      list(APPEND tests ${f})
+    elseif(NOT name MATCHES "_fuzz\\.cc$" AND NOT name IN_LIST ARG_EXCLUDE)
+      list(APPEND sources ${f})
+    endif()
+  endforeach()
+  add_library(${target} STATIC ${sources})
+  target_include_directories(${target} PUBLIC ${root})
+  target_link_libraries(${target} PUBLIC ${ARG_PUBLIC} PRIVATE ${ARG_PRIVATE})
+  set(${target}_TESTS ${tests} PARENT_SCOPE)
+endfunction()

@@ -34,29 +34,6 @@ target_link_libraries(ficus_writer_scylla PUBLIC ficus_writer_domain ficus_write
 target_compile_definitions(ficus_writer_scylla PRIVATE
   FICUS_CQL_SCHEMA_DIR="${cql_schema_dir}")
 
-# The binary (defined in api.cmake when packages/http is there):
-# --store scylla://..., `schema apply`.
-if(TARGET profile-writer)
-  target_sources(profile-writer PRIVATE src/scylla_cli.cc)
-  target_link_libraries(profile-writer PRIVATE ficus_writer_scylla)
-  if(TARGET profile-writer-test-faults)
-    target_sources(profile-writer-test-faults PRIVATE src/scylla_cli.cc)
-    target_link_libraries(profile-writer-test-faults PRIVATE ficus_writer_scylla)
-  endif()
-  # The binary with --store scylla:// against ScriptedCqlPeer (a TEST DOUBLE):
-  # flag wiring, /readyz following connectivity, one update end to end.
-  ficus_gtest(profile_writer_scylla_blackbox_test
-    SOURCES tests/writer_process.cc tests/scylla_store_blackbox_test.cc
-    LIBS ficus_writer_scylla ficus_cql_test_peer
-    LABELS blackbox
-    TIMEOUT 120)
-  target_include_directories(profile_writer_scylla_blackbox_test PRIVATE
-    ${PROJECT_SOURCE_DIR}/packages/cql/tests)
-  target_compile_definitions(profile_writer_scylla_blackbox_test PRIVATE
-    FICUS_WRITER_BINARY="$<TARGET_FILE:profile-writer>")
-  add_dependencies(profile_writer_scylla_blackbox_test profile-writer)
-endif()
-
 # Unit tests: URL parsing, statement building/encoding, schema rendering.
 ficus_gtest(profile_writer_scylla_unit_test
   SOURCES src/model/scylla_store_url_test.cc src/model/scylla_statements_test.cc
@@ -88,3 +65,16 @@ set_tests_properties(profile_writer_scylla_live PROPERTIES
 # Bench (not a test): drives the store directly at N requests in flight.
 add_executable(scylla_store_bench ${PROJECT_SOURCE_DIR}/bench/scylla/store_bench.cc)
 target_link_libraries(scylla_store_bench PRIVATE ficus_writer_scylla CLI11::CLI11)
+
+# The binary with --store scylla:// against ScriptedCqlPeer (a TEST DOUBLE):
+# flag wiring, /readyz following connectivity, one update end to end.
+ficus_gtest(profile_writer_scylla_blackbox_test
+  SOURCES tests/writer_process.cc tests/scylla_store_blackbox_test.cc
+  LIBS ficus_writer_scylla ficus_cql_test_peer
+  LABELS blackbox
+  TIMEOUT 120)
+target_include_directories(profile_writer_scylla_blackbox_test PRIVATE
+  ${PROJECT_SOURCE_DIR}/packages/cql/tests)
+target_compile_definitions(profile_writer_scylla_blackbox_test PRIVATE
+  FICUS_WRITER_BINARY="$<TARGET_FILE:profile-writer>")
+add_dependencies(profile_writer_scylla_blackbox_test profile-writer)

@@ -137,7 +137,7 @@ def fleet_phase(a, stack, writer, work, earlier):
         except AssertionError as e:
             failures.append(f"fleet: {e}")
         # The fleet's p99 comes from the merged histograms (exact merge:
-        # strangler_proxy_cp_domain_test FleetReport.*); here it must lie
+        # strangler_proxy_domain_test FleetReport.*); here it must lie
         # between the two replicas' own, as a quantile of their union does.
         fleet = replica_a.route("profile-update")["fleet"]
         rows = {x["replica"]: x for x in fleet["replicas"]}
