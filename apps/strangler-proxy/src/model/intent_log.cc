@@ -19,9 +19,9 @@ namespace ficus::proxy {
 
 using replay_format::Crc32c;
 using replay_format::GetU32;
-using replay_format::GetU64;
 using replay_format::PutU32;
 using replay_format::PutU64;
+using replay_format::Reader;
 
 namespace {
 
@@ -47,41 +47,6 @@ void CloseFrame(std::string& buf, size_t start) {
     buf[start + 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
   }
 }
-
-class Reader {
- public:
-  Reader(const char* p, size_t n) : p_(p), n_(n) {}
-  bool U8(uint8_t& v) {
-    if (n_ - i_ < 1) return false;
-    v = static_cast<uint8_t>(p_[i_++]);
-    return true;
-  }
-  bool U32(uint32_t& v) {
-    if (n_ - i_ < 4) return false;
-    v = GetU32(p_ + i_);
-    i_ += 4;
-    return true;
-  }
-  bool U64(uint64_t& v) {
-    if (n_ - i_ < 8) return false;
-    v = GetU64(p_ + i_);
-    i_ += 8;
-    return true;
-  }
-  bool Str(std::string& v) {
-    uint32_t len = 0;
-    if (!U32(len) || n_ - i_ < len) return false;
-    v.assign(p_ + i_, len);
-    i_ += len;
-    return true;
-  }
-  [[nodiscard]] bool Done() const { return i_ == n_; }
-
- private:
-  const char* p_;
-  size_t n_;
-  size_t i_ = 0;
-};
 
 struct Decoded {
   std::string route, user_key, method, legacy_backend, legacy_target, modern_backend, modern_target,

@@ -24,36 +24,6 @@ void PutStr(std::string& s, const std::string& v) {
   s += v;
 }
 
-class Reader {
- public:
-  Reader(const char* p, size_t n) : p_(p), n_(n) {}
-  bool U32(uint32_t& v) {
-    if (n_ - i_ < 4) return false;
-    v = GetU32(p_ + i_);
-    i_ += 4;
-    return true;
-  }
-  bool U64(uint64_t& v) {
-    if (n_ - i_ < 8) return false;
-    v = GetU64(p_ + i_);
-    i_ += 8;
-    return true;
-  }
-  bool Str(std::string& v) {
-    uint32_t len = 0;
-    if (!U32(len) || n_ - i_ < len) return false;
-    v.assign(p_ + i_, len);
-    i_ += len;
-    return true;
-  }
-  [[nodiscard]] bool Done() const { return i_ == n_; }
-
- private:
-  const char* p_;
-  size_t n_;
-  size_t i_ = 0;
-};
-
 }  // namespace
 
 uint32_t Crc32c(const char* data, size_t n) {

@@ -31,6 +31,44 @@ void PutU64(std::string& s, uint64_t v);
 uint32_t GetU32(const char* p);
 uint64_t GetU64(const char* p);
 
+// Bounds-checked little-endian reader of a frame's payload (the replay log's
+// records and the intent log's entries): each call returns false, reading
+// nothing, when fewer bytes are left than it needs.
+class Reader {
+ public:
+  Reader(const char* p, size_t n) : p_(p), n_(n) {}
+  bool U8(uint8_t& v) {
+    if (n_ - i_ < 1) return false;
+    v = static_cast<uint8_t>(p_[i_++]);
+    return true;
+  }
+  bool U32(uint32_t& v) {
+    if (n_ - i_ < 4) return false;
+    v = GetU32(p_ + i_);
+    i_ += 4;
+    return true;
+  }
+  bool U64(uint64_t& v) {
+    if (n_ - i_ < 8) return false;
+    v = GetU64(p_ + i_);
+    i_ += 8;
+    return true;
+  }
+  bool Str(std::string& v) {
+    uint32_t len = 0;
+    if (!U32(len) || n_ - i_ < len) return false;
+    v.assign(p_ + i_, len);
+    i_ += len;
+    return true;
+  }
+  [[nodiscard]] bool Done() const { return i_ == n_; }
+
+ private:
+  const char* p_;
+  size_t n_;
+  size_t i_ = 0;
+};
+
 std::string EncodePayload(const ReplayRecord& r);
 bool DecodePayload(const char* p, size_t n, ReplayRecord& r);
 // "seg-<first seq, 20 digits>.log"
