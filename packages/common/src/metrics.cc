@@ -153,21 +153,51 @@ void MetricsRegistry::AddGaugeFamily(std::string_view name, std::string_view hel
 }
 
 std::string MetricsRegistry::Render() const {
-  std::lock_guard lock(mu_);
+  // What to render is copied under the lock; the numbers are read and the
+  // callbacks run after it is released (a callback may take a lock that a
+  // thread registering a series holds, e.g. the proxy's live config during a
+  // reload). Families and series are never removed and their fields are set
+  // once, under the lock, before anyone can see them: the pointers stay valid.
+  struct Row {
+    const std::string* labels;
+    const Series* series;
+    std::function<double()> callback;
+  };
+  struct Fam {
+    const std::string* name;
+    const Family* family;
+    std::function<std::vector<Sample>()> collect;
+    std::vector<Row> rows;
+  };
+  std::vector<Fam> fams;
+  {
+    std::lock_guard lock(mu_);
+    fams.reserve(families_.size());
+    for (const auto& [name, f] : families_) {
+      Fam x{&name, &f, f.collect, {}};
+      x.rows.reserve(f.series.size());
+      for (const auto& [labels, s] : f.series) x.rows.push_back({&labels, &s, s.callback});
+      fams.push_back(std::move(x));
+    }
+  }
   std::string out;
   out.reserve(4096);
-  for (const auto& [name, f] : families_) {
+  for (const Fam& fam : fams) {
+    const std::string& name = *fam.name;
+    const Family& f = *fam.family;
     out += "# HELP " + name + " " + f.help + "\n";
     out += "# TYPE " + name + " " + TypeName(static_cast<int>(f.type)) + "\n";
-    if (f.collect) {
-      for (const Sample& x : f.collect()) {
+    if (fam.collect) {
+      for (const Sample& x : fam.collect()) {
         out += name + RenderLabels(x.labels) + " " + FormatNumber(x.value) + "\n";
       }
       continue;
     }
-    for (const auto& [labels, s] : f.series) {
-      if (s.callback) {
-        out += name + labels + " " + FormatNumber(s.callback()) + "\n";
+    for (const Row& row : fam.rows) {
+      const std::string& labels = *row.labels;
+      const Series& s = *row.series;
+      if (row.callback) {
+        out += name + labels + " " + FormatNumber(row.callback()) + "\n";
       } else if (s.counter) {
         out += name + labels + " " + std::to_string(s.counter->Value()) + "\n";
       } else if (s.gauge) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -136,6 +139,28 @@ TEST(MetricsRegistry, ConcurrentUpdatesAreAllCounted) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(c.Value(), 40000u);
   EXPECT_EQ(h.Count(), 40000u);
+}
+
+// A callback may take a lock that another thread holds while it registers a
+// series (the proxy's reload holds its config lock around Get*(), and its
+// per-route families read that config): Render() must not hold the
+// registry's lock while callbacks run. Here the callback registers a series
+// itself, which deadlocked when it did.
+TEST(MetricsRegistry, CallbacksRunWithoutTheRegistryLock) {
+  auto* reg = new MetricsRegistry;  // leaked: a deadlocked Render() keeps using it
+  reg->AddGaugeFamily("ficus_test_routes", "Routes.", [reg] {
+    reg->GetCounter("ficus_test_route_requests_total", "Per route.", {{"route", "r"}}).Inc();
+    return std::vector<Sample>{{{{"route", "r"}}, 1}};
+  });
+  auto done = std::make_shared<std::promise<std::string>>();
+  auto rendered = done->get_future();
+  std::thread([reg, done] { done->set_value(reg->Render()); }).detach();
+  ASSERT_EQ(rendered.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "Render() deadlocked: a callback waited for the registry's own lock";
+  const std::string text = rendered.get();
+  EXPECT_NE(text.find("ficus_test_routes{route=\"r\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(reg->Render().find("ficus_test_route_requests_total{route=\"r\"} 1\n"),
+            std::string::npos);
 }
 
 }  // namespace

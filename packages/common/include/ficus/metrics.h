@@ -14,7 +14,10 @@
 // reload and keep the reference; updates are lock-free (relaxed atomics) and
 // safe from any thread. Render() may run concurrently with updates: each
 // number is read atomically, a scrape is not a consistent snapshot across
-// series. Callbacks run inside Render(), on the scraping thread.
+// series. Callbacks run inside Render(), on the scraping thread, without the
+// registry's lock: a callback may take locks that are held around Get*()
+// calls elsewhere (a config reload registering per-route series), and may
+// call the registry itself.
 //
 // A module declares its fixed metrics in one place, Envoy's ALL_X_STATS
 // pattern:
@@ -120,8 +123,8 @@ class MetricsRegistry {
   // A whole family computed at scrape time: its series are what `fn` returns
   // on each scrape, so labels may come and go (per route of the running
   // config, the last GTID applied). For totals and levels kept elsewhere.
-  // `fn` runs inside Render() with the registry locked: it must not call the
-  // registry. One family per name; a name is either this or Get*()/Add*().
+  // `fn` runs inside Render() without the registry's lock. One family per
+  // name; a name is either this or Get*()/Add*().
   void AddCounterFamily(std::string_view name, std::string_view help,
                         std::function<std::vector<Sample>()> fn);
   void AddGaugeFamily(std::string_view name, std::string_view help,
