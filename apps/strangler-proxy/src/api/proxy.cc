@@ -342,6 +342,13 @@ std::shared_ptr<const Runtime> Proxy::runtime() const {
   return runtime_.load(std::memory_order_acquire);
 }
 
+std::optional<http::ClientTarget> Proxy::UpTarget(const std::string& backend) const {
+  const auto rt = runtime();
+  auto it = rt->backends.find(backend);
+  if (it == rt->backends.end() || !it->second.state->up.load()) return std::nullopt;
+  return it->second.target;
+}
+
 BackendState* Proxy::BackendStateFor(const std::string& name) {
   auto& slot = backend_states_[name];
   if (!slot) {

@@ -159,6 +159,10 @@ class Proxy {
   // runtime and swaps it in. Error: the old runtime stays.
   Status SetConfig(const std::shared_ptr<const Config>& config);
   [[nodiscard]] std::shared_ptr<const Runtime> runtime() const;
+  // Where `backend` of the running config is, while its health check says
+  // it is up; nullopt when it is down or unknown (the replayer and the
+  // mismatch re-check wait).
+  [[nodiscard]] std::optional<http::ClientTarget> UpTarget(const std::string& backend) const;
 
   boost::asio::awaitable<http::Response> Handle(http::Request& req);
   // The server's stream_body predicate (any loop thread): true when the

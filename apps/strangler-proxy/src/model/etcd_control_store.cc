@@ -9,6 +9,7 @@
 
 #include "ficus/clock.h"
 #include "model/config_writer.h"
+#include "model/etcd_client_options.h"
 
 namespace ficus::proxy {
 namespace json = boost::json;
@@ -72,6 +73,19 @@ Result<ControlState> DecodeSnapshot(const std::string& text, const std::string& 
 }
 
 }  // namespace
+
+Result<std::unique_ptr<EtcdControlStore>> EtcdControlStore::OpenFor(
+    const Config::Control& control, const std::string& replica_id, ConfigFn current,
+    std::function<void()> on_change) {
+  auto client = EtcdClientOptionsFor(control);
+  if (!client) return tl::unexpected(client.error());
+  EtcdControlOptions o;
+  o.client = std::move(*client);
+  o.prefix = control.prefix;
+  o.replica_id = replica_id;
+  o.state_file = control.state_file;
+  return Open(std::move(o), std::move(current), std::move(on_change));
+}
 
 Result<std::unique_ptr<EtcdControlStore>> EtcdControlStore::Open(EtcdControlOptions options,
                                                                  ConfigFn current,

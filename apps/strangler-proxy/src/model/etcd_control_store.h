@@ -46,7 +46,9 @@
 #include <thread>
 #include <vector>
 
+#include "domain/config.h"
 #include "domain/control_state.h"
+#include "domain/fleet_control.h"
 #include "domain/fleet_report.h"
 #include "domain/route_store.h"
 #include "ficus/etcd/client.h"
@@ -62,7 +64,7 @@ struct EtcdControlOptions {
   int64_t lease_ttl_s = 3;
 };
 
-class EtcdControlStore final : public RouteStore {
+class EtcdControlStore final : public RouteStore, public FleetControl {
  public:
   using ConfigFn = std::function<std::shared_ptr<const Config>()>;
   using ReportFn = std::function<ReplicaReport()>;
@@ -72,6 +74,12 @@ class EtcdControlStore final : public RouteStore {
   static Result<std::unique_ptr<EtcdControlStore>> Open(EtcdControlOptions options,
                                                         ConfigFn current,
                                                         std::function<void()> on_change);
+  // Open() with the options of `control:` (endpoints, TLS, auth, prefix,
+  // state_file) for `replica_id`; kInvalidArgument for a bad control block.
+  static Result<std::unique_ptr<EtcdControlStore>> OpenFor(const Config::Control& control,
+                                                           const std::string& replica_id,
+                                                           ConfigFn current,
+                                                           std::function<void()> on_change);
   ~EtcdControlStore() override;
 
   // Starts the watch and the heartbeat (call once the proxy is wired).
@@ -81,14 +89,14 @@ class EtcdControlStore final : public RouteStore {
   Status Apply(const std::vector<std::string>& routes, const RouteChange& change) override;
   int64_t Revision(std::string_view route) const override;
 
-  Status PublishTrip(const std::string& route, const FleetTrip& trip);
-  Status ClearTrips(const std::vector<std::string>& routes);
-
-  ControlState State() const;
-  std::vector<ReplicaReport> Replicas() const;
-  bool connected() const { return connected_.load(); }
+  // FleetControl
+  Status PublishTrip(const std::string& route, const FleetTrip& trip) override;
+  Status ClearTrips(const std::vector<std::string>& routes) override;
+  [[nodiscard]] ControlState State() const override;
+  [[nodiscard]] std::vector<ReplicaReport> Replicas() const override;
+  [[nodiscard]] bool connected() const override { return connected_.load(); }
   // Unix ms since when etcd is unreachable; 0 while connected.
-  int64_t down_since_ms() const { return down_since_ms_.load(); }
+  [[nodiscard]] int64_t down_since_ms() const override { return down_since_ms_.load(); }
   const EtcdControlOptions& options() const { return options_; }
 
  private:

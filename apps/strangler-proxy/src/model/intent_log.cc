@@ -312,4 +312,18 @@ Result<uint64_t> IntentLog::Recover(const std::string& dir, ReplayLog& replay) {
   return recovered;
 }
 
+void IntentLog::AddMetrics(MetricsRegistry& metrics) const {
+  metrics.AddCounterFamily(
+      "ficus_proxy_write_intents_total",
+      "Intents of mirrored writes (replay.intents): added before the write left, settled once "
+      "both sides had it; write_failed: flushes not written (alert).",
+      [this] {
+        const auto s = Stats();
+        return std::vector<Sample>{
+            {{{"event", "added"}}, static_cast<double>(s.added)},
+            {{{"event", "settled"}}, static_cast<double>(s.settled)},
+            {{{"event", "write_failed"}}, static_cast<double>(s.write_failures)}};
+      });
+}
+
 }  // namespace ficus::proxy

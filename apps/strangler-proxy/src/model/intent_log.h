@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "domain/write_intents.h"
+#include "ficus/metrics.h"
 #include "ficus/result.h"
 #include "model/replay_log.h"
 
@@ -62,6 +63,9 @@ class IntentLog final : public WriteIntents {
   // Flushes every thread's buffer (only once those threads stopped).
   void FlushAll();
   [[nodiscard]] IntentLogStats Stats() const;
+  // ficus_proxy_write_intents_total{event="added|settled|write_failed"}
+  // from Stats(); call once, at startup (the registry keeps `this`).
+  void AddMetrics(MetricsRegistry& metrics) const;
 
  private:
   struct Writer;
