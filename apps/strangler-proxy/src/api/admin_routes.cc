@@ -227,8 +227,10 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
   }
   auto parsed = ParseRouteChangeRequest(req.body);
   if (!parsed) co_return AdminError(parsed.error());
-  RouteChange ch = parsed->change;
-  ch.actor = caller.actor;
+  Command cmd;
+  cmd.change = parsed->change;
+  cmd.change.actor = caller.actor;
+  cmd.wait_ms = parsed->wait_ms;
   if (auto im = req.headers.Get("If-Match")) {
     // The revision the operator saw (GET .../NAME, field revision), quoted or not.
     std::string v(*im);
@@ -238,118 +240,119 @@ asio::awaitable<http::Response> AdminRoutes::Change(http::Request& req, const st
     if (v.empty() || *end != '\0' || rev < 0) {
       co_return AdminError(400, "If-Match: must be a route revision (an integer)");
     }
-    ch.expect_revision = rev;
+    cmd.change.expect_revision = rev;
   }
-  const json::value no_extra;
-  auto out = co_await ApplyChange(name, ch, parsed->wait_ms, no_extra);
-  // A manual change of a group an autopilot drives pauses it.
-  if (out && d_.on_manual_change) d_.on_manual_change(name, caller.actor);
+  const auto out = co_await Apply(name, cmd);
   co_return AdminResult(out);
-}
-
-asio::awaitable<Result<json::value>> AdminRoutes::ApplyChange(const std::string& name,
-                                                              const RouteChange& ch,
-                                                              uint32_t wait_ms,
-                                                              const json::value& audit_extra) {
-  auto cfg = d_.config->Configured();
-  const Route* before = FindRoute(*cfg, name);
-  if (!before) co_return MakeError(ErrorCode::kNotFound, "route: no route named '" + name + "'");
-  // The whole group moves: routes sharing a cohort (domain/route_group.h).
-  const std::vector<std::string> group = *GroupOf(*cfg, name);
-  std::vector<std::pair<RouteShape, RouteShape>> moves;
-  json::object before_json;
-  for (const auto& member : group) {
-    const Route* r = FindRoute(*cfg, member);
-    RouteShape to = ShapeOf(*r);
-    if (ch.mode) to.mode = *ch.mode;
-    if (ch.percent_bp) to.percent_bp = *ch.percent_bp;
-    if (ch.paused) to.paused = *ch.paused;
-    moves.emplace_back(ShapeOf(*r), to);
-    before_json[member] = Shape(*r);
-  }
-
-  // Guard: wait (up to wait_s) for the group's backlog towards the gaining backend.
-  const auto reason = co_await Guard(*cfg, group, moves, wait_ms);
-  if (reason) {
-    spdlog::warn("admin: change of route {} by {} refused: {}", name, ch.actor, *reason);
-    co_return MakeError(ErrorCode::kConflict, *reason);
-  }
-
-  if (auto st = d_.store->Apply(group, ch); !st) co_return tl::unexpected(st.error());
-  if (auto st = d_.config->Reload("admin change"); !st) {
-    co_return MakeError(ErrorCode::kInternal,
-                        "config written but not applied: " + st.error().message);
-  }
-  cfg = d_.config->Configured();
-  const Route* after = FindRoute(*cfg, name);
-  if (!after) co_return MakeError(ErrorCode::kInternal, "route vanished after the change");
-  AuditEntry e;
-  e.what = "route group " + GroupName(*after) + " (via route " + name + ")";
-  e.before = Shape(*before);
-  e.after = Shape(*after);
-  e.before.as_object()["routes"] = before_json;
-  json::object after_json;
-  for (const auto& member : group) {
-    if (const Route* r = FindRoute(*cfg, member)) after_json[member] = Shape(*r);
-  }
-  e.after.as_object()["routes"] = after_json;
-  if (!audit_extra.is_null()) e.after.as_object()["autopilot"] = audit_extra;
-  e.token_name = ch.actor;
-  if (const int64_t rev = d_.store->Revision(name); rev > 0) {
-    e.after.as_object()["revision"] = rev;  // the control store's revision of this change
-  }
-  if (auto st = Audit(e, "route group " + GroupName(*after) + " changed"); !st) {
-    co_return tl::unexpected(st.error());
-  }
-  co_return RouteJson(*after);
 }
 
 asio::awaitable<http::Response> AdminRoutes::ResetFallback(http::Request& req,
                                                            const std::string& name) {
-  auto cfg = d_.config->Configured();
-  auto caller = AuthorizeAdmin(cfg->admin_token_file, req);
+  auto caller = AuthorizeAdmin(d_.config->Configured()->admin_token_file, req);
   if (caller.denied) co_return std::move(*caller.denied);
-  const std::string& actor = caller.actor;
-  const Route* r = FindRoute(*cfg, name);
-  if (!r) co_return AdminError(404, "route: no route named '" + name + "'");
+  if (!FindRoute(*d_.config->Configured(), name)) {
+    co_return AdminError(404, "route: no route named '" + name + "'");
+  }
   auto wait_ms = ParseResetFallbackRequest(req.body);
   if (!wait_ms) co_return AdminError(wait_ms.error());
-  const bool was = d_.control->Tripped(name);
+  Command cmd;
+  cmd.kind = Command::Kind::kResetFallback;
+  cmd.change.actor = caller.actor;
+  cmd.wait_ms = *wait_ms;
+  const auto out = co_await Apply(name, cmd);
+  co_return AdminResult(out);
+}
+
+asio::awaitable<Result<json::value>> AdminRoutes::Apply(const std::string& name,
+                                                        const Command& cmd) {
+  const auto cfg = d_.config->Configured();
+  const Route* r = FindRoute(*cfg, name);
+  if (!r) co_return MakeError(ErrorCode::kNotFound, "route: no route named '" + name + "'");
+  const bool reset = cmd.kind == Command::Kind::kResetFallback;
+  const std::string& actor = cmd.change.actor;
+  // The whole group moves: routes sharing a cohort (domain/route_group.h).
   const std::vector<std::string> group = *GroupOf(*cfg, name);
-  if (was) {
-    // Re-enabling modern moves the group's users from shadow (as running)
-    // back to their configured canary/full share: the same guard as PUT.
-    std::vector<std::pair<RouteShape, RouteShape>> moves;
+  // Each member's move, from the shape it runs to the shape it will run. A
+  // fallback reset moves the group's users from shadow (as running) back to
+  // their configured canary/full share; nothing moves when it is not tripped.
+  std::vector<std::pair<RouteShape, RouteShape>> moves;
+  if (!reset || d_.control->Tripped(name)) {
     for (const auto& member : group) {
       const Route* m = FindRoute(*cfg, member);
-      RouteShape running = ShapeOf(*m);
-      if (m->mode == Mode::kCanary || m->mode == Mode::kFull) running.mode = Mode::kShadow;
-      moves.emplace_back(running, ShapeOf(*m));
-    }
-    const auto reason = co_await Guard(*cfg, group, moves, *wait_ms);
-    if (reason) {
-      spdlog::warn("admin: fallback reset of route {} by {} refused: {}", name, actor, *reason);
-      co_return AdminError(409, *reason);
+      RouteShape from = ShapeOf(*m);
+      RouteShape to = from;
+      if (reset) {
+        if (m->mode == Mode::kCanary || m->mode == Mode::kFull) from.mode = Mode::kShadow;
+      } else {
+        if (cmd.change.mode) to.mode = *cmd.change.mode;
+        if (cmd.change.percent_bp) to.percent_bp = *cmd.change.percent_bp;
+        if (cmd.change.paused) to.paused = *cmd.change.paused;
+      }
+      moves.emplace_back(from, to);
     }
   }
-  if (d_.fleet) {
-    // Fleet-wide: every replica follows (the store drops the group's trips).
-    if (auto st = d_.fleet->ResetFallback(group); !st) co_return AdminError(st.error());
+  const char* what = reset ? "fallback reset" : "change";
+  const auto reason = co_await Guard(*cfg, group, moves, cmd.wait_ms);
+  if (reason) {
+    spdlog::warn("admin: {} of route {} by {} refused: {}", what, name, actor, *reason);
+    co_return MakeError(ErrorCode::kConflict, *reason);
   }
-  (void)d_.control->ResetFallback(name);
-  d_.config->Reapply();
+  auto committed = Commit(*cfg, group, name, cmd);
+  if (!committed) co_return tl::unexpected(committed.error());
   AuditEntry e;
-  e.what = "route group " + GroupName(*r) + " fallback (via route " + name + ")";
-  e.before = json::object{{"tripped", was}};
-  e.after = json::object{{"tripped", false}};
+  e.what =
+      "route group " + GroupName(*r) + (reset ? " fallback" : "") + " (via route " + name + ")";
+  e.before = std::move(committed->first);
+  e.after = std::move(committed->second);
+  if (!cmd.audit_extra.is_null()) e.after.as_object()["autopilot"] = cmd.audit_extra;
   e.token_name = actor;
-  if (auto st = Audit(e, "route group " + GroupName(*r) + " fallback reset (was " +
-                             (was ? "tripped" : "not tripped") + ")");
+  if (auto st = Audit(e, "route group " + GroupName(*r) + (reset ? " fallback reset" : " changed"));
       !st) {
-    co_return AdminError(st.error());
+    co_return tl::unexpected(st.error());
   }
-  if (d_.on_manual_change) d_.on_manual_change(name, actor);
-  co_return AdminJson(200, RouteJson(*r));
+  // A manual change of a group an autopilot drives pauses it.
+  if (cmd.manual && d_.on_manual_change) d_.on_manual_change(name, actor);
+  const Route* after = FindRoute(*d_.config->Configured(), name);
+  if (!after) co_return MakeError(ErrorCode::kInternal, "route vanished after the change");
+  co_return RouteJson(*after);
+}
+
+Result<std::pair<json::value, json::value>> AdminRoutes::Commit(
+    const Config& cfg, const std::vector<std::string>& group, const std::string& name,
+    const Command& cmd) {
+  if (cmd.kind == Command::Kind::kResetFallback) {
+    const bool was = d_.control->Tripped(name);
+    if (d_.fleet) {
+      // Fleet-wide: every replica follows (the store drops the group's trips).
+      if (auto st = d_.fleet->ResetFallback(group); !st) return tl::unexpected(st.error());
+    }
+    (void)d_.control->ResetFallback(name);
+    d_.config->Reapply();
+    return std::pair<json::value, json::value>{json::object{{"tripped", was}},
+                                               json::object{{"tripped", false}}};
+  }
+  const Route* before = FindRoute(cfg, name);
+  json::object before_routes;
+  for (const auto& member : group) before_routes[member] = Shape(*FindRoute(cfg, member));
+  if (auto st = d_.store->Apply(group, cmd.change); !st) return tl::unexpected(st.error());
+  if (auto st = d_.config->Reload("admin change"); !st) {
+    return MakeError(ErrorCode::kInternal, "config written but not applied: " + st.error().message);
+  }
+  const auto now = d_.config->Configured();
+  const Route* after = FindRoute(*now, name);
+  if (!after) return MakeError(ErrorCode::kInternal, "route vanished after the change");
+  json::value b = Shape(*before);
+  json::value a = Shape(*after);
+  b.as_object()["routes"] = std::move(before_routes);
+  json::object after_routes;
+  for (const auto& member : group) {
+    if (const Route* m = FindRoute(*now, member)) after_routes[member] = Shape(*m);
+  }
+  a.as_object()["routes"] = std::move(after_routes);
+  if (const int64_t rev = d_.store->Revision(name); rev > 0) {
+    a.as_object()["revision"] = rev;  // the control store's revision of this change
+  }
+  return std::pair<json::value, json::value>{std::move(b), std::move(a)};
 }
 
 Status AdminRoutes::Audit(const AuditEntry& e, const std::string& what) const {

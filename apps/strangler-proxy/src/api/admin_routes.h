@@ -32,9 +32,10 @@
 // mismatch.{rate,count,compared,skipped,too_large}, backlog, backlog_to.{legacy,modern},
 // mirror_inflight, fallback.{enabled,tripped,since,reason,error_rate,
 // window_s,min_requests,window_total,window_errors}.
-// Every handler is authorize -> parse -> apply; answers, the error shape
+// Every change handler is authorize -> parse -> Apply(); Apply() alone
+// guards, commits, audits and notifies; answers, the error shape
 // ({"ret":status,"data":null,"msg":m}) and the error-to-status mapping are
-// api/admin_reply.h; the lossless-switch guard is Guard(), the audit Audit().
+// api/admin_reply.h.
 // Threads: Handle() runs on the admin loop; everything it touches is
 // thread-safe.
 #pragma once
@@ -84,21 +85,39 @@ class AdminRoutes {
 
   [[nodiscard]] boost::json::value RouteJson(const Route& configured) const;
 
-  // The one path of every route change (PUT and the autopilot): moves the
-  // route's group to `change` after the lossless-switch guard (waits up to
-  // wait_ms for the backlog towards the gaining backend, then 409 with the
-  // reason; never forces), writes the store, reloads and audit-logs it with
-  // change.actor (and `audit_extra` under after.autopilot when not null).
-  // The route's JSON, or kNotFound (no such route), kConflict (the guard's
-  // reason), the store's error (kInvalidArgument, kConflict for a stale
-  // If-Match, kUnavailable), kInternal (not reloaded, audit failed).
-  boost::asio::awaitable<Result<boost::json::value>> ApplyChange(
-      const std::string& name, const RouteChange& change, uint32_t wait_ms,
-      const boost::json::value& audit_extra);
+  // The one path of every admin change of a route (PUT, reset-fallback and
+  // the autopilot's steps), for the route's whole group:
+  //   guard   the lossless-switch guard over the group's backlog towards the
+  //           backend that gains users (waits up to cmd.wait_ms, then the
+  //           reason; never forces);
+  //   commit  kChange: the store (one write for the group), then a reload;
+  //           kResetFallback: the fleet's trips (etcd) and the local ones,
+  //           then a re-apply;
+  //   audit   one entry (what, before, after, actor, and cmd.audit_extra
+  //           under after.autopilot when not null);
+  //   notify  cmd.manual: an autopilot driving the group pauses.
+  // The route's JSON as it runs after, or kNotFound (no such route),
+  // kConflict (the guard's reason), the store's error (kInvalidArgument,
+  // kConflict for a stale If-Match, kUnavailable), kInternal (not reloaded,
+  // audit failed); the caller maps it with AdminResult (api/admin_reply.h).
+  struct Command {
+    enum class Kind { kChange, kResetFallback };
+    Kind kind = Kind::kChange;
+    RouteChange change;  // kChange (change.actor is the actor of both kinds)
+    uint32_t wait_ms = 0;
+    boost::json::value audit_extra;  // null: none
+    bool manual = true;              // an operator's (false: the autopilot's own step)
+  };
+  boost::asio::awaitable<Result<boost::json::value>> Apply(const std::string& name,
+                                                           const Command& cmd);
 
  private:
   boost::asio::awaitable<http::Response> Change(http::Request& req, const std::string& name);
   boost::asio::awaitable<http::Response> ResetFallback(http::Request& req, const std::string& name);
+  // Commit one command (after the guard); the audit entry's before/after.
+  Result<std::pair<boost::json::value, boost::json::value>> Commit(
+      const Config& cfg, const std::vector<std::string>& group, const std::string& name,
+      const Command& cmd);
   boost::asio::awaitable<std::optional<std::string>> Guard(
       const Config& cfg, const std::vector<std::string>& group,
       const std::vector<std::pair<RouteShape, RouteShape>>& moves, uint32_t wait_ms) const;

@@ -357,7 +357,12 @@ asio::awaitable<void> AutopilotDriver::TickOne(const std::string& group) {
   const json::value extra = json::object{{"decision", std::string(DecisionKindName(d.kind))},
                                          {"reason", d.reason},
                                          {"gates", GateValuesToJson(d.values)}};
-  auto out = co_await d_.admin->ApplyChange(route, ch, kApplyWaitMs, extra);
+  AdminRoutes::Command cmd;
+  cmd.change = ch;
+  cmd.wait_ms = kApplyWaitMs;
+  cmd.audit_extra = extra;
+  cmd.manual = false;
+  auto out = co_await d_.admin->Apply(route, cmd);
   bool fresh = false;
   {
     std::lock_guard lock(mu_);
@@ -382,7 +387,7 @@ asio::awaitable<void> AutopilotDriver::TickOne(const std::string& group) {
     record = e.run.timeline.back();
     status = std::string(RunStatusName(e.run.status));
   }
-  // A change that went through is audited by ApplyChange (with the gates).
+  // A change that went through is audited by AdminRoutes::Apply (with the gates).
   if (fresh) Record(group, route, *record, status, notify, !out);
 }
 

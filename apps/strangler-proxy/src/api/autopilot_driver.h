@@ -7,7 +7,7 @@
 // report, the auto-fallback state, the last external check), evaluates it,
 // and acts:
 // - a step change (advance, rollback, the rollback of a pause) goes through
-//   AdminRoutes::ApplyChange(), the same path as an operator's PUT: the
+//   AdminRoutes::Apply(), the same path as an operator's PUT: the
 //   lossless-switch guard (a refused rollback holds and is tried again next
 //   tick; nothing is forced), the store, reload, and an audit entry with
 //   actor "autopilot" and the decision's gate values under after.autopilot;
