@@ -7,7 +7,7 @@
 # (two rounds of the four phases, mirroring phases first in each):
 #   legacy          plain pass-through to legacy (the baseline)
 #   shadow          every write mirrored to modern, both answers compared
-#                   (JSON diff with compare.ignore), failed copies journaled
+#                   (JSON diff with compare.ignore), failed copies appended to the replay log
 #   canary100       cohort = everyone: writes served by modern and reverse-
 #                   mirrored to legacy, persisted to the replay log (group-
 #                   committed fdatasync) BEFORE the answer unless the legacy

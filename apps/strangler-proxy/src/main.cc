@@ -39,7 +39,6 @@
 #include "model/etcd_control_store.h"
 #include "model/http_replay_sender.h"
 #include "model/intent_log.h"
-#include "model/replay_journal.h"
 #include "model/replay_startup.h"
 #include "model/yaml_route_store.h"
 #include "service/access_log.h"
@@ -103,16 +102,16 @@ int main(int argc, char** argv) {
   }
 
   // Control plane: durable replay log and its replayer, write intents, audit.
-  const auto replay_opts = ReplayLogOptionsFor(first, flags.replay_dir, config_dir);
-  auto replay_log = OpenReplayLog(replay_opts);
-  if (!replay_log) return Fail(1, replay_log.error().message);
-  ReplayJournal journal(**replay_log);
+  const auto replay_opts = FileReplayLogOptionsFor(first, flags.replay_dir, config_dir);
+  auto opened_log = OpenReplayLog(replay_opts);
+  if (!opened_log) return Fail(1, opened_log.error().message);
+  FileReplayLog& replay_log = **opened_log;
   IntentLog intents(replay_opts.dir);
   auto audit = AuditLog::Open(first.admin_audit_log.empty() ? config_dir + "/audit.log"
                                                             : first.admin_audit_log);
   if (!audit) return Fail(2, audit.error().message);
   ControlPlaneSink sink(
-      control_plane, &journal, metrics, first.replay.durable_to_legacy,
+      control_plane, &replay_log, metrics, first.replay.durable_to_legacy,
       [&live_config](const std::string& route, const std::string& reason) {
         live_config.OnTrip(route, reason);
       },
@@ -133,7 +132,7 @@ int main(int argc, char** argv) {
        &clock},
       metrics);
   sink.SetRechecker(&rechecker);
-  ReplayConsumer replayer(**replay_log, replay_sender, 2);
+  ReplayConsumer replayer(replay_log, replay_sender, 2);
   replayer.Start();
 
   // The proxy's listener: large pass-through bodies stream (Proxy::StreamBody).
@@ -154,7 +153,7 @@ int main(int argc, char** argv) {
   AdminRoutes admin_routes(
       AdminDeps{.proxy = &proxy,
                 .control = &control_plane,
-                .journal = &journal,
+                .replay_log = &replay_log,
                 .store = etcd ? static_cast<RouteStore*>(etcd.get()) : &yaml_store,
                 .audit = audit->get(),
                 .config = &live_config,
@@ -172,7 +171,7 @@ int main(int argc, char** argv) {
   }
   AutopilotDriverDeps autopilot_deps{.admin = &admin_routes,
                                      .control = &control_plane,
-                                     .journal = &journal,
+                                     .replay_log = &replay_log,
                                      .audit = audit->get(),
                                      .configured = configured,
                                      .store = autopilot_stores->store.get()};
@@ -196,7 +195,7 @@ int main(int argc, char** argv) {
 
   // Every part's metrics, declared where the part lives.
   AddServerMetrics(metrics, server);
-  AddReplayMetrics(metrics, journal, configured);
+  AddReplayMetrics(metrics, replay_log, configured);
   AddRouteMetrics(metrics, control_plane, configured);
   if (etcd) AddFleetMetrics(metrics, *etcd);
   intents.AddMetrics(metrics);
@@ -223,7 +222,7 @@ int main(int argc, char** argv) {
   const std::string admin_at = first.admin_listen.host + ":" + std::to_string(*admin_port);
   if (etcd) {
     etcd->Start(
-        [&] { return BuildReplicaReport(admin_at, *configured(), control_plane, journal); });
+        [&] { return BuildReplicaReport(admin_at, *configured(), control_plane, replay_log); });
   }
 
   ProcessLoopHooks hooks;
@@ -255,7 +254,7 @@ int main(int argc, char** argv) {
   if (etcd) etcd->Stop();  // revokes the lease: leaves the fleet at once
   replayer.Stop();
   rechecker.Stop();
-  spdlog::info("replay log: {} writes pending at exit", journal.Stats().backlog);
+  spdlog::info("replay log: {} writes pending at exit", replay_log.Stats().backlog);
   access_log.Flush();
   return 0;
 }

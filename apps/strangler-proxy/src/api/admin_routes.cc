@@ -114,13 +114,13 @@ json::value AdminRoutes::RouteJson(const Route& c) const {
   }
   // Queued for the replayer; held = persisted while their own mirror is in
   // flight (settled by it, or queued when it fails).
-  const uint64_t to_legacy = d_.journal ? d_.journal->Queued(c.name, c.legacy_backend) : 0;
-  const uint64_t to_modern = d_.journal ? d_.journal->Queued(c.name, c.modern_backend) : 0;
+  const uint64_t to_legacy = d_.replay_log ? d_.replay_log->Queued(c.name, c.legacy_backend) : 0;
+  const uint64_t to_modern = d_.replay_log ? d_.replay_log->Queued(c.name, c.modern_backend) : 0;
   o["backlog"] = to_legacy + to_modern;
   o["backlog_to"] = json::object{{"legacy", to_legacy}, {"modern", to_modern}};
-  if (d_.journal) {
-    const uint64_t all_legacy = d_.journal->Backlog(c.name, c.legacy_backend);
-    const uint64_t all_modern = d_.journal->Backlog(c.name, c.modern_backend);
+  if (d_.replay_log) {
+    const uint64_t all_legacy = d_.replay_log->Backlog(c.name, c.legacy_backend);
+    const uint64_t all_modern = d_.replay_log->Backlog(c.name, c.modern_backend);
     o["held_to"] = json::object{{"legacy", all_legacy > to_legacy ? all_legacy - to_legacy : 0},
                                 {"modern", all_modern > to_modern ? all_modern - to_modern : 0}};
   }
@@ -166,8 +166,8 @@ http::Response AdminRoutes::Status() const {
                  {"started_at", d_.started_ms},
                  {"now", d_.control->NowMs()},
                  {"generation", rt->generation}};
-  if (d_.journal) {
-    const auto s = d_.journal->Stats();
+  if (d_.replay_log) {
+    const auto s = d_.replay_log->Stats();
     o["replay"] = json::object{{"enabled", true},
                                {"backlog", s.backlog},
                                {"held", s.held},
@@ -205,7 +205,7 @@ asio::awaitable<std::optional<std::string>> AdminRoutes::Guard(
     // reported (control.store etcd): the guard sees the fleet's backlog.
     const GuardBacklog b =
         SumBacklog(cfg, group, [this](const std::string& route, const std::string& backend) {
-          uint64_t n = d_.journal ? d_.journal->Queued(route, backend) : 0;
+          uint64_t n = d_.replay_log ? d_.replay_log->Queued(route, backend) : 0;
           if (d_.fleet) n += d_.fleet->Backlog(route, backend);
           return n;
         });

@@ -51,8 +51,8 @@
 #include "api/proxy.h"
 #include "domain/control_plane.h"
 #include "domain/mode_guard.h"
+#include "domain/replay_log.h"
 #include "domain/route_store.h"
-#include "domain/write_journal.h"
 #include "ficus/http/message.h"
 #include "service/audit_log.h"
 
@@ -61,7 +61,7 @@ namespace ficus::proxy {
 struct AdminDeps {
   Proxy* proxy = nullptr;
   ControlPlane* control = nullptr;
-  WriteJournal* journal = nullptr;  // nullptr: no replay log
+  ReplayLog* replay_log = nullptr;  // nullptr: no replay log
   RouteStore* store = nullptr;
   AuditLog* audit = nullptr;  // nullptr: changes are not audited (logged only)
   // The config as configured (Configured()), reloaded after a change and

@@ -192,7 +192,7 @@ AutopilotSnapshot AutopilotDriver::SnapshotOf(const Entry& e) const {
   }
   const GuardBacklog b =
       SumBacklog(*cfg, *group, [this](const std::string& route, const std::string& backend) {
-        uint64_t n = d_.journal ? d_.journal->Queued(route, backend) : 0;
+        uint64_t n = d_.replay_log ? d_.replay_log->Queued(route, backend) : 0;
         if (d_.fleet_backlog) n += d_.fleet_backlog(route, backend);
         return n;
       });

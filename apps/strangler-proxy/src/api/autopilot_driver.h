@@ -58,8 +58,8 @@
 #include "domain/autopilot_store.h"
 #include "domain/control_plane.h"
 #include "domain/fleet_report.h"
+#include "domain/replay_log.h"
 #include "domain/traffic_window.h"
-#include "domain/write_journal.h"
 #include "service/audit_log.h"
 #include "service/webhook.h"
 
@@ -91,7 +91,7 @@ inline FleetRouteNumbers FleetNumbersOf(const ReplicaRouteStats& t) {
 struct AutopilotDriverDeps {
   AdminRoutes* admin = nullptr;
   ControlPlane* control = nullptr;
-  WriteJournal* journal = nullptr;  // nullptr: no replay log
+  ReplayLog* replay_log = nullptr;  // nullptr: no replay log
   AuditLog* audit = nullptr;
   std::function<std::shared_ptr<const Config>()> configured;
   // Backlog the OTHER replicas report (fleet); unset: 0.

@@ -26,8 +26,8 @@ bool LogBudget() {
   return n.fetch_add(1, std::memory_order_relaxed) % 100 == 0;
 }
 
-JournalWrite ToWrite(const MirrorExchange& ex) {
-  JournalWrite w;
+ReplayRecord ToWrite(const MirrorExchange& ex) {
+  ReplayRecord w;
   w.route = ex.route;
   w.backend = ex.mirror_backend;
   w.user_key = ex.cohort_key;
@@ -48,11 +48,11 @@ constexpr int64_t kReplayRaceUs = 5'000'000;
 
 }  // namespace
 
-ControlPlaneSink::ControlPlaneSink(ControlPlane& cp, WriteJournal* journal,
+ControlPlaneSink::ControlPlaneSink(ControlPlane& cp, ReplayLog* replay_log,
                                    MetricsRegistry& metrics, bool durable_to_legacy, OnTrip on_trip,
                                    bool durable_to_modern)
     : cp_(cp),
-      journal_(journal),
+      replay_log_(replay_log),
       durable_to_legacy_(durable_to_legacy),
       durable_to_modern_(durable_to_modern),
       on_trip_(std::move(on_trip)) {
@@ -61,12 +61,12 @@ ControlPlaneSink::ControlPlaneSink(ControlPlane& cp, WriteJournal* journal,
 
 void ControlPlaneSink::Append(const MirrorExchange& ex, const char* why) {
   writes_.Pending(ex.cohort_key, MonoNowUs() + kReplayRaceUs);
-  if (!journal_) {
+  if (!replay_log_) {
     m_.unprotected_writes_total->Inc();
     return;
   }
   m_.replay_appended_total->Inc();
-  journal_->Append(
+  replay_log_->Append(
       ToWrite(ex), false,
       // Runs on the replay log's sync thread, possibly while the
       // process shuts down: no `this`, only registry-owned counters.
@@ -94,7 +94,7 @@ void ControlPlaneSink::RecordModern(const std::string& route, bool error) {
 void ControlPlaneSink::OnDropped(const MirrorExchange& ex, MirrorOutcome why) {
   const MirrorVerdict v = JudgeDropped(ex, why);
   FeedFallback(ex, v);
-  ApplyJournal(ex, v, MirrorOutcomeName(why));
+  ApplyReplay(ex, v, MirrorOutcomeName(why));
 }
 
 void ControlPlaneSink::OnDispatched(const MirrorExchange& ex) {
@@ -106,26 +106,26 @@ void ControlPlaneSink::OnReplayed(std::string_view user) {
 }
 
 bool ControlPlaneSink::ReplayPending(const MirrorExchange& ex) const {
-  if (!journal_ || ex.cohort_key.empty()) return false;
+  if (!replay_log_ || ex.cohort_key.empty()) return false;
   // This write's own held record (durable before answer) is not a race.
-  const uint64_t own = ex.journal_id != 0 ? 1 : 0;
-  return journal_->PendingFor(ex.cohort_key, ex.mirror_backend) > own ||
-         journal_->PendingFor(ex.cohort_key, ex.primary_backend) > 0;
+  const uint64_t own = ex.replay_seq != 0 ? 1 : 0;
+  return replay_log_->PendingFor(ex.cohort_key, ex.mirror_backend) > own ||
+         replay_log_->PendingFor(ex.cohort_key, ex.primary_backend) > 0;
 }
 
 bool ControlPlaneSink::PendingTowards(std::string_view user, const std::string& backend,
                                       bool legacy) const {
   if (user.empty()) return false;
   if (writes_.InFlightTo(user, legacy)) return true;
-  return journal_ && journal_->PendingFor(std::string(user), backend) > 0;
+  return replay_log_ && replay_log_->PendingFor(std::string(user), backend) > 0;
 }
 
 bool ControlPlaneSink::UserBusy(std::string_view user, const std::string& legacy,
                                 const std::string& modern) const {
   if (user.empty()) return false;
   if (writes_.MayRace(user, MonoNowUs(), 1000)) return true;
-  return journal_ && (journal_->PendingFor(std::string(user), legacy) > 0 ||
-                      journal_->PendingFor(std::string(user), modern) > 0);
+  return replay_log_ && (replay_log_->PendingFor(std::string(user), legacy) > 0 ||
+                         replay_log_->PendingFor(std::string(user), modern) > 0);
 }
 
 void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult& result) {
@@ -165,7 +165,7 @@ void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult&
       break;
     }
   }
-  ApplyJournal(ex, v, MirrorOutcomeName(result.outcome));
+  ApplyReplay(ex, v, MirrorOutcomeName(result.outcome));
 }
 
 void ControlPlaneSink::FeedFallback(const MirrorExchange& ex, const MirrorVerdict& v) {
@@ -174,21 +174,21 @@ void ControlPlaneSink::FeedFallback(const MirrorExchange& ex, const MirrorVerdic
   }
 }
 
-void ControlPlaneSink::ApplyJournal(const MirrorExchange& ex, const MirrorVerdict& v,
-                                    const char* why) {
-  switch (v.journal) {
-    case MirrorVerdict::Journal::kNone:
+void ControlPlaneSink::ApplyReplay(const MirrorExchange& ex, const MirrorVerdict& v,
+                                   const char* why) {
+  switch (v.replay) {
+    case MirrorVerdict::Replay::kNone:
       break;
-    case MirrorVerdict::Journal::kAppend:
+    case MirrorVerdict::Replay::kAppend:
       Append(ex, why);
       break;
     // Held while in flight: settle or hand to the replayer. (Persisted with
     // in_flight = false it is already queued; both calls then say NotFound.)
-    case MirrorVerdict::Journal::kSettle:
-      (void)journal_->Settle(ex.journal_id);
+    case MirrorVerdict::Replay::kSettle:
+      (void)replay_log_->Settle(ex.replay_seq);
       break;
-    case MirrorVerdict::Journal::kRelease:
-      (void)journal_->Release(ex.journal_id);
+    case MirrorVerdict::Replay::kRelease:
+      (void)replay_log_->Release(ex.replay_seq);
       break;
   }
 }
@@ -200,7 +200,7 @@ void ControlPlaneSink::OnPrimary(const PrimaryObservation& obs) {
 }
 
 std::optional<std::string> ControlPlaneSink::RefuseWrite(std::string_view route) {
-  if (!journal_ || !durable_to_legacy_ || !journal_->Full()) return std::nullopt;
+  if (!replay_log_ || !durable_to_legacy_ || !replay_log_->Full()) return std::nullopt;
   m_.writes_refused_total->Inc();
   if (LogBudget()) {
     Log()->error("route {}: refusing writes served by modern: the replay log is full", route);
@@ -211,13 +211,13 @@ std::optional<std::string> ControlPlaneSink::RefuseWrite(std::string_view route)
 }
 
 bool ControlPlaneSink::NeedsDurableBeforeAnswer(const MirrorExchange& ex) const {
-  return journal_ && ex.write && (ex.mirror_to_legacy ? durable_to_legacy_ : durable_to_modern_);
+  return replay_log_ && ex.write && (ex.mirror_to_legacy ? durable_to_legacy_ : durable_to_modern_);
 }
 
 void ControlPlaneSink::Persist(const MirrorExchange& ex, bool in_flight,
                                std::function<void(uint64_t)> done) {
   m_.replay_appended_total->Inc();
-  journal_->Append(
+  replay_log_->Append(
       ToWrite(ex), in_flight,
       [failures = m_.replay_append_failures_total, unprotected = m_.unprotected_writes_total,
        done = std::move(done), route = ex.route, id = ex.request_id](Result<uint64_t> r) {

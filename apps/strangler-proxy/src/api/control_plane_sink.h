@@ -9,7 +9,7 @@
 //   mirror target (WriteTracker: a write copy in flight, completed during
 //   this copy's round trip, or waiting in the replay log) is not compared
 //   but counted as skipped: it would be a false mismatch. "Waiting in the
-//   replay log" is asked of the log itself (WriteJournal::PendingFor, per
+//   replay log" is asked of the log itself (ReplayLog::PendingFor, per
 //   user and side), however long the backlog lasts. A difference is held
 //   for a re-read of the user from both sides before it is reported
 //   (SetRechecker, api/mismatch_recheck.h): one that is gone by then was a
@@ -17,7 +17,7 @@
 //   not applied yet), counted as not compared (transient).
 // - Durable replay: a mirrored write whose copy was dropped (overflow,
 //   target unhealthy) or failed (connect/IO error, timeout, 5xx, 408, 409,
-//   429) is appended to the WriteJournal for the replayer.
+//   429) is appended to the ReplayLog for the replayer.
 // - Read-your-writes: PendingTowards(user, backend) tells the proxy that a
 //   write of the user may not be on that backend yet (a record in the replay
 //   log towards it, or a copy in flight to it); the proxy then serves the
@@ -39,8 +39,8 @@
 //   the request's loop; it must only post work) and the event is logged.
 // - Live figures: every answer (primary and mirrored) goes to the traffic
 //   window of the backend that gave it.
-// Without a journal (nullptr) writes that fail are only counted.
-// Threads: all callbacks are thread-safe (see ControlPlane, WriteJournal).
+// Without a replay_log (nullptr) writes that fail are only counted.
+// Threads: all callbacks are thread-safe (see ControlPlane, ReplayLog).
 #pragma once
 
 #include <atomic>
@@ -54,7 +54,7 @@
 #include "domain/mirror_verdict.h"
 #include "domain/pending_writes.h"
 #include "domain/primary_observer.h"
-#include "domain/write_journal.h"
+#include "domain/replay_log.h"
 #include "domain/write_tracker.h"
 #include "ficus/metrics.h"
 
@@ -83,7 +83,7 @@ class ControlPlaneSink final : public MirrorSink,
                                public PendingWrites {
  public:
   using OnTrip = std::function<void(const std::string& route, const std::string& reason)>;
-  ControlPlaneSink(ControlPlane& cp, WriteJournal* journal, MetricsRegistry& metrics,
+  ControlPlaneSink(ControlPlane& cp, ReplayLog* replay_log, MetricsRegistry& metrics,
                    bool durable_to_legacy, OnTrip on_trip, bool durable_to_modern = false);
 
   [[nodiscard]] bool WantsBodies() const override { return true; }
@@ -112,13 +112,13 @@ class ControlPlaneSink final : public MirrorSink,
 
  private:
   void FeedFallback(const MirrorExchange& ex, const MirrorVerdict& v);
-  void ApplyJournal(const MirrorExchange& ex, const MirrorVerdict& v, const char* why);
+  void ApplyReplay(const MirrorExchange& ex, const MirrorVerdict& v, const char* why);
   void Append(const MirrorExchange& ex, const char* why);
   void RecordModern(const std::string& route, bool error);
   [[nodiscard]] bool ReplayPending(const MirrorExchange& ex) const;
 
   ControlPlane& cp_;
-  WriteJournal* journal_;
+  ReplayLog* replay_log_;
   const bool durable_to_legacy_;
   const bool durable_to_modern_;
   OnTrip on_trip_;

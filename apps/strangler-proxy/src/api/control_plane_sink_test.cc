@@ -10,17 +10,17 @@
 namespace ficus::proxy {
 namespace {
 
-// In-memory WriteJournal: records what the sink asks for (the on-disk
+// In-memory ReplayLog: records what the sink asks for (the on-disk
 // ReplayLog has its own tests; here only the sink's decisions matter).
-class MemoryJournal final : public WriteJournal {
+class MemoryReplayLog final : public ReplayLog {
  public:
   struct Rec {
-    JournalWrite write;
+    ReplayRecord write;
     bool held = false;
     enum { kPending, kSettled, kReleased } state = kPending;
     bool delivered = false;  // by the replayer (test sets it)
   };
-  void Append(JournalWrite w, bool held, Done done) override {
+  void Append(ReplayRecord w, bool held, Done done) override {
     if (fail) {
       done(MakeError(ErrorCode::kUnavailable, "replay log full: test"));
       return;
@@ -45,7 +45,7 @@ class MemoryJournal final : public WriteJournal {
     }
     return n;
   }
-  [[nodiscard]] JournalStats Stats() const override { return {}; }
+  [[nodiscard]] ReplayLogStats Stats() const override { return {}; }
   [[nodiscard]] bool Full() const override { return fail; }
 
   Status Mark(uint64_t id, decltype(Rec::state) s) {
@@ -78,7 +78,7 @@ routes:
 struct Fixture {
   explicit Fixture(bool durable_to_modern = false)
       : sink(
-            cp, &journal, metrics, true,
+            cp, &replay_log, metrics, true,
             [this](const std::string& r, const std::string&) { trips.push_back(r); },
             durable_to_modern) {
     auto cfg = ParseConfig(kYaml);
@@ -86,7 +86,7 @@ struct Fixture {
     EXPECT_TRUE(cp.Configure(**cfg));
   }
   ControlPlane cp;
-  MemoryJournal journal;
+  MemoryReplayLog replay_log;
   MetricsRegistry metrics;
   std::vector<std::string> trips;
   ControlPlaneSink sink;
@@ -125,33 +125,33 @@ TEST(ControlPlaneSink, WritesToLegacyArePersistedBeforeTheAnswerAndSettledByTheM
   uint64_t id = 0;
   f.sink.Persist(x, /*in_flight=*/true, [&](uint64_t v) { id = v; });
   ASSERT_EQ(id, 1u);
-  ASSERT_TRUE(f.journal.recs[0].held);
-  EXPECT_EQ(f.journal.recs[0].write.backend, "legacy");
-  EXPECT_EQ(f.journal.recs[0].write.headers[0].second, "1763766152123456");
-  x.journal_id = id;
+  ASSERT_TRUE(f.replay_log.recs[0].held);
+  EXPECT_EQ(f.replay_log.recs[0].write.backend, "legacy");
+  EXPECT_EQ(f.replay_log.recs[0].write.headers[0].second, "1763766152123456");
+  x.replay_seq = id;
   x.primary_status = 200;
   x.primary_body = Answer(200).body;
   f.sink.OnDispatched(x);
   f.sink.OnCompleted(x, Answer(200));
-  EXPECT_EQ(f.journal.recs[0].state, MemoryJournal::Rec::kSettled);
-  EXPECT_EQ(f.journal.recs.size(), 1u);  // not journaled a second time
+  EXPECT_EQ(f.replay_log.recs[0].state, MemoryReplayLog::Rec::kSettled);
+  EXPECT_EQ(f.replay_log.recs.size(), 1u);  // not appended a second time
 }
 
 TEST(ControlPlaneSink, AFailedMirrorReleasesTheHeldRecordToTheReplayer) {
   Fixture f;
   MirrorExchange x = Write(true);
   x.durable_before_answer = true;
-  f.sink.Persist(x, true, [&](uint64_t v) { x.journal_id = v; });
+  f.sink.Persist(x, true, [&](uint64_t v) { x.replay_seq = v; });
   MirrorResult timeout;
   timeout.outcome = MirrorOutcome::kTimeout;
   f.sink.OnCompleted(x, timeout);
-  EXPECT_EQ(f.journal.recs[0].state, MemoryJournal::Rec::kReleased);
+  EXPECT_EQ(f.replay_log.recs[0].state, MemoryReplayLog::Rec::kReleased);
   // A 503 (overloaded) did not land either.
   MirrorExchange y = Write(true, "u2");
   y.durable_before_answer = true;
-  f.sink.Persist(y, true, [&](uint64_t v) { y.journal_id = v; });
+  f.sink.Persist(y, true, [&](uint64_t v) { y.replay_seq = v; });
   f.sink.OnCompleted(y, Answer(503));
-  EXPECT_EQ(f.journal.recs[1].state, MemoryJournal::Rec::kReleased);
+  EXPECT_EQ(f.replay_log.recs[1].state, MemoryReplayLog::Rec::kReleased);
 }
 
 TEST(ControlPlaneSink, FailedOrDroppedWritesToModernGoToTheReplayLog) {
@@ -159,25 +159,25 @@ TEST(ControlPlaneSink, FailedOrDroppedWritesToModernGoToTheReplayLog) {
   MirrorExchange x = Write(false);
   EXPECT_FALSE(f.sink.NeedsDurableBeforeAnswer(x));
   f.sink.OnDropped(x, MirrorOutcome::kOverflow);
-  ASSERT_EQ(f.journal.recs.size(), 1u);
-  EXPECT_FALSE(f.journal.recs[0].held);
-  EXPECT_EQ(f.journal.recs[0].write.backend, "modern");
+  ASSERT_EQ(f.replay_log.recs.size(), 1u);
+  EXPECT_FALSE(f.replay_log.recs[0].held);
+  EXPECT_EQ(f.replay_log.recs[0].write.backend, "modern");
   MirrorResult refused;
   refused.outcome = MirrorOutcome::kConnectError;
   f.sink.OnCompleted(x, refused);
-  EXPECT_EQ(f.journal.recs.size(), 2u);
+  EXPECT_EQ(f.replay_log.recs.size(), 2u);
   f.sink.OnCompleted(x, Answer(400));  // the store refused it for good: not replayed
-  EXPECT_EQ(f.journal.recs.size(), 2u);
+  EXPECT_EQ(f.replay_log.recs.size(), 2u);
   MirrorExchange read = Write(false);
   read.write = false;
   read.method = "GET";
   f.sink.OnDropped(read, MirrorOutcome::kOverflow);  // reads are only counted
-  EXPECT_EQ(f.journal.recs.size(), 2u);
+  EXPECT_EQ(f.replay_log.recs.size(), 2u);
 }
 
 TEST(ControlPlaneSink, PersistFailureIsCountedAsUnprotected) {
   Fixture f;
-  f.journal.fail = true;
+  f.replay_log.fail = true;
   MirrorExchange x = Write(true);
   uint64_t id = 99;
   f.sink.Persist(x, true, [&](uint64_t v) { id = v; });
@@ -188,7 +188,7 @@ TEST(ControlPlaneSink, PersistFailureIsCountedAsUnprotected) {
 TEST(ControlPlaneSink, WritesForLegacyAreRefusedWhileTheReplayLogIsFull) {
   Fixture f;
   EXPECT_FALSE(f.sink.RefuseWrite("upd").has_value());
-  f.journal.fail = true;  // Full() too
+  f.replay_log.fail = true;  // Full() too
   auto why = f.sink.RefuseWrite("upd");
   ASSERT_TRUE(why.has_value());
   EXPECT_NE(why->find("replay log is full"), std::string::npos);
@@ -242,11 +242,11 @@ TEST(ControlPlaneSink, ComparisonsOfAUserWithReplayPendingAreSkippedHoweverLong)
   Fixture f;
   // A write of u7 waits in the replay log for modern (an outage long ago:
   // no time window covers it any more).
-  JournalWrite pending;
+  ReplayRecord pending;
   pending.route = "upd";
   pending.backend = "modern";
   pending.user_key = "u7";
-  f.journal.recs.push_back({pending, false});
+  f.replay_log.recs.push_back({pending, false});
   MirrorExchange read = Write(false, "u7");
   read.write = false;
   read.method = "GET";
@@ -257,7 +257,7 @@ TEST(ControlPlaneSink, ComparisonsOfAUserWithReplayPendingAreSkippedHoweverLong)
   EXPECT_EQ(live->mismatch.mismatched, 0u) << "a transient difference reported as a mismatch";
   EXPECT_EQ(live->compare_skipped, 1u);
   // Once delivered, the same difference is a real mismatch.
-  f.journal.recs[0].delivered = true;
+  f.replay_log.recs[0].delivered = true;
   f.sink.OnCompleted(read, Answer(200));
   live = f.cp.Live("upd");
   EXPECT_EQ(live->mismatch.mismatched, 1u);
@@ -285,7 +285,7 @@ TEST(ControlPlaneSink, AWritesOwnHeldRecordDoesNotSkipItsComparison) {
   MirrorExchange x = Write(true, "u8");
   x.mode = Mode::kCanary;
   x.durable_before_answer = true;
-  f.sink.Persist(x, true, [&](uint64_t v) { x.journal_id = v; });
+  f.sink.Persist(x, true, [&](uint64_t v) { x.replay_seq = v; });
   x.primary_status = 200;
   x.primary_body = R"({"ret":200,"data":{"attributes":{"a":"other"}}})";
   f.sink.OnDispatched(x);
@@ -303,11 +303,11 @@ TEST(ControlPlaneSink, WritesServedByLegacyArePersistedForModernWhenConfigured) 
   ASSERT_TRUE(f.sink.NeedsDurableBeforeAnswer(x));
   x.durable_before_answer = true;
   f.sink.OnDropped(x, MirrorOutcome::kUnhealthy);  // the proxy persists it before the answer
-  EXPECT_TRUE(f.journal.recs.empty());
+  EXPECT_TRUE(f.replay_log.recs.empty());
   f.sink.Persist(x, false, [](uint64_t) {});
-  ASSERT_EQ(f.journal.recs.size(), 1u);
-  EXPECT_EQ(f.journal.recs[0].write.backend, "modern");
-  EXPECT_FALSE(f.journal.recs[0].held);
+  ASSERT_EQ(f.replay_log.recs.size(), 1u);
+  EXPECT_EQ(f.replay_log.recs[0].write.backend, "modern");
+  EXPECT_FALSE(f.replay_log.recs[0].held);
 }
 
 TEST(ControlPlaneSink, PendingTowardsKnowsCopiesInFlightAndInTheLog) {
@@ -322,7 +322,7 @@ TEST(ControlPlaneSink, PendingTowardsKnowsCopiesInFlightAndInTheLog) {
   w.primary_status = 200;
   f.sink.OnCompleted(w, refused);  // now in the replay log instead
   EXPECT_TRUE(f.sink.PendingTowards("u5", "modern", false));
-  f.journal.recs.back().delivered = true;
+  f.replay_log.recs.back().delivered = true;
   EXPECT_FALSE(f.sink.PendingTowards("u5", "modern", false));
   EXPECT_FALSE(f.sink.PendingTowards("", "modern", false));
 }

@@ -79,7 +79,7 @@ MirrorOutcome OutcomeOf(const http::ClientResult& r) {
 }
 
 // Lossless rollback: waits until the sink has persisted the mirrored write
-// (see DurableWrites::Persist); returns its journal id, 0 when it could not.
+// (see DurableWrites::Persist); returns its replay log seq, 0 when it could not.
 asio::awaitable<uint64_t> PersistBeforeAnswer(DurableWrites& sink, const MirrorExchange& x,
                                               bool in_flight) {
   auto ex = co_await asio::this_coro::executor;
@@ -829,7 +829,7 @@ asio::awaitable<void> Proxy::KeepWriteDurable(Call& c, unsigned status) {
   if (job && job->exchange.durable_before_answer &&
       !(job->mirror_done && job->result.outcome == MirrorOutcome::kOk &&
         job->result.status / 100 == 2)) {
-    job->exchange.journal_id =
+    job->exchange.replay_seq =
         co_await PersistBeforeAnswer(durable_, job->exchange, !job->mirror_done);
   } else if (!job && c.dropped_durable) {
     (void)co_await PersistBeforeAnswer(durable_, *c.dropped_durable, false);
@@ -957,7 +957,7 @@ asio::awaitable<void> Proxy::RunMirror(std::shared_ptr<MirrorJob> job) {
   if (job->primary_done) FinishMirror(*job, ex);
 }
 
-// Both sides are done: the sink compares and journals what did not land;
+// Both sides are done: the sink compares and hands what did not land to the replay log;
 // then the write's intent is settled (every side has it or its record).
 void Proxy::FinishMirror(MirrorJob& job, const asio::any_io_executor& ex) {
   mirrors_.OnCompleted(job.exchange, job.result);

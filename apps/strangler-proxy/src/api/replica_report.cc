@@ -3,7 +3,7 @@
 namespace ficus::proxy {
 
 ReplicaReport BuildReplicaReport(std::string admin, const Config& running,
-                                 const ControlPlane& control, const WriteJournal& journal) {
+                                 const ControlPlane& control, const ReplayLog& replay_log) {
   ReplicaReport rep;
   rep.admin = std::move(admin);
   for (const auto& r : running.routes) {
@@ -26,8 +26,8 @@ ReplicaReport BuildReplicaReport(std::string admin, const Config& running,
       x.legacy_latency = std::move(live->legacy.latency);
       x.modern_latency = std::move(live->modern.latency);
     }
-    x.backlog_to_legacy = journal.Queued(r.name, r.legacy_backend);
-    x.backlog_to_modern = journal.Queued(r.name, r.modern_backend);
+    x.backlog_to_legacy = replay_log.Queued(r.name, r.legacy_backend);
+    x.backlog_to_modern = replay_log.Queued(r.name, r.modern_backend);
     rep.routes[r.name] = std::move(x);
   }
   return rep;

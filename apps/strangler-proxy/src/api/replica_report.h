@@ -10,12 +10,12 @@
 #include "domain/config.h"
 #include "domain/control_plane.h"
 #include "domain/fleet_report.h"
-#include "domain/write_journal.h"
+#include "domain/replay_log.h"
 
 namespace ficus::proxy {
 
 // `admin`: host:port of this replica's admin listener.
 ReplicaReport BuildReplicaReport(std::string admin, const Config& running,
-                                 const ControlPlane& control, const WriteJournal& journal);
+                                 const ControlPlane& control, const ReplayLog& replay_log);
 
 }  // namespace ficus::proxy

@@ -40,20 +40,21 @@ void AddServerMetrics(MetricsRegistry& metrics, const http::Server& server) {
       });
 }
 
-void AddReplayMetrics(MetricsRegistry& metrics, const WriteJournal& journal,
+void AddReplayMetrics(MetricsRegistry& metrics, const ReplayLog& replay_log,
                       ConfiguredFn configured) {
   metrics.AddCallbackGauge("ficus_proxy_replay_pending",
                            "Writes in the replay log not yet delivered, all routes.",
-                           [&journal] { return Num(journal.Stats().backlog); });
+                           [&replay_log] { return Num(replay_log.Stats().backlog); });
   metrics.AddCallbackGauge("ficus_proxy_replay_bytes", "Bytes of replay log segments on disk.",
-                           [&journal] { return Num(journal.Stats().bytes); });
+                           [&replay_log] { return Num(replay_log.Stats().bytes); });
   metrics.AddCallbackGauge(
       "ficus_proxy_replay_full",
       "1 when the replay log reached its size bound and refuses appends: alert.",
-      [&journal] { return journal.Stats().full ? 1.0 : 0.0; });
+      [&replay_log] { return replay_log.Stats().full ? 1.0 : 0.0; });
   metrics.AddCounterFamily("ficus_proxy_replay_events_total",
-                           "Replayer events by kind (delivered, rejected, retries).", [&journal] {
-                             const auto s = journal.Stats();
+                           "Replayer events by kind (delivered, rejected, retries).",
+                           [&replay_log] {
+                             const auto s = replay_log.Stats();
                              return Samples{{{{"event", "delivered"}}, Num(s.delivered)},
                                             {{{"event", "rejected"}}, Num(s.rejected)},
                                             {{{"event", "retries"}}, Num(s.retries)}};
@@ -61,8 +62,8 @@ void AddReplayMetrics(MetricsRegistry& metrics, const WriteJournal& journal,
   metrics.AddGaugeFamily(
       "ficus_proxy_replay_backlog",
       "Mirrored writes waiting in the replay log, per route and target backend.",
-      [&journal, configured] {
-        const auto s = journal.Stats();
+      [&replay_log, configured] {
+        const auto s = replay_log.Stats();
         Samples out;
         for (const auto& r : configured()->routes) {
           for (const auto& backend : {r.legacy_backend, r.modern_backend}) {

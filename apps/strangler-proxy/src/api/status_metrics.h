@@ -18,7 +18,7 @@
 #include "domain/control_plane.h"
 #include "domain/fleet_control.h"
 #include "domain/follower_status.h"
-#include "domain/write_journal.h"
+#include "domain/replay_log.h"
 #include "ficus/http/server.h"
 #include "ficus/metrics.h"
 
@@ -33,7 +33,7 @@ void AddServerMetrics(MetricsRegistry& metrics, const http::Server& server);
 // The replay log: backlog (all, and per route and target backend of the
 // running config), bytes, full; replayer events (delivered, rejected,
 // retries) as ficus_proxy_replay_events_total.
-void AddReplayMetrics(MetricsRegistry& metrics, const WriteJournal& journal,
+void AddReplayMetrics(MetricsRegistry& metrics, const ReplayLog& replay_log,
                       ConfiguredFn configured);
 
 // Per route of the running config: answers compared, mismatches and answers

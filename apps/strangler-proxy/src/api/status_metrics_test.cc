@@ -30,10 +30,10 @@ routes:
     mode: shadow
 )";
 
-// A journal with fixed figures: the metrics only read Stats().
-class FixedJournal final : public WriteJournal {
+// A replay_log with fixed figures: the metrics only read Stats().
+class FixedReplayLog final : public ReplayLog {
  public:
-  void Append(JournalWrite, bool, Done done) override { done(1); }
+  void Append(ReplayRecord, bool, Done done) override { done(1); }
   Status Settle(uint64_t) override { return {}; }
   Status Release(uint64_t) override { return {}; }
   [[nodiscard]] uint64_t Backlog(const std::string&, const std::string&) const override {
@@ -43,9 +43,9 @@ class FixedJournal final : public WriteJournal {
   [[nodiscard]] uint64_t PendingFor(const std::string&, const std::string&) const override {
     return 0;
   }
-  [[nodiscard]] JournalStats Stats() const override { return stats; }
+  [[nodiscard]] ReplayLogStats Stats() const override { return stats; }
   [[nodiscard]] bool Full() const override { return stats.full; }
-  JournalStats stats;
+  ReplayLogStats stats;
 };
 
 std::shared_ptr<const Config> Parse(const char* yaml) {
@@ -85,14 +85,14 @@ TEST(StatusMetrics, RouteTotalsAreCountersThatFollowTheRunningConfig) {
 }
 
 TEST(StatusMetrics, ReplayEventsAreCountersAndTheBacklogIsAGauge) {
-  FixedJournal journal;
-  journal.stats.backlog = 3;
-  journal.stats.delivered = 7;
-  journal.stats.retries = 2;
-  journal.stats.backlog_by_target[{"b", "legacy"}] = 3;
+  FixedReplayLog replay_log;
+  replay_log.stats.backlog = 3;
+  replay_log.stats.delivered = 7;
+  replay_log.stats.retries = 2;
+  replay_log.stats.backlog_by_target[{"b", "legacy"}] = 3;
   std::shared_ptr<const Config> running = Parse(kOneRoute);
   MetricsRegistry metrics;
-  AddReplayMetrics(metrics, journal, [&running] { return running; });
+  AddReplayMetrics(metrics, replay_log, [&running] { return running; });
   const std::string text = metrics.Render();
   EXPECT_TRUE(Has(text, "# TYPE ficus_proxy_replay_events_total counter\n")) << text;
   EXPECT_TRUE(Has(text, "ficus_proxy_replay_events_total{event=\"delivered\"} 7\n")) << text;

@@ -8,7 +8,7 @@
 // the mirror already finished with a 2xx. It waits for done(id) (id 0: could
 // not persist; the answer still goes out, the implementation counts it).
 // in_flight = true: the mirror is still running; the record is held and
-// MirrorSink::OnCompleted (ex.journal_id set) settles it. in_flight = false:
+// MirrorSink::OnCompleted (ex.replay_seq set) settles it. in_flight = false:
 // the copy was dropped or failed; the record goes to replay at once. For
 // such exchanges MirrorSink::OnDropped/OnCompleted must not persist the
 // write again.

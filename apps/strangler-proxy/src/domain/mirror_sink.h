@@ -65,7 +65,7 @@ struct MirrorExchange {
   bool write = false;                  // method changes state
   bool mirror_to_legacy = false;       // the copy goes to the route's legacy backend
   bool durable_before_answer = false;  // see the header comment
-  uint64_t journal_id = 0;             // set once persisted (durable_before_answer)
+  uint64_t replay_seq = 0;             // set once persisted (durable_before_answer)
   int64_t dispatched_us = 0;           // steady clock (µs since its epoch) when the copy was sent
 };
 

@@ -18,7 +18,7 @@ MirrorVerdict JudgeDropped(const MirrorExchange& ex, MirrorOutcome why) {
   if (!ex.mirror_to_legacy && why == MirrorOutcome::kUnhealthy) {
     v.modern = MirrorVerdict::Modern::kError;
   }
-  if (ex.write && !ex.durable_before_answer) v.journal = MirrorVerdict::Journal::kAppend;
+  if (ex.write && !ex.durable_before_answer) v.replay = MirrorVerdict::Replay::kAppend;
   return v;
 }
 
@@ -36,10 +36,10 @@ MirrorVerdict JudgeCompleted(const MirrorExchange& ex, const MirrorResult& resul
                                         : MirrorVerdict::Comparison::kCompare;
   }
   if (!ex.write) return v;
-  if (ex.durable_before_answer && ex.journal_id != 0) {
-    v.journal = Landed(result) ? MirrorVerdict::Journal::kSettle : MirrorVerdict::Journal::kRelease;
+  if (ex.durable_before_answer && ex.replay_seq != 0) {
+    v.replay = Landed(result) ? MirrorVerdict::Replay::kSettle : MirrorVerdict::Replay::kRelease;
   } else if (!Landed(result)) {
-    v.journal = MirrorVerdict::Journal::kAppend;
+    v.replay = MirrorVerdict::Replay::kAppend;
   }
   return v;
 }

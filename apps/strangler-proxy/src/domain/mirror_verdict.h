@@ -10,10 +10,10 @@
 //              two answers, or skip them (the primary's answer was over
 //              compare.max_bytes, or the answer may have overtaken a write
 //              of the same user: `raced`).
-//   journal    writes only: a copy that did not land (not sent, no answer,
+//   replay     writes only: a copy that did not land (not sent, no answer,
 //              or a retryable status: 5xx, 408, 409, 429) goes to the replay
 //              log (append); a write persisted before its answer
-//              (durable_before_answer, journal_id set) is settled when its
+//              (durable_before_answer, replay_seq set) is settled when its
 //              copy landed and released to the replayer when not. A durable
 //              write whose copy was dropped was persisted by the proxy
 //              already: nothing more.
@@ -28,11 +28,11 @@ namespace ficus::proxy {
 struct MirrorVerdict {
   enum class Modern { kNone, kOk, kError };
   enum class Comparison { kNone, kCompare, kSkipTooLarge, kSkipRaced };
-  enum class Journal { kNone, kAppend, kSettle, kRelease };
+  enum class Replay { kNone, kAppend, kSettle, kRelease };
 
   Modern modern = Modern::kNone;
   Comparison comparison = Comparison::kNone;
-  Journal journal = Journal::kNone;
+  Replay replay = Replay::kNone;
   // The copy's target answered with an error (no answer or 5xx): for the
   // live figures of the side that answered (completed copies only).
   bool failed = false;

@@ -35,7 +35,7 @@ TEST(MirrorVerdict, ShadowAndCanaryCompareWhenBothSidesAnswered) {
     const auto v = JudgeCompleted(Exchange(m, false, false), Answer(200), false);
     EXPECT_EQ(v.comparison, V::Comparison::kCompare);
     EXPECT_EQ(v.modern, V::Modern::kOk);
-    EXPECT_EQ(v.journal, V::Journal::kNone);  // a read is never journaled
+    EXPECT_EQ(v.replay, V::Replay::kNone);  // a read is never replayed
     EXPECT_FALSE(v.failed);
   }
   // A 500 from the mirror is an answer too: compared (and a modern error).
@@ -82,44 +82,43 @@ TEST(MirrorVerdict, OnlyCopiesToModernFeedTheFallbackDetector) {
 TEST(MirrorVerdict, WriteCopiesThatDidNotLandGoToTheReplayLog) {
   const auto x = Exchange(Mode::kShadow, true, false);
   for (int status : {500, 503, 408, 409, 429}) {
-    EXPECT_EQ(JudgeCompleted(x, Answer(status), false).journal, V::Journal::kAppend) << status;
+    EXPECT_EQ(JudgeCompleted(x, Answer(status), false).replay, V::Replay::kAppend) << status;
   }
   for (auto o : {MirrorOutcome::kConnectError, MirrorOutcome::kTimeout, MirrorOutcome::kIoError}) {
-    EXPECT_EQ(JudgeCompleted(x, Failure(o), false).journal, V::Journal::kAppend);
+    EXPECT_EQ(JudgeCompleted(x, Failure(o), false).replay, V::Replay::kAppend);
   }
   for (int status : {200, 201, 400, 404, 422}) {
-    EXPECT_EQ(JudgeCompleted(x, Answer(status), false).journal, V::Journal::kNone) << status;
+    EXPECT_EQ(JudgeCompleted(x, Answer(status), false).replay, V::Replay::kNone) << status;
   }
 }
 
 TEST(MirrorVerdict, AWritePersistedBeforeItsAnswerIsSettledOrReleased) {
   auto x = Exchange(Mode::kCanary, true, true);
   x.durable_before_answer = true;
-  x.journal_id = 7;
-  EXPECT_EQ(JudgeCompleted(x, Answer(200), false).journal, V::Journal::kSettle);
-  EXPECT_EQ(JudgeCompleted(x, Answer(409), false).journal, V::Journal::kRelease);
-  EXPECT_EQ(JudgeCompleted(x, Failure(MirrorOutcome::kTimeout), false).journal,
-            V::Journal::kRelease);
-  // Durable but persisting failed (id 0): journaled like any other.
-  x.journal_id = 0;
-  EXPECT_EQ(JudgeCompleted(x, Answer(500), false).journal, V::Journal::kAppend);
+  x.replay_seq = 7;
+  EXPECT_EQ(JudgeCompleted(x, Answer(200), false).replay, V::Replay::kSettle);
+  EXPECT_EQ(JudgeCompleted(x, Answer(409), false).replay, V::Replay::kRelease);
+  EXPECT_EQ(JudgeCompleted(x, Failure(MirrorOutcome::kTimeout), false).replay, V::Replay::kRelease);
+  // Durable but persisting failed (id 0): appended like any other.
+  x.replay_seq = 0;
+  EXPECT_EQ(JudgeCompleted(x, Answer(500), false).replay, V::Replay::kAppend);
 }
 
 TEST(MirrorVerdict, DroppedCopies) {
   auto v = JudgeDropped(Exchange(Mode::kShadow, true, false), MirrorOutcome::kUnhealthy);
   EXPECT_EQ(v.modern, V::Modern::kError);
-  EXPECT_EQ(v.journal, V::Journal::kAppend);
+  EXPECT_EQ(v.replay, V::Replay::kAppend);
   EXPECT_EQ(v.comparison, V::Comparison::kNone);
   v = JudgeDropped(Exchange(Mode::kShadow, true, false), MirrorOutcome::kOverflow);
   EXPECT_EQ(v.modern, V::Modern::kNone);  // our own bound, not modern's fault
-  EXPECT_EQ(v.journal, V::Journal::kAppend);
+  EXPECT_EQ(v.replay, V::Replay::kAppend);
   v = JudgeDropped(Exchange(Mode::kFull, true, true), MirrorOutcome::kUnhealthy);
   EXPECT_EQ(v.modern, V::Modern::kNone);  // legacy down says nothing about modern
   v = JudgeDropped(Exchange(Mode::kShadow, false, false), MirrorOutcome::kOverflow);
-  EXPECT_EQ(v.journal, V::Journal::kNone);  // reads are just dropped
+  EXPECT_EQ(v.replay, V::Replay::kNone);  // reads are just dropped
   auto durable = Exchange(Mode::kCanary, true, true);
   durable.durable_before_answer = true;  // the proxy persists it itself
-  EXPECT_EQ(JudgeDropped(durable, MirrorOutcome::kOverflow).journal, V::Journal::kNone);
+  EXPECT_EQ(JudgeDropped(durable, MirrorOutcome::kOverflow).replay, V::Replay::kNone);
 }
 
 }  // namespace

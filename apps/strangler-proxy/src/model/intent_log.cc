@@ -247,7 +247,7 @@ IntentLogStats IntentLog::Stats() const {
                         write_failures_.load(std::memory_order_relaxed)};
 }
 
-Result<uint64_t> IntentLog::Recover(const std::string& dir, ReplayLog& replay) {
+Result<uint64_t> IntentLog::Recover(const std::string& dir, FileReplayLog& replay) {
   std::map<uint64_t, Decoded> intents;
   std::set<uint64_t> settled;
   const auto files = IntentFiles(dir);
@@ -288,7 +288,7 @@ Result<uint64_t> IntentLog::Recover(const std::string& dir, ReplayLog& replay) {
         std::lock_guard lock(m);
         ++waiting;
       }
-      replay.AppendAsync(RecordFor(d, legacy), [&](Result<uint64_t> r) {
+      replay.Append(RecordFor(d, legacy), false, [&](Result<uint64_t> r) {
         std::lock_guard lock(m);
         if (!r && !failed) failed = r.error();
         --waiting;

@@ -36,7 +36,7 @@
 #include "domain/write_intents.h"
 #include "ficus/metrics.h"
 #include "ficus/result.h"
-#include "model/replay_log.h"
+#include "model/file_replay_log.h"
 
 namespace ficus::proxy {
 
@@ -50,7 +50,7 @@ class IntentLog final : public WriteIntents {
  public:
   // Recovers the directory's unsettled intents into `replay` (see above) and
   // deletes the intent files. The number of intents recovered.
-  static Result<uint64_t> Recover(const std::string& dir, ReplayLog& replay);
+  static Result<uint64_t> Recover(const std::string& dir, FileReplayLog& replay);
 
   explicit IntentLog(std::string dir, uint64_t rotate_bytes = 4ull << 20);
   ~IntentLog() override;

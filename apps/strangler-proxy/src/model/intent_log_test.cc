@@ -35,9 +35,9 @@ class IntentLogTest : public ::testing::Test {
   }
   // Opens a replay log on the directory, recovers into it, drains it.
   std::vector<ReplayRecord> Recover(uint64_t* count = nullptr) {
-    ReplayLogOptions o;
+    FileReplayLogOptions o;
     o.dir = dir_;
-    auto log = ReplayLog::Open(o);
+    auto log = FileReplayLog::Open(o);
     EXPECT_TRUE(log) << log.error().message;
     auto n = IntentLog::Recover(dir_, **log);
     EXPECT_TRUE(n) << n.error().message;

@@ -4,7 +4,7 @@
 
 namespace ficus::proxy {
 
-ReplayConsumer::ReplayConsumer(ReplayLog& log, ReplaySender& sender, int threads)
+ReplayConsumer::ReplayConsumer(FileReplayLog& log, ReplaySender& sender, int threads)
     : log_(log), sender_(sender), threads_count_(std::max(1, threads)) {}
 
 ReplayConsumer::~ReplayConsumer() {

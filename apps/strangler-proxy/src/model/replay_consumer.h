@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "model/replay_log.h"
+#include "model/file_replay_log.h"
 
 namespace ficus::proxy {
 
@@ -21,14 +21,14 @@ class ReplaySender {
 
 class ReplayConsumer {
  public:
-  ReplayConsumer(ReplayLog& log, ReplaySender& sender, int threads = 2);
+  ReplayConsumer(FileReplayLog& log, ReplaySender& sender, int threads = 2);
   ~ReplayConsumer();  // Stop()
   void Start();
   void Stop();  // waits for in-flight sends to finish
 
  private:
   void Run();
-  ReplayLog& log_;
+  FileReplayLog& log_;
   ReplaySender& sender_;
   int threads_count_;
   std::atomic<bool> running_{false};

@@ -1,4 +1,4 @@
-// The replay log's on-disk format (see replay_log.h for the files): the
+// The replay log's on-disk format (see file_replay_log.h for the files): the
 // segment and ack file headers, record frames [u32 len][u32 crc32c][payload]
 // and the payload encoding of a ReplayRecord. All integers little-endian.
 //
@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <string>
 
-#include "model/replay_record.h"
+#include "domain/replay_record.h"
 
 namespace ficus::proxy::replay_format {
 

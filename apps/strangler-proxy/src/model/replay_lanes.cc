@@ -1,15 +1,15 @@
-// ReplayLog, the in-memory side: per-user lanes (append order, one record
+// FileReplayLog, the in-memory side: per-user lanes (append order, one record
 // of a user out at a time), backoff and scheduling, held records, and the
-// backlog counts (see replay_log.h). The on-disk side (segments, recovery,
-// appends, group commit, acks) is replay_log.cc.
+// backlog counts (see file_replay_log.h). The on-disk side (segments, recovery,
+// appends, group commit, acks) is file_replay_log.cc.
 #include <algorithm>
 #include <cassert>
 
-#include "model/replay_log.h"
+#include "model/file_replay_log.h"
 
 namespace ficus::proxy {
 
-void ReplayLog::AddPendingLocked(const std::string& user, Entry entry) {
+void FileReplayLog::AddPendingLocked(const std::string& user, Entry entry) {
   Lane& lane = lanes_[user];
   bool was_empty = lane.queue.empty();
   const bool held = entry.held;
@@ -20,14 +20,14 @@ void ReplayLog::AddPendingLocked(const std::string& user, Entry entry) {
   }
 }
 
-void ReplayLog::ScheduleLocked(const std::string& user, MonoTime when) {
+void FileReplayLog::ScheduleLocked(const std::string& user, MonoTime when) {
   Lane& lane = lanes_[user];
   lane.not_before = when;
   ready_.emplace(when, user);
   ready_cv_.notify_one();
 }
 
-ReplayLog::~ReplayLog() {
+FileReplayLog::~FileReplayLog() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
@@ -39,7 +39,7 @@ ReplayLog::~ReplayLog() {
   if (dir_fd_ >= 0) ::close(dir_fd_);
 }
 
-Status ReplayLog::Complete(uint64_t seq, ReplayOutcome outcome) {
+Status FileReplayLog::Complete(uint64_t seq, ReplayOutcome outcome) {
   std::lock_guard<std::mutex> lock(mu_);
   auto cit = claimed_.find(seq);
   if (cit == claimed_.end()) {
@@ -91,7 +91,7 @@ Status ReplayLog::Complete(uint64_t seq, ReplayOutcome outcome) {
 
 // The lane's front changed (settled, released or acked): schedule it unless
 // it is claimed or held; drop the lane when empty.
-void ReplayLog::ResumeLaneLocked(const std::string& user) {
+void FileReplayLog::ResumeLaneLocked(const std::string& user) {
   auto it = lanes_.find(user);
   if (it == lanes_.end()) return;
   Lane& lane = it->second;
@@ -104,13 +104,13 @@ void ReplayLog::ResumeLaneLocked(const std::string& user) {
   }
 }
 
-void ReplayLog::UnholdLocked(const Entry& entry) {
+void FileReplayLog::UnholdLocked(const Entry& entry) {
   const auto target = std::make_pair(entry.route, entry.backend);
   auto it = held_by_target_.find(target);
   if (it != held_by_target_.end() && --it->second == 0) held_by_target_.erase(it);
 }
 
-Status ReplayLog::Settle(uint64_t seq) {
+Status FileReplayLog::Settle(uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
   auto hit = held_.find(seq);
   if (hit == held_.end()) {
@@ -133,7 +133,7 @@ Status ReplayLog::Settle(uint64_t seq) {
   return {};
 }
 
-Status ReplayLog::Release(uint64_t seq) {
+Status FileReplayLog::Release(uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
   auto hit = held_.find(seq);
   if (hit == held_.end()) {
@@ -153,25 +153,25 @@ Status ReplayLog::Release(uint64_t seq) {
   return {};
 }
 
-void ReplayLog::WakeAll() {
+void FileReplayLog::WakeAll() {
   std::lock_guard<std::mutex> lock(mu_);
   ready_cv_.notify_all();
 }
 
-ReplayLogStats ReplayLog::Stats() const {
+ReplayLogStats FileReplayLog::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   ReplayLogStats s = stats_;
   s.segments = static_cast<uint32_t>(segments_.size());
   return s;
 }
 
-uint64_t ReplayLog::Backlog(const std::string& route, const std::string& backend) const {
+uint64_t FileReplayLog::Backlog(const std::string& route, const std::string& backend) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = stats_.backlog_by_target.find({route, backend});
   return it == stats_.backlog_by_target.end() ? 0 : it->second;
 }
 
-uint64_t ReplayLog::Queued(const std::string& route, const std::string& backend) const {
+uint64_t FileReplayLog::Queued(const std::string& route, const std::string& backend) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = stats_.backlog_by_target.find({route, backend});
   const uint64_t all = it == stats_.backlog_by_target.end() ? 0 : it->second;
@@ -179,7 +179,7 @@ uint64_t ReplayLog::Queued(const std::string& route, const std::string& backend)
   return all - (h == held_by_target_.end() ? 0 : h->second);
 }
 
-uint64_t ReplayLog::PendingFor(const std::string& user_key, const std::string& backend) const {
+uint64_t FileReplayLog::PendingFor(const std::string& user_key, const std::string& backend) const {
   if (backlog_flag_.load(std::memory_order_relaxed) == 0) return 0;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = lanes_.find(user_key);
@@ -189,7 +189,7 @@ uint64_t ReplayLog::PendingFor(const std::string& user_key, const std::string& b
   return n;
 }
 
-uint64_t ReplayLog::Backlog(const std::string& route) const {
+uint64_t FileReplayLog::Backlog(const std::string& route) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = stats_.backlog_by_route.find(route);
   return it == stats_.backlog_by_route.end() ? 0 : it->second;

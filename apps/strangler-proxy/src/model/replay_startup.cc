@@ -8,9 +8,9 @@
 
 namespace ficus::proxy {
 
-ReplayLogOptions ReplayLogOptionsFor(const Config& cfg, const std::string& dir_flag,
-                                     const std::string& config_dir) {
-  ReplayLogOptions o;
+FileReplayLogOptions FileReplayLogOptionsFor(const Config& cfg, const std::string& dir_flag,
+                                             const std::string& config_dir) {
+  FileReplayLogOptions o;
   o.dir = !dir_flag.empty()        ? dir_flag
           : cfg.replay.dir.empty() ? config_dir + "/replay"
                                    : cfg.replay.dir;
@@ -21,8 +21,8 @@ ReplayLogOptions ReplayLogOptionsFor(const Config& cfg, const std::string& dir_f
   return o;
 }
 
-Result<std::unique_ptr<ReplayLog>> OpenReplayLog(const ReplayLogOptions& options) {
-  auto log = ReplayLog::Open(options);
+Result<std::unique_ptr<FileReplayLog>> OpenReplayLog(const FileReplayLogOptions& options) {
+  auto log = FileReplayLog::Open(options);
   if (!log)
     return MakeError(log.error().code, "replay log " + options.dir + ": " + log.error().message);
   // Writes a killed proxy had sent without settling: to both sides, before serving.

@@ -1,6 +1,6 @@
 // The replay log as the proxy opens it at start.
 //
-// ReplayLogOptionsFor(): the directory is --replay-dir, else replay.dir,
+// FileReplayLogOptionsFor(): the directory is --replay-dir, else replay.dir,
 // else <config file's directory>/replay; replay.max_bytes bounds it (the
 // segment size never exceeds it); retries back off from 100 ms to 5 s.
 //
@@ -16,13 +16,13 @@
 
 #include "domain/config.h"
 #include "ficus/result.h"
-#include "model/replay_log.h"
+#include "model/file_replay_log.h"
 
 namespace ficus::proxy {
 
-ReplayLogOptions ReplayLogOptionsFor(const Config& cfg, const std::string& dir_flag,
-                                     const std::string& config_dir);
+FileReplayLogOptions FileReplayLogOptionsFor(const Config& cfg, const std::string& dir_flag,
+                                             const std::string& config_dir);
 
-Result<std::unique_ptr<ReplayLog>> OpenReplayLog(const ReplayLogOptions& options);
+Result<std::unique_ptr<FileReplayLog>> OpenReplayLog(const FileReplayLogOptions& options);
 
 }  // namespace ficus::proxy

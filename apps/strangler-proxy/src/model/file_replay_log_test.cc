@@ -1,4 +1,4 @@
-#include "model/replay_log.h"
+#include "model/file_replay_log.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -33,8 +33,8 @@ class TempDir {
   std::string path_;
 };
 
-ReplayLogOptions Opts(const std::string& dir) {
-  ReplayLogOptions o;
+FileReplayLogOptions Opts(const std::string& dir) {
+  FileReplayLogOptions o;
   o.dir = dir;
   o.initial_backoff = std::chrono::milliseconds(1);
   o.max_backoff = std::chrono::milliseconds(8);
@@ -53,13 +53,13 @@ ReplayRecord Rec(std::string user, std::string body, std::string route = "profil
   return r;
 }
 
-std::unique_ptr<ReplayLog> MustOpen(const ReplayLogOptions& o) {
-  auto log = ReplayLog::Open(o);
+std::unique_ptr<FileReplayLog> MustOpen(const FileReplayLogOptions& o) {
+  auto log = FileReplayLog::Open(o);
   EXPECT_TRUE(log.has_value()) << (log ? "" : log.error().ToString());
   return log ? std::move(*log) : nullptr;
 }
 
-ReplayRecord MustClaim(ReplayLog& log) {
+ReplayRecord MustClaim(FileReplayLog& log) {
   auto c = log.Claim(std::chrono::milliseconds(1000));
   EXPECT_TRUE(c.has_value());
   EXPECT_TRUE(c->has_value());
@@ -75,7 +75,7 @@ std::string LastSegment(const std::string& dir) {
   return last;
 }
 
-TEST(ReplayLog, RecordsSurviveReopenWithHeadersAndOrder) {
+TEST(FileReplayLog, RecordsSurviveReopenWithHeadersAndOrder) {
   TempDir tmp;
   {
     auto log = MustOpen(Opts(tmp.Log()));
@@ -101,14 +101,14 @@ TEST(ReplayLog, RecordsSurviveReopenWithHeadersAndOrder) {
   EXPECT_EQ(log->Stats().delivered, 3u);
 }
 
-TEST(ReplayLog, CrashBetweenAppendAndAckReplaysTheRecordAgain) {
+TEST(FileReplayLog, CrashBetweenAppendAndAckReplaysTheRecordAgain) {
   TempDir tmp;
   // A child process appends, delivers one record but dies before acking it,
   // and acks another: the real crash (no destructor, no final sync).
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    auto log = ReplayLog::Open(Opts(tmp.Log()));
+    auto log = FileReplayLog::Open(Opts(tmp.Log()));
     if (!log) ::_exit(2);
     for (const char* u : {"a", "b"}) {
       if (!(*log)->Append(Rec(u, std::string("from ") + u))) ::_exit(3);
@@ -140,7 +140,7 @@ TEST(ReplayLog, CrashBetweenAppendAndAckReplaysTheRecordAgain) {
   EXPECT_FALSE(none->has_value());
 }
 
-TEST(ReplayLog, TornTailIsTruncatedOnOpen) {
+TEST(FileReplayLog, TornTailIsTruncatedOnOpen) {
   TempDir tmp;
   {
     auto log = MustOpen(Opts(tmp.Log()));
@@ -211,7 +211,7 @@ class CheckingSender : public ReplaySender {
   std::uniform_int_distribution<int> dist_{0, 99};
 };
 
-TEST(ReplayLog, DeliversInOrderPerUserUnderConcurrentAppends) {
+TEST(FileReplayLog, DeliversInOrderPerUserUnderConcurrentAppends) {
   TempDir tmp;
   auto log = MustOpen(Opts(tmp.Log()));
   CheckingSender sender;
@@ -246,9 +246,9 @@ TEST(ReplayLog, DeliversInOrderPerUserUnderConcurrentAppends) {
   EXPECT_EQ(sender.delivered_, appended);
 }
 
-TEST(ReplayLog, SizeBoundRefusesWithFullAlarmAndRecovers) {
+TEST(FileReplayLog, SizeBoundRefusesWithFullAlarmAndRecovers) {
   TempDir tmp;
-  ReplayLogOptions o = Opts(tmp.Log());
+  FileReplayLogOptions o = Opts(tmp.Log());
   o.segment_bytes = 8UL * 1024;
   o.max_bytes = 32UL * 1024;
   auto log = MustOpen(o);
@@ -281,7 +281,7 @@ TEST(ReplayLog, SizeBoundRefusesWithFullAlarmAndRecovers) {
   EXPECT_LE(log->Stats().segments, 2u);
 }
 
-TEST(ReplayLog, BacklogIsCountedPerRoute) {
+TEST(FileReplayLog, BacklogIsCountedPerRoute) {
   TempDir tmp;
   auto log = MustOpen(Opts(tmp.Log()));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(log->Append(Rec("u" + std::to_string(i), "x", "upd")));
@@ -300,7 +300,7 @@ TEST(ReplayLog, BacklogIsCountedPerRoute) {
   EXPECT_EQ(log->Backlog("upd") + log->Backlog("get"), 4u);
 }
 
-TEST(ReplayLog, PendingIsKnownPerUserAndBackendUntilDeliveredAndAcrossReopen) {
+TEST(FileReplayLog, PendingIsKnownPerUserAndBackendUntilDeliveredAndAcrossReopen) {
   TempDir tmp;
   auto log = MustOpen(Opts(tmp.Log()));
   EXPECT_EQ(log->PendingFor("u1", "legacy"), 0U);
@@ -326,10 +326,10 @@ TEST(ReplayLog, PendingIsKnownPerUserAndBackendUntilDeliveredAndAcrossReopen) {
   EXPECT_EQ(log->PendingFor("u1", "legacy"), 0U);
 }
 
-TEST(ReplayLog, RetriesBackOffExponentially) {
+TEST(FileReplayLog, RetriesBackOffExponentially) {
   TempDir tmp;
   ManualClock clock;
-  ReplayLogOptions o = Opts(tmp.Log());
+  FileReplayLogOptions o = Opts(tmp.Log());
   o.initial_backoff = std::chrono::milliseconds(20);
   o.max_backoff = std::chrono::milliseconds(80);
   o.clock = &clock;
@@ -357,13 +357,13 @@ TEST(ReplayLog, RetriesBackOffExponentially) {
   EXPECT_FALSE(log->Complete(r.seq, ReplayOutcome::kDelivered).has_value());  // not claimed
 }
 
-TEST(ReplayLog, OneProcessOwnsTheDirectory) {
+TEST(FileReplayLog, OneProcessOwnsTheDirectory) {
   TempDir tmp;
   auto log = MustOpen(Opts(tmp.Log()));
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    auto other = ReplayLog::Open(Opts(tmp.Log()));
+    auto other = FileReplayLog::Open(Opts(tmp.Log()));
     ::_exit(!other && other.error().code == ErrorCode::kUnavailable ? 0 : 1);
   }
   int status = 0;
@@ -371,9 +371,9 @@ TEST(ReplayLog, OneProcessOwnsTheDirectory) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
-TEST(ReplayLog, AcksFileStaysBoundedOverManyRecords) {
+TEST(FileReplayLog, AcksFileStaysBoundedOverManyRecords) {
   TempDir tmp;
-  ReplayLogOptions o = Opts(tmp.Log());
+  FileReplayLogOptions o = Opts(tmp.Log());
   o.segment_bytes = 16UL * 1024;
   auto log = MustOpen(o);
   // Batches of asynchronous appends share fsyncs (group commit), which also
@@ -384,7 +384,7 @@ TEST(ReplayLog, AcksFileStaysBoundedOverManyRecords) {
     int pending = 100;
     bool all_ok = true;
     for (int i = 0; i < 100; ++i) {
-      log->AppendAsync(Rec("u", "x"), [&](const Result<uint64_t>& r) {
+      log->Append(Rec("u", "x"), false, [&](const Result<uint64_t>& r) {
         std::lock_guard<std::mutex> lock(m);
         all_ok = all_ok && r.has_value();
         if (--pending == 0) cv.notify_one();
@@ -410,7 +410,7 @@ TEST(ReplayLog, AcksFileStaysBoundedOverManyRecords) {
   EXPECT_GT(*seq, 12000u);  // sequence numbers never go back
 }
 
-TEST(ReplayLog, HeldRecordIsNotReplayedAndSettleAcknowledgesIt) {
+TEST(FileReplayLog, HeldRecordIsNotReplayedAndSettleAcknowledgesIt) {
   TempDir tmp;
   auto log = MustOpen(Opts(tmp.Log()));
   auto held = log->Append(Rec("u1", "in flight"), /*held=*/true);
@@ -443,7 +443,7 @@ TEST(ReplayLog, HeldRecordIsNotReplayedAndSettleAcknowledgesIt) {
 
 // Record syncs are what callers wait for; acks (a lost one only means a
 // repeat) get one fdatasync per interval, not one per sync cycle.
-TEST(ReplayLog, AcksAreSyncedOncePerIntervalNotPerRecord) {
+TEST(FileReplayLog, AcksAreSyncedOncePerIntervalNotPerRecord) {
   TempDir tmp;
   auto o = Opts(tmp.Log());
   o.ack_sync_interval = std::chrono::hours(1);
@@ -475,7 +475,7 @@ TEST(ReplayLog, AcksAreSyncedOncePerIntervalNotPerRecord) {
   EXPECT_GE(log->Stats().ack_syncs, 10u);
 }
 
-TEST(ReplayLog, ReleasedHeldRecordIsReplayedFirst) {
+TEST(FileReplayLog, ReleasedHeldRecordIsReplayedFirst) {
   TempDir tmp;
   auto log = MustOpen(Opts(tmp.Log()));
   auto held = log->Append(Rec("u1", "mirror failed"), true);
@@ -489,13 +489,13 @@ TEST(ReplayLog, ReleasedHeldRecordIsReplayedFirst) {
   EXPECT_EQ(r.body, "second");
 }
 
-TEST(ReplayLog, HeldRecordIsReplayedAfterACrash) {
+TEST(FileReplayLog, HeldRecordIsReplayedAfterACrash) {
   TempDir tmp;
   // The proxy dies after answering the client, before the mirror's outcome.
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    auto log = ReplayLog::Open(Opts(tmp.Log()));
+    auto log = FileReplayLog::Open(Opts(tmp.Log()));
     if (!log || !(*log)->Append(Rec("u1", "acknowledged write"), true)) ::_exit(2);
     ::_exit(0);
   }

@@ -1,4 +1,4 @@
-#include "model/replay_log.h"
+#include "model/file_replay_log.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -51,7 +51,7 @@ bool ReadAll(int fd, char* out, size_t n, off_t offset) {
 
 }  // namespace
 
-struct ReplayLog::File {
+struct FileReplayLog::File {
   int fd = -1;
   uint64_t size = 0;  // append offset (acks file)
   ~File() {
@@ -59,13 +59,13 @@ struct ReplayLog::File {
   }
 };
 
-ReplayLog::ReplayLog(ReplayLogOptions options)
+FileReplayLog::FileReplayLog(FileReplayLogOptions options)
     : options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Instance()) {
   stats_.max_bytes = options_.max_bytes;
 }
 
-Result<std::unique_ptr<ReplayLog>> ReplayLog::Open(ReplayLogOptions options) {
+Result<std::unique_ptr<FileReplayLog>> FileReplayLog::Open(FileReplayLogOptions options) {
   if (options.dir.empty()) return MakeError(ErrorCode::kInvalidArgument, "replay_log.dir: empty");
   if (options.segment_bytes < 4096 || options.max_bytes < options.segment_bytes) {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -74,7 +74,7 @@ Result<std::unique_ptr<ReplayLog>> ReplayLog::Open(ReplayLogOptions options) {
   if (::mkdir(options.dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return Errno("replay_log: mkdir " + options.dir);
   }
-  std::unique_ptr<ReplayLog> log(new ReplayLog(std::move(options)));
+  std::unique_ptr<FileReplayLog> log(new FileReplayLog(std::move(options)));
   const std::string& dir = log->options_.dir;
   log->dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (log->dir_fd_ < 0) return Errno("replay_log: open " + dir);
@@ -89,7 +89,7 @@ Result<std::unique_ptr<ReplayLog>> ReplayLog::Open(ReplayLogOptions options) {
   return log;
 }
 
-Status ReplayLog::Recover() {
+Status FileReplayLog::Recover() {
   const std::string& dir = options_.dir;
   // 1. Acks: a torn tail entry is dropped.
   std::set<uint64_t> acked;
@@ -142,8 +142,8 @@ Status ReplayLog::Recover() {
   return RewriteAcksLocked(acked);
 }
 
-Status ReplayLog::RecoverSegment(const std::string& path, bool last,
-                                 const std::set<uint64_t>& acked) {
+Status FileReplayLog::RecoverSegment(const std::string& path, bool last,
+                                     const std::set<uint64_t>& acked) {
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return Errno("replay_log: open " + path);
   auto file = std::make_shared<File>();
@@ -207,7 +207,7 @@ Status ReplayLog::RecoverSegment(const std::string& path, bool last,
   return {};
 }
 
-Status ReplayLog::OpenNewSegmentLocked(uint64_t first_seq) {
+Status FileReplayLog::OpenNewSegmentLocked(uint64_t first_seq) {
   std::string path = options_.dir + "/" + SegmentName(first_seq);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("replay_log: create " + path);
@@ -225,7 +225,7 @@ Status ReplayLog::OpenNewSegmentLocked(uint64_t first_seq) {
   return {};
 }
 
-Status ReplayLog::RewriteAcksLocked(const std::set<uint64_t>& acked) {
+Status FileReplayLog::RewriteAcksLocked(const std::set<uint64_t>& acked) {
   uint64_t min_live = segments_.empty() ? next_seq_ : segments_.begin()->first;
   std::string data(kAckMagic, 4);
   PutU64(data, next_seq_);
@@ -256,7 +256,7 @@ Status ReplayLog::RewriteAcksLocked(const std::set<uint64_t>& acked) {
   return {};
 }
 
-void ReplayLog::AppendAsync(ReplayRecord record, AppendDone done, bool held) {
+void FileReplayLog::Append(ReplayRecord record, bool held, Done done) {
   std::unique_lock<std::mutex> lock(mu_);
   if (has_failed_) {
     Error e = failed_;
@@ -352,24 +352,21 @@ void ReplayLog::AppendAsync(ReplayRecord record, AppendDone done, bool held) {
   sync_cv_.notify_one();
 }
 
-Result<uint64_t> ReplayLog::Append(ReplayRecord record, bool held) {
+Result<uint64_t> FileReplayLog::Append(ReplayRecord record, bool held) {
   std::mutex m;
   std::condition_variable cv;
   std::optional<Result<uint64_t>> out;
-  AppendAsync(
-      std::move(record),
-      [&](Result<uint64_t> r) {
-        std::lock_guard<std::mutex> lock(m);
-        out = std::move(r);
-        cv.notify_one();
-      },
-      held);
+  Append(std::move(record), held, [&](Result<uint64_t> r) {
+    std::lock_guard<std::mutex> lock(m);
+    out = std::move(r);
+    cv.notify_one();
+  });
   std::unique_lock<std::mutex> lock(m);
   cv.wait(lock, [&] { return out.has_value(); });
   return std::move(*out);
 }
 
-void ReplayLog::SyncLoop() {
+void FileReplayLog::SyncLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     // Record syncs are due at once (callers wait); dirty acks only once
@@ -430,7 +427,7 @@ void ReplayLog::SyncLoop() {
   }
 }
 
-Result<std::optional<ReplayRecord>> ReplayLog::Claim(std::chrono::milliseconds max_wait) {
+Result<std::optional<ReplayRecord>> FileReplayLog::Claim(std::chrono::milliseconds max_wait) {
   // max_wait is real time; whether a lane's backoff has passed is the clock's.
   const MonoTime deadline = SystemClock::MonoNow() + max_wait;
   std::unique_lock<std::mutex> lock(mu_);
@@ -480,7 +477,7 @@ Result<std::optional<ReplayRecord>> ReplayLog::Claim(std::chrono::milliseconds m
   }
 }
 
-void ReplayLog::AckLocked(const Entry& entry) {
+void FileReplayLog::AckLocked(const Entry& entry) {
   // Ack: written now, synced lazily by the sync thread.
   if (acks_) {
     std::string e;
@@ -505,7 +502,7 @@ void ReplayLog::AckLocked(const Entry& entry) {
   }
 }
 
-void ReplayLog::MaybeDropSegmentLocked(uint64_t first_seq) {
+void FileReplayLog::MaybeDropSegmentLocked(uint64_t first_seq) {
   auto it = segments_.find(first_seq);
   if (it == segments_.end() || it->second.live != 0) return;
   if (std::prev(segments_.end()) == it) return;  // current segment stays

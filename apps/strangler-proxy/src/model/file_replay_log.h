@@ -1,5 +1,6 @@
-// ReplayLog: the durable log of mirrored writes that still have to reach the
-// other backend (mirror failed, timed out, or could not be sent).
+// FileReplayLog: the replay log (domain/replay_log.h) on disk: the durable log
+// of mirrored writes that still have to reach the other backend (mirror
+// failed, timed out, or could not be sent).
 //
 // On disk (one directory, owned by one process: a LOCK file is flock()ed):
 //   seg-<first seq, 20 digits>.log   append-only segments: 16-byte header
@@ -11,7 +12,7 @@
 // the tail of a segment (a torn write) is truncated away on Open(); so is a
 // torn ack entry. A segment is deleted once every record in it is acked.
 //
-// Durability: AppendAsync() writes the record and calls `done` only after an
+// Durability: Append() writes the record and calls `done` only after an
 // fdatasync covering it (one background sync thread; appends arriving while
 // a sync runs share the next one: group commit). Acks are written at once and
 // synced lazily by the same thread, at most once per ack_sync_interval (and
@@ -23,7 +24,7 @@
 // append that would pass it fails with kUnavailable "replay log full: ..."
 // and Stats().full turns true (an alarm) until an append fits again.
 //
-// Held records (lossless rollback): AppendAsync(..., held=true) makes the
+// Held records (lossless rollback): Append(..., held=true, ...) makes the
 // record durable but not claimable: the proxy is still delivering it itself
 // (a mirror in flight). Settle(seq) then acknowledges it (the mirror got a
 // 2xx) and Release(seq) hands it to the replayer (the mirror failed). A held
@@ -36,8 +37,8 @@
 // user only after Complete() reported the previous one delivered or rejected.
 // Different users are independent (parallel consumers, own backoff each).
 //
-// Files: replay_record.h (the record), replay_format.h (its encoding and the
-// frames on disk), replay_log.cc (segments, recovery, appends, group commit,
+// Files: domain/replay_record.h (the record), replay_format.h (its encoding and the
+// frames on disk), file_replay_log.cc (segments, recovery, appends, group commit,
 // acks), replay_lanes.cc (per-user lanes, backoff, held records, counts),
 // replay_consumer.h (the worker threads that deliver).
 //
@@ -62,13 +63,14 @@
 #include <utility>
 #include <vector>
 
+#include "domain/replay_log.h"
+#include "domain/replay_record.h"
 #include "ficus/clock.h"
 #include "ficus/result.h"
-#include "model/replay_record.h"
 
 namespace ficus::proxy {
 
-struct ReplayLogOptions {
+struct FileReplayLogOptions {
   std::string dir;
   uint64_t max_bytes = 256ull << 20;     // all segment files together
   uint64_t segment_bytes = 16ull << 20;  // roll to a new segment past this
@@ -85,44 +87,23 @@ struct ReplayLogOptions {
   Clock* clock = nullptr;
 };
 
-struct ReplayLogStats {
-  uint64_t backlog = 0;  // records appended and not yet delivered/rejected
-  std::map<std::string, uint64_t> backlog_by_route;
-  std::map<std::pair<std::string, std::string>, uint64_t> backlog_by_target;  // (route, backend)
-  uint64_t held = 0;   // records whose in-process mirror is still running
-  uint64_t bytes = 0;  // segment bytes on disk
-  uint64_t max_bytes = 0;
-  bool full = false;
-  uint64_t appended = 0;
-  uint64_t delivered = 0;
-  uint64_t rejected = 0;  // permanently refused by the target, dropped
-  uint64_t retries = 0;
-  uint64_t full_rejections = 0;
-  uint64_t truncated_bytes = 0;  // torn tails cut on Open()
-  uint32_t segments = 0;
-  uint64_t record_syncs = 0;  // fdatasyncs of segments by the sync thread
-  uint64_t ack_syncs = 0;     // fdatasyncs of acks.log by the sync thread
-};
-
-class ReplayLog {
+class FileReplayLog final : public ReplayLog {
  public:
-  using AppendDone = std::function<void(Result<uint64_t> seq)>;
-
   // Opens (creating the directory if needed), recovers and starts the sync
   // thread. Fails with kUnavailable when another process holds the lock.
-  static Result<std::unique_ptr<ReplayLog>> Open(ReplayLogOptions options);
-  ~ReplayLog();  // syncs what was written, stops the sync thread
-  ReplayLog(const ReplayLog&) = delete;
-  ReplayLog& operator=(const ReplayLog&) = delete;
+  static Result<std::unique_ptr<FileReplayLog>> Open(FileReplayLogOptions options);
+  ~FileReplayLog();  // syncs what was written, stops the sync thread
+  FileReplayLog(const FileReplayLog&) = delete;
+  FileReplayLog& operator=(const FileReplayLog&) = delete;
 
   // Never blocks on I/O beyond one write(2); `done` gets the seq once durable.
-  void AppendAsync(ReplayRecord record, AppendDone done, bool held = false);
+  void Append(ReplayRecord record, bool held, Done done) override;
   // Blocking convenience: returns once the record is durable.
   Result<uint64_t> Append(ReplayRecord record, bool held = false);
 
   // Held records only (see above). kNotFound when `seq` is not held.
-  Status Settle(uint64_t seq);   // delivered by its own mirror: acknowledge
-  Status Release(uint64_t seq);  // its mirror failed: replay it
+  Status Settle(uint64_t seq) override;   // delivered by its own mirror: acknowledge
+  Status Release(uint64_t seq) override;  // its mirror failed: replay it
 
   // Takes the next record ready to send (oldest pending of a user whose
   // previous record is settled and whose backoff has passed), waiting up to
@@ -134,19 +115,22 @@ class ReplayLog {
   // Wakes Claim() waiters (used by consumers on shutdown).
   void WakeAll();
 
-  [[nodiscard]] ReplayLogStats Stats() const;
+  [[nodiscard]] ReplayLogStats Stats() const override;
   [[nodiscard]] uint64_t Backlog(const std::string& route) const;
   // The full alarm, lock-free (for admission checks on the request path):
   // set by a refused append, cleared by a successful one or a freed segment.
-  [[nodiscard]] bool Full() const { return full_flag_.load(std::memory_order_relaxed); }
-  [[nodiscard]] uint64_t Backlog(const std::string& route, const std::string& backend) const;
+  [[nodiscard]] bool Full() const override { return full_flag_.load(std::memory_order_relaxed); }
+  [[nodiscard]] uint64_t Backlog(const std::string& route,
+                                 const std::string& backend) const override;
   // Backlog minus held records: what the replayer still has to deliver (a
   // held record's own mirror is still in flight). The mode switch guard's figure.
-  [[nodiscard]] uint64_t Queued(const std::string& route, const std::string& backend) const;
+  [[nodiscard]] uint64_t Queued(const std::string& route,
+                                const std::string& backend) const override;
   // Records of one user (order key) towards `backend` not yet delivered,
   // held ones included: the per-user knowledge behind read-your-writes and
   // comparison skipping. Lock-free (0) while the whole log is empty.
-  [[nodiscard]] uint64_t PendingFor(const std::string& user_key, const std::string& backend) const;
+  [[nodiscard]] uint64_t PendingFor(const std::string& user_key,
+                                    const std::string& backend) const override;
 
  private:
   struct File;
@@ -176,10 +160,10 @@ class ReplayLog {
   struct Waiter {
     uint64_t ticket = 0;
     uint64_t seq = 0;
-    AppendDone done;
+    Done done;
   };
 
-  explicit ReplayLog(ReplayLogOptions options);
+  explicit FileReplayLog(FileReplayLogOptions options);
   Status Recover();
   Status RecoverSegment(const std::string& path, bool last, const std::set<uint64_t>& acked);
   Status OpenNewSegmentLocked(uint64_t first_seq);
@@ -193,7 +177,7 @@ class ReplayLog {
   void UnholdLocked(const Entry& entry);
   void SyncLoop();
 
-  const ReplayLogOptions options_;
+  const FileReplayLogOptions options_;
   Clock& clock_;
   int lock_fd_ = -1;
   int dir_fd_ = -1;
