@@ -22,8 +22,12 @@
 
 #include "model/scylla_profile_store.h"
 
-using namespace ficus;
-using namespace ficus::writer;
+using ficus::Result;
+using ficus::writer::ApplyRequest;
+using ficus::writer::ParseScyllaStoreUrl;
+using ficus::writer::Profile;
+using ficus::writer::ScyllaProfileStore;
+using ficus::writer::ScyllaStoreOptions;
 using Clock = std::chrono::steady_clock;
 
 namespace {

@@ -309,7 +309,7 @@ TEST(BulkEndpoints, BulkReadAnswersEveryIdInOrderAsGetDoes) {
 int UnsyncedImportAnswers(const TempDir& dir, const std::string& sub,
                           std::vector<std::string> flags, int requests) {
   std::string trace = dir.path() + "/" + sub + ".strace";
-  flags.push_back("--bulk-token-file");
+  flags.emplace_back("--bulk-token-file");
   flags.push_back(TokenFile(dir));
   WriterProcess writer(Sub(dir, sub), std::move(flags),
                        {"/usr/bin/strace", "-f", "-qq", "-s", "512", "-o", trace, "-e",

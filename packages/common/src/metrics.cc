@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <string_view>
 
 namespace ficus {
 namespace {
@@ -20,6 +22,13 @@ std::string FormatNumber(double v) {
 std::string WithLe(const std::string& labels, const std::string& le) {
   if (labels.empty()) return "{le=\"" + le + "\"}";
   return labels.substr(0, labels.size() - 1) + ",le=\"" + le + "\"}";
+}
+
+// Appends one sample line: `<name><suffix><labels> <value>\n`, without the
+// temporaries a chain of operator+ would build (Render runs on every scrape).
+void AppendSample(std::string& out, std::string_view name, std::string_view suffix,
+                  std::string_view labels, std::string_view value) {
+  out.append(name).append(suffix).append(labels).append(" ").append(value).append("\n");
 }
 
 const char* TypeName(int type) {
@@ -189,7 +198,7 @@ std::string MetricsRegistry::Render() const {
     out += "# TYPE " + name + " " + TypeName(static_cast<int>(f.type)) + "\n";
     if (fam.collect) {
       for (const Sample& x : fam.collect()) {
-        out += name + RenderLabels(x.labels) + " " + FormatNumber(x.value) + "\n";
+        AppendSample(out, name, "", RenderLabels(x.labels), FormatNumber(x.value));
       }
       continue;
     }
@@ -197,21 +206,21 @@ std::string MetricsRegistry::Render() const {
       const std::string& labels = *row.labels;
       const Series& s = *row.series;
       if (row.callback) {
-        out += name + labels + " " + FormatNumber(row.callback()) + "\n";
+        AppendSample(out, name, "", labels, FormatNumber(row.callback()));
       } else if (s.counter) {
-        out += name + labels + " " + std::to_string(s.counter->Value()) + "\n";
+        AppendSample(out, name, "", labels, std::to_string(s.counter->Value()));
       } else if (s.gauge) {
-        out += name + labels + " " + std::to_string(s.gauge->Value()) + "\n";
+        AppendSample(out, name, "", labels, std::to_string(s.gauge->Value()));
       } else if (s.histogram || s.shown) {
         const Histogram& h = s.histogram ? *s.histogram : *s.shown;
         std::uint64_t cum = 0;
         for (std::size_t i = 0; i <= h.bounds().size(); ++i) {
           cum += h.BucketCount(i);
           const std::string le = i < h.bounds().size() ? FormatNumber(h.bounds()[i]) : "+Inf";
-          out += name + "_bucket" + WithLe(labels, le) + " " + std::to_string(cum) + "\n";
+          AppendSample(out, name, "_bucket", WithLe(labels, le), std::to_string(cum));
         }
-        out += name + "_sum" + labels + " " + FormatNumber(h.Sum()) + "\n";
-        out += name + "_count" + labels + " " + std::to_string(cum) + "\n";
+        AppendSample(out, name, "_sum", labels, FormatNumber(h.Sum()));
+        AppendSample(out, name, "_count", labels, std::to_string(cum));
       }
     }
   }

@@ -128,6 +128,7 @@ TEST(MetricsRegistry, ConcurrentUpdatesAreAllCounted) {
   Counter& c = r.GetCounter("n_total", "N.");
   Histogram& h = r.GetHistogram("h_seconds", "H.");
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 10000; ++i) {

@@ -90,7 +90,7 @@ ExecOptions Idempotent() {
 
 // The owner's node answers every EXECUTE with `reply`.
 void OnExecute(ScriptedCqlPeer& node, PeerReply reply) {
-  node.SetHandler([reply](const PeerRequest& r) -> std::optional<PeerReply> {
+  node.SetHandler([reply = std::move(reply)](const PeerRequest& r) -> std::optional<PeerReply> {
     if (std::holds_alternative<ExecuteRequest>(r.request)) return reply;
     return std::nullopt;
   });

@@ -102,12 +102,10 @@ Error FromGateway(unsigned status, const std::string& body, const std::string& e
       ours = ErrorCode::kInvalidArgument;
       msg += " (etcd auth: this user's role does not grant it)";
       break;
-    case 9:
+    case 9:   // failed precondition
+    case 11:  // out of range: compacted
       ours = ErrorCode::kPreconditionFailed;
       break;
-    case 11:
-      ours = ErrorCode::kPreconditionFailed;
-      break;  // out of range: compacted
     case 4:
       ours = ErrorCode::kTimeout;
       break;

@@ -70,6 +70,7 @@ TEST(EtcdClient, TxnCompareOnModRevisionHasOneWinner) {
   std::atomic<int> wins{0};
   std::atomic<int> losses{0};
   std::vector<std::thread> ts;
+  ts.reserve(2);
   for (int i = 0; i < 2; ++i) {
     ts.emplace_back([&, i] {
       auto own = Connect(etcd.endpoints());

@@ -26,11 +26,11 @@ uint16_t FreeLoopbackPort() {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
   ::close(fd);
-  return ntohs(a.sin_port);
+  return ok ? ntohs(a.sin_port) : 0;
 }
 
 namespace {
@@ -43,6 +43,7 @@ bool RunTool(std::vector<std::string> args, const std::string& log) {
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execvp(argv[0], argv.data());
@@ -208,7 +209,7 @@ void EtcdCluster::Spawn(int i, bool initial) {
     }
   }
   if (options_.auth_token_ttl_s > 0) {
-    args.push_back("--auth-token-ttl");
+    args.emplace_back("--auth-token-ttl");
     args.push_back(std::to_string(options_.auth_token_ttl_s));
   }
   (void)initial;
@@ -219,6 +220,7 @@ void EtcdCluster::Spawn(int i, bool initial) {
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::setenv("ETCD_UNSUPPORTED_ARCH", "", 0);
@@ -313,7 +315,8 @@ std::string EtcdCluster::EnableAuth(const std::string& prefix, const std::string
   };
   for (const auto& [path, body] : steps) {
     auto r = (*c)->Call(path, body, false);
-    if (!r) return path + " " + body + ": " + r.error().message;
+    if (!r)
+      return std::string(path).append(" ").append(body).append(": ").append(r.error().message);
   }
   return "";
 }

@@ -28,7 +28,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-using namespace boost::asio::experimental::awaitable_operators;  // || on awaitables (tunnels)
+using boost::asio::experimental::awaitable_operators::operator||;  // on awaitables (tunnels)
 constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 constexpr auto kTimeoutTick = std::chrono::milliseconds(5);
 constexpr std::size_t kReadChunk = 16UL * 1024;

@@ -39,7 +39,7 @@ struct Relay : std::enable_shared_from_this<Relay> {
 };
 
 asio::awaitable<void> PumpToBackend(std::shared_ptr<Relay> r) {
-  std::array<char, 16 * 1024> buf;
+  std::array<char, std::size_t{16} * 1024> buf;
   error_code ec;
   for (;;) {
     const std::size_t n = co_await r->tls.async_read_some(
@@ -55,7 +55,7 @@ asio::awaitable<void> PumpToBackend(std::shared_ptr<Relay> r) {
 }
 
 asio::awaitable<void> PumpToClient(std::shared_ptr<Relay> r) {
-  std::array<char, 16 * 1024> buf;
+  std::array<char, std::size_t{16} * 1024> buf;
   error_code ec;
   for (;;) {
     const std::size_t n = co_await r->backend.async_read_some(

@@ -102,7 +102,7 @@ Result<std::vector<Result<Uuid>>> ParseReadBody(std::string_view body, std::size
   out.reserve(n);
   ForEachLine(body, [&out](std::string_view line) {
     if (line.empty()) {
-      out.push_back(Bad(msg::kUserIdRequired));
+      out.emplace_back(Bad(msg::kUserIdRequired));
     } else {
       out.push_back(ParseUuid(line));
     }

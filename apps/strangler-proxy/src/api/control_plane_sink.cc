@@ -160,6 +160,7 @@ void ControlPlaneSink::OnCompleted(const MirrorExchange& ex, const MirrorResult&
         // Held for a re-read of the user from both sides (mismatch_recheck.h).
         MismatchRechecker::Job job{std::move(*mismatch), {}};
         if (rechecker_) job.headers = ex.headers;
+        // NOLINTNEXTLINE(bugprone-use-after-move): Submit moves from job only when it returns true
         if (!rechecker_ || !rechecker_->Submit(std::move(job))) cp_.Report(std::move(job.record));
       }
       break;

@@ -43,7 +43,7 @@ void LiveConfig::AttachFleet(FleetControl* fleet, std::string replica_id) {
 }
 
 std::shared_ptr<const Config> LiveConfig::Overlay(std::shared_ptr<const Config> c) const {
-  return fleet_ ? OverlayControlState(c, fleet_->State()) : c;
+  return fleet_ ? OverlayControlState(c, fleet_->State()) : std::move(c);
 }
 
 std::shared_ptr<const Config> LiveConfig::Configured() const {

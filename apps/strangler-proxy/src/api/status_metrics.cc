@@ -62,7 +62,7 @@ void AddReplayMetrics(MetricsRegistry& metrics, const ReplayLog& replay_log,
   metrics.AddGaugeFamily(
       "ficus_proxy_replay_backlog",
       "Mirrored writes waiting in the replay log, per route and target backend.",
-      [&replay_log, configured] {
+      [&replay_log, configured = std::move(configured)] {
         const auto s = replay_log.Stats();
         Samples out;
         for (const auto& r : configured()->routes) {
@@ -79,7 +79,7 @@ void AddReplayMetrics(MetricsRegistry& metrics, const ReplayLog& replay_log,
 void AddRouteMetrics(MetricsRegistry& metrics, const ControlPlane& control,
                      ConfiguredFn configured) {
   // One sample per route of the running config that the control plane knows.
-  auto per_route = [&control, configured](auto value) {
+  auto per_route = [&control, configured = std::move(configured)](auto value) {
     return [&control, configured, value] {
       Samples out;
       for (const auto& r : configured()->routes) {
@@ -129,7 +129,7 @@ void AddFleetMetrics(MetricsRegistry& metrics, const FleetControl& fleet) {
   metrics.AddCallbackGauge(
       "ficus_proxy_control_store_down_since_seconds",
       "Unix time since when the control store is unreachable; 0 while reachable.",
-      [&fleet] { return static_cast<double>(fleet.down_since_ms() / 1000); });
+      [&fleet] { return static_cast<double>(fleet.down_since_ms()) / 1000.0; });
   metrics.AddCallbackGauge("ficus_proxy_control_store_revision",
                            "The control store revision this replica has applied.",
                            [&fleet] { return static_cast<double>(fleet.State().revision); });

@@ -230,7 +230,7 @@ AutopilotDecision Evaluate(const AutopilotPlan& plan, AutopilotRun& run,
   bool waiting_for_data = false;
   if (snap.tripped) {
     v.gates.push_back(Gate("fallback", GateState::kFail, "auto-fallback tripped"));
-    failed.push_back("auto-fallback tripped");
+    failed.emplace_back("auto-fallback tripped");
   } else {
     v.gates.push_back(Gate("fallback", GateState::kPass, "not tripped"));
   }
@@ -314,8 +314,9 @@ AutopilotDecision Evaluate(const AutopilotPlan& plan, AutopilotRun& run,
   std::vector<std::pair<std::string, std::string>> holds;  // key, text
   const AutopilotPlan::Hold& hold = last ? plan.full : plan.canary;
   if (v.step_age_ms < int64_t{hold.min_s} * 1000) {
-    holds.push_back(Hold("time", "held " + Fmt("%.1f", v.step_age_ms / 1000.0) + " s of " +
-                                     std::to_string(hold.min_s) + " s"));
+    holds.push_back(Hold("time", "held " +
+                                     Fmt("%.1f", static_cast<double>(v.step_age_ms) / 1000.0) +
+                                     " s of " + std::to_string(hold.min_s) + " s"));
   }
   if (run.step == 0) {
     if (s.compared < plan.shadow.min_compared) {
@@ -380,7 +381,7 @@ AutopilotDecision Evaluate(const AutopilotPlan& plan, AutopilotRun& run,
   }
   if (last) {
     d.kind = Kind::kDone;
-    d.reason = "full held " + Fmt("%.1f", v.step_age_ms / 1000.0) +
+    d.reason = "full held " + Fmt("%.1f", static_cast<double>(v.step_age_ms) / 1000.0) +
                " s with every gate passing: "
                "migration done";
     return d;

@@ -35,9 +35,9 @@ struct Sim {
     c.requests += requests;
     c.legacy_answers += requests;
     c.modern_answers += requests;
-    c.modern_errors += static_cast<uint64_t>(requests * modern_err);
+    c.modern_errors += static_cast<uint64_t>(static_cast<double>(requests) * modern_err);
     c.compared += compared;
-    c.mismatched += static_cast<uint64_t>(compared * mismatch);
+    c.mismatched += static_cast<uint64_t>(static_cast<double>(compared) * mismatch);
     snap.legacy_p99_ms = 10;
     snap.modern_p99_ms = 8;
   }
@@ -255,8 +255,8 @@ TEST(Autopilot, AdvanceOnlyInsideTheTimeWindow) {
   auto plan = SmallPlan();
   plan.window = {true, 0x1f, 9 * 60, 17 * 60};  // Mon-Fri 09:00-17:00 UTC
   Sim sim;
-  sim.snap.now_ms = 1764928800000;     // Fri 2025-12-05 10:00 UTC
-  sim.snap.now_ms += 8 * 3600 * 1000;  // 18:00
+  sim.snap.now_ms = 1764928800000;              // Fri 2025-12-05 10:00 UTC
+  sim.snap.now_ms += int64_t{8} * 3600 * 1000;  // 18:00
   sim.snap.shape = StepShape(plan, 1);
   auto run = StartRun(plan, sim.snap, nullptr, "ops");
   AutopilotDecision d;

@@ -5,7 +5,7 @@
 namespace ficus::proxy {
 namespace {
 
-ForwardedPolicy Policy(std::vector<std::string> cidrs, bool forwarded = true) {
+ForwardedPolicy Policy(const std::vector<std::string>& cidrs, bool forwarded = true) {
   ForwardedPolicy p;
   for (const auto& c : cidrs) p.trusted.push_back(*ParseCidr(c));
   p.forwarded = forwarded;

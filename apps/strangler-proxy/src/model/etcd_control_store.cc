@@ -321,6 +321,7 @@ Status EtcdControlStore::Apply(const std::vector<std::string>& names, const Rout
   auto cfg = current_();
   ControlState base = State();
   std::vector<std::string> keys;
+  keys.reserve(names.size());
   for (const auto& name : names) keys.push_back(options_.prefix + "routes/" + name);
   if (change.expect_revision) {
     // If-Match: the revision the operator saw, perhaps on a replica that is

@@ -139,7 +139,7 @@ IntentLog::Writer& IntentLog::ThisThread() {
   std::lock_guard lock(mu_);
   auto w = std::make_unique<Writer>();
   w->index = static_cast<int>(writers_.size());
-  w->buf.reserve(64 * 1024);
+  w->buf.reserve(std::size_t{64} * 1024);
   tl_owner = instance_;
   tl_writer = w.get();
   writers_.push_back(std::move(w));
@@ -252,7 +252,7 @@ Result<uint64_t> IntentLog::Recover(const std::string& dir, FileReplayLog& repla
   std::set<uint64_t> settled;
   const auto files = IntentFiles(dir);
   for (const auto& name : files) {
-    const std::string data = ReadFile(dir + "/" + name);
+    const std::string data = ReadFile(std::string(dir).append("/").append(name));
     if (data.size() < 4 || std::memcmp(data.data(), kMagic, 4) != 0) continue;
     size_t off = 4;
     while (off + kFrameHeader <= data.size()) {
@@ -304,7 +304,7 @@ Result<uint64_t> IntentLog::Recover(const std::string& dir, FileReplayLog& repla
     return MakeError(failed->code, "write intents: replaying " + std::to_string(recovered) +
                                        " unsettled intents: " + failed->message);
   }
-  for (const auto& name : files) ::unlink((dir + "/" + name).c_str());
+  for (const auto& name : files) ::unlink(std::string(dir).append("/").append(name).c_str());
   if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     (void)::fsync(dfd);
     ::close(dfd);

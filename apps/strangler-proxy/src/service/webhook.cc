@@ -16,7 +16,7 @@ Result<unsigned> PostJson(const HttpEndpoint& url, const std::string& body,
   o.host = url.host;
   o.port = url.port;
   o.timeout = timeout;
-  o.max_body_bytes = 64 * 1024;
+  o.max_body_bytes = std::size_t{64} * 1024;
   http::SyncClient client(o);
   http::Request req;
   req.method = "POST";

@@ -14,6 +14,7 @@ constexpr const char* kV = "6f1c2a9e-8d0b-4c1e-9a57-3f2d1b0c4e11";
 
 std::vector<std::uint8_t> Hex(std::string_view h) {
   std::vector<std::uint8_t> out;
+  out.reserve(h.size() / 2);
   for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
     out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
   }
@@ -22,6 +23,7 @@ std::vector<std::uint8_t> Hex(std::string_view h) {
 
 std::vector<std::vector<std::uint8_t>> Events() {
   std::vector<std::vector<std::uint8_t>> out;
+  out.reserve(testdata::kCapturedEvents.size());
   for (auto h : testdata::kCapturedEvents) out.push_back(Hex(h));
   return out;
 }
@@ -207,6 +209,7 @@ TEST(ChangePlanner, LaterEqualStampWinsAndGroupsSplitAt64Keys) {
   ASSERT_EQ(plan.size(), 1u);
   EXPECT_EQ(plan[0].attributes[0].second, std::optional<std::string>("b"));
   std::vector<AttributeChange> many;
+  many.reserve(130);
   for (int i = 0; i < 130; ++i) many.push_back({"u", "k" + std::to_string(i), "v", 7});
   auto split = PlanChanges(many);
   ASSERT_EQ(split.size(), 3u);

@@ -208,7 +208,7 @@ Status Follower::Run(const GtidPosition& start, StampJournal* journal, StampJour
     const bool cleared = sequencer.TakeCleared();
     auto memos = sequencer.TakeMemos();
     const auto live = static_cast<std::int64_t>(sequencer.size());
-    if (cleared || (stamps.bytes > (1 << 20) && stamps.bytes > 4 * 80 * live)) {
+    if (cleared || (stamps.bytes > (1 << 20) && stamps.bytes > 4 * (80 * live))) {
       auto next = journal->Rewrite(stamps, EncodeStampMemos(sequencer.Snapshot()));
       if (!next) return tl::unexpected(next.error());
       const std::int64_t old = stamps.generation;

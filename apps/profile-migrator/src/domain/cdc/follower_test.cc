@@ -54,7 +54,7 @@ class FakeApplier final : public ChangeApplier {
     std::lock_guard<std::mutex> lock(mu);
     if (fail_next > 0) {
       --fail_next;
-      log.push_back("unavailable");
+      log.emplace_back("unavailable");
       return MakeError(ErrorCode::kUnavailable, "writer down");
     }
     std::vector<RejectedUpdate> rejected;

@@ -106,7 +106,6 @@ Result<ColumnValue> ReadValue(ByteReader& r, const Ctx& c, std::size_t col) {
       return skip((meta & 0xFF) + (((meta >> 8) & 0xFF) != 0 ? 1 : 0));
     case kTypeDate:
     case kTypeNewDate:
-      return skip(3);
     case kTypeTime:
       return skip(3);
     case kTypeTimestamp:

@@ -259,7 +259,7 @@ class Client final : public Exchanger {
   std::function<void(int)> tunnel_observer_;
 
  public:
-  ~Client();
+  ~Client() override;
 };
 
 }  // namespace ficus::http
