@@ -191,8 +191,8 @@ std::vector<Case> MakeCases() {
   // -- LF-only line endings from the upstream: accepted as nginx does
   // (RFC 9112 2.2: a recipient MAY take a bare LF as a line terminator);
   // what clients send stays strict (hardening_test.cc).
-  auto lf_case = [&v](const std::string& name, std::string raw, int status, std::string reason,
-                      std::string body) {
+  auto lf_case = [&v](const std::string& name, const std::string& raw, int status,
+                      const std::string& reason, const std::string& body) {
     v.push_back({name,
                  [raw](RawExchange& x) {
                    if (x.request().target.ends_with("/next")) return EchoTarget(x);
@@ -238,7 +238,7 @@ std::vector<Case> MakeCases() {
                  (void)f;
                },
                {}});
-  auto chunked = [&v](const std::string& name, std::string chunks, std::string body) {
+  auto chunked = [&v](const std::string& name, const std::string& chunks, const std::string& body) {
     v.push_back({name,
                  [chunks](RawExchange& x) {
                    if (x.request().target.ends_with("/next")) return EchoTarget(x);
@@ -749,6 +749,7 @@ std::vector<Case> MakeCases() {
                  if (f.nginx) return;  // nginx 1.22 and 1xx: see the Interim* cases
                  std::atomic<int> wrong{0};
                  std::vector<std::thread> ts;
+                 ts.reserve(6);
                  for (int t = 0; t < 6; ++t) {
                    ts.emplace_back([&, t] {
                      WireClient c(f.port);

@@ -84,6 +84,7 @@ TEST_P(DesyncTest, ConcurrentClientsEachGetTheirOwnAnswer) {
   std::atomic<int> wrong{0}, ok{0};
   std::vector<std::string> errors(kClients);
   std::vector<std::thread> threads;
+  threads.reserve(kClients);
   for (int c = 0; c < kClients; ++c) {
     threads.emplace_back([&, c] {
       Client client(s.port());

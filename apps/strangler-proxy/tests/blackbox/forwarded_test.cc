@@ -34,7 +34,7 @@ std::string ForwardingFields(const std::string& head) {
         name == "forwarded") {
       auto v = line.substr(line.find(':') + 1);
       while (!v.empty() && v.front() == ' ') v.erase(0, 1);
-      out += name + "=" + v + "\n";
+      out.append(name).append("=").append(v).append("\n");
     }
     pos = next;
   }

@@ -74,8 +74,8 @@ std::string WireAnswer::Describe() const {
   s += complete ? " complete" : " INCOMPLETE";
   if (chunked) s += " chunked";
   if (close_delimited) s += " close-delimited";
-  for (const auto& [n, v] : fields) s += "\n  " + n + ": " + v;
-  for (const auto& [n, v] : trailers) s += "\n  (trailer) " + n + ": " + v;
+  for (const auto& [n, v] : fields) s.append("\n  ").append(n).append(": ").append(v);
+  for (const auto& [n, v] : trailers) s.append("\n  (trailer) ").append(n).append(": ").append(v);
   s += "\n  body " + std::to_string(body.size()) + " bytes";
   if (body.size() <= 200) s += ": " + body;
   return s;
