@@ -773,8 +773,7 @@ TEST(Fleet, AutopilotLeaderKilledMidPlanHandsOverWithoutADoubleStep) {
   std::string handover;
   for (const auto& e : done.at("run").at("timeline").as_array()) {
     const auto& o = e.as_object();
-    if (o.at("kind") == json::value("advance"))
-      entered.push_back(std::string(o.at("to").as_string()));
+    if (o.at("kind") == json::value("advance")) entered.emplace_back(o.at("to").as_string());
     const std::string reason(o.at("reason").as_string());
     if (reason.find("takeover by replica " + next) != std::string::npos) handover = reason;
   }
