@@ -155,10 +155,13 @@ class Traffic {
       const std::string user = "u" + std::to_string(n % 400);
       const std::string id = user + "-" + std::to_string(n);
       const std::string body = R"({"id":")" + id + R"("})";
-      auto w = conn->RoundTrip("PUT /p?user=" + user +
-                               " HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                               "Content-Length: " +
-                               std::to_string(body.size()) + "\r\n\r\n" + body);
+      std::string request = "PUT /p?user=";
+      request.append(user)
+          .append(" HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ")
+          .append(std::to_string(body.size()))
+          .append("\r\n\r\n")
+          .append(body);
+      auto w = conn->RoundTrip(request);
       ++requests_;
       if (w.status == 200) {
         std::lock_guard lock(mu_);
@@ -216,8 +219,8 @@ struct Fixture {
   Stack s;
   Upstream* legacy = nullptr;
   Upstream* modern = nullptr;
-  Fixture(const std::string& plan_extra, const std::string& modern_answer = kAnswer,
-          const std::function<void(Stack&)>& more = nullptr) {
+  explicit Fixture(const std::string& plan_extra, const std::string& modern_answer = kAnswer,
+                   const std::function<void(Stack&)>& more = nullptr) {
     legacy = &s.StartUpstream("legacy", {"--answer", kAnswer});
     modern = &s.StartUpstream("modern", {"--answer", modern_answer});
     if (more) more(s);

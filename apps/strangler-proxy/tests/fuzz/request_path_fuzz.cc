@@ -39,10 +39,8 @@
 #include "domain/routing.h"
 #include "ficus/http/request_parser.h"
 
+namespace ficus::proxy {
 namespace {
-
-using namespace ficus;
-using namespace ficus::proxy;
 
 constexpr const char* kYaml = R"(
 backends:
@@ -92,15 +90,13 @@ const Config& TheConfig() {
 
 http::ParserLimits FuzzLimits() {
   http::ParserLimits l;
-  l.max_header_bytes = 8 * 1024;
-  l.max_uri_bytes = 2 * 1024;
-  l.max_body_bytes = 64 * 1024;
+  l.max_header_bytes = std::size_t{8} * 1024;
+  l.max_uri_bytes = std::size_t{2} * 1024;
+  l.max_body_bytes = std::size_t{64} * 1024;
   return l;
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int RunOne(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const auto limits = FuzzLimits();
   http::Request req;
@@ -184,4 +180,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(*back.headers.Get("x-ficus-timestamp") == "1700000000000000", "timestamp is ours");
   }
   return 0;
+}
+
+}  // namespace
+}  // namespace ficus::proxy
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return ficus::proxy::RunOne(data, size);
 }
