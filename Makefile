@@ -31,7 +31,7 @@ fmt:
 	@git ls-files --cached --others --exclude-standard '*.cc' '*.h' | xargs -r clang-format -i
 
 lint: deps $(BUILD_DIR)/build.ninja
-	@scripts/lint.sh $(BUILD_DIR)
+	@JOBS=$(JOBS) scripts/lint.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)
