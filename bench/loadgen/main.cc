@@ -12,8 +12,7 @@
 #include "load_engine.h"
 #include "request_set.h"
 
-using namespace ficus::bench;
-
+namespace ficus::bench {
 namespace {
 
 bool ParseUrl(const std::string& url, LoadOptions& o, RequestSpec& spec) {
@@ -49,9 +48,7 @@ void Percentiles(std::ostringstream& j, const char* name, const LogHistogram& h)
   j << buf;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{
       "ficus-loadgen: open-loop HTTP/1.1 load, latency from each request's intended "
       "send time (bench/README.md)"};
@@ -189,13 +186,20 @@ int main(int argc, char** argv) {
   if (!json_out.empty()) {
     std::ofstream(json_out) << j.str();
   }
+  auto ms = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e6; };
   std::fprintf(
       stderr,
       "ficus-loadgen: offered %.0f/s achieved %.0f/s; latency p50 %.2f p99 %.2f p99.9 %.2f "
       "max %.2f ms; errors %llu\n",
       o.rate, static_cast<double>(r.completed_in_window) / r.duration_s,
-      r.latency.Percentile(50) / 1e6, r.latency.Percentile(99) / 1e6,
-      r.latency.Percentile(99.9) / 1e6, r.latency.max() / 1e6,
-      static_cast<unsigned long long>(r.errors()));
+      ms(r.latency.Percentile(50)), ms(r.latency.Percentile(99)), ms(r.latency.Percentile(99.9)),
+      ms(r.latency.max()), static_cast<unsigned long long>(r.errors()));
   return 0;
+}
+
+}  // namespace
+}  // namespace ficus::bench
+
+int main(int argc, char** argv) {
+  return ficus::bench::Main(argc, argv);
 }
