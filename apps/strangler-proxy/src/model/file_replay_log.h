@@ -92,7 +92,7 @@ class FileReplayLog final : public ReplayLog {
   // Opens (creating the directory if needed), recovers and starts the sync
   // thread. Fails with kUnavailable when another process holds the lock.
   static Result<std::unique_ptr<FileReplayLog>> Open(FileReplayLogOptions options);
-  ~FileReplayLog();  // syncs what was written, stops the sync thread
+  ~FileReplayLog() override;  // syncs what was written, stops the sync thread
   FileReplayLog(const FileReplayLog&) = delete;
   FileReplayLog& operator=(const FileReplayLog&) = delete;
 
