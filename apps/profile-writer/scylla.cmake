@@ -70,7 +70,7 @@ target_link_libraries(scylla_store_bench PRIVATE ficus_writer_scylla CLI11::CLI1
 # flag wiring, /readyz following connectivity, one update end to end.
 ficus_gtest(profile_writer_scylla_blackbox_test
   SOURCES tests/writer_process.cc tests/scylla_store_blackbox_test.cc
-  LIBS ficus_writer_scylla ficus_cql_test_peer
+  LIBS ficus_writer_scylla ficus_cql_test_peer ficus::testing
   LABELS blackbox
   TIMEOUT 120)
 target_include_directories(profile_writer_scylla_blackbox_test PRIVATE

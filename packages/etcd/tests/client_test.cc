@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "etcd_harness.h"
+#include "ficus/testing/free_port.h"
 
 namespace ficus::etcd {
 namespace {
@@ -122,7 +123,7 @@ TEST(EtcdClient, LeaseKeepsKeyAliveUntilRevokedOrExpired) {
 }
 
 TEST(EtcdClient, DownEtcdIsUnavailableNamingTheEndpoint) {
-  const auto port = testing::FreeLoopbackPort();
+  const auto port = ficus::testing::FreePort();
   auto c = Connect({"127.0.0.1:" + std::to_string(port)});
   auto r = c->Range("/x");
   ASSERT_FALSE(r.has_value());

@@ -1,64 +1,28 @@
 #include "etcd_harness.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <thread>
 
 #include "ficus/etcd/client.h"
 #include "ficus/http/sync_client.h"
+#include "ficus/testing/files.h"
+#include "ficus/testing/free_port.h"
+#include "ficus/testing/wait_for.h"
 
 namespace ficus::etcd::testing {
 
-uint16_t FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(fd);
-  return ok ? ntohs(a.sin_port) : 0;
-}
+using ficus::testing::ReadFile;
 
 namespace {
 
-// Runs argv (no shell), output appended to `log`; true when it exits 0.
-bool RunTool(std::vector<std::string> args, const std::string& log) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int st = 0;
-  ::waitpid(pid, &st, 0);
-  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// Runs argv (PATH searched, no shell), output appended to `log`; true when it exits 0.
+bool RunTool(const std::vector<std::string>& args, const std::string& log) {
+  return ficus::testing::RunToEnd(args, log) == 0;
 }
 
 }  // namespace
@@ -100,7 +64,7 @@ bool MakeTestPki(const std::string& dir, TestPki* out) {
       leaf("server",
            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth") &&
       leaf("client", "subjectAltName=DNS:ficus-proxy\nextendedKeyUsage=clientAuth");
-  if (!ok) ADD_FAILURE() << "openssl failed making the test PKI: " << Slurp(log);
+  if (!ok) ADD_FAILURE() << "openssl failed making the test PKI: " << ReadFile(log);
   return ok;
 }
 
@@ -112,9 +76,7 @@ std::string EtcdBin() {
 }  // namespace
 
 EtcdCluster::EtcdCluster(int members, EtcdOptions options) : options_(options) {
-  char tmpl[] = "/tmp/ficus-etcd-XXXXXX";
-  dir_ = ::mkdtemp(tmpl);
-  if (options_.tls && !MakeTestPki(dir_ + "/pki", &pki_)) return;
+  if (options_.tls && !MakeTestPki(dir_.File("pki"), &pki_)) return;
   if (::access(EtcdBin().c_str(), X_OK) != 0) {
     ADD_FAILURE() << "etcd not installed at " << EtcdBin()
                   << " (scripts/install-deps.sh db installs Debian's etcd-server)";
@@ -129,11 +91,11 @@ EtcdCluster::EtcdCluster(int members, EtcdOptions options) : options_(options) {
     for (int i = 0; i < members; ++i) {
       Member m;
       m.name = "m" + std::to_string(i);
-      m.client_port = FreeLoopbackPort();
-      m.peer_port = FreeLoopbackPort();
-      members_.push_back(m);
+      m.client_port = ficus::testing::FreePort();
+      m.peer_port = ficus::testing::FreePort();
       if (i) initial_cluster_ += ",";
       initial_cluster_ += m.name + "=http://127.0.0.1:" + std::to_string(m.peer_port);
+      members_.push_back(std::move(m));
     }
     for (int i = 0; i < members; ++i) Spawn(i, true);
     ok_ = true;
@@ -149,16 +111,15 @@ EtcdCluster::EtcdCluster(int members, EtcdOptions options) : options_(options) {
     for (int i = 0; i < members; ++i) {
       Kill(i);
       std::error_code ec;
-      std::filesystem::remove_all(dir_ + "/" + members_[static_cast<size_t>(i)].name, ec);
-      std::filesystem::remove(dir_ + "/" + members_[static_cast<size_t>(i)].name + ".log", ec);
+      std::filesystem::remove_all(dir_.File(members_[static_cast<size_t>(i)].name), ec);
+      std::filesystem::remove(dir_.File(members_[static_cast<size_t>(i)].name + ".log"), ec);
     }
   }
 }
 
 EtcdCluster::~EtcdCluster() {
+  // Members first, then their directory (dir_'s destructor).
   for (size_t i = 0; i < members_.size(); ++i) Kill(static_cast<int>(i));
-  std::error_code ec;
-  if (!std::getenv("FICUS_KEEP_TMP")) std::filesystem::remove_all(dir_, ec);
 }
 
 std::vector<std::string> EtcdCluster::endpoints() const {
@@ -180,7 +141,7 @@ void EtcdCluster::Spawn(int i, bool initial) {
                                    "--name",
                                    m.name,
                                    "--data-dir",
-                                   dir_ + "/" + m.name,
+                                   dir_.File(m.name),
                                    "--listen-client-urls",
                                    client,
                                    "--advertise-client-urls",
@@ -209,29 +170,19 @@ void EtcdCluster::Spawn(int i, bool initial) {
     }
   }
   if (options_.auth_token_ttl_s > 0) {
-    args.emplace_back("--auth-token-ttl");
+    args.push_back("--auth-token-ttl");
     args.push_back(std::to_string(options_.auth_token_ttl_s));
   }
   (void)initial;
-  const std::string log = dir_ + "/" + m.name + ".log";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::setenv("ETCD_UNSUPPORTED_ARCH", "", 0);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  m.pid = pid;
+  const std::string log = dir_.File(m.name + ".log");
+  ficus::testing::ProcessOptions o;
+  o.stdout_path = log;
+  o.stderr_path = log;
+  if (!std::getenv("ETCD_UNSUPPORTED_ARCH")) o.env = {{"ETCD_UNSUPPORTED_ARCH", ""}};
+  m.process = std::make_unique<ficus::testing::Process>(args, o);
 }
 
 bool EtcdCluster::WaitHealthy(int i, int timeout_ms) const {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   http::SyncClientOptions o;
   o.port = members_[i].client_port;
   o.timeout = std::chrono::milliseconds(1000);
@@ -243,31 +194,29 @@ bool EtcdCluster::WaitHealthy(int i, int timeout_ms) const {
     }
     o.tls = *ctx;
   }
-  while (std::chrono::steady_clock::now() < until) {
-    http::SyncClient c(o);
-    http::Request req;
-    req.method = "GET";
-    req.verb = boost::beast::http::verb::get;
-    req.target = "/health";
-    auto r = c.Send(req);
-    // With auth on, /health of a healthy member says {"health":"true"} too.
-    if (r && r->status == 200 && r->body.find("true") != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
+  return ficus::testing::WaitFor(
+      [&] {
+        http::SyncClient c(o);
+        http::Request req;
+        req.method = "GET";
+        req.verb = boost::beast::http::verb::get;
+        req.target = "/health";
+        auto r = c.Send(req);
+        // With auth on, /health of a healthy member says {"health":"true"} too.
+        return r && r->status == 200 && r->body.find("true") != std::string::npos;
+      },
+      std::chrono::milliseconds(timeout_ms), std::chrono::milliseconds(100));
 }
 
 void EtcdCluster::Kill(int i) {
   Member& m = members_[i];
-  if (m.pid <= 0) return;
-  ::kill(m.pid, SIGKILL);
-  int st = 0;
-  ::waitpid(m.pid, &st, 0);
-  m.pid = -1;
+  if (!m.process) return;
+  m.process->Kill();
+  m.process.reset();
 }
 
 bool EtcdCluster::Restart(int i) {
-  if (members_[i].pid > 0) return true;
+  if (members_[i].process) return true;
   Spawn(i, false);
   return WaitHealthy(i, 20000);
 }
@@ -315,17 +264,13 @@ std::string EtcdCluster::EnableAuth(const std::string& prefix, const std::string
   };
   for (const auto& [path, body] : steps) {
     auto r = (*c)->Call(path, body, false);
-    if (!r)
-      return std::string(path).append(" ").append(body).append(": ").append(r.error().message);
+    if (!r) return path + " " + body + ": " + r.error().message;
   }
   return "";
 }
 
 std::string EtcdCluster::Logs(int i) const {
-  std::ifstream in(dir_ + "/" + members_[i].name + ".log");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return ReadFile(dir_.File(members_[i].name + ".log"));
 }
 
 }  // namespace ficus::etcd::testing

@@ -8,20 +8,20 @@
 //   EtcdCluster tls(1, {.tls = true, .client_cert_auth = true});  // https, certs made here
 //   one.EnableAuth("/ficus/", "ficus", "pw");   // RBAC: user with read-write on the prefix
 //
-// Every member is SIGKILLed (by pid) and its directory removed when the
-// object is destroyed. Construction fails the test (ADD_FAILURE + empty
-// endpoints) when etcd is missing or does not become healthy in 20 s.
+// Every member is SIGKILLed (by pid) and its directory removed (unless
+// FICUS_KEEP_TMP is set) when the object is destroyed. Construction fails the test (ADD_FAILURE +
+// empty endpoints) when etcd is missing or does not become healthy in 20 s.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
-namespace ficus::etcd::testing {
+#include "ficus/testing/process.h"
+#include "ficus/testing/temp_dir.h"
 
-uint16_t FreeLoopbackPort();
+namespace ficus::etcd::testing {
 
 // A throw-away PKI made with the `openssl` CLI in `dir`: ca.{crt,key};
 // server.{crt,key} for IP 127.0.0.1 (and DNS localhost) signed by the CA;
@@ -65,21 +65,21 @@ class EtcdCluster {
   std::string endpoint(int i) const;
   void Kill(int i);     // SIGKILL, wait for exit
   bool Restart(int i);  // start again on the same ports and data; true once healthy
-  bool running(int i) const { return members_[i].pid > 0; }
+  bool running(int i) const { return members_[i].process != nullptr; }
   std::string Logs(int i) const;
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const { return dir_.path(); }
 
  private:
   struct Member {
     std::string name;
     uint16_t client_port = 0;
     uint16_t peer_port = 0;
-    pid_t pid = -1;
+    std::unique_ptr<ficus::testing::Process> process;  // null: not running
   };
   void Spawn(int i, bool initial);
   bool WaitHealthy(int i, int timeout_ms) const;
 
-  std::string dir_;
+  ficus::testing::TempDir dir_{"ficus-etcd"};
   std::string initial_cluster_;
   std::vector<Member> members_;
   EtcdOptions options_;

@@ -134,8 +134,8 @@ TEST(EtcdTls, TlsContextErrorsNameTheOptionAndFile) {
   ASSERT_FALSE(missing.has_value());
   EXPECT_NE(missing.error().message.find("ca_file /nonexistent/ca.pem"), std::string::npos)
       << missing.error().message;
-  char tmpl[] = "/tmp/ficus-pki-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
+  const ficus::testing::TempDir tmp("ficus-pki");
+  const std::string& dir = tmp.path();
   testing::TestPki pki;
   ASSERT_TRUE(testing::MakeTestPki(dir, &pki));
   auto mismatch = http::MakeClientTlsContext({pki.ca(), pki.client_cert(), pki.server_key()});
@@ -147,8 +147,6 @@ TEST(EtcdTls, TlsContextErrorsNameTheOptionAndFile) {
   EXPECT_NE(not_pem.error().message.find("ca_file"), std::string::npos);
   auto half = http::MakeClientTlsContext({pki.ca(), pki.client_cert(), ""});
   ASSERT_FALSE(half.has_value());
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
 }
 
 TEST(EtcdAuth, TokenIsSentRefreshedWhenItExpiresAndRolesAreEnforced) {

@@ -1,5 +1,5 @@
-// Test helpers: a real server on 127.0.0.1:0 and a raw blocking socket
-// client, so tests send exact bytes and see exact bytes.
+// Test helpers: a real server on 127.0.0.1:0, and (from packages/testing) a
+// raw blocking socket client, so tests send exact bytes and see exact bytes.
 #pragma once
 
 #include <chrono>
@@ -10,6 +10,8 @@
 #include <string_view>
 
 #include "ficus/http/server.h"
+#include "ficus/testing/http_text.h"
+#include "ficus/testing/raw_client.h"
 
 namespace ficus::http::testing {
 
@@ -29,33 +31,10 @@ class TestServer {
 // A handler answering 200 "echo:<method> <target> <body>".
 Handler EchoHandler();
 
-// Raw client socket with a receive timeout.
-class RawClient {
- public:
-  explicit RawClient(std::uint16_t port,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
-  ~RawClient();
-  bool connected() const { return fd_ >= 0; }
-  void Send(std::string_view bytes);
-  // Reads one complete response (Content-Length framed); empty on
-  // EOF/timeout before a full response.
-  std::string ReadResponse();
-  // One recv (bytes already buffered by ReadResponse first); empty on
-  // EOF/timeout.
-  std::string ReadSome();
-  // Reads until the peer closes (or timeout); returns everything read.
-  std::string ReadAll();
-  // True if the peer closed the connection (EOF or reset) within timeout.
-  bool WaitClosed();
-  void ShutdownWrite();
-
- private:
-  int fd_ = -1;
-  std::string pending_;
-};
-
-int StatusOf(std::string_view response);
-std::string BodyOf(std::string_view response);
-std::optional<std::string> HeaderOf(std::string_view response, std::string_view name);
+// The raw client and the response readers are packages/testing's.
+using ficus::testing::BodyOf;
+using ficus::testing::HeaderOf;
+using ficus::testing::RawClient;
+using ficus::testing::StatusOf;
 
 }  // namespace ficus::http::testing

@@ -20,13 +20,14 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "etcd_harness.h"
+#include "ficus/testing/files.h"
+#include "ficus/testing/wait_for.h"
 #include "harness.h"
 
 namespace ficus::proxy::blackbox {
@@ -98,23 +99,21 @@ class Fleet {
         std::vector<std::string>{FICUS_PROXY_BIN, "--config", cfg, "--ready-file", ready,
                                  "--replay-dir", s_.dir() + "/replay-" + id, "--replica-id", id},
         s_.dir() + "/proxy-" + id);
-    const auto until = Clock::now() + 15s;
-    while (Clock::now() < until) {
-      std::ifstream in(ready);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      boost::system::error_code ec;
-      auto v = json::parse(text, ec);
-      if (!ec && v.is_object()) {
-        r.port = static_cast<uint16_t>(v.at("listen").to_number<int>());
-        r.admin = static_cast<uint16_t>(v.at("admin").to_number<int>());
-        return &r;
-      }
-      if (!r.process->running()) {
-        if (exit_code) *exit_code = r.process->Wait(1s).value_or(-1);
-        return nullptr;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
+    bool ready_seen = false;
+    testing::WaitFor(
+        [&] {
+          boost::system::error_code ec;
+          auto v = json::parse(testing::ReadFile(ready), ec);
+          if (!ec && v.is_object()) {
+            r.port = static_cast<uint16_t>(v.at("listen").to_number<int>());
+            r.admin = static_cast<uint16_t>(v.at("admin").to_number<int>());
+            ready_seen = true;
+          }
+          return ready_seen || !r.process->running();
+        },
+        15s, 20ms);
+    if (ready_seen) return &r;
+    if (exit_code && !r.process->running()) *exit_code = r.process->Wait(1s).value_or(-1);
     return nullptr;
   }
   Replica& operator[](const std::string& id) { return replicas_.at(id); }
@@ -187,14 +186,9 @@ class Load {
 template <class Pred>
 long WaitMs(Pred pred, std::chrono::milliseconds limit) {
   const auto t0 = Clock::now();
-  while (Clock::now() - t0 < limit) {
-    if (pred()) {
-      return static_cast<long>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  return -1;
+  if (!testing::WaitFor(pred, limit)) return -1;
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
 }
 
 int64_t RevisionOf(const ParsedResponse& r) {
@@ -896,10 +890,9 @@ std::pair<int, std::string> Curl(const std::vector<std::string>& args) {
 }
 
 TEST(AdminTls, HttpsWithTheRightCaOnlyAndClientCertificatesWhenAsked) {
-  char tmpl[] = "/tmp/ficus-admin-pki-XXXXXX";
-  const std::string pki_dir = ::mkdtemp(tmpl);
+  const testing::TempDir pki_dir("ficus-admin-pki");
   etcd::testing::TestPki pki;
-  ASSERT_TRUE(etcd::testing::MakeTestPki(pki_dir, &pki));
+  ASSERT_TRUE(etcd::testing::MakeTestPki(pki_dir.path(), &pki));
   Stack s;
   s.StartUpstream("legacy");
   std::ofstream(s.dir() + "/admin.token") << "ops:" << kToken << ":operate\n";
@@ -977,8 +970,6 @@ routes:
         }
       },
       std::runtime_error);
-  std::error_code ec;
-  std::filesystem::remove_all(pki_dir, ec);
 }
 
 }  // namespace

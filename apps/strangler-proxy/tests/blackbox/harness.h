@@ -7,7 +7,8 @@
 //   auto r = s.Request("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
 //
 // Everything a test starts is SIGKILLed (if still running) when the Stack is
-// destroyed, so a failing test leaves no process behind. Paths of the two
+// destroyed, so a failing test leaves no process behind; the directory is
+// removed then too, unless FICUS_KEEP_TMP is set. Paths of the two
 // binaries come from the build (compile definitions).
 #pragma once
 
@@ -23,28 +24,16 @@
 #include <string_view>
 #include <vector>
 
+#include "ficus/testing/free_port.h"
+#include "ficus/testing/process.h"
+#include "ficus/testing/raw_client.h"
+#include "ficus/testing/temp_dir.h"
+
 namespace ficus::proxy::blackbox {
 
-// A child process with stdout/stderr in files.
-class Process {
- public:
-  Process(const std::vector<std::string>& argv, const std::string& log_prefix);
-  ~Process();
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-  pid_t pid() const { return pid_; }
-  void Signal(int sig) const;
-  // Waits for exit; the exit code (128+signal if killed), or nullopt on timeout.
-  std::optional<int> Wait(std::chrono::milliseconds timeout);
-  bool running();
-  // What it wrote to stdout and stderr so far.
-  std::string Logs() const;
-
- private:
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-  std::string log_prefix_;
-};
+// Child processes, free ports and the raw client come from packages/testing.
+using ficus::testing::FreePort;
+using ficus::testing::Process;
 
 struct Upstream {
   std::string name;
@@ -72,7 +61,7 @@ class Stack {
  public:
   Stack();
   ~Stack();
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const { return dir_.path(); }
 
   // Starts ficus-test-upstream; `extra` are more CLI flags (e.g. --delay-ms).
   Upstream& StartUpstream(const std::string& name, std::vector<std::string> extra = {});
@@ -89,8 +78,8 @@ class Stack {
   Process& proxy() { return *proxy_; }
   uint16_t port() const { return port_; }
   uint16_t admin_port() const { return admin_port_; }
-  std::string config_path() const { return dir_ + "/proxy.yaml"; }
-  std::string access_log_path() const { return dir_ + "/access.log"; }
+  std::string config_path() const { return dir_.File("proxy.yaml"); }
+  std::string access_log_path() const { return dir_.File("access.log"); }
 
   // One request on a new connection (bytes sent as given).
   ParsedResponse Request(std::string_view raw,
@@ -102,7 +91,7 @@ class Stack {
   double Metric(std::string_view series) const;
 
  private:
-  std::string dir_;
+  ficus::testing::TempDir dir_{"ficus-proxy-bb"};
   uint16_t dead_port_ = 0;
   std::vector<std::unique_ptr<Upstream>> upstreams_;
   std::unique_ptr<Process> proxy_;
@@ -113,15 +102,14 @@ class Stack {
 // A keep-alive client connection (blocking, with a receive timeout).
 class Client {
  public:
-  explicit Client(uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  ~Client();
-  bool connected() const { return fd_ >= 0; }
+  explicit Client(uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10))
+      : raw_(port, timeout) {}
+  bool connected() const { return raw_.connected(); }
   // Sends the bytes and reads one Content-Length framed response.
   ParsedResponse RoundTrip(std::string_view raw);
 
  private:
-  int fd_ = -1;
-  std::string pending_;
+  ficus::testing::RawClient raw_;
 };
 
 ParsedResponse ParseResponse(std::string raw);
@@ -129,7 +117,6 @@ ParsedResponse ParseResponse(std::string raw);
 std::optional<std::string> EchoHeader(const boost::json::object& echo, std::string_view name);
 // Percentile (0..100) of a sample (copied, sorted).
 double Percentile(std::vector<double> v, double p);
-uint16_t FreePort();
 // The ficus-proxy binary under test: FICUS_TEST_PROXY_BIN when set (e.g. an
 // older build, to show a test fails there), else this build's.
 std::string ProxyBinary();

@@ -5,10 +5,10 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
-#include <thread>
 
+#include "ficus/testing/files.h"
+#include "ficus/testing/wait_for.h"
 #include "wire_client.h"
 
 namespace ficus::proxy::blackbox {
@@ -94,13 +94,14 @@ NginxFront::NginxFront(const std::string& dir, uint16_t upstream_port, const Ngi
       std::vector<std::string>{kNginx, "-p", dir_, "-c", dir_ + "/nginx.conf", "-e",
                                dir_ + "/error.log"},
       dir_ + "/nginx");
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < until) {
-    WireClient probe(port_);
-    if (probe.connected()) return;
-    if (!process_->running()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  bool up = false;
+  testing::WaitFor(
+      [&] {
+        up = WireClient(port_).connected();
+        return up || !process_->running();
+      },
+      std::chrono::seconds(10));
+  if (up) return;
   throw std::runtime_error("nginx did not start: " + Logs());
 }
 
@@ -112,10 +113,7 @@ NginxFront::~NginxFront() {
 }
 
 std::string NginxFront::Logs() const {
-  std::ifstream in(dir_ + "/error.log");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return (process_ ? process_->Logs() : std::string()) + ss.str();
+  return (process_ ? process_->Logs() : std::string()) + testing::ReadFile(dir_ + "/error.log");
 }
 
 }  // namespace ficus::proxy::blackbox

@@ -11,19 +11,13 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "ficus/testing/http_text.h"
+
 namespace ficus::proxy::blackbox {
 
 namespace {
 
-bool IEqual(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
+using testing::IEquals;
 
 // Reads more bytes into `buf`; false on EOF, error or stop.
 bool ReadMore(int fd, std::string& buf, const std::atomic<bool>& stop) {
@@ -54,7 +48,7 @@ bool ReadRequest(int fd, std::string& buf, const std::atomic<bool>& stop, RawReq
   const auto sp2 = out.head.find(' ', sp1 + 1);
   out.method = out.head.substr(0, sp1);
   out.target = out.head.substr(sp1 + 1, sp2 - sp1 - 1);
-  if (IEqual(out.Header("Transfer-Encoding"), "chunked")) {
+  if (IEquals(out.Header("Transfer-Encoding"), "chunked")) {
     for (;;) {
       std::size_t eol;
       while ((eol = buf.find("\r\n")) == std::string::npos) {
@@ -99,7 +93,7 @@ std::string RawRequest::Header(std::string_view name) const {
     const std::size_t next = head.find("\r\n", pos + 2);
     const std::string_view line(head.data() + pos + 2, next - pos - 2);
     const auto colon = line.find(':');
-    if (colon != std::string_view::npos && IEqual(line.substr(0, colon), name)) {
+    if (colon != std::string_view::npos && IEquals(line.substr(0, colon), name)) {
       auto v = line.substr(colon + 1);
       while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
       while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);

@@ -1,14 +1,12 @@
 #include "wire_client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <cstdlib>
+
+#include "ficus/testing/http_text.h"
 
 namespace ficus::proxy::blackbox {
 
@@ -16,15 +14,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool IEq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
+using testing::IEquals;
 
 std::string Trim(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -57,14 +47,14 @@ void ParseFields(std::string_view block, std::vector<std::pair<std::string, std:
 
 std::optional<std::string> WireAnswer::Field(std::string_view name) const {
   for (const auto& [n, v] : fields) {
-    if (IEq(n, name)) return v;
+    if (IEquals(n, name)) return v;
   }
   return std::nullopt;
 }
 
 int WireAnswer::Count(std::string_view name) const {
   int c = 0;
-  for (const auto& [n, v] : fields) c += IEq(n, name) ? 1 : 0;
+  for (const auto& [n, v] : fields) c += IEquals(n, name) ? 1 : 0;
   return c;
 }
 
@@ -81,55 +71,26 @@ std::string WireAnswer::Describe() const {
   return s;
 }
 
-WireClient::WireClient(uint16_t port, const char* source) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (source) {
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    if (::inet_pton(AF_INET, source, &local.sin_addr) != 1 ||
-        ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-      return;
-    }
-  }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-}
-
-WireClient::~WireClient() {
-  if (fd_ >= 0) ::close(fd_);
-}
+WireClient::WireClient(uint16_t port, const char* source)
+    : conn_(port, testing::RawClientOptions{"127.0.0.1", std::chrono::seconds(60),
+                                            source ? source : ""}) {}
 
 bool WireClient::Send(std::string_view bytes) {
   sent_at_ = Clock::now();
-  while (!bytes.empty()) {
-    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
+  return conn_.Send(bytes);
 }
 
 bool WireClient::Fill(Clock::time_point until) {
-  if (eof_ || fd_ < 0) return false;
+  if (eof_ || !conn_.connected()) return false;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
     if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{conn_.fd(), POLLIN, 0};
     const int r = ::poll(&p, 1, static_cast<int>(left.count()));
     if (r < 0) return false;
     if (r == 0) continue;
     char buf[65536];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    const ssize_t n = ::recv(conn_.fd(), buf, sizeof buf, 0);
     if (n <= 0) {
       eof_ = true;
       return false;
@@ -176,7 +137,7 @@ WireAnswer WireClient::Read(bool head_request, std::chrono::milliseconds timeout
     if (a.first_body_ms < 0 && !a.body.empty()) a.first_body_ms = MsSince(sent_at_);
   };
   const auto te = a.Field("Transfer-Encoding");
-  if (te && IEq(*te, "chunked")) {
+  if (te && IEquals(*te, "chunked")) {
     a.chunked = true;
     for (;;) {
       std::size_t eol;

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "ficus/testing/raw_client.h"
+
 namespace ficus::proxy::blackbox {
 
 struct WireAnswer {
@@ -38,10 +40,7 @@ class WireClient {
   // `source`: the local address to connect from (any 127.0.0.0/8 address
   // is loopback on Linux: tests play clients of different addresses).
   explicit WireClient(uint16_t port, const char* source = nullptr);
-  ~WireClient();
-  WireClient(const WireClient&) = delete;
-  WireClient& operator=(const WireClient&) = delete;
-  [[nodiscard]] bool connected() const { return fd_ >= 0; }
+  [[nodiscard]] bool connected() const { return conn_.connected(); }
   bool Send(std::string_view bytes);
   // Reads one answer; `head_request`: the request was HEAD (no body).
   WireAnswer Read(bool head_request = false,
@@ -56,7 +55,7 @@ class WireClient {
  private:
   // Appends more bytes to pending_; false on EOF/error/timeout.
   bool Fill(std::chrono::steady_clock::time_point until);
-  int fd_ = -1;
+  ficus::testing::RawClient conn_;  // the connection; reads here go by poll()
   std::string pending_;
   bool eof_ = false;
   std::chrono::steady_clock::time_point sent_at_;
