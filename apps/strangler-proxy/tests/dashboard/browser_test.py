@@ -31,21 +31,23 @@ it (control.store: etcd), traffic through both; the page on dash-a must
 show a row per replica and the fleet's merged p50/p99 (dashboard_test.mjs
 --fleet), a percent moved in dash-a's page must reach dash-b, and the merged
 p99 must lie between the two replicas' own.
+
+The stack is started once (harness.StackCase); the page, the autopilot
+panel, the fleet and the follower panel are test methods, each check its
+own case.
 """
-import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lifecycle"))
-from harness import Etcd, Follower, LegacyStack, Proxy, Writer, free_port, request, wait_for  # noqa: E402
+from harness import (Etcd, Follower, LegacyStack, Proxy, StackCase, Writer,  # noqa: E402
+                     free_port, request, run_cases, wait_for)
 
 UPDATE = "/api/v1/profile/update"
 GET = "/api/v1/profile/get"
@@ -83,10 +85,10 @@ routes:
 """
 
 
-def fleet_phase(a, stack, writer, work, earlier):
+def fleet_phase(case, a, stack, writer, work):
     """Two replicas on one real etcd; the page shows both and the merged
-    percentiles. Returns the failures."""
-    failures = []
+    percentiles (checks on `case`)."""
+    check = case.check
     fleet_work = os.path.join(work, "fleet")
     os.makedirs(fleet_work)
     etcd = replica_a = replica_b = None
@@ -128,14 +130,15 @@ def fleet_phase(a, stack, writer, work, earlier):
                os.path.join(fleet_work, "admin.token"), "--route", "profile-update", "--percent", "20",
                "--fleet", "dash-a,dash-b", "--screenshot", shot]
         rc = subprocess.run(cmd, timeout=180).returncode
-        if rc != 0:
-            failures.append(f"fleet: dashboard_test.mjs exited {rc}")
+        check(rc == 0, "fleet: the page shows a row per replica and the merged p50/p99",
+              f"dashboard_test.mjs --fleet exited {rc}")
         # The change made in dash-a's page reached dash-b through etcd.
         try:
             wait_for(lambda: abs(replica_b.route("profile-update")["percent"] - 20) < 0.001, 2,
                      "dash-b follows the percent set in dash-a's page")
+            check(True, "fleet: dash-b follows the percent set in dash-a's page")
         except AssertionError as e:
-            failures.append(f"fleet: {e}")
+            check(False, "fleet: dash-b follows the percent set in dash-a's page", str(e))
         # The fleet's p99 comes from the merged histograms (exact merge:
         # strangler_proxy_domain_test FleetReport.*); here it must lie
         # between the two replicas' own, as a quantile of their union does.
@@ -146,10 +149,9 @@ def fleet_phase(a, stack, writer, work, earlier):
               f"merged={t['legacy_p99_ms']} (p50 merged {t['legacy_p50_ms']})")
         lo = min(rows["dash-a"]["legacy_p99_ms"], rows["dash-b"]["legacy_p99_ms"])
         hi = max(rows["dash-a"]["legacy_p99_ms"], rows["dash-b"]["legacy_p99_ms"])
-        if t["legacy_p99_ms"] is None or not lo <= t["legacy_p99_ms"] <= hi:
-            failures.append(f"fleet: merged legacy p99 {t['legacy_p99_ms']} outside [{lo}, {hi}]")
-    except Exception as e:  # noqa: BLE001 - any failure fails the test
-        failures.append(f"fleet: {e!r}")
+        check(t["legacy_p99_ms"] is not None and lo <= t["legacy_p99_ms"] <= hi,
+              "fleet: the merged legacy p99 lies between the replicas' own",
+              f"{t['legacy_p99_ms']} in [{lo}, {hi}]")
     finally:
         stop.set()
         for th in threads:
@@ -160,35 +162,37 @@ def fleet_phase(a, stack, writer, work, earlier):
                     p.stop()
                 except Exception as e:  # noqa: BLE001
                     print(f"cleanup: {e}")
-    return failures
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--proxy", required=True)
-    ap.add_argument("--writer", required=True)
-    ap.add_argument("--repo", required=True)
-    ap.add_argument("--screenshot", required=True)
-    ap.add_argument("--work", default="")
-    ap.add_argument("--node", default="node")
-    ap.add_argument("--migrator", default="", help="profile-migrator binary: also test the binlog follower panel")
-    a = ap.parse_args()
-    work = a.work or tempfile.mkdtemp(prefix="ficus-dashboard-")
-    if os.path.exists(work):
-        shutil.rmtree(work)
-    os.makedirs(work)
-    stack = writer = proxy = follower = None
-    stop = threading.Event()
-    failures = []
-    try:
-        stack = LegacyStack(a.repo, os.path.join(work, "legacy"))
-        writer = Writer(a.writer, os.path.join(work, "writer-data"), os.path.join(work, "writer.log"),
-                        port=free_port())
-        token = uuid.uuid4().hex
+class Dashboard(StackCase):
+    prefix = "ficus-dashboard-"
+
+    @classmethod
+    def add_arguments(cls, ap):
+        ap.add_argument("--screenshot", required=True)
+        ap.add_argument("--node", default="node")
+        ap.add_argument("--migrator", default="",
+                        help="profile-migrator binary: also test the binlog follower panel")
+
+    @classmethod
+    def start_stack(cls):
+        a, work = cls.args, cls.work
+        cls.stack = stack = cls.stop_later(LegacyStack(a.repo, os.path.join(work, "legacy")))
+        cls.writer = writer = cls.stop_later(
+            Writer(a.writer, os.path.join(work, "writer-data"), os.path.join(work, "writer.log"),
+                   port=free_port()))
+        cls.token = uuid.uuid4().hex
+        cls.follower = follower = None
         if a.migrator:
-            follower = Follower(a.migrator, work, stack, writer.port)
-        proxy = Proxy(a.proxy, work, config(stack.port, writer.port, work,
-                                            follower.url if follower else None), token)
+            cls.follower = follower = cls.stop_later(Follower(a.migrator, work, stack, writer.port))
+        cls.proxy = cls.stop_later(Proxy(a.proxy, work, config(stack.port, writer.port, work,
+                                                                follower.url if follower else None),
+                                         cls.token))
+
+    def test_1_page_moves_the_canary(self):
+        c = type(self)
+        a, work, stack, writer, proxy, token = c.args, c.work, c.stack, c.writer, c.proxy, c.token
+        stop = threading.Event()
         users = [str(uuid.uuid4()) for _ in range(200)]
 
         def traffic(offset):
@@ -216,111 +220,105 @@ def main():
         wait_for(lambda: proxy.mismatches(), 10, "a mismatch")
         time.sleep(3)  # a few seconds of rates for the charts
 
-        cmd = [a.node, os.path.join(HERE, "dashboard_test.mjs"), "--url",
-               f"http://127.0.0.1:{proxy.admin}/", "--token-file", os.path.join(work, "admin.token"),
-               "--route", "profile-update", "--percent", "30", "--screenshot", a.screenshot]
-        rc = subprocess.run(cmd, timeout=180).returncode
-        if rc != 0:
-            failures.append(f"dashboard_test.mjs exited {rc}")
-        stop.set()
-        for th in threads:
-            th.join()
+        try:
+            cmd = [a.node, os.path.join(HERE, "dashboard_test.mjs"), "--url",
+                   f"http://127.0.0.1:{proxy.admin}/", "--token-file", os.path.join(work, "admin.token"),
+                   "--route", "profile-update", "--percent", "30", "--screenshot", a.screenshot]
+            rc = subprocess.run(cmd, timeout=180).returncode
+            self.check(rc == 0, "the page renders and moves profile-update to 30% (token prompt)",
+                       f"dashboard_test.mjs exited {rc}")
+        finally:
+            stop.set()
+            for th in threads:
+                th.join()
 
         # The proxy's routing follows the percent set in the page.
         route = proxy.route("profile-update")
-        if abs(route["percent"] - 30) > 0.001:
-            failures.append(f"percent is {route['percent']}, not 30")
+        self.check(abs(route["percent"] - 30) <= 0.001, "the route's percent is the page's 30",
+                   str(route["percent"]))
         fresh = [str(uuid.uuid4()) for _ in range(400)]
         ids = {}
+        statuses = set()
         for u in fresh:
             s, h, _ = request(proxy.port, "POST", UPDATE, {"user_id": u, "attributes": {"k": "v"}})
+            statuses.add(s)
             if s != 200:
-                failures.append(f"update after the change: {s}")
                 break
             ids[h["x-request-id"]] = u
+        self.check(statuses == {200}, "updates after the change are 200", str(statuses))
         time.sleep(1.5)
         served = proxy.access_log()
         modern = sum(1 for rid in ids if served.get(rid) == "modern")
         share = modern / max(1, len(ids))
-        print(f"after the UI change: {modern}/{len(ids)} fresh users on modern ({share:.3f})")
-        if not 0.22 <= share <= 0.38:
-            failures.append(f"modern share {share:.3f} does not follow 30%")
+        self.check(0.22 <= share <= 0.38, "the share of fresh users on modern follows 30%",
+                   f"{modern}/{len(ids)} ({share:.3f})")
         with open(os.path.join(work, "audit.log")) as f:
             last = json.loads(f.read().splitlines()[-1])
-        if last["after"]["percent"] != 30 or last["token"] != "lifecycle":
-            failures.append(f"audit log: {last}")
+        self.check(last["after"]["percent"] == 30 and last["token"] == "lifecycle",
+                   "the page's change is audit-logged with the token's name", json.dumps(last))
 
+    def test_2_autopilot_panel(self):
+        c = type(self)
+        a, work, proxy, token = c.args, c.work, c.proxy, c.token
         # Autopilot: a plan on the group (held at canary 30% for 10 minutes)
         # shown with its timeline; paused through the page.
         s, _, b = request(proxy.admin, "POST", "/admin/autopilot/profile-update/start",
                           {"canary": {"steps": [30, 100], "min_s": 600, "min_requests": 1},
                            "gates": {"window_s": 5}},
                           {"Authorization": "Bearer " + token})
+        self.check(s == 200, "autopilot plan started", f"{s} {b}")
         if s != 200:
-            failures.append(f"autopilot start: {s} {b}")
-        else:
-            time.sleep(1)  # a few ticks: the first hold in the timeline
+            return
+        time.sleep(1)  # a few ticks: the first hold in the timeline
+        rc = subprocess.run([a.node, os.path.join(HERE, "dashboard_test.mjs"), "--url",
+                             f"http://127.0.0.1:{proxy.admin}/", "--token-file",
+                             os.path.join(work, "admin.token"), "--screenshot", a.screenshot,
+                             "--autopilot", "profiles", "--autopilot-only"],
+                            timeout=120).returncode
+        self.check(rc == 0, "the Autopilot panel shows the plan and pauses it",
+                   f"dashboard_test.mjs --autopilot exited {rc}")
+        with open(os.path.join(work, "audit.log")) as f:
+            last = json.loads(f.read().splitlines()[-1])
+        self.check(last["what"] == "autopilot profiles (route profile-update): pause" and
+                   last["token"] == "lifecycle", "the page's pause is audit-logged by the token's name",
+                   json.dumps(last))
+
+    def test_3_fleet(self):
+        c = type(self)
+        fleet_phase(self, c.args, c.stack, c.writer, c.work)
+
+    def test_4_follower_panel(self):
+        c = type(self)
+        a, stack, writer, proxy, follower = c.args, c.stack, c.writer, c.proxy, c.follower
+        if not follower:
+            self.skipTest("no --migrator")
+
+        def page(state):
+            shot = a.screenshot.replace(".png", "") + ".png"
             rc = subprocess.run([a.node, os.path.join(HERE, "dashboard_test.mjs"), "--url",
-                                 f"http://127.0.0.1:{proxy.admin}/", "--token-file",
-                                 os.path.join(work, "admin.token"), "--screenshot", a.screenshot,
-                                 "--autopilot", "profiles", "--autopilot-only"],
-                                timeout=120).returncode
-            if rc != 0:
-                failures.append(f"dashboard_test.mjs --autopilot exited {rc}")
-            with open(os.path.join(work, "audit.log")) as f:
-                last = json.loads(f.read().splitlines()[-1])
-            if last["what"] != "autopilot profiles (route profile-update): pause" or \
-                    last["token"] != "lifecycle":
-                failures.append(f"audit log after the page's pause: {last}")
+                                 f"http://127.0.0.1:{proxy.admin}/", "--screenshot", shot,
+                                 "--cdc", state, "--cdc-only"], timeout=120).returncode
+            self.check(rc == 0, f"the follower panel shows {state}",
+                       f"dashboard_test.mjs --cdc {state} exited {rc}")
 
-        # --- the fleet: two more replicas, on one real etcd ---
-        failures.extend(fleet_phase(a, stack, writer, work, failures))
-
-        if follower:
-            def page(state):
-                shot = a.screenshot.replace(".png", "") + ".png"
-                rc = subprocess.run([a.node, os.path.join(HERE, "dashboard_test.mjs"), "--url",
-                                     f"http://127.0.0.1:{proxy.admin}/", "--screenshot", shot,
-                                     "--cdc", state, "--cdc-only"], timeout=120).returncode
-                if rc != 0:
-                    failures.append(f"dashboard_test.mjs --cdc {state} exited {rc}")
-
-            # Caught up: the proxy shows the server's GTID position, lag 0.
-            server_pos = stack.sql_value("SELECT @@gtid_binlog_pos")
-            cdc = wait_for(lambda: (lambda c: c if c["state"] == "ok" and c["last_gtid"] == server_pos
-                                    else None)(proxy.status()["cdc"]), 30,
-                           f"the proxy's cdc status at the server's position {server_pos}")
-            print(f"follower caught up: {cdc}")
-            if cdc["lag_seconds"] != 0 or cdc["url"] != follower.url:
-                failures.append(f"cdc when caught up: {cdc}")
-            page("ok")
-            # The writer dies: the follower cannot apply a new SQL write, its lag grows.
-            writer.kill()
-            stack.sql(f"INSERT INTO profile_attributes VALUES ('{uuid.uuid4()}', 'k', 'v', 5)")
-            wait_for(lambda: proxy.status()["cdc"]["state"] == "lagging", 30, "cdc state lagging")
-            page("lagging")
-            follower.stop()
-            wait_for(lambda: proxy.status()["cdc"]["state"] == "unreachable", 15, "cdc state unreachable")
-            page("unreachable")
-    except Exception as e:  # noqa: BLE001 - any failure fails the test
-        failures.append(repr(e))
-    finally:
-        stop.set()
-        for p in (proxy, follower, writer):
-            if p:
-                try:
-                    p.stop()
-                except Exception as e:  # noqa: BLE001
-                    print(f"cleanup: {e}")
-        if stack:
-            stack.stop()
-        if not a.work:
-            shutil.rmtree(work, ignore_errors=True)
-    for f in failures:
-        print(f"FAIL: {f}")
-    print("browser test:", "ok" if not failures else "FAILED")
-    return 1 if failures else 0
+        # Caught up: the proxy shows the server's GTID position, lag 0.
+        server_pos = stack.sql_value("SELECT @@gtid_binlog_pos")
+        cdc = wait_for(lambda: (lambda c: c if c["state"] == "ok" and c["last_gtid"] == server_pos
+                                else None)(proxy.status()["cdc"]), 30,
+                       f"the proxy's cdc status at the server's position {server_pos}")
+        print(f"follower caught up: {cdc}")
+        self.check(cdc["lag_seconds"] == 0 and cdc["url"] == follower.url,
+                   "caught up: /admin/status shows the server's position, lag 0", json.dumps(cdc))
+        page("ok")
+        # The writer dies: the follower cannot apply a new SQL write, its lag grows.
+        writer.kill()
+        stack.sql(f"INSERT INTO profile_attributes VALUES ('{uuid.uuid4()}', 'k', 'v', 5)")
+        wait_for(lambda: proxy.status()["cdc"]["state"] == "lagging", 30, "cdc state lagging")
+        page("lagging")
+        follower.stop()
+        wait_for(lambda: proxy.status()["cdc"]["state"] == "unreachable", 15, "cdc state unreachable")
+        page("unreachable")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases(Dashboard))

@@ -20,32 +20,28 @@ threads while the plan walks the group (faults_test.py's Traffic). Scenarios:
             (--prod-writer) answers 404 to the fault injection endpoint;
   webhook   the external check answers 500: the plan holds in shadow; once it
             answers 204 the plan moves on.
+The stack is started once; each check is its own case (harness.StackCase).
 Exit 0 = every check passed. Each scenario takes well under 3 minutes.
 """
-import argparse
 import http.server
 import json
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faults_test import GET, Traffic  # noqa: E402
-from harness import LegacyStack, Proxy, Writer, free_port, request, wait_for  # noqa: E402
+from harness import (LegacyStack, Proxy, StackCase, Writer, free_port, request,  # noqa: E402
+                     run_cases, wait_for)
 
 GROUP = "profiles"
-checks = {"passed": 0}
+CASE = None  # the running AutopilotStack test: its checks are reported one case each
 
 
 def check(cond, what, detail=""):
-    if not cond:
-        raise AssertionError(f"{what}: {detail}")
-    checks["passed"] += 1
-    print(f"ok: {what}" + (f" — {detail}" if detail else ""), flush=True)
+    CASE.check(cond, what, detail)
 
 
 def config(legacy_port, writer_port, work, plan_extra=""):
@@ -283,55 +279,36 @@ def webhook(sc, hook):
     check(True, "a 204 from the check lets the plan go on")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--proxy", required=True)
-    ap.add_argument("--writer", required=True, help="profile-writer-test-faults")
-    ap.add_argument("--prod-writer", required=True, help="profile-writer (production binary)")
-    ap.add_argument("--repo", required=True)
-    ap.add_argument("--scenario", required=True, choices=["healthy", "failing", "wrong", "webhook"])
-    ap.add_argument("--work", default="")
-    ap.add_argument("--threads", type=int, default=4)
-    a = ap.parse_args()
-    work = a.work or tempfile.mkdtemp(prefix="ficus-autopilot-")
-    if os.path.exists(work):
-        shutil.rmtree(work)
-    os.makedirs(work)
-    t0 = time.time()
-    stack = sc = hook = None
-    try:
-        stack = LegacyStack(a.repo, os.path.join(work, "legacy"))
+class AutopilotStack(StackCase):
+    prefix = "ficus-autopilot-"
+
+    @classmethod
+    def add_arguments(cls, ap):
+        ap.add_argument("--prod-writer", required=True, help="profile-writer (production binary)")
+        ap.add_argument("--scenario", required=True,
+                        choices=["healthy", "failing", "wrong", "webhook"])
+        ap.add_argument("--threads", type=int, default=4)
+
+    @classmethod
+    def start_stack(cls):
+        a, t0 = cls.args, time.time()
+        cls.stack = cls.stop_later(LegacyStack(a.repo, os.path.join(cls.work, "legacy")))
         print(f"legacy stack up in {time.time() - t0:.1f} s", flush=True)
-        extra = ""
+        extra, cls.hook = "", None
         if a.scenario == "webhook":
-            hook = CheckServer(500)
-            extra = (f"      check: {{url: \"http://127.0.0.1:{hook.port}/verify\", "
+            cls.hook = cls.stop_later(CheckServer(500))
+            extra = (f"      check: {{url: \"http://127.0.0.1:{cls.hook.port}/verify\", "
                      "timeout_ms: 1000, interval_s: 1}")
-        sc = Scenario(a, work, stack, extra)
-        if a.scenario == "healthy":
-            healthy(sc)
-        elif a.scenario == "failing":
-            failing(sc)
-        elif a.scenario == "wrong":
-            wrong(sc)
-        else:
-            webhook(sc, hook)
-        print(f"{checks['passed']} passed, 0 failed ({time.time() - t0:.0f} s)", flush=True)
-        return 0
-    except Exception as e:  # noqa: BLE001 - any failure fails the test
-        print(f"FAIL: {e}", flush=True)
-        print(f"{checks['passed']} passed, 1 failed (work dir {work})", flush=True)
-        return 1
-    finally:
-        if sc:
-            sc.close()
-        if hook:
-            hook.stop()
-        if stack:
-            stack.stop()
-        if not a.work:
-            shutil.rmtree(work, ignore_errors=True)
+        cls.sc = Scenario(a, cls.work, cls.stack, extra)
+        cls.stop_later(cls.sc.close)
+
+    def test_scenario(self):
+        global CASE
+        CASE = self
+        sc = type(self).sc
+        {"healthy": healthy, "failing": failing, "wrong": wrong,
+         "webhook": lambda s: webhook(s, type(self).hook)}[self.args.scenario](sc)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases(AutopilotStack))

@@ -21,22 +21,20 @@ and then, once the replay backlog drained, checks per user and key:
   C. no stale read (a read missing a write acknowledged before it was sent)
      later than 1 s after an admin change or a restart;
   D. no mismatch reported for a user that ends equal on both stores.
-Exit 0 = every check passed.
+The stack is started once; the walk and each of A-D is a test method, each
+check its own case (harness.StackCase). Exit 0 = every check passed.
 """
-import argparse
 import json
 import os
 import random
-import shutil
-import signal
 import sys
-import tempfile
 import threading
 import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import LegacyStack, Proxy, Writer, free_port, request, wait_for  # noqa: E402
+from harness import (LegacyStack, Proxy, StackCase, Writer, free_port, request,  # noqa: E402
+                     run_cases, wait_for)
 
 UPDATE = "/api/v1/profile/update"
 GET = "/api/v1/profile/get"
@@ -175,30 +173,19 @@ class Traffic:
 
 
 class Run:
-    def __init__(self, a, work):
-        self.a, self.work = a, work
+    """The walk's timeline; its checks are the test case's (one case each)."""
+
+    def __init__(self, a, work, check):
+        self.a, self.work, self.check = a, work, check
         self.events = []  # (time, what): admin changes and restarts
-        self.checks = 0
-        self.failed = []  # --keep-going: failed checks
 
     def note(self, what):
         self.events.append((time.time(), what))
         print(f"[{time.strftime('%H:%M:%S')}] {what}", flush=True)
 
-    def check(self, cond, what, detail=""):
-        if not cond and self.a.keep_going:
-            print(f"FAILED: {what}: {detail}", flush=True)
-            self.failed.append(what)
-            return
-        if not cond:
-            raise AssertionError(f"{what}: {detail}")
-        self.checks += 1
-        print(f"ok: {what}" + (f" — {detail}" if detail else ""), flush=True)
-
 
 def kill9_restart_proxy(run, proxy):
-    proxy.proc.send_signal(signal.SIGKILL)
-    proxy.proc.wait(timeout=10)
+    proxy.kill()
     run.note("proxy killed (-9)")
     # The same ports: clients keep their address (listen/admin fixed below).
     proxy.start()
@@ -229,40 +216,51 @@ def put_group(run, proxy, change, wait_s=30):
     run.note(f"admin change {change}")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--proxy", required=True)
-    ap.add_argument("--writer", required=True)
-    ap.add_argument("--repo", required=True)
-    ap.add_argument("--work", default="")
-    ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--keep-going", action="store_true",
-                    help="report every failed check and go on (exit 1 at the end)")
-    ap.add_argument("--put-each-route", action="store_true",
-                    help="one admin PUT per route instead of one per route group")
-    a = ap.parse_args()
-    work = a.work or tempfile.mkdtemp(prefix="ficus-faults-")
-    if os.path.exists(work):
-        shutil.rmtree(work)
-    os.makedirs(work)
-    run = Run(a, work)
-    stack = writer = proxy = traffic = None
-    t_start = time.time()
-    try:
-        print(f"work dir {work}", flush=True)
-        stack = LegacyStack(a.repo, os.path.join(work, "legacy"))
-        writer = Writer(a.writer, os.path.join(work, "writer-data"),
-                        os.path.join(work, "writer.log"), port=free_port())
-        token = uuid.uuid4().hex
-        cfg = config(stack.port, writer.port, work)
+class Faults(StackCase):
+    prefix = "ficus-faults-"
+
+    @classmethod
+    def add_arguments(cls, ap):
+        ap.add_argument("--threads", type=int, default=4)
+        ap.add_argument("--keep-going", action="store_true",
+                        help="(always so now: every failed check is reported and the run goes on)")
+        ap.add_argument("--put-each-route", action="store_true",
+                        help="one admin PUT per route instead of one per route group")
+
+    @classmethod
+    def start_stack(cls):
+        a, work = cls.args, cls.work
+        cls.stack = cls.stop_later(LegacyStack(a.repo, os.path.join(work, "legacy")))
+        cls.writer = cls.stop_later(Writer(a.writer, os.path.join(work, "writer-data"),
+                                           os.path.join(work, "writer.log"), port=free_port()))
+        cls.token = uuid.uuid4().hex
+        cfg = config(cls.stack.port, cls.writer.port, work)
         # Fixed ports, so a restarted proxy is where the clients expect it.
         cfg = cfg.replace("listen: 127.0.0.1:0\nadmin: {listen: 127.0.0.1:0",
                           f"listen: 127.0.0.1:{free_port()}\nadmin: {{listen: 127.0.0.1:{free_port()}")
-        proxy = Proxy(a.proxy, work, cfg, token)
+        cls.proxy = cls.stop_later(Proxy(a.proxy, work, cfg, cls.token))
+        cls.traffic = Traffic(a.threads, 8)
+        cls.stop_later(cls.traffic.halt)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.failed or cls._broken:
+            try:
+                print("proxy status: " + json.dumps(cls.proxy.status()), flush=True)
+                print("routes: " + json.dumps({n: {k: r[k] for k in ("mode", "backlog_to", "held_to",
+                                                                      "fallback")}
+                                               for n, r in cls.proxy.routes().items()}), flush=True)
+            except Exception:  # noqa: BLE001 - diagnostics only
+                pass
+        super().tearDownClass()
+
+    def test_1_walk_the_migration_under_faults(self):
+        c = type(self)
+        stack, writer, proxy, traffic, token = c.stack, c.writer, c.proxy, c.traffic, c.token
+        run = c.run = Run(c.args, c.work, self.check)
+        t_start = time.time()
         run.check(proxy.route("profile-get")["fallback"]["enabled"],
                   "fallback is on for the read route without a fallback: block")
-        traffic = Traffic(a.threads, 8)
 
         # ---- legacy -> shadow ----
         # Traffic starts with shadow: writes made in mode legacy reach legacy
@@ -339,10 +337,13 @@ def main():
         run.check(c["acked"] > 300, "steady traffic ran", json.dumps(c))
         wait_for(lambda: proxy.status()["replay"]["backlog"] == 0, 90,
                  "the whole replay log (queued and held) to drain", 0.2)
+        print(f"walk took {time.time() - t_start:.0f} s", flush=True)
 
-        # ---- A, B: both stores, per user and key ----
+    def test_2_stores_agree(self):
+        c = type(self)
+        stack, writer, traffic, run = c.stack, c.writer, c.traffic, c.run
+        c.equal_users = equal_users = set()
         differ, lost = [], []
-        equal_users = set()
         for user, model in traffic.users.items():
             s1, _, b1 = request(stack.port, "GET", f"/api/v1/profile/get?user_id={user}")
             s2, _, b2 = request(writer.port, "GET", f"/api/v2/profile/get?user_id={user}")
@@ -356,55 +357,31 @@ def main():
             for side, attrs in (("legacy", legacy), ("modern", modern)):
                 for k in model.stale_keys(attrs):
                     lost.append((user, side, k, attrs.get(k), sorted(map(str, model.allowed(k)))))
-        run.check(not lost, "A. every acknowledged write is on both stores with its last value",
-                  f"{len(traffic.users)} users; {len(lost)} bad: {lost[:3]}")
-        run.check(not differ, "B. no user whose stores differ (errors included)",
-                  f"{len(differ)} differ: {differ[:2]}")
+        self.check(not lost, "A. every acknowledged write is on both stores with its last value",
+                   f"{len(traffic.users)} users; {len(lost)} bad: {lost[:3]}")
+        self.check(not differ, "B. no user whose stores differ (errors included)",
+                   f"{len(differ)} differ: {differ[:2]}")
 
-        # ---- C: stale reads ----
+    def test_3_no_late_stale_read(self):
+        c = type(self)
+        traffic, run = c.traffic, c.run
         def excused(t):
             return any(0 <= t - e <= 1.0 for e, _ in run.events)
         late = [s for s in traffic.stale if not excused(s[0])]
-        run.check(not late, "C. no stale read later than 1 s after an admin change or restart",
-                  f"{len(traffic.stale)} stale within 1 s of a change, {len(late)} later: "
-                  f"{late[:3]}")
+        self.check(not late, "C. no stale read later than 1 s after an admin change or restart",
+                   f"{len(traffic.stale)} stale within 1 s of a change, {len(late)} later: "
+                   f"{late[:3]}")
 
-        # ---- D: mismatches ----
+    def test_4_no_false_mismatch(self):
+        c = type(self)
+        proxy, equal_users = c.proxy, c.equal_users
         mm = proxy.mismatches()
         false_mm = [m for m in mm if m["user_key"] in equal_users]
         counts = {n: r["mismatch"] for n, r in proxy.routes().items()}
-        run.check(not false_mm, "D. no mismatch reported for a user that ends equal on both stores",
-                  f"{len(mm)} kept; {len(false_mm)} false; counters {json.dumps(counts)}"
-                  + (f"; first: {json.dumps(false_mm[0])[:400]}" if false_mm else ""))
-        took = time.time() - t_start
-        print(f"{run.checks} passed, {len(run.failed)} failed ({took:.0f} s)"
-              + (f": {run.failed}" if run.failed else ""), flush=True)
-        return 1 if run.failed else 0
-    except Exception as e:  # noqa: BLE001 - any failure fails the test
-        print(f"FAIL: {e}", flush=True)
-        try:
-            print("proxy status: " + json.dumps(proxy.status()), flush=True)
-            print("routes: " + json.dumps({n: {k: r[k] for k in ("mode", "backlog_to", "held_to",
-                                                                  "fallback")}
-                                           for n, r in proxy.routes().items()}), flush=True)
-        except Exception:  # noqa: BLE001 - diagnostics only
-            pass
-        print(f"{run.checks} passed, 1 failed (work dir {work})", flush=True)
-        return 1
-    finally:
-        if traffic:
-            traffic.halt()
-        for p in (proxy, writer):
-            if p:
-                try:
-                    p.stop()
-                except Exception as e:  # noqa: BLE001 - cleanup must go on
-                    print(f"cleanup: {e}")
-        if stack:
-            stack.stop()
-        if not a.keep and not a.work:
-            shutil.rmtree(work, ignore_errors=True)
+        self.check(not false_mm, "D. no mismatch reported for a user that ends equal on both stores",
+                   f"{len(mm)} kept; {len(false_mm)} false; counters {json.dumps(counts)}"
+                   + (f"; first: {json.dumps(false_mm[0])[:400]}" if false_mm else ""))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases(Faults))

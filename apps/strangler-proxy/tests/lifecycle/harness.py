@@ -1,19 +1,31 @@
-"""Real-stack harness for the strangler-proxy lifecycle test.
+"""The one fixture module of the strangler-proxy's black-box stack tests
+(tests/lifecycle/*_test.py, tests/dashboard/browser_test.py); python3 stdlib only.
 
 Starts and stops, all on 127.0.0.1 with free ports and under one work dir:
   - the legacy stack (MariaDB + php-fpm + nginx) with scripts/stack/legacy-stack.sh,
   - the real profile-writer binary (RocksDB in a temp dir),
-  - the real ficus-proxy binary with a YAML config written here.
-Processes are stopped by PID only. Nothing here is a stub: every request in
-the test goes through real sockets to real servers.
+  - the real ficus-proxy binary with a YAML config written here,
+  - the binlog follower (profile-migrator follow) and a real etcd member.
+Processes are stopped by PID only (Child). Nothing here is a stub: every
+request in the test goes through real sockets to real servers.
+
+StackCase is the base of a test file: the stack is started once per file
+(setUpClass -> start_stack), and each check is its own case - a unittest
+subTest with a "PASS: <check>" or "FAIL: <check>" line - so a failing check
+is named in the output CTest shows, and the file's summary names them all.
 """
+import argparse
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
+import unittest
 
 
 def free_port():
@@ -53,6 +65,46 @@ def wait_for(pred, timeout_s, what, interval_s=0.1):
             return last
         time.sleep(interval_s)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
+
+
+def make_work_dir(path, prefix):
+    """`path` emptied and created, or a new temp dir named prefix* when "" ."""
+    work = path or tempfile.mkdtemp(prefix=prefix)
+    if os.path.exists(work):
+        shutil.rmtree(work)
+    os.makedirs(work)
+    return work
+
+
+class Child:
+    """A child process: stdout (unless piped) and stderr appended to a log
+    file, stopped by its PID only."""
+
+    proc = None
+
+    def spawn(self, argv, log_path, env=None, pipe_stdout=False):
+        with open(log_path, "ab") as log:
+            self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE if pipe_stdout else log,
+                                         stderr=log, env=env)
+        return self.proc
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        """kill -9 and reap."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self, timeout_s=15):
+        """SIGTERM; SIGKILL when it has not exited within `timeout_s`."""
+        if self.running():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 class LegacyStack:
@@ -104,7 +156,7 @@ class LegacyStack:
         subprocess.run([self.script, "stop", self.state], capture_output=True, timeout=120)
 
 
-class Writer:
+class Writer(Child):
     def __init__(self, binary, data_dir, log_path, port=0):
         self.binary, self.data_dir, self.log_path = binary, data_dir, log_path
         self.proc = None
@@ -112,30 +164,15 @@ class Writer:
         self.start()
 
     def start(self):
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([self.binary, "--listen", f"127.0.0.1:{self.port}",
-                                      "--data-dir", self.data_dir],
-                                     stdout=subprocess.PIPE, stderr=log)
+        self.spawn([self.binary, "--listen", f"127.0.0.1:{self.port}", "--data-dir",
+                    self.data_dir], self.log_path, pipe_stdout=True)
         line = self.proc.stdout.readline().decode()
         assert "listening on" in line, f"profile-writer did not start: {line!r}"
         self.port = int(line.strip().rsplit(":", 1)[1])
         wait_for(lambda: request(self.port, "GET", "/readyz")[0] == 200, 20, "writer /readyz")
 
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-class Follower:
+class Follower(Child):
     """The binlog follower (`profile-migrator follow`) from the stack's binlog
     position now into the writer; /metrics on a port kept across restarts."""
 
@@ -151,27 +188,16 @@ class Follower:
         self.start()
 
     def start(self):
-        log = open(os.path.join(self.work, "follower.log"), "ab")
-        self.proc = subprocess.Popen(
-            [self.binary, "follow", "--checkpoint", os.path.join(self.work, "binlog.cp"),
-             "--start-gtid", self.start_gtid, "--metrics-listen", f"127.0.0.1:{self.port}",
-             "--failures", os.path.join(self.work, "follower-failures.jsonl")],
-            stdout=log, stderr=subprocess.STDOUT, env=self.env)
-        wait_for(lambda: self.proc.poll() is not None or request(self.port, "GET", "/metrics")[0] == 200,
+        self.spawn([self.binary, "follow", "--checkpoint", os.path.join(self.work, "binlog.cp"),
+                    "--start-gtid", self.start_gtid, "--metrics-listen", f"127.0.0.1:{self.port}",
+                    "--failures", os.path.join(self.work, "follower-failures.jsonl")],
+                   os.path.join(self.work, "follower.log"), env=self.env)
+        wait_for(lambda: not self.running() or request(self.port, "GET", "/metrics")[0] == 200,
                  20, "follower /metrics")
-        assert self.proc.poll() is None, "profile-migrator follow exited at start (see follower.log)"
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        assert self.running(), "profile-migrator follow exited at start (see follower.log)"
 
 
-class Etcd:
+class Etcd(Child):
     """One real etcd member (Debian etcd-server, /usr/bin/etcd) on free
     loopback ports, data under work/etcd; stopped by PID."""
 
@@ -181,30 +207,23 @@ class Etcd:
         self.port, peer = free_port(), free_port()
         client = f"http://127.0.0.1:{self.port}"
         peer_url = f"http://127.0.0.1:{peer}"
-        self.proc = subprocess.Popen(
-            [binary, "--name", "m0", "--data-dir", os.path.join(d, "data"),
-             "--listen-client-urls", client, "--advertise-client-urls", client,
-             "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-             "--initial-cluster", f"m0={peer_url}", "--log-outputs", "stderr"],
-            stdout=open(os.path.join(d, "etcd.log"), "ab"), stderr=subprocess.STDOUT)
-        wait_for(lambda: self.proc.poll() is not None or
+        self.spawn([binary, "--name", "m0", "--data-dir", os.path.join(d, "data"),
+                    "--listen-client-urls", client, "--advertise-client-urls", client,
+                    "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+                    "--initial-cluster", f"m0={peer_url}", "--log-outputs", "stderr"],
+                   os.path.join(d, "etcd.log"))
+        wait_for(lambda: not self.running() or
                  request(self.port, "GET", "/health", timeout=1)[0] == 200, 20, "etcd healthy")
-        assert self.proc.poll() is None, f"etcd exited at start (see {d}/etcd.log)"
+        assert self.running(), f"etcd exited at start (see {d}/etcd.log)"
 
     def endpoint(self):
         return f"127.0.0.1:{self.port}"
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+    def stop(self, timeout_s=10):
+        super().stop(timeout_s)
 
 
-class Proxy:
+class Proxy(Child):
     """A ficus-proxy process. With `replica_of`, a second replica watching the
     same config file (own replay dir and ready file). `args`: more flags
     (e.g. ["--replica-id", "a"])."""
@@ -228,20 +247,19 @@ class Proxy:
         ready = os.path.join(self.work, self.name + ".ready")
         if os.path.exists(ready):
             os.unlink(ready)
-        self.proc = subprocess.Popen([self.binary, "--config", self.config, "--ready-file", ready,
-                                      "--workers", "2"] + self.extra,
-                                     stdout=open(os.path.join(self.work, self.name + ".out"), "ab"),
-                                     stderr=subprocess.STDOUT)
-        wait_for(lambda: os.path.exists(ready) or self.proc.poll() is not None, 20, "proxy ready")
-        assert self.proc.poll() is None, "ficus-proxy exited at start (see proxy.out)"
+        self.spawn([self.binary, "--config", self.config, "--ready-file", ready, "--workers", "2"]
+                   + self.extra, os.path.join(self.work, self.name + ".out"))
+        wait_for(lambda: os.path.exists(ready) or not self.running(), 20, "proxy ready")
+        assert self.running(), f"ficus-proxy exited at start (see {self.name}.out)"
         with open(ready) as f:
             ports = json.load(f)
         self.port, self.admin = ports["listen"], ports["admin"]
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
+    def stop(self, timeout_s=30):
+        """SIGTERM and wait (drain); an exit later than `timeout_s` raises."""
+        if self.running():
             self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=30)
+            self.proc.wait(timeout=timeout_s)
 
     # --- admin API ---
     def routes(self):
@@ -297,3 +315,107 @@ class Proxy:
         except FileNotFoundError:
             pass
         return out
+
+
+class StackCase(unittest.TestCase):
+    """Base of one stack test file, run by run_cases().
+
+    A subclass sets `prefix` (of its temp work dir), may add command-line
+    flags (add_arguments) and starts what it needs once in start_stack(),
+    registering each server with stop_later(); its test_* methods run in name
+    order on that one stack and assert with self.check(). After a method
+    raised (not a failed check: an error), the later ones are skipped, since
+    they build on it. Everything registered is stopped at the end even when
+    start_stack() fails; the work dir is removed unless --work or --keep was
+    given or a check failed.
+    """
+
+    prefix = "ficus-stack-"
+    args = None  # argparse namespace, set by run_cases()
+    work = None
+    passed = []
+    failed = []
+    _stops = []
+    _broken = None
+
+    @classmethod
+    def add_arguments(cls, ap):
+        pass
+
+    @classmethod
+    def start_stack(cls):
+        pass
+
+    @classmethod
+    def stop_later(cls, thing):
+        """Stops `thing` (its .stop(), or the callable itself) at the end,
+        last registered first. Returns `thing`."""
+        cls._stops.append(thing)
+        return thing
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = make_work_dir(cls.args.work, cls.prefix)
+        print(f"work dir {cls.work}", flush=True)
+        try:
+            cls.start_stack()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        while cls._stops:
+            thing = cls._stops.pop()
+            try:
+                thing.stop() if hasattr(thing, "stop") else thing()
+            except Exception as e:  # noqa: BLE001 - cleanup must go on
+                print(f"cleanup: {e!r}", flush=True)
+        if not cls.args.work and not cls.args.keep and not cls.failed and not cls._broken:
+            shutil.rmtree(cls.work, ignore_errors=True)
+        else:
+            print(f"work dir kept: {cls.work}", flush=True)
+
+    def setUp(self):
+        if StackCase._broken:
+            self.skipTest(f"{StackCase._broken} failed before it")
+
+    def run(self, result=None):
+        errors = len(result.errors) if result else 0
+        out = super().run(result)
+        if result and len(result.errors) > errors and not StackCase._broken:
+            StackCase._broken = self._testMethodName
+        return out
+
+    def check(self, cond, what, detail=""):
+        """One check, reported as its own case: a PASS/FAIL line, and a
+        failed subTest named `what` (the method goes on with the next check)."""
+        with self.subTest(check=what):
+            print(f"{'PASS' if cond else 'FAIL'}: {what}" + (f" — {detail}" if detail else ""),
+                  flush=True)
+            (StackCase.passed if cond else StackCase.failed).append(what)
+            if not cond:
+                self.fail(f"{what}: {detail}")
+
+
+def run_cases(case):
+    """Parses the common flags (--proxy --writer --repo --work --keep) and the
+    case's own, runs its test_* methods; the process's exit code (0: every
+    check passed and nothing raised). The last line names every failed check."""
+    ap = argparse.ArgumentParser(description=sys.modules[case.__module__].__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--proxy", required=True)
+    ap.add_argument("--writer", required=True)
+    ap.add_argument("--repo", required=True)
+    ap.add_argument("--work", default="")
+    ap.add_argument("--keep", action="store_true")
+    case.add_arguments(ap)
+    case.args = ap.parse_args()
+    t0 = time.time()
+    suite = unittest.TestLoader().loadTestsFromTestCase(case)
+    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
+    errors = [f"{getattr(t, '_testMethodName', t)} raised" for t, _ in result.errors]
+    print(f"{len(case.passed)} checks passed, {len(case.failed)} failed, {len(errors)} errors "
+          f"({time.time() - t0:.0f} s)" +
+          (": " + "; ".join(case.failed + errors) if case.failed or errors else ""), flush=True)
+    return 0 if result.wasSuccessful() and not case.failed else 1
