@@ -5,20 +5,14 @@
 
 #include <filesystem>
 
+#include "ficus/testing/temp_dir.h"
+
 namespace ficus::migrator {
 namespace {
 
-std::string TempDir() {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("migrator-cp-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
 TEST(CheckpointFile, SaveReplacesAtomicallyAndLoads) {
-  const std::string dir = TempDir();
+  const ficus::testing::TempDir tmp("ficus-migrator-cp");
+  const std::string& dir = tmp.path();
   const std::string path = dir + "/cp.json";
   auto missing = LoadFile(path);
   ASSERT_FALSE(missing);

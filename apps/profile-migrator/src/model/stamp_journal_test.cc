@@ -5,22 +5,15 @@
 
 #include <filesystem>
 
+#include "ficus/testing/temp_dir.h"
 #include "model/checkpoint_file.h"
 
 namespace ficus::migrator {
 namespace {
 
-std::string TempDir() {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("migrator-stamps-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
 TEST(StampJournal, AppendLoadsBackExactlyWhatTheCheckpointNames) {
-  const std::string dir = TempDir();
+  const ficus::testing::TempDir tmp("ficus-migrator-stamps");
+  const std::string& dir = tmp.path();
   StampJournal j(dir + "/cp.json");
   auto empty = j.Load({});
   ASSERT_TRUE(empty);
@@ -38,7 +31,8 @@ TEST(StampJournal, AppendLoadsBackExactlyWhatTheCheckpointNames) {
 // A run appended, then died before its checkpoint: the next run resumes at
 // the old position and its append replaces the orphaned tail.
 TEST(StampJournal, AnAppendAfterACrashDropsTheUncheckpointedTail) {
-  const std::string dir = TempDir();
+  const ficus::testing::TempDir tmp("ficus-migrator-stamps");
+  const std::string& dir = tmp.path();
   StampJournal j(dir + "/cp.json");
   auto a = j.Append({}, "one\n");
   ASSERT_TRUE(a);
@@ -51,7 +45,8 @@ TEST(StampJournal, AnAppendAfterACrashDropsTheUncheckpointedTail) {
 }
 
 TEST(StampJournal, RewriteStartsANewGenerationAndTheOldOneStaysUntilForgotten) {
-  const std::string dir = TempDir();
+  const ficus::testing::TempDir tmp("ficus-migrator-stamps");
+  const std::string& dir = tmp.path();
   StampJournal j(dir + "/cp.json");
   auto a = j.Append({}, "one\ntwo\n");
   ASSERT_TRUE(a);
@@ -66,7 +61,8 @@ TEST(StampJournal, RewriteStartsANewGenerationAndTheOldOneStaysUntilForgotten) {
 }
 
 TEST(StampJournal, ACheckpointNamingMoreThanThereIsIsANamedError) {
-  const std::string dir = TempDir();
+  const ficus::testing::TempDir tmp("ficus-migrator-stamps");
+  const std::string& dir = tmp.path();
   StampJournal j(dir + "/cp.json");
   auto missing = j.Load({3, 10});
   ASSERT_FALSE(missing);

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "domain/merge.h"
+#include "ficus/testing/temp_dir.h"
 #include "model/rocksdb_profile_store.h"
 
 namespace ficus::writer {
@@ -18,10 +19,8 @@ namespace fs = std::filesystem;
 class WriterProfileServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() / ("ficus-writer-svc-" + std::to_string(rd()));
     RocksDbStoreOptions o;
-    o.path = dir_.string();
+    o.path = dir_.File("db");
     o.clock = &clock_;
     auto s = RocksDbProfileStore::Open(o);
     ASSERT_TRUE(s);
@@ -31,7 +30,6 @@ class WriterProfileServiceTest : public ::testing::Test {
   void TearDown() override {
     service_.reset();
     store_.reset();
-    fs::remove_all(dir_);
   }
   Result<Profile> Update(std::map<std::string, std::optional<std::string>, std::less<>> attrs,
                          std::optional<std::string> key, const std::string& body) {
@@ -46,7 +44,7 @@ class WriterProfileServiceTest : public ::testing::Test {
     return f.get();
   }
 
-  fs::path dir_;
+  ficus::testing::TempDir dir_{"ficus-writer-svc"};
   ManualClock clock_{FromUnixMicros(1700000000000000)};
   Uuid user_{1, 2, 3};
   std::unique_ptr<RocksDbProfileStore> store_;

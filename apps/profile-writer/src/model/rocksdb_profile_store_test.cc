@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "domain/merge.h"
+#include "ficus/testing/temp_dir.h"
 #include "model/profile_store_conformance.h"
 #include "model/rocksdb_codec.h"
 #include "model/rocksdb_lww_merge.h"
@@ -21,19 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 using conformance::ProfileStoreConformance;
 
-class TempDir {
+class TempDir : public ficus::testing::TempDir {
  public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("ficus-writer-store-" + std::to_string(rd()) + "-" + std::to_string(::getpid()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  fs::path path_;
+  TempDir() : ficus::testing::TempDir("ficus-writer-store") {}
 };
 
 Uuid U(std::uint8_t b) {

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "ficus/testing/temp_dir.h"
+
 namespace ficus::proxy {
 namespace {
 
@@ -108,8 +110,8 @@ TEST(ConfigWriter, ErrorsNameTheProblem) {
 }
 
 TEST(ConfigWriter, WritesTheFileAtomicallyKeepingPermissions) {
-  fs::path dir = fs::temp_directory_path() / ("ficus-cfg-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const ficus::testing::TempDir tmp("ficus-cfg");
+  const fs::path dir = tmp.path();
   std::string path = (dir / "proxy.yaml").string();
   { std::ofstream(path) << kConfig; }
   ::chmod(path.c_str(), 0640);
@@ -139,7 +141,6 @@ TEST(ConfigWriter, WritesTheFileAtomicallyKeepingPermissions) {
   again << std::ifstream(path).rdbuf();
   EXPECT_EQ(again.str(), *out);
   EXPECT_FALSE(WriteFileAtomically((dir / "no-such-dir" / "x.yaml").string(), "x").has_value());
-  fs::remove_all(dir);
 }
 
 }  // namespace

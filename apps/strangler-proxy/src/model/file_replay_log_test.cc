@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "ficus/testing/temp_dir.h"
 #include "model/replay_consumer.h"
 
 namespace ficus::proxy {
@@ -20,17 +21,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+class TempDir : public ficus::testing::TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/ficus-replay-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  [[nodiscard]] std::string Log() const { return path_ + "/replay"; }
-
- private:
-  std::string path_;
+  TempDir() : ficus::testing::TempDir("ficus-replay") {}
+  [[nodiscard]] std::string Log() const { return File("replay"); }
 };
 
 FileReplayLogOptions Opts(const std::string& dir) {

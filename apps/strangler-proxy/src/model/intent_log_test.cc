@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "ficus/testing/temp_dir.h"
+
 namespace ficus::proxy {
 namespace {
 
@@ -18,12 +20,7 @@ namespace fs = std::filesystem;
 
 class IntentLogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/ficus-intents-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { dir_ = tmp_.path(); }
 
   std::vector<std::string> IntentFiles() const {
     std::vector<std::string> out;
@@ -66,6 +63,7 @@ class IntentLogTest : public ::testing::Test {
     return w;
   }
 
+  ficus::testing::TempDir tmp_{"ficus-intents"};
   std::string dir_;
 };
 

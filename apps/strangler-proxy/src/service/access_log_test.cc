@@ -9,20 +9,16 @@
 #include <sstream>
 #include <string>
 
+#include "ficus/testing/temp_dir.h"
+
 namespace ficus::proxy {
 namespace {
 
 class AccessLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/ficus-access-log-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/access.log";
-  }
-  void TearDown() override {
-    ::unlink(path_.c_str());
-    ::rmdir(dir_.c_str());
+    dir_ = tmp_.path();
+    path_ = tmp_.File("access.log");
   }
   [[nodiscard]] std::string Contents() const {
     std::ifstream f(path_, std::ios::binary);
@@ -30,6 +26,7 @@ class AccessLogTest : public ::testing::Test {
     s << f.rdbuf();
     return s.str();
   }
+  ficus::testing::TempDir tmp_{"ficus-access-log"};
   std::string dir_, path_;
 };
 

@@ -10,14 +10,14 @@
 #include <thread>
 #include <vector>
 
+#include "ficus/testing/temp_dir.h"
+
 namespace ficus::proxy {
 namespace {
 
 TEST(AuditLog, AppendsOneJsonObjectPerLine) {
-  std::string path = (std::filesystem::temp_directory_path() /
-                      ("ficus-audit-" + std::to_string(::getpid()) + ".jsonl"))
-                         .string();
-  std::filesystem::remove(path);
+  const ficus::testing::TempDir tmp("ficus-audit");
+  const std::string path = tmp.File("audit.jsonl");
   {
     auto log = AuditLog::Open(path);
     ASSERT_TRUE(log.has_value());
@@ -64,7 +64,6 @@ TEST(AuditLog, AppendsOneJsonObjectPerLine) {
   int count = 0;
   while (std::getline(in2, line)) ++count;
   EXPECT_EQ(count, 202);
-  std::filesystem::remove(path);
   EXPECT_FALSE(AuditLog::Open("/nonexistent-dir/audit.jsonl").has_value());
 }
 
