@@ -46,8 +46,8 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lifecycle"))
-from harness import (Etcd, Follower, LegacyStack, Proxy, StackCase, Writer,  # noqa: E402
-                     free_port, request, run_cases, wait_for)
+from harness import (Etcd, Follower, Proxy, StackCase, profile_config, request,  # noqa: E402
+                     run_cases, wait_for)
 
 UPDATE = "/api/v1/profile/update"
 GET = "/api/v1/profile/get"
@@ -59,31 +59,13 @@ LAG_WARN_S = 3
 def config(legacy_port, writer_port, work, follower_url=None):
     cdc = (f"cdc: {{metrics_url: {follower_url}, lag_warn_s: {LAG_WARN_S}, interval_ms: 500}}\n"
            if follower_url else "")
-    return cdc + f"""listen: 127.0.0.1:0
-admin: {{listen: 127.0.0.1:0, token_file: admin.token}}
-access_log: {work}/access.log
-backends:
-  legacy: {{url: http://127.0.0.1:{legacy_port}}}
-  modern: {{url: http://127.0.0.1:{writer_port}, health: /readyz}}
-cohorts:
-  profiles: {{key: [header:X-User-Id, query:user_id, json:user_id], salt: "ficus-1"}}
-routes:
-  - name: profile-update
-    match: {{method: POST, path: {UPDATE}}}
-    rewrite: {{modern: /api/v2/profile/update}}
-    cohort: profiles
-    mode: canary
+    return profile_config(legacy_port, writer_port, """    mode: canary
     percent: 10
-    compare: {{ignore: [data.updated_at]}}
-    fallback: {{error_rate: 0.05, window_s: 30, min_requests: 50}}
-  - name: profile-get
-    match: {{method: GET, path: {GET}}}
-    rewrite: {{modern: /api/v2/profile/get}}
-    cohort: profiles
-    mode: shadow
-    compare: {{ignore: [data.updated_at]}}
-"""
-
+    compare: {ignore: [data.updated_at]}
+    fallback: {error_rate: 0.05, window_s: 30, min_requests: 50}
+""", """    mode: shadow
+    compare: {ignore: [data.updated_at]}
+""", head=cdc, access_log=f"{work}/access.log")
 
 def fleet_phase(case, a, stack, writer, work):
     """Two replicas on one real etcd; the page shows both and the merged
@@ -177,11 +159,8 @@ class Dashboard(StackCase):
     @classmethod
     def start_stack(cls):
         a, work = cls.args, cls.work
-        cls.stack = stack = cls.stop_later(LegacyStack(a.repo, os.path.join(work, "legacy")))
-        cls.writer = writer = cls.stop_later(
-            Writer(a.writer, os.path.join(work, "writer-data"), os.path.join(work, "writer.log"),
-                   port=free_port()))
-        cls.token = uuid.uuid4().hex
+        cls.start_legacy_and_writer()
+        stack, writer = cls.stack, cls.writer
         cls.follower = follower = None
         if a.migrator:
             cls.follower = follower = cls.stop_later(Follower(a.migrator, work, stack, writer.port))

@@ -32,9 +32,9 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faults_test import GET, Traffic  # noqa: E402
-from harness import (LegacyStack, Proxy, StackCase, Writer, free_port, request,  # noqa: E402
-                     run_cases, wait_for)
+from faults_test import LEGACY_BACKEND, MODERN_BACKEND, Traffic  # noqa: E402
+from harness import (LegacyStack, Proxy, StackCase, Writer, profile_config,  # noqa: E402
+                     request, run_cases, wait_for)
 
 GROUP = "profiles"
 CASE = None  # the running AutopilotStack test: its checks are reported one case each
@@ -46,26 +46,11 @@ def check(cond, what, detail=""):
 
 def config(legacy_port, writer_port, work, plan_extra=""):
     # fallback off: the autopilot's own gates are what is tested here.
-    return f"""# autopilot stack test config (written by autopilot_stack_test.py)
-listen: 127.0.0.1:0
-admin: {{listen: 127.0.0.1:0, token_file: admin.token, audit_log: {work}/audit.log}}
-access_log: "off"
-backends:
-  legacy: {{url: http://127.0.0.1:{legacy_port}, response_timeout_ms: 5000, connect_timeout_ms: 300}}
-  modern: {{url: http://127.0.0.1:{writer_port}, health: /readyz, health_interval_ms: 200, connect_timeout_ms: 300, response_timeout_ms: 3000}}
-cohorts:
-  profiles: {{key: [header:X-User-Id, query:user_id, json:user_id], salt: "ficus-ap"}}
-mirror: {{timeout_ms: 2000}}
-replay: {{dir: replay, max_mb: 64}}
-routes:
-  - name: profile-update
-    match: {{method: POST, path: /api/v1/profile/update}}
-    rewrite: {{modern: /api/v2/profile/update}}
-    cohort: profiles
-    mode: legacy
-    compare: {{ignore: [data.updated_at]}}
-    fallback: {{enabled: false}}
-    autopilot:
+    fields = """    mode: legacy
+    compare: {ignore: [data.updated_at]}
+    fallback: {enabled: false}
+"""
+    autopilot = f"""    autopilot:
       shadow: {{min_compared: 30, max_mismatch_rate: 0.02}}
       canary: {{steps: [5, 25, 100], min_s: 2, min_requests: 30}}
       full: {{min_s: 2, min_requests: 30}}
@@ -75,15 +60,13 @@ routes:
       on_failure: {{pause_after: 3}}
       tick_ms: 200
 {plan_extra}
-  - name: profile-get
-    match: {{method: GET, path: {GET}}}
-    rewrite: {{modern: /api/v2/profile/get}}
-    cohort: profiles
-    mode: legacy
-    compare: {{ignore: [data.updated_at]}}
-    fallback: {{enabled: false}}
 """
-
+    return profile_config(
+        legacy_port, writer_port, fields + autopilot, fields,
+        head="# autopilot stack test config (written by autopilot_stack_test.py)\n",
+        admin_extra=f", audit_log: {work}/audit.log", legacy_opts=LEGACY_BACKEND,
+        modern_opts=MODERN_BACKEND, salt="ficus-ap",
+        before_routes="mirror: {timeout_ms: 2000}\nreplay: {dir: replay, max_mb: 64}\n")
 
 class CheckServer:
     """A webhook on 127.0.0.1 answering `status` to every POST (changeable)."""

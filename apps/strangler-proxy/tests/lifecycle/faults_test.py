@@ -33,7 +33,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (LegacyStack, Proxy, StackCase, Writer, free_port, request,  # noqa: E402
+from harness import (Proxy, StackCase, free_port, profile_config, request,  # noqa: E402
                      run_cases, wait_for)
 
 UPDATE = "/api/v1/profile/update"
@@ -42,36 +42,23 @@ KEYS = ("k0", "k1", "k2", "k3")
 ABSENT = None
 
 
+LEGACY_BACKEND = ", response_timeout_ms: 5000, connect_timeout_ms: 300"
+MODERN_BACKEND = (", health_interval_ms: 200, connect_timeout_ms: 300,"
+                  " response_timeout_ms: 3000")
+
+
 def config(legacy_port, writer_port, work):
     # No fallback: block on profile-get: fallback is on by default for every route.
-    return f"""# faults test config (written by faults_test.py)
-listen: 127.0.0.1:0
-admin: {{listen: 127.0.0.1:0, token_file: admin.token}}
-access_log: {work}/access.log
-backends:
-  legacy: {{url: http://127.0.0.1:{legacy_port}, response_timeout_ms: 5000, connect_timeout_ms: 300}}
-  modern: {{url: http://127.0.0.1:{writer_port}, health: /readyz, health_interval_ms: 200, connect_timeout_ms: 300, response_timeout_ms: 3000}}
-cohorts:
-  profiles: {{key: [header:X-User-Id, query:user_id, json:user_id], salt: "ficus-1"}}
-mirror: {{timeout_ms: 2000}}
-replay: {{dir: replay, max_mb: 64}}
-routes:
-  - name: profile-update
-    match: {{method: POST, path: {UPDATE}}}
-    rewrite: {{modern: /api/v2/profile/update}}
-    cohort: profiles
-    mode: legacy
+    fields = """    mode: legacy
     percent: 0
-    compare: {{ignore: [data.updated_at]}}
-    fallback: {{error_rate: 0.2, window_s: 5, min_requests: 10}}
-  - name: profile-get
-    match: {{method: GET, path: {GET}}}
-    rewrite: {{modern: /api/v2/profile/get}}
-    cohort: profiles
-    mode: legacy
-    percent: 0
-    compare: {{ignore: [data.updated_at]}}
+    compare: {ignore: [data.updated_at]}
 """
+    return profile_config(
+        legacy_port, writer_port,
+        fields + "    fallback: {error_rate: 0.2, window_s: 5, min_requests: 10}\n", fields,
+        head="# faults test config (written by faults_test.py)\n", access_log=f"{work}/access.log",
+        legacy_opts=LEGACY_BACKEND, modern_opts=MODERN_BACKEND,
+        before_routes="mirror: {timeout_ms: 2000}\nreplay: {dir: replay, max_mb: 64}\n")
 
 
 class UserModel:
@@ -230,10 +217,7 @@ class Faults(StackCase):
     @classmethod
     def start_stack(cls):
         a, work = cls.args, cls.work
-        cls.stack = cls.stop_later(LegacyStack(a.repo, os.path.join(work, "legacy")))
-        cls.writer = cls.stop_later(Writer(a.writer, os.path.join(work, "writer-data"),
-                                           os.path.join(work, "writer.log"), port=free_port()))
-        cls.token = uuid.uuid4().hex
+        cls.start_legacy_and_writer()
         cfg = config(cls.stack.port, cls.writer.port, work)
         # Fixed ports, so a restarted proxy is where the clients expect it.
         cfg = cfg.replace("listen: 127.0.0.1:0\nadmin: {listen: 127.0.0.1:0",

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import unittest
+import uuid
 
 
 def free_port():
@@ -65,6 +66,36 @@ def wait_for(pred, timeout_s, what, interval_s=0.1):
             return last
         time.sleep(interval_s)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
+
+
+def profile_config(legacy_port, writer_port, update_fields, get_fields, *, head="",
+                   admin_extra="", access_log='"off"', legacy_opts="", modern_opts="",
+                   salt="ficus-1", before_routes=""):
+    """The proxy YAML of the stack tests: backends legacy and modern (the
+    writer, health /readyz), the profiles cohort and the two profile routes
+    (POST /api/v1/profile/update and GET /api/v1/profile/get, rewritten to
+    the writer's v2). `update_fields`/`get_fields`: the rest of each route
+    (mode, percent, compare, fallback...), lines indented by 4; `head` comes
+    first, `before_routes` (mirror, replay...) right before `routes:`;
+    `*_opts`/`admin_extra` are appended inside the flow maps (", key: v")."""
+    return f"""{head}listen: 127.0.0.1:0
+admin: {{listen: 127.0.0.1:0, token_file: admin.token{admin_extra}}}
+access_log: {access_log}
+backends:
+  legacy: {{url: http://127.0.0.1:{legacy_port}{legacy_opts}}}
+  modern: {{url: http://127.0.0.1:{writer_port}, health: /readyz{modern_opts}}}
+cohorts:
+  profiles: {{key: [header:X-User-Id, query:user_id, json:user_id], salt: "{salt}"}}
+{before_routes}routes:
+  - name: profile-update
+    match: {{method: POST, path: /api/v1/profile/update}}
+    rewrite: {{modern: /api/v2/profile/update}}
+    cohort: profiles
+{update_fields}  - name: profile-get
+    match: {{method: GET, path: /api/v1/profile/get}}
+    rewrite: {{modern: /api/v2/profile/get}}
+    cohort: profiles
+{get_fields}"""
 
 
 def make_work_dir(path, prefix):
@@ -352,6 +383,15 @@ class StackCase(unittest.TestCase):
         last registered first. Returns `thing`."""
         cls._stops.append(thing)
         return thing
+
+    @classmethod
+    def start_legacy_and_writer(cls):
+        """The legacy stack (cls.stack), the profile-writer on a fixed free
+        port (cls.writer: a restart keeps it) and an admin token (cls.token)."""
+        cls.stack = cls.stop_later(LegacyStack(cls.args.repo, os.path.join(cls.work, "legacy")))
+        cls.writer = cls.stop_later(Writer(cls.args.writer, os.path.join(cls.work, "writer-data"),
+                                           os.path.join(cls.work, "writer.log"), port=free_port()))
+        cls.token = uuid.uuid4().hex
 
     @classmethod
     def setUpClass(cls):

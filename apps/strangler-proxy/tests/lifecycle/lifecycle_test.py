@@ -29,44 +29,27 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (LegacyStack, Proxy, StackCase, Writer, free_port, request,  # noqa: E402
-                     run_cases, wait_for)
+from harness import Proxy, StackCase, profile_config, request, run_cases, wait_for  # noqa: E402
 
 UPDATE = "/api/v1/profile/update"
 GET = "/api/v1/profile/get"
 ROUTES = ("profile-update", "profile-get")
 
 
-def config(legacy_port, writer_port, work):
-    return f"""# lifecycle test config (written by lifecycle_test.py)
-listen: 127.0.0.1:0
-admin: {{listen: 127.0.0.1:0, token_file: admin.token}}
-access_log: {work}/access.log
-backends:
-  legacy: {{url: http://127.0.0.1:{legacy_port}, response_timeout_ms: 10000}}
-  modern: {{url: http://127.0.0.1:{writer_port}, health: /readyz, health_interval_ms: 300, connect_timeout_ms: 300}}
-cohorts:
-  profiles: {{key: [header:X-User-Id, query:user_id, json:user_id], salt: "ficus-1"}}
-mirror: {{timeout_ms: 3000}}
-replay: {{dir: replay, max_mb: 64}}
-routes:
-  - name: profile-update
-    match: {{method: POST, path: {UPDATE}}}
-    rewrite: {{modern: /api/v2/profile/update}}
-    cohort: profiles
-    mode: legacy
+ROUTE_FIELDS = """    mode: legacy
     percent: 0
-    compare: {{ignore: [data.updated_at]}}
-    fallback: {{error_rate: 0.2, window_s: 5, min_requests: 10}}
-  - name: profile-get
-    match: {{method: GET, path: {GET}}}
-    rewrite: {{modern: /api/v2/profile/get}}
-    cohort: profiles
-    mode: legacy
-    percent: 0
-    compare: {{ignore: [data.updated_at]}}
-    fallback: {{error_rate: 0.2, window_s: 5, min_requests: 10}}
+    compare: {ignore: [data.updated_at]}
+    fallback: {error_rate: 0.2, window_s: 5, min_requests: 10}
 """
+
+
+def config(legacy_port, writer_port, work):
+    return profile_config(
+        legacy_port, writer_port, ROUTE_FIELDS, ROUTE_FIELDS,
+        head="# lifecycle test config (written by lifecycle_test.py)\n",
+        access_log=f"{work}/access.log", legacy_opts=", response_timeout_ms: 10000",
+        modern_opts=", health_interval_ms: 300, connect_timeout_ms: 300",
+        before_routes="mirror: {timeout_ms: 3000}\nreplay: {dir: replay, max_mb: 64}\n")
 
 
 class Traffic:
@@ -135,10 +118,7 @@ class Lifecycle(StackCase):
     @classmethod
     def start_stack(cls):
         a, work = cls.args, cls.work
-        cls.stack = cls.stop_later(LegacyStack(a.repo, os.path.join(work, "legacy")))
-        cls.writer = cls.stop_later(Writer(a.writer, os.path.join(work, "writer-data"),
-                                           os.path.join(work, "writer.log"), port=free_port()))
-        cls.token = uuid.uuid4().hex
+        cls.start_legacy_and_writer()
         cls.proxy = cls.stop_later(Proxy(a.proxy, work, config(cls.stack.port, cls.writer.port, work),
                                          cls.token))
         cls.t = Traffic(cls.proxy)
