@@ -241,7 +241,7 @@ class Faults(StackCase):
     def test_1_walk_the_migration_under_faults(self):
         c = type(self)
         stack, writer, proxy, traffic, token = c.stack, c.writer, c.proxy, c.traffic, c.token
-        run = c.run = Run(c.args, c.work, self.check)
+        run = c.timeline = Run(c.args, c.work, self.check)
         t_start = time.time()
         run.check(proxy.route("profile-get")["fallback"]["enabled"],
                   "fallback is on for the read route without a fallback: block")
@@ -325,7 +325,7 @@ class Faults(StackCase):
 
     def test_2_stores_agree(self):
         c = type(self)
-        stack, writer, traffic, run = c.stack, c.writer, c.traffic, c.run
+        stack, writer, traffic, run = c.stack, c.writer, c.traffic, c.timeline
         c.equal_users = equal_users = set()
         differ, lost = [], []
         for user, model in traffic.users.items():
@@ -348,7 +348,7 @@ class Faults(StackCase):
 
     def test_3_no_late_stale_read(self):
         c = type(self)
-        traffic, run = c.traffic, c.run
+        traffic, run = c.traffic, c.timeline
         def excused(t):
             return any(0 <= t - e <= 1.0 for e, _ in run.events)
         late = [s for s in traffic.stale if not excused(s[0])]
