@@ -7,8 +7,6 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,9 +16,10 @@
 #include <thread>
 #include <vector>
 
+#include "ficus/testing/process.h"
+#include "ficus/testing/temp_dir.h"
+#include "ficus/testing/wait_for.h"
 #include "test_util.h"
-
-extern char** environ;
 
 namespace ficus::http {
 namespace {
@@ -69,35 +68,22 @@ std::optional<Counts> TraceSequentialRequests(int requests) {
     if (!before.count(t)) loop.push_back(t);
   }
   if (loop.size() != 1) return std::nullopt;
-  const std::string trace =
-      ::testing::TempDir() + "tracked_read_strace_" + std::to_string(::getpid()) + ".out";
+  const ficus::testing::TempDir tmp("ficus-tracked-read");
+  const std::string trace = tmp.File("strace.out");
   const std::string tid = std::to_string(loop[0]);
-  std::vector<std::string> args = {"/usr/bin/strace",          "-qq", "-o", trace, "-e",
-                                   "trace=recvfrom,epoll_ctl", "-p",  tid};
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t strace = 0;
-  if (::posix_spawn(&strace, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
-    return std::nullopt;
-  }
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (TracerOf(loop[0]) != strace && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
-  if (TracerOf(loop[0]) != strace) {
-    ::kill(strace, SIGKILL);
-    ::waitpid(strace, nullptr, 0);
-    return std::nullopt;
+  ficus::testing::Process strace(
+      {"/usr/bin/strace", "-qq", "-o", trace, "-e", "trace=recvfrom,epoll_ctl", "-p", tid},
+      ficus::testing::ProcessOptions{});
+  if (!ficus::testing::WaitFor([&] { return TracerOf(loop[0]) == strace.pid(); }, 5s)) {
+    return std::nullopt;  // strace is killed and reaped by its destructor
   }
   RawClient c(s.port());
   for (int i = 0; i < requests; ++i) {
     c.Send("GET /r" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\n\r\n");
     if (StatusOf(c.ReadResponse()) != 200) break;
   }
-  ::kill(strace, SIGINT);  // detaches
-  ::waitpid(strace, nullptr, 0);
+  strace.Signal(SIGINT);  // detaches
+  strace.Wait(10s);
   Counts n;
   std::ifstream in(trace);
   std::string line;
@@ -108,7 +94,6 @@ std::optional<Counts> TraceSequentialRequests(int requests) {
     }
     if (line.find("EPOLL_CTL_MOD") != std::string::npos) ++n.epoll_mods;
   }
-  ::unlink(trace.c_str());
   return n;
 }
 
