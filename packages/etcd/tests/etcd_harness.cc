@@ -170,7 +170,7 @@ void EtcdCluster::Spawn(int i, bool initial) {
     }
   }
   if (options_.auth_token_ttl_s > 0) {
-    args.push_back("--auth-token-ttl");
+    args.emplace_back("--auth-token-ttl");
     args.push_back(std::to_string(options_.auth_token_ttl_s));
   }
   (void)initial;
@@ -264,7 +264,11 @@ std::string EtcdCluster::EnableAuth(const std::string& prefix, const std::string
   };
   for (const auto& [path, body] : steps) {
     auto r = (*c)->Call(path, body, false);
-    if (!r) return path + " " + body + ": " + r.error().message;
+    if (!r) {
+      std::string why = path;
+      why.append(" ").append(body).append(": ").append(r.error().message);
+      return why;
+    }
   }
   return "";
 }
